@@ -1,0 +1,1 @@
+"""Citizen budgets: processes, ballots, counting rules and Pabulib import/export."""

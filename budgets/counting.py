@@ -1,0 +1,564 @@
+"""Counting rules for citizen budgets: greedy by votes, and the Method of Equal Shares.
+
+Pure Python, no Flask, no database. Inputs are plain mappings and sequences:
+
+* ``projects_costs``: project id → cost (a whole, non-negative amount of money);
+* approval ballots: each a collection of project ids;
+* cumulative (points) ballots: each a mapping project id → points.
+
+Rules, by the names Pabulib files use in META ``rule``:
+
+``greedy``
+    Projects by score (approvals, or the sum of points) from the top; a project that no longer fits
+    in what is left of the budget is skipped and the next one is tried. This is what most cities
+    (and Decidim and CONSUL) call "the projects with the most votes".
+``greedy-no-skip``
+    The same, but counting stops at the first project that does not fit.
+``equalshares``
+    The Method of Equal Shares (Peters & Skowron) without completion.
+``equalshares/add1``
+    Equal Shares, completed by raising every voter's share one unit at a time (see
+    :func:`equal_shares`). This is the variant Assen 2024, Świecie 2023 and Wieliczka 2023 used.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from operator import mul
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from budgets.pabulib import Election
+
+__all__ = [
+    "EPSILON",
+    "RULES",
+    "CountResult",
+    "EqualSharesResult",
+    "Funding",
+    "Rule",
+    "approval_scores",
+    "count",
+    "equal_shares",
+    "greedy",
+    "points_scores",
+]
+
+Rule = Literal["greedy", "greedy-no-skip", "equalshares", "equalshares/add1"]
+RULES: tuple[str, ...] = ("greedy", "greedy-no-skip", "equalshares", "equalshares/add1")
+
+ApprovalBallot = Collection[str]
+PointsBallot = Mapping[str, int | float]
+Ballots = Sequence[ApprovalBallot] | Sequence[PointsBallot]
+
+# Relative tolerance of Equal Shares' floating-point comparisons. Two prices per unit of utility
+# closer than this are a tie (settled by the tie-breaking order), and supporters whose money falls
+# short of a cost by less than this still count as able to pay it. Money sums of this size carry
+# rounding errors around 1e-15 relative, so real differences are never this small in practice.
+EPSILON = 1e-9
+
+
+def _id_key(project_id: str) -> tuple[int, int, str]:
+    """Order ids numerically when they are numbers ("9" before "10"), others after, by text."""
+    if project_id.isascii() and project_id.isdigit():
+        return (0, int(project_id), "")
+    return (1, 0, project_id)
+
+
+def _check_costs(projects_costs: Mapping[str, int], budget: int | float) -> None:
+    if budget < 0:
+        raise ValueError(f"budget must not be negative, got {budget}")
+    for project_id, cost in projects_costs.items():
+        if cost < 0:
+            raise ValueError(f"cost of project {project_id!r} must not be negative, got {cost}")
+
+
+# --------------------------------------------------------------------------------------------
+# Scores and greedy rules
+# --------------------------------------------------------------------------------------------
+
+
+def approval_scores(ballots: Iterable[ApprovalBallot]) -> dict[str, int]:
+    """Number of ballots approving each project (projects nobody approved are absent)."""
+    scores: dict[str, int] = {}
+    for ballot in ballots:
+        for project_id in ballot:
+            scores[project_id] = scores.get(project_id, 0) + 1
+    return scores
+
+
+def points_scores(ballots: Iterable[PointsBallot]) -> dict[str, int | float]:
+    """Sum of the points each project received (projects with no points are absent)."""
+    scores: dict[str, int | float] = {}
+    for ballot in ballots:
+        for project_id, points in ballot.items():
+            scores[project_id] = scores.get(project_id, 0) + points
+    return scores
+
+
+def greedy(
+    projects_costs: Mapping[str, int],
+    scores: Mapping[str, int | float],
+    budget: int,
+    skip: bool = True,
+) -> list[str]:
+    """Fund projects by score from the top while the money lasts; return them in funding order.
+
+    Ties in score go to the cheaper project, then to the lower id (numeric ids compared as numbers);
+    the cheaper-first rule is the one that reproduces the official results (Częstochowa 2024 has a
+    tie that decides a project). A project with no votes (score 0 or absent) is never funded. With
+    ``skip=False`` ("greedy-no-skip") counting stops at the first project that does not fit.
+    """
+    _check_costs(projects_costs, budget)
+    ranked = sorted(
+        (project_id for project_id in projects_costs if scores.get(project_id, 0) > 0),
+        key=lambda project_id: (-scores[project_id], projects_costs[project_id], _id_key(project_id)),
+    )
+    selected: list[str] = []
+    left = budget
+    for project_id in ranked:
+        cost = projects_costs[project_id]
+        if cost <= left:
+            selected.append(project_id)
+            left -= cost
+        elif not skip:
+            break
+    return selected
+
+
+# --------------------------------------------------------------------------------------------
+# Method of Equal Shares
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Funding:
+    """How the supporters of one project selected by Equal Shares paid for it.
+
+    ``full_share`` is what a supporter who still had enough money paid: for approval ballots the
+    amount per supporter, for points ballots the amount per point. Supporters with less money left
+    paid all of it (``partial_payers`` people, ``partial_total`` together); supporters with nothing
+    left paid nothing. The payments add up to ``cost`` (up to floating-point rounding).
+    """
+
+    project_id: str
+    cost: int
+    order: int  # 1 for the first project chosen, 2 for the second, ...
+    supporters: int
+    full_share: float
+    full_payers: int
+    partial_payers: int
+    partial_total: float
+    nothing_left: int
+
+
+@dataclass(frozen=True)
+class EqualSharesResult:
+    """The outcome of :func:`equal_shares`.
+
+    ``selected`` is in the order the method chose the projects. ``voter_budget`` is each voter's
+    virtual share of the budget in the run that produced the outcome: the real budget divided by
+    the number of voters, or more when the add1 completion raised it (``raises`` times by one unit).
+    ``runs`` counts the Equal Shares computations the completion needed (for benchmarks).
+    """
+
+    selected: list[str]
+    total_cost: int
+    budget: int
+    voter_budget: float
+    raises: int
+    runs: int
+    funding: dict[str, Funding] = field(default_factory=dict)
+
+    @property
+    def payments(self) -> dict[str, float]:
+        """Project id → the share a supporter with enough money left paid for it (per supporter
+        for approval ballots, per point for points ballots); see :class:`Funding` for the rest."""
+        return {project_id: f.full_share for project_id, f in self.funding.items()}
+
+
+@dataclass
+class _Instance:
+    """Ballots grouped by identical content, and per project the groups that support it."""
+
+    ids: list[str]
+    costs: list[int]
+    weights: list[int]  # per group: number of identical ballots
+    supporters: list[list[int]]  # per project: indices of supporting groups
+    supporter_weights: list[list[int]]  # aligned with supporters
+    utilities: list[list[float] | None]  # aligned with supporters; None when all equal
+    common_utility: list[float]  # the utility when ``utilities[j]`` is None
+    support: list[int]  # number of supporting voters
+    total_utility: list[float]  # sum of weight × utility over supporters
+    n_voters: int
+    with_points: bool
+
+
+def _prepare(
+    projects_costs: Mapping[str, int],
+    ballots: Ballots,
+    approval_utility: Literal["cost", "unit"],
+) -> _Instance:
+    ids = list(projects_costs)
+    index = {project_id: j for j, project_id in enumerate(ids)}
+    costs = [projects_costs[project_id] for project_id in ids]
+    m = len(ids)
+
+    def position(project_id: str) -> int:
+        try:
+            return index[project_id]
+        except KeyError:
+            raise ValueError(f"a ballot names unknown project {project_id!r}") from None
+
+    kinds = {isinstance(ballot, Mapping) for ballot in ballots}
+    if len(kinds) > 1:
+        raise ValueError("ballots mix approval sets and points; use one kind")
+    with_points = kinds == {True}
+
+    # Identical ballots form one group with a weight: the method treats them identically.
+    groups: dict[tuple, int] = {}
+    for ballot in ballots:
+        if with_points:
+            key = tuple(sorted((position(p), u) for p, u in ballot.items() if u > 0))  # type: ignore[union-attr]
+        else:
+            key = tuple(sorted({position(p) for p in ballot}))
+        groups[key] = groups.get(key, 0) + 1
+
+    weights: list[int] = []
+    supporters: list[list[int]] = [[] for _ in range(m)]
+    supporter_weights: list[list[int]] = [[] for _ in range(m)]
+    raw_utilities: list[list[float]] = [[] for _ in range(m)]
+    for g, (key, weight) in enumerate(groups.items()):
+        weights.append(weight)
+        for item in key:
+            j, utility = item if with_points else (item, None)
+            supporters[j].append(g)
+            supporter_weights[j].append(weight)
+            if utility is not None:
+                raw_utilities[j].append(float(utility))
+
+    utilities: list[list[float] | None] = []
+    common: list[float] = []
+    for j in range(m):
+        if with_points and len(set(raw_utilities[j])) > 1:
+            utilities.append(raw_utilities[j])
+            common.append(0.0)
+            continue
+        utilities.append(None)
+        if with_points:
+            common.append(raw_utilities[j][0] if raw_utilities[j] else 1.0)
+        elif approval_utility == "cost":
+            # Cost utilities: a supporter values a project at its cost, so the method compares
+            # projects by payment per unit of money (as equalshares.net does for approval).
+            common.append(float(costs[j]) if costs[j] > 0 else 1.0)
+        else:
+            common.append(1.0)
+    support = [sum(ws) for ws in supporter_weights]
+    total_utility = [
+        sum(map(mul, supporter_weights[j], utilities[j]))  # type: ignore[arg-type]
+        if utilities[j] is not None
+        else support[j] * common[j]
+        for j in range(m)
+    ]
+    return _Instance(
+        ids=ids,
+        costs=costs,
+        weights=weights,
+        supporters=supporters,
+        supporter_weights=supporter_weights,
+        utilities=utilities,
+        common_utility=common,
+        support=support,
+        total_utility=total_utility,
+        n_voters=len(ballots),
+        with_points=with_points,
+    )
+
+
+def _price(inst: _Instance, budgets: list[float], j: int) -> float | None:
+    """The least price per unit of utility at which project ``j``'s supporters can pay its cost.
+
+    Each supporter pays ``min(own money, price × utility)``; the price is the smallest one at
+    which those payments cover the cost. ``None`` when all the supporters' money together falls
+    short of the cost (by more than the relative ``EPSILON``).
+    """
+    cost = inst.costs[j]
+    if cost == 0:
+        return 0.0
+    groups = inst.supporters[j]
+    weights = inst.supporter_weights[j]
+    money = [budgets[g] for g in groups]
+    if sum(map(mul, money, weights)) < cost * (1.0 - EPSILON):
+        return None
+    utilities = inst.utilities[j]
+    if utilities is None:
+        # One utility for all supporters: work with the payment per supporter.
+        utility = inst.common_utility[j]
+        share = cost / inst.support[j]
+        if min(money) >= share:
+            return share / utility
+        paid = 0.0
+        payers = inst.support[j]
+        for have, weight in sorted(zip(money, weights, strict=True)):
+            share = (cost - paid) / payers
+            if have >= share:
+                return share / utility
+            paid += have * weight
+            payers -= weight
+        # Everyone pays all they have; the shortfall is within EPSILON.
+        return max(money) / utility
+    ratios = [have / u for have, u in zip(money, utilities, strict=True)]
+    price = cost / inst.total_utility[j]
+    if min(ratios) >= price:
+        return price
+    paid = 0.0
+    remaining_utility = inst.total_utility[j]
+    for ratio, have, weight, u in sorted(zip(ratios, money, weights, utilities, strict=True)):
+        price = (cost - paid) / remaining_utility
+        if ratio >= price:
+            return price
+        paid += have * weight
+        remaining_utility -= weight * u
+    return max(ratios)
+
+
+def _tie_key(inst: _Instance, j: int) -> tuple[int, int, tuple[int, int, str]]:
+    """Tie-breaking order: cheaper first, then more supporters, then the lower id."""
+    return (inst.costs[j], -inst.support[j], _id_key(inst.ids[j]))
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= EPSILON * max(abs(a), abs(b))
+
+
+@dataclass
+class _Run:
+    chosen: list[int]
+    total_cost: int
+    funding: dict[int, Funding]
+
+
+def _run(inst: _Instance, voter_budget: float) -> _Run:
+    """One run of Equal Shares with every voter holding ``voter_budget``.
+
+    Each round funds the affordable project with the lowest price per unit of utility (see
+    :func:`_price`) and charges its supporters. Prices only rise from round to round (money only
+    falls), so a project's last computed price is a lower bound for its current one: projects are
+    tried lowest bound first, the round stops once a bound exceeds the best price found, and a
+    project that became unaffordable is dropped for good. equalshares.net's reference
+    implementation prunes the same way; it never changes the outcome.
+    """
+    budgets = [voter_budget] * len(inst.weights)
+    bounds: dict[int, float] = {}
+    for j, support in enumerate(inst.support):
+        if support > 0:
+            bounds[j] = 0.0 if inst.costs[j] == 0 else inst.costs[j] / inst.total_utility[j]
+    chosen: list[int] = []
+    funding: dict[int, Funding] = {}
+    total_cost = 0
+    while bounds:
+        best: list[int] = []
+        best_price = math.inf
+        for j in sorted(bounds, key=bounds.__getitem__):
+            bound = bounds[j]
+            if bound > best_price and not _close(bound, best_price):
+                break
+            price = _price(inst, budgets, j)
+            if price is None:
+                del bounds[j]
+                continue
+            bounds[j] = price
+            if best and _close(price, best_price):
+                best.append(j)
+                best_price = min(best_price, price)
+            elif price < best_price:
+                best, best_price = [j], price
+        if not best:
+            break
+        winner = min(best, key=lambda j: _tie_key(inst, j))
+        price = bounds.pop(winner)
+        chosen.append(winner)
+        total_cost += inst.costs[winner]
+        funding[winner] = _charge(inst, budgets, winner, price, order=len(chosen))
+    return _Run(chosen=chosen, total_cost=total_cost, funding=funding)
+
+
+def _charge(inst: _Instance, budgets: list[float], j: int, price: float, order: int) -> Funding:
+    """Take project ``j``'s cost from its supporters at ``price`` per unit of utility."""
+    utilities = inst.utilities[j]
+    common = inst.common_utility[j]
+    full_payers = partial_payers = nothing_left = 0
+    partial_total = 0.0
+    weights = inst.supporter_weights[j]
+    for k, g in enumerate(inst.supporters[j]):
+        due = price * (common if utilities is None else utilities[k])
+        have = budgets[g]
+        if have >= due:
+            budgets[g] = have - due
+            full_payers += weights[k]
+        elif have > 0.0:
+            budgets[g] = 0.0
+            partial_payers += weights[k]
+            partial_total += have * weights[k]
+        else:
+            nothing_left += weights[k]
+    return Funding(
+        project_id=inst.ids[j],
+        cost=inst.costs[j],
+        order=order,
+        supporters=inst.support[j],
+        # Per point for points ballots; per supporter for approval ballots.
+        full_share=price if inst.with_points else price * common,
+        full_payers=full_payers,
+        partial_payers=partial_payers,
+        partial_total=partial_total,
+        nothing_left=nothing_left,
+    )
+
+
+def _is_exhaustive(costs: Sequence[int], chosen: Collection[int], left: int) -> bool:
+    """True when no project outside ``chosen`` fits in the money ``left``."""
+    return all(j in chosen or cost > left for j, cost in enumerate(costs))
+
+
+def equal_shares(
+    projects_costs: Mapping[str, int],
+    ballots: Ballots,
+    budget: int,
+    completion: Literal["add1"] | None = "add1",
+    approval_utility: Literal["cost", "unit"] = "cost",
+) -> EqualSharesResult:
+    """The Method of Equal Shares (Peters & Skowron), optionally with the add1 completion.
+
+    Every voter starts with an equal share of the budget, ``budget / number of ballots`` (empty
+    ballots count: their holders simply never spend). Round by round, the method funds the project
+    whose supporters can pay for it at the lowest price per unit of utility, each paying the price
+    times their utility or, if they have less, all they have left. It stops when no remaining
+    project can be paid for by its supporters.
+
+    Utilities: with approval ballots a supporter values a project at its cost
+    (``approval_utility="cost"``, as on equalshares.net and in the official Equal Shares elections),
+    so projects are compared by the share per supporter relative to the cost; ``"unit"`` values
+    every approved project at 1 and compares the share per supporter itself. With points ballots
+    the points are the utilities.
+
+    Ties (prices equal within ``EPSILON``) go to the cheaper project, then to the one with more
+    supporters, then to the lower id; equalshares.net uses the same first two keys.
+
+    Completion ``"add1"``: Equal Shares rarely spends the whole budget, so it is run again with
+    every voter's share raised to the next whole unit above ``budget / n``, then one unit more each
+    time, keeping the last outcome whose total cost fits in the real budget. It stops at the first
+    outcome that costs more than the budget, or once the outcome kept leaves no money for any other
+    project (it is exhaustive), or once it holds every project anyone supported.
+    """
+    _check_costs(projects_costs, budget)
+    inst = _prepare(projects_costs, ballots, approval_utility)
+    n = inst.n_voters
+    if n == 0:
+        return EqualSharesResult(
+            selected=[], total_cost=0, budget=budget, voter_budget=0.0, raises=0, runs=0
+        )
+    runs = 1
+    voter_budget = budget / n
+    run = _run(inst, voter_budget)
+    raises = 0
+    if completion == "add1":
+        supported = sum(1 for s in inst.support if s > 0)
+        step = budget // n
+        while (
+            len(run.chosen) < supported
+            and not _is_exhaustive(inst.costs, set(run.chosen), budget - run.total_cost)
+        ):
+            step += 1
+            runs += 1
+            candidate = _run(inst, float(step))
+            if candidate.total_cost > budget:
+                break
+            run, voter_budget, raises = candidate, float(step), raises + 1
+    elif completion is not None:
+        raise ValueError(f"unknown completion {completion!r}; use 'add1' or None")
+    return EqualSharesResult(
+        selected=[inst.ids[j] for j in run.chosen],
+        total_cost=run.total_cost,
+        budget=budget,
+        voter_budget=voter_budget,
+        raises=raises,
+        runs=runs,
+        funding={inst.ids[j]: f for j, f in run.funding.items()},
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# One entry point
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CountResult:
+    """What :func:`count` found. ``scores`` are the plain vote (or point) totals, shown for every
+    rule; ``equal_shares`` holds the Equal Shares details, or ``None`` for the greedy rules."""
+
+    rule: str
+    selected: list[str]
+    total_cost: int
+    budget: int
+    scores: dict[str, int | float]
+    equal_shares: EqualSharesResult | None = None
+
+
+def count(
+    source: Election | tuple[Mapping[str, int], Ballots, int],
+    rule: Rule | str | None = None,
+) -> CountResult:
+    """Count an election with one of :data:`RULES`.
+
+    ``source`` is either a parsed Pabulib :class:`~budgets.pabulib.Election` (its ``points`` make
+    points ballots when its vote type is cumulative or scoring; otherwise ballots are approval
+    sets) or a tuple ``(projects_costs, ballots, budget)``. ``rule`` defaults to the election's
+    META ``rule``. Raises ``ValueError`` for an unknown rule or a missing one.
+    """
+    if isinstance(source, tuple):
+        costs, ballots, budget = source
+    else:
+        costs, ballots, budget = _inputs_from_election(source)
+        if rule is None:
+            rule = source.rule
+    if rule is None:
+        raise ValueError("no counting rule given, and the election does not name one")
+    if rule not in RULES:
+        raise ValueError(f"unknown counting rule {rule!r}; expected one of {', '.join(RULES)}")
+    with_points = any(isinstance(ballot, Mapping) for ballot in ballots)
+    scores = (
+        points_scores(ballots)  # type: ignore[arg-type]
+        if with_points
+        else approval_scores(ballots)  # type: ignore[arg-type]
+    )
+    if rule in ("greedy", "greedy-no-skip"):
+        selected = greedy(costs, scores, budget, skip=rule == "greedy")
+        total = sum(costs[project_id] for project_id in selected)
+        return CountResult(rule=rule, selected=selected, total_cost=total, budget=budget, scores=scores)
+    result = equal_shares(
+        costs, ballots, budget, completion="add1" if rule == "equalshares/add1" else None
+    )
+    return CountResult(
+        rule=rule,
+        selected=result.selected,
+        total_cost=result.total_cost,
+        budget=budget,
+        scores=scores,
+        equal_shares=result,
+    )
+
+
+def _inputs_from_election(election: Election) -> tuple[dict[str, int], Ballots, int]:
+    costs = election.costs()
+    if election.vote_type in ("cumulative", "scoring"):
+        points_ballots: list[dict[str, int]] = []
+        for ballot in election.ballots:
+            if ballot.points is None:
+                raise ValueError(f"ballot of voter {ballot.voter_id!r} has no points")
+            points_ballots.append(dict(zip(ballot.projects, ballot.points, strict=True)))
+        return costs, points_ballots, election.budget
+    return costs, [frozenset(ballot.projects) for ballot in election.ballots], election.budget

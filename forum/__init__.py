@@ -1,0 +1,176 @@
+"""The forum core: people, places, debates, notifications, the event log."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, render_template, request
+from flask_babel import format_datetime, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.exceptions import HTTPException
+
+from . import permissions
+from .errors import DomainError
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
+
+
+def select_locale() -> str:
+    langs = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.locale in langs:
+        return current_user.locale
+    cookie = request.cookies.get("lang") if request else None
+    if cookie in langs:
+        return cookie
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+@login_manager.user_loader
+def _load_user(user_id: str):
+    from .models import User
+
+    try:
+        uid, version = (int(x) for x in user_id.split(":", 1))
+    except ValueError:
+        return None
+    user = db.session.get(User, uid)
+    if user is None or user.session_version != version:
+        return None  # logged out elsewhere, or the password changed
+    return user
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=5000")
+        cur.close()
+
+
+ERROR_MESSAGES = {
+    400: lambda: _("The request could not be understood. Check what you sent and try again."),
+    403: lambda: _("You do not have permission to do this."),
+    404: lambda: _("We could not find that page."),
+    405: lambda: _("That is not possible on this page."),
+    409: lambda: _("This could not be done because something changed in the meantime."),
+    413: lambda: _("What you sent is too large."),
+    429: lambda: _("Too many attempts. Wait a little and try again."),
+    500: lambda: _("Something went wrong on our side. Your text is kept below if you wrote one."),
+}
+ERROR_TITLES = {
+    400: lambda: _("Bad request"),
+    403: lambda: _("Not allowed"),
+    404: lambda: _("Page not found"),
+    405: lambda: _("Not allowed here"),
+    409: lambda: _("Conflict"),
+    413: lambda: _("Too large"),
+    429: lambda: _("Too many attempts"),
+    500: lambda: _("Server error"),
+}
+
+
+def _typed_text() -> dict[str, str]:
+    """What the user typed, so an error page can give it back instead of losing it."""
+    if request.method != "POST":
+        return {}
+    return {
+        k: v for k, v in request.form.items()
+        if k in ("title", "intro", "body") and isinstance(v, str) and v.strip()
+    }
+
+
+def render_error(status: int, message: str | None = None):
+    status = status if status in ERROR_MESSAGES else 500
+    return (
+        render_template(
+            "errors.html",
+            status=status,
+            title=ERROR_TITLES[status](),
+            message=message or ERROR_MESSAGES[status](),
+            typed=_typed_text() if status != 413 else {},
+        ),
+        status,
+    )
+
+
+def _register_errors(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        db.session.rollback()
+        return render_error(exc.status, exc.message or None)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        return render_error(
+            400,
+            _("The form was too old or not sent from this site. Nothing was saved; "
+              "your text is below — copy it and try again."),
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        return render_error(exc.code or 500)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        app.logger.exception("Unhandled error")
+        db.session.rollback()
+        return render_error(500)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    @app.context_processor
+    def inject():
+        from . import services
+
+        unread = 0
+        if current_user.is_authenticated:
+            unread = services.unread_count(current_user)
+        return {
+            "perm": permissions,
+            "unread_count": unread,
+            "current_lang": str(get_locale() or "da"),
+            "languages": current_app.config["LANGUAGES"],
+        }
+
+    @app.template_filter("dt")
+    def _dt(value, fmt: str = "medium"):
+        if value is None:
+            return ""
+        from datetime import UTC
+
+        return format_datetime(value.replace(tzinfo=UTC), fmt)
+
+    @app.template_filter("isodt")
+    def _isodt(value):
+        return value.isoformat(timespec="seconds") + "Z" if value else ""
+
+    @app.template_filter("nl2p")
+    def _nl2p(value: str) -> Markup:
+        from markupsafe import escape
+
+        return Markup("".join(f"<p>{escape(p)}</p>" for p in (value or "").split("\n\n") if p))
+
+
+def init_app(app: Flask) -> None:
+    """Bind the extensions and register the forum's pages, errors and commands."""
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR", "migrations")))
+    login_manager.init_app(app)
+    login_manager.login_view = "forum.login"
+    login_manager.login_message = None
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+
+    from . import cli, views
+
+    app.register_blueprint(views.bp)
+    cli.register(app)
+    _register_errors(app)
+    _register_template_helpers(app)

@@ -1,0 +1,157 @@
+"""Command-line tools for people running the site: ``flask --app app <command>``."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from .extensions import db
+from .models import Area, Committee, Post, Role, Topic, User
+
+
+def _progress(length: int, label: str):
+    return click.progressbar(length=length, label=label, show_pos=True, file=click.get_text_stream("stderr"))
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
+@click.option("--big-posts", default=320, show_default=True, help="Posts in the big debate.")
+def seed_demo_command(if_empty: bool, big_posts: int) -> None:
+    """Fill the database with Holbæk's committees, areas, people and debates."""
+    from .demo import demo_size, seed_demo
+
+    if db.session.scalar(select(func.count(User.id))):
+        if if_empty:
+            click.echo("The database already has data; demo data not added.")
+            return
+        raise click.ClickException("The database is not empty; seed-demo needs an empty one.")
+    with _progress(demo_size(big_posts), "Seeding demo data") as bar:
+        rows = seed_demo(bar.update, big_posts=big_posts)
+    db.session.commit()
+    click.echo("\nDemo accounts (role, name, e-mail, password):")
+    for role, name, email, password in rows:
+        click.echo(f"  {role:<12} {name:<28} {email:<40} {password}")
+
+
+users_cli = AppGroup("users", help="Manage accounts and roles.")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.argument("display_name")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), default="citizen")
+@click.option("--party", default=None)
+@click.option("--committee", "committees", multiple=True, help="Committee slug (repeatable).")
+@click.option("--area", "areas", multiple=True, help="Area slug a moderator is scoped to.")
+def users_create(email, display_name, password, role, party, committees, areas) -> None:
+    """Create an account."""
+    from . import services
+    from .errors import InvalidInput
+
+    try:
+        user = services.register_user(email, display_name, password)
+        services.set_role(user, Role(role), party, _committees(committees), _areas(areas))
+    except InvalidInput as exc:
+        db.session.rollback()
+        raise click.ClickException("; ".join(f"{k}: {v}" for k, v in exc.fields.items())) from None
+    db.session.commit()
+    click.echo(f"Created {user.email} ({user.role.value}).")
+
+
+def _committees(slugs) -> list[Committee]:
+    found = list(db.session.scalars(select(Committee).where(Committee.slug.in_(slugs))))
+    missing = set(slugs) - {c.slug for c in found}
+    if missing:
+        raise click.ClickException(f"Unknown committee: {', '.join(sorted(missing))}")
+    return found
+
+
+def _areas(slugs) -> list[Area]:
+    found = list(db.session.scalars(select(Area).where(Area.slug.in_(slugs))))
+    missing = set(slugs) - {a.slug for a in found}
+    if missing:
+        raise click.ClickException(f"Unknown area: {', '.join(sorted(missing))}")
+    return found
+
+
+@users_cli.command("set-role")
+@click.argument("email")
+@click.argument("role", type=click.Choice([r.value for r in Role]))
+@click.option("--party", default=None)
+@click.option("--committee", "committees", multiple=True, help="Committee slug (repeatable).")
+@click.option("--area", "areas", multiple=True, help="Area slug a moderator is scoped to.")
+def users_set_role(email, role, party, committees, areas) -> None:
+    """Give an account a role (politician: --party, --committee; moderator: --area)."""
+    from . import services
+
+    user = services.get_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No account with e-mail {email}.")
+    services.set_role(user, Role(role), party, _committees(committees), _areas(areas))
+    db.session.commit()
+    click.echo(f"{user.email} is now {user.role.value}.")
+
+
+@users_cli.command("list")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=None)
+def users_list(role) -> None:
+    """List accounts."""
+    stmt = select(User).order_by(User.role, User.display_name)
+    if role:
+        stmt = stmt.where(User.role == Role(role))
+    for u in db.session.scalars(stmt):
+        extra = ""
+        if u.role == Role.POLITICIAN:
+            extra = f" {u.party or ''} [{', '.join(c.slug for c in u.committees)}]"
+        elif u.role == Role.MODERATOR and u.moderated_areas:
+            extra = f" [{', '.join(a.slug for a in u.moderated_areas)}]"
+        click.echo(f"{u.id:>5} {u.role.value:<10} {u.email:<40} {u.display_name}{extra}")
+
+
+posts_cli = AppGroup("posts", help="Maintain stored posts.")
+
+
+@posts_cli.command("rerender")
+@click.option("--batch", default=500, show_default=True)
+def posts_rerender(batch: int) -> None:
+    """Re-render every stored post and topic introduction (after an allow-list change)."""
+    from .rendering import render_markdown
+
+    total = (db.session.scalar(select(func.count(Post.id))) or 0) + (
+        db.session.scalar(select(func.count(Topic.id))) or 0
+    )
+    changed = 0
+    with _progress(total, "Re-rendering") as bar:
+        last = 0
+        while True:
+            rows = list(
+                db.session.scalars(select(Post).where(Post.id > last).order_by(Post.id).limit(batch))
+            )
+            if not rows:
+                break
+            for p in rows:
+                if p.body_source:
+                    html = str(render_markdown(p.body_source))
+                    if html != p.body_html:
+                        p.body_html = html
+                        changed += 1
+            last = rows[-1].id
+            db.session.commit()
+            bar.update(len(rows))
+        for t in db.session.scalars(select(Topic)):
+            html = str(render_markdown(t.intro_source))
+            if html != t.intro_html:
+                t.intro_html = html
+                changed += 1
+            bar.update(1)
+        db.session.commit()
+    click.echo(f"\nRe-rendered; {changed} stored texts changed.")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(posts_cli)

@@ -1,0 +1,139 @@
+"""Forms. Length rules live in the services too; forms give the user early, kept-text errors."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    EmailField,
+    HiddenField,
+
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
+
+REQUIRED = _l("This field is required.")
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(REQUIRED)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(REQUIRED)])
+    remember = BooleanField(_l("Remember me on this device"))
+    next = HiddenField()
+
+
+class RegisterForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail"),
+        validators=[DataRequired(REQUIRED),
+                    Length(max=254)],
+    )
+    display_name = StringField(
+        _l("Name shown to others"),
+        validators=[DataRequired(REQUIRED),
+                    Length(min=2, max=80, message=_l("Use between 2 and 80 characters."))],
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(REQUIRED),
+                    Length(min=10, max=200, message=_l("Use between 10 and 200 characters."))],
+        description=_l("At least 10 characters."),
+    )
+    confirm = PasswordField(
+        _l("Repeat password"),
+        validators=[DataRequired(REQUIRED), EqualTo("password", _l("The passwords differ."))],
+    )
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(REQUIRED)])
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(REQUIRED),
+                    Length(min=10, max=200, message=_l("Use between 10 and 200 characters."))],
+    )
+    confirm = PasswordField(
+        _l("Repeat new password"),
+        validators=[DataRequired(REQUIRED), EqualTo("new_password", _l("The passwords differ."))],
+    )
+
+
+class TopicForm(FlaskForm):
+    title = StringField(
+        _l("Title"),
+        validators=[DataRequired(REQUIRED),
+                    Length(min=5, max=200, message=_l("The title must be 5–200 characters."))],
+    )
+    intro = TextAreaField(
+        _l("Introduction"),
+        validators=[DataRequired(REQUIRED),
+                    Length(max=10_000, message=_l("The text must be 1–10000 characters."))],
+        description=_l("Markdown: *italic*, **bold**, lists, > quotes, links."),
+    )
+    committee_id = SelectField(_l("Committee"), coerce=str, validators=[Optional()])
+    area_id = SelectField(_l("Local area"), coerce=str, validators=[Optional()])
+    deadline = DateTimeLocalField(
+        _l("Consultation deadline (optional)"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )
+
+
+def new_nonce() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class PostForm(FlaskForm):
+    body = TextAreaField(
+        _l("Your post"),
+        validators=[DataRequired(REQUIRED),
+                    Length(max=10_000, message=_l("The text must be 1–10000 characters."))],
+        description=_l("Markdown: *italic*, **bold**, lists, > quotes, links."),
+    )
+    stance = RadioField(
+        _l("Your stance (optional)"),
+        choices=[("", _l("No stance")), ("for", _l("For")), ("against", _l("Against")),
+                 ("question", _l("Question"))],
+        default="",
+        validators=[Optional()],
+    )
+    parent_id = HiddenField()
+    nonce = HiddenField(default=new_nonce)
+
+
+class EditPostForm(FlaskForm):
+    body = TextAreaField(
+        _l("Text"),
+        validators=[DataRequired(REQUIRED),
+                    Length(max=10_000, message=_l("The text must be 1–10000 characters."))],
+    )
+
+
+class TopicStatusForm(FlaskForm):
+    status = SelectField(
+        _l("Status"),
+        choices=[("open", _l("Open")), ("closed", _l("Closed")), ("archived", _l("Archived"))],
+    )
+
+
+class ProposalDecisionForm(FlaskForm):
+    decision = RadioField(
+        _l("Decision"), choices=[("accept", _l("Accept")), ("decline", _l("Decline"))],
+        validators=[InputRequired(REQUIRED)],
+    )
+
+
+class EmptyForm(FlaskForm):
+    """A form with only the CSRF token (buttons: support, follow, delete, mark read)."""
+
+
+__all__ = [
+    "LoginForm", "RegisterForm", "ChangePasswordForm", "TopicForm", "PostForm",
+    "EditPostForm", "TopicStatusForm", "ProposalDecisionForm", "EmptyForm",
+]

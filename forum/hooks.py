@@ -1,0 +1,41 @@
+"""Hooks other packages register with the forum core at start-up.
+
+The core never imports moderation; moderation calls ``register_post_policy`` from its
+``init_app`` and the core asks the registered policy for each new post and each edit of
+a published post. Registration is per app, so tests can build many apps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Literal, NamedTuple
+
+from flask import current_app
+
+from .models import PostState
+
+if TYPE_CHECKING:
+    from .models import Post
+
+Action = Literal["create", "edit"]
+
+
+class PostDecision(NamedTuple):
+    state: PostState
+    reason: str | None = None
+
+
+PostPolicy = Callable[["Post", Action], PostDecision]
+_KEY = "borgerdialog.post_policy"
+
+
+def register_post_policy(app, policy: PostPolicy) -> None:
+    app.extensions[_KEY] = policy
+
+
+def decide_post(post: Post, action: Action) -> PostDecision:
+    """Ask the registered policy; with none registered, everything is published."""
+    policy = current_app.extensions.get(_KEY)
+    if policy is None:
+        return PostDecision(PostState.PUBLISHED)
+    return policy(post, action)

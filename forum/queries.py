@@ -1,0 +1,319 @@
+"""Read side: the queries pages need, each a fixed number of SQL statements.
+
+A topic page costs the same number of queries whether it has 3 posts or 3,000: all
+visible posts of the topic are loaded in one statement and arranged into a tree here.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from . import permissions
+from .extensions import db
+from .models import (
+    Area,
+    Committee,
+    Follow,
+    Notification,
+    Post,
+    PostRevision,
+    PostState,
+    Role,
+    Stance,
+    Support,
+    Topic,
+    TopicStatus,
+    User,
+    utcnow,
+)
+
+SORTS = ("oldest", "newest", "supported")
+
+
+@dataclass
+class Node:
+    post: Post
+    show_text: bool  # False: a placeholder (deleted, or hidden from this viewer)
+    children: list[Node] = field(default_factory=list)
+    descendants: int = 0
+
+
+@dataclass
+class Thread:
+    roots: list[Node]
+    by_id: dict[int, Node]
+    stance_counts: dict[str, int]
+    supported_ids: set[int]
+    total_visible: int
+
+
+def _sort_key(sort: str):
+    if sort == "newest":
+        return lambda n: (-n.post.created_at.timestamp(), -n.post.id)
+    if sort == "supported":
+        return lambda n: (-n.post.support_count, n.post.created_at, n.post.id)
+    return lambda n: (n.post.created_at, n.post.id)
+
+
+def load_thread(
+    topic: Topic, viewer, sort: str = "oldest", stance: str | None = None
+) -> Thread:
+    """All posts of ``topic`` the viewer may see, as a tree (two queries, one if anonymous)."""
+    posts = db.session.scalars(
+        select(Post)
+        .options(joinedload(Post.author))
+        .where(Post.topic_id == topic.id, permissions.visible_posts_clause(viewer, topic))
+        .order_by(Post.created_at, Post.id)
+    ).all()
+    by_id: dict[int, Node] = {}
+    children: dict[int | None, list[Node]] = defaultdict(list)
+    for p in posts:
+        node = Node(p, permissions.can_see_post(viewer, p, topic))
+        by_id[p.id] = node
+    for node in by_id.values():
+        parent = node.post.parent_id
+        if parent is not None and parent not in by_id:
+            continue  # the parent is invisible to this viewer: so is its subtree
+        children[parent].append(node)
+
+    def build(node: Node) -> bool:
+        kept = [c for c in children.get(node.post.id, []) if build(c)]
+        node.children = kept
+        node.descendants = sum(1 + c.descendants for c in kept)
+        return node.show_text or bool(kept)  # placeholders only where replies hang on them
+
+    roots = [n for n in children.get(None, []) if build(n)]
+    stance_counts = Counter(
+        n.post.stance.value for n in roots if n.post.stance and n.post.state == PostState.PUBLISHED
+    )
+    if stance in {s.value for s in Stance}:
+        roots = [n for n in roots if n.post.stance and n.post.stance.value == stance]
+    roots.sort(key=_sort_key(sort if sort in SORTS else "oldest"))
+    supported: set[int] = set()
+    if getattr(viewer, "is_authenticated", False) and posts:
+        supported = set(
+            db.session.scalars(
+                select(Support.post_id)
+                .join(Post, Post.id == Support.post_id)
+                .where(Support.user_id == viewer.id, Post.topic_id == topic.id)
+            )
+        )
+    return Thread(
+        roots=roots,
+        by_id=by_id,
+        stance_counts={s.value: stance_counts.get(s.value, 0) for s in Stance},
+        supported_ids=supported,
+        total_visible=sum(1 for n in by_id.values() if n.show_text),
+    )
+
+
+def topic_with_place(topic_id: int) -> Topic | None:
+    return db.session.scalar(
+        select(Topic)
+        .options(joinedload(Topic.committee), joinedload(Topic.area), joinedload(Topic.author))
+        .where(Topic.id == topic_id)
+    )
+
+
+def is_following(user, topic: Topic) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return db.session.get(Follow, (user.id, topic.id)) is not None
+
+
+def topics_for(viewer, committee: Committee | None = None, area: Area | None = None,
+               limit: int | None = None) -> list[Topic]:
+    """Visible topics of a place: open first, then by latest activity."""
+    open_first = (Topic.status != TopicStatus.OPEN).asc()
+    stmt = (
+        select(Topic)
+        .options(joinedload(Topic.committee), joinedload(Topic.area))
+        .where(permissions.visible_topics_clause(viewer))
+        .where(Topic.status != TopicStatus.DECLINED)
+        .order_by(open_first, Topic.last_activity_at.desc(), Topic.id.desc())
+    )
+    if committee is not None:
+        stmt = stmt.where(Topic.committee_id == committee.id)
+    if area is not None:
+        stmt = stmt.where(Topic.area_id == area.id)
+    if limit:
+        stmt = stmt.limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+def active_topics(viewer, limit: int = 10) -> list[Topic]:
+    return list(
+        db.session.scalars(
+            select(Topic)
+            .options(joinedload(Topic.committee), joinedload(Topic.area))
+            .where(Topic.status == TopicStatus.OPEN)
+            .order_by(Topic.last_activity_at.desc(), Topic.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def upcoming_deadlines(limit: int = 5) -> list[Topic]:
+    return list(
+        db.session.scalars(
+            select(Topic)
+            .where(Topic.status == TopicStatus.OPEN, Topic.deadline > utcnow())
+            .order_by(Topic.deadline)
+            .limit(limit)
+        )
+    )
+
+
+def politician_answers(limit: int = 5) -> list[Post]:
+    """The newest published posts by politicians in public topics."""
+    return list(
+        db.session.scalars(
+            select(Post)
+            .join(User, User.id == Post.author_id)
+            .join(Topic, Topic.id == Post.topic_id)
+            .options(joinedload(Post.author), joinedload(Post.topic))
+            .where(
+                User.role == Role.POLITICIAN,
+                Post.state == PostState.PUBLISHED,
+                Topic.status.in_(permissions.PUBLIC_TOPIC_STATES),
+            )
+            .order_by(Post.created_at.desc(), Post.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def committees_with_counts() -> list[tuple[Committee, int]]:
+    counts = dict(
+        db.session.execute(
+            select(Topic.committee_id, func.count(Topic.id))
+            .where(Topic.status == TopicStatus.OPEN)
+            .group_by(Topic.committee_id)
+        ).all()
+    )
+    return [(c, counts.get(c.id, 0)) for c in db.session.scalars(select(Committee).order_by(Committee.name))]
+
+
+def areas_with_counts() -> list[tuple[Area, int]]:
+    counts = dict(
+        db.session.execute(
+            select(Topic.area_id, func.count(Topic.id))
+            .where(Topic.status == TopicStatus.OPEN)
+            .group_by(Topic.area_id)
+        ).all()
+    )
+    return [(a, counts.get(a.id, 0)) for a in db.session.scalars(select(Area).order_by(Area.name))]
+
+
+def politicians_of_committee(committee: Committee) -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.role == Role.POLITICIAN, User.committees.any(Committee.id == committee.id))
+            .order_by(User.display_name)
+        )
+    )
+
+
+def politicians_of_area(area: Area) -> list[User]:
+    """Politicians who have written in the area's topics (councillors are elected at large)."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(
+                User.role == Role.POLITICIAN,
+                User.id.in_(
+                    select(Post.author_id)
+                    .join(Topic, Topic.id == Post.topic_id)
+                    .where(Topic.area_id == area.id, Post.state == PostState.PUBLISHED)
+                ),
+            )
+            .order_by(User.display_name)
+        )
+    )
+
+
+def profile_posts(owner: User, viewer, page: int, per_page: int) -> tuple[list[Post], bool]:
+    """A user's contributions as ``viewer`` may see them; returns (posts, has_more)."""
+    stmt = (
+        select(Post)
+        .join(Topic, Topic.id == Post.topic_id)
+        .options(joinedload(Post.topic))
+        .where(Post.author_id == owner.id, Post.state != PostState.DELETED)
+        .order_by(Post.created_at.desc(), Post.id.desc())
+    )
+    is_self = getattr(viewer, "is_authenticated", False) and viewer.id == owner.id
+    if not is_self:
+        if permissions.is_moderator(viewer) and permissions.moderated_area_ids(viewer) is None:
+            pass
+        else:
+            stmt = stmt.where(
+                Post.state == PostState.PUBLISHED,
+                Topic.status.in_(permissions.PUBLIC_TOPIC_STATES),
+            )
+    rows = list(db.session.scalars(stmt.offset((page - 1) * per_page).limit(per_page + 1)))
+    return rows[:per_page], len(rows) > per_page
+
+
+def profile_counts(owner: User) -> dict[str, int]:
+    published = db.session.scalar(
+        select(func.count(Post.id))
+        .join(Topic, Topic.id == Post.topic_id)
+        .where(
+            Post.author_id == owner.id,
+            Post.state == PostState.PUBLISHED,
+            Topic.status.in_(permissions.PUBLIC_TOPIC_STATES),
+        )
+    )
+    return {"posts": published or 0}
+
+
+def notifications_for(user: User, page: int, per_page: int) -> tuple[list[Notification], bool]:
+    rows = list(
+        db.session.scalars(
+            select(Notification)
+            .options(
+                joinedload(Notification.topic),
+                joinedload(Notification.post),
+                joinedload(Notification.actor),
+            )
+            .where(Notification.user_id == user.id)
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .offset((page - 1) * per_page)
+            .limit(per_page + 1)
+        )
+    )
+    return rows[:per_page], len(rows) > per_page
+
+
+def revisions(post: Post) -> list[PostRevision]:
+    return list(
+        db.session.scalars(
+            select(PostRevision)
+            .where(PostRevision.post_id == post.id)
+            .order_by(PostRevision.created_at.desc(), PostRevision.id.desc())
+        )
+    )
+
+
+def pending_proposals(viewer) -> list[Topic]:
+    scope = permissions.moderated_area_ids(viewer)
+    stmt = (
+        select(Topic)
+        .options(joinedload(Topic.area), joinedload(Topic.author))
+        .where(Topic.status == TopicStatus.PROPOSED)
+        .order_by(Topic.created_at)
+    )
+    if scope is not None:
+        stmt = stmt.where(Topic.area_id.in_(scope))
+    return list(db.session.scalars(stmt))
+
+
+def user_with_memberships(user_id: int) -> User | None:
+    return db.session.scalar(
+        select(User).options(selectinload(User.committees)).where(User.id == user_id)
+    )

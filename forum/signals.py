@@ -1,0 +1,21 @@
+"""Signals the forum sends after a change has been flushed (not yet committed).
+
+Other packages subscribe; the forum never imports them. For anything that must survive a
+crash, read the event log instead: signals are for in-process reactions only.
+"""
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+topic_created = _signals.signal("topic-created")
+"""Sender: the new ``Topic`` (open or proposed)."""
+
+post_created = _signals.signal("post-created")
+"""Sender: the new ``Post``, in whatever state the moderation policy gave it."""
+
+post_edited = _signals.signal("post-edited")
+"""Sender: the edited ``Post``; its previous text is the newest ``PostRevision``."""
+
+post_state_changed = _signals.signal("post-state-changed")
+"""Sender: the ``Post``; keyword arguments ``old`` and ``new`` (``PostState``)."""

@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+from flask import (
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from .. import services
+from ..errors import InvalidInput
+from ..extensions import db, limiter
+from ..forms import ChangePasswordForm, LoginForm, RegisterForm
+from . import apply_errors, bp, safe_next
+
+
+def _login_account_key() -> str:
+    return "login-account:" + services.normalise_email(request.form.get("email", ""))
+
+
+def _login_ip_limit() -> str:
+    return current_app.config["RATELIMIT_LOGIN_IP"]
+
+
+def _login_account_limit() -> str:
+    return current_app.config["RATELIMIT_LOGIN_ACCOUNT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_ip_limit, methods=["POST"])
+@limiter.limit(_login_account_limit, key_func=_login_account_key, methods=["POST"])
+def login():
+    """Log in. Every failure gets the same message: no account discovery."""
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = safe_next(request.args.get("next"), "")
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            login_user(user, remember=form.remember.data)
+            if user.locale is None:
+                user.locale = _current_lang()
+                db.session.commit()
+            flash(_("You are logged in."), "success")
+            return redirect(safe_next(form.next.data, url_for("forum.home")))
+        form.password.errors = []
+        flash(_("The e-mail address or password is not right."), "error")
+        return render_template("forum/login.html", form=form, failed=True), 200
+    return render_template("forum/login.html", form=form)
+
+
+def _current_lang() -> str | None:
+    from flask_babel import get_locale
+
+    loc = get_locale()
+    return str(loc) if loc else None
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    flash(_("You are logged out."), "success")
+    return redirect(url_for("forum.home"))
+
+
+@bp.route("/registrer", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"], methods=["POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("forum.home"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = services.register_user(
+                form.email.data, form.display_name.data, form.password.data,
+                locale=_current_lang(),
+            )
+        except InvalidInput as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            db.session.commit()
+            login_user(user)
+            flash(_("Welcome! Your account is ready."), "success")
+            return redirect(url_for("forum.home"))
+    status = 400 if form.errors else 200
+    return render_template("forum/register.html", form=form), status
+
+
+@bp.route("/konto/adgangskode", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(
+                current_user._get_current_object(), form.current_password.data,
+                form.new_password.data,
+            )
+        except InvalidInput as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            db.session.commit()
+            # The session version changed: log in again here, other devices are logged out.
+            login_user(current_user._get_current_object())
+            flash(_("Your password is changed. Other devices have been logged out."), "success")
+            return redirect(url_for("forum.profile", user_id=current_user.id))
+    status = 400 if form.errors else 200
+    return render_template("forum/change_password.html", form=form), status
+
+
+@bp.route("/sprog", methods=["POST"])
+def set_language():
+    """Switch language; remembered in a cookie, and on the account when logged in."""
+    lang = request.form.get("lang", "")
+    if lang not in current_app.config["LANGUAGES"]:
+        lang = current_app.config["BABEL_DEFAULT_LOCALE"]
+    response = redirect(safe_next(request.form.get("next"), url_for("forum.home")))
+    response.set_cookie(
+        "lang", lang, max_age=60 * 60 * 24 * 365, samesite="Lax", httponly=True
+    )
+    if current_user.is_authenticated:
+        current_user.locale = lang
+        db.session.commit()
+    return response

@@ -1,0 +1,315 @@
+from __future__ import annotations
+
+from datetime import UTC
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_timezone
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from .. import permissions, queries, services
+from ..errors import Conflict, DomainError, InvalidInput
+from ..extensions import db, limiter
+from ..forms import (
+    EditPostForm,
+    EmptyForm,
+    PostForm,
+    ProposalDecisionForm,
+    TopicForm,
+    TopicStatusForm,
+    new_nonce,
+)
+from ..models import Area, Committee, Post, PostState, Topic, TopicStatus
+from . import apply_errors, bp
+
+
+def _topic_or_404(topic_id: int) -> Topic:
+    topic = queries.topic_with_place(topic_id)
+    if topic is None or not permissions.can_see_topic(current_user, topic):
+        abort(404)
+    return topic
+
+
+def _post_or_404(post_id: int) -> Post:
+    post = db.session.get(Post, post_id)
+    if post is None or not permissions.can_see_topic(current_user, post.topic):
+        abort(404)
+    return post
+
+
+def _local_to_utc(value):
+    """A naive local datetime from a form, as naive UTC for storage."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=get_timezone()).astimezone(UTC).replace(tzinfo=None)
+
+
+def _post_limit() -> str:
+    return current_app.config["RATELIMIT_POST"]
+
+
+@bp.route("/emner/nyt", methods=["GET", "POST"])
+@login_required
+def new_topic():
+    form = TopicForm()
+    form.committee_id.choices = [("", _("— none —"))] + [
+        (str(c.id), c.name) for c in db.session.scalars(select(Committee).order_by(Committee.name))
+    ]
+    form.area_id.choices = [("", _("— none —"))] + [
+        (str(a.id), a.name) for a in db.session.scalars(select(Area).order_by(Area.name))
+    ]
+    if request.method == "GET":
+        form.committee_id.data = request.args.get("udvalg", "")
+        form.area_id.data = request.args.get("omraade", "")
+    if form.validate_on_submit():
+        try:
+            topic = services.create_topic(
+                current_user._get_current_object(),
+                form.title.data,
+                form.intro.data,
+                committee_id=int(form.committee_id.data) if form.committee_id.data else None,
+                area_id=int(form.area_id.data) if form.area_id.data else None,
+                deadline=_local_to_utc(form.deadline.data),
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            if not apply_errors(form, exc):
+                form.title.errors = [*form.title.errors, exc.message]
+        else:
+            db.session.commit()
+            if topic.status == TopicStatus.PROPOSED:
+                flash(_("Thank you! Your proposal waits for a moderator; until then only "
+                        "you can see it."), "success")
+            else:
+                flash(_("The topic is open."), "success")
+            return redirect(url_for("forum.topic", topic_id=topic.id))
+    status = 400 if form.errors else 200
+    return render_template("forum/topic_form.html", form=form), status
+
+
+def _render_topic(topic: Topic, form: PostForm, status: int = 200):
+    sort = request.args.get("sort", "oldest")
+    stance = request.args.get("holdning") or None
+    thread = queries.load_thread(topic, current_user, sort=sort, stance=stance)
+    return render_template(
+        "forum/topic.html",
+        topic=topic,
+        thread=thread,
+        roots=thread.roots,
+        form=form,
+        sort=sort if sort in queries.SORTS else "oldest",
+        stance=stance,
+        following=queries.is_following(current_user, topic),
+        can_post=permissions.can_post(current_user, topic),
+        can_manage=permissions.can_manage_topic(current_user, topic),
+        base_depth=0,
+        button_form=EmptyForm(),
+        status_form=TopicStatusForm(status=topic.status.value),
+    ), status
+
+
+@bp.route("/emner/<int:topic_id>")
+def topic(topic_id: int):
+    return _render_topic(_topic_or_404(topic_id), PostForm())
+
+
+@bp.route("/emner/<int:topic_id>/indlaeg", methods=["POST"])
+@login_required
+@limiter.limit(_post_limit)
+def create_post(topic_id: int):
+    """Post to a topic or reply to a post (``parent_id``); errors re-show the typed text."""
+    topic = _topic_or_404(topic_id)
+    form = PostForm()
+    parent_id = None
+    if form.parent_id.data:
+        try:
+            parent_id = int(form.parent_id.data)
+        except ValueError:
+            abort(400)
+    if form.validate_on_submit():
+        try:
+            post = services.create_post(
+                current_user._get_current_object(), topic, form.body.data,
+                parent_id=parent_id, stance=form.stance.data or None, nonce=form.nonce.data,
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            if not apply_errors(form, exc):
+                form.body.errors = [*form.body.errors, exc.message]
+            status = exc.status
+        else:
+            db.session.commit()
+            if post.state == PostState.PENDING:
+                flash(_("Your post waits for a moderator. You can see it; others cannot yet."),
+                      "info")
+            return redirect(url_for("forum.post", post_id=post.id) + f"#p{post.id}")
+    else:
+        status = 400
+    if parent_id is not None:
+        parent = db.session.get(Post, parent_id)
+        if parent is not None and parent.topic_id == topic.id:
+            return render_template(
+                "forum/reply.html", topic=topic, parent=parent, form=form
+            ), status
+    return _render_topic(topic, form, status)
+
+
+@bp.route("/indlaeg/<int:post_id>")
+def post(post_id: int):
+    """The permalink: the post with its replies, and the path down to it."""
+    post = _post_or_404(post_id)
+    topic = post.topic
+    thread = queries.load_thread(topic, current_user)
+    node = thread.by_id.get(post.id)
+    if node is None:
+        abort(404)
+    ancestors = []
+    parent_id = post.parent_id
+    while parent_id is not None and parent_id in thread.by_id:
+        ancestors.append(thread.by_id[parent_id])
+        parent_id = thread.by_id[parent_id].post.parent_id
+    ancestors.reverse()
+    if not node.show_text and not node.children:
+        abort(404)
+    return render_template(
+        "forum/permalink.html",
+        topic=topic,
+        node=node,
+        thread=thread,
+        ancestors=ancestors,
+        base_depth=post.depth,
+        can_post=permissions.can_post(current_user, topic),
+        button_form=EmptyForm(),
+    )
+
+
+@bp.route("/indlaeg/<int:post_id>/svar", methods=["GET"])
+@login_required
+def reply(post_id: int):
+    """A reply form on its own page (the no-JavaScript way to reply), optionally quoting."""
+    parent = _post_or_404(post_id)
+    if not permissions.can_see_post(current_user, parent):
+        abort(404)
+    if not permissions.can_post(current_user, parent.topic):
+        raise Conflict(_("This topic no longer takes posts."))
+    form = PostForm(parent_id=str(parent.id))
+    if request.args.get("citer"):
+        quoted = "\n".join("> " + line for line in parent.body_source.splitlines())
+        form.body.data = f"> **{parent.author.display_name}:**\n{quoted}\n\n"
+    return render_template("forum/reply.html", topic=parent.topic, parent=parent, form=form)
+
+
+@bp.route("/indlaeg/<int:post_id>/rediger", methods=["GET", "POST"])
+@login_required
+def edit_post(post_id: int):
+    post = _post_or_404(post_id)
+    if not permissions.can_edit_post(current_user, post):
+        abort(403)
+    form = EditPostForm(body=post.body_source) if request.method == "GET" else EditPostForm()
+    if form.validate_on_submit():
+        try:
+            services.edit_post(current_user._get_current_object(), post, form.body.data)
+        except InvalidInput as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Your post is updated."), "success")
+            return redirect(url_for("forum.post", post_id=post.id) + f"#p{post.id}")
+    status = 400 if form.errors else 200
+    return render_template("forum/edit_post.html", post=post, form=form), status
+
+
+@bp.route("/indlaeg/<int:post_id>/slet", methods=["GET", "POST"])
+@login_required
+def delete_post(post_id: int):
+    post = _post_or_404(post_id)
+    if not permissions.can_delete_post(current_user, post):
+        abort(403)
+    form = EmptyForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        services.delete_post(current_user._get_current_object(), post)
+        db.session.commit()
+        flash(_("Your post is deleted."), "success")
+        return redirect(url_for("forum.topic", topic_id=post.topic_id))
+    return render_template("forum/delete_post.html", post=post, form=form)
+
+
+@bp.route("/indlaeg/<int:post_id>/historik")
+def post_history(post_id: int):
+    post = _post_or_404(post_id)
+    if not permissions.can_see_post(current_user, post):
+        abort(404)
+    return render_template(
+        "forum/history.html", post=post, revisions=queries.revisions(post)
+    )
+
+
+@bp.route("/indlaeg/<int:post_id>/stoet", methods=["POST"])
+@login_required
+@limiter.limit("60 per minute")
+def support(post_id: int):
+    post = _post_or_404(post_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    supported, _count = services.toggle_support(current_user._get_current_object(), post)
+    db.session.commit()
+    flash(_("You support this post.") if supported else _("Your support is withdrawn."),
+          "success")
+    return redirect(url_for("forum.topic", topic_id=post.topic_id) + f"#p{post.id}")
+
+
+@bp.route("/emner/<int:topic_id>/foelg", methods=["POST"])
+@login_required
+def follow(topic_id: int):
+    topic = _topic_or_404(topic_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    on = request.form.get("follow") == "1"
+    services.set_follow(current_user._get_current_object(), topic, on)
+    db.session.commit()
+    flash(_("You follow this topic.") if on else _("You no longer follow this topic."), "success")
+    return redirect(url_for("forum.topic", topic_id=topic.id))
+
+
+@bp.route("/emner/<int:topic_id>/status", methods=["POST"])
+@login_required
+def topic_status(topic_id: int):
+    topic = _topic_or_404(topic_id)
+    form = TopicStatusForm()
+    if not form.validate_on_submit():
+        abort(400)
+    services.set_topic_status(current_user._get_current_object(), topic, TopicStatus(form.status.data))
+    db.session.commit()
+    flash(_("The topic's status is changed."), "success")
+    return redirect(url_for("forum.topic", topic_id=topic.id))
+
+
+@bp.route("/forslag")
+@login_required
+def proposals():
+    if not permissions.is_moderator(current_user):
+        abort(403)
+    return render_template(
+        "forum/proposals.html", items=queries.pending_proposals(current_user),
+        form=ProposalDecisionForm(),
+    )
+
+
+@bp.route("/forslag/<int:topic_id>", methods=["POST"])
+@login_required
+def decide_proposal(topic_id: int):
+    topic = _topic_or_404(topic_id)
+    form = ProposalDecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    services.decide_topic_proposal(
+        current_user._get_current_object(), topic, form.decision.data == "accept"
+    )
+    db.session.commit()
+    flash(_("The proposal is accepted.") if form.decision.data == "accept"
+          else _("The proposal is declined."), "success")
+    return redirect(url_for("forum.proposals"))
