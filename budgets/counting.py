@@ -24,9 +24,10 @@ Rules, by the names Pabulib files use in META ``rule``:
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import mul
+from itertools import repeat
+from operator import itemgetter, mul
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
@@ -181,7 +182,13 @@ class EqualSharesResult:
 
 @dataclass
 class _Instance:
-    """Ballots grouped by identical content, and per project the groups that support it."""
+    """Ballots grouped by identical content, and per project the groups that support it.
+
+    For projects whose supporters all have the same utility (every approval project, and points
+    projects where everyone gave the same points) the supporting groups are split into single
+    ballots (``unit_money``) and repeated ballots (``heavy_*``), so the common case of a group of
+    weight one is handled with plain lists of floats.
+    """
 
     ids: list[str]
     costs: list[int]
@@ -192,8 +199,21 @@ class _Instance:
     common_utility: list[float]  # the utility when ``utilities[j]`` is None
     support: list[int]  # number of supporting voters
     total_utility: list[float]  # sum of weight × utility over supporters
+    unit_money: list[Callable[[list[float]], Sequence[float]]]  # budgets → money of weight-1 groups
+    heavy_money: list[Callable[[list[float]], Sequence[float]]]  # budgets → money of the others
+    heavy_weights: list[list[int]]  # aligned with heavy_money's result
     n_voters: int
     with_points: bool
+
+
+def _gatherer(indices: list[int]) -> Callable[[list[float]], Sequence[float]]:
+    """A fast ``lambda values: [values[i] for i in indices]`` (itemgetter works in C)."""
+    if not indices:
+        return lambda values: ()
+    if len(indices) == 1:
+        only = indices[0]
+        return lambda values: (values[only],)
+    return itemgetter(*indices)
 
 
 def _prepare(
@@ -212,7 +232,11 @@ def _prepare(
         except KeyError:
             raise ValueError(f"a ballot names unknown project {project_id!r}") from None
 
-    kinds = {isinstance(ballot, Mapping) for ballot in ballots}
+    kinds = set()
+    for ballot in ballots:
+        if isinstance(ballot, str):
+            raise TypeError("a ballot is a string; pass a collection of project ids")
+        kinds.add(isinstance(ballot, Mapping))
     if len(kinds) > 1:
         raise ValueError("ballots mix approval sets and points; use one kind")
     with_points = kinds == {True}
@@ -250,8 +274,8 @@ def _prepare(
         if with_points:
             common.append(raw_utilities[j][0] if raw_utilities[j] else 1.0)
         elif approval_utility == "cost":
-            # Cost utilities: a supporter values a project at its cost, so the method compares
-            # projects by payment per unit of money (as equalshares.net does for approval).
+            # Cost utilities: a supporter values a project at its cost, so projects are compared
+            # by the share each supporter pays per unit of the project's cost.
             common.append(float(costs[j]) if costs[j] > 0 else 1.0)
         else:
             common.append(1.0)
@@ -262,6 +286,14 @@ def _prepare(
         else support[j] * common[j]
         for j in range(m)
     ]
+    unit_money = []
+    heavy_money = []
+    heavy_weights = []
+    for j in range(m):
+        pairs = list(zip(supporters[j], supporter_weights[j], strict=True))
+        unit_money.append(_gatherer([g for g, w in pairs if w == 1]))
+        heavy_money.append(_gatherer([g for g, w in pairs if w > 1]))
+        heavy_weights.append([w for _, w in pairs if w > 1])
     return _Instance(
         ids=ids,
         costs=costs,
@@ -272,6 +304,9 @@ def _prepare(
         common_utility=common,
         support=support,
         total_utility=total_utility,
+        unit_money=unit_money,
+        heavy_money=heavy_money,
+        heavy_weights=heavy_weights,
         n_voters=len(ballots),
         with_points=with_points,
     )
@@ -287,40 +322,90 @@ def _price(inst: _Instance, budgets: list[float], j: int) -> float | None:
     cost = inst.costs[j]
     if cost == 0:
         return 0.0
-    groups = inst.supporters[j]
+    if inst.utilities[j] is not None:
+        return _price_by_points(inst, budgets, j)
+    # Every supporter has the same utility: find the payment per supporter, then divide.
+    unit_money = inst.unit_money[j](budgets)
+    heavy_weights = inst.heavy_weights[j]
+    heavy_money: Sequence[float] = ()
+    total = sum(unit_money)
+    if heavy_weights:
+        heavy_money = inst.heavy_money[j](budgets)
+        total += sum(map(mul, heavy_money, heavy_weights))
+    if total < cost * (1.0 - EPSILON):
+        return None
+    share = cost / inst.support[j]
+    poorest = min(min(unit_money, default=math.inf), min(heavy_money, default=math.inf))
+    if poorest >= share:
+        return share / inst.common_utility[j]
+    due = _equal_share(cost, inst.support[j], unit_money, heavy_money, heavy_weights)
+    return due / inst.common_utility[j]
+
+
+def _equal_share(
+    cost: int,
+    payers: int,
+    unit_money: Sequence[float],
+    heavy_money: Sequence[float],
+    heavy_weights: list[int],
+) -> float:
+    """The payment ``p`` with ``sum(weight × min(money, p)) == cost`` over all supporters.
+
+    Walks the supporters from the poorest: whoever cannot pay an equal part of what is still due
+    pays all they have, and once one can, everyone richer can too and that part is the answer.
+    Usually few supporters run short, so only those below ``limit`` (first twice the plain
+    ``cost / payers``) are sorted and walked; if the answer turns out above ``limit`` the walk is
+    redone with a higher one.
+    """
+    limit = 2.0 * cost / payers
+    while True:
+        lows = sorted([m for m in unit_money if m < limit])
+        if heavy_weights:
+            # Merge in the (few) repeated ballots as (money, weight) pairs.
+            heavy = [
+                (m, w) for m, w in zip(heavy_money, heavy_weights, strict=True) if m < limit
+            ]
+            walk: Iterable[tuple[float, int]] = sorted([(m, 1) for m in lows] + heavy)
+        else:
+            walk = zip(lows, repeat(1))
+        paid = 0.0
+        left = payers
+        for have, weight in walk:
+            due = (cost - paid) / left
+            if have >= due:
+                return due
+            paid += have * weight
+            left -= weight
+        if left <= 0:
+            # Everyone pays all they have; the shortfall is within EPSILON.
+            return max(max(unit_money, default=0.0), max(heavy_money, default=0.0))
+        due = (cost - paid) / left
+        if due <= limit:
+            return due  # everyone not walked has at least ``limit``
+        limit = 2.0 * due
+
+
+def _price_by_points(inst: _Instance, budgets: list[float], j: int) -> float | None:
+    """:func:`_price` for supporters with different utilities (points ballots)."""
+    cost = inst.costs[j]
+    utilities = inst.utilities[j]
+    assert utilities is not None
     weights = inst.supporter_weights[j]
-    money = [budgets[g] for g in groups]
+    money = [budgets[g] for g in inst.supporters[j]]
     if sum(map(mul, money, weights)) < cost * (1.0 - EPSILON):
         return None
-    utilities = inst.utilities[j]
-    if utilities is None:
-        # One utility for all supporters: work with the payment per supporter.
-        utility = inst.common_utility[j]
-        share = cost / inst.support[j]
-        if min(money) >= share:
-            return share / utility
-        paid = 0.0
-        payers = inst.support[j]
-        for have, weight in sorted(zip(money, weights, strict=True)):
-            share = (cost - paid) / payers
-            if have >= share:
-                return share / utility
-            paid += have * weight
-            payers -= weight
-        # Everyone pays all they have; the shortfall is within EPSILON.
-        return max(money) / utility
     ratios = [have / u for have, u in zip(money, utilities, strict=True)]
     price = cost / inst.total_utility[j]
     if min(ratios) >= price:
         return price
     paid = 0.0
-    remaining_utility = inst.total_utility[j]
+    remaining = inst.total_utility[j]
     for ratio, have, weight, u in sorted(zip(ratios, money, weights, utilities, strict=True)):
-        price = (cost - paid) / remaining_utility
+        price = (cost - paid) / remaining
         if ratio >= price:
             return price
         paid += have * weight
-        remaining_utility -= weight * u
+        remaining -= weight * u
     return max(ratios)
 
 
@@ -337,10 +422,10 @@ def _close(a: float, b: float) -> bool:
 class _Run:
     chosen: list[int]
     total_cost: int
-    funding: dict[int, Funding]
+    funding: dict[int, Funding]  # filled only when the run was asked to record
 
 
-def _run(inst: _Instance, voter_budget: float) -> _Run:
+def _run(inst: _Instance, voter_budget: float, record: bool = False) -> _Run:
     """One run of Equal Shares with every voter holding ``voter_budget``.
 
     Each round funds the affordable project with the lowest price per unit of utility (see
@@ -381,12 +466,31 @@ def _run(inst: _Instance, voter_budget: float) -> _Run:
         price = bounds.pop(winner)
         chosen.append(winner)
         total_cost += inst.costs[winner]
-        funding[winner] = _charge(inst, budgets, winner, price, order=len(chosen))
+        if record:
+            funding[winner] = _funding(inst, budgets, winner, price, order=len(chosen))
+        _charge(inst, budgets, winner, price)
     return _Run(chosen=chosen, total_cost=total_cost, funding=funding)
 
 
-def _charge(inst: _Instance, budgets: list[float], j: int, price: float, order: int) -> Funding:
-    """Take project ``j``'s cost from its supporters at ``price`` per unit of utility."""
+def _charge(inst: _Instance, budgets: list[float], j: int, price: float) -> None:
+    """Take project ``j``'s cost from its supporters at ``price`` per unit of utility: each pays
+    price × utility, or all they have left if that is less."""
+    groups = inst.supporters[j]
+    utilities = inst.utilities[j]
+    if utilities is None:
+        due = price * inst.common_utility[j]
+        for g in groups:
+            have = budgets[g]
+            budgets[g] = have - due if have > due else 0.0
+    else:
+        for g, u in zip(groups, utilities, strict=True):
+            have = budgets[g]
+            due = price * u
+            budgets[g] = have - due if have > due else 0.0
+
+
+def _funding(inst: _Instance, budgets: list[float], j: int, price: float, order: int) -> Funding:
+    """Summarise who pays what for project ``j`` (call before :func:`_charge` takes the money)."""
     utilities = inst.utilities[j]
     common = inst.common_utility[j]
     full_payers = partial_payers = nothing_left = 0
@@ -396,10 +500,8 @@ def _charge(inst: _Instance, budgets: list[float], j: int, price: float, order: 
         due = price * (common if utilities is None else utilities[k])
         have = budgets[g]
         if have >= due:
-            budgets[g] = have - due
             full_payers += weights[k]
         elif have > 0.0:
-            budgets[g] = 0.0
             partial_payers += weights[k]
             partial_total += have * weights[k]
         else:
@@ -460,6 +562,8 @@ def equal_shares(
         return EqualSharesResult(
             selected=[], total_cost=0, budget=budget, voter_budget=0.0, raises=0, runs=0
         )
+    if completion not in ("add1", None):
+        raise ValueError(f"unknown completion {completion!r}; use 'add1' or None")
     runs = 1
     voter_budget = budget / n
     run = _run(inst, voter_budget)
@@ -467,9 +571,9 @@ def equal_shares(
     if completion == "add1":
         supported = sum(1 for s in inst.support if s > 0)
         step = budget // n
-        while (
-            len(run.chosen) < supported
-            and not _is_exhaustive(inst.costs, set(run.chosen), budget - run.total_cost)
+        # Once every supported project is in, raising the shares cannot change the outcome.
+        while len(run.chosen) < supported and not _is_exhaustive(
+            inst.costs, set(run.chosen), budget - run.total_cost
         ):
             step += 1
             runs += 1
@@ -477,8 +581,8 @@ def equal_shares(
             if candidate.total_cost > budget:
                 break
             run, voter_budget, raises = candidate, float(step), raises + 1
-    elif completion is not None:
-        raise ValueError(f"unknown completion {completion!r}; use 'add1' or None")
+    # The loop above only needs the outcomes; compute the payments of the one kept.
+    run = _run(inst, voter_budget, record=True)
     return EqualSharesResult(
         selected=[inst.ids[j] for j in run.chosen],
         total_cost=run.total_cost,

@@ -160,7 +160,9 @@ def _register_template_helpers(app: Flask) -> None:
 def init_app(app: Flask) -> None:
     """Bind the extensions and register the forum's pages, errors and commands."""
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR", "migrations")))
+    migrate.init_app(
+        app, db, directory=str(app.config.get("MIGRATIONS_DIR", "migrations")), render_as_batch=True
+    )
     login_manager.init_app(app)
     login_manager.login_view = "forum.login"
     login_manager.login_message = None

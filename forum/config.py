@@ -40,6 +40,7 @@ DEFAULTS: dict[str, object] = {
     "TOPICS_PER_PAGE": 30,
     "PROFILE_POSTS_PER_PAGE": 30,
     "NOTIFICATIONS_PER_PAGE": 50,
+    "PASSWORD_HASH_METHOD": "scrypt",
     "TITLE_MIN": 5,
     "TITLE_MAX": 200,
     "BODY_MIN": 1,

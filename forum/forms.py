@@ -18,9 +18,15 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 
 REQUIRED = _l("This field is required.")
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """WTForms 3.3+ wants SelectChoice objects instead of (value, label) tuples."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class LoginForm(FlaskForm):
@@ -98,8 +104,8 @@ class PostForm(FlaskForm):
     )
     stance = RadioField(
         _l("Your stance (optional)"),
-        choices=[("", _l("No stance")), ("for", _l("For")), ("against", _l("Against")),
-                 ("question", _l("Question"))],
+        choices=choices([("", _l("No stance")), ("for", _l("For")), ("against", _l("Against")),
+                         ("question", _l("Question"))]),
         default="",
         validators=[Optional()],
     )
@@ -118,13 +124,15 @@ class EditPostForm(FlaskForm):
 class TopicStatusForm(FlaskForm):
     status = SelectField(
         _l("Status"),
-        choices=[("open", _l("Open")), ("closed", _l("Closed")), ("archived", _l("Archived"))],
+        choices=choices(
+            [("open", _l("Open")), ("closed", _l("Closed")), ("archived", _l("Archived"))]
+        ),
     )
 
 
 class ProposalDecisionForm(FlaskForm):
     decision = RadioField(
-        _l("Decision"), choices=[("accept", _l("Accept")), ("decline", _l("Decline"))],
+        _l("Decision"), choices=choices([("accept", _l("Accept")), ("decline", _l("Decline"))]),
         validators=[InputRequired(REQUIRED)],
     )
 

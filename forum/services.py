@@ -46,6 +46,11 @@ _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
 # --- accounts -------------------------------------------------------------------------
 
 
+def _hash(password: str) -> str:
+    # werkzeug's scrypt; tests lower its cost through PASSWORD_HASH_METHOD.
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
 def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
@@ -84,7 +89,7 @@ def register_user(
     user = User(
         email=email,
         display_name=display_name,
-        password_hash=generate_password_hash(password, method="scrypt"),
+        password_hash=_hash(password),
         role=role,
         party=party if role == Role.POLITICIAN else None,
         locale=locale,
@@ -114,7 +119,7 @@ def change_password(user: User, current: str, new: str) -> None:
     if not check_password_hash(user.password_hash, current or ""):
         raise InvalidInput(current_password=_("The current password is not right."))
     _check_password_strength(new, "new_password")
-    user.password_hash = generate_password_hash(new, method="scrypt")
+    user.password_hash = _hash(new)
     user.session_version = (user.session_version or 1) + 1
     db.session.flush()
 

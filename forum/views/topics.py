@@ -18,7 +18,7 @@ from ..forms import (
     ProposalDecisionForm,
     TopicForm,
     TopicStatusForm,
-    new_nonce,
+    choices,
 )
 from ..models import Area, Committee, Post, PostState, Topic, TopicStatus
 from . import apply_errors, bp
@@ -53,12 +53,12 @@ def _post_limit() -> str:
 @login_required
 def new_topic():
     form = TopicForm()
-    form.committee_id.choices = [("", _("— none —"))] + [
+    form.committee_id.choices = choices([("", _("— none —"))] + [
         (str(c.id), c.name) for c in db.session.scalars(select(Committee).order_by(Committee.name))
-    ]
-    form.area_id.choices = [("", _("— none —"))] + [
+    ])
+    form.area_id.choices = choices([("", _("— none —"))] + [
         (str(a.id), a.name) for a in db.session.scalars(select(Area).order_by(Area.name))
-    ]
+    ])
     if request.method == "GET":
         form.committee_id.data = request.args.get("udvalg", "")
         form.area_id.data = request.args.get("omraade", "")

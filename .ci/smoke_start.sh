@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Starts `./dev.sh start` (the README's first command), waits for it, fetches the home page
+# and a topic page, and stops it again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+log=$(mktemp)
+setsid ./dev.sh start >"$log" 2>&1 &
+pid=$!
+cleanup() { kill -- -"$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
+trap cleanup EXIT
+for i in $(seq 1 180); do
+  if curl -fsS -o /dev/null http://127.0.0.1:5000/ 2>/dev/null; then break; fi
+  if ! kill -0 "$pid" 2>/dev/null; then echo "dev.sh start exited early:"; cat "$log"; exit 1; fi
+  sleep 1
+done
+curl -fsS http://127.0.0.1:5000/ -o /tmp/home.html
+topic=$(grep -o 'href="/emner/[0-9]*"' /tmp/home.html | head -1 | grep -o '[0-9]*')
+[ -n "$topic" ] || { echo "no topic link on the home page"; cat "$log"; exit 1; }
+code=$(curl -s -o /tmp/topic.html -w '%{http_code}' "http://127.0.0.1:5000/emner/$topic")
+[ "$code" = 200 ] || { echo "topic page answered $code"; exit 1; }
+grep -q '<article class="post' /tmp/topic.html || { echo "topic page has no posts"; exit 1; }
+echo "dev.sh start: home and /emner/$topic served (seeded demo data)."
+grep -E "Demo accounts|admin@" "$log" | head -3 || true

@@ -1,0 +1,668 @@
+"""Benchmark the topic page (GET /emner/<id>) against a Flask + Jinja ceiling.
+
+Builds a topic of 300 nested posts (about 1 KB of Markdown each) in a fresh SQLite file
+through the forum's own services, serves the real app with gunicorn (2 workers) and loads
+the topic page for 10 s at 32 connections; in the same run a minimal Flask app renders the
+same posts (pre-made dicts, same tree, no database) through Jinja with the same server
+settings: the ceiling. Prints requests/s, p50 and p99 for both and the ratio.
+
+Targets: topic page >= 0.5x the ceiling's requests/s; GET requests write nothing to the
+database (counted in-process with an SQL listener over 50 GETs, and checked across the
+gunicorn load with SQLite's ``PRAGMA data_version`` and row counts).
+
+The load generator is wrk when installed (``apt-get install wrk``), else a bounded Python
+client (threads + keep-alive http.client; it competes with the servers for the CPU, so
+its absolute figures are lower, the ratio is still meaningful).
+
+Run from the repository root: ``.venv/bin/python bench/topic_page.py``
+(``--duration``, ``--connections``, ``--posts``, ``--profile``; see ``--help``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import cProfile
+import http.client
+import io
+import json
+import os
+import pstats
+import random
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(BENCH))
+
+from _ceiling_app import create_ceiling_app  # noqa: E402
+from _topic_page_app import bench_config  # noqa: E402
+from sqlalchemy import event, select  # noqa: E402
+
+from app import create_app  # noqa: E402
+from forum import services  # noqa: E402
+from forum.extensions import db  # noqa: E402
+from forum.models import Committee, Post, Role, Topic, User  # noqa: E402
+
+SEED = 20261127
+TARGET_RATIO = 0.5
+TARGET_WRITES = 0
+WRITE_GETS = 50
+WORKERS = 2
+# Chosen by measurement on the 2-core machine (see the module's report): gunicorn's sync
+# worker was fastest for the real app; the ceiling runs with the very same settings.
+DEFAULT_WORKER_CLASS = "sync"
+DEFAULT_THREADS = 1
+POST_ANCHOR = re.compile(r'id="p\d+"')
+WRITE_SQL = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.I)
+
+WORDS = (
+    "kommunen borgerne forslaget budgettet skolen cykelstien havnen biblioteket trafikken "
+    "børnene de ældre bussen lokalplanen udvalget byrådet høringen grønne områder parkering "
+    "vi jeg mener synes at det er vigtigt fordi og men også ikke kan skal bør vil har "
+    "rigtig godt dårligt meget lidt flere færre penge tid sikkerhed fremtiden naboerne "
+    "Holbæk Tølløse Jyderup Svinninge Mørkøv lørdag hverdage om morgenen om aftenen "
+    "forældre pendlere erhvervslivet foreningerne klimaet støj vedligeholdelse belysning"
+).split()
+
+
+# --- data ----------------------------------------------------------------------------
+
+
+def _sentence(rng: random.Random) -> str:
+    words = [rng.choice(WORDS) for _ in range(rng.randint(8, 18))]
+    i = rng.randrange(len(words))
+    if rng.random() < 0.3:
+        words[i] = f"**{words[i]}**"
+    elif rng.random() < 0.3:
+        words[i] = f"*{words[i]}*"
+    text = " ".join(words)
+    return text[0].upper() + text[1:] + rng.choice((".", ".", ".", "?", "!"))
+
+
+def make_body(rng: random.Random, size: int = 1000) -> str:
+    """About ``size`` characters of Danish-ish Markdown: paragraphs, emphasis, sometimes a
+    list, a quote, a link or a heading."""
+    parts: list[str] = []
+    length = 0
+    while length < size:
+        roll = rng.random()
+        if roll < 0.08:
+            block = "## " + " ".join(rng.choice(WORDS) for _ in range(4)).capitalize()
+        elif roll < 0.18:
+            block = "\n".join(f"- {_sentence(rng)}" for _ in range(rng.randint(2, 4)))
+        elif roll < 0.25:
+            block = "> " + _sentence(rng)
+        elif roll < 0.32:
+            block = (f"{_sentence(rng)} Se [kommunens side](https://holbaek.dk/"
+                     f"{rng.choice(WORDS).lower()}) for mere.")
+        else:
+            block = " ".join(_sentence(rng) for _ in range(rng.randint(2, 4)))
+        parts.append(block)
+        length += len(block) + 2
+    return "\n\n".join(parts)
+
+
+def build_database(tmp: Path, n_posts: int, max_depth: int, seed: int = SEED) -> dict:
+    """A fresh SQLite file with one open topic of ``n_posts`` nested posts.
+
+    Posts are written one by one through ``services.create_post`` (render, sanitise,
+    notifications, events), each committed like a request. Parents are random (seeded);
+    depth stays below ``max_depth`` so the page shows every post without "continue" links.
+    """
+    rng = random.Random(seed)
+    db_path = tmp / "bench.sqlite3"
+    app = create_app(bench_config(f"sqlite:///{db_path}", str(tmp)))
+    with app.app_context():
+        db.create_all()
+        committee = Committee(slug="teknik-og-miljo", name="Teknik- og Miljøudvalget",
+                              description="Veje, natur og klima.")
+        db.session.add(committee)
+        db.session.flush()
+        admin = services.register_user("admin@bench.test", "Kommunen", "bench-password-1")
+        services.set_role(admin, Role.ADMIN)
+        politicians = []
+        for i in range(3):
+            u = services.register_user(f"pol{i}@bench.test", f"Byrådsmedlem {i}",
+                                       "bench-password-1")
+            services.set_role(u, Role.POLITICIAN, party=rng.choice(("A", "V", "F", "Ø")),
+                              committees=[committee])
+            politicians.append(u)
+        citizens = [
+            services.register_user(f"borger{i}@bench.test", f"Borger Nummer {i}",
+                                   "bench-password-1")
+            for i in range(12)
+        ]
+        db.session.commit()
+        topic = services.create_topic(
+            politicians[0], "Ny cykelsti langs Tuse Næs Vej", make_body(rng, 600),
+            committee_id=committee.id,
+        )
+        db.session.commit()
+        authors = citizens + politicians
+        depth_of: dict[int, int] = {}
+        ids: list[int] = []
+        for _ in range(n_posts):
+            parent_id = None
+            if ids and rng.random() < 0.75:
+                candidates = ids[-60:]  # replies go to recent posts, as in a live debate
+                pick = rng.choice(candidates)
+                if depth_of[pick] + 1 < max_depth:
+                    parent_id = pick
+            stance = rng.choice(("for", "against", "question", None)) if parent_id is None else None
+            post = services.create_post(
+                rng.choice(authors), topic, make_body(rng), parent_id=parent_id, stance=stance
+            )
+            db.session.commit()
+            ids.append(post.id)
+            depth_of[post.id] = post.depth
+        topic_id = topic.id
+        ceiling = ceiling_data(topic_id)
+        db.session.remove()
+        db.engine.dispose()
+    ceiling_path = tmp / "ceiling.json"
+    ceiling_path.write_text(json.dumps(ceiling), encoding="utf-8")
+    return {
+        "db_path": db_path,
+        "db_url": f"sqlite:///{db_path}",
+        "topic_id": topic_id,
+        "ceiling_path": ceiling_path,
+        "depths": sorted(depth_of.values()),
+    }
+
+
+STANCE_LABELS = {"for": "For", "against": "Imod", "question": "Spørgsmål"}
+
+
+def ceiling_data(topic_id: int) -> dict:
+    """The topic as plain dicts (same order and tree as the page) for the ceiling app."""
+    topic = db.session.get(Topic, topic_id)
+    posts = db.session.scalars(
+        select(Post).where(Post.topic_id == topic_id).order_by(Post.created_at, Post.id)
+    ).all()
+    nodes: dict[int, dict] = {}
+    roots: list[dict] = []
+    for p in posts:
+        author: User = p.author
+        node = {
+            "id": p.id,
+            "author_name": author.display_name,
+            "author_url": f"/profil/{author.id}",
+            "politician": author.role == Role.POLITICIAN,
+            "party": author.party,
+            "url": f"/indlaeg/{p.id}",
+            "created_iso": p.created_at.isoformat(timespec="seconds") + "Z",
+            "created_label": p.created_at.strftime("%d.%m.%Y %H.%M"),
+            "stance": p.stance.value if p.stance else None,
+            "stance_label": STANCE_LABELS.get(p.stance.value) if p.stance else None,
+            "body_html": p.body_html,
+            "support_count": p.support_count,
+            "children": [],
+        }
+        nodes[p.id] = node
+        (nodes[p.parent_id]["children"] if p.parent_id else roots).append(node)
+    return {"title": topic.title, "intro_html": topic.intro_html, "roots": roots}
+
+
+# --- in-process checks ---------------------------------------------------------------
+
+
+class SQLCounter:
+    """Counts statements on an engine; ``writes`` lists INSERT/UPDATE/DELETE/DDL seen."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self.count = 0
+        self.writes: list[str] = []
+
+    def __call__(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        self.count += 1
+        if WRITE_SQL.match(statement):
+            self.writes.append(" ".join(statement.split())[:120])
+
+    def __enter__(self) -> SQLCounter:
+        event.listen(self.engine, "before_cursor_execute", self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        event.remove(self.engine, "before_cursor_execute", self)
+
+
+def _log_in(client, app, email: str) -> None:
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == email))
+        ident = user.get_id()
+        db.session.remove()
+    with client.session_transaction() as sess:
+        sess["_user_id"] = ident
+        sess["_fresh"] = True
+
+
+def in_process_checks(built: dict, tmp: Path, n_gets: int, expected_posts: int) -> dict:
+    """Page correctness, SQL per GET, writes during GETs, and in-process ms per GET."""
+    app = create_app(bench_config(built["db_url"], str(tmp)))
+    url = f"/emner/{built['topic_id']}"
+    anon = app.test_client()
+    resp = anon.get(url)
+    body = resp.get_data(as_text=True)
+    anchors = len(POST_ANCHOR.findall(body))
+    if resp.status_code != 200 or anchors != expected_posts:
+        raise SystemExit(
+            f"topic page check failed: status {resp.status_code}, {anchors} post anchors "
+            f"(expected {expected_posts})"
+        )
+    with app.app_context():
+        engine = db.engine
+    member = app.test_client()
+    _log_in(member, app, "borger0@bench.test")
+    if member.get(url).status_code != 200:
+        raise SystemExit("topic page check failed for a signed-in citizen")
+
+    with SQLCounter(engine) as one:
+        anon.get(url)
+    anon_queries = one.count
+    with SQLCounter(engine) as one:
+        member.get(url)
+    member_queries = one.count
+
+    times: list[float] = []
+    with SQLCounter(engine) as counter:
+        for i in range(n_gets):
+            client = member if i % 5 == 4 else anon  # one in five signed in
+            t0 = time.perf_counter()
+            r = client.get(url)
+            times.append((time.perf_counter() - t0) * 1000)
+            if r.status_code != 200:
+                raise SystemExit(f"GET {url} returned {r.status_code}")
+    return {
+        "status": resp.status_code,
+        "post_anchors": anchors,
+        "page_bytes": len(resp.get_data()),
+        "queries_per_get_anonymous": anon_queries,
+        "queries_per_get_signed_in": member_queries,
+        "gets": n_gets,
+        "statements": counter.count,
+        "writes": len(counter.writes),
+        "write_samples": counter.writes[:5],
+        "inproc_ms_median": statistics.median(times),
+    }
+
+
+def ceiling_in_process(built: dict, n_gets: int) -> float:
+    app = create_ceiling_app(json.loads(built["ceiling_path"].read_text(encoding="utf-8")))
+    client = app.test_client()
+    url = f"/emner/{built['topic_id']}"
+    client.get(url)
+    times = []
+    for _ in range(n_gets):
+        t0 = time.perf_counter()
+        client.get(url)
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+def profile_page(built: dict, tmp: Path, n: int = 30, top: int = 30) -> str:
+    """cProfile of ``n`` anonymous GETs through the test client: the top functions."""
+    app = create_app(bench_config(built["db_url"], str(tmp)))
+    client = app.test_client()
+    url = f"/emner/{built['topic_id']}"
+    client.get(url)
+    prof = cProfile.Profile()
+    prof.enable()
+    for _ in range(n):
+        client.get(url)
+    prof.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(prof, stream=out).strip_dirs()
+    stats.sort_stats("tottime").print_stats(top)
+    stats.sort_stats("cumulative").print_stats(top)
+    return out.getvalue()
+
+
+def db_fingerprint(db_path: Path) -> dict:
+    """Row counts of every table (read through a separate, read-only connection)."""
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        tables = [r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
+        return {t: conn.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in tables}
+    finally:
+        conn.close()
+
+
+# --- servers and load ----------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def gunicorn(module: str, env_extra: dict, worker_class: str, threads: int, log: Path):
+    """Start gunicorn (our own process group) on 127.0.0.1; stop it by its PID on exit."""
+    port = free_port()
+    cmd = [
+        str(Path(sys.executable).with_name("gunicorn")),
+        "--bind", f"127.0.0.1:{port}",
+        "--workers", str(WORKERS),
+        "--worker-class", worker_class,
+        "--threads", str(threads),
+        "--backlog", "256",
+        "--timeout", "60",
+        "--pythonpath", f"{ROOT},{BENCH}",
+        "--log-level", "warning",
+        module,
+    ]
+    env = {**os.environ, **env_extra, "PYTHONPATH": f"{ROOT}:{BENCH}"}
+    with open(log, "ab") as fh:
+        proc = subprocess.Popen(cmd, cwd=str(ROOT), env=env, stdout=fh, stderr=fh,
+                                start_new_session=True)
+    try:
+        yield proc, port
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+
+
+def wait_ready(proc, port: int, path: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {proc.returncode} (see its log)")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            resp.read()
+            conn.close()
+            if resp.status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"server on port {port} not ready after {timeout:.0f} s")
+
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
+
+
+def _ms(text: str) -> float:
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text)
+    if not m:
+        raise ValueError(f"cannot read wrk time {text!r}")
+    return float(m.group(1)) * _UNITS[m.group(2)]
+
+
+def parse_wrk(out: str) -> dict:
+    def pct(p: str) -> float:
+        m = re.search(rf"^\s*{p}%\s+(\S+)", out, re.M)
+        return _ms(m.group(1)) if m else float("nan")
+
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    total = re.search(r"(\d+) requests in", out)
+    errors = 0
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if m:
+        errors += sum(int(x) for x in m.groups())
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    non2xx = int(m.group(1)) if m else 0
+    return {
+        "rps": float(rps.group(1)) if rps else 0.0,
+        "requests": int(total.group(1)) if total else 0,
+        "p50_ms": pct("50"),
+        "p99_ms": pct("99"),
+        "socket_errors": errors,
+        "non_2xx": non2xx,
+    }
+
+
+def run_wrk(port: int, path: str, duration: float, connections: int) -> dict:
+    threads = max(1, min(2, connections))
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s",
+           "--timeout", "30s", "--latency", f"http://127.0.0.1:{port}{path}"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60,
+                         check=True).stdout
+    return parse_wrk(out)
+
+
+def run_python_load(port: int, path: str, duration: float, connections: int,
+                    max_requests: int = 1_000_000) -> dict:
+    """Keep-alive http.client connections in threads, bounded by time and by count."""
+    latencies: list[float] = []
+    errors = [0, 0]  # socket errors, non-2xx
+    lock = threading.Lock()
+    deadline = time.monotonic() + duration
+    budget = [max_requests]
+
+    def worker() -> None:
+        conn = None
+        local: list[float] = []
+        while time.monotonic() < deadline:
+            with lock:
+                if budget[0] <= 0:
+                    break
+                budget[0] -= 1
+            try:
+                if conn is None:
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                t0 = time.perf_counter()
+                conn.request("GET", path)
+                resp = conn.getresponse()
+                resp.read()
+                local.append((time.perf_counter() - t0) * 1000)
+                if resp.status >= 400:
+                    errors[1] += 1
+                if resp.getheader("Connection", "").lower() == "close":
+                    conn.close()
+                    conn = None
+            except (OSError, http.client.HTTPException):
+                errors[0] += 1
+                if conn is not None:
+                    conn.close()
+                conn = None
+        if conn is not None:
+            conn.close()
+        with lock:
+            latencies.extend(local)
+
+    t_start = time.monotonic()
+    pool = [threading.Thread(target=worker, daemon=True) for _ in range(connections)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join(timeout=duration + 60)
+    elapsed = time.monotonic() - t_start
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        if not latencies:
+            return float("nan")
+        return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))]
+
+    return {
+        "rps": len(latencies) / elapsed if elapsed else 0.0,
+        "requests": len(latencies),
+        "p50_ms": pct(50),
+        "p99_ms": pct(99),
+        "socket_errors": errors[0],
+        "non_2xx": errors[1],
+    }
+
+
+def load(port: int, path: str, duration: float, connections: int, tool: str) -> dict:
+    if tool == "wrk":
+        return run_wrk(port, path, duration, connections)
+    return run_python_load(port, path, duration, connections)
+
+
+def serve_and_load(module: str, env_extra: dict, args, tool: str, log: Path, path: str,
+                   db_path: Path | None = None) -> dict:
+    with gunicorn(module, env_extra, args.worker_class, args.threads, log) as (proc, port):
+        wait_ready(proc, port, path)
+        load(port, path, args.warmup, args.connections, tool)  # warm both workers
+        before = _data_version_probe(db_path) if db_path else None
+        result = load(port, path, args.duration, args.connections, tool)
+        if before is not None:
+            conn, version, rows = before
+            try:
+                result["data_version_changed"] = (
+                    conn.execute("PRAGMA data_version").fetchone()[0] != version
+                )
+            finally:
+                conn.close()
+            result["rows_changed"] = db_fingerprint(db_path) != rows
+        if proc.poll() is not None:
+            raise SystemExit(f"gunicorn for {module} died during the load (see {log})")
+    return result
+
+
+def _data_version_probe(db_path: Path):
+    """A connection whose ``PRAGMA data_version`` changes if any other connection commits."""
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    version = conn.execute("PRAGMA data_version").fetchone()[0]
+    return conn, version, db_fingerprint(db_path)
+
+
+# --- main ----------------------------------------------------------------------------
+
+
+def fmt(r: dict) -> str:
+    return f"{r['rps']:.1f} req/s p50 {r['p50_ms']:.1f} ms p99 {r['p99_ms']:.1f} ms"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds of load per app")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--posts", type=int, default=300)
+    parser.add_argument("--warmup", type=float, default=1.0, help="seconds before timing")
+    parser.add_argument("--worker-class", default=DEFAULT_WORKER_CLASS,
+                        help="gunicorn worker class for both apps (sync, gthread, gevent)")
+    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS,
+                        help="gunicorn threads per worker (gthread)")
+    parser.add_argument("--max-depth", type=int, default=None,
+                        help="deepest nesting level + 1 (default: THREAD_DISPLAY_DEPTH)")
+    parser.add_argument("--load-generator", choices=("auto", "wrk", "python"), default="auto")
+    parser.add_argument("--profile", action="store_true",
+                        help="also print a cProfile of 30 in-process topic page GETs")
+    args = parser.parse_args()
+    if not (1 <= args.connections <= 1024 and 0 < args.duration <= 300 and args.posts >= 1):
+        parser.error("connections 1-1024, duration 0-300 s, posts >= 1")
+
+    tool = args.load_generator
+    if tool == "auto":
+        tool = "wrk" if shutil.which("wrk") else "python"
+    elif tool == "wrk" and not shutil.which("wrk"):
+        parser.error("wrk is not installed (apt-get install -y wrk)")
+
+    t_all = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="bench-topic-") as tmpname:
+        tmp = Path(tmpname)
+        from forum.config import DEFAULTS
+
+        max_depth = args.max_depth or int(DEFAULTS["THREAD_DISPLAY_DEPTH"])
+        t0 = time.monotonic()
+        built = build_database(tmp, args.posts, max_depth)
+        depths = built["depths"]
+        print(f"built topic {built['topic_id']}: {args.posts} posts, depth 0-{max(depths)} "
+              f"({sum(1 for d in depths if d == 0)} top-level) in {time.monotonic() - t0:.1f} s")
+
+        checks = in_process_checks(built, tmp, WRITE_GETS, args.posts)
+        ceiling_ms = ceiling_in_process(built, 20)
+        print(f"page check: HTTP {checks['status']}, {checks['post_anchors']} posts, "
+              f"{checks['page_bytes'] / 1024:.0f} KB")
+        print(f"SQL per topic page GET: {checks['queries_per_get_anonymous']} anonymous, "
+              f"{checks['queries_per_get_signed_in']} signed in")
+        print(f"writes during {checks['gets']} in-process GETs: {checks['writes']} "
+              f"of {checks['statements']} statements (target {TARGET_WRITES}) "
+              f"{'MET' if checks['writes'] == TARGET_WRITES else 'MISSED'}")
+        for sample in checks["write_samples"]:
+            print(f"  write: {sample}")
+        print(f"in-process render (test client, median): topic page "
+              f"{checks['inproc_ms_median']:.1f} ms | ceiling {ceiling_ms:.1f} ms")
+        if args.profile:
+            print(profile_page(built, tmp))
+
+        path = f"/emner/{built['topic_id']}"
+        label = f"gunicorn {WORKERS} x {args.worker_class}"
+        if args.worker_class == "gthread":
+            label += f" ({args.threads} threads)"
+        print(f"load: {tool}, {args.connections} connections, {args.duration:g} s per app, "
+              f"{label}")
+        log = tmp / "gunicorn.log"
+        real = serve_and_load(
+            "_topic_page_app:app",
+            {"BENCH_DATABASE_URL": built["db_url"], "BENCH_TMP_DIR": str(tmp)},
+            args, tool, log, path, db_path=built["db_path"],
+        )
+        ceiling = serve_and_load(
+            "_ceiling_app:app", {"BENCH_CEILING_DATA": str(built["ceiling_path"])},
+            args, tool, log, path,
+        )
+        server_log = log.read_text(errors="replace").strip() if log.exists() else ""
+
+    ratio = real["rps"] / ceiling["rps"] if ceiling["rps"] else 0.0
+    ratio_met = ratio >= TARGET_RATIO and real["non_2xx"] == 0
+    server_writes = bool(real.get("data_version_changed") or real.get("rows_changed"))
+    writes_met = checks["writes"] == TARGET_WRITES and not server_writes
+    for name, r in (("topic page", real), ("ceiling", ceiling)):
+        if r["socket_errors"] or r["non_2xx"]:
+            print(f"  {name}: {r['socket_errors']} socket errors, {r['non_2xx']} non-2xx")
+    print(f"GETs under load changed the database: "
+          f"{'yes' if server_writes else 'no'} (PRAGMA data_version and row counts)")
+    if server_log:
+        print("gunicorn log (tail):\n" + "\n".join(server_log.splitlines()[-10:]))
+    print(f"topic page: {fmt(real)} | ceiling: {fmt(ceiling)} | ratio {ratio:.2f} "
+          f"(target >= {TARGET_RATIO:.2f}) {'MET' if ratio_met else 'MISSED'}")
+    print(f"total {time.monotonic() - t_all:.0f} s")
+    result = {
+        "bench": "topic_page",
+        "posts": args.posts,
+        "connections": args.connections,
+        "duration_s": args.duration,
+        "load_generator": tool,
+        "server": {"workers": WORKERS, "worker_class": args.worker_class,
+                   "threads": args.threads},
+        "figures": {
+            "topic_rps": round(real["rps"], 1),
+            "topic_p50_ms": round(real["p50_ms"], 1),
+            "topic_p99_ms": round(real["p99_ms"], 1),
+            "ceiling_rps": round(ceiling["rps"], 1),
+            "ceiling_p50_ms": round(ceiling["p50_ms"], 1),
+            "ceiling_p99_ms": round(ceiling["p99_ms"], 1),
+            "ratio": round(ratio, 3),
+            "writes_during_gets": checks["writes"],
+            "db_changed_under_load": server_writes,
+            "queries_per_get_anonymous": checks["queries_per_get_anonymous"],
+            "queries_per_get_signed_in": checks["queries_per_get_signed_in"],
+            "inproc_topic_ms": round(checks["inproc_ms_median"], 2),
+            "inproc_ceiling_ms": round(ceiling_ms, 2),
+            "page_kb": round(checks["page_bytes"] / 1024, 1),
+        },
+        "targets": {"ratio_min": TARGET_RATIO, "writes_during_gets": TARGET_WRITES},
+        "met": {"ratio": ratio_met, "no_writes_on_get": writes_met},
+    }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,231 @@
+"""Shared fixtures: one app per test on a database whose schema is made once per run.
+
+SQLite (a temporary file) by default; PostgreSQL when TEST_DATABASE_URL is set. Tables are
+emptied after each test, so tests can commit like the real edge does.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from flask import g
+from sqlalchemy import event, text
+
+from app import create_app
+from forum import services
+from forum.extensions import db, limiter
+from forum.models import Area, Committee, Post, Role, Topic, User
+
+ROOT = Path(__file__).resolve().parents[1]
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        from forum.config import _normalise_db_url
+
+        return _normalise_db_url(url)
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url, tmp_path_factory) -> None:
+    app = create_app(_config(database_url, tmp_path_factory.mktemp("inst")))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _config(database_url: str, tmp: Path, **extra) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",  # still scrypt, at a test-friendly cost
+        "SEARCH_INDEX_DIR": str(tmp / "search-index"),
+        **extra,
+    }
+
+
+def _empty_tables() -> None:
+    tables = list(reversed(db.metadata.sorted_tables))
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for t in tables:
+            db.session.execute(t.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def app_config() -> dict:
+    """Override in a test module (or parametrize) to change the app's configuration."""
+    return {}
+
+
+@pytest.fixture
+def app(_schema, database_url, tmp_path, app_config) -> Iterator:
+    app = create_app(_config(database_url, tmp_path, **app_config))
+
+    @app.before_request
+    def _fresh_request_state() -> None:
+        # Requests reuse the test's app context (and so its ``g``): drop what Flask-Login
+        # and Flask-Babel cache there, so each request sees its own user and language.
+        for key in ("_login_user", "_flask_babel"):
+            g.pop(key, None)
+
+    with app.app_context():
+        if app.config.get("RATELIMIT_ENABLED", True):
+            limiter.reset()
+        yield app
+        db.session.rollback()
+        _empty_tables()
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_committee(app) -> Callable[..., Committee]:
+    counter = iter(range(1, 10_000))
+
+    def make(name: str | None = None, slug: str | None = None) -> Committee:
+        n = next(counter)
+        c = Committee(slug=slug or f"udvalg-{n}", name=name or f"Udvalg {n}")
+        db.session.add(c)
+        db.session.commit()
+        return c
+
+    return make
+
+
+@pytest.fixture
+def make_area(app) -> Callable[..., Area]:
+    counter = iter(range(1, 10_000))
+
+    def make(name: str | None = None, slug: str | None = None) -> Area:
+        n = next(counter)
+        a = Area(slug=slug or f"omraade-{n}", name=name or f"Område {n}")
+        db.session.add(a)
+        db.session.commit()
+        return a
+
+    return make
+
+
+@pytest.fixture
+def make_user(app) -> Callable[..., User]:
+    counter = iter(range(1, 100_000))
+
+    def make(
+        role: str = "citizen",
+        name: str | None = None,
+        email: str | None = None,
+        party: str | None = None,
+        committees: list[Committee] | None = None,
+        areas: list[Area] | None = None,
+        password: str = PASSWORD,
+    ) -> User:
+        n = next(counter)
+        user = services.register_user(
+            email or f"user{n}@example.dk", name or f"Bruger {n}", password
+        )
+        services.set_role(user, Role(role), party or ("Venstre" if role == "politician" else None),
+                          committees, areas)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_topic(app, make_user, make_committee) -> Callable[..., Topic]:
+    def make(
+        author: User | None = None,
+        committee: Committee | None = None,
+        area: Area | None = None,
+        title: str = "Skolevej i Tølløse",
+        intro: str = "Skal der være **cykelsti** langs skolevejen?",
+        **kwargs,
+    ) -> Topic:
+        if committee is None and area is None:
+            committee = make_committee()
+        author = author or make_user("admin")
+        topic = services.create_topic(
+            author, title, intro,
+            committee_id=committee.id if committee else None,
+            area_id=area.id if area else None,
+            **kwargs,
+        )
+        db.session.commit()
+        return topic
+
+    return make
+
+
+@pytest.fixture
+def make_post(app, make_user) -> Callable[..., Post]:
+    def make(topic: Topic, author: User | None = None, body: str = "Et indlæg.",
+             parent: Post | None = None, stance: str | None = None) -> Post:
+        author = author or make_user()
+        post = services.create_post(
+            author, topic, body, parent_id=parent.id if parent else None, stance=stance
+        )
+        db.session.commit()
+        return post
+
+    return make
+
+
+@pytest.fixture
+def login(client):
+    """Log ``user`` in through the real form; returns the response."""
+
+    def do(user: User, password: str = PASSWORD, remember: bool = False):
+        data = {"email": user.email, "password": password}
+        if remember:
+            data["remember"] = "y"
+        return client.post("/login", data=data)
+
+    return do
+
+
+@pytest.fixture
+def count_queries(app):
+    """Context manager counting SQL statements: ``with count_queries() as n: ...; n()``."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def counting():
+        statements: list[str] = []
+
+        def before(conn, cursor, statement, *args):
+            if not re.match(r"\s*(SAVEPOINT|RELEASE|ROLLBACK)", statement, re.I):
+                statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            yield lambda: len(statements)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", before)
+
+    return counting

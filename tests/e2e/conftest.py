@@ -1,0 +1,312 @@
+"""Browser tests: a live server on its own database, headless Chromium, axe-core.
+
+Every test in this directory gets the ``e2e`` marker. Without Chromium (or the playwright
+package) they are skipped with a reason, except under CI (``CI=true``), where they fail:
+nothing core is skipped in CI.
+
+The live server is independent of ``tests/conftest.py``'s function-scoped ``app`` fixture:
+it builds its own app on its own SQLite file, seeds it once through ``forum.services`` and
+serves it from a werkzeug server thread on 127.0.0.1 for the whole session.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+PASSWORD = "correct-horse-battery"
+# Generous limits: the suite logs the same accounts in many times within a minute.
+UNLIMITED = "100000 per minute"
+# KNOWN PYTHON-SIDE ISSUE, not an accessibility one: WTForms 3.3 deprecates tuple choices,
+# and forum/forms.py declares RadioField/SelectField choices as tuples (PostForm.stance,
+# TopicStatusForm.status, ProposalDecisionForm.decision). Under filterwarnings=error the
+# warning turns every topic page into a 500 in the live server's thread. Ignored here, for
+# this message only, until forms.py uses wtforms.fields.choices.SelectChoice; then delete.
+WTFORMS_TUPLE_CHOICES = (
+    "ignore:Passing SelectField choices as tuples is deprecated:DeprecationWarning"
+)
+
+
+# --- marker and skip rule --------------------------------------------------------------
+
+
+def _chromium_path() -> str | None:
+    if Path(CHROMIUM).exists():
+        return CHROMIUM
+    return shutil.which("chromium")
+
+
+def browser_unavailable() -> str | None:
+    """Why the browser tests cannot run here, or None when they can."""
+    if _chromium_path() is None:
+        return "Chromium not installed: apt-get install -y chromium"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright not installed: pip install -e '.[test]' (never `playwright install`)"
+    if not AXE_JS.exists():
+        return "axe-core not installed: npm ci (node_modules/axe-core/axe.min.js is missing)"
+    return None
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    # A sub-directory conftest sees every collected item: touch only ours.
+    ours = [item for item in items if HERE in Path(item.path).resolve().parents]
+    reason = browser_unavailable()
+    for item in ours:
+        item.add_marker(pytest.mark.e2e)
+        item.add_marker(pytest.mark.filterwarnings(WTFORMS_TUPLE_CHOICES))
+        if reason and not _in_ci():
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+# --- the live server ---------------------------------------------------------------------
+
+
+@dataclass
+class LiveServer:
+    base_url: str
+    app: object
+    password: str = PASSWORD
+    emails: dict[str, str] = field(default_factory=dict)  # role -> e-mail
+    ids: dict[str, int | str] = field(default_factory=dict)  # names of seeded rows -> id/slug
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+def _live_config(db_path: Path, tmp: Path) -> dict:
+    # Like tests/conftest.py's _config, but with CSRF on (the browser sends real forms).
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "e2e-secret",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
+        "WTF_CSRF_ENABLED": True,
+        "RATELIMIT_ENABLED": False,
+        # The limiter object is shared by every app in the process; should another test's
+        # app switch it on, these per-app limits still never bite the live server.
+        "RATELIMIT_LOGIN_IP": UNLIMITED,
+        "RATELIMIT_LOGIN_ACCOUNT": UNLIMITED,
+        "RATELIMIT_REGISTER": UNLIMITED,
+        "RATELIMIT_POST": UNLIMITED,
+        "SEARCH_INDEX_DIR": str(tmp / "search-index"),
+    }
+
+
+def _seed() -> tuple[dict[str, str], dict[str, int | str]]:
+    """A small, complete dataset: every template has something to show."""
+    from forum import services
+    from forum.extensions import db
+    from forum.models import Area, Committee, Role, Stance, utcnow
+
+    committee = Committee(
+        slug="teknik-og-miljoe", name="Teknik- og Miljøudvalget",
+        description="Veje, natur, affald og klima.",
+    )
+    tolloese = Area(slug="toelloese", name="Tølløse", description="Stationsby vest for Holbæk.")
+    jyderup = Area(slug="jyderup", name="Jyderup")
+    db.session.add_all([committee, tolloese, jyderup])
+    db.session.flush()
+
+    emails = {
+        "citizen": "borger@example.dk",
+        "citizen2": "nabo@example.dk",
+        "politician": "politiker@example.dk",
+        "moderator": "moderator@example.dk",
+    }
+    citizen = services.register_user(emails["citizen"], "Karen Borger", PASSWORD)
+    neighbour = services.register_user(emails["citizen2"], "Jens Nabo", PASSWORD)
+    politician = services.register_user(emails["politician"], "Mette Politiker", PASSWORD)
+    services.set_role(politician, Role.POLITICIAN, "Venstre", committees=[committee])
+    moderator = services.register_user(emails["moderator"], "Ole Moderator", PASSWORD)
+    services.set_role(moderator, Role.MODERATOR, areas=[tolloese])
+
+    topic = services.create_topic(
+        politician, "Skolevej i Tølløse",
+        "Skal der være **cykelsti** langs skolevejen?\n\n- tryghed\n- pris\n- natur",
+        committee_id=committee.id, area_id=tolloese.id,
+    )
+    services.create_topic(
+        politician, "Høring: affaldssortering",
+        "Kommunen foreslår ti fraktioner. Hvad mener du?",
+        committee_id=committee.id, deadline=utcnow() + timedelta(days=14),
+    )
+
+    def post(author, body, parent=None, stance=None):
+        return services.create_post(
+            author, topic, body, parent_id=parent.id if parent else None, stance=stance
+        )
+
+    p1 = post(citizen, "Ja tak, børnene cykler på kørebanen i dag.", stance=Stance.FOR)
+    p2 = post(politician, "Vi ser på det i udvalget. Hvor er det **værst**?", parent=p1)
+    p3 = post(citizen, "Ved svinget efter stationen.", parent=p2)
+    p4 = post(neighbour, "> Ved svinget\n\nEnig, der er ingen fortov.", parent=p3)
+    p5 = post(moderator, "Husk at holde en god tone.", parent=p4)
+    p6 = post(citizen, "Selvfølgelig.", parent=p5)  # deeper than the display depth
+    p7 = post(neighbour, "Det bliver for dyrt.", stance=Stance.AGAINST)
+    post(citizen, "Hvad koster det?", parent=p7)
+    p9 = post(neighbour, "Hvornår besluttes det?", stance=Stance.QUESTION)
+    post(politician, "På mødet i marts.", parent=p9)
+    services.edit_post(neighbour, p7, "Det bliver for dyrt i forhold til gevinsten.")
+    gone = post(neighbour, "Forkert tråd, beklager.")
+    post(citizen, "Intet problem.", parent=gone)
+    services.delete_post(neighbour, gone)
+    services.toggle_support(citizen, p2)
+    services.toggle_support(neighbour, p2)
+
+    # A citizen's proposal, accepted by the area's moderator: another notification kind.
+    proposal = services.create_topic(
+        citizen, "Bænke ved søen", "Der mangler bænke ved Tølløse sø.", area_id=tolloese.id
+    )
+    services.decide_topic_proposal(moderator, proposal, accept=True)
+    db.session.commit()
+
+    ids = {
+        "committee_slug": committee.slug,
+        "area_slug": tolloese.slug,
+        "topic": topic.id,
+        "root_post": p1.id,
+        "politician_reply": p2.id,
+        "deep_post": p6.id,
+        "edited_post": p7.id,
+        "citizen_post": p3.id,
+        "citizen": citizen.id,
+        "politician": politician.id,
+    }
+    return emails, ids
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> Iterator[LiveServer]:
+    from werkzeug.serving import make_server
+
+    from app import create_app
+    from forum.extensions import db
+
+    tmp = tmp_path_factory.mktemp("e2e")
+    app = create_app(_live_config(tmp / "e2e.sqlite3", tmp))
+    with app.app_context():
+        db.create_all()
+        emails, ids = _seed()
+        db.session.remove()
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(
+            base_url=f"http://127.0.0.1:{server.server_port}", app=app, emails=emails, ids=ids
+        )
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+# --- the browser ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser():
+    reason = browser_unavailable()
+    if reason:
+        # Only reached under CI=true (elsewhere the tests were marked skip at collection).
+        pytest.fail(f"{reason} (CI=true: browser tests must run, not skip)", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=_chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="da-DK")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def login(page, live_server: LiveServer, email: str, password: str = PASSWORD) -> None:
+    """Log in through the real form (CSRF token and all) and wait for the redirect."""
+    page.goto(live_server.url("/login"))
+    page.fill("#email", email)
+    page.fill("#password", password)
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    if page.url.rstrip("/").endswith("/login"):
+        raise AssertionError(f"login as {email} failed; page says: {page.inner_text('main')}")
+
+
+def axe_check(page) -> list[dict]:
+    """Run axe-core (WCAG 2.0/2.1 A and AA rules) on the page; returns the violations."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE_JS))
+    return page.evaluate(
+        """async (tags) => {
+            const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
+            return r.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+                nodes: v.nodes.map(n => ({
+                    target: n.target, html: n.html, summary: n.failureSummary,
+                })),
+            }));
+        }""",
+        WCAG_TAGS,
+    )
+
+
+def format_violations(violations: list[dict], url: str = "", max_nodes: int = 3) -> str:
+    lines = [f"{len(violations)} axe violation(s) on {url}:"]
+    for v in violations:
+        lines.append(f"- {v['id']} [{v['impact']}]: {v['help']} ({len(v['nodes'])} node(s))")
+        for n in v["nodes"][:max_nodes]:
+            lines.append(f"    target: {', '.join(map(str, n['target']))}")
+            lines.append(f"    html:   {n['html'][:200]}")
+            if n.get("summary"):
+                summary = " ".join(n["summary"].split())
+                lines.append(f"    why:    {summary[:300]}")
+    return "\n".join(lines)
+
+
+def assert_no_axe_violations(page) -> None:
+    violations = axe_check(page)
+    assert not violations, format_violations(violations, page.url)

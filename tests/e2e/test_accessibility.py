@@ -1,0 +1,168 @@
+"""WCAG 2.1 A/AA checks (axe-core) on every page template and its error states.
+
+Each case opens a page in headless Chromium (logged in when the page needs it), then checks:
+no axe violations, exactly one ``<h1>``, and ``<html lang>`` matching the chosen language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+
+from .conftest import LiveServer, assert_no_axe_violations, login
+
+Action = Callable[["object", LiveServer], int | None]
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    action: Action  # opens the page; returns the HTTP status of the page shown
+    user: str | None = None  # a key of live_server.emails, or None for anonymous
+    status: int = 200
+    lang: str = "da"
+
+
+def goto(path: str | Callable[[LiveServer], str]) -> Action:
+    def action(page, live: LiveServer) -> int:
+        target = path(live) if callable(path) else path
+        response = page.goto(live.url(target))
+        return response.status
+
+    return action
+
+
+def submit(path, fill: dict[str, str], button: str = "main form button[type=submit]") -> Action:
+    """Open ``path``, fill the fields (CSS selector -> value) and send the form."""
+
+    def action(page, live: LiveServer) -> int:
+        goto(path)(page, live)
+        for selector, value in fill.items():
+            page.fill(selector, value)
+        with page.expect_navigation() as nav:
+            page.click(button)
+        return nav.value.status
+
+    return action
+
+
+def switch_to_english(path) -> Action:
+    """Open a page in Danish and switch language with the header's form."""
+
+    def action(page, live: LiveServer) -> int:
+        goto(path)(page, live)
+        assert page.get_attribute("html", "lang") == "da"
+        with page.expect_navigation() as nav:
+            page.click("header form.lang button[name=lang]")
+        return nav.value.status
+
+    return action
+
+
+CASES = [
+    # Pages anyone can see.
+    Case("home", goto("/")),
+    Case("committees", goto("/udvalg")),
+    Case("committee", goto(lambda live: f"/udvalg/{live.ids['committee_slug']}")),
+    Case("areas", goto("/omraader")),
+    Case("area", goto(lambda live: f"/omraader/{live.ids['area_slug']}")),
+    Case("topic-anonymous", goto(lambda live: f"/emner/{live.ids['topic']}")),
+    Case("permalink", goto(lambda live: f"/indlaeg/{live.ids['deep_post']}")),
+    Case("post-history", goto(lambda live: f"/indlaeg/{live.ids['edited_post']}/historik")),
+    Case("profile-politician", goto(lambda live: f"/profil/{live.ids['politician']}")),
+    Case("login", goto("/login")),
+    Case("register", goto("/registrer")),
+    # Pages for a logged-in user.
+    Case("home-logged-in", goto("/"), user="citizen"),
+    Case("topic-citizen", goto(lambda live: f"/emner/{live.ids['topic']}"), user="citizen"),
+    Case("topic-moderator", goto(lambda live: f"/emner/{live.ids['topic']}"), user="moderator"),
+    Case("permalink-citizen", goto(lambda live: f"/indlaeg/{live.ids['politician_reply']}"),
+         user="citizen"),
+    Case("reply", goto(lambda live: f"/indlaeg/{live.ids['politician_reply']}/svar"),
+         user="citizen"),
+    Case("reply-quote", goto(lambda live: f"/indlaeg/{live.ids['politician_reply']}/svar?citer=1"),
+         user="citizen"),
+    Case("edit-post", goto(lambda live: f"/indlaeg/{live.ids['citizen_post']}/rediger"),
+         user="citizen"),
+    Case("delete-post", goto(lambda live: f"/indlaeg/{live.ids['citizen_post']}/slet"),
+         user="citizen"),
+    Case("profile-own", goto(lambda live: f"/profil/{live.ids['citizen']}"), user="citizen"),
+    Case("notifications", goto("/notifikationer"), user="citizen"),
+    Case("new-topic", goto("/emner/nyt"), user="politician"),
+    Case("change-password", goto("/konto/adgangskode"), user="citizen"),
+    Case("proposals", goto("/forslag"), user="moderator"),
+    # Error states.
+    Case("login-failed", submit("/login", {"#email": "borger@example.dk",
+                                           "#password": "wrong-password-here"})),
+    Case("register-empty", submit("/registrer", {}), status=400),
+    Case("register-mismatch", submit("/registrer", {
+        "#email": "ny@example.dk", "#display_name": "Ny Borger",
+        "#password": "a-long-password-1", "#confirm": "another-password-2",
+    }), status=400),
+    Case("new-topic-short-title", submit("/emner/nyt", {"#title": "Vej", "#intro": "Kort."}),
+         user="politician", status=400),
+    Case("post-empty-body", submit(lambda live: f"/emner/{live.ids['topic']}", {"#body": ""},
+                                   button="section.write form button[type=submit]"),
+         user="citizen", status=400),
+    Case("reply-empty-body", submit(lambda live: f"/indlaeg/{live.ids['politician_reply']}/svar",
+                                    {"#body": ""}), user="citizen", status=400),
+    Case("change-password-errors", submit("/konto/adgangskode", {
+        "#current_password": "not-my-password", "#new_password": "short",
+        "#confirm": "different",
+    }), user="citizen", status=400),
+    Case("not-found", goto("/emner/999999"), status=404),
+    Case("not-found-path", goto("/findes-ikke"), status=404),
+    # Another language.
+    Case("english-home", switch_to_english("/"), lang="en"),
+    Case("english-topic", switch_to_english(lambda live: f"/emner/{live.ids['topic']}"), user="citizen", lang="en"),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_page_is_accessible(page, live_server, case: Case):
+    if case.user:
+        login(page, live_server, live_server.emails[case.user])
+    status = case.action(page, live_server)
+    assert status == case.status, f"{page.url} answered {status}, expected {case.status}"
+    assert page.get_attribute("html", "lang") == case.lang
+    assert page.locator("h1").count() == 1, f"{page.url} needs exactly one <h1>"
+    assert_no_axe_violations(page)
+
+
+def test_error_states_show_their_errors(page, live_server):
+    """The error cases above really render errors (otherwise they would test nothing)."""
+    submit("/registrer", {})(page, live_server)
+    assert page.locator(".error-summary").count() == 1
+    assert page.locator("[aria-invalid=true]").count() >= 3
+    submit("/login", {"#email": "borger@example.dk", "#password": "nope-nope-nope"})(
+        page, live_server
+    )
+    assert page.locator(".flash-error").count() == 1
+
+
+def test_skip_link_is_first_and_moves_focus_to_main(page, live_server):
+    page.goto(live_server.url(f"/emner/{live_server.ids['topic']}"))
+    page.keyboard.press("Tab")
+    focused = page.evaluate(
+        "() => ({cls: document.activeElement.className,"
+        " href: document.activeElement.getAttribute('href'),"
+        " visible: document.activeElement.getBoundingClientRect().left >= 0})"
+    )
+    assert focused["cls"] == "skip-link" and focused["href"] == "#main", focused
+    assert focused["visible"], "the skip link must be visible when focused"
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.activeElement.id") == "main"
+    # The next Tab continues inside main, not back at the header.
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.getElementById('main').contains(document.activeElement)")
+
+
+def test_language_choice_is_remembered(page, live_server):
+    switch_to_english("/")(page, live_server)
+    page.goto(live_server.url("/udvalg"))
+    assert page.get_attribute("html", "lang") == "en"
+    with page.expect_navigation():
+        page.click("header form.lang button[name=lang]")
+    assert page.get_attribute("html", "lang") == "da"
