@@ -78,8 +78,18 @@ case "$cmd" in
     log "Running the tests"
     exec .venv/bin/python -m pytest "$@"
     ;;
+  i18n)
+    # Developers: after changing user-facing strings, refresh the catalogues, then
+    # translate what is empty or fuzzy in translations/da/LC_MESSAGES/messages.po.
+    setup_python ""
+    .venv/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location \
+      --sort-output --project Borgerdialog -o translations/messages.pot . 2>/dev/null
+    .venv/bin/pybabel update -i translations/messages.pot -d translations --no-wrap \
+      --ignore-obsolete 2>/dev/null
+    .venv/bin/python scripts/i18n_fill_en.py
+    ;;
   *)
-    echo "usage: ./dev.sh start | ./dev.sh test [pytest args]" >&2
+    echo "usage: ./dev.sh start | ./dev.sh test [pytest args] | ./dev.sh i18n" >&2
     exit 2
     ;;
 esac

@@ -33,8 +33,10 @@ PAGE = """<!doctype html>
   <header class="site-header"><div class="wrap header-row">
     <a class="brand" href="/">Borgerdialog <span>Holbæk</span></a>
     <nav aria-label="Hovedmenu"><ul class="nav">
-      <li><a href="/udvalg">Udvalg</a></li><li><a href="/omraader">Lokalområder</a></li>
-      <li><a href="/login?next={{ path }}">Log ind</a></li><li><a href="/registrer">Opret konto</a></li>
+      <li><a href="/udvalg">Udvalg</a></li>
+      <li><a href="/omraader">Lokalområder</a></li>
+      <li><a href="/login?next={{ path }}">Log ind</a></li>
+      <li><a href="/registrer">Opret konto</a></li>
     </ul></nav>
   </div></header>
   <main id="main" class="wrap" tabindex="-1">
@@ -47,18 +49,25 @@ PAGE = """<!doctype html>
     <ol class="thread">
     {% for node in roots recursive %}
       <li class="post-item">
-        <article class="post{% if node.politician %} post-politician{% endif %}" id="p{{ node.id }}" aria-labelledby="p{{ node.id }}-h">
+        <article class="post{% if node.politician %} post-politician{% endif %}"
+          id="p{{ node.id }}" aria-labelledby="p{{ node.id }}-h">
           <header class="post-head">
-            <h3 id="p{{ node.id }}-h" class="post-author"><a href="{{ node.author_url }}" class="author">{{ node.author_name }}</a>
-            {%- if node.politician %} <span class="badge badge-politician">Politiker{% if node.party %} · {{ node.party }}{% endif %}</span>{% endif %}</h3>
+            <h3 id="p{{ node.id }}-h" class="post-author">
+              <a href="{{ node.author_url }}" class="author">{{ node.author_name }}</a>
+              {%- if node.politician %} <span class="badge badge-politician">Politiker
+              {%- if node.party %} · {{ node.party }}{% endif %}</span>{% endif %}</h3>
             <p class="meta">
-              <a href="{{ node.url }}#p{{ node.id }}"><time datetime="{{ node.created_iso }}">{{ node.created_label }}</time></a>
-              {% if node.stance %} · <span class="stance stance-{{ node.stance }}">{{ node.stance_label }}</span>{% endif %}
+              <a href="{{ node.url }}#p{{ node.id }}"><time datetime="{{ node.created_iso }}">
+                {{- node.created_label }}</time></a>
+              {% if node.stance %} · <span class="stance stance-{{ node.stance }}">
+                {{- node.stance_label }}</span>{% endif %}
             </p>
           </header>
           <div class="post-body">{{ node.body_html|safe }}</div>
           <div class="post-actions">
-            <span class="supports" data-count="{{ node.support_count }}">{{ node.support_count }} {{ "er enig" if node.support_count == 1 else "er enige" }}</span>
+            <span class="supports" data-count="{{ node.support_count }}">
+              {{- node.support_count }} {{ "er enig" if node.support_count == 1 else "er enige" }}
+            </span>
           </div>
         </article>
         {% if node.children %}<ol class="thread replies">{{ loop(node.children) }}</ol>{% endif %}
@@ -67,7 +76,9 @@ PAGE = """<!doctype html>
     </ol>
   </section>
   </main>
-  <footer class="site-footer"><div class="wrap"><p>Borgerdialog er Holbæk Kommunes debat.</p></div></footer>
+  <footer class="site-footer"><div class="wrap">
+    <p>Borgerdialog er Holbæk Kommunes debat.</p>
+  </div></footer>
 </body>
 </html>
 """

@@ -76,8 +76,10 @@ def main() -> None:
     n_projects, n_voters = (40, 5_000) if args.quick else (100, 50_000)
 
     costs, ballots, budget = make_election(n_projects, n_voters)
-    print(f"{n_projects} projects, {n_voters:,} approval ballots, budget {budget:,} DKK "
-          f"of {sum(costs.values()):,} DKK requested")
+    print(
+        f"{n_projects} projects, {n_voters:,} approval ballots, budget {budget:,} DKK "
+        f"of {sum(costs.values()):,} DKK requested"
+    )
 
     figures: dict[str, float | int] = {}
     start = time.perf_counter()
@@ -112,13 +114,26 @@ def main() -> None:
         ("greedy-no-skip", "greedy_no_skip_s"),
         ("equalshares/add1", "equalshares_add1_s"),
     ):
-        print(f"{name:<17} {figures[key]:>8.3f} s  (target ≤ {TARGETS[key]:g} s, "
-              f"{'met' if met[key] else 'NOT met'}); funds {chosen[name]} projects, "
-              f"{spent[name]:,} DKK")
-    print(f"equal shares ran {mes.runs} times; each voter's share rose from "
-          f"{budget / n_voters:,.2f} to {mes.voter_budget:,.2f} DKK")
-    print(json.dumps({"bench": "budget_count", "quick": args.quick, "figures": figures,
-                      "targets": TARGETS, "met": met}))
+        print(
+            f"{name:<17} {figures[key]:>8.3f} s  (target ≤ {TARGETS[key]:g} s, "
+            f"{'met' if met[key] else 'NOT met'}); funds {chosen[name]} projects, "
+            f"{spent[name]:,} DKK"
+        )
+    print(
+        f"equal shares ran {mes.runs} times; each voter's share rose from "
+        f"{budget / n_voters:,.2f} to {mes.voter_budget:,.2f} DKK"
+    )
+    print(
+        json.dumps(
+            {
+                "bench": "budget_count",
+                "quick": args.quick,
+                "figures": figures,
+                "targets": TARGETS,
+                "met": met,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

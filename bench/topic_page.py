@@ -115,6 +115,41 @@ def make_body(rng: random.Random, size: int = 1000) -> str:
     return "\n\n".join(parts)
 
 
+def make_people(rng: random.Random, n_citizens: int = 12, n_politicians: int = 3):
+    """A committee, an admin, politicians of the committee and citizens (committed).
+
+    Returns ``(committee, politicians, citizens)``. Call inside an app context.
+    """
+    committee = Committee(slug="teknik-og-miljo", name="Teknik- og Miljøudvalget",
+                          description="Veje, natur og klima.")
+    db.session.add(committee)
+    db.session.flush()
+    admin = services.register_user("admin@bench.test", "Kommunen", "bench-password-1")
+    services.set_role(admin, Role.ADMIN)
+    politicians = []
+    for i in range(n_politicians):
+        u = services.register_user(f"pol{i}@bench.test", f"Byrådsmedlem {i}", "bench-password-1")
+        services.set_role(u, Role.POLITICIAN, party=rng.choice(("A", "V", "F", "Ø")),
+                          committees=[committee])
+        politicians.append(u)
+    citizens = [
+        services.register_user(f"borger{i}@bench.test", f"Borger Nummer {i}", "bench-password-1")
+        for i in range(n_citizens)
+    ]
+    db.session.commit()
+    return committee, politicians, citizens
+
+
+def pick_parent(rng: random.Random, ids: list[int], depth_of: dict[int, int],
+                max_depth: int) -> int | None:
+    """Three in four posts reply to one of the 60 latest posts, if that stays shallow enough."""
+    if ids and rng.random() < 0.75:
+        pick = rng.choice(ids[-60:])
+        if depth_of[pick] + 1 < max_depth:
+            return pick
+    return None
+
+
 def build_database(tmp: Path, n_posts: int, max_depth: int, seed: int = SEED) -> dict:
     """A fresh SQLite file with one open topic of ``n_posts`` nested posts.
 
@@ -127,25 +162,7 @@ def build_database(tmp: Path, n_posts: int, max_depth: int, seed: int = SEED) ->
     app = create_app(bench_config(f"sqlite:///{db_path}", str(tmp)))
     with app.app_context():
         db.create_all()
-        committee = Committee(slug="teknik-og-miljo", name="Teknik- og Miljøudvalget",
-                              description="Veje, natur og klima.")
-        db.session.add(committee)
-        db.session.flush()
-        admin = services.register_user("admin@bench.test", "Kommunen", "bench-password-1")
-        services.set_role(admin, Role.ADMIN)
-        politicians = []
-        for i in range(3):
-            u = services.register_user(f"pol{i}@bench.test", f"Byrådsmedlem {i}",
-                                       "bench-password-1")
-            services.set_role(u, Role.POLITICIAN, party=rng.choice(("A", "V", "F", "Ø")),
-                              committees=[committee])
-            politicians.append(u)
-        citizens = [
-            services.register_user(f"borger{i}@bench.test", f"Borger Nummer {i}",
-                                   "bench-password-1")
-            for i in range(12)
-        ]
-        db.session.commit()
+        committee, politicians, citizens = make_people(rng)
         topic = services.create_topic(
             politicians[0], "Ny cykelsti langs Tuse Næs Vej", make_body(rng, 600),
             committee_id=committee.id,
@@ -155,12 +172,7 @@ def build_database(tmp: Path, n_posts: int, max_depth: int, seed: int = SEED) ->
         depth_of: dict[int, int] = {}
         ids: list[int] = []
         for _ in range(n_posts):
-            parent_id = None
-            if ids and rng.random() < 0.75:
-                candidates = ids[-60:]  # replies go to recent posts, as in a live debate
-                pick = rng.choice(candidates)
-                if depth_of[pick] + 1 < max_depth:
-                    parent_id = pick
+            parent_id = pick_parent(rng, ids, depth_of, max_depth)
             stance = rng.choice(("for", "against", "question", None)) if parent_id is None else None
             post = services.create_post(
                 rng.choice(authors), topic, make_body(rng), parent_id=parent_id, stance=stance
@@ -365,6 +377,7 @@ def gunicorn(module: str, env_extra: dict, worker_class: str, threads: int, log:
         "--timeout", "60",
         "--pythonpath", f"{ROOT},{BENCH}",
         "--log-level", "warning",
+        "--no-control-socket",  # gunicorn 27 otherwise opens ~/.gunicorn/gunicorn.ctl
         module,
     ]
     env = {**os.environ, **env_extra, "PYTHONPATH": f"{ROOT}:{BENCH}"}
@@ -444,67 +457,77 @@ def run_wrk(port: int, path: str, duration: float, connections: int) -> dict:
     return parse_wrk(out)
 
 
-def run_python_load(port: int, path: str, duration: float, connections: int,
-                    max_requests: int = 1_000_000) -> dict:
+class PythonLoad:
     """Keep-alive http.client connections in threads, bounded by time and by count."""
-    latencies: list[float] = []
-    errors = [0, 0]  # socket errors, non-2xx
-    lock = threading.Lock()
-    deadline = time.monotonic() + duration
-    budget = [max_requests]
 
-    def worker() -> None:
+    def __init__(self, port: int, path: str, duration: float, max_requests: int) -> None:
+        self.port, self.path = port, path
+        self.deadline = time.monotonic() + duration
+        self.budget = max_requests
+        self.lock = threading.Lock()
+        self.latencies: list[float] = []
+        self.socket_errors = 0
+        self.non_2xx = 0
+
+    def _take(self) -> bool:
+        with self.lock:
+            if self.budget <= 0 or time.monotonic() >= self.deadline:
+                return False
+            self.budget -= 1
+            return True
+
+    def _one(self, conn: http.client.HTTPConnection) -> bool:
+        """One GET; returns whether the connection may be reused."""
+        t0 = time.perf_counter()
+        conn.request("GET", self.path)
+        resp = conn.getresponse()
+        resp.read()
+        elapsed = (time.perf_counter() - t0) * 1000
+        with self.lock:
+            self.latencies.append(elapsed)
+            self.non_2xx += resp.status >= 400
+        return resp.getheader("Connection", "").lower() != "close"
+
+    def worker(self) -> None:
         conn = None
-        local: list[float] = []
-        while time.monotonic() < deadline:
-            with lock:
-                if budget[0] <= 0:
-                    break
-                budget[0] -= 1
+        while self._take():
             try:
-                if conn is None:
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                t0 = time.perf_counter()
-                conn.request("GET", path)
-                resp = conn.getresponse()
-                resp.read()
-                local.append((time.perf_counter() - t0) * 1000)
-                if resp.status >= 400:
-                    errors[1] += 1
-                if resp.getheader("Connection", "").lower() == "close":
+                conn = conn or http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                if not self._one(conn):
                     conn.close()
                     conn = None
             except (OSError, http.client.HTTPException):
-                errors[0] += 1
+                with self.lock:
+                    self.socket_errors += 1
                 if conn is not None:
                     conn.close()
                 conn = None
         if conn is not None:
             conn.close()
-        with lock:
-            latencies.extend(local)
 
+
+def run_python_load(port: int, path: str, duration: float, connections: int,
+                    max_requests: int = 1_000_000) -> dict:
+    run = PythonLoad(port, path, duration, max_requests)
     t_start = time.monotonic()
-    pool = [threading.Thread(target=worker, daemon=True) for _ in range(connections)]
+    pool = [threading.Thread(target=run.worker, daemon=True) for _ in range(connections)]
     for t in pool:
         t.start()
     for t in pool:
         t.join(timeout=duration + 60)
     elapsed = time.monotonic() - t_start
-    latencies.sort()
+    lat = sorted(run.latencies)
 
     def pct(p: float) -> float:
-        if not latencies:
-            return float("nan")
-        return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))]
+        return lat[min(len(lat) - 1, int(p / 100 * len(lat)))] if lat else float("nan")
 
     return {
-        "rps": len(latencies) / elapsed if elapsed else 0.0,
-        "requests": len(latencies),
+        "rps": len(lat) / elapsed if elapsed else 0.0,
+        "requests": len(lat),
         "p50_ms": pct(50),
         "p99_ms": pct(99),
-        "socket_errors": errors[0],
-        "non_2xx": errors[1],
+        "socket_errors": run.socket_errors,
+        "non_2xx": run.non_2xx,
     }
 
 

@@ -26,9 +26,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import accumulate
 from operator import itemgetter, mul
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from budgets.pabulib import Election
@@ -115,7 +115,7 @@ def greedy(
     _check_costs(projects_costs, budget)
     ranked = sorted(
         (project_id for project_id in projects_costs if scores.get(project_id, 0) > 0),
-        key=lambda project_id: (-scores[project_id], projects_costs[project_id], _id_key(project_id)),
+        key=lambda pid: (-scores[pid], projects_costs[pid], _id_key(pid)),
     )
     selected: list[str] = []
     left = budget
@@ -216,15 +216,14 @@ def _gatherer(indices: list[int]) -> Callable[[list[float]], Sequence[float]]:
     return itemgetter(*indices)
 
 
-def _prepare(
-    projects_costs: Mapping[str, int],
-    ballots: Ballots,
-    approval_utility: Literal["cost", "unit"],
-) -> _Instance:
-    ids = list(projects_costs)
+def _group_ballots(ids: list[str], ballots: Ballots) -> tuple[dict[tuple[Any, ...], int], bool]:
+    """Group identical ballots: key → number of ballots, and whether they carry points.
+
+    An approval key is the sorted tuple of project positions; a points key is the sorted tuple of
+    (position, points) pairs with positive points. Identical ballots are treated identically by
+    every rule, so counting groups with weights gives the same result as counting ballots.
+    """
     index = {project_id: j for j, project_id in enumerate(ids)}
-    costs = [projects_costs[project_id] for project_id in ids]
-    m = len(ids)
 
     def position(project_id: str) -> int:
         try:
@@ -240,15 +239,26 @@ def _prepare(
     if len(kinds) > 1:
         raise ValueError("ballots mix approval sets and points; use one kind")
     with_points = kinds == {True}
-
-    # Identical ballots form one group with a weight: the method treats them identically.
-    groups: dict[tuple, int] = {}
+    groups: dict[tuple[Any, ...], int] = {}
     for ballot in ballots:
-        if with_points:
-            key = tuple(sorted((position(p), u) for p, u in ballot.items() if u > 0))  # type: ignore[union-attr]
+        if isinstance(ballot, Mapping):
+            pairs = ((position(p), u) for p, u in ballot.items() if u > 0)
+            key: tuple[Any, ...] = tuple(sorted(pairs))
         else:
             key = tuple(sorted({position(p) for p in ballot}))
         groups[key] = groups.get(key, 0) + 1
+    return groups, with_points
+
+
+def _prepare(
+    projects_costs: Mapping[str, int],
+    ballots: Ballots,
+    approval_utility: Literal["cost", "unit"],
+) -> _Instance:
+    ids = list(projects_costs)
+    costs = [projects_costs[project_id] for project_id in ids]
+    m = len(ids)
+    groups, with_points = _group_ballots(ids, ballots)
 
     weights: list[int] = []
     supporters: list[list[int]] = [[] for _ in range(m)]
@@ -257,11 +267,11 @@ def _prepare(
     for g, (key, weight) in enumerate(groups.items()):
         weights.append(weight)
         for item in key:
-            j, utility = item if with_points else (item, None)
+            j = item[0] if with_points else item
             supporters[j].append(g)
             supporter_weights[j].append(weight)
-            if utility is not None:
-                raw_utilities[j].append(float(utility))
+            if with_points:
+                raw_utilities[j].append(float(item[1]))
 
     utilities: list[list[float] | None] = []
     common: list[float] = []
@@ -269,22 +279,19 @@ def _prepare(
         if with_points and len(set(raw_utilities[j])) > 1:
             utilities.append(raw_utilities[j])
             common.append(0.0)
-            continue
-        utilities.append(None)
-        if with_points:
+        elif with_points:
+            utilities.append(None)
             common.append(raw_utilities[j][0] if raw_utilities[j] else 1.0)
-        elif approval_utility == "cost":
+        else:
+            utilities.append(None)
             # Cost utilities: a supporter values a project at its cost, so projects are compared
             # by the share each supporter pays per unit of the project's cost.
-            common.append(float(costs[j]) if costs[j] > 0 else 1.0)
-        else:
-            common.append(1.0)
+            use_cost = approval_utility == "cost" and costs[j] > 0
+            common.append(float(costs[j]) if use_cost else 1.0)
     support = [sum(ws) for ws in supporter_weights]
     total_utility = [
-        sum(map(mul, supporter_weights[j], utilities[j]))  # type: ignore[arg-type]
-        if utilities[j] is not None
-        else support[j] * common[j]
-        for j in range(m)
+        support[j] * common[j] if utilities[j] is None else sum(map(mul, supporter_weights[j], u))
+        for j, u in enumerate(utilities)
     ]
     unit_money = []
     heavy_money = []
@@ -351,37 +358,36 @@ def _equal_share(
 ) -> float:
     """The payment ``p`` with ``sum(weight × min(money, p)) == cost`` over all supporters.
 
-    Walks the supporters from the poorest: whoever cannot pay an equal part of what is still due
-    pays all they have, and once one can, everyone richer can too and that part is the answer.
-    Usually few supporters run short, so only those below ``limit`` (first twice the plain
-    ``cost / payers``) are sorted and walked; if the answer turns out above ``limit`` the walk is
-    redone with a higher one.
+    Think of the supporters from the poorest up: whoever cannot pay an equal part of what is still
+    due pays all they have; once one can, everyone richer can too, and that part is the answer.
+    The first supporter who can is found by binary search over the running totals of what the
+    poorer ones hold (whether a supporter can pay only grows along that order). Usually few
+    supporters run short, so only those below ``limit`` (first twice the plain ``cost / payers``)
+    are sorted; if the answer turns out above ``limit`` the search is redone with a higher one.
+    Repeated ballots are spread into one entry per voter so that everything is a list of floats.
     """
     limit = 2.0 * cost / payers
     while True:
-        lows = sorted([m for m in unit_money if m < limit])
-        if heavy_weights:
-            # Merge in the (few) repeated ballots as (money, weight) pairs.
-            heavy = [
-                (m, w) for m, w in zip(heavy_money, heavy_weights, strict=True) if m < limit
-            ]
-            walk: Iterable[tuple[float, int]] = sorted([(m, 1) for m in lows] + heavy)
-        else:
-            walk = zip(lows, repeat(1))
-        paid = 0.0
-        left = payers
-        for have, weight in walk:
-            due = (cost - paid) / left
-            if have >= due:
-                return due
-            paid += have * weight
-            left -= weight
-        if left <= 0:
+        lows = [m for m in unit_money if m < limit]
+        for m, weight in zip(heavy_money, heavy_weights, strict=True):
+            if m < limit:
+                lows += [m] * weight
+        lows.sort()
+        held = list(accumulate(lows, initial=0.0))  # held[i]: money of the i poorest
+        lo, hi = 0, len(lows)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if lows[mid] >= (cost - held[mid]) / (payers - mid):
+                hi = mid
+            else:
+                lo = mid + 1
+        left = payers - lo
+        if left == 0:
             # Everyone pays all they have; the shortfall is within EPSILON.
             return max(max(unit_money, default=0.0), max(heavy_money, default=0.0))
-        due = (cost - paid) / left
-        if due <= limit:
-            return due  # everyone not walked has at least ``limit``
+        due = (cost - held[lo]) / left
+        if lo < len(lows) or due <= limit:
+            return due  # the supporters from ``lo`` on (all with at least ``due``) pay ``due``
         limit = 2.0 * due
 
 
@@ -642,7 +648,9 @@ def count(
     if rule in ("greedy", "greedy-no-skip"):
         selected = greedy(costs, scores, budget, skip=rule == "greedy")
         total = sum(costs[project_id] for project_id in selected)
-        return CountResult(rule=rule, selected=selected, total_cost=total, budget=budget, scores=scores)
+        return CountResult(
+            rule=rule, selected=selected, total_cost=total, budget=budget, scores=scores
+        )
     result = equal_shares(
         costs, ballots, budget, completion="add1" if rule == "equalshares/add1" else None
     )

@@ -1,20 +1,23 @@
 """Read and write participatory-budgeting elections in the Pabulib ``.pb`` format.
 
-A ``.pb`` file has three sections, in this order, each introduced by a line holding only its keyword:
+A ``.pb`` file has three sections, in this order, each introduced by a line holding only its
+keyword:
 
 ``META``
     ``key;value`` rows: budget, vote_type, rule, description, ...
 ``PROJECTS``
-    a header row naming the columns (``project_id`` and ``cost`` are required), then one row per project.
+    a header row naming the columns (``project_id`` and ``cost`` are required), then one row per
+    project.
 ``VOTES``
     a header row (``voter_id`` and ``vote`` are required), then one ballot per row. ``vote`` lists
-    project ids separated by commas; cumulative (and scoring) ballots carry a ``points`` column whose
-    comma-separated numbers are aligned with ``vote``.
+    project ids separated by commas; cumulative (and scoring) ballots carry a ``points`` column
+    whose comma-separated numbers are aligned with ``vote``.
 
-Fields are separated by semicolons and may be quoted, as the :mod:`csv` module writes them. Anything
-malformed or inconsistent raises :class:`PabulibError`, with the line number where there is one. The
-parser accepts CRLF line ends, a byte-order mark, blank lines and rows shorter than their header (the
-missing trailing fields are read as empty), which all occur in files published by Pabulib.
+Fields are separated by semicolons and may be quoted, as the :mod:`csv` module writes them.
+Anything malformed or inconsistent raises :class:`PabulibError`, with the line number where there
+is one. The parser accepts CRLF line ends, a byte-order mark, blank lines and rows shorter than
+their header (the missing trailing fields are read as empty), which all occur in files published
+by Pabulib.
 """
 
 from __future__ import annotations
@@ -148,12 +151,14 @@ def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
     """Yield (line number, fields) for every non-blank row."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=";", quotechar='"', strict=True)
     while True:
+        start = reader.line_num + 1
         try:
             row = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
-            raise PabulibError(f"unreadable row: {exc}", reader.line_num) from None
+            hint = " (is a quote left open?)" if "end of data" in str(exc) else ""
+            raise PabulibError(f"unreadable row: {exc}{hint}", start) from None
         if not row or all(not cell.strip() for cell in row):
             continue
         yield reader.line_num, row
@@ -176,7 +181,9 @@ def _columns(row: list[str], line: int, section: str, required: tuple[str, ...])
     columns = [cell.strip() for cell in row]
     for name in required:
         if name not in columns:
-            raise PabulibError(f"{section} header has no '{name}' column: {';'.join(columns)}", line)
+            raise PabulibError(
+                f"{section} header has no '{name}' column: {';'.join(columns)}", line
+            )
     seen: set[str] = set()
     for name in columns:
         if not name:
@@ -208,86 +215,98 @@ def parse(text: str) -> Election:
         text = text[1:]
     if not text.strip():
         raise PabulibError("the file is empty")
-
-    meta: dict[str, str] = {}
-    projects: list[Project] = []
-    ballots: list[Ballot] = []
-    project_ids: set[str] = set()
-    voter_ids: set[str] = set()
-
-    section: str | None = None
-    seen_sections: list[str] = []
-    columns: list[str] | None = None  # None until the section's header row has been read
-    vote_type = "approval"
-
+    parser = _Parser()
     for line, row in _rows(text):
+        parser.feed(line, row)
+    return parser.finish()
+
+
+class _Parser:
+    """Reads rows one at a time, tracking which section and header they belong to."""
+
+    def __init__(self) -> None:
+        self.meta: dict[str, str] = {}
+        self.projects: list[Project] = []
+        self.ballots: list[Ballot] = []
+        self.project_ids: set[str] = set()
+        self.voter_ids: set[str] = set()
+        self.sections: list[str] = []
+        self.columns: list[str] | None = None  # None until the section's header row is read
+        self.meta_lines: dict[str, int] = {}
+
+    def feed(self, line: int, row: list[str]) -> None:
         keyword = _section_keyword(row)
         if keyword is not None:
-            if keyword in seen_sections:
-                raise PabulibError(f"section {keyword} appears twice", line)
-            expected = SECTIONS[len(seen_sections)]
-            if keyword != expected:
-                raise PabulibError(f"expected section {expected}, found {keyword}", line)
-            if section is not None and columns is None:
-                raise PabulibError(f"section {section} has no header row", line)
-            if keyword == "PROJECTS":
-                # Validate META before reading projects, so its errors point at META.
-                _check_meta(meta)
-                vote_type = meta.get("vote_type", "approval").strip().lower() or "approval"
-            section, columns = keyword, None
-            seen_sections.append(keyword)
-            continue
-        if section is None:
+            self._start(keyword, line)
+        elif not self.sections:
             raise PabulibError("expected section META before any data", line)
-
-        if columns is None:
-            if section == "META":
-                columns = _columns(row, line, section, ("key", "value"))
-            elif section == "PROJECTS":
-                columns = _columns(row, line, section, ("project_id", "cost"))
-            else:
-                columns = _columns(row, line, section, ("voter_id", "vote"))
-                if vote_type in POINTS_VOTE_TYPES and "points" not in columns:
-                    raise PabulibError(
-                        f"VOTES header has no 'points' column, which {vote_type} ballots need", line
-                    )
-            continue
-
-        if section == "META":
-            key = row[0].strip()
-            if not key:
-                raise PabulibError("META row has an empty key", line)
-            if key in meta:
-                raise PabulibError(f"META key '{key}' appears twice", line)
-            # A value containing unquoted semicolons is taken whole rather than rejected.
-            meta[key] = ";".join(row[1:])
-        elif section == "PROJECTS":
-            project = _parse_project(_record(columns, row, line, section), line)
-            if project.id in project_ids:
+        elif self.columns is None:
+            self.columns = self._header(row, line)
+        elif self.sections[-1] == "META":
+            self._meta_row(row, line)
+        elif self.sections[-1] == "PROJECTS":
+            project = _parse_project(_record(self.columns, row, line, "PROJECTS"), line)
+            if project.id in self.project_ids:
                 raise PabulibError(f"duplicate project id '{project.id}'", line)
-            project_ids.add(project.id)
-            projects.append(project)
+            self.project_ids.add(project.id)
+            self.projects.append(project)
         else:
-            ballot = _parse_ballot(_record(columns, row, line, section), line, project_ids)
-            if ballot.voter_id in voter_ids:
+            record = _record(self.columns, row, line, "VOTES")
+            ballot = _parse_ballot(record, line, self.project_ids)
+            if ballot.voter_id in self.voter_ids:
                 raise PabulibError(f"duplicate voter id '{ballot.voter_id}'", line)
-            voter_ids.add(ballot.voter_id)
-            ballots.append(ballot)
+            self.voter_ids.add(ballot.voter_id)
+            self.ballots.append(ballot)
 
-    for keyword in SECTIONS:
-        if keyword not in seen_sections:
-            raise PabulibError(f"the file has no {keyword} section")
-    if columns is None:
-        raise PabulibError("section VOTES has no header row")
-    if not projects:
-        raise PabulibError("the PROJECTS section lists no projects")
-    return Election(meta=meta, projects=projects, ballots=ballots)
+    def _start(self, keyword: str, line: int) -> None:
+        if keyword in self.sections:
+            raise PabulibError(f"section {keyword} appears twice", line)
+        expected = SECTIONS[len(self.sections)]
+        if keyword != expected:
+            raise PabulibError(f"expected section {expected}, found {keyword}", line)
+        if self.sections and self.columns is None:
+            raise PabulibError(f"section {self.sections[-1]} has no header row", line)
+        if keyword == "PROJECTS":
+            # Check META before reading projects, so that its errors are reported first.
+            if "budget" not in self.meta:
+                raise PabulibError("META has no 'budget'", line)
+            parse_amount(self.meta["budget"], "META budget", self.meta_lines["budget"])
+        self.sections.append(keyword)
+        self.columns = None
 
+    def _header(self, row: list[str], line: int) -> list[str]:
+        section = self.sections[-1]
+        if section == "META":
+            return _columns(row, line, section, ("key", "value"))
+        if section == "PROJECTS":
+            return _columns(row, line, section, ("project_id", "cost"))
+        columns = _columns(row, line, section, ("voter_id", "vote"))
+        vote_type = self.meta.get("vote_type", "approval").strip().lower()
+        if vote_type in POINTS_VOTE_TYPES and "points" not in columns:
+            raise PabulibError(
+                f"VOTES header has no 'points' column, which {vote_type} ballots need", line
+            )
+        return columns
 
-def _check_meta(meta: dict[str, str]) -> None:
-    if "budget" not in meta:
-        raise PabulibError("META has no 'budget'")
-    parse_amount(meta["budget"], "META budget")
+    def _meta_row(self, row: list[str], line: int) -> None:
+        key = row[0].strip()
+        if not key:
+            raise PabulibError("META row has an empty key", line)
+        if key in self.meta:
+            raise PabulibError(f"META key '{key}' appears twice", line)
+        # A value containing unquoted semicolons is taken whole rather than rejected.
+        self.meta[key] = ";".join(row[1:])
+        self.meta_lines[key] = line
+
+    def finish(self) -> Election:
+        for keyword in SECTIONS:
+            if keyword not in self.sections:
+                raise PabulibError(f"the file has no {keyword} section")
+        if self.columns is None:
+            raise PabulibError("section VOTES has no header row")
+        if not self.projects:
+            raise PabulibError("the PROJECTS section lists no projects")
+        return Election(meta=self.meta, projects=self.projects, ballots=self.ballots)
 
 
 def _parse_project(record: dict[str, str], line: int) -> Project:
@@ -345,9 +364,7 @@ def _parse_ballot(record: dict[str, str], line: int, project_ids: set[str]) -> B
                 f"ballot of voter '{voter_id}' gives {len(raw)} points for {len(voted)} projects",
                 line,
             )
-        points = tuple(
-            parse_amount(p, f"points of voter '{voter_id}'", line) for p in raw
-        )
+        points = tuple(parse_amount(p, f"points of voter '{voter_id}'", line) for p in raw)
     extra = {k: v for k, v in record.items() if k not in BALLOT_COLUMNS}
     return Ballot(voter_id=voter_id, projects=tuple(voted), points=points, extra=extra)
 
@@ -394,7 +411,9 @@ def dump(election: Election) -> str:
         row = [b.voter_id, ",".join(b.projects)]
         if has_points:
             if b.points is not None and len(b.points) != len(b.projects):
-                raise PabulibError(f"ballot of voter '{b.voter_id}' has points not aligned with vote")
+                raise PabulibError(
+                    f"ballot of voter '{b.voter_id}' has points not aligned with vote"
+                )
             row.append(",".join(str(x) for x in b.points or ()))
         writer.writerow(row + [b.extra.get(name, "") for name in ballot_extra])
     return out.getvalue()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
 from .extensions import db
@@ -18,6 +18,7 @@ def _progress(length: int, label: str):
 @click.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
 @click.option("--big-posts", default=320, show_default=True, help="Posts in the big debate.")
+@with_appcontext
 def seed_demo_command(if_empty: bool, big_posts: int) -> None:
     """Fill the database with Holbæk's committees, areas, people and debates."""
     from .demo import demo_size, seed_demo

@@ -92,6 +92,7 @@ def app(_schema, database_url, tmp_path, app_config) -> Iterator:
         db.session.rollback()
         _empty_tables()
         db.session.remove()
+        db.engine.dispose()  # one pool per app: close its connections with it
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from ..forms import (
     choices,
 )
 from ..models import Area, Committee, Post, PostState, Topic, TopicStatus
+from .. import render_error
 from . import apply_errors, bp
 
 
@@ -136,7 +137,9 @@ def create_post(topic_id: int):
         except DomainError as exc:
             db.session.rollback()
             if not apply_errors(form, exc):
-                form.body.errors = [*form.body.errors, exc.message]
+                # Not about a field (closed topic, vanished parent): an error page that
+                # gives back the typed text.
+                return render_error(exc.status, exc.message)
             status = exc.status
         else:
             db.session.commit()

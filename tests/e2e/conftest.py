@@ -101,6 +101,22 @@ class LiveServer:
         return self.base_url + path
 
 
+def _compile_translations(target: Path) -> Path:
+    """Compile translations/*/LC_MESSAGES/messages.po into ``target`` (what ./dev.sh does),
+    so Danish pages are Danish even when nobody ran pybabel in this checkout."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in (ROOT / "translations").glob("*/LC_MESSAGES/messages.po"):
+        out = target / po.relative_to(ROOT / "translations").with_suffix(".mo")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with po.open("rb") as src:
+            catalog = read_po(src, locale=po.parts[-3])
+        with out.open("wb") as dst:
+            write_mo(dst, catalog)
+    return target
+
+
 def _live_config(db_path: Path, tmp: Path) -> dict:
     # Like tests/conftest.py's _config, but with CSRF on (the browser sends real forms).
     return {
@@ -116,6 +132,7 @@ def _live_config(db_path: Path, tmp: Path) -> dict:
         "RATELIMIT_REGISTER": UNLIMITED,
         "RATELIMIT_POST": UNLIMITED,
         "SEARCH_INDEX_DIR": str(tmp / "search-index"),
+        "BABEL_TRANSLATION_DIRECTORIES": str(_compile_translations(tmp / "translations")),
     }
 
 
@@ -123,7 +140,7 @@ def _seed() -> tuple[dict[str, str], dict[str, int | str]]:
     """A small, complete dataset: every template has something to show."""
     from forum import services
     from forum.extensions import db
-    from forum.models import Area, Committee, Role, Stance, utcnow
+    from forum.models import Area, Committee, Role, Stance, TopicStatus, utcnow
 
     committee = Committee(
         slug="teknik-og-miljoe", name="Teknik- og Miljøudvalget",
@@ -152,7 +169,7 @@ def _seed() -> tuple[dict[str, str], dict[str, int | str]]:
         "Skal der være **cykelsti** langs skolevejen?\n\n- tryghed\n- pris\n- natur",
         committee_id=committee.id, area_id=tolloese.id,
     )
-    services.create_topic(
+    deadline_topic = services.create_topic(
         politician, "Høring: affaldssortering",
         "Kommunen foreslår ti fraktioner. Hvad mener du?",
         committee_id=committee.id, deadline=utcnow() + timedelta(days=14),
@@ -180,6 +197,14 @@ def _seed() -> tuple[dict[str, str], dict[str, int | str]]:
     services.toggle_support(citizen, p2)
     services.toggle_support(neighbour, p2)
 
+    # A closed topic: the form gives way to a notice.
+    closed = services.create_topic(
+        politician, "Parkering ved Jyderup station", "Skal der være flere p-pladser?",
+        committee_id=committee.id, area_id=jyderup.id,
+    )
+    services.create_post(neighbour, closed, "Ja, om morgenen er alt optaget.", stance=Stance.FOR)
+    services.set_topic_status(politician, closed, TopicStatus.CLOSED)
+
     # A citizen's proposal, accepted by the area's moderator: another notification kind.
     proposal = services.create_topic(
         citizen, "Bænke ved søen", "Der mangler bænke ved Tølløse sø.", area_id=tolloese.id
@@ -191,6 +216,8 @@ def _seed() -> tuple[dict[str, str], dict[str, int | str]]:
         "committee_slug": committee.slug,
         "area_slug": tolloese.slug,
         "topic": topic.id,
+        "deadline_topic": deadline_topic.id,
+        "closed_topic": closed.id,
         "root_post": p1.id,
         "politician_reply": p2.id,
         "deep_post": p6.id,
@@ -260,6 +287,29 @@ def page(browser):
         yield page
     finally:
         context.close()
+
+
+@pytest.fixture(scope="session")
+def auth_cookies(browser, live_server):
+    """``auth_cookies(role)``: the cookies of a session logged in through the real form.
+
+    Each role logs in once per run (in a context of its own); tests add the cookies to
+    their fresh context instead of filling the login form again, which keeps the module
+    fast. The dataset is never changed in ways that end these sessions.
+    """
+    cache: dict[str, list] = {}
+
+    def get(role: str) -> list:
+        if role not in cache:
+            context = browser.new_context(locale="da-DK")
+            try:
+                login(context.new_page(), live_server, live_server.emails[role])
+                cache[role] = context.cookies()
+            finally:
+                context.close()
+        return cache[role]
+
+    return get
 
 
 # --- helpers ------------------------------------------------------------------------------

@@ -77,6 +77,8 @@ CASES = [
     # Pages for a logged-in user.
     Case("home-logged-in", goto("/"), user="citizen"),
     Case("topic-citizen", goto(lambda live: f"/emner/{live.ids['topic']}"), user="citizen"),
+    Case("topic-closed", goto(lambda live: f"/emner/{live.ids['closed_topic']}"), user="citizen"),
+    Case("topic-deadline", goto(lambda live: f"/emner/{live.ids['deadline_topic']}")),
     Case("topic-moderator", goto(lambda live: f"/emner/{live.ids['topic']}"), user="moderator"),
     Case("permalink-citizen", goto(lambda live: f"/indlaeg/{live.ids['politician_reply']}"),
          user="citizen"),
@@ -116,14 +118,16 @@ CASES = [
     Case("not-found-path", goto("/findes-ikke"), status=404),
     # Another language.
     Case("english-home", switch_to_english("/"), lang="en"),
-    Case("english-topic", switch_to_english(lambda live: f"/emner/{live.ids['topic']}"), user="citizen", lang="en"),
+    # Switching stores the choice on the account: a user of its own, so others stay Danish.
+    Case("english-topic", switch_to_english(lambda live: f"/emner/{live.ids['topic']}"),
+         user="citizen2", lang="en"),
 ]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_page_is_accessible(page, live_server, case: Case):
+def test_page_is_accessible(page, live_server, auth_cookies, case: Case):
     if case.user:
-        login(page, live_server, live_server.emails[case.user])
+        page.context.add_cookies(auth_cookies(case.user))
     status = case.action(page, live_server)
     assert status == case.status, f"{page.url} answered {status}, expected {case.status}"
     assert page.get_attribute("html", "lang") == case.lang
@@ -151,6 +155,7 @@ def test_skip_link_is_first_and_moves_focus_to_main(page, live_server):
         " visible: document.activeElement.getBoundingClientRect().left >= 0})"
     )
     assert focused["cls"] == "skip-link" and focused["href"] == "#main", focused
+    assert page.inner_text(".skip-link") == "Spring til indholdet"  # Danish by default
     assert focused["visible"], "the skip link must be visible when focused"
     page.keyboard.press("Enter")
     assert page.evaluate("() => document.activeElement.id") == "main"
@@ -163,6 +168,14 @@ def test_language_choice_is_remembered(page, live_server):
     switch_to_english("/")(page, live_server)
     page.goto(live_server.url("/udvalg"))
     assert page.get_attribute("html", "lang") == "en"
+    assert page.inner_text("h1") == "Committees"
     with page.expect_navigation():
         page.click("header form.lang button[name=lang]")
     assert page.get_attribute("html", "lang") == "da"
+    assert page.inner_text("h1") == "Udvalg"
+
+
+def test_login_helper_uses_the_real_form(page, live_server):
+    login(page, live_server, live_server.emails["politician"])
+    assert "Mette Politiker" in page.inner_text("header")
+    assert page.locator("header button", has_text="Log ud").count() == 1

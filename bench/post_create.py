@@ -1,0 +1,157 @@
+"""Benchmark creating a post: render + sanitise + write, committed like a request.
+
+In-process on a fresh SQLite file: 300 ``services.create_post`` calls with about 1 KB of
+Danish-ish Markdown each (three in four replies to recent posts, as in a live debate; every
+author follows the topic, so each post also fans out notifications and events), each
+followed by a commit. Prints p50/p95/p99 next to the target (p50 <= 20 ms), the share spent
+in the commit, and the Markdown + nh3 render alone on the same bodies.
+
+Run from the repository root: ``.venv/bin/python bench/post_create.py [--posts N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(BENCH))
+
+from _topic_page_app import bench_config  # noqa: E402
+from topic_page import make_body, make_people, pick_parent  # noqa: E402
+
+from app import create_app  # noqa: E402
+from forum import services  # noqa: E402
+from forum.extensions import db  # noqa: E402
+from forum.models import Follow  # noqa: E402
+from forum.rendering import _markdown, render_markdown, sanitise  # noqa: E402
+
+SEED = 20261128
+TARGET_P50_MS = 20.0
+MAX_DEPTH = 4
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+def summary(values: list[float]) -> dict:
+    return {
+        "p50_ms": round(statistics.median(values), 2),
+        "p95_ms": round(pct(values, 95), 2),
+        "p99_ms": round(pct(values, 99), 2),
+    }
+
+
+def time_creates(tmp: Path, n_posts: int, rng: random.Random) -> tuple[list, list, list, int]:
+    """(total ms, commit ms, bodies, followers) for ``n_posts`` create_post + commit."""
+    app = create_app(bench_config(f"sqlite:///{tmp / 'bench.sqlite3'}", str(tmp)))
+    totals: list[float] = []
+    commits: list[float] = []
+    bodies: list[str] = []
+    with app.app_context():
+        db.create_all()
+        committee, politicians, citizens = make_people(rng)
+        authors = citizens + politicians
+        topic = services.create_topic(
+            politicians[0], "Ny cykelsti langs Tuse Næs Vej", make_body(rng, 600),
+            committee_id=committee.id,
+        )
+        for user in authors:  # everyone follows: each post notifies the others
+            services.set_follow(user, topic, True)
+        db.session.commit()
+        ids: list[int] = []
+        depth_of: dict[int, int] = {}
+        for _ in range(n_posts):
+            body = make_body(rng)
+            bodies.append(body)
+            parent_id = pick_parent(rng, ids, depth_of, MAX_DEPTH)
+            stance = rng.choice(("for", "against", "question", None)) if parent_id is None else None
+            author = rng.choice(authors)
+            t0 = time.perf_counter()
+            post = services.create_post(author, topic, body, parent_id=parent_id, stance=stance)
+            t1 = time.perf_counter()
+            db.session.commit()
+            t2 = time.perf_counter()
+            totals.append((t2 - t0) * 1000)
+            commits.append((t2 - t1) * 1000)
+            ids.append(post.id)
+            depth_of[post.id] = post.depth
+        followers = db.session.query(Follow).filter_by(topic_id=topic.id).count()
+        db.session.remove()
+        db.engine.dispose()
+    return totals, commits, bodies, followers
+
+
+def time_render(bodies: list[str]) -> tuple[list[float], list[float], list[float]]:
+    """Per body: render_markdown (Markdown + nh3), Markdown alone, nh3 alone (ms)."""
+    full, md_only, nh3_only = [], [], []
+    for body in bodies:
+        t0 = time.perf_counter()
+        render_markdown(body)
+        full.append((time.perf_counter() - t0) * 1000)
+        md = _markdown()
+        t0 = time.perf_counter()
+        html = md.convert(body)
+        md_only.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        sanitise(html)
+        nh3_only.append((time.perf_counter() - t0) * 1000)
+    return full, md_only, nh3_only
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=300)
+    args = parser.parse_args()
+    if not 1 <= args.posts <= 5000:
+        parser.error("--posts must be 1-5000")
+
+    rng = random.Random(SEED)
+    with tempfile.TemporaryDirectory(prefix="bench-post-") as tmpname:
+        totals, commits, bodies, followers = time_creates(Path(tmpname), args.posts, rng)
+    full, md_only, nh3_only = time_render(bodies)
+
+    s_total, s_commit = summary(totals), summary(commits)
+    s_full, s_md, s_nh3 = summary(full), summary(md_only), summary(nh3_only)
+    met = s_total["p50_ms"] <= TARGET_P50_MS
+    avg_kb = sum(len(b.encode()) for b in bodies) / len(bodies) / 1024
+    print(f"{args.posts} posts of {avg_kb:.2f} KB Markdown on SQLite (file), "
+          f"{followers} followers of the topic, commit per post")
+    print(f"create_post + commit: p50 {s_total['p50_ms']:.1f} ms (target <= "
+          f"{TARGET_P50_MS:.0f} ms) {'MET' if met else 'MISSED'} | p95 "
+          f"{s_total['p95_ms']:.1f} ms | p99 {s_total['p99_ms']:.1f} ms")
+    print(f"  of which commit: p50 {s_commit['p50_ms']:.1f} ms p95 {s_commit['p95_ms']:.1f} ms")
+    print(f"render alone (Markdown + nh3): p50 {s_full['p50_ms']:.2f} ms p95 "
+          f"{s_full['p95_ms']:.2f} ms | Markdown p50 {s_md['p50_ms']:.2f} ms | "
+          f"nh3 p50 {s_nh3['p50_ms']:.2f} ms")
+    print(json.dumps({
+        "bench": "post_create",
+        "posts": args.posts,
+        "followers": followers,
+        "figures": {
+            "create_p50_ms": s_total["p50_ms"],
+            "create_p95_ms": s_total["p95_ms"],
+            "create_p99_ms": s_total["p99_ms"],
+            "commit_p50_ms": s_commit["p50_ms"],
+            "render_p50_ms": s_full["p50_ms"],
+            "render_p95_ms": s_full["p95_ms"],
+            "markdown_p50_ms": s_md["p50_ms"],
+            "nh3_p50_ms": s_nh3["p50_ms"],
+        },
+        "targets": {"create_p50_ms_max": TARGET_P50_MS},
+        "met": {"create_p50": met},
+    }))
+
+
+if __name__ == "__main__":
+    main()

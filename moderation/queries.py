@@ -1,0 +1,464 @@
+"""Read side of moderation: the queue, records, the audit log, the transparency figures.
+
+Each page costs a fixed number of statements, whatever the size of the queue: items come
+in one joined query, and what every item needs (author records, reports) in one grouped
+query each for the whole page.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import ColumnElement, Select, and_, extract, func, or_, select
+from sqlalchemy.orm import contains_eager, joinedload
+
+from forum.extensions import db
+from forum.models import Post, PostState, Topic, TopicStatus, User, utcnow
+
+from . import permissions
+from .models import Appeal, AuditEntry, DebateRule, Flag, QueueItem, Suspension
+
+S = PostState
+
+
+def open_items_clause() -> ColumnElement[bool]:
+    """Open items whose subject still waits (a proposal decided on the forum's own page,
+    say, drops out even before its item is closed). Needs the joins of ``queue_select``."""
+    return and_(
+        QueueItem.status == "open",
+        or_(
+            and_(QueueItem.kind == "post", Post.state == S.PENDING),
+            and_(QueueItem.kind == "flag", Post.state.in_((S.PUBLISHED, S.HIDDEN))),
+            and_(QueueItem.kind == "proposal", Topic.status == TopicStatus.PROPOSED),
+            and_(QueueItem.kind == "appeal", Appeal.status == "open"),
+        ),
+    )
+
+
+def queue_select(*entities) -> Select:
+    return (
+        select(*entities)
+        .select_from(QueueItem)
+        .outerjoin(Post, Post.id == QueueItem.post_id)
+        .outerjoin(Topic, Topic.id == QueueItem.topic_id)
+        .outerjoin(Appeal, Appeal.id == QueueItem.appeal_id)
+    )
+
+
+def _scope(stmt: Select, viewer) -> Select:
+    scope = permissions.moderated_area_ids(viewer)
+    if scope is not None:
+        stmt = stmt.where(QueueItem.area_id.in_(scope))
+    return stmt
+
+
+@dataclass
+class QueueFilters:
+    committee_id: int | None = None
+    area_id: int | None = None
+    reason: str | None = None
+
+    def apply(self, stmt: Select) -> Select:
+        if self.committee_id:
+            stmt = stmt.where(QueueItem.committee_id == self.committee_id)
+        if self.area_id:
+            stmt = stmt.where(QueueItem.area_id == self.area_id)
+        if self.reason:
+            stmt = stmt.where(QueueItem.reason == self.reason)
+        return stmt
+
+
+@dataclass
+class AuthorRecord:
+    approved: int = 0
+    rejected: int = 0
+    hidden: int = 0
+    removed: int = 0
+    pending: int = 0
+    flags_received: int = 0
+    suspensions: int = 0
+    suspended_now: bool = False
+
+
+@dataclass
+class QueuePage:
+    items: list[QueueItem]
+    total: int
+    has_more: bool
+    records: dict[int, AuthorRecord]
+    flags: dict[int, list[Flag]] = field(default_factory=dict)
+
+
+def waiting_count(viewer) -> int:
+    """What waits for ``viewer``: the figure in every moderator's navigation."""
+    stmt = _scope(queue_select(func.count(QueueItem.id)).where(open_items_clause()), viewer)
+    return db.session.scalar(stmt) or 0
+
+
+def _item_options():
+    post = contains_eager(QueueItem.post)
+    topic = contains_eager(QueueItem.topic)
+    appeal = contains_eager(QueueItem.appeal)
+    return (
+        post.joinedload(Post.author),
+        post.joinedload(Post.parent).joinedload(Post.author),
+        topic.joinedload(Topic.committee),
+        topic.joinedload(Topic.area),
+        topic.joinedload(Topic.author),
+        appeal.joinedload(Appeal.entry).joinedload(AuditEntry.rule),
+        appeal.joinedload(Appeal.entry).joinedload(AuditEntry.actor),
+        joinedload(QueueItem.claimed_by),
+    )
+
+
+def queue_page(viewer, filters: QueueFilters, page: int = 1,
+               per_page: int | None = None) -> QueuePage:
+    """Oldest first. Statements: items, total, author records (3), open reports: 6."""
+    per_page = per_page or current_app.config["MODERATION_QUEUE_PAGE_SIZE"]
+    base = filters.apply(_scope(queue_select(QueueItem).where(open_items_clause()), viewer))
+    rows = list(
+        db.session.scalars(
+            base.options(*_item_options())
+            .order_by(QueueItem.created_at, QueueItem.id)
+            .offset((page - 1) * per_page)
+            .limit(per_page + 1)
+        ).unique()
+    )
+    total_stmt = filters.apply(
+        _scope(queue_select(func.count(QueueItem.id)).where(open_items_clause()), viewer)
+    )
+    total = db.session.scalar(total_stmt) or 0
+    items = rows[:per_page]
+    authors = {i.post.author_id for i in items if i.post is not None}
+    authors |= {i.topic.author_id for i in items if i.kind == "proposal" and i.topic}
+    flagged = [i.post_id for i in items if i.kind == "flag"]
+    return QueuePage(items=items, total=total, has_more=len(rows) > per_page,
+                     records=author_records(authors), flags=open_flags(flagged))
+
+
+def author_records(user_ids) -> dict[int, AuthorRecord]:
+    """Approved/rejected/… counts, reports received and suspensions: three statements."""
+    ids = list(user_ids)
+    records = {uid: AuthorRecord() for uid in ids}
+    if not ids:
+        return records
+    for uid, state, n in db.session.execute(
+        select(Post.author_id, Post.state, func.count(Post.id))
+        .where(Post.author_id.in_(ids))
+        .group_by(Post.author_id, Post.state)
+    ):
+        r = records[uid]
+        attr = {S.PUBLISHED: "approved", S.REJECTED: "rejected", S.HIDDEN: "hidden",
+                S.REMOVED: "removed", S.PENDING: "pending"}.get(state)
+        if attr:
+            setattr(r, attr, n)
+    for uid, n in db.session.execute(
+        select(Flag.post_author_id, func.count(Flag.id))
+        .where(Flag.post_author_id.in_(ids)).group_by(Flag.post_author_id)
+    ):
+        records[uid].flags_received = n
+    now = utcnow()
+    active = and_(Suspension.lifted_at.is_(None),
+                  or_(Suspension.until.is_(None), Suspension.until > now))
+    for uid, n, active_n in db.session.execute(
+        select(Suspension.user_id, func.count(Suspension.id),
+               func.count(Suspension.id).filter(active))
+        .where(Suspension.user_id.in_(ids)).group_by(Suspension.user_id)
+    ):
+        records[uid].suspensions = n
+        records[uid].suspended_now = bool(active_n)
+    return records
+
+
+def open_flags(post_ids) -> dict[int, list[Flag]]:
+    out: dict[int, list[Flag]] = defaultdict(list)
+    ids = list(post_ids)
+    if ids:
+        for f in db.session.scalars(
+            select(Flag).options(joinedload(Flag.rule))
+            .where(Flag.post_id.in_(ids), Flag.status == "open")
+            .order_by(Flag.created_at, Flag.id)
+        ):
+            out[f.post_id].append(f)
+    return out
+
+
+def item_with_context(item_id: int) -> QueueItem | None:
+    return db.session.scalars(
+        queue_select(QueueItem).options(*_item_options()).where(QueueItem.id == item_id)
+    ).unique().first()
+
+
+def post_history(post_id: int) -> list[AuditEntry]:
+    return list(
+        db.session.scalars(
+            select(AuditEntry)
+            .options(joinedload(AuditEntry.actor), joinedload(AuditEntry.rule))
+            .where(AuditEntry.post_id == post_id)
+            .order_by(AuditEntry.id)
+        )
+    )
+
+
+def open_items_for_post(post_id: int) -> list[QueueItem]:
+    return list(db.session.scalars(
+        select(QueueItem).options(joinedload(QueueItem.claimed_by))
+        .where(QueueItem.post_id == post_id, QueueItem.status == "open")
+        .order_by(QueueItem.id)
+    ))
+
+
+def active_rules() -> list[DebateRule]:
+    return list(db.session.scalars(
+        select(DebateRule).where(DebateRule.active.is_(True))
+        .order_by(DebateRule.position, DebateRule.id)
+    ))
+
+
+def all_rules() -> list[DebateRule]:
+    return list(db.session.scalars(
+        select(DebateRule).order_by(DebateRule.position, DebateRule.id)
+    ))
+
+
+# --- what an author sees about their own posts -----------------------------------------------
+
+
+DECISION_ACTIONS = ("reject", "auto_reject", "hide", "remove", "flag_hide", "appeal_granted",
+                    "appeal_denied", "approve", "restore", "keep", "hold")
+
+
+@dataclass
+class PostNote:
+    entry: AuditEntry | None
+    appeal: Appeal | None
+    can_appeal: bool
+
+
+def post_notes(author_id: int, topic_id: int) -> dict[int, PostNote]:
+    """For each of the author's not-public posts in a topic: the latest decision and any
+    appeal of it. Two statements for the whole page."""
+    entries = db.session.scalars(
+        select(AuditEntry)
+        .options(joinedload(AuditEntry.rule))
+        .join(Post, Post.id == AuditEntry.post_id)
+        .where(
+            Post.author_id == author_id,
+            Post.topic_id == topic_id,
+            Post.state.in_((S.PENDING, S.REJECTED, S.HIDDEN, S.REMOVED)),
+            AuditEntry.subject_user_id == author_id,
+            AuditEntry.action.in_(DECISION_ACTIONS),
+        )
+        .order_by(AuditEntry.id)
+    ).all()
+    latest: dict[int, AuditEntry] = {}
+    for e in entries:
+        latest[e.post_id] = e
+    appeals = {}
+    if latest:
+        ids = [e.id for e in latest.values()]
+        appeals = {a.entry_id: a for a in db.session.scalars(
+            select(Appeal).where(Appeal.entry_id.in_(ids))
+        )}
+    from .services import APPEALABLE
+
+    return {
+        pid: PostNote(entry=e, appeal=appeals.get(e.id),
+                      can_appeal=e.action in APPEALABLE and e.id not in appeals)
+        for pid, e in latest.items()
+    }
+
+
+def notices_for(user_id: int, limit: int = 500) -> dict[int, AuditEntry]:
+    """The audit entries behind the user's recent moderation notifications, by
+    notification id (one statement for the notifications page)."""
+    rows = db.session.scalars(
+        select(AuditEntry)
+        .options(joinedload(AuditEntry.rule))
+        .where(AuditEntry.subject_user_id == user_id, AuditEntry.notification_id.is_not(None))
+        .order_by(AuditEntry.id.desc())
+        .limit(limit)
+    )
+    return {e.notification_id: e for e in rows}
+
+
+# --- the audit log ----------------------------------------------------------------------------
+
+
+AUDIT_ACTIONS = (
+    "hold", "publish", "approve", "reject", "auto_reject", "hide", "flag_hide", "remove",
+    "restore", "keep", "delete", "flag", "appeal", "appeal_granted", "appeal_denied",
+    "suspend", "unsuspend", "proposal_accept", "proposal_decline", "mode_set", "word_add",
+    "word_remove", "rule_add", "rule_edit", "access_denied",
+)
+
+
+@dataclass
+class AuditFilters:
+    action: str | None = None
+    actor_id: int | None = None
+    subject_user_id: int | None = None
+    post_id: int | None = None
+    date_from: datetime | None = None
+    date_to: datetime | None = None  # exclusive
+
+
+def audit_select(viewer, f: AuditFilters) -> Select:
+    stmt = select(AuditEntry)
+    scope = permissions.moderated_area_ids(viewer)
+    if scope is not None:
+        stmt = stmt.where(or_(AuditEntry.area_id.in_(scope), AuditEntry.actor_id == viewer.id))
+    if f.action:
+        stmt = stmt.where(AuditEntry.action == f.action)
+    if f.actor_id:
+        stmt = stmt.where(AuditEntry.actor_id == f.actor_id)
+    if f.subject_user_id:
+        stmt = stmt.where(AuditEntry.subject_user_id == f.subject_user_id)
+    if f.post_id:
+        stmt = stmt.where(AuditEntry.post_id == f.post_id)
+    if f.date_from:
+        stmt = stmt.where(AuditEntry.created_at >= f.date_from)
+    if f.date_to:
+        stmt = stmt.where(AuditEntry.created_at < f.date_to)
+    return stmt
+
+
+def audit_page(viewer, f: AuditFilters, page: int, per_page: int = 100
+               ) -> tuple[list[AuditEntry], bool]:
+    rows = list(db.session.scalars(
+        audit_select(viewer, f)
+        .options(joinedload(AuditEntry.actor), joinedload(AuditEntry.rule))
+        .order_by(AuditEntry.id.desc())
+        .offset((page - 1) * per_page).limit(per_page + 1)
+    ))
+    return rows[:per_page], len(rows) > per_page
+
+
+def audit_rows(viewer, f: AuditFilters, batch: int = 1000):
+    """All matching entries, newest first, in batches (for the CSV export)."""
+    last = None
+    while True:
+        stmt = audit_select(viewer, f).options(
+            joinedload(AuditEntry.actor), joinedload(AuditEntry.rule)
+        )
+        if last is not None:
+            stmt = stmt.where(AuditEntry.id < last)
+        rows = list(db.session.scalars(stmt.order_by(AuditEntry.id.desc()).limit(batch)))
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].id
+
+
+# --- transparency -------------------------------------------------------------------------------
+
+
+TRANSPARENCY_COLUMNS = {
+    "published": ("publish", "approve"),
+    "held": ("hold",),
+    "rejected": ("reject", "auto_reject"),
+    "hidden": ("hide", "flag_hide"),
+    "removed": ("remove",),
+    "restored_on_appeal": ("appeal_granted",),
+}
+RULE_ACTIONS = ("reject", "auto_reject", "hide", "flag_hide", "remove")
+
+
+@dataclass
+class MonthFigures:
+    year: int
+    month: int
+    counts: dict[str, int] = field(default_factory=dict)
+    by_rule: dict[int | None, int] = field(default_factory=dict)
+    median_seconds: float | None = None
+    decisions: int = 0
+
+
+def transparency(months: int = 12, now: datetime | None = None) -> list[MonthFigures]:
+    """Per month, newest first: counts by outcome, rejections/removals by rule, and the
+    median time from a held post's creation to a moderator's decision. Three statements;
+    no names and no texts."""
+    now = now or utcnow()
+    y, m = now.year, now.month
+    for _i in range(months - 1):
+        y, m = (y, m - 1) if m > 1 else (y - 1, 12)
+    start = datetime(y, m, 1)
+    out: dict[tuple[int, int], MonthFigures] = {}
+    yy, mm = y, m
+    for _i in range(months):
+        out[(yy, mm)] = MonthFigures(yy, mm, {k: 0 for k in TRANSPARENCY_COLUMNS})
+        yy, mm = (yy, mm + 1) if mm < 12 else (yy + 1, 1)
+    year, month = extract("year", AuditEntry.created_at), extract("month", AuditEntry.created_at)
+    column_of = {a: col for col, acts in TRANSPARENCY_COLUMNS.items() for a in acts}
+    for yv, mv, action, n in db.session.execute(
+        select(year, month, AuditEntry.action, func.count(AuditEntry.id))
+        .where(AuditEntry.created_at >= start, AuditEntry.action.in_(list(column_of)))
+        .group_by(year, month, AuditEntry.action)
+    ):
+        fig = out.get((int(yv), int(mv)))
+        if fig is not None:
+            fig.counts[column_of[action]] += n
+    for yv, mv, rule_id, n in db.session.execute(
+        select(year, month, AuditEntry.rule_id, func.count(AuditEntry.id))
+        .where(AuditEntry.created_at >= start, AuditEntry.action.in_(RULE_ACTIONS))
+        .group_by(year, month, AuditEntry.rule_id)
+    ):
+        fig = out.get((int(yv), int(mv)))
+        if fig is not None:
+            fig.by_rule[rule_id] = fig.by_rule.get(rule_id, 0) + n
+    durations: dict[tuple[int, int], list[float]] = defaultdict(list)
+    for decided, created in db.session.execute(
+        select(AuditEntry.created_at, Post.created_at)
+        .join(Post, Post.id == AuditEntry.post_id)
+        .where(AuditEntry.created_at >= start, AuditEntry.action.in_(("approve", "reject")),
+               AuditEntry.from_state == S.PENDING.value)
+    ):
+        durations[(decided.year, decided.month)].append(
+            max(0.0, (decided - created).total_seconds())
+        )
+    for key, values in durations.items():
+        if key in out:
+            out[key].median_seconds = statistics.median(values)
+            out[key].decisions = len(values)
+    return sorted(out.values(), key=lambda f: (f.year, f.month), reverse=True)
+
+
+def rules_by_id() -> dict[int, DebateRule]:
+    return {r.id: r for r in db.session.scalars(select(DebateRule))}
+
+
+# --- people -------------------------------------------------------------------------------------
+
+
+def suspensions_of(user_id: int) -> list[Suspension]:
+    return list(db.session.scalars(
+        select(Suspension).options(joinedload(Suspension.created_by), joinedload(Suspension.rule))
+        .where(Suspension.user_id == user_id).order_by(Suspension.created_at.desc())
+    ))
+
+
+def active_suspensions(viewer) -> list[Suspension]:
+    now = utcnow()
+    return list(db.session.scalars(
+        select(Suspension)
+        .options(joinedload(Suspension.user), joinedload(Suspension.created_by))
+        .where(Suspension.lifted_at.is_(None),
+               or_(Suspension.until.is_(None), Suspension.until > now))
+        .order_by(Suspension.created_at.desc())
+    ))
+
+
+def recent_posts_of(user_id: int, limit: int = 30) -> list[Post]:
+    return list(db.session.scalars(
+        select(Post).options(joinedload(Post.topic))
+        .where(Post.author_id == user_id)
+        .order_by(Post.created_at.desc(), Post.id.desc()).limit(limit)
+    ))
+
+
+def since(minutes: int) -> datetime:
+    return utcnow() - timedelta(minutes=minutes)

@@ -1,0 +1,141 @@
+"""Danish for the search index: letter folding, stop words and fixes to the Snowball stemmer.
+
+Pure Python (no Whoosh here; ``search/index.py`` plugs these into its analysers). Every word,
+indexed or typed, goes through the same steps, so both sides always agree:
+
+1. lower-case (``str.casefold``);
+2. fold the Danish letters to their two-letter spellings — æ→ae, ø→oe, å→aa (and ä→ae, ö→oe,
+   ü→ue; other accents are dropped). "Holbæk" and "Holbaek" both become ``holbaek``,
+   "Århus" and "Aarhus" both ``aarhus``. We never fold ø to o or æ to a: "sø" (lake) and
+   "so" (sow), "får" and "far" must stay apart;
+3. drop stop words (the Snowball Danish list, folded the same way) — stemmed field only;
+4. stem with the Danish Snowball stemmer, after the small dictionary below has fixed the
+   cases where it goes wrong for words people write to their municipality.
+
+The stemmer's known oddities, and what we do about them (tests/search/test_analysis.py shows
+each one):
+
+* Words whose stem ends in "-et": "budget" → "budg" but "budgettet" → "budget", "billet" →
+  "bil" (car!), "planet" → "plan", "internet" → "intern". We keep such words (and compounds
+  ending in them, like "kommunebudget") whole, so they meet their inflected forms.
+* "plads" → "plad" but "pladsen" → "plads": same treatment ("parkeringsplads" too).
+* Words that drop an "e" when inflected: "cykel" → "cykel" but "cyklen" → "cykl"; likewise
+  regel/reglen, middel/midler, titel, artikel, kapitel, center/centret, teater/teatret. We
+  rewrite the base form (and compounds ending in it, like "ladcykel") to the inflected stem.
+* Short words are never stemmed (the stemmer needs three letters before a suffix): "by",
+  "byen", "byer" stay three different words. A table maps the forms of the short nouns that
+  matter here (by, sti, sø, ø, å, bro, ko, ski) to the noun.
+* Irregular plurals: "børn" → "barn", "mænd" → "mand" (also in compounds: "skolebørnene").
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+
+_FOLD = str.maketrans(
+    {"æ": "ae", "ø": "oe", "å": "aa", "ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "œ": "oe"}
+)
+
+
+@lru_cache(maxsize=200_000)
+def fold(word: str) -> str:
+    """Lower-case ``word`` and spell Danish letters the way people do without them."""
+    word = word.casefold()
+    if word.isascii():
+        return word
+    word = word.translate(_FOLD)
+    if word.isascii():
+        return word
+    # Other accents (é, è, ñ, ...): drop the combining marks.
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+# The Snowball project's Danish stop words (the list Whoosh ships), written out so this module
+# needs no Whoosh; folded like every other word.
+_DANISH_STOP_WORDS = """
+ad af alle alt anden at blev blive bliver da de dem den denne der deres det dette dig din disse
+dog du efter eller en end er et for fra ham han hans har havde have hende hendes her hos hun hvad
+hvis hvor i ikke ind jeg jer jo kunne man mange med meget men mig min mine mit mod ned noget
+nogle nu når og også om op os over på selv sig sin sine sit skal skulle som sådan thi til ud
+under var vi vil ville vor være været
+"""
+# English stop words only count when deciding that a query has nothing specific in it; they are
+# not removed from indexed text (the unstemmed field keeps English findable word by word).
+_ENGLISH_STOP_WORDS = """
+a about above after again against all am an and any are as at be because been before being below
+between both but by can did do does doing down during each few for from further had has have
+having he her here hers herself him himself his how i if in into is it its itself just me more
+most my myself no nor not now of off on once only or other our ours ourselves out over own same
+she should so some such than that the their theirs them themselves then there these they this
+those through to too under until up very was we were what when where which while who whom why
+will with you your yours yourself yourselves
+"""
+
+STOP_WORDS: frozenset[str] = frozenset(fold(w) for w in _DANISH_STOP_WORDS.split())
+COMMON_WORDS: frozenset[str] = STOP_WORDS | frozenset(_ENGLISH_STOP_WORDS.split())
+
+# Words (and compounds ending in them) whose final "-et"/"-s" belongs to the stem.
+KEEP_WHOLE = (
+    "budget", "billet", "toilet", "kabinet", "internet", "planet", "raket", "magnet",
+    "tablet", "ballet", "plads",
+)
+# Base forms that lose an "e" when inflected (cykel, cyklen): rewritten to the inflected stem.
+SYNCOPE = {
+    "cykel": "cykl", "regel": "regl", "middel": "midl", "titel": "titl", "artikel": "artikl",
+    "kapitel": "kapitl", "center": "centr", "centeret": "centr", "teater": "teatr",
+    "teateret": "teatr",
+}
+# Short nouns the stemmer leaves alone, with the endings of their inflected forms.
+SHORT_NOUNS = ("by", "sti", "sø", "ø", "å", "bro", "ko", "ski")
+_SHORT_ENDINGS = ("", "s", "en", "ens", "er", "ers", "erne", "ernes", "ene", "enes", "e")
+# Irregular plurals, matched at the end of the stem (so compounds work too).
+STEM_ENDINGS = {"børn": "barn", "mænd": "mand", "køer": "ko"}
+
+
+def _build_tables() -> tuple[tuple[tuple[str, str], ...], dict[str, str], tuple[tuple[str, str], ...]]:
+    endings: list[tuple[str, str]] = []
+    for word in KEEP_WHOLE:
+        w = fold(word)
+        endings.append((w + "s", w))
+        endings.append((w, w))
+    for base, stem in SYNCOPE.items():
+        b, s = fold(base), fold(stem)
+        endings.append((b + "s", s))
+        endings.append((b, s))
+    # Longest ending first, so "centeret" wins over "et"-less matches.
+    endings.sort(key=lambda pair: -len(pair[0]))
+    whole: dict[str, str] = {}
+    for noun in SHORT_NOUNS:
+        n = fold(noun)
+        for ending in _SHORT_ENDINGS:
+            whole.setdefault(n + ending, n)
+    whole[fold("køer")] = fold("ko")
+    whole[fold("køerne")] = fold("ko")
+    after = tuple(sorted(((fold(k), fold(v)) for k, v in STEM_ENDINGS.items()),
+                         key=lambda pair: -len(pair[0])))
+    return tuple(endings), whole, after
+
+
+_ENDINGS, _WHOLE, _AFTER = _build_tables()
+
+
+def stem_with(word: str, snowball) -> str:
+    """Stem a folded, lower-case ``word`` with ``snowball`` (a callable), applying our fixes."""
+    fixed = _WHOLE.get(word)
+    if fixed is not None:
+        return fixed
+    for ending, replacement in _ENDINGS:
+        if word.endswith(ending) and len(word) >= len(ending):
+            return word[: len(word) - len(ending)] + replacement
+    stem = snowball(word)
+    for ending, replacement in _AFTER:
+        if stem.endswith(ending):
+            return stem[: len(stem) - len(ending)] + replacement
+    return stem
+
+
+def is_common(word: str) -> bool:
+    """True for a word (any case, any spelling) too common to search for on its own."""
+    return fold(word) in COMMON_WORDS

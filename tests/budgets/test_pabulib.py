@@ -1,0 +1,196 @@
+"""Pabulib .pb reading and writing: real files, malformed files, and round trips."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from budgets.pabulib import Ballot, Election, PabulibError, Project, dump, load, parse
+
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "pabulib"
+
+GOOD = """META
+key;value
+description;Tiny test
+num_projects;2
+num_votes;2
+budget;100
+vote_type;approval
+rule;greedy
+PROJECTS
+project_id;cost;votes;name;selected
+1;60;2;Playground;1
+2;50;1;"Benches; and bins";0
+VOTES
+voter_id;vote;age
+a;1,2;34
+b;1;
+"""
+
+
+def _error(text: str) -> PabulibError:
+    with pytest.raises(PabulibError) as caught:
+        parse(text)
+    return caught.value
+
+
+def test_parses_a_small_file() -> None:
+    election = parse(GOOD)
+    assert election.budget == 100
+    assert election.vote_type == "approval"
+    assert election.rule == "greedy"
+    assert election.meta["description"] == "Tiny test"
+    assert [p.id for p in election.projects] == ["1", "2"]
+    benches = election.projects[1]
+    assert (benches.cost, benches.votes, benches.name, benches.selected) == (
+        50,
+        1,
+        "Benches; and bins",
+        False,
+    )
+    assert election.ballots[0] == Ballot("a", ("1", "2"), None, {"age": "34"})
+    assert election.ballots[1].extra == {"age": ""}
+    assert election.costs() == {"1": 60, "2": 50}
+
+
+def test_accepts_crlf_bom_blank_lines_and_short_rows() -> None:
+    text = "\ufeff" + GOOD.replace("b;1;\n", "b;1\n\n").replace("\n", "\r\n")
+    election = parse(text)
+    assert election.ballots[1] == Ballot("b", ("1",), None, {"age": ""})
+
+
+def test_decimal_budget_and_cost_are_accepted_when_whole() -> None:
+    election = parse(GOOD.replace("budget;100\n", "budget;100.0\n").replace("1;60;", "1;60.00;"))
+    assert election.budget == 100
+    assert election.projects[0].cost == 60
+
+
+def test_cumulative_ballots_carry_points() -> None:
+    text = GOOD.replace("vote_type;approval", "vote_type;cumulative").replace(
+        "voter_id;vote;age\na;1,2;34\nb;1;\n", "voter_id;vote;points\na;1,2;7,3\nb;2;10\n"
+    )
+    election = parse(text)
+    assert election.vote_type == "cumulative"
+    assert election.ballots[0].points == (7, 3)
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "line"),
+    [
+        ("", "the file is empty", None),
+        ("  \n\n", "the file is empty", None),
+        (GOOD.split("VOTES")[0], "no VOTES section", None),
+        # Without the VOTES keyword its header is read as a project.
+        (GOOD.replace("VOTES\n", ""), "cost of project 'voter_id' is not a number", 13),
+        (
+            GOOD.split("PROJECTS")[0] + "VOTES" + GOOD.split("VOTES")[1],
+            "expected section PROJECTS, found VOTES",
+            9,
+        ),
+        ("PROJECTS" + GOOD.split("PROJECTS")[1], "expected section META, found PROJECTS", 1),
+        ("description;x\n" + GOOD, "expected section META before any data", 1),
+        (GOOD.replace("META\n", "META\nMETA\n", 1), "section META appears twice", 2),
+        (GOOD.replace("project_id;cost;", "project_id;price;"), "no 'cost' column", 10),
+        (GOOD.replace("1;60;2;", "1;;2;"), "project '1' has no cost", 11),
+        (GOOD.replace("1;60;2;", "1;sixty;2;"), "cost of project '1' is not a number", 11),
+        (GOOD.replace("1;60;2;", "1;-60;2;"), "must not be negative", 11),
+        (GOOD.replace("budget;100\n", "budget;lots\n"), "META budget is not a number", 6),
+        (GOOD.replace("budget;100\n", "budget;100.5\n"), "must be a whole number", 6),
+        (GOOD.replace("budget;100\n", ""), "META has no 'budget'", 8),
+        (GOOD.replace("a;1,2;34", "a;1,7;34"), "votes for unknown project '7'", 15),
+        (GOOD.replace("a;1,2;34", "a;1,1;34"), "names project '1' twice", 15),
+        (GOOD.replace("2;50;1;", "1;50;1;"), "duplicate project id '1'", 12),
+        (GOOD.replace("b;1;", "a;1;"), "duplicate voter id 'a'", 16),
+        (GOOD.replace("1;60;2;Playground;1", "1;60;2;Playground;yes"), "must be 0 or 1", 11),
+        (
+            GOOD.replace(
+                "voter_id;vote;age\na;1,2;34\nb;1;", "voter_id;vote;points\na;1,2;5\nb;1;3"
+            ),
+            "gives 1 points for 2 projects",
+            15,
+        ),
+        (
+            GOOD.replace(
+                "voter_id;vote;age\na;1,2;34\nb;1;", "voter_id;vote;points\na;1,2;5,x\nb;1;3"
+            ),
+            "points of voter 'a' is not a number",
+            15,
+        ),
+        (
+            GOOD.replace("vote_type;approval", "vote_type;cumulative"),
+            "no 'points' column, which cumulative ballots need",
+            14,
+        ),
+        (GOOD.replace("a;1,2;34", "a;1,2;34;extra"), "has 4 fields", 15),
+        (GOOD.replace('"Benches; and bins"', '"Benches'), "is a quote left open?", 12),
+    ],
+    ids=lambda value: value if isinstance(value, str) and len(value) < 60 else None,
+)
+def test_malformed_files_raise_a_clear_error(text: str, message: str, line: int | None) -> None:
+    error = _error(text)
+    assert message in str(error)
+    assert isinstance(error, ValueError)
+    if line is not None:
+        assert error.line == line
+        assert str(error).startswith(f"line {line}: ")
+
+
+def test_missing_projects_list_is_an_error() -> None:
+    text = GOOD.split("PROJECTS")[0] + "PROJECTS\nproject_id;cost\nVOTES\nvoter_id;vote\n"
+    assert "lists no projects" in str(_error(text))
+
+
+def test_budget_property_checks_the_value() -> None:
+    election = Election(meta={"budget": "1e3"}, projects=[], ballots=[])
+    assert election.budget == 1000
+    with pytest.raises(PabulibError, match="META has no 'budget'"):
+        _ = Election(meta={}, projects=[], ballots=[]).budget
+
+
+# --- round trips -----------------------------------------------------------------------------
+
+
+def test_round_trip_of_a_hand_made_election() -> None:
+    election = Election(
+        meta={"budget": "1000", "vote_type": "cumulative", "description": 'Say "hi"; twice'},
+        projects=[
+            Project("1", 500, 'Quoted "name"; with semicolon', 12, True, {"category": "a,b"}),
+            Project("2", 300, "Line\nbreak", None, None, {"category": ""}),
+            Project("10", 0, "", 3, False, {"category": "free"}),
+        ],
+        ballots=[
+            Ballot("v1", ("1", "10"), (7, 3), {"sex": "F"}),
+            Ballot("v2", (), (), {"sex": ""}),
+            Ballot("v;3", ("2",), (10,), {"sex": "M"}),
+        ],
+    )
+    text = dump(election)
+    assert parse(text) == election
+    assert dump(parse(text)) == text
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Netherlands_Assen_2024.pb",
+        "Poland_Warszawa_2017_Anin.pb",
+        "Poland_Czestochowa_2024_Dzbow.pb",
+    ],
+)
+def test_round_trip_of_real_files(name: str) -> None:
+    path = DATA / name
+    if not path.is_file():
+        pytest.skip(f"real Pabulib election {name} not found in {DATA} (shared data not present)")
+    election = load(path)
+    assert len(election.ballots) == int(election.meta["num_votes"])
+    assert len(election.projects) == int(election.meta["num_projects"])
+    assert parse(dump(election)) == election
+
+
+def test_dump_refuses_an_extra_column_named_like_a_reserved_one() -> None:
+    election = Election(
+        meta={"budget": "1"}, projects=[Project("1", 1, extra={"cost": "2"})], ballots=[]
+    )
+    with pytest.raises(PabulibError, match="clashes"):
+        dump(election)
