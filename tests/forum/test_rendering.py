@@ -411,3 +411,16 @@ def test_returns_markup():
     from markupsafe import Markup
 
     assert isinstance(render_markdown("x"), Markup)
+
+
+def test_deeply_nested_brackets_are_taken_literally():
+    """Deep bracket nesting made Python-Markdown backtrack for seconds; it is defused."""
+    from forum.rendering import MAX_BRACKET_DEPTH, _defuse
+
+    deep = "[" * (MAX_BRACKET_DEPTH + 1) + "x](http://a.dk)" + "]" * MAX_BRACKET_DEPTH
+    assert _defuse(deep) != deep
+    html = render_markdown(deep)
+    assert "<a " not in html and "[[" in html
+    normal = "Se [planen](https://holbaek.dk) (og [bilaget](https://holbaek.dk/b))."
+    assert _defuse(normal) == normal
+    assert render_markdown(normal).count("<a ") == 2
