@@ -18,7 +18,7 @@ HERE = Path(__file__).resolve().parent
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(
         __name__,
-        instance_path=str(HERE / "instance"),
+        instance_path=str((test_config or {}).get("INSTANCE_PATH") or HERE / "instance"),
         template_folder=str(HERE / "templates"),
         static_folder=str(HERE / "static"),
     )
@@ -39,6 +39,4 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 if __name__ == "__main__":
     application = create_app()
-    socketio.run(
-        application, host="127.0.0.1", port=5000, allow_unsafe_werkzeug=True, debug=False
-    )
+    socketio.run(application, host="127.0.0.1", port=5000, allow_unsafe_werkzeug=True, debug=False)

@@ -24,6 +24,8 @@ def bench_config(db_url: str, tmp: str) -> dict:
         "SECRET_KEY": "bench",
         "RATELIMIT_ENABLED": False,
         "SEARCH_INDEX_DIR": str(Path(tmp) / "search-index"),
+        # The bench's own accounts only: cheaper scrypt (as the tests use) makes seeding fast.
+        "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
     }
 
 

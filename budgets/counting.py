@@ -335,16 +335,17 @@ def _price(inst: _Instance, budgets: list[float], j: int) -> float | None:
     unit_money = inst.unit_money[j](budgets)
     heavy_weights = inst.heavy_weights[j]
     heavy_money: Sequence[float] = ()
-    total = sum(unit_money)
     if heavy_weights:
         heavy_money = inst.heavy_money[j](budgets)
-        total += sum(map(mul, heavy_money, heavy_weights))
-    if total < cost * (1.0 - EPSILON):
-        return None
     share = cost / inst.support[j]
     poorest = min(min(unit_money, default=math.inf), min(heavy_money, default=math.inf))
     if poorest >= share:
-        return share / inst.common_utility[j]
+        return share / inst.common_utility[j]  # everyone can pay an equal share
+    total = sum(unit_money)
+    if heavy_weights:
+        total += sum(map(mul, heavy_money, heavy_weights))
+    if total < cost * (1.0 - EPSILON):
+        return None
     due = _equal_share(cost, inst.support[j], unit_money, heavy_money, heavy_weights)
     return due / inst.common_utility[j]
 
@@ -431,8 +432,13 @@ class _Run:
     funding: dict[int, Funding]  # filled only when the run was asked to record
 
 
-def _run(inst: _Instance, voter_budget: float, record: bool = False) -> _Run:
+def _run(
+    inst: _Instance, voter_budget: float, record: bool = False, cap: int | None = None
+) -> _Run:
     """One run of Equal Shares with every voter holding ``voter_budget``.
+
+    With ``cap``, the run stops as soon as the projects chosen cost more than ``cap`` (the caller
+    only needs to know that the outcome is over budget).
 
     Each round funds the affordable project with the lowest price per unit of utility (see
     :func:`_price`) and charges its supporters. Prices only rise from round to round (money only
@@ -472,6 +478,8 @@ def _run(inst: _Instance, voter_budget: float, record: bool = False) -> _Run:
         price = bounds.pop(winner)
         chosen.append(winner)
         total_cost += inst.costs[winner]
+        if cap is not None and total_cost > cap:
+            break
         if record:
             funding[winner] = _funding(inst, budgets, winner, price, order=len(chosen))
         _charge(inst, budgets, winner, price)
@@ -583,7 +591,7 @@ def equal_shares(
         ):
             step += 1
             runs += 1
-            candidate = _run(inst, float(step))
+            candidate = _run(inst, float(step), cap=budget)
             if candidate.total_cost > budget:
                 break
             run, voter_budget, raises = candidate, float(step), raises + 1

@@ -79,7 +79,8 @@ def _typed_text() -> dict[str, str]:
     if request.method != "POST":
         return {}
     return {
-        k: v for k, v in request.form.items()
+        k: v
+        for k, v in request.form.items()
         if k in ("title", "intro", "body") and isinstance(v, str) and v.strip()
     }
 
@@ -108,8 +109,10 @@ def _register_errors(app: Flask) -> None:
     def csrf_error(exc: CSRFError):
         return render_error(
             400,
-            _("The form was too old or not sent from this site. Nothing was saved; "
-              "your text is below — copy it and try again."),
+            _(
+                "The form was too old or not sent from this site. Nothing was saved; "
+                "your text is below — copy it and try again."
+            ),
         )
 
     @app.errorhandler(HTTPException)

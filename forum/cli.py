@@ -12,7 +12,9 @@ from .models import Area, Committee, Post, Role, Topic, User
 
 
 def _progress(length: int, label: str):
-    return click.progressbar(length=length, label=label, show_pos=True, file=click.get_text_stream("stderr"))
+    import sys
+
+    return click.progressbar(length=length, label=label, show_pos=True, file=sys.stderr)
 
 
 @click.command("seed-demo")
@@ -129,7 +131,9 @@ def posts_rerender(batch: int) -> None:
         last = 0
         while True:
             rows = list(
-                db.session.scalars(select(Post).where(Post.id > last).order_by(Post.id).limit(batch))
+                db.session.scalars(
+                    select(Post).where(Post.id > last).order_by(Post.id).limit(batch)
+                )
             )
             if not rows:
                 break

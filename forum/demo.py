@@ -59,7 +59,7 @@ _TRANSLIT = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "Æ": "Ae", "Ø":
 
 
 def email_local_part(name: str) -> str:
-    """"Ole Kjærgaard" -> "ole.kjaergaard": Danish letters spelled out, other accents dropped."""
+    """ "Ole Kjærgaard" -> "ole.kjaergaard": Danish letters spelled out, other accents dropped."""
     ascii_name = unicodedata.normalize("NFKD", name.translate(_TRANSLIT))
     ascii_name = ascii_name.encode("ascii", "ignore").decode().lower()
     parts = ["".join(c for c in word if c.isalnum() or c == "-") for word in ascii_name.split()]
@@ -98,8 +98,9 @@ def seed_demo(
     supporters = [people[name] for name in CITIZENS] + [people[p[0]] for p in POLITICIANS]
     for spec in TOPICS:
         debate = big_debate(random.Random(rng_seed), big_posts) if spec.get("big") else None
-        _seed_topic(spec, debate or spec["debate"], committees, areas, people, supporters,
-                    now, rng, tick)
+        _seed_topic(
+            spec, debate or spec["debate"], committees, areas, people, supporters, now, rng, tick
+        )
     _settle_notifications(people.values(), now)
     tick(1)
     return accounts
@@ -189,7 +190,10 @@ def _timeline(spec: dict, now: datetime, rng: random.Random) -> dict[str, dateti
     deadline = None
     if days:
         deadline = (now + timedelta(days=days)).replace(
-            hour=22, minute=59, second=0, microsecond=0  # 23:59 Danish (winter) time
+            hour=22,
+            minute=59,
+            second=0,
+            microsecond=0,  # 23:59 Danish (winter) time
         )
     closed = None
     if spec["status"] == "closed":
@@ -306,7 +310,9 @@ def _backdate_post(post: Post, when: datetime) -> None:
 
 
 def _add_supports(
-    written: list[tuple[Post, datetime]], supporters: list[User], end: datetime,
+    written: list[tuple[Post, datetime]],
+    supporters: list[User],
+    end: datetime,
     rng: random.Random,
 ) -> None:
     """A few supports per post (more for top-level posts), never from the post's author."""

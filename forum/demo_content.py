@@ -37,8 +37,7 @@ COMMITTEES: list[tuple[str, str, str]] = [
     (
         "klima-og-miljoe",
         "Udvalget for Klima og Miljø",
-        "Udvalget arbejder med kommunens klimaplan, natur, vandmiljø, energi og "
-        "miljøgodkendelser.",
+        "Udvalget arbejder med kommunens klimaplan, natur, vandmiljø, energi og miljøgodkendelser.",
     ),
     (
         "kultur-og-fritid",
@@ -85,8 +84,7 @@ AREAS: list[tuple[str, str, str]] = [
     (
         "tuse-naes",
         "Tuse Næs",
-        "Halvø nord for Holbæk med landbrug, sommerhuse og lange kyststrækninger ved "
-        "Isefjorden.",
+        "Halvø nord for Holbæk med landbrug, sommerhuse og lange kyststrækninger ved Isefjorden.",
     ),
     (
         "moerkoev",
@@ -808,8 +806,7 @@ TOPICS: list[dict] = [
                 "går kl. 19.30. Kan der komme en senere bus, i hvert fald på hverdage?",
                 _p(
                     "Erik Lauritsen",
-                    "Det burde være en selvfølge. Unge uden kørekort skal også kunne gå til "
-                    "sport.",
+                    "Det burde være en selvfølge. Unge uden kørekort skal også kunne gå til sport.",
                 ),
                 _p(
                     "Birgitte Munk",
@@ -967,8 +964,7 @@ TOPICS: list[dict] = [
             ),
             _p(
                 "Sofie Andersen",
-                "Betyder en naturpark, at der kommer mange flere turister og biler på de små "
-                "veje?",
+                "Betyder en naturpark, at der kommer mange flere turister og biler på de små veje?",
                 _p(
                     "Jakob Thorsen",
                     "Erfaringerne fra andre naturparker er, at besøgstallet stiger lidt, især om "
@@ -1153,8 +1149,17 @@ TOPICS: list[dict] = [
 # "{i_town}" becomes "i Tølløse" / "på Orø", "{I_town}" the same at the start of a sentence,
 # "{town}" the bare name, "{name}" the first name of the post replied to.
 _TOWNS = [
-    "Tølløse", "Jyderup", "Svinninge", "Mørkøv", "Orø", "Ugerløse", "Store Merløse",
-    "Kvanløse", "Regstrup", "Vipperød", "Tuse Næs",
+    "Tølløse",
+    "Jyderup",
+    "Svinninge",
+    "Mørkøv",
+    "Orø",
+    "Ugerløse",
+    "Store Merløse",
+    "Kvanløse",
+    "Regstrup",
+    "Vipperød",
+    "Tuse Næs",
 ]
 _ON = {"Orø", "Tuse Næs"}  # Danish says "på Orø", "på Tuse Næs" but "i Tølløse"
 
@@ -1168,8 +1173,7 @@ _OPEN = {
         "Jeg bakker op om forslaget, selv om det bliver hårdt for nogle af landsbyerne.",
         "Lad os være ærlige: Den nuværende struktur holder ikke med de elevtal, vi ser nu.",
         "Jeg var selv skeptisk i starten, men efter at have læst materialet er jeg for.",
-        "Som elev i 8. klasse vil jeg gerne sige, at jeg faktisk glæder mig til en større "
-        "skole.",
+        "Som elev i 8. klasse vil jeg gerne sige, at jeg faktisk glæder mig til en større skole.",
         "Jeg støtter en ændring, men den skal gennemføres ordentligt.",
     ],
     "against": [
@@ -1179,8 +1183,7 @@ _OPEN = {
         "Som mor {i_town} er jeg dybt bekymret over forslaget.",
         "Jeg forstår godt økonomien, men jeg kan ikke støtte at samle udskolingen.",
         "Som far til tre og formand for skolebestyrelsen {i_town} siger jeg klart nej.",
-        "Jeg har været med til tre skoledebatter før, og hver gang er det landsbyerne, der "
-        "taber.",
+        "Jeg har været med til tre skoledebatter før, og hver gang er det landsbyerne, der taber.",
         "Nej tak til model C.",
         "Jeg kan ikke se, at forslaget gør noget godt for børnene.",
     ],
@@ -1212,8 +1215,7 @@ _ARGS = {
         "Når eleverne kommer i udskolingen, har de brug for et større fagligt miljø og flere "
         "valgfag. Det kan en lille skole ikke tilbyde.",
         "Skolebussen kan sagtens løse transporten, hvis køreplanen bliver lavet ordentligt.",
-        "Vi skal tænke på de børn, der går i skole om ti år, ikke kun på dem, der går der i "
-        "dag.",
+        "Vi skal tænke på de børn, der går i skole om ti år, ikke kun på dem, der går der i dag.",
         "Erfaringer fra andre kommuner viser, at elevernes trivsel ikke falder, når "
         "udskolingen samles, hvis overgangen bliver forberedt godt.",
         "Jeg hælder mest til **model B**, fordi de yngste børn stadig kan gå i skole tæt på "
@@ -1238,14 +1240,12 @@ _ARGS = {
         "elever.",
         "Besparelserne på bygninger bliver spist op af udgifterne til skolebusser.",
         "Der står intet i materialet om, hvad der skal ske med de tomme skolebygninger.",
-        "De faglige resultater på vores lille skole er lige så gode som på de store skoler i "
-        "byen.",
+        "De faglige resultater på vores lille skole er lige så gode som på de store skoler i byen.",
         "Børn med særlige behov har ofte svært ved store skoler med mange skift og meget larm.",
         "Det er ikke rimeligt, at landsbyerne igen skal betale for besparelserne, mens der "
         "bygges nyt i Holbæk By.",
         "**Model A** er efter min mening den eneste, der tager hensyn til landsbyerne.",
-        "Man flytter ikke bare en udskoling. Man flytter venskaber, fritidsjob og "
-        "foreningsliv.",
+        "Man flytter ikke bare en udskoling. Man flytter venskaber, fritidsjob og foreningsliv.",
         "Vi har netop fået nye familier til byen, fordi her er en skole. Hvem flytter hertil, "
         "hvis den forsvinder?",
         "Når man regner på transporten, glemmer man ofte de børn, der bor langt ude på landet "
@@ -1275,8 +1275,7 @@ _LOCAL = [
     "{I_town} har vi allerede mistet posthuset og banken.",
     "På skolen {i_town} er der kommet flere elever de sidste to år, fordi nye familier er "
     "flyttet til.",
-    "Fra {town} til den nærmeste store skole er der over 15 kilometer ad små veje uden "
-    "cykelsti.",
+    "Fra {town} til den nærmeste store skole er der over 15 kilometer ad små veje uden cykelsti.",
     "{I_town} har forældrene selv bygget legepladsen, så meget betyder skolen for os.",
     "Mange {i_town} pendler, og SFO'en er afgørende for, at hverdagen hænger sammen.",
     "Hallen {i_town} bruges af skolen om dagen og af foreningerne om aftenen. De to hænger "
@@ -1285,8 +1284,7 @@ _LOCAL = [
     "Bussen fra {town} kører i dag kun én gang i timen, og det er før en eventuel ændring.",
     "{I_town} er skolen også stedet for fastelavn, loppemarked og sankthans.",
     "Da vi flyttede til {town}, var skolen den vigtigste grund.",
-    "Mine naboer {i_town} har netop sat huset til salg, fordi de er usikre på skolens "
-    "fremtid.",
+    "Mine naboer {i_town} har netop sat huset til salg, fordi de er usikre på skolens fremtid.",
     "Skolen {i_town} har et godt samarbejde med den lokale idrætsforening og spejderne.",
 ]
 
@@ -1313,8 +1311,7 @@ _QUESTIONS = [
     "Kommer der et borgermøde i hvert skoledistrikt?",
     "Hvordan vil I sikre, at elevernes stemme bliver hørt i processen?",
     "Hvad skal de tomme skolebygninger bruges til?",
-    "Kan man søge om at blive på sin nuværende skole, hvis man allerede er i gang med "
-    "udskolingen?",
+    "Kan man søge om at blive på sin nuværende skole, hvis man allerede er i gang med udskolingen?",
     "Hvad mener lærerne og skolebestyrelserne om modellerne?",
 ]
 
@@ -1397,7 +1394,9 @@ def _filler(rng: random.Random, name: str, town: str | None = None):
     town = town or rng.choice(_TOWNS)
     prep = "på" if town in _ON else "i"
     values = {
-        "town": town, "i_town": f"{prep} {town}", "I_town": f"{prep.capitalize()} {town}",
+        "town": town,
+        "i_town": f"{prep} {town}",
+        "I_town": f"{prep.capitalize()} {town}",
         "name": name,
     }
     return lambda text: text.format(**values)

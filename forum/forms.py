@@ -11,7 +11,6 @@ from wtforms import (
     DateTimeLocalField,
     EmailField,
     HiddenField,
-
     PasswordField,
     RadioField,
     SelectField,
@@ -39,18 +38,21 @@ class LoginForm(FlaskForm):
 class RegisterForm(FlaskForm):
     email = EmailField(
         _l("E-mail"),
-        validators=[DataRequired(REQUIRED),
-                    Length(max=254)],
+        validators=[DataRequired(REQUIRED), Length(max=254)],
     )
     display_name = StringField(
         _l("Name shown to others"),
-        validators=[DataRequired(REQUIRED),
-                    Length(min=2, max=80, message=_l("Use between 2 and 80 characters."))],
+        validators=[
+            DataRequired(REQUIRED),
+            Length(min=2, max=80, message=_l("Use between 2 and 80 characters.")),
+        ],
     )
     password = PasswordField(
         _l("Password"),
-        validators=[DataRequired(REQUIRED),
-                    Length(min=10, max=200, message=_l("Use between 10 and 200 characters."))],
+        validators=[
+            DataRequired(REQUIRED),
+            Length(min=10, max=200, message=_l("Use between 10 and 200 characters.")),
+        ],
         description=_l("At least 10 characters."),
     )
     confirm = PasswordField(
@@ -63,8 +65,10 @@ class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired(REQUIRED)])
     new_password = PasswordField(
         _l("New password"),
-        validators=[DataRequired(REQUIRED),
-                    Length(min=10, max=200, message=_l("Use between 10 and 200 characters."))],
+        validators=[
+            DataRequired(REQUIRED),
+            Length(min=10, max=200, message=_l("Use between 10 and 200 characters.")),
+        ],
     )
     confirm = PasswordField(
         _l("Repeat new password"),
@@ -75,13 +79,17 @@ class ChangePasswordForm(FlaskForm):
 class TopicForm(FlaskForm):
     title = StringField(
         _l("Title"),
-        validators=[DataRequired(REQUIRED),
-                    Length(min=5, max=200, message=_l("The title must be 5–200 characters."))],
+        validators=[
+            DataRequired(REQUIRED),
+            Length(min=5, max=200, message=_l("The title must be 5–200 characters.")),
+        ],
     )
     intro = TextAreaField(
         _l("Introduction"),
-        validators=[DataRequired(REQUIRED),
-                    Length(max=10_000, message=_l("The text must be 1–10000 characters."))],
+        validators=[
+            DataRequired(REQUIRED),
+            Length(max=10_000, message=_l("The text must be 1–10000 characters.")),
+        ],
         description=_l("Markdown: *italic*, **bold**, lists, > quotes, links."),
     )
     committee_id = SelectField(_l("Committee"), coerce=str, validators=[Optional()])
@@ -98,14 +106,22 @@ def new_nonce() -> str:
 class PostForm(FlaskForm):
     body = TextAreaField(
         _l("Your post"),
-        validators=[DataRequired(REQUIRED),
-                    Length(max=10_000, message=_l("The text must be 1–10000 characters."))],
+        validators=[
+            DataRequired(REQUIRED),
+            Length(max=10_000, message=_l("The text must be 1–10000 characters.")),
+        ],
         description=_l("Markdown: *italic*, **bold**, lists, > quotes, links."),
     )
     stance = RadioField(
         _l("Your stance (optional)"),
-        choices=choices([("", _l("No stance")), ("for", _l("For")), ("against", _l("Against")),
-                         ("question", _l("Question"))]),
+        choices=choices(
+            [
+                ("", _l("No stance")),
+                ("for", _l("For")),
+                ("against", _l("Against")),
+                ("question", _l("Question")),
+            ]
+        ),
         default="",
         validators=[Optional()],
     )
@@ -116,8 +132,10 @@ class PostForm(FlaskForm):
 class EditPostForm(FlaskForm):
     body = TextAreaField(
         _l("Text"),
-        validators=[DataRequired(REQUIRED),
-                    Length(max=10_000, message=_l("The text must be 1–10000 characters."))],
+        validators=[
+            DataRequired(REQUIRED),
+            Length(max=10_000, message=_l("The text must be 1–10000 characters.")),
+        ],
     )
 
 
@@ -132,7 +150,8 @@ class TopicStatusForm(FlaskForm):
 
 class ProposalDecisionForm(FlaskForm):
     decision = RadioField(
-        _l("Decision"), choices=choices([("accept", _l("Accept")), ("decline", _l("Decline"))]),
+        _l("Decision"),
+        choices=choices([("accept", _l("Accept")), ("decline", _l("Decline"))]),
         validators=[InputRequired(REQUIRED)],
     )
 
@@ -142,6 +161,13 @@ class EmptyForm(FlaskForm):
 
 
 __all__ = [
-    "LoginForm", "RegisterForm", "ChangePasswordForm", "TopicForm", "PostForm",
-    "EditPostForm", "TopicStatusForm", "ProposalDecisionForm", "EmptyForm",
+    "LoginForm",
+    "RegisterForm",
+    "ChangePasswordForm",
+    "TopicForm",
+    "PostForm",
+    "EditPostForm",
+    "TopicStatusForm",
+    "ProposalDecisionForm",
+    "EmptyForm",
 ]

@@ -15,7 +15,7 @@ from flask import current_app
 from .models import PostState
 
 if TYPE_CHECKING:
-    from .models import Post
+    from .models import Post, User
 
 Action = Literal["create", "edit"]
 
@@ -39,3 +39,20 @@ def decide_post(post: Post, action: Action) -> PostDecision:
     if policy is None:
         return PostDecision(PostState.PUBLISHED)
     return policy(post, action)
+
+
+# A user restriction answers "may this user do this now?" with None (yes) or the reason
+# shown to them (e.g. a suspension). Actions: "post", "reply", "edit", "support",
+# "open_topic", and for other packages "flag", "ask", "vote".
+UserRestriction = Callable[["User", str], "str | None"]
+_RESTRICTION_KEY = "borgerdialog.user_restriction"
+
+
+def register_user_restriction(app, check: UserRestriction) -> None:
+    app.extensions[_RESTRICTION_KEY] = check
+
+
+def user_restriction(user: User, action: str) -> str | None:
+    """Why ``user`` may not ``action`` now, or None; with none registered, nobody is restricted."""
+    check = current_app.extensions.get(_RESTRICTION_KEY)
+    return None if check is None else check(user, action)

@@ -32,8 +32,12 @@ def utcnow() -> datetime:
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
     # Store the values as plain strings (no native enum type): migrations stay simple.
     return Enum(
-        cls, name=name, native_enum=False, length=20,
-        values_callable=lambda e: [m.value for m in e], validate_strings=True,
+        cls,
+        name=name,
+        native_enum=False,
+        length=20,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
     )
 
 
@@ -227,7 +231,9 @@ class Support(db.Model):
 
     __tablename__ = "supports"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     post_id: Mapped[int] = mapped_column(
         ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True, index=True
     )
@@ -237,7 +243,9 @@ class Support(db.Model):
 class Follow(db.Model):
     __tablename__ = "follows"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     topic_id: Mapped[int] = mapped_column(
         ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True, index=True
     )
@@ -280,4 +288,6 @@ class Event(db.Model):
     room: Mapped[str] = mapped_column(String(60))
     actor_id: Mapped[int | None] = mapped_column(Integer)
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime, default=utcnow, server_default=func.now()
+    )

@@ -159,10 +159,20 @@ def can_manage_topic(user, topic: Topic) -> bool:
     return u.id == topic.author_id and u.role == Role.POLITICIAN
 
 
-
 __all__ = [
-    "can_see_topic", "can_see_post", "visible_posts_clause", "visible_topics_clause",
-    "can_open_topic", "can_propose_topic", "can_post", "can_edit_post", "can_delete_post",
-    "can_support", "can_moderate_area", "can_moderate_topic", "can_manage_topic",
-    "topic_accepts_posts", "is_moderator",
+    "can_see_topic",
+    "can_see_post",
+    "visible_posts_clause",
+    "visible_topics_clause",
+    "can_open_topic",
+    "can_propose_topic",
+    "can_post",
+    "can_edit_post",
+    "can_delete_post",
+    "can_support",
+    "can_moderate_area",
+    "can_moderate_topic",
+    "can_manage_topic",
+    "topic_accepts_posts",
+    "is_moderator",
 ]

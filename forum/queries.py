@@ -59,9 +59,7 @@ def _sort_key(sort: str):
     return lambda n: (n.post.created_at, n.post.id)
 
 
-def load_thread(
-    topic: Topic, viewer, sort: str = "oldest", stance: str | None = None
-) -> Thread:
+def load_thread(topic: Topic, viewer, sort: str = "oldest", stance: str | None = None) -> Thread:
     """All posts of ``topic`` the viewer may see, as a tree (two queries, one if anonymous)."""
     posts = db.session.scalars(
         select(Post)
@@ -125,8 +123,9 @@ def is_following(user, topic: Topic) -> bool:
     return db.session.get(Follow, (user.id, topic.id)) is not None
 
 
-def topics_for(viewer, committee: Committee | None = None, area: Area | None = None,
-               limit: int | None = None) -> list[Topic]:
+def topics_for(
+    viewer, committee: Committee | None = None, area: Area | None = None, limit: int | None = None
+) -> list[Topic]:
     """Visible topics of a place: open first, then by latest activity."""
     open_first = (Topic.status != TopicStatus.OPEN).asc()
     stmt = (
@@ -195,7 +194,10 @@ def committees_with_counts() -> list[tuple[Committee, int]]:
             .group_by(Topic.committee_id)
         ).all()
     )
-    return [(c, counts.get(c.id, 0)) for c in db.session.scalars(select(Committee).order_by(Committee.name))]
+    return [
+        (c, counts.get(c.id, 0))
+        for c in db.session.scalars(select(Committee).order_by(Committee.name))
+    ]
 
 
 def areas_with_counts() -> list[tuple[Area, int]]:

@@ -15,8 +15,23 @@ from markdown.treeprocessors import Treeprocessor
 from markupsafe import Markup
 
 ALLOWED_TAGS = {
-    "p", "br", "em", "strong", "del", "ul", "ol", "li", "blockquote",
-    "code", "pre", "a", "h3", "h4", "h5", "h6", "hr",
+    "p",
+    "br",
+    "em",
+    "strong",
+    "del",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "code",
+    "pre",
+    "a",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 URL_SCHEMES = {"http", "https", "mailto"}

@@ -46,6 +46,14 @@ _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
 # --- accounts -------------------------------------------------------------------------
 
 
+def check_restriction(user: User, action: str) -> None:
+    """Raise ``PermissionDenied`` with the reason when a registered hook restricts ``user``
+    (e.g. moderation's suspensions; see ``hooks.user_restriction``)."""
+    reason = hooks.user_restriction(user, action)
+    if reason:
+        raise PermissionDenied(reason)
+
+
 def _hash(password: str) -> str:
     # werkzeug's scrypt; tests lower its cost through PASSWORD_HASH_METHOD.
     return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
@@ -61,9 +69,7 @@ def get_user_by_email(email: str) -> User | None:
 
 def _check_password_strength(password: str, field: str = "password") -> None:
     if len(password or "") < PASSWORD_MIN:
-        raise InvalidInput(
-            **{field: _("Use at least %(n)d characters.", n=PASSWORD_MIN)}
-        )
+        raise InvalidInput(**{field: _("Use at least %(n)d characters.", n=PASSWORD_MIN)})
     if len(password) > 200:
         raise InvalidInput(**{field: _("Use at most %(n)d characters.", n=200)})
 
@@ -99,9 +105,7 @@ def register_user(
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError:
-        raise InvalidInput(
-            email=_("An account with this e-mail address already exists.")
-        ) from None
+        raise InvalidInput(email=_("An account with this e-mail address already exists.")) from None
     return user
 
 
@@ -153,9 +157,7 @@ def _validate_body(body: str, field: str = "body") -> str:
     body = (body or "").replace("\r\n", "\n").strip()
     lo, hi = current_app.config["BODY_MIN"], current_app.config["BODY_MAX"]
     if not lo <= len(body) <= hi:
-        raise InvalidInput(
-            **{field: _("The text must be %(lo)d–%(hi)d characters.", lo=lo, hi=hi)}
-        )
+        raise InvalidInput(**{field: _("The text must be %(lo)d–%(hi)d characters.", lo=lo, hi=hi)})
     return body
 
 
@@ -193,6 +195,7 @@ def create_topic(
     deadline: datetime | None = None,
 ) -> Topic:
     """Open a topic, or, for a citizen, propose one in a local area (hidden until accepted)."""
+    check_restriction(author, "open_topic")
     title = _validate_title(title)
     intro = _validate_body(intro, "intro")
     committee, area = _place(committee_id, area_id)
@@ -304,6 +307,37 @@ def _post_event(kind: str, post: Post, actor_id: int | None, **extra) -> None:
     eventlog.record(kind, "post", post.id, f"topic:{post.topic_id}", payload, actor_id)
 
 
+def _post_by_nonce(author: User, nonce: str | None) -> Post | None:
+    if not nonce:
+        return None
+    return db.session.scalar(
+        select(Post).where(Post.author_id == author.id, Post.client_nonce == nonce)
+    )
+
+
+def _reply_parent(author: User, topic: Topic, parent_id: int | None) -> Post | None:
+    """The post being answered: in the same topic and public (or the author's own, held)."""
+    if parent_id is None:
+        return None
+    parent = db.session.get(Post, parent_id)
+    if parent is None or parent.topic_id != topic.id:
+        raise InvalidInput(parent_id=_("The post you reply to is not in this topic."))
+    if parent.state != PostState.PUBLISHED and not (
+        parent.author_id == author.id and parent.state == PostState.PENDING
+    ):
+        raise Conflict(_("The post you reply to can no longer be answered."))
+    return parent
+
+
+def _parse_stance(stance: Stance | str | None) -> Stance | None:
+    if not stance:
+        return None
+    try:
+        return Stance(stance)
+    except ValueError:
+        raise InvalidInput(stance=_("Unknown stance.")) from None
+
+
 def create_post(
     author: User,
     topic: Topic,
@@ -320,28 +354,13 @@ def create_post(
         raise NotFound(_("No such topic."))
     if not permissions.topic_accepts_posts(topic):
         raise Conflict(_("This topic no longer takes posts."))
-    if nonce:
-        existing = db.session.scalar(
-            select(Post).where(Post.author_id == author.id, Post.client_nonce == nonce)
-        )
-        if existing is not None:
-            return existing
+    check_restriction(author, "reply" if parent_id is not None else "post")
+    existing = _post_by_nonce(author, nonce)
+    if existing is not None:
+        return existing
     body = _validate_body(body)
-    parent = None
-    if parent_id is not None:
-        parent = db.session.get(Post, parent_id)
-        if parent is None or parent.topic_id != topic.id:
-            raise InvalidInput(parent_id=_("The post you reply to is not in this topic."))
-        if parent.state != PostState.PUBLISHED and not (
-            parent.author_id == author.id and parent.state == PostState.PENDING
-        ):
-            raise Conflict(_("The post you reply to can no longer be answered."))
-        stance = None  # only top-level posts take a stance
-    if stance:
-        try:
-            stance = Stance(stance)
-        except ValueError:
-            raise InvalidInput(stance=_("Unknown stance.")) from None
+    parent = _reply_parent(author, topic, parent_id)
+    stance = None if parent else _parse_stance(stance)  # only top-level posts take a stance
     now = utcnow()
     post = Post(
         topic=topic,
@@ -364,10 +383,9 @@ def create_post(
             db.session.flush()
     except IntegrityError:
         # The same form was submitted twice at once; the first one won.
-        db.session.expunge(post) if post in db.session else None
-        existing = db.session.scalar(
-            select(Post).where(Post.author_id == author.id, Post.client_nonce == nonce)
-        )
+        if post in db.session:
+            db.session.expunge(post)
+        existing = _post_by_nonce(author, nonce)
         if existing is None:
             raise
         return existing
@@ -425,7 +443,10 @@ def notify_new_post(post: Post) -> None:
     db.session.add_all(rows)
     for row in rows:
         eventlog.record(
-            "notification", "user", row.user_id, f"user:{row.user_id}",
+            "notification",
+            "user",
+            row.user_id,
+            f"user:{row.user_id}",
             {"kind": row.kind, "post_id": post.id, "topic_id": post.topic_id},
         )
 
@@ -434,6 +455,7 @@ def edit_post(author: User, post: Post, body: str) -> Post:
     """Replace a post's text, keeping the old text as a revision."""
     if not permissions.can_edit_post(author, post):
         raise PermissionDenied(_("You may only edit your own posts in open topics."))
+    check_restriction(author, "edit")
     body = _validate_body(body)
     if body == post.body_source:
         return post
@@ -481,6 +503,7 @@ def toggle_support(user: User, post: Post) -> tuple[bool, int]:
         raise PermissionDenied(_("You cannot support your own post."))
     if post.state != PostState.PUBLISHED:
         raise Conflict(_("Only published posts can be supported."))
+    check_restriction(user, "support")
     existing = db.session.get(Support, (user.id, post.id))
     if existing is not None:
         db.session.delete(existing)
@@ -518,11 +541,14 @@ def set_follow(user: User, topic: Topic, follow: bool) -> None:
 
 
 def unread_count(user: User) -> int:
-    return db.session.scalar(
-        select(func.count(Notification.id)).where(
-            Notification.user_id == user.id, Notification.read_at.is_(None)
+    return (
+        db.session.scalar(
+            select(func.count(Notification.id)).where(
+                Notification.user_id == user.id, Notification.read_at.is_(None)
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 def mark_notifications_read(user: User, ids: list[int] | None = None) -> int:

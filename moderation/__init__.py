@@ -1,11 +1,130 @@
-"""Moderation: policies, the queue, decisions, appeals, suspensions and the audit log.
+"""Moderation: policies, the queue, flags, decisions, appeals, suspensions and the audit log.
 
-For now the forum's default policy (publish at once) applies; topic proposals are decided
-in the forum core. The full feature is its own issue.
+``init_app`` registers the post policy and the user-restriction hook with the forum core,
+subscribes to the forum's signals, and adds the pages, commands and template helpers. The
+forum never imports this package. With ``MODERATION_ENABLED`` false (the forum's own tests)
+the hooks and signal handlers let everything through and write nothing; the flag is read
+at call time, so a seeding script may switch it off for a moment.
 """
 
-from flask import Flask
+from __future__ import annotations
+
+from flask import Flask, current_app, has_request_context, request
+from flask_login import current_user
+
+from forum import hooks, signals
+
+DEFAULTS: dict[str, object] = {
+    "MODERATION_ENABLED": True,
+    "MODERATION_DEFAULT_MODE": "post",  # "post" (publish at once) or "pre" (hold)
+    "MODERATION_TRUST_THRESHOLD": 2,  # hold posts of authors with fewer approved posts
+    "MODERATION_LINK_TRUST_THRESHOLD": 5,  # links held below this many approved posts …
+    "MODERATION_NEW_ACCOUNT_DAYS": 7,  # … or for accounts younger than this
+    "MODERATION_RATE_POSTS": 5,  # hold the post after this many …
+    "MODERATION_RATE_WINDOW_SECONDS": 600,  # … within this window
+    "MODERATION_FLAG_THRESHOLD": 3.0,  # weighted reports that hide a post for review
+    "MODERATION_CLAIM_MINUTES": 5,
+    "MODERATION_REMIND_AFTER_MINUTES": 60,
+    "MODERATION_QUEUE_PAGE_SIZE": 50,
+}
+
+
+def _connect_signals() -> None:
+    """Blinker signals are global and connecting a receiver twice is a no-op, so one app per
+    test is fine; the handlers check the current app's flag."""
+    from . import services
+
+    signals.post_created.connect(services.on_post_created, weak=False)
+    signals.post_edited.connect(services.on_post_edited, weak=False)
+    signals.post_state_changed.connect(services.on_post_state_changed, weak=False)
+    signals.topic_created.connect(services.on_topic_created, weak=False)
+
+
+def _cache() -> dict:
+    """Per-request memo (kept in the WSGI environ: ``g`` may outlive a request in tests)."""
+    if not has_request_context():
+        return {}
+    return request.environ.setdefault("borgerdialog.moderation", {})
+
+
+def _enabled() -> bool:
+    return bool(current_app.config.get("MODERATION_ENABLED"))
+
+
+def _waiting() -> int | None:
+    """The live count in a moderator's navigation (None for everyone else)."""
+    from . import permissions, queries
+
+    if not _enabled() or not permissions.can_use_queue(current_user):
+        return None
+    cache = _cache()
+    if "waiting" not in cache:
+        cache["waiting"] = queries.waiting_count(current_user)
+    return cache["waiting"]
+
+
+def _my_suspension():
+    from . import services
+
+    if not _enabled() or not current_user.is_authenticated:
+        return None
+    cache = _cache()
+    if "suspension" not in cache:
+        cache["suspension"] = services.active_suspension(current_user.id)
+    return cache["suspension"]
+
+
+def _post_note(post):
+    """The latest decision on the viewer's own not-public post (one query per topic)."""
+    from . import queries
+
+    if not _enabled() or not current_user.is_authenticated or current_user.id != post.author_id:
+        return None
+    cache = _cache().setdefault("post_notes", {})
+    if post.topic_id not in cache:
+        cache[post.topic_id] = queries.post_notes(current_user.id, post.topic_id)
+    return cache[post.topic_id].get(post.id)
+
+
+def _notice(notification):
+    """The audit entry behind one of the viewer's moderation notifications."""
+    from . import queries
+
+    if not current_user.is_authenticated:
+        return None
+    cache = _cache()
+    if "notices" not in cache:
+        cache["notices"] = queries.notices_for(current_user.id)
+    return cache["notices"].get(notification.id)
+
+
+def _template_helpers(app: Flask) -> None:
+    """Functions, not values: a page pays for a query only if its template calls one."""
+    from . import permissions, policy
+
+    @app.context_processor
+    def inject():
+        return {
+            "moderation_enabled": _enabled,
+            "moderation_waiting": _waiting,
+            "moderation_suspension": _my_suspension,
+            "moderation_post_note": _post_note,
+            "moderation_notice": _notice,
+            "moderation_reasons": policy.describe,
+            "moderation_perm": permissions,
+        }
 
 
 def init_app(app: Flask) -> None:
-    """Register moderation's hooks with the forum core (nothing yet beyond the default)."""
+    """Register moderation's policy, restriction hook, pages, commands and helpers."""
+    for key, value in DEFAULTS.items():
+        app.config.setdefault(key, value)
+
+    from . import cli, models, policy, services, views  # noqa: F401  (models: the tables)
+
+    hooks.register_post_policy(app, policy.post_policy)
+    hooks.register_user_restriction(app, services.restriction)
+    _connect_signals()
+    app.register_blueprint(views.bp)
+    cli.register(app)
+    _template_helpers(app)

@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, Select, and_, extract, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from forum.extensions import db
-from forum.models import Post, PostState, Topic, TopicStatus, User, utcnow
+from forum.models import Post, PostState, Topic, TopicStatus, utcnow
 
 from . import permissions
 from .models import Appeal, AuditEntry, DebateRule, Flag, QueueItem, Suspension

@@ -53,6 +53,7 @@ def _config(database_url: str, tmp: Path, **extra) -> dict:
         "RATELIMIT_ENABLED": False,
         "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",  # still scrypt, at a test-friendly cost
         "SEARCH_INDEX_DIR": str(tmp / "search-index"),
+        "MODERATION_ENABLED": False,  # tests/moderation turn the policy on
         **extra,
     }
 
@@ -150,8 +151,13 @@ def make_user(app) -> Callable[..., User]:
         user = services.register_user(
             email or f"user{n}@example.dk", name or f"Bruger {n}", password
         )
-        services.set_role(user, Role(role), party or ("Venstre" if role == "politician" else None),
-                          committees, areas)
+        services.set_role(
+            user,
+            Role(role),
+            party or ("Venstre" if role == "politician" else None),
+            committees,
+            areas,
+        )
         db.session.commit()
         return user
 
@@ -172,7 +178,9 @@ def make_topic(app, make_user, make_committee) -> Callable[..., Topic]:
             committee = make_committee()
         author = author or make_user("admin")
         topic = services.create_topic(
-            author, title, intro,
+            author,
+            title,
+            intro,
             committee_id=committee.id if committee else None,
             area_id=area.id if area else None,
             **kwargs,
@@ -185,8 +193,13 @@ def make_topic(app, make_user, make_committee) -> Callable[..., Topic]:
 
 @pytest.fixture
 def make_post(app, make_user) -> Callable[..., Post]:
-    def make(topic: Topic, author: User | None = None, body: str = "Et indlæg.",
-             parent: Post | None = None, stance: str | None = None) -> Post:
+    def make(
+        topic: Topic,
+        author: User | None = None,
+        body: str = "Et indlæg.",
+        parent: Post | None = None,
+        stance: str | None = None,
+    ) -> Post:
         author = author or make_user()
         post = services.create_post(
             author, topic, body, parent_id=parent.id if parent else None, stance=stance

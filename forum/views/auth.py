@@ -76,7 +76,9 @@ def register():
     if form.validate_on_submit():
         try:
             user = services.register_user(
-                form.email.data, form.display_name.data, form.password.data,
+                form.email.data,
+                form.display_name.data,
+                form.password.data,
                 locale=_current_lang(),
             )
         except InvalidInput as exc:
@@ -98,7 +100,8 @@ def change_password():
     if form.validate_on_submit():
         try:
             services.change_password(
-                current_user._get_current_object(), form.current_password.data,
+                current_user._get_current_object(),
+                form.current_password.data,
                 form.new_password.data,
             )
         except InvalidInput as exc:
@@ -121,9 +124,7 @@ def set_language():
     if lang not in current_app.config["LANGUAGES"]:
         lang = current_app.config["BABEL_DEFAULT_LOCALE"]
     response = redirect(safe_next(request.form.get("next"), url_for("forum.home")))
-    response.set_cookie(
-        "lang", lang, max_age=60 * 60 * 24 * 365, samesite="Lax", httponly=True
-    )
+    response.set_cookie("lang", lang, max_age=60 * 60 * 24 * 365, samesite="Lax", httponly=True)
     if current_user.is_authenticated:
         current_user.locale = lang
         db.session.commit()

@@ -88,7 +88,11 @@ def notifications():
         for n in items
     }
     return render_template(
-        "forum/notifications.html", items=items, visible=visible, page=page, more=more,
+        "forum/notifications.html",
+        items=items,
+        visible=visible,
+        page=page,
+        more=more,
         form=EmptyForm(),
     )
 

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from .. import permissions, queries, services
+from .. import permissions, queries, render_error, services
 from ..errors import Conflict, DomainError, InvalidInput
 from ..extensions import db, limiter
 from ..forms import (
@@ -21,7 +21,6 @@ from ..forms import (
     choices,
 )
 from ..models import Area, Committee, Post, PostState, Topic, TopicStatus
-from .. import render_error
 from . import apply_errors, bp
 
 
@@ -54,12 +53,17 @@ def _post_limit() -> str:
 @login_required
 def new_topic():
     form = TopicForm()
-    form.committee_id.choices = choices([("", _("— none —"))] + [
-        (str(c.id), c.name) for c in db.session.scalars(select(Committee).order_by(Committee.name))
-    ])
-    form.area_id.choices = choices([("", _("— none —"))] + [
-        (str(a.id), a.name) for a in db.session.scalars(select(Area).order_by(Area.name))
-    ])
+    form.committee_id.choices = choices(
+        [("", _("— none —"))]
+        + [
+            (str(c.id), c.name)
+            for c in db.session.scalars(select(Committee).order_by(Committee.name))
+        ]
+    )
+    form.area_id.choices = choices(
+        [("", _("— none —"))]
+        + [(str(a.id), a.name) for a in db.session.scalars(select(Area).order_by(Area.name))]
+    )
     if request.method == "GET":
         form.committee_id.data = request.args.get("udvalg", "")
         form.area_id.data = request.args.get("omraade", "")
@@ -80,8 +84,13 @@ def new_topic():
         else:
             db.session.commit()
             if topic.status == TopicStatus.PROPOSED:
-                flash(_("Thank you! Your proposal waits for a moderator; until then only "
-                        "you can see it."), "success")
+                flash(
+                    _(
+                        "Thank you! Your proposal waits for a moderator; until then only "
+                        "you can see it."
+                    ),
+                    "success",
+                )
             else:
                 flash(_("The topic is open."), "success")
             return redirect(url_for("forum.topic", topic_id=topic.id))
@@ -131,8 +140,12 @@ def create_post(topic_id: int):
     if form.validate_on_submit():
         try:
             post = services.create_post(
-                current_user._get_current_object(), topic, form.body.data,
-                parent_id=parent_id, stance=form.stance.data or None, nonce=form.nonce.data,
+                current_user._get_current_object(),
+                topic,
+                form.body.data,
+                parent_id=parent_id,
+                stance=form.stance.data or None,
+                nonce=form.nonce.data,
             )
         except DomainError as exc:
             db.session.rollback()
@@ -144,8 +157,9 @@ def create_post(topic_id: int):
         else:
             db.session.commit()
             if post.state == PostState.PENDING:
-                flash(_("Your post waits for a moderator. You can see it; others cannot yet."),
-                      "info")
+                flash(
+                    _("Your post waits for a moderator. You can see it; others cannot yet."), "info"
+                )
             return redirect(url_for("forum.post", post_id=post.id) + f"#p{post.id}")
     else:
         status = 400
@@ -246,9 +260,7 @@ def post_history(post_id: int):
     post = _post_or_404(post_id)
     if not permissions.can_see_post(current_user, post):
         abort(404)
-    return render_template(
-        "forum/history.html", post=post, revisions=queries.revisions(post)
-    )
+    return render_template("forum/history.html", post=post, revisions=queries.revisions(post))
 
 
 @bp.route("/indlaeg/<int:post_id>/stoet", methods=["POST"])
@@ -260,8 +272,7 @@ def support(post_id: int):
         abort(400)
     supported, _count = services.toggle_support(current_user._get_current_object(), post)
     db.session.commit()
-    flash(_("You support this post.") if supported else _("Your support is withdrawn."),
-          "success")
+    flash(_("You support this post.") if supported else _("Your support is withdrawn."), "success")
     return redirect(url_for("forum.topic", topic_id=post.topic_id) + f"#p{post.id}")
 
 
@@ -285,7 +296,9 @@ def topic_status(topic_id: int):
     form = TopicStatusForm()
     if not form.validate_on_submit():
         abort(400)
-    services.set_topic_status(current_user._get_current_object(), topic, TopicStatus(form.status.data))
+    services.set_topic_status(
+        current_user._get_current_object(), topic, TopicStatus(form.status.data)
+    )
     db.session.commit()
     flash(_("The topic's status is changed."), "success")
     return redirect(url_for("forum.topic", topic_id=topic.id))
@@ -297,7 +310,8 @@ def proposals():
     if not permissions.is_moderator(current_user):
         abort(403)
     return render_template(
-        "forum/proposals.html", items=queries.pending_proposals(current_user),
+        "forum/proposals.html",
+        items=queries.pending_proposals(current_user),
         form=ProposalDecisionForm(),
     )
 
@@ -313,6 +327,10 @@ def decide_proposal(topic_id: int):
         current_user._get_current_object(), topic, form.decision.data == "accept"
     )
     db.session.commit()
-    flash(_("The proposal is accepted.") if form.decision.data == "accept"
-          else _("The proposal is declined."), "success")
+    flash(
+        _("The proposal is accepted.")
+        if form.decision.data == "accept"
+        else _("The proposal is declined."),
+        "success",
+    )
     return redirect(url_for("forum.proposals"))

@@ -44,7 +44,12 @@ def test_register_rejects_bad_input(app, email, name, password, field):
 def test_register_view_keeps_typed_values_on_error(client):
     r = client.post(
         "/registrer",
-        data={"email": "ole@example.dk", "display_name": "Ole", "password": "kort", "confirm": "kort"},
+        data={
+            "email": "ole@example.dk",
+            "display_name": "Ole",
+            "password": "kort",
+            "confirm": "kort",
+        },
     )
     assert r.status_code == 400
     assert b'value="ole@example.dk"' in r.data
@@ -56,8 +61,12 @@ def test_register_duplicate_via_view_gives_field_error(client, make_user):
     make_user(email="ole@example.dk")
     r = client.post(
         "/registrer",
-        data={"email": "OLE@example.dk", "display_name": "Ole", "password": PASSWORD,
-              "confirm": PASSWORD},
+        data={
+            "email": "OLE@example.dk",
+            "display_name": "Ole",
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+        },
     )
     assert r.status_code == 400
     assert "findes allerede" in r.get_data(as_text=True) or b"already exists" in r.data
@@ -66,8 +75,12 @@ def test_register_duplicate_via_view_gives_field_error(client, make_user):
 def test_register_then_logged_in(client):
     r = client.post(
         "/registrer",
-        data={"email": "ny@example.dk", "display_name": "Ny Borger", "password": PASSWORD,
-              "confirm": PASSWORD},
+        data={
+            "email": "ny@example.dk",
+            "display_name": "Ny Borger",
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+        },
     )
     assert r.status_code == 302
     assert b"Ny Borger" in client.get("/").data
@@ -82,7 +95,7 @@ def test_login_failure_message_is_the_same_for_unknown_and_wrong(client, make_us
     def message(r):
         text = r.get_data(as_text=True)
         start = text.index('class="flash flash-error"')
-        return text[start: text.index("</p>", start)]
+        return text[start : text.index("</p>", start)]
 
     assert message(wrong) == message(unknown)
 
@@ -134,8 +147,11 @@ def test_change_password_ends_other_sessions(app, make_user):
         c.post("/login", data={"email": user.email, "password": PASSWORD})
     r = first.post(
         "/konto/adgangskode",
-        data={"current_password": PASSWORD, "new_password": "et-helt-nyt-kodeord",
-              "confirm": "et-helt-nyt-kodeord"},
+        data={
+            "current_password": PASSWORD,
+            "new_password": "et-helt-nyt-kodeord",
+            "confirm": "et-helt-nyt-kodeord",
+        },
     )
     assert r.status_code == 302
     assert b'action="/logout"' in first.get("/").data  # this device stays logged in
@@ -148,8 +164,11 @@ def test_change_password_wrong_current(client, make_user, login):
     login(user)
     r = client.post(
         "/konto/adgangskode",
-        data={"current_password": "not-it-at-all", "new_password": "et-helt-nyt-kodeord",
-              "confirm": "et-helt-nyt-kodeord"},
+        data={
+            "current_password": "not-it-at-all",
+            "new_password": "et-helt-nyt-kodeord",
+            "confirm": "et-helt-nyt-kodeord",
+        },
     )
     assert r.status_code == 400
     assert services.authenticate(user.email, PASSWORD) is not None
@@ -158,23 +177,36 @@ def test_change_password_wrong_current(client, make_user, login):
 class TestRateLimits:
     @pytest.fixture
     def app_config(self):
-        return {"RATELIMIT_ENABLED": True, "RATELIMIT_LOGIN_ACCOUNT": "3 per minute",
-                "RATELIMIT_LOGIN_IP": "6 per minute"}
+        return {
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_LOGIN_ACCOUNT": "3 per minute",
+            "RATELIMIT_LOGIN_IP": "6 per minute",
+        }
 
     def test_login_is_limited_per_account(self, client, make_user):
         user = make_user()
         for _ in range(3):
-            assert client.post("/login", data={"email": user.email, "password": "nope-nope"}).status_code == 200
+            assert (
+                client.post(
+                    "/login", data={"email": user.email, "password": "nope-nope"}
+                ).status_code
+                == 200
+            )
         r = client.post("/login", data={"email": user.email, "password": PASSWORD})
         assert r.status_code == 429
         assert "For mange" in r.get_data(as_text=True) or b"Too many" in r.data
         # another account from the same IP is still allowed (until the IP limit)
         other = make_user()
-        assert client.post("/login", data={"email": other.email, "password": PASSWORD}).status_code == 302
+        assert (
+            client.post("/login", data={"email": other.email, "password": PASSWORD}).status_code
+            == 302
+        )
 
     def test_login_is_limited_per_ip(self, client):
         codes = [
-            client.post("/login", data={"email": f"u{i}@example.dk", "password": "x" * 12}).status_code
+            client.post(
+                "/login", data={"email": f"u{i}@example.dk", "password": "x" * 12}
+            ).status_code
             for i in range(7)
         ]
         assert codes[:6] == [200] * 6 and codes[6] == 429
@@ -183,13 +215,28 @@ class TestRateLimits:
 def test_users_cli(runner, make_committee, make_area):
     committee = make_committee(slug="oekonomi")
     area = make_area(slug="toelloese")
-    r = runner.invoke(args=["users", "create", "Kim@Example.dk", "Kim Politiker", "--password",
-                            PASSWORD, "--role", "politician", "--party", "SF",
-                            "--committee", "oekonomi"])
+    r = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "Kim@Example.dk",
+            "Kim Politiker",
+            "--password",
+            PASSWORD,
+            "--role",
+            "politician",
+            "--party",
+            "SF",
+            "--committee",
+            "oekonomi",
+        ]
+    )
     assert r.exit_code == 0, r.output
     kim = services.get_user_by_email("kim@example.dk")
     assert kim.role.value == "politician" and kim.party == "SF" and kim.committees == [committee]
-    r = runner.invoke(args=["users", "set-role", "kim@example.dk", "moderator", "--area", "toelloese"])
+    r = runner.invoke(
+        args=["users", "set-role", "kim@example.dk", "moderator", "--area", "toelloese"]
+    )
     assert r.exit_code == 0, r.output
     db.session.expire_all()
     kim = services.get_user_by_email("kim@example.dk")
@@ -198,5 +245,7 @@ def test_users_cli(runner, make_committee, make_area):
     assert "kim@example.dk" in r.output and "toelloese" in r.output
     r = runner.invoke(args=["users", "set-role", "nobody@example.dk", "admin"])
     assert r.exit_code != 0 and "No account" in r.output
-    r = runner.invoke(args=["users", "set-role", "kim@example.dk", "politician", "--committee", "nope"])
+    r = runner.invoke(
+        args=["users", "set-role", "kim@example.dk", "politician", "--committee", "nope"]
+    )
     assert r.exit_code != 0 and "Unknown committee" in r.output

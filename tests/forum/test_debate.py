@@ -224,8 +224,15 @@ def test_every_change_writes_an_event(make_topic, make_user):
     services.set_topic_status(topic.author, topic, TopicStatus.CLOSED)
     services.delete_post(author, post)
     kinds = [e.kind for e in db.session.scalars(select(Event).order_by(Event.id))]
-    for kind in ("topic_opened", "post_created", "post_published", "post_edited",
-                 "support_changed", "topic_changed", "post_deleted"):
+    for kind in (
+        "topic_opened",
+        "post_created",
+        "post_published",
+        "post_edited",
+        "support_changed",
+        "topic_changed",
+        "post_deleted",
+    ):
         assert kind in kinds
     rooms = {e.room for e in db.session.scalars(select(Event).where(Event.subject_type == "post"))}
     assert rooms == {f"topic:{topic.id}"}

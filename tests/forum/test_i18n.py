@@ -41,12 +41,14 @@ def test_unknown_language_falls_back_to_danish(client):
 
 
 def test_form_errors_are_translated(client):
-    r = client.post("/registrer", data={"email": "", "display_name": "", "password": "",
-                                        "confirm": ""})
+    r = client.post(
+        "/registrer", data={"email": "", "display_name": "", "password": "", "confirm": ""}
+    )
     assert "Dette felt skal udfyldes." in r.get_data(as_text=True)
     client.post("/sprog", data={"lang": "en"})
-    r = client.post("/registrer", data={"email": "", "display_name": "", "password": "",
-                                        "confirm": ""})
+    r = client.post(
+        "/registrer", data={"email": "", "display_name": "", "password": "", "confirm": ""}
+    )
     assert "This field is required." in r.get_data(as_text=True)
 
 
@@ -82,8 +84,7 @@ def test_template_is_up_to_date(tmp_path):
 
     with open(ROOT / "babel.cfg") as f:
         method_map, options_map = parse_mapping_cfg(f)
-    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None,
-                "_l": None}
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
     found = set()
     for _filename, _lineno, message, _comments, _context in extract_from_dir(
         str(ROOT), method_map, options_map, keywords=keywords

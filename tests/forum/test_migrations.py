@@ -34,8 +34,14 @@ def test_upgrade_matches_models(empty_database_url, tmp_path):
 
     from forum.extensions import db
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "SECRET_KEY": "x",
-                      "TESTING": True, "SEARCH_INDEX_DIR": str(tmp_path / "ix")})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": empty_database_url,
+            "SECRET_KEY": "x",
+            "TESTING": True,
+            "SEARCH_INDEX_DIR": str(tmp_path / "ix"),
+        }
+    )
     with app.app_context():
         upgrade()
         with db.engine.connect() as conn:

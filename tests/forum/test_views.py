@@ -10,8 +10,17 @@ from forum.models import Post, PostState, Topic, TopicStatus
 
 @pytest.mark.parametrize(
     "url",
-    ["/emner/abc", "/emner/99999", "/indlaeg/-1", "/indlaeg/1.5", "/profil/x", "/udvalg/nope",
-     "/omraader/nope", "/indlaeg/99999/historik", "/emner/1%00"],
+    [
+        "/emner/abc",
+        "/emner/99999",
+        "/indlaeg/-1",
+        "/indlaeg/1.5",
+        "/profil/x",
+        "/udvalg/nope",
+        "/omraader/nope",
+        "/indlaeg/99999/historik",
+        "/emner/1%00",
+    ],
 )
 def test_malformed_or_unknown_ids_are_404(client, url):
     r = client.get(url)
@@ -48,20 +57,23 @@ def test_reply_error_keeps_text_on_reply_page(client, login, make_topic, make_us
     topic = make_topic()
     parent = make_post(topic)
     login(make_user())
-    r = client.post(f"/emner/{topic.id}/indlaeg",
-                    data={"body": "x" * 10_001, "parent_id": str(parent.id)})
+    r = client.post(
+        f"/emner/{topic.id}/indlaeg", data={"body": "x" * 10_001, "parent_id": str(parent.id)}
+    )
     assert r.status_code == 400
     assert b"x" * 10_001 in r.data
     assert f'value="{parent.id}"'.encode() in r.data
 
 
-def test_reply_with_mismatched_parent_is_a_form_error(client, login, make_topic, make_user,
-                                                      make_post):
+def test_reply_with_mismatched_parent_is_a_form_error(
+    client, login, make_topic, make_user, make_post
+):
     t1, t2 = make_topic(), make_topic()
     elsewhere = make_post(t2)
     login(make_user())
-    r = client.post(f"/emner/{t1.id}/indlaeg",
-                    data={"body": "Mit svar", "parent_id": str(elsewhere.id)})
+    r = client.post(
+        f"/emner/{t1.id}/indlaeg", data={"body": "Mit svar", "parent_id": str(elsewhere.id)}
+    )
     assert r.status_code == 400
     assert "Mit svar" in r.get_data(as_text=True)
     r = client.post(f"/emner/{t1.id}/indlaeg", data={"body": "Mit svar", "parent_id": "abc"})
@@ -128,11 +140,15 @@ class TestCsrf:
         # log in with a real token
         page = client.get("/login").get_data(as_text=True)
         token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-        r = client.post("/login", data={"email": user.email, "password": "correct-horse-battery",
-                                        "csrf_token": token})
+        r = client.post(
+            "/login",
+            data={"email": user.email, "password": "correct-horse-battery", "csrf_token": token},
+        )
         assert r.status_code == 302
-        for data in ({"body": "Mit gode indlæg"},
-                     {"body": "Mit gode indlæg", "csrf_token": "forged"}):
+        for data in (
+            {"body": "Mit gode indlæg"},
+            {"body": "Mit gode indlæg", "csrf_token": "forged"},
+        ):
             r = client.post(f"/emner/{topic.id}/indlaeg", data=data)
             assert r.status_code == 400
             assert "Mit gode indlæg" in r.get_data(as_text=True)
@@ -154,8 +170,9 @@ def test_topic_page_query_count_does_not_grow(client, login, make_topic, make_us
         last = None
         for i in range(n):
             parent = last if i % 3 else None
-            last = services.create_post(people[i % 4], topic, f"Indlæg {i}",
-                                        parent_id=parent.id if parent else None)
+            last = services.create_post(
+                people[i % 4], topic, f"Indlæg {i}", parent_id=parent.id if parent else None
+            )
             if i % 2:
                 services.toggle_support(me, last)
         db.session.commit()
@@ -172,16 +189,16 @@ def test_topic_page_query_count_does_not_grow(client, login, make_topic, make_us
     assert large() <= 7
 
 
-def test_get_requests_write_nothing(client, login, make_topic, make_user, make_post,
-                                    count_queries):
+def test_get_requests_write_nothing(client, login, make_topic, make_user, make_post, count_queries):
     topic = make_topic()
     post = make_post(topic)
     user = make_user()
     login(user)
     with count_queries() as n:
         pass
-    from forum.extensions import db as _db
     from sqlalchemy import event
+
+    from forum.extensions import db as _db
 
     writes: list[str] = []
 
@@ -191,8 +208,16 @@ def test_get_requests_write_nothing(client, login, make_topic, make_user, make_p
 
     event.listen(_db.engine, "before_cursor_execute", spy)
     try:
-        for url in ("/", f"/emner/{topic.id}", f"/indlaeg/{post.id}", f"/profil/{user.id}",
-                    "/udvalg", "/omraader", "/notifikationer", f"/indlaeg/{post.id}/historik"):
+        for url in (
+            "/",
+            f"/emner/{topic.id}",
+            f"/indlaeg/{post.id}",
+            f"/profil/{user.id}",
+            "/udvalg",
+            "/omraader",
+            "/notifikationer",
+            f"/indlaeg/{post.id}/historik",
+        ):
             assert client.get(url).status_code == 200, url
     finally:
         event.remove(_db.engine, "before_cursor_execute", spy)
@@ -206,13 +231,14 @@ def test_display_depth_and_continue_link(client, make_topic, make_user):
     parent = None
     chain = []
     for i in range(7):
-        parent = services.create_post(user, topic, f"Niveau {i}",
-                                      parent_id=parent.id if parent else None)
+        parent = services.create_post(
+            user, topic, f"Niveau {i}", parent_id=parent.id if parent else None
+        )
         chain.append(parent)
     db.session.commit()
     page = client.get(f"/emner/{topic.id}").get_data(as_text=True)
     assert "Niveau 3" in page and "Niveau 4" not in page
-    assert f'/indlaeg/{chain[3].id}' in page  # "continue this thread" from the last shown
+    assert f"/indlaeg/{chain[3].id}" in page  # "continue this thread" from the last shown
     sub = client.get(f"/indlaeg/{chain[3].id}").get_data(as_text=True)
     assert "Niveau 4" in sub and "Niveau 6" in sub
 
@@ -240,8 +266,13 @@ def test_politician_badge_everywhere(client, make_topic, make_user, make_committ
     topic = make_topic(committee=committee)
     post = services.create_post(pol, topic, "Svar fra politikeren")
     db.session.commit()
-    for url in (f"/emner/{topic.id}", f"/indlaeg/{post.id}", f"/profil/{pol.id}", "/",
-                f"/udvalg/{committee.slug}"):
+    for url in (
+        f"/emner/{topic.id}",
+        f"/indlaeg/{post.id}",
+        f"/profil/{pol.id}",
+        "/",
+        f"/udvalg/{committee.slug}",
+    ):
         text = client.get(url).get_data(as_text=True)
         assert "badge-politician" in text and "SF" in text, url
 
@@ -269,14 +300,27 @@ class TestVisibility:
         public = services.create_post(other, topic, "OFFENTLIG tekst")
         proposal = services.create_topic(author, "HEMMELIGT forslag", "tekst", area_id=area.id)
         db.session.commit()
-        return {"topic": topic, "author": author, "other": other, "mod": mod, "posts": posts,
-                "public": public, "proposal": proposal, "area": area}
+        return {
+            "topic": topic,
+            "author": author,
+            "other": other,
+            "mod": mod,
+            "posts": posts,
+            "public": public,
+            "proposal": proposal,
+            "area": area,
+        }
 
     def urls(self, w):
         t = w["topic"]
-        return ["/", f"/emner/{t.id}", f"/profil/{w['author'].id}", f"/omraader/{w['area'].slug}",
-                *(f"/indlaeg/{p.id}" for p in w["posts"].values()),
-                *(f"/indlaeg/{p.id}/historik" for p in w["posts"].values())]
+        return [
+            "/",
+            f"/emner/{t.id}",
+            f"/profil/{w['author'].id}",
+            f"/omraader/{w['area'].slug}",
+            *(f"/indlaeg/{p.id}" for p in w["posts"].values()),
+            *(f"/indlaeg/{p.id}/historik" for p in w["posts"].values()),
+        ]
 
     def test_anonymous_and_other_users_see_nothing(self, client, login, world):
         for who in (None, world["other"]):
@@ -309,8 +353,9 @@ class TestVisibility:
         assert "1 post" in text or "1 indlæg" in text
         # a reply notification whose post was hidden later shows no text
         login(world["other"])
-        reply = services.create_post(world["author"], topic, "HEMMELIG-svar",
-                                     parent_id=world["public"].id)
+        reply = services.create_post(
+            world["author"], topic, "HEMMELIG-svar", parent_id=world["public"].id
+        )
         db.session.commit()
         assert "HEMMELIG-svar" not in client.get("/notifikationer").get_data(as_text=True)
         reply.state = PostState.HIDDEN

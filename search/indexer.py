@@ -1,0 +1,446 @@
+"""The indexer: the one writer of the search index, following the event log.
+
+Each batch reads events after the generation's cursor (``SearchCursor``), loads the current
+state of every post and topic they touch from the database, writes those documents to Whoosh
+and commits there, tells saved searches about newly published posts, then moves the cursor
+and commits the database. A crash anywhere in between repeats the batch on restart: every step
+is idempotent (documents are replaced from the database, never patched; notifications are not
+sent twice), so the index ends up as a full rebuild would make it.
+
+Who runs it: in the embedded default a daemon thread in the app process (``start_thread``,
+woken at once by the forum's after-commit hook, and polling as a fallback); in production
+``flask --app app search worker`` as its own process (``SEARCH_WORKER = "external"`` in the
+app config). Either way a file lock makes sure only one of them writes at a time; any other
+waits as a standby.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import delete, event, false, func, inspect, or_, select
+from sqlalchemy.orm import Session
+
+from forum import eventlog
+from forum.extensions import db
+from forum.models import Event, User, utcnow
+
+from . import documents
+from .index import IndexStore, Writer, stored_document
+from .models import SearchCursor
+
+log = logging.getLogger("borgerdialog.search")
+
+USER_CHANGED = "user_changed"
+# Event kinds about a post that change nothing the index holds.
+IGNORED_POST_KINDS = frozenset({"support_changed"})
+# Fields of a topic document that its posts' documents repeat.
+TOPIC_FIELDS_IN_POSTS = ("title", "committee", "area", "vis")
+MAX_GAPS = 10_000
+
+Step = Callable[..., None]
+
+
+@dataclass
+class _Targets:
+    posts: set[int] = field(default_factory=set)
+    topics: set[int] = field(default_factory=set)
+    users: set[int] = field(default_factory=set)
+    newly_published: set[int] = field(default_factory=set)
+
+    def add(self, ev: Event) -> None:
+        if ev.kind == "notification":
+            return
+        if ev.subject_type == "post":
+            if ev.kind in IGNORED_POST_KINDS:
+                return
+            self.posts.add(ev.subject_id)
+            payload = ev.payload or {}
+            if ev.kind == "post_published" and payload.get("previous_state") == "pending":
+                self.newly_published.add(ev.subject_id)
+        elif ev.subject_type == "topic":
+            self.topics.add(ev.subject_id)
+        elif ev.subject_type == "user" and ev.kind == USER_CHANGED:
+            self.users.add(ev.subject_id)
+
+
+@dataclass
+class RebuildResult:
+    generation: str
+    documents: int
+    seconds: float
+    replaced: str | None
+
+
+class Indexer:
+    """Applies the event log to the current index generation; rebuilds it when unusable."""
+
+    def __init__(self, app: Flask, on_step: Step | None = None) -> None:
+        self.app = app
+        self.store = IndexStore(app.config["SEARCH_INDEX_DIR"])
+        self.batch_size = int(app.config["SEARCH_BATCH_SIZE"])
+        self.gap_timeout = float(app.config["SEARCH_GAP_TIMEOUT"])
+        self.on_step: Step = on_step or (lambda step, **info: None)
+        self._role = None
+        self._suspect = True  # check the index thoroughly on the first run
+
+    # --- the writer role ------------------------------------------------------------------
+
+    def acquire(self) -> bool:
+        """Become the one writer if nobody else is (never blocks)."""
+        if self._role is not None:
+            return True
+        lock = self.store.role_lock()
+        if lock.acquire(blocking=False):
+            self._role = lock
+            return True
+        return False
+
+    @property
+    def is_writer(self) -> bool:
+        return self._role is not None
+
+    def close(self) -> None:
+        if self._role is not None:
+            self._role.release()
+            self._role = None
+
+    @contextmanager
+    def _context(self):
+        same = has_app_context() and current_app._get_current_object() is self.app
+        with nullcontext() if same else self.app.app_context():
+            yield
+
+    # --- following the log ----------------------------------------------------------------
+
+    def run_once(self, max_batches: int | None = None) -> int:
+        """Apply every pending event (after a rebuild if the index is unusable).
+
+        Returns the number of events applied; 0 also when another writer holds the role.
+        """
+        with self._context():
+            if not self.acquire():
+                return 0
+            health = self.store.health() if self._suspect else self.store.health_cached()
+            self._suspect = False
+            if not health.ok:
+                log.warning("Search index unusable (%s: %s); rebuilding it from the database.",
+                            health.reason, health.detail)
+                self.rebuild(notify=True)
+            name, ix = self.store.current()
+            if db.session.get(SearchCursor, name) is None:
+                log.warning("Search index %s has no cursor in this database; rebuilding.", name)
+                self.rebuild(notify=True)
+                name, ix = self.store.current()
+            total, batches = 0, 0
+            try:
+                while max_batches is None or batches < max_batches:
+                    n = self._apply_batch(name, ix, notify=True)
+                    total += n
+                    batches += 1
+                    if n == 0 or self.store.current_name() != name:
+                        break
+            except Exception:
+                db.session.rollback()
+                self._suspect = True  # next time, open the index fully before trusting it
+                raise
+            return total
+
+    def _apply_batch(self, name: str, ix, notify: bool) -> int:
+        cur = db.session.get(SearchCursor, name)
+        gaps = {int(g): float(t) for g, t in (cur.gaps or [])}
+        events = list(db.session.scalars(
+            select(Event)
+            .where(or_(Event.id > cur.high_event_id,
+                       Event.id.in_(list(gaps)) if gaps else false()))
+            .order_by(Event.id)
+            .limit(self.batch_size)
+        ))
+        now = time.time()
+        if not events:
+            if gaps and self._advance(cur, gaps, [], now):
+                db.session.commit()
+            else:
+                db.session.rollback()  # end the read transaction
+            return 0
+        self.on_step("batch_read", events=len(events))
+        targets = _Targets()
+        for ev in events:
+            targets.add(ev)
+        loaded = self._load(targets, ix)
+        writer = Writer(ix)
+        try:
+            for doc in loaded.docs:
+                writer.upsert(doc)
+                self.on_step("doc_written", doc_id=doc["id"], count=writer.count)
+            for doc_id in loaded.deleted:
+                writer.delete(doc_id)
+                self.on_step("doc_written", doc_id=doc_id, count=writer.count)
+            self.on_step("before_index_commit")
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+        self.on_step("index_committed")
+        if notify and targets.newly_published:
+            from . import services
+
+            fresh = [d for d in loaded.docs if d["kind"] == documents.POST
+                     and int(d["pk"]) in targets.newly_published and d["vis"] == "public"]
+            services.notify_saved_searches(fresh)
+        self._advance(cur, gaps, [ev.id for ev in events], now)
+        db.session.commit()
+        self.on_step("db_committed")
+        return len(events)
+
+    def _load(self, t: _Targets, ix) -> documents.Loaded:
+        posts, topics = set(t.posts), set(t.topics)
+        if t.users:
+            user_posts, user_topics = documents.content_of_users(t.users)
+            posts.update(user_posts)
+            topics.update(user_topics)
+        loaded = documents.load(posts, topics)
+        # A renamed, moved, hidden or reopened topic: its posts repeat those fields.
+        changed = []
+        for doc in loaded.docs:
+            if doc["kind"] == documents.TOPIC and int(doc["pk"]) in t.topics:
+                old = stored_document(ix, doc["id"])
+                if old is None or any(old.get(k) != doc.get(k) for k in TOPIC_FIELDS_IN_POSTS):
+                    changed.append(int(doc["pk"]))
+        deleted_topics = [int(d[1:]) for d in loaded.deleted if d.startswith("t")]
+        extra = set(documents.post_ids_of_topics(changed + deleted_topics)) - posts
+        if extra:
+            more = documents.load(extra)
+            loaded.docs += more.docs
+            loaded.deleted += more.deleted
+        return loaded
+
+    def _advance(self, cur: SearchCursor, gaps: dict[int, float], ids: list[int],
+                 now: float) -> bool:
+        """Move the cursor past ``ids``; remember unseen ids below them as gaps for a while."""
+        before = (cur.last_event_id, cur.high_event_id, len(gaps))
+        seen = set(ids)
+        for g in [g for g in gaps if g in seen]:
+            del gaps[g]
+        high = max([cur.high_event_id, *ids])
+        for missing in range(cur.high_event_id + 1, high):
+            if missing not in seen:
+                gaps[missing] = now
+        for g, first_seen in list(gaps.items()):
+            if now - first_seen >= self.gap_timeout:
+                del gaps[g]  # a rolled-back transaction: that id will never appear
+        if len(gaps) > MAX_GAPS:
+            for g in sorted(gaps)[: len(gaps) - MAX_GAPS]:
+                del gaps[g]
+        cur.high_event_id = high
+        cur.last_event_id = min(gaps) - 1 if gaps else high
+        cur.gaps = [[g, gaps[g]] for g in sorted(gaps)]
+        cur.updated_at = utcnow()
+        return before != (cur.last_event_id, cur.high_event_id, len(gaps))
+
+    # --- rebuilding -----------------------------------------------------------------------
+
+    def _starting_cursor(self) -> tuple[int, list]:
+        """Where a generation built from the database now should start following the log.
+
+        Everything up to the newest event is in the rows we are about to read, except events
+        of transactions still running: their ids are missing below the newest one, so they
+        start out as gaps and are applied when they commit.
+        """
+        newest = db.session.scalar(select(func.max(Event.id))) or 0
+        recent = set(db.session.scalars(
+            select(Event.id).where(Event.id > max(0, newest - MAX_GAPS))
+        ))
+        now = time.time()
+        gaps = [[i, now] for i in range(max(1, newest - MAX_GAPS + 1), newest)
+                if i not in recent] if self.gap_timeout > 0 else []
+        return newest, gaps
+
+    def rebuild(self, progress: Callable[[int], None] | None = None,
+                notify: bool = True, on_total: Callable[[int], None] | None = None
+                ) -> RebuildResult:
+        """Build a new generation from the database, catch up with the log, swap it in.
+
+        Searches keep using the old generation until the swap. ``notify``: tell saved
+        searches about posts published while catching up (only when no other writer is
+        following the log into the old generation — it does that).
+        """
+        with self._context():
+            started = time.monotonic()
+            newest, gaps = self._starting_cursor()
+            db.session.rollback()
+            total = documents.count_all()
+            if on_total:
+                on_total(total)
+            name, ix = self.store.create_generation()
+            writer = Writer(ix, limitmb=256)
+            count = 0
+            try:
+                for docs in documents.iter_all():
+                    for doc in docs:
+                        writer.add(doc)
+                    count += len(docs)
+                    if progress:
+                        progress(len(docs))
+                    self.on_step("rebuild_batch", count=count)
+                writer.commit()
+            except BaseException:
+                writer.cancel()
+                raise
+            db.session.rollback()
+            self.store.mark_complete(name)
+            last = min((g for g, _t in gaps), default=newest + 1) - 1
+            db.session.add(SearchCursor(generation=name, last_event_id=last,
+                                        high_event_id=newest, gaps=gaps))
+            db.session.commit()
+            while self._apply_batch(name, ix, notify=notify):
+                pass
+            replaced = self.store.swap(name)
+            removed = self.store.remove_old(keep={name, replaced} - {None})
+            keep = {name, replaced} | (set(self.store.generations()) - set(removed))
+            db.session.execute(delete(SearchCursor).where(SearchCursor.generation.not_in(keep)))
+            db.session.commit()
+            seconds = time.monotonic() - started
+            log.info("Search index rebuilt: %d documents in %.1f s (generation %s).",
+                     count, seconds, name)
+            return RebuildResult(name, count, seconds, replaced)
+
+
+# --- display-name, role and party changes ------------------------------------------------------
+
+_NEW_USERS = "borgerdialog.search.new_users"
+
+
+def _record_user_changes(session: Session, _flush_context, _instances) -> None:
+    """Log an event when an indexed field of an existing user changes, in the same transaction.
+
+    The forum writes no event when a display name, role or party changes, but posts carry
+    them in the index; this listener (search's own, the forum knows nothing of it) adds a
+    ``user_changed`` event to the log so the indexer re-indexes that user's contributions.
+    """
+    new_ids = session.info.setdefault(_NEW_USERS, set())
+    for obj in list(session.dirty):
+        if not isinstance(obj, User) or obj.id is None or obj.id in new_ids:
+            continue
+        state = inspect(obj)
+        changed = [
+            name for name in ("display_name", "role", "party")
+            if state.attrs[name].history.has_changes()
+        ]
+        if changed:
+            session.add(Event(
+                kind=USER_CHANGED, subject_type="user", subject_id=obj.id, room="search",
+                payload={"fields": changed},
+            ))
+
+
+def _remember_new_users(session: Session, _flush_context) -> None:
+    ids = {obj.id for obj in session.new if isinstance(obj, User)}
+    if ids:
+        session.info.setdefault(_NEW_USERS, set()).update(i for i in ids if i is not None)
+
+
+def _forget_new_users(session: Session) -> None:
+    session.info.pop(_NEW_USERS, None)
+
+
+_installed = False
+
+
+def install_listeners() -> None:
+    """Once per process: user-change events, and waking the indexer thread after commits."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    event.listen(Session, "before_flush", _record_user_changes)
+    event.listen(Session, "after_flush", _remember_new_users)
+    event.listen(Session, "after_commit", _forget_new_users)
+    event.listen(Session, "after_rollback", _forget_new_users)
+    eventlog.on_commit(_wake)
+
+
+# --- the embedded thread ------------------------------------------------------------------------
+
+
+class IndexerThread(threading.Thread):
+    """Runs the indexer in the app process until stopped; never lets an error escape."""
+
+    def __init__(self, app: Flask) -> None:
+        super().__init__(name="search-indexer", daemon=True)
+        self.app = app
+        self.poll = float(app.config["SEARCH_POLL_INTERVAL"])
+        self.wake = threading.Event()
+        self.stopping = threading.Event()
+        self.indexer: Indexer | None = None
+
+    def run(self) -> None:
+        delay = 0.0
+        try:
+            self.indexer = Indexer(self.app)
+            while not self.stopping.is_set():
+                if delay:
+                    self.wake.wait(delay)
+                self.wake.clear()
+                if self.stopping.is_set():
+                    break
+                try:
+                    n = self.indexer.run_once()
+                    if not self.indexer.is_writer:
+                        delay = 5.0  # standby: another process or thread writes
+                    else:
+                        delay = 0.0 if n else self.poll
+                except Exception:
+                    log.exception("The search indexer failed; it retries shortly.")
+                    delay = min(max(delay * 2, 1.0), 60.0)
+        finally:
+            if self.indexer is not None:
+                self.indexer.close()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.stopping.set()
+        self.wake.set()
+        if self.is_alive() and threading.current_thread() is not self:
+            self.join(timeout)
+
+
+_thread: IndexerThread | None = None
+_thread_lock = threading.Lock()
+
+
+def _wake(_events) -> None:
+    t = _thread
+    if t is not None:
+        t.wake.set()
+
+
+def start_thread(app: Flask) -> IndexerThread | None:
+    """Start the indexer thread unless one already runs in this process."""
+    global _thread
+    with _thread_lock:
+        if _thread is not None and _thread.is_alive():
+            if _thread.app is not app:
+                log.info("A search indexer thread already runs in this process; not starting "
+                         "a second one.")
+            return None
+        _thread = IndexerThread(app)
+        _thread.start()
+        return _thread
+
+
+def stop_thread(timeout: float = 10.0) -> None:
+    global _thread
+    with _thread_lock:
+        t, _thread = _thread, None
+    if t is not None:
+        t.stop(timeout)
+
+
+def running_thread() -> IndexerThread | None:
+    return _thread if _thread is not None and _thread.is_alive() else None
