@@ -100,6 +100,8 @@ def main() -> None:
     figures["equalshares_runs"] = mes.runs
     figures["equalshares_raises"] = mes.raises
 
+    if mes.total_cost > budget:
+        raise SystemExit(f"equal shares overspent: {mes.total_cost} > {budget}")
     spent = {
         "greedy": sum(costs[p] for p in greedy_selected),
         "greedy-no-skip": sum(costs[p] for p in no_skip_selected),
@@ -126,6 +128,12 @@ def main() -> None:
         f"times as each voter's share rose from {budget / n_voters:,.2f} "
         f"to {mes.voter_budget:,.2f} DKK"
     )
+    busy = figures["equalshares_add1_s"] / max(figures["equalshares_add1_cpu_s"], 1e-9)
+    if busy > 1.3:
+        print(
+            f"note: the machine is busy (wall time {busy:.1f}× CPU time); the wall-clock "
+            "figures include waiting for a core"
+        )
     print(
         json.dumps(
             {

@@ -568,6 +568,12 @@ def equal_shares(
     time, keeping the last outcome whose total cost fits in the real budget. It stops at the first
     outcome that costs more than the budget, or once the outcome kept leaves no money for any other
     project (it is exhaustive), or once it holds every project anyone supported.
+
+    Every one-unit step is computed; none is skipped, so the result is exactly that of the
+    one-unit definition. What keeps a step cheap: identical ballots are grouped; a round only
+    prices the projects whose lower bound could still win (see :func:`_run`); and a price sorts
+    only the supporters who may run short of money (see :func:`_equal_share`). 50,000 ballots on
+    100 projects take a few hundred steps and some seconds (``bench/budget_count.py``).
     """
     _check_costs(projects_costs, budget)
     inst = _prepare(projects_costs, ballots, approval_utility)

@@ -148,7 +148,7 @@ def load(path: str | Path) -> Election:
 
 
 def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
-    """Yield (line number, fields) for every non-blank row."""
+    """Yield (first line number, fields) for every non-blank row."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=";", quotechar='"', strict=True)
     while True:
         start = reader.line_num + 1
@@ -161,7 +161,7 @@ def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
             raise PabulibError(f"unreadable row: {exc}{hint}", start) from None
         if not row or all(not cell.strip() for cell in row):
             continue
-        yield reader.line_num, row
+        yield start, row  # a quoted field may span lines: report where the row begins
 
 
 def _section_keyword(row: list[str]) -> str | None:
