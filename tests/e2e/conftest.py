@@ -137,7 +137,8 @@ def _seed() -> tuple[dict[str, str], dict[str, int | str]]:
     from forum.models import Area, Committee, Role, Stance, TopicStatus, utcnow
 
     committee = Committee(
-        slug="teknik-og-miljoe", name="Teknik- og Miljøudvalget",
+        slug="teknik-og-miljoe",
+        name="Teknik- og Miljøudvalget",
         description="Veje, natur, affald og klima.",
     )
     tolloese = Area(slug="toelloese", name="Tølløse", description="Stationsby vest for Holbæk.")
@@ -159,14 +160,18 @@ def _seed() -> tuple[dict[str, str], dict[str, int | str]]:
     services.set_role(moderator, Role.MODERATOR, areas=[tolloese])
 
     topic = services.create_topic(
-        politician, "Skolevej i Tølløse",
+        politician,
+        "Skolevej i Tølløse",
         "Skal der være **cykelsti** langs skolevejen?\n\n- tryghed\n- pris\n- natur",
-        committee_id=committee.id, area_id=tolloese.id,
+        committee_id=committee.id,
+        area_id=tolloese.id,
     )
     deadline_topic = services.create_topic(
-        politician, "Høring: affaldssortering",
+        politician,
+        "Høring: affaldssortering",
         "Kommunen foreslår ti fraktioner. Hvad mener du?",
-        committee_id=committee.id, deadline=utcnow() + timedelta(days=14),
+        committee_id=committee.id,
+        deadline=utcnow() + timedelta(days=14),
     )
 
     def post(author, body, parent=None, stance=None):
@@ -193,8 +198,11 @@ def _seed() -> tuple[dict[str, str], dict[str, int | str]]:
 
     # A closed topic: the form gives way to a notice.
     closed = services.create_topic(
-        politician, "Parkering ved Jyderup station", "Skal der være flere p-pladser?",
-        committee_id=committee.id, area_id=jyderup.id,
+        politician,
+        "Parkering ved Jyderup station",
+        "Skal der være flere p-pladser?",
+        committee_id=committee.id,
+        area_id=jyderup.id,
     )
     services.create_post(neighbour, closed, "Ja, om morgenen er alt optaget.", stance=Stance.FOR)
     services.set_topic_status(politician, closed, TopicStatus.CLOSED)
@@ -204,6 +212,10 @@ def _seed() -> tuple[dict[str, str], dict[str, int | str]]:
         citizen, "Bænke ved søen", "Der mangler bænke ved Tølløse sø.", area_id=tolloese.id
     )
     services.decide_topic_proposal(moderator, proposal, accept=True)
+    # And one still waiting, for the moderator's list of proposals.
+    services.create_topic(
+        neighbour, "Legeplads ved skolen", "Den gamle legeplads er slidt.", area_id=tolloese.id
+    )
     db.session.commit()
 
     ids = {
