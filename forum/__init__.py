@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, render_template, request
-from flask_babel import format_datetime, get_locale
+from datetime import UTC, datetime
+from functools import lru_cache
+
+from flask import Flask, current_app, g, render_template, request
+from babel import Locale, dates
+from flask_babel import format_datetime, get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -126,6 +130,30 @@ def _register_errors(app: Flask) -> None:
         return render_error(500)
 
 
+@lru_cache(maxsize=32)
+def _datetime_patterns(locale: str, fmt: str):
+    # Babel parses its patterns on every format_datetime call (about 0.1 ms); a topic page
+    # formats hundreds of times, so parse them once per locale and format.
+    loc = Locale.parse(locale)
+    return (
+        str(dates.get_datetime_format(fmt, locale=loc)),
+        dates.parse_pattern(dates.get_date_format(fmt, locale=loc)),
+        dates.parse_pattern(dates.get_time_format(fmt, locale=loc)),
+        loc,
+    )
+
+
+def format_local(value: datetime, fmt: str = "medium") -> str:
+    """Like flask_babel.format_datetime for naive UTC values, with cached patterns."""
+    if fmt not in ("short", "medium", "long"):
+        return format_datetime(value.replace(tzinfo=UTC), fmt)
+    joined, date_pattern, time_pattern, loc = _datetime_patterns(str(get_locale() or "da"), fmt)
+    local = value.replace(tzinfo=UTC).astimezone(get_timezone())
+    return joined.replace("{1}", date_pattern.apply(local, loc)).replace(
+        "{0}", time_pattern.apply(local, loc)
+    )
+
+
 def _register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def inject():
@@ -133,7 +161,10 @@ def _register_template_helpers(app: Flask) -> None:
 
         unread = 0
         if current_user.is_authenticated:
-            unread = services.unread_count(current_user)
+            # A page may render several templates; count once per request.
+            if "_unread_count" not in g:
+                g._unread_count = services.unread_count(current_user)
+            unread = g._unread_count
         return {
             "perm": permissions,
             "unread_count": unread,
@@ -143,11 +174,10 @@ def _register_template_helpers(app: Flask) -> None:
 
     @app.template_filter("dt")
     def _dt(value, fmt: str = "medium"):
+        """A stored (naive UTC) time in the reader's locale and the site's time zone."""
         if value is None:
             return ""
-        from datetime import UTC
-
-        return format_datetime(value.replace(tzinfo=UTC), fmt)
+        return format_local(value, fmt)
 
     @app.template_filter("isodt")
     def _isodt(value):
@@ -173,8 +203,10 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
 
-    from . import cli, views
+    from . import cli, live, views
+    from . import events as _events  # noqa: F401  (Socket.IO handlers: before socketio.init_app)
 
+    live.init_app(app)
     app.register_blueprint(views.bp)
     cli.register(app)
     _register_errors(app)

@@ -319,3 +319,10 @@ def user_with_memberships(user_id: int) -> User | None:
     return db.session.scalar(
         select(User).options(selectinload(User.committees)).where(User.id == user_id)
     )
+
+
+def last_event_id(room: str) -> int:
+    """The newest event of a room (0 if none): changes whenever the room's content does."""
+    from .models import Event
+
+    return db.session.scalar(select(func.max(Event.id)).where(Event.room == room)) or 0

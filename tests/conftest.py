@@ -54,6 +54,7 @@ def _config(database_url: str, tmp: Path, **extra) -> dict:
         "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",  # still scrypt, at a test-friendly cost
         "SEARCH_INDEX_DIR": str(tmp / "search-index"),
         "MODERATION_ENABLED": False,  # tests/moderation turn the policy on
+        "MAIL_REQUIRE_VERIFICATION": False,  # make_user's accounts may post; tests/mail turn it on
         **extra,
     }
 
@@ -79,12 +80,12 @@ def app_config() -> dict:
 def app(_schema, database_url, tmp_path, app_config) -> Iterator:
     app = create_app(_config(database_url, tmp_path, **app_config))
 
-    @app.before_request
-    def _fresh_request_state() -> None:
-        # Requests reuse the test's app context (and so its ``g``): drop what Flask-Login
-        # and Flask-Babel cache there, so each request sees its own user and language.
-        for key in ("_login_user", "_flask_babel"):
-            g.pop(key, None)
+    @app.teardown_request
+    def _fresh_request_state(_exc) -> None:
+        # Requests reuse the test's app context, and so its ``g``: empty it after each
+        # request, as popping the context would in production (Flask-Login's user,
+        # Flask-Babel's locale, per-request counts).
+        g.__dict__.clear()
 
     with app.app_context():
         if app.config.get("RATELIMIT_ENABLED", True):

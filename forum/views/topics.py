@@ -3,12 +3,14 @@ from __future__ import annotations
 from datetime import UTC
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_timezone
+from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 
 from .. import permissions, queries, render_error, services
+from ..cache import ThreadView, TTLCache
 from ..errors import Conflict, DomainError, InvalidInput
 from ..extensions import db, limiter
 from ..forms import (
@@ -20,7 +22,7 @@ from ..forms import (
     TopicStatusForm,
     choices,
 )
-from ..models import Area, Committee, Post, PostState, Topic, TopicStatus
+from ..models import Area, Committee, Post, PostState, Support, Topic, TopicStatus
 from . import apply_errors, bp
 
 
@@ -98,20 +100,53 @@ def new_topic():
     return render_template("forum/topic_form.html", form=form), status
 
 
+# Rendered threads for anonymous readers, who all see the same page. The key holds the
+# newest event of the topic's room, so any change to the thread makes a new key; the TTL
+# bounds how long a renamed author or changed badge can stay stale.
+def _anonymous_threads() -> TTLCache:
+    return current_app.extensions.setdefault(
+        "borgerdialog.anonymous_threads", TTLCache(maxsize=256, ttl=60)
+    )
+
+
+def _thread_view(topic: Topic, sort: str, stance: str | None, can_post: bool) -> ThreadView:
+    anonymous = not current_user.is_authenticated
+    key = None
+    if anonymous:
+        key = (topic.id, queries.last_event_id(f"topic:{topic.id}"), str(get_locale()), sort,
+               stance)
+        cached = _anonymous_threads().get(key)
+        if cached is not None:
+            return cached
+    thread = queries.load_thread(topic, current_user, sort=sort, stance=stance)
+    html = Markup("")
+    if thread.roots:
+        html = Markup(render_template(
+            "forum/_thread.html", nodes=thread.roots, thread=thread, topic=topic,
+            base_depth=0, can_post=can_post,
+        ))
+    view = ThreadView(html, thread.total_visible, thread.stance_counts)
+    if key is not None:
+        _anonymous_threads().set(key, view)
+    return view
+
+
 def _render_topic(topic: Topic, form: PostForm, status: int = 200):
     sort = request.args.get("sort", "oldest")
+    sort = sort if sort in queries.SORTS else "oldest"
     stance = request.args.get("holdning") or None
-    thread = queries.load_thread(topic, current_user, sort=sort, stance=stance)
+    can_post = permissions.can_post(current_user, topic)
+    thread = _thread_view(topic, sort, stance, can_post)
     return render_template(
         "forum/topic.html",
         topic=topic,
         thread=thread,
-        roots=thread.roots,
+        thread_html=thread.html,
         form=form,
-        sort=sort if sort in queries.SORTS else "oldest",
+        sort=sort,
         stance=stance,
         following=queries.is_following(current_user, topic),
-        can_post=permissions.can_post(current_user, topic),
+        can_post=can_post,
         can_manage=permissions.can_manage_topic(current_user, topic),
         base_depth=0,
         button_form=EmptyForm(),
@@ -199,6 +234,40 @@ def post(post_id: int):
         can_post=permissions.can_post(current_user, topic),
         button_form=EmptyForm(),
     )
+
+
+@bp.route("/indlaeg/<int:post_id>/fragment")
+def post_fragment(post_id: int):
+    """One post as the topic page shows it (an ``<li>`` without replies), for live updates.
+
+    404 unless the viewer may read the post or the tree would show its placeholder. A reply
+    below the display depth comes back as its ancestor on the deepest shown level, whose
+    "continue this thread" link counts it.
+    """
+    post = _post_or_404(post_id)
+    topic = post.topic
+    shown = permissions.can_see_post(current_user, post, topic)
+    if not shown and post.state not in permissions.PLACEHOLDER_POST_STATES:
+        abort(404)
+    edge = current_app.config["THREAD_DISPLAY_DEPTH"] - 1
+    if post.depth > edge:
+        thread = queries.load_thread(topic, current_user)
+        node = thread.by_id.get(post.id)
+        while node is not None and node.post.depth > edge:
+            node = thread.by_id.get(node.post.parent_id)
+        if node is None:
+            abort(404)
+    else:
+        node = queries.Node(post, shown)
+        supported = set()
+        if current_user.is_authenticated and db.session.get(Support, (current_user.id, post.id)):
+            supported.add(post.id)
+        thread = queries.Thread([node], {post.id: node}, {}, supported, 1)
+    html = render_template(
+        "forum/_thread.html", nodes=[node], thread=thread, topic=topic, base_depth=0,
+        can_post=permissions.can_post(current_user, topic), button_form=EmptyForm(),
+    )
+    return html, 200, {"Cache-Control": "private, no-store"}
 
 
 @bp.route("/indlaeg/<int:post_id>/svar", methods=["GET"])

@@ -363,3 +363,34 @@ class TestVisibility:
         text = client.get("/notifikationer").get_data(as_text=True)
         assert "no longer available" in text or "ikke længere" in text
         assert f"/indlaeg/{reply.id}" not in text
+
+
+def test_anonymous_thread_cache_follows_changes(client, make_topic, make_user, make_post,
+                                                count_queries):
+    topic = make_topic()
+    author = make_user()
+    post = make_post(topic, author=author, body="Første version")
+    assert "Første version" in client.get(f"/emner/{topic.id}").get_data(as_text=True)
+    with count_queries() as cached:
+        client.get(f"/emner/{topic.id}")
+    services.edit_post(author, post, "Anden version")
+    make_post(topic, body="Et nyt indlæg")
+    text = client.get(f"/emner/{topic.id}").get_data(as_text=True)
+    assert "Anden version" in text and "Et nyt indlæg" in text and "Første version" not in text
+    assert cached() <= 3  # topic, newest event, no posts query
+
+
+def test_thread_links_match_the_routes(app, client, login, make_topic, make_user, make_post):
+    from flask import url_for
+
+    author = make_user()
+    post = make_post(make_topic(), author=author)
+    services.edit_post(author, post, "Rettet")
+    db.session.commit()
+    login(make_user())
+    text = client.get(f"/emner/{post.topic_id}").get_data(as_text=True)
+    with app.test_request_context():
+        for endpoint, extra in (("forum.post", {}), ("forum.post_history", {}),
+                                ("forum.reply", {}), ("forum.reply", {"citer": 1}),
+                                ("forum.support", {})):
+            assert f'"{url_for(endpoint, post_id=post.id, **extra)}' in text, endpoint
