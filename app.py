@@ -6,9 +6,12 @@ from pathlib import Path
 
 from flask import Flask
 
+import budgets
 import forum
+import mail
 import moderation
 import search
+from forum import live
 from forum.config import load_config
 from forum.extensions import socketio
 
@@ -28,12 +31,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     forum.init_app(app)
     moderation.init_app(app)
     search.init_app(app)
-    socketio.init_app(
-        app,
-        async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading"),
-        message_queue=app.config.get("REDIS_URL"),
-        cors_allowed_origins=[],
-    )
+    mail.init_app(app)
+    budgets.init_app(app)
+    # async mode, Redis message queue (REDIS_URL), same-origin check, message size limit
+    socketio.init_app(app, **live.socketio_options(app))
     return app
 
 

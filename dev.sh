@@ -69,6 +69,7 @@ case "$cmd" in
     setup ""
     log "Migrating the database"
     .venv/bin/flask --app app db upgrade
+    .venv/bin/flask --app app moderation ensure-rules
     .venv/bin/flask --app app seed-demo --if-empty
     log "Serving Borgerdialog on http://127.0.0.1:5000 (Ctrl-C stops it)"
     exec .venv/bin/python app.py

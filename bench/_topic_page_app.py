@@ -1,9 +1,9 @@
 """WSGI entry point for bench/topic_page.py: the real app on the benchmark's database.
 
 Served by gunicorn as ``_topic_page_app:app`` (with the repository root and bench/ on the
-Python path). The benchmark passes the database URL and the search-index directory in
-environment variables; the configuration goes in through ``create_app``'s test_config, so
-nothing of the developer's instance/ configuration is read or written.
+Python path). The benchmark passes the database URL and its temp directory in
+environment variables; the configuration goes in through ``create_app``'s test_config (with
+an instance path in the temp dir), so nothing of the developer's instance/ is read or written.
 """
 
 from __future__ import annotations
@@ -22,8 +22,15 @@ def bench_config(db_url: str, tmp: str) -> dict:
     return {
         "SQLALCHEMY_DATABASE_URI": db_url,
         "SECRET_KEY": "bench",
+        "INSTANCE_PATH": str(Path(tmp) / "instance"),  # the repository's instance/ untouched
         "RATELIMIT_ENABLED": False,
         "SEARCH_INDEX_DIR": str(Path(tmp) / "search-index"),
+        # As in production with several worker processes: the app only reads the index and
+        # no indexer thread writes (to the index or its cursor) while GETs are measured.
+        "SEARCH_WORKER": "external",
+        # Likewise no mail sender thread (it updates mail rows); files stay in the temp dir.
+        "MAIL_WORKER": "external",
+        "MAIL_OUTBOX_DIR": str(Path(tmp) / "outbox"),
         # The bench's own accounts only: cheaper scrypt (as the tests use) makes seeding fast.
         "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
     }

@@ -8,14 +8,19 @@ settings: the ceiling. Prints requests/s, p50 and p99 for both and the ratio.
 
 Targets: topic page >= 0.5x the ceiling's requests/s; GET requests write nothing to the
 database (counted in-process with an SQL listener over 50 GETs, and checked across the
-gunicorn load with SQLite's ``PRAGMA data_version`` and row counts).
+gunicorn load with SQLite's ``PRAGMA data_version`` and row counts). Also printed: SQL
+statements per topic page GET, and the in-process (test client) time of both pages.
 
-The load generator is wrk when installed (``apt-get install wrk``), else a bounded Python
-client (threads + keep-alive http.client; it competes with the servers for the CPU, so
-its absolute figures are lower, the ratio is still meaningful).
+Both servers run at once; the load alternates between them in turns (``--rounds``, 2 by
+default: 5 s real, 5 s ceiling, 5 s real, 5 s ceiling), and after each turn the bench waits
+until the server has served what was still queued, so that neither app's leftovers nor
+other work on the machine favours one of them. The load generator is wrk when installed
+(``apt-get install wrk``), else a bounded Python client (threads + keep-alive http.client;
+it competes with the servers for the CPU, so its absolute figures are lower).
 
 Run from the repository root: ``.venv/bin/python bench/topic_page.py``
-(``--duration``, ``--connections``, ``--posts``, ``--profile``; see ``--help``).
+(``--duration``, ``--connections``, ``--posts``, ``--rounds``, ``--worker-class``,
+``--profile``; see ``--help``).
 """
 
 from __future__ import annotations
@@ -63,8 +68,9 @@ TARGET_RATIO = 0.5
 TARGET_WRITES = 0
 WRITE_GETS = 50
 WORKERS = 2
-# Chosen by measurement on the 2-core machine (see the module's report): gunicorn's sync
-# worker was fastest for the real app; the ceiling runs with the very same settings.
+# Measured on the 2-core machine: for this CPU-bound page gunicorn's sync worker and gthread
+# (2 or 4 threads) gave the same requests/s within noise, gevent less; sync is the simplest.
+# The ceiling always runs with the very same settings.
 DEFAULT_WORKER_CLASS = "sync"
 DEFAULT_THREADS = 1
 POST_ANCHOR = re.compile(r'id="p\d+"')
@@ -138,6 +144,9 @@ def make_people(rng: random.Random, n_citizens: int = 12, n_politicians: int = 3
         services.register_user(f"borger{i}@bench.test", f"Borger Nummer {i}", "bench-password-1")
         for i in range(n_citizens)
     ]
+    if hasattr(User, "email_verified_at"):  # the mail package lets verified accounts write
+        for user in [admin, *politicians, *citizens]:
+            user.email_verified_at = utcnow()
     db.session.commit()
     return committee, politicians, citizens
 
@@ -403,7 +412,7 @@ def gunicorn(module: str, env_extra: dict, worker_class: str, threads: int, log:
             try:
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                proc.kill()
+                os.killpg(proc.pid, signal.SIGKILL)  # the group we started: master + workers
                 proc.wait(timeout=5)
 
 
@@ -569,6 +578,39 @@ def warm_up(port: int, path: str, per_worker: int = 3) -> None:
         t.join(timeout=120)
 
 
+def _cpu_ticks(master_pid: int) -> int | None:
+    """User + system clock ticks of a gunicorn master's workers (Linux /proc), or None."""
+    try:
+        children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+        total = 0
+        for pid in children:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def wait_idle(proc, timeout: float = 60.0) -> float:
+    """Wait until the server's workers stop using CPU: when the load generator stops, the
+    requests still queued at the server are served anyway and would eat into the next
+    turn. Returns the seconds waited (bounded by ``timeout``)."""
+    t0 = time.monotonic()
+    prev = _cpu_ticks(proc.pid)
+    if prev is None:
+        time.sleep(3.0)
+        return time.monotonic() - t0
+    quiet = 0
+    while quiet < 2 and time.monotonic() - t0 < timeout:
+        time.sleep(0.25)
+        cur = _cpu_ticks(proc.pid)
+        if cur is None:
+            break
+        quiet = quiet + 1 if cur - prev <= 2 else 0  # <= 20 ms of CPU in 250 ms
+        prev = cur
+    return time.monotonic() - t0
+
+
 def combine(segments: list[dict]) -> dict:
     """One figure from several timed segments of the same app.
 
@@ -614,6 +656,7 @@ def serve_and_load(built: dict, tmp: Path, args, tool: str, path: str) -> tuple[
         for proc, port in servers.values():
             wait_ready(proc, port, path)
             warm_up(port, path)
+            wait_idle(proc)
         conn, version, rows = _data_version_probe(built["db_path"])
         try:
             for _ in range(args.rounds):
@@ -622,6 +665,7 @@ def serve_and_load(built: dict, tmp: Path, args, tool: str, path: str) -> tuple[
                     r = load(port, path, segment, args.connections, tool)
                     r.setdefault("seconds", segment)
                     r["wall_s"] = time.monotonic() - t0
+                    r["drain_s"] = wait_idle(proc)
                     runs[name].append(r)
                     if proc.poll() is not None:
                         raise SystemExit(f"gunicorn ({name}) died during the load (see {log})")
@@ -715,8 +759,10 @@ def main() -> None:
             print(f"  {name}: {r['socket_errors']} socket errors, {r['non_2xx']} non-2xx")
     print(f"GETs under load changed the database: "
           f"{'yes' if server_writes else 'no'} (PRAGMA data_version and row counts)")
-    if server_log:
-        print("gunicorn log (tail):\n" + "\n".join(server_log.splitlines()[-10:]))
+    problems = [line for line in server_log.splitlines()
+                if re.search(r"ERROR|CRITICAL|Traceback|Exception", line)]
+    if problems:
+        print("gunicorn log problems (last 10):\n" + "\n".join(problems[-10:]))
     print(f"turns of {args.duration / args.rounds:g} s, req/s: topic page "
           f"{real['segments_rps']}, ceiling {ceiling['segments_rps']}; load average "
           f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after (2 cores: above ~3 "

@@ -1,1 +1,36 @@
-"""Citizen budgets: processes, ballots, counting rules and Pabulib import/export."""
+"""Citizen budgets (borgerbudget): processes, ideas and their review, ballots, counting rules
+(greedy and the Method of Equal Shares) and Pabulib import/export.
+
+``init_app`` adds the tables, pages, commands and template helpers. The package imports the
+forum (and moderation's public ``audit`` function, when moderation is on); neither imports it.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+# The tables are defined when the package is imported, not in init_app: by then other
+# packages' threads (mail sender, search indexer) may already be mapping the models, and a
+# half-imported module makes SQLAlchemy's mapper configuration fail for the whole process.
+from . import models  # noqa: F401
+
+
+def init_app(app: Flask) -> None:
+    """Register citizen budgets' pages, commands and template helpers."""
+    from . import cli, queries, views
+    from .labels import PHASE_LABELS, RULE_LABELS, STATUS_LABELS, STYLE_LABELS
+    from .permissions import is_staff
+
+    app.register_blueprint(views.bp)
+    cli.register(app)
+
+    @app.context_processor
+    def _budget_helpers() -> dict:
+        return {
+            "budget_notice": queries.notice_for,
+            "budget_phase_labels": PHASE_LABELS,
+            "budget_rule_labels": RULE_LABELS,
+            "budget_style_labels": STYLE_LABELS,
+            "budget_status_labels": STATUS_LABELS,
+            "budget_staff": is_staff,
+        }

@@ -50,7 +50,8 @@ DEFAULTS: dict[str, object] = {
 }
 
 # Environment variables read by ``load_config`` (documented in README.md).
-ENV_VARS = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "SEARCH_INDEX_DIR", "BORGERDIALOG_ENV")
+ENV_VARS = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "SEARCH_INDEX_DIR", "BORGERDIALOG_ENV",
+            "LIVE_ALLOWED_ORIGINS", "SOCKETIO_ASYNC_MODE")
 
 
 def _embedded_secret(instance: Path) -> str:

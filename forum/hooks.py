@@ -49,10 +49,17 @@ _RESTRICTION_KEY = "borgerdialog.user_restriction"
 
 
 def register_user_restriction(app, check: UserRestriction) -> None:
-    app.extensions[_RESTRICTION_KEY] = check
+    """Add a restriction; several packages may register (moderation, mail), asked in order."""
+    checks = app.extensions.setdefault(_RESTRICTION_KEY, [])
+    if check not in checks:
+        checks.append(check)
 
 
 def user_restriction(user: User, action: str) -> str | None:
-    """Why ``user`` may not ``action`` now, or None; with none registered, nobody is restricted."""
-    check = current_app.extensions.get(_RESTRICTION_KEY)
-    return None if check is None else check(user, action)
+    """Why ``user`` may not ``action`` now (the first registered reason), or None; with none
+    registered, nobody is restricted."""
+    for check in current_app.extensions.get(_RESTRICTION_KEY, ()):
+        reason = check(user, action)
+        if reason:
+            return reason
+    return None

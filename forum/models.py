@@ -99,6 +99,11 @@ class User(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(5))
     # Bumped on logout-everywhere and password change: old session cookies stop working.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Set when the owner followed a link mailed to ``email`` (see the mail package); until
+    # then the account may read and follow but not write (when MAIL_REQUIRE_VERIFICATION).
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # A new address waiting for its owner to follow the link mailed to it.
+    pending_email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     committees: Mapped[list[Committee]] = relationship(

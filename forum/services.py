@@ -128,6 +128,15 @@ def change_password(user: User, current: str, new: str) -> None:
     db.session.flush()
 
 
+def set_password(user: User, new: str, field: str = "password") -> None:
+    """Set a password without the current one (the caller checked a reset link) and end
+    the user's other sessions."""
+    _check_password_strength(new, field)
+    user.password_hash = _hash(new)
+    user.session_version = (user.session_version or 1) + 1
+    db.session.flush()
+
+
 def set_role(
     user: User,
     role: Role,

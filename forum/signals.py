@@ -19,3 +19,8 @@ post_edited = _signals.signal("post-edited")
 
 post_state_changed = _signals.signal("post-state-changed")
 """Sender: the ``Post``; keyword arguments ``old`` and ``new`` (``PostState``)."""
+
+user_registered = _signals.signal("user-registered")
+"""Sender: the new ``User`` who signed up through the registration form (flushed, not yet
+committed; the mail package queues the verification mail in the same transaction). Accounts
+made by the admin CLI or the demo seed do not send it."""

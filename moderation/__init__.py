@@ -47,6 +47,11 @@ def _cache() -> dict:
     return request.environ.setdefault("borgerdialog.moderation", {})
 
 
+def remember_waiting(count: int) -> None:
+    """The queue page counted what waits (unfiltered): the navigation reuses the figure."""
+    _cache()["waiting"] = count
+
+
 def _enabled() -> bool:
     return bool(current_app.config.get("MODERATION_ENABLED"))
 
@@ -111,6 +116,7 @@ def _template_helpers(app: Flask) -> None:
             "moderation_post_note": _post_note,
             "moderation_notice": _notice,
             "moderation_reasons": policy.describe,
+            "moderation_labels": policy.labels,
             "moderation_perm": permissions,
         }
 
@@ -120,11 +126,12 @@ def init_app(app: Flask) -> None:
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
 
-    from . import cli, models, policy, services, views  # noqa: F401  (models: the tables)
+    from . import cli, events, models, policy, services, views  # noqa: F401  (models: tables)
 
     hooks.register_post_policy(app, policy.post_policy)
     hooks.register_user_restriction(app, services.restriction)
     _connect_signals()
+    events.register()
     app.register_blueprint(views.bp)
     cli.register(app)
     _template_helpers(app)

@@ -15,6 +15,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from forum.forms import choices
+
 REQUIRED = _l("This field is required.")
 
 
@@ -56,10 +58,10 @@ class AppealForm(FlaskForm):
     )
 
 
-DURATIONS = [
+DURATIONS = choices([
     ("1", _l("1 day")), ("3", _l("3 days")), ("7", _l("7 days")), ("30", _l("30 days")),
     ("90", _l("90 days")), ("0", _l("Until further notice")),
-]
+])
 
 
 class SuspendForm(FlaskForm):
@@ -79,12 +81,13 @@ class WordForm(FlaskForm):
     )
     language = SelectField(
         _l("Language"),
-        choices=[("any", _l("Danish and English")), ("da", _l("Danish")),
-                 ("en", _l("English"))],
+        choices=choices(
+            [("any", _l("Danish and English")), ("da", _l("Danish")), ("en", _l("English"))]
+        ),
     )
     action = SelectField(
         _l("Action"),
-        choices=[("hold", _l("Hold for review")), ("reject", _l("Reject with a rule"))],
+        choices=choices([("hold", _l("Hold for review")), ("reject", _l("Reject with a rule"))]),
     )
     rule_id = SelectField(_l("Debate rule (required to reject)"), coerce=str,
                           validators=[Optional()])
@@ -108,14 +111,18 @@ class RuleForm(FlaskForm):
 
 class ModeForm(FlaskForm):
     target_type = SelectField(
-        _l("Kind"), choices=[("committee", _l("Committee")), ("area", _l("Local area")),
-                             ("topic", _l("Topic"))],
+        _l("Kind"),
+        choices=choices(
+            [("committee", _l("Committee")), ("area", _l("Local area")), ("topic", _l("Topic"))]
+        ),
     )
     target_id = IntegerField(_l("Id"), validators=[InputRequired(REQUIRED)])
     mode = SelectField(
         _l("Mode"),
-        choices=[("inherit", _l("Inherit / default")), ("post", _l("Post-moderation")),
-                 ("pre", _l("Pre-moderation"))],
+        choices=choices([
+            ("inherit", _l("Inherit / default")), ("post", _l("Post-moderation")),
+            ("pre", _l("Pre-moderation")),
+        ]),
     )
 
 

@@ -103,6 +103,21 @@ def reason_label(code: str, detail: str = "") -> str:
     return labels[code]() if code in labels else code
 
 
+def labels() -> dict[str, str]:
+    """Labels the queue repeats for every item, translated once per page."""
+    return {
+        "approved": _("Approved posts"), "rejected": _("Rejected"),
+        "hidden": _("Hidden or removed"), "flags": _("Reports received"),
+        "suspensions": _("Suspensions"), "suspended_now": _("suspended now"),
+        "waiting": _("Waiting since"), "why": _("Why:"), "author": _("Author:"),
+        "record_link": _("record and suspension"), "open": _("Open and handle"),
+        "view": _("View"), "approve": _("Approve"), "proposed_by": _("Proposed by"),
+        "other": _("Other"), "post": _("Held post"), "flag": _("Reported post"),
+        "proposal": _("Topic proposal"), "appeal": _("Appeal"),
+        "hidden_pending": _("hidden pending review"), "select": _("Select"),
+    }
+
+
 def describe(held_reason: str | None) -> list[str]:
     return [reason_label(code, detail) for code, detail in decode(held_reason)]
 

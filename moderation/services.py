@@ -425,13 +425,11 @@ def _close_items_for_post(post: Post, actor: User | None, outcome: str,
     cond = [QueueItem.post_id == post.id, QueueItem.status == "open", QueueItem.kind.in_(kinds)]
     if except_id is not None:
         cond.append(QueueItem.id != except_id)
-    if actor is not None:
-        busy = db.session.scalar(
-            select(QueueItem).where(*cond, ~_free_for(actor, now)).limit(1)
-        )
-        if busy is not None:
-            raise _item_conflict(busy, actor, now)
     items = list(db.session.scalars(select(QueueItem).where(*cond)))
+    busy = next((i for i in items if actor is not None and i.claimed_by_other(actor.id, now)),
+                None)
+    if busy is not None:
+        raise _item_conflict(busy, actor, now)
     for item in items:
         item.status = "decided" if actor is not None else "closed"
         item.open_key = None
@@ -484,6 +482,9 @@ def on_post_edited(post: Post, **_kw) -> None:
         select(QueueItem.id).where(QueueItem.open_key == f"post:{post.id}")
     )
     if exists is None:
+        # Held again: the review of the new text supersedes that of the reports (they stay
+        # open and come back to the queue if the new text is approved).
+        _close_items_for_post(post, None, "superseded", kinds=("flag",))
         _hold(post, S.PUBLISHED.value)
         db.session.flush()
 
@@ -529,6 +530,8 @@ def _apply_post_action(moderator: User, post: Post, action: str, rule: DebateRul
     new_state = _TARGET[action]
     if action == "restore" and old_state == S.PUBLISHED:
         new_state = S.PUBLISHED  # a flagged post kept: the reports are dismissed
+    elif action == "hide" and old_state == S.HIDDEN:
+        new_state = S.HIDDEN  # hidden by reports, and a moderator agrees (with a rule)
     elif new_state not in ALLOWED[old_state]:
         raise Conflict(_("A post that is %(state)s cannot be changed like that.",
                          state=_state_label(old_state)))
@@ -542,11 +545,16 @@ def _apply_post_action(moderator: User, post: Post, action: str, rule: DebateRul
         _resolve_flags(post, "dismissed", moderator)
     elif action == "reject":
         _retract_notifications(post)
+    if action == "approve" and db.session.scalar(
+        select(Flag.id).where(Flag.post_id == post.id, Flag.status == "open").limit(1)
+    ) is not None:
+        _open_item("flag", "flags", post=post)  # reports made before it was held again
     n = None
-    if new_state != old_state:
+    if new_state != old_state or action == "hide":
         n = _notify(post.author_id, "moderation_decision", post)
     return audit(
-        "keep" if new_state == old_state else action, "post", post.id, actor=moderator,
+        "keep" if action == "restore" and new_state == old_state else action, "post", post.id,
+        actor=moderator,
         from_state=old_state.value, to_state=new_state.value, rule=rule, text=text,
         post=post, subject_user_id=post.author_id,
         notification_id=n.id if n is not None else None,
@@ -602,8 +610,8 @@ def decide_item(moderator: User, item: QueueItem, action: str, rule_id=None, tex
     elif item.kind == "appeal":
         entry = _decide_appeal(moderator, item, action, text)
     else:
-        entry = _apply_post_action(moderator, post, action, rule, text)
         _close_items_for_post(post, moderator, action, except_id=item.id)
+        entry = _apply_post_action(moderator, post, action, rule, text)
     _queue_event("queue_item_decided", item, moderator.id, outcome=action)
     db.session.flush()
     return entry
@@ -728,16 +736,11 @@ def reporter_weight(user: User) -> float:
     return max(0.1, (upheld + 2) / (upheld + dismissed + 2))
 
 
-def _check_restriction(user: User, action: str) -> None:
-    reason = restriction(user, action)
-    if reason:
-        raise PermissionDenied(reason)
-
-
 def report_post(reporter: User, post: Post, reason: str, text: str = "") -> Flag:
     """Report a published post once. Enough weighted reports (or one by a moderator of
     the area) hide it until a moderator reviews it."""
-    _check_restriction(reporter, "flag")
+    forum_services.check_restriction(reporter, "flag")  # suspensions, and other packages'
+
     if not forum_permissions.can_see_post(reporter, post):
         raise NotFound(_("No such post."))
     if post.author_id == reporter.id:

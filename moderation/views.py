@@ -32,7 +32,7 @@ from sqlalchemy import select
 from forum import render_error
 from forum.errors import InvalidInput, PermissionDenied
 from forum.extensions import db
-from forum.forms import EmptyForm
+from forum.forms import EmptyForm, choices
 from forum.models import Area, Committee, Post, Topic, User, utcnow
 from forum.permissions import can_see_post
 from forum.views import apply_errors, int_arg, safe_next
@@ -50,7 +50,7 @@ from .forms import (
     SuspendForm,
     WordForm,
 )
-from .models import AuditEntry, DebateRule, ModerationMode, Suspension, WatchedWord
+from .models import Appeal, AuditEntry, DebateRule, ModerationMode, Suspension, WatchedWord
 
 bp = Blueprint("moderation", __name__)
 
@@ -61,9 +61,12 @@ def _me() -> User:
     return current_user._get_current_object()
 
 
-@bp.before_app_request
+@bp.before_request
 def _guard_moderation_urls():
-    """Everything under /moderation is for moderators; others get 403 and an audit entry."""
+    """Everything under /moderation is for moderators; others get 403 and an audit entry.
+
+    (Unknown paths under /moderation are plain 404s: there is nothing there to protect.)
+    """
     path = request.path
     if not (path == PROTECTED_PREFIX or path.startswith(PROTECTED_PREFIX + "/")):
         return None
@@ -84,10 +87,10 @@ def _denied(exc: PermissionDenied):
     return render_error(403, exc.message or None)
 
 
-def _rule_choices(optional_label: str | None = None) -> list[tuple[str, str]]:
+def _rule_choices(optional_label: str | None = None) -> list:
     lang = str(get_locale() or "da")
     head = [("", optional_label or _("— choose a rule —"))]
-    return head + [(str(r.id), r.title(lang)) for r in queries.active_rules()]
+    return choices(head + [(str(r.id), r.title(lang)) for r in queries.active_rules()])
 
 
 def _local_to_utc(value: datetime) -> datetime:
@@ -114,15 +117,16 @@ def _queue_filter_form() -> tuple[QueueFilterForm, queries.QueueFilters]:
     areas_stmt = select(Area).order_by(Area.name)
     if scope is not None:
         areas_stmt = areas_stmt.where(Area.id.in_(scope))
-    form.committee.choices = [("", _("All committees"))] + [(str(c.id), c.name)
-                                                            for c in committees]
-    form.area.choices = [("", _("All areas"))] + [
-        (str(a.id), a.name) for a in db.session.scalars(areas_stmt)
-    ]
-    form.reason.choices = [("", _("All reasons"))] + [
+    form.committee.choices = choices(
+        [("", _("All committees"))] + [(str(c.id), c.name) for c in committees]
+    )
+    form.area.choices = choices(
+        [("", _("All areas"))] + [(str(a.id), a.name) for a in db.session.scalars(areas_stmt)]
+    )
+    form.reason.choices = choices([("", _("All reasons"))] + [
         (code, policy.reason_label(code))
         for code in policy.HOLD_REASONS + policy.OTHER_REASONS
-    ]
+    ])
     reason = request.args.get("reason") or None
     if reason is not None and reason not in policy.HOLD_REASONS + policy.OTHER_REASONS:
         abort(400)
@@ -138,6 +142,10 @@ def queue():
     form, filters = _queue_filter_form()
     page = int_arg("side")
     result = queries.queue_page(current_user, filters, page)
+    if filters == queries.QueueFilters():
+        from . import remember_waiting
+
+        remember_waiting(result.total)
     bulk = BulkForm()
     bulk.rule_id.choices = _rule_choices()
     return render_template(
@@ -378,7 +386,9 @@ def lift(suspension_id: int):
 
 def _audit_filters() -> tuple[AuditFilterForm, queries.AuditFilters]:
     form = AuditFilterForm(request.args)
-    form.action.choices = [("", _("All actions"))] + [(a, a) for a in queries.AUDIT_ACTIONS]
+    form.action.choices = choices(
+        [("", _("All actions"))] + [(a, a) for a in queries.AUDIT_ACTIONS]
+    )
     if request.args and not form.validate():
         abort(400)
     date_to = form.date_to.data
@@ -550,7 +560,7 @@ def _modes_context() -> dict:
 @bp.route("/moderation/modes", methods=["GET", "POST"])
 @login_required
 def modes():
-    form = ModeForm(request.args if request.method == "GET" else None)
+    form = ModeForm(request.args) if request.method == "GET" else ModeForm()
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
@@ -590,9 +600,9 @@ def report(post_id: int):
     p = _published_post_or_404(post_id)
     form = ReportForm()
     lang = str(get_locale() or "da")
-    form.reason.choices = [(r.code, r.title(lang)) for r in queries.active_rules()] + [
-        ("other", _("Other"))
-    ]
+    form.reason.choices = choices(
+        [(r.code, r.title(lang)) for r in queries.active_rules()] + [("other", _("Other"))]
+    )
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
@@ -636,5 +646,8 @@ def appeal(entry_id: int):
                                 + f"#p{entry.post_id}")
         status = 400
     post_obj = db.session.get(Post, entry.post_id) if entry.post_id else None
-    return render_template("moderation/appeal.html", entry=entry, post=post_obj,
-                           form=form), status
+    existing = db.session.scalar(select(Appeal).where(Appeal.entry_id == entry.id))
+    return render_template(
+        "moderation/appeal.html", entry=entry, post=post_obj, form=form, existing=existing,
+        appealable=services.appealable_entry(entry, post_obj),
+    ), status

@@ -1,7 +1,151 @@
-"""Search: the Whoosh index, the event-log indexer, queries and exports (its own issue)."""
+"""Search: the Whoosh index, the event-log indexer, queries, saved searches and exports.
 
-from flask import Flask
+``init_app`` registers the pages (blueprint ``search``), the ``flask search`` commands, and —
+in the embedded default — starts the indexer thread.
+
+Configuration (defaults set here; ``SEARCH_INDEX_DIR`` comes from ``forum.config``):
+
+``SEARCH_WORKER``
+    ``"thread"`` (default when ``BORGERDIALOG_ENV`` is "embedded"): the app process runs the
+    indexer in a daemon thread. ``"external"`` (default in production): the app only reads;
+    run ``flask --app app search worker`` as its own process, the one writer for every app
+    process sharing ``SEARCH_INDEX_DIR``. The environment variable ``SEARCH_WORKER``
+    overrides the default outside tests. If both run by mistake, a file lock lets only one
+    of them write; the other waits.
+``SEARCH_THREAD_WHEN_TESTING``
+    Start the thread even when ``TESTING`` is true (tests normally call
+    ``indexer.run_once()`` themselves).
+``SEARCH_POLL_INTERVAL``, ``SEARCH_BATCH_SIZE``, ``SEARCH_MAX_BATCH_SIZE``,
+``SEARCH_GAP_TIMEOUT``
+    How often the indexer looks for events when nothing woke it (seconds); how many events
+    one batch applies (growing up to the maximum while there is a backlog); how long an
+    unseen event id is waited for (PostgreSQL hands out ids before commit) before it counts
+    as a rolled-back transaction.
+``SEARCH_PER_PAGE``, ``SEARCH_MAX_PAGE``, ``SEARCH_MAX_QUERY_LENGTH``, ``SEARCH_MAX_TERMS``,
+``SEARCH_MAX_EXPANSION``, ``SEARCH_EXPORT_MAX``, ``SEARCH_MAX_SAVED``,
+``SEARCH_NOTIFY_MAX_PER_BATCH``, ``SEARCH_SNIPPET_CHARS``, ``RATELIMIT_SEARCH``,
+``RATELIMIT_SEARCH_EXPORT``
+    Limits; see ``DEFAULTS``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import weakref
+
+import click
+from flask import Flask, current_app
+
+DEFAULTS: dict[str, object] = {
+    "SEARCH_THREAD_WHEN_TESTING": False,
+    "SEARCH_POLL_INTERVAL": 0.5,
+    "SEARCH_BATCH_SIZE": 500,
+    "SEARCH_MAX_BATCH_SIZE": 8000,
+    "SEARCH_GAP_TIMEOUT": 60.0,
+    "SEARCH_PER_PAGE": 20,
+    "SEARCH_MAX_PAGE": 50,
+    "SEARCH_MAX_QUERY_LENGTH": 200,
+    "SEARCH_MAX_TERMS": 12,
+    "SEARCH_MAX_EXPANSION": 100,
+    "SEARCH_EXPORT_MAX": 5000,
+    "SEARCH_MAX_SAVED": 50,
+    "SEARCH_NOTIFY_MAX_PER_BATCH": 20,
+    "SEARCH_SNIPPET_CHARS": 260,
+    "RATELIMIT_SEARCH": "60 per minute;1000 per hour",
+    "RATELIMIT_SEARCH_EXPORT": "10 per minute;60 per hour",
+}
+_KEY = "borgerdialog.search"
+log = logging.getLogger("borgerdialog.search")
+
+
+class SearchState:
+    """Per app: the index directory and this process's view of it (cached segments)."""
+
+    def __init__(self, index_dir: str) -> None:
+        from .index import IndexStore, SnapshotSource
+
+        self.store = IndexStore(index_dir)
+        self.snapshots = SnapshotSource(self.store)
+
+    def close(self) -> None:
+        self.snapshots.close()
+
+
+def state(app: Flask | None = None) -> SearchState:
+    return (app or current_app).extensions[_KEY]
+
+
+def _configure(app: Flask) -> None:
+    for key, value in DEFAULTS.items():
+        app.config.setdefault(key, value)
+    if "SEARCH_WORKER" not in app.config:
+        default = "external" if app.config.get("BORGERDIALOG_ENV") == "production" else "thread"
+        if not app.config.get("TESTING"):
+            default = os.environ.get("SEARCH_WORKER") or default
+        app.config["SEARCH_WORKER"] = default
+    if app.config["SEARCH_WORKER"] not in ("thread", "external"):
+        raise ValueError(
+            f"SEARCH_WORKER must be 'thread' or 'external', not {app.config['SEARCH_WORKER']!r}"
+        )
+
+
+def _wants_thread(app: Flask) -> bool:
+    if app.config["SEARCH_WORKER"] != "thread":
+        return False
+    return not app.config.get("TESTING") or bool(app.config["SEARCH_THREAD_WHEN_TESTING"])
+
+
+def _report_health(app: Flask, st: SearchState, thread: bool) -> None:
+    health = st.store.health()
+    if health.ok:
+        return
+    who = ("the indexer thread is rebuilding it now" if thread
+           else "`flask --app app search worker` rebuilds it when it starts")
+    app.logger.warning(
+        "Search index %s (%s). Search pages say that search is being rebuilt; %s.",
+        {"missing": "is missing", "unreadable": "cannot be read",
+         "old_schema": "has an older schema"}.get(health.reason, health.reason),
+        health.detail, who,
+    )
 
 
 def init_app(app: Flask) -> None:
-    """Wire search into the app (nothing yet: the search feature is its own issue)."""
+    """Register search's pages and commands; start the indexer thread where it belongs."""
+    from . import indexer, models, views  # noqa: F401  (models: the tables)
+    from .cli import search_cli
+
+    _configure(app)
+    st = SearchState(app.config["SEARCH_INDEX_DIR"])
+    app.extensions[_KEY] = st
+    weakref.finalize(app, st.close)
+    app.register_blueprint(views.bp)
+    app.cli.add_command(search_cli)
+    indexer.install_listeners()
+    if not _wants_thread(app):
+        in_command = click.get_current_context(silent=True) is not None
+        if app.config["SEARCH_WORKER"] == "external" and not in_command:
+            _report_health(app, st, thread=False)
+        return
+    if click.get_current_context(silent=True) is not None:
+        # A command (`flask db upgrade`, `flask search rebuild`, ...) must not start a writer
+        # behind its back; `flask run` serves requests, so start on the first one.
+        started = []
+
+        @app.before_request
+        def _start_indexer_once() -> None:
+            if not started:
+                started.append(True)
+                _report_health(app, st, thread=True)
+                indexer.start_thread(app)
+
+        return
+    _report_health(app, st, thread=True)
+    indexer.start_thread(app)
+
+
+def stop_indexer() -> None:
+    """Stop this process's indexer thread (tests; a clean shutdown)."""
+    from .indexer import stop_thread
+
+    stop_thread()

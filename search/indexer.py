@@ -32,7 +32,7 @@ from forum.extensions import db
 from forum.models import Event, User, utcnow
 
 from . import documents
-from .index import IndexStore, Writer, stored_document
+from .index import IndexStore, Writer
 from .models import SearchCursor
 
 log = logging.getLogger("borgerdialog.search")
@@ -85,6 +85,8 @@ class Indexer:
         self.app = app
         self.store = IndexStore(app.config["SEARCH_INDEX_DIR"])
         self.batch_size = int(app.config["SEARCH_BATCH_SIZE"])
+        self.max_batch_size = max(self.batch_size, int(app.config["SEARCH_MAX_BATCH_SIZE"]))
+        self._limit = self.batch_size
         self.gap_timeout = float(app.config["SEARCH_GAP_TIMEOUT"])
         self.on_step: Step = on_step or (lambda step, **info: None)
         self._role = None
@@ -160,8 +162,12 @@ class Indexer:
             .where(or_(Event.id > cur.high_event_id,
                        Event.id.in_(list(gaps)) if gaps else false()))
             .order_by(Event.id)
-            .limit(self.batch_size)
+            .limit(self._limit)
         ))
+        # A backlog (after downtime, a rebuild, a bulk import) goes in bigger batches: each
+        # commit costs a segment and a merge. Live traffic keeps batches small and fresh.
+        self._limit = (min(self._limit * 2, self.max_batch_size)
+                       if len(events) >= self._limit else self.batch_size)
         now = time.time()
         if not events:
             if gaps and self._advance(cur, gaps, [], now):
@@ -180,7 +186,11 @@ class Indexer:
                 writer.upsert(doc)
                 self.on_step("doc_written", doc_id=doc["id"], count=writer.count)
             for doc_id in loaded.deleted:
-                writer.delete(doc_id)
+                if doc_id.startswith("t"):
+                    # A topic gone from the database took its posts (no events for them).
+                    writer.delete_topic(doc_id[1:])
+                else:
+                    writer.delete(doc_id)
                 self.on_step("doc_written", doc_id=doc_id, count=writer.count)
             self.on_step("before_index_commit")
             writer.commit()
@@ -206,15 +216,20 @@ class Indexer:
             posts.update(user_posts)
             topics.update(user_topics)
         loaded = documents.load(posts, topics)
-        # A renamed, moved, hidden or reopened topic: its posts repeat those fields.
+        # A renamed, moved, hidden or reopened topic: its posts repeat those fields. (A topic
+        # not in the index yet has no posts there: each of its posts has its own events.)
         changed = []
-        for doc in loaded.docs:
-            if doc["kind"] == documents.TOPIC and int(doc["pk"]) in t.topics:
-                old = stored_document(ix, doc["id"])
-                if old is None or any(old.get(k) != doc.get(k) for k in TOPIC_FIELDS_IN_POSTS):
-                    changed.append(int(doc["pk"]))
-        deleted_topics = [int(d[1:]) for d in loaded.deleted if d.startswith("t")]
-        extra = set(documents.post_ids_of_topics(changed + deleted_topics)) - posts
+        topic_docs = [d for d in loaded.docs
+                      if d["kind"] == documents.TOPIC and int(d["pk"]) in t.topics]
+        if topic_docs:
+            with ix.searcher() as searcher:
+                for doc in topic_docs:
+                    old = searcher.document(id=doc["id"])
+                    if old is not None and any(
+                        old.get(k) != doc.get(k) for k in TOPIC_FIELDS_IN_POSTS
+                    ):
+                        changed.append(int(doc["pk"]))
+        extra = set(documents.post_ids_of_topics(changed)) - posts
         if extra:
             more = documents.load(extra)
             loaded.docs += more.docs
@@ -303,8 +318,10 @@ class Indexer:
                 pass
             replaced = self.store.swap(name)
             removed = self.store.remove_old(keep={name, replaced} - {None})
-            keep = {name, replaced} | (set(self.store.generations()) - set(removed))
-            db.session.execute(delete(SearchCursor).where(SearchCursor.generation.not_in(keep)))
+            if removed:
+                db.session.execute(
+                    delete(SearchCursor).where(SearchCursor.generation.in_(removed))
+                )
             db.session.commit()
             seconds = time.monotonic() - started
             log.info("Search index rebuilt: %d documents in %.1f s (generation %s).",
@@ -346,8 +363,9 @@ def _remember_new_users(session: Session, _flush_context) -> None:
         session.info.setdefault(_NEW_USERS, set()).update(i for i in ids if i is not None)
 
 
-def _forget_new_users(session: Session) -> None:
-    session.info.pop(_NEW_USERS, None)
+def _forget_new_users(session: Session, transaction) -> None:
+    if transaction.parent is None:  # the outermost transaction (savepoints end inside it)
+        session.info.pop(_NEW_USERS, None)
 
 
 _installed = False
@@ -361,8 +379,7 @@ def install_listeners() -> None:
     _installed = True
     event.listen(Session, "before_flush", _record_user_changes)
     event.listen(Session, "after_flush", _remember_new_users)
-    event.listen(Session, "after_commit", _forget_new_users)
-    event.listen(Session, "after_rollback", _forget_new_users)
+    event.listen(Session, "after_transaction_end", _forget_new_users)
     eventlog.on_commit(_wake)
 
 

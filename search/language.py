@@ -33,6 +33,9 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 
+# What counts as a word: letters and digits, and numbers like 1.000,50 in one piece.
+TOKEN_PATTERN = r"\d+(?:[.,]\d+)+|\w+"
+
 _FOLD = str.maketrans(
     {"æ": "ae", "ø": "oe", "å": "aa", "ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "œ": "oe"}
 )
@@ -94,7 +97,10 @@ _SHORT_ENDINGS = ("", "s", "en", "ens", "er", "ers", "erne", "ernes", "ene", "en
 STEM_ENDINGS = {"børn": "barn", "mænd": "mand", "køer": "ko"}
 
 
-def _build_tables() -> tuple[tuple[tuple[str, str], ...], dict[str, str], tuple[tuple[str, str], ...]]:
+Pairs = tuple[tuple[str, str], ...]
+
+
+def _build_tables() -> tuple[Pairs, dict[str, str], Pairs]:
     endings: list[tuple[str, str]] = []
     for word in KEEP_WHOLE:
         w = fold(word)

@@ -281,7 +281,9 @@ def _refuse(raw: str, notices: list[Notice], code: str, text, fallback: bool = F
     return ParsedQuery(raw, None, [*notices, Notice(code, text, refused=True)], fallback)
 
 
-def parse(text: str | None, max_length: int = MAX_LENGTH, max_terms: int = MAX_TERMS) -> ParsedQuery:
+def parse(
+    text: str | None, max_length: int = MAX_LENGTH, max_terms: int = MAX_TERMS
+) -> ParsedQuery:
     """Read a search string. Never raises: problems become notices on the result."""
     raw = " ".join((text or "").translate(_QUOTES).split())
     if not raw:

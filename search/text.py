@@ -8,9 +8,11 @@ edited or hidden post can never show its old words in a result list.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from markupsafe import Markup, escape
+
+from .language import TOKEN_PATTERN
 
 _FENCE = re.compile(r"^\s*(```|~~~).*$", re.M)
 _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
@@ -46,29 +48,35 @@ def markdown_to_text(source: str | None) -> str:
     return _BLANKS.sub("\n\n", text).strip()
 
 
-Token = tuple[int, int, bool]  # start, end, matched
-Analyse = Callable[[str], Iterable[tuple[int, int, str, str | None]]]
+Forms = Callable[[str], tuple[str, str | None]]
+_TOKENS = re.compile(TOKEN_PATTERN, re.UNICODE)
 
 
 def snippet(
     text: str,
-    analyse: Analyse,
+    forms: Forms,
     exact_terms: set[str],
     stem_terms: set[str],
     max_chars: int = 260,
 ) -> Markup:
     """An escaped excerpt of ``text`` around its best run of matches, matches in ``<mark>``.
 
-    ``analyse`` yields ``(start, end, exact_form, stem_or_None)`` for each word, as the index
-    analyses it; a word is marked when its exact form or its stem was searched for.
+    ``forms`` gives a word's (exact form, stem or None) as the index analyses it; a word is
+    marked when its exact form or its stem was searched for. Each distinct word is looked
+    at once; finding the marked ones in the text is one regular expression.
     """
     if not text:
         return Markup("")
-    marks = [
-        (start, end)
-        for start, end, exact, stem in analyse(text)
-        if exact in exact_terms or (stem is not None and stem in stem_terms)
-    ]
+    marked = set()
+    if exact_terms or stem_terms:
+        for token in set(_TOKENS.findall(text)):
+            exact, stem = forms(token)
+            if exact in exact_terms or (stem is not None and stem in stem_terms):
+                marked.add(token)
+    marks: list[tuple[int, int]] = []
+    if marked:
+        words = "|".join(re.escape(t) for t in sorted(marked, key=len, reverse=True))
+        marks = [m.span() for m in re.finditer(rf"(?<![\w.,])(?:{words})(?![\w])", text)]
     if len(text) <= max_chars:
         lo, hi = 0, len(text)
     elif not marks:

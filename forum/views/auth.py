@@ -11,7 +11,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import services
+from .. import services, signals
 from ..errors import InvalidInput
 from ..extensions import db, limiter
 from ..forms import ChangePasswordForm, LoginForm, RegisterForm
@@ -85,6 +85,7 @@ def register():
             db.session.rollback()
             apply_errors(form, exc)
         else:
+            signals.user_registered.send(user)  # the mail package queues the verification mail
             db.session.commit()
             login_user(user)
             flash(_("Welcome! Your account is ready."), "success")

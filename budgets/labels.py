@@ -1,0 +1,52 @@
+"""Words and amounts as citizens read them: phase, rule, ballot and status names, and money.
+
+Labels are lazy (``lazy_gettext``) so one table serves every language; ``money`` formats in the
+current locale through Flask-Babel.
+"""
+
+from __future__ import annotations
+
+from flask_babel import format_currency
+from flask_babel import lazy_gettext as _l
+
+from .models import BallotStyle, Phase, ProjectStatus
+
+PHASE_LABELS = {
+    Phase.DRAFT: _l("Draft (only staff can see it)"),
+    Phase.IDEAS: _l("Idea collection"),
+    Phase.REVIEW: _l("Review of the ideas"),
+    Phase.VOTING: _l("Voting"),
+    Phase.RESULT: _l("Result"),
+    Phase.FOLLOW_UP: _l("Follow-up"),
+}
+
+RULE_LABELS = {
+    "greedy": _l("Most votes first (projects that no longer fit are skipped)"),
+    "greedy-no-skip": _l(
+        "Most votes first (counting stops at the first project that does not fit)"
+    ),
+    "equalshares/add1": _l("Method of Equal Shares (every group of voters gets its fair share)"),
+    "equalshares": _l("Method of Equal Shares, without completion"),
+}
+# The rules a new process can choose (plain Equal Shares only arrives with imported elections).
+CHOOSABLE_RULES = ("greedy", "greedy-no-skip", "equalshares/add1")
+
+STYLE_LABELS = {
+    BallotStyle.APPROVAL_BUDGET: _l("Choose projects within the budget"),
+    BallotStyle.APPROVAL_RANGE: _l("Choose between a minimum and a maximum number of projects"),
+    BallotStyle.POINTS: _l("Spread points over the projects"),
+}
+
+STATUS_LABELS = {
+    ProjectStatus.PLANNED: _l("Planned"),
+    ProjectStatus.IN_PROGRESS: _l("In progress"),
+    ProjectStatus.DONE: _l("Done"),
+}
+
+
+def money(amount: int | float | None, currency: str = "DKK", decimals: bool = False) -> str:
+    """``amount`` in the current locale, whole units unless ``decimals`` ("300.000 kr.")."""
+    if amount is None:
+        return ""
+    pattern = "#,##0.00\u00a0¤" if decimals else "#,##0\u00a0¤"
+    return format_currency(amount, currency, format=pattern, currency_digits=False)

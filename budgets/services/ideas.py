@@ -1,0 +1,362 @@
+"""Ideas: proposing, moderating (like posts), supporting, reviewing and merging."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from forum import permissions as forum_permissions
+from forum import services as forum_services
+from forum.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from forum.extensions import db
+from forum.models import Area, Follow, TopicStatus, User, utcnow
+from forum.rendering import render_markdown
+
+from .. import permissions
+from ..labels import money
+from ..models import (
+    BudgetProcess,
+    Idea,
+    IdeaReview,
+    IdeaState,
+    IdeaSupport,
+    Phase,
+    Review,
+)
+from ._common import (
+    IDEA_PATH,
+    REASON_MAX,
+    _amount,
+    _idea_budget,
+    _idea_event,
+    _moderation_audit,
+    _require_staff,
+    _text,
+    _title,
+    notify,
+)
+
+
+def _idea_area(process: BudgetProcess, area_id) -> int | None:
+    try:
+        area_id = int(area_id) if area_id not in (None, "") else None
+    except (TypeError, ValueError):
+        raise InvalidInput(area_id=_("Unknown local area.")) from None
+    if process.area_id:
+        return process.area_id
+    if process.has_area_budgets:
+        allowed = {a.area_id for a in process.area_amounts}
+        if area_id not in allowed:
+            raise InvalidInput(
+                area_id=_("Choose one of the local areas this budget is split between.")
+            )
+        return area_id
+    if area_id:
+        if db.session.get(Area, area_id) is None:
+            raise InvalidInput(area_id=_("Unknown local area."))
+        return area_id
+    if process.committee_id is None:
+        raise InvalidInput(area_id=_("Choose the local area where the idea would be carried out."))
+    return None
+
+
+def _held(author: User) -> bool:
+    """Ideas wait for a moderator, as posts do, unless moderation is off or staff wrote them."""
+    return bool(current_app.config.get("MODERATION_ENABLED")) and not permissions.is_staff(author)
+
+
+def propose_idea(
+    author: User,
+    process: BudgetProcess,
+    title: str,
+    description: str,
+    estimated_cost,
+    area_id: int | None = None,
+    nonce: str | None = None,
+    now: datetime | None = None,
+) -> Idea:
+    """Propose an idea during idea collection. It is held for a moderator (see ``_held``);
+    once published it gets its own debate thread. A repeated ``nonce`` returns the first idea."""
+    if not permissions.can_see_process(author, process):
+        raise NotFound(_("No such citizen budget."))
+    if not permissions.can_propose(author, process, now):
+        raise Conflict(_("This citizen budget is not collecting ideas now."))
+    forum_services.check_restriction(author, "post")
+    if nonce:
+        existing = db.session.scalar(
+            select(Idea).where(Idea.author_id == author.id, Idea.client_nonce == nonce)
+        )
+        if existing is not None:
+            return existing
+    title = _title(title)
+    description = _text(description, "description")
+    area = _idea_area(process, area_id)
+    cost = _amount(estimated_cost, "estimated_cost")
+    limit = _idea_budget(process, area)
+    if cost > limit:
+        raise InvalidInput(
+            estimated_cost=_(
+                "The idea costs more than the whole budget it competes in (%(budget)s).",
+                budget=money(limit, process.currency),
+            )
+        )
+    at = now or utcnow()
+    idea = Idea(
+        process=process,
+        author=author,
+        area_id=area,
+        title=title,
+        description_source=description,
+        description_html=str(render_markdown(description)),
+        estimated_cost=cost,
+        state=IdeaState.PENDING,
+        support_count=0,
+        created_at=at,
+        updated_at=at,
+        client_nonce=nonce or None,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(idea)
+            db.session.flush()
+    except IntegrityError:
+        # The same form was sent twice at once; the first one won.
+        existing = db.session.scalar(
+            select(Idea).where(Idea.author_id == author.id, Idea.client_nonce == nonce)
+        )
+        if existing is None:
+            raise
+        return existing
+    if _held(author):
+        _idea_event("budget_idea_held", idea, author.id, room="moderators")
+    else:
+        idea.state = IdeaState.PUBLISHED
+        _open_thread(idea, author)
+        _idea_event("budget_idea_published", idea, author.id)
+    return idea
+
+
+def _thread_opener(idea: Idea, actor: User) -> User | None:
+    """Who opens the idea's debate: the deciding moderator (or staff author), else the staff
+    member who created the process; someone allowed to open a topic in that place."""
+    process = idea.process
+    area_id = idea.area_id or process.area_id
+    for user in (actor, process.created_by):
+        if user is not None and forum_permissions.can_open_topic(
+            user, process.committee_id, area_id
+        ):
+            return user
+    return None
+
+
+def _open_thread(idea: Idea, actor: User) -> None:
+    """The idea's debate thread: a forum topic in the process's committee and the idea's area,
+    opened by staff (see ``_thread_opener``) and followed by the idea's author. Without anyone
+    allowed to open it (an area moderator's process, an idea elsewhere) the idea has none."""
+    process = idea.process
+    opener = _thread_opener(idea, actor)
+    if opener is None:
+        return
+    link = IDEA_PATH.format(id=idea.id)
+    intro = "\n\n".join(
+        [
+            idea.description_source,
+            "---",
+            _(
+                "This is the debate about an idea for the citizen budget “%(process)s”. "
+                "[Read the idea, its cost and its review](%(link)s).",
+                process=process.title,
+                link=link,
+            ),
+        ]
+    )
+    topic = forum_services.create_topic(
+        opener,
+        idea.title,
+        intro[: current_app.config["BODY_MAX"]],
+        committee_id=process.committee_id,
+        area_id=idea.area_id or process.area_id,
+    )
+    idea.topic = topic
+    if idea.author is not None and idea.author_id != opener.id:
+        db.session.add(Follow(user_id=idea.author_id, topic_id=topic.id))
+    db.session.flush()
+
+
+def moderate_idea(moderator: User, idea: Idea, approve: bool, reason: str = "") -> Idea:
+    """Approve (publish, with its debate thread) or reject a held idea; the author is told.
+
+    Two moderators deciding at once: the state is re-checked with a guarded UPDATE, and the
+    second gets ``Conflict`` with nothing written.
+    """
+    if not permissions.can_moderate_idea(moderator, idea):
+        raise PermissionDenied(_("Only moderators of this area may decide on this idea."))
+    reason = _text(reason, "reason", required=not approve, limit=REASON_MAX)
+    new = IdeaState.PUBLISHED if approve else IdeaState.REJECTED
+    result = db.session.execute(
+        update(Idea)
+        .where(Idea.id == idea.id, Idea.state == IdeaState.PENDING)
+        .values(state=new, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.refresh(idea)
+        raise Conflict(_("This idea has already been decided. Nothing was done."))
+    db.session.refresh(idea)
+    idea.moderation_reason = reason
+    if approve:
+        _open_thread(idea, moderator)
+    told: list[int] = []
+    if idea.author_id and idea.author_id != moderator.id:
+        kind = "budget_idea_approved" if approve else "budget_idea_rejected"
+        told = notify([idea.author_id], kind, idea.process, idea, text=reason)
+    _moderation_audit(
+        "approve" if approve else "reject",
+        idea,
+        moderator,
+        "pending",
+        reason,
+        told[0] if told else None,
+    )
+    _idea_event("budget_idea_published" if approve else "budget_idea_rejected", idea, moderator.id)
+    db.session.flush()
+    return idea
+
+
+def toggle_support(user: User, idea: Idea) -> tuple[bool, int]:
+    """Add or withdraw ``user``'s support; returns (supports now, new count). Supporting also
+    follows the idea's debate thread, so the supporter hears of its status updates."""
+    if not permissions.can_see_idea(user, idea):
+        raise NotFound(_("No such idea."))
+    if user.id == idea.author_id:
+        raise PermissionDenied(_("You cannot support your own idea."))
+    if not permissions.can_support(user, idea):
+        raise Conflict(_("This idea can no longer be supported."))
+    forum_services.check_restriction(user, "support")
+    existing = db.session.get(IdeaSupport, (idea.id, user.id))
+    delta = -1 if existing is not None else 1
+    try:
+        with db.session.begin_nested():  # a double click's second insert rolls back alone
+            if existing is not None:
+                db.session.delete(existing)
+            else:
+                db.session.add(IdeaSupport(idea_id=idea.id, user_id=user.id, created_at=utcnow()))
+            db.session.flush()
+    except IntegrityError:
+        raise Conflict(_("Your support was already counted.")) from None
+    db.session.execute(
+        update(Idea).where(Idea.id == idea.id).values(support_count=Idea.support_count + delta)
+    )
+    db.session.refresh(idea, ["support_count"])
+    if delta > 0 and idea.topic_id and not db.session.get(Follow, (user.id, idea.topic_id)):
+        db.session.add(Follow(user_id=user.id, topic_id=idea.topic_id))
+    _idea_event("budget_idea_supported", idea, user.id)
+    db.session.flush()
+    return delta > 0, idea.support_count
+
+
+def _check_reviewable(staff: User, idea: Idea) -> None:
+    _require_staff(staff, _("Only staff may review ideas."))
+    if idea.process.is_imported:
+        raise Conflict(_("An imported election cannot be changed."))
+    if idea.state != IdeaState.PUBLISHED:
+        raise Conflict(_("Only published ideas can be reviewed; moderate this one first."))
+    if idea.process.phase not in (Phase.IDEAS, Phase.REVIEW):
+        raise Conflict(_("Ideas can only be reviewed before voting starts."))
+    if idea.review == Review.MERGED:
+        raise Conflict(_("This idea was merged into another one."))
+
+
+def review_idea(staff: User, idea: Idea, feasible: bool, reason: str, final_cost=None) -> Idea:
+    """Decide whether an idea is feasible, with a public reason and (if feasible) the cost it
+    goes on the ballot with (the estimate when none is given). The author is told either way."""
+    _check_reviewable(staff, idea)
+    reason = _text(reason, "reason", limit=REASON_MAX)
+    process = idea.process
+    cost = None
+    if feasible:
+        cost = (
+            idea.estimated_cost if final_cost in (None, "") else _amount(final_cost, "final_cost")
+        )
+        limit = _idea_budget(process, idea.area_id)
+        if cost > limit:
+            raise InvalidInput(
+                final_cost=_(
+                    "At this cost the project could never be funded (its budget is %(budget)s).",
+                    budget=money(limit, process.currency),
+                )
+            )
+    now = utcnow()
+    idea.review = Review.FEASIBLE if feasible else Review.INFEASIBLE
+    idea.review_reason = reason
+    idea.final_cost = cost
+    idea.reviewed_at = idea.updated_at = now
+    db.session.add(
+        IdeaReview(
+            idea_id=idea.id,
+            actor_id=staff.id,
+            outcome=idea.review,
+            reason=reason,
+            final_cost=cost,
+            created_at=now,
+        )
+    )
+    if idea.author_id and idea.author_id != staff.id:
+        kind = "budget_idea_feasible" if feasible else "budget_idea_infeasible"
+        notify([idea.author_id], kind, process, idea, text=reason)
+    _idea_event("budget_idea_reviewed", idea, staff.id)
+    db.session.flush()
+    return idea
+
+
+def merge_idea(staff: User, duplicate: Idea, target: Idea, reason: str) -> Idea:
+    """Merge ``duplicate`` into ``target``: the duplicate leaves the ballot, its supporters (and
+    its author) support the target instead, and they are all told."""
+    _check_reviewable(staff, duplicate)
+    if target.id == duplicate.id or target.process_id != duplicate.process_id:
+        raise InvalidInput(target_id=_("Choose another idea in the same citizen budget."))
+    if target.state != IdeaState.PUBLISHED or target.review == Review.MERGED:
+        raise InvalidInput(
+            target_id=_("That idea cannot take others: it is not published or was merged itself.")
+        )
+    reason = _text(reason, "reason", limit=REASON_MAX)
+    now = utcnow()
+    duplicate.review = Review.MERGED
+    duplicate.merged_into = target
+    duplicate.review_reason = reason
+    duplicate.final_cost = None
+    duplicate.reviewed_at = duplicate.updated_at = now
+    db.session.add(
+        IdeaReview(
+            idea_id=duplicate.id,
+            actor_id=staff.id,
+            outcome=Review.MERGED,
+            reason=reason,
+            merged_into_id=target.id,
+            created_at=now,
+        )
+    )
+    supporters = set(
+        db.session.scalars(select(IdeaSupport.user_id).where(IdeaSupport.idea_id == duplicate.id))
+    )
+    already = set(
+        db.session.scalars(select(IdeaSupport.user_id).where(IdeaSupport.idea_id == target.id))
+    )
+    moving = supporters | ({duplicate.author_id} if duplicate.author_id else set())
+    for uid in sorted(moving - already - {target.author_id}):
+        db.session.add(IdeaSupport(idea_id=target.id, user_id=uid, created_at=now))
+    db.session.flush()
+    target.support_count = db.session.scalar(
+        select(func.count()).where(IdeaSupport.idea_id == target.id)
+    )
+    if duplicate.topic is not None and forum_permissions.can_manage_topic(staff, duplicate.topic):
+        forum_services.set_topic_status(staff, duplicate.topic, TopicStatus.CLOSED)
+    told = sorted(moving - {staff.id})
+    notify(told, "budget_idea_merged", duplicate.process, duplicate, text=reason)
+    _idea_event("budget_idea_merged", duplicate, staff.id)
+    db.session.flush()
+    return target

@@ -1,0 +1,628 @@
+"""Live updates: what each committed event pushes to which Socket.IO room, and replay.
+
+The write path records events in the transaction (``eventlog.record``). Here:
+
+* ``before_commit`` reads, inside that transaction, the few facts the routing needs (a
+  topic's area, public state and counts; users' unread counts);
+* after the commit (``eventlog.on_commit``) each event becomes zero or more small messages
+  (ids, kinds, counts, never text), each for an audience of rooms, and is emitted;
+* a client that (re)joins sends the last event id it saw and gets the messages it missed,
+  computed by the same routing from the same log, filtered to the rooms it is in.
+
+Rooms: ``topic:<id>`` (anyone who may see the topic), ``user:<id>`` (that user),
+``moderators`` (moderators and admins acting everywhere), ``moderators:area:<id>`` (a
+moderator scoped to that area), ``activity`` (post counts for topic lists). A message
+about a post nobody but its author and moderators may see (pending, rejected, hidden,
+removed) goes only to ``user:<author>`` and the moderator rooms; when such a post may have
+been public, the topic room gets a ``post_removed`` message without content. Clients fetch
+the HTML of a post through an ordinary GET route that applies ``can_see_post``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import socketio as python_socketio
+from flask import Flask, current_app, has_app_context, request
+from flask import session as flask_session
+from flask_babel import gettext as _
+from sqlalchemy import event as sa_event
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from . import eventlog, permissions
+from .errors import DomainError
+from .extensions import db, socketio
+from .models import Event, Notification, Post, PostState, Topic, User, utcnow
+
+log = logging.getLogger(__name__)
+
+SETTINGS: dict[str, object] = {
+    # A client away longer than this (its first missed event is older) is told to reload.
+    "LIVE_REPLAY_MAX_AGE": 60 * 60,
+    # ... and so is one that missed more messages than this.
+    "LIVE_REPLAY_MAX_EVENTS": 500,
+    # Origins allowed besides the page's own (comma-separated in the environment).
+    "LIVE_ALLOWED_ORIGINS": (),
+    # Largest Socket.IO message (engine.io's max_http_buffer_size); bigger ones close the
+    # connection.
+    "LIVE_MAX_MESSAGE_BYTES": 16 * 1024,
+    # Incoming events per connection: a bucket of BURST tokens refilled at RATE per second.
+    "LIVE_RATE_PER_SECOND": 5.0,
+    "LIVE_RATE_BURST": 20,
+    "LIVE_MAX_ROOMS": 8,
+    "LIVE_MAX_SEEN_IDS": 200,
+    # The Redis pub/sub channel shared by the instances (tests use their own).
+    "LIVE_CHANNEL": "borgerdialog-live",
+    # None: gevent when gevent has patched the standard library (gunicorn -k gevent),
+    # otherwise threading. eventlet is never chosen implicitly (see PITFALLS.md).
+    "SOCKETIO_ASYNC_MODE": None,
+}
+
+PUBLIC = PostState.PUBLISHED.value
+DELETED = PostState.DELETED.value
+# States whose post the tree still shows as a placeholder when replies hang on it.
+PLACEHOLDER_STATES = frozenset(s.value for s in permissions.PLACEHOLDER_POST_STATES)
+PUBLIC_TOPIC_STATES = frozenset(s.value for s in permissions.PUBLIC_TOPIC_STATES)
+# Kinds after which a topic's published count or stance counts may have changed.
+COUNT_KINDS = frozenset({"post_published", "post_removed", "post_deleted"})
+# Payload fields a message may carry: ids, states and counts, never text.
+SMALL_FIELDS = (
+    "topic_id", "post_id", "parent_id", "author_id", "depth", "stance", "state",
+    "previous_state", "status", "area_id", "committee_id", "post_count", "support_count",
+    "item_id",
+)
+# How far behind the last id a client's holes are filled (see ``replay``).
+GAP_IDS = 200
+_MANAGER_KEY = "borgerdialog.live_manager"
+_CURSOR_KEY = "borgerdialog.live_cursor"
+# Pages whose template needs the event cursor even for anonymous readers.
+LIVE_PAGES = frozenset({"forum.topic", "forum.home", "forum.committee", "forum.area"})
+
+
+class LiveError(DomainError):
+    """A refused client event; ``code`` is stable for programs, the message is for people."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# --- Socket.IO options -----------------------------------------------------------------
+
+
+def async_mode(app: Flask) -> str:
+    mode = app.config.get("SOCKETIO_ASYNC_MODE")
+    if mode:
+        return str(mode)
+    try:
+        from gevent import monkey
+    except ImportError:
+        return "threading"
+    return "gevent" if monkey.is_module_patched("socket") else "threading"
+
+
+def _extra_origins(app: Flask) -> frozenset[str]:
+    raw = app.config.get("LIVE_ALLOWED_ORIGINS") or ()
+    if isinstance(raw, str):
+        raw = raw.split(",")
+    return frozenset(o.strip().rstrip("/") for o in raw if o.strip())
+
+
+def origin_checker(extra: frozenset[str]) -> Callable[[str | None, dict], bool]:
+    """Same origin only: the Origin's scheme and host must be the request's own.
+
+    The scheme may be the one the proxy reports (X-Forwarded-Proto: the browser sees
+    https while the app is spoken to over http); the host is never taken from a
+    forwarded header. Handshakes without an Origin (non-browser clients) pass: browsers
+    always send it, and cross-site pages are what the check is for.
+    """
+
+    def allowed(origin: str | None, environ: dict) -> bool:
+        if not origin:
+            return True
+        origin = origin.rstrip("/")
+        if origin in extra:
+            return True
+        parts = urlsplit(origin)
+        schemes = {environ.get("wsgi.url_scheme", "http")}
+        forwarded = environ.get("HTTP_X_FORWARDED_PROTO")
+        if forwarded:
+            schemes.add(forwarded.split(",")[0].strip())
+        host = environ.get("HTTP_HOST", "")
+        return parts.scheme in schemes and bool(host) and parts.netloc == host
+
+    return allowed
+
+
+def _limit_websocket_messages(server, limit: int) -> None:
+    """engine.io checks a websocket message's size only once it has read all of it;
+    simple-websocket can stop reading at the limit (and close with 1009, too big)."""
+    eio = server.eio
+    make = eio._async["websocket"]
+
+    def limited(handler, srv):
+        ws = make(handler, srv)
+        if isinstance(getattr(ws, "server_args", None), dict):
+            ws.server_args["max_message_size"] = limit
+        return ws
+
+    eio._async = {**eio._async, "websocket": limited}  # this server's copy only
+
+
+class _LocalManager(python_socketio.Manager):
+    limit = 0
+
+    def set_server(self, server):
+        super().set_server(server)
+        _limit_websocket_messages(server, self.limit)
+
+
+class _RedisManager(python_socketio.RedisManager):
+    limit = 0
+
+    def set_server(self, server):
+        super().set_server(server)
+        _limit_websocket_messages(server, self.limit)
+
+
+def socketio_options(app: Flask) -> dict:
+    """Keyword arguments for ``socketio.init_app``: one call site, in the factory."""
+    url = app.config.get("REDIS_URL")
+    channel = str(app.config["LIVE_CHANNEL"])
+    limit = int(app.config["LIVE_MAX_MESSAGE_BYTES"])
+    # Always pass a client manager: Flask-SocketIO keeps init_app options between apps,
+    # so an app without Redis after one with it would inherit the old Redis manager.
+    manager = _RedisManager(url, channel=channel) if url else _LocalManager()
+    manager.limit = limit
+    # push() emits through this app's own server (the manager learns it), not through
+    # whichever app last bound the shared ``socketio`` object.
+    app.extensions[_MANAGER_KEY] = manager
+    return {
+        "async_mode": async_mode(app),
+        "client_manager": manager,
+        "cors_allowed_origins": origin_checker(_extra_origins(app)),
+        "max_http_buffer_size": limit,
+        # A client's events are handled one after another in its own thread (greenlet): a
+        # flood cannot start a thread per event before the rate limit sees it.
+        "async_handlers": False,
+        "logger": False,
+        "engineio_logger": False,
+    }
+
+
+# --- rooms a client may join ---------------------------------------------------------------
+
+# prefix -> resolve(user, rest) -> the socket rooms to enter; raises LiveError.
+RoomResolver = Callable[[User | None, str], list[str]]
+_resolvers: dict[str, RoomResolver] = {}
+# prefix -> route(event, facts) for events of rooms other packages own.
+_routers: dict[str, Callable[[dict, Facts], list[Out]]] = {}
+
+
+def register_room(
+    prefix: str, resolve: RoomResolver, route: Callable[[dict, Facts], list[Out]] | None = None
+) -> None:
+    """Let another package (live Q&A, the moderation queue) add a room type.
+
+    ``resolve(user, key)`` decides who may join ``<prefix>:<key>``; ``route`` turns that
+    room's events into messages (default: forward the event's small fields to the room).
+    """
+    _resolvers[prefix] = resolve
+    if route is not None:
+        _routers[prefix] = route
+
+
+def unknown_room(name: str) -> LiveError:
+    return LiveError("unknown_room", _("There is no room called %(room)s.", room=name[:60]))
+
+
+def _resolve_topic(user: User | None, key: str) -> list[str]:
+    if not key.isdigit() or len(key) > 10:
+        raise unknown_room(f"topic:{key}")
+    topic = db.session.get(Topic, int(key))
+    if topic is None or not permissions.can_see_topic(user, topic):
+        # The same answer for a topic that does not exist and one the user may not see.
+        raise unknown_room(f"topic:{key}")
+    return [f"topic:{topic.id}"]
+
+
+def _resolve_user(user: User | None, key: str) -> list[str]:
+    if user is None:
+        raise LiveError("login_required", _("Log in to receive your notifications."))
+    if key != str(user.id):
+        raise LiveError("forbidden", _("You may only join your own notifications."))
+    return [f"user:{user.id}"]
+
+
+def _resolve_moderators(user: User | None, key: str) -> list[str]:
+    if key or not permissions.is_moderator(user):
+        raise LiveError("forbidden", _("Only moderators may join the moderators' room."))
+    scope = permissions.moderated_area_ids(user)
+    if scope is None:
+        return ["moderators"]
+    return [f"moderators:area:{a}" for a in sorted(scope)]
+
+
+def _resolve_activity(user: User | None, key: str) -> list[str]:
+    if key:
+        raise unknown_room(f"activity:{key}")
+    return ["activity"]
+
+
+register_room("topic", _resolve_topic)
+register_room("user", _resolve_user)
+register_room("moderators", _resolve_moderators)
+register_room("activity", _resolve_activity)
+
+
+def resolve_rooms(user: User | None, names: Iterable[str]) -> dict[str, list[str]]:
+    """Map each requested room name to the socket rooms to enter; all or nothing."""
+    out: dict[str, list[str]] = {}
+    for name in names:
+        prefix, _sep, key = name.partition(":")
+        resolver = _resolvers.get(prefix)
+        if resolver is None:
+            raise unknown_room(name)
+        out[name] = resolver(user, key)
+    return out
+
+
+def moderator_rooms(area_id: int | None) -> tuple[str, ...]:
+    return ("moderators", f"moderators:area:{area_id}") if area_id else ("moderators",)
+
+
+# --- facts read inside the transaction ----------------------------------------------------
+
+
+@dataclass
+class TopicFacts:
+    area_id: int | None
+    public: bool
+    post_count: int
+    stance_counts: dict[str, int] | None = None
+
+
+@dataclass
+class Facts:
+    topics: dict[int, TopicFacts] = field(default_factory=dict)
+    unread: dict[int, int] = field(default_factory=dict)
+
+
+Out = tuple[tuple[str, ...], dict]
+
+
+def _int(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _changes_stances(ev: dict) -> bool:
+    p = ev["payload"]
+    return (
+        ev["subject_type"] == "post"
+        and p.get("depth") == 0
+        and bool(p.get("stance"))
+        and ev["kind"] not in ("support_changed", "post_created")
+    )
+
+
+def read_facts(events: list[dict], session: Session | None = None) -> Facts:
+    """The topics' and users' current facts, in the session's transaction (<= 3 queries)."""
+    session = session or db.session
+    topic_ids = {t for ev in events if (t := _int(ev["payload"].get("topic_id")))}
+    user_ids = {
+        ev["subject_id"] for ev in events
+        if ev["kind"] == "notification" and ev["subject_type"] == "user"
+    }
+    facts = Facts()
+    if topic_ids:
+        for tid, area_id, status, post_count in session.execute(
+            select(Topic.id, Topic.area_id, Topic.status, Topic.post_count).where(
+                Topic.id.in_(topic_ids)
+            )
+        ):
+            facts.topics[tid] = TopicFacts(
+                area_id, status.value in PUBLIC_TOPIC_STATES, post_count or 0
+            )
+    stance_topics = {
+        ev["payload"]["topic_id"] for ev in events
+        if _changes_stances(ev) and ev["payload"].get("topic_id") in facts.topics
+    }
+    if stance_topics:
+        for tf in (facts.topics[t] for t in stance_topics):
+            tf.stance_counts = {"for": 0, "against": 0, "question": 0}
+        for tid, stance, n in session.execute(
+            select(Post.topic_id, Post.stance, func.count(Post.id))
+            .where(
+                Post.topic_id.in_(stance_topics),
+                Post.parent_id.is_(None),
+                Post.state == PostState.PUBLISHED,
+                Post.stance.is_not(None),
+            )
+            .group_by(Post.topic_id, Post.stance)
+        ):
+            facts.topics[tid].stance_counts[stance.value] = n
+    if user_ids:
+        facts.unread = {u: 0 for u in user_ids}
+        facts.unread.update(
+            session.execute(
+                select(Notification.user_id, func.count(Notification.id))
+                .where(Notification.user_id.in_(user_ids), Notification.read_at.is_(None))
+                .group_by(Notification.user_id)
+            ).all()
+        )
+    return facts
+
+
+# --- routing: events -> messages -----------------------------------------------------------
+
+
+def _small(ev: dict, kind: str | None = None, **extra) -> dict:
+    msg = {"id": ev["id"], "kind": kind or ev["kind"]}
+    p = ev["payload"]
+    for key in SMALL_FIELDS:
+        if key not in p:
+            continue
+        value = p[key]
+        if value is None or isinstance(value, int) or (isinstance(value, str) and len(value) <= 40):
+            msg[key] = value
+    msg.update(extra)
+    return msg
+
+
+def _counts(tf: TopicFacts | None) -> dict:
+    if tf is None:
+        return {}
+    out: dict = {"post_count": tf.post_count}
+    if tf.stance_counts is not None:
+        out["stance_counts"] = dict(tf.stance_counts)
+    return out
+
+
+def _route_post(ev: dict, facts: Facts, fresh: frozenset[int]) -> list[Out]:
+    p = ev["payload"]
+    kind, state, prev = ev["kind"], p.get("state"), p.get("previous_state")
+    topic_room = ev["room"]
+    tf = facts.topics.get(p.get("topic_id"))
+    author = _int(p.get("author_id"))
+    # Without facts (they could not be read) only unscoped moderators hear: fewer, never more.
+    restricted = ((f"user:{author}",) if author else ()) + moderator_rooms(
+        tf.area_id if tf else None
+    )
+    public_fields = ("topic_id", "post_id", "parent_id", "depth", "stance", "support_count")
+    out: list[Out] = []
+
+    def public(k: str, **extra) -> None:
+        msg = {"id": ev["id"], "kind": k} | {f: p.get(f) for f in public_fields} | extra
+        if k in COUNT_KINDS:
+            msg.update(_counts(tf))
+        out.append(((topic_room,), msg))
+        if k in COUNT_KINDS and tf is not None and tf.public:
+            activity = {"id": ev["id"], "kind": "topic_activity", "topic_id": p.get("topic_id"),
+                        "post_count": tf.post_count}
+            out.append((("activity",), activity))
+
+    if state == PUBLIC:
+        public(kind if kind != "post_created" else "post_published")
+        if prev is not None and prev != PUBLIC and p.get("post_id") not in fresh:
+            out.append((restricted, _small(ev)))  # the author and the queue learn it is out
+    elif state == DELETED:
+        if prev is None or prev == PUBLIC or prev in PLACEHOLDER_STATES:
+            public("post_deleted")
+        if prev != PUBLIC:  # the topic room never knew it as it was; the queue did
+            out.append((restricted, _small(ev)))
+    elif state is not None:
+        out.append((restricted, _small(ev)))
+        # A post that may have been public leaves everyone else's view, without content.
+        if kind != "post_created" and (prev is None or prev == PUBLIC):
+            out.append(((topic_room,), {
+                "id": ev["id"], "kind": "post_removed", "topic_id": p.get("topic_id"),
+                "post_id": p.get("post_id"), "placeholder": state in PLACEHOLDER_STATES,
+                **_counts(tf),
+            }))
+            if tf is not None and tf.public:
+                out.append((("activity",), {
+                    "id": ev["id"], "kind": "topic_activity", "topic_id": p.get("topic_id"),
+                    "post_count": tf.post_count,
+                }))
+    return out
+
+
+def _route_topic(ev: dict, facts: Facts) -> list[Out]:
+    p = ev["payload"]
+    if p.get("status") in PUBLIC_TOPIC_STATES and ev["room"].startswith("topic:"):
+        return [((ev["room"],), _small(ev))]
+    area = _int(p.get("area_id"))
+    return [(moderator_rooms(area), _small(ev))]
+
+
+def route(ev: dict, facts: Facts, fresh: frozenset[int] = frozenset()) -> list[Out]:
+    """The messages one committed event becomes, each with the rooms that may hear it.
+
+    ``fresh``: posts created in the same batch (published at once: nobody held them).
+    """
+    room, subject = ev["room"], ev["subject_type"]
+    prefix = room.partition(":")[0]
+    if prefix in _routers:
+        return _routers[prefix](ev, facts)
+    if subject == "post" and prefix == "topic" and "state" in ev["payload"]:
+        return _route_post(ev, facts, fresh)
+    if prefix == "user":
+        msg = _small(ev, notification_kind=ev["payload"].get("kind"))
+        uid = _int(ev["subject_id"])
+        if uid in facts.unread:
+            msg["unread"] = facts.unread[uid]
+        return [((room,), msg)]
+    if subject == "topic":
+        return _route_topic(ev, facts)
+    if room == "moderators":
+        tf = facts.topics.get(ev["payload"].get("topic_id"))
+        area = _int(ev["payload"].get("area_id")) or (tf.area_id if tf else None)
+        return [(moderator_rooms(area), _small(ev))]
+    if prefix in _resolvers and prefix not in ("topic", "activity"):
+        return [((room,), _small(ev))]
+    return []
+
+
+def messages(events: list[dict], facts: Facts) -> list[Out]:
+    """Route a batch in id order; a post created and published in the batch is one message."""
+    published = {
+        ev["payload"].get("post_id") for ev in events
+        if ev["kind"] == "post_published" and ev["subject_type"] == "post"
+    }
+    created = {
+        ev["payload"].get("post_id") for ev in events
+        if ev["kind"] == "post_created" and ev["subject_type"] == "post"
+    }
+    fresh = frozenset(published & created)
+    out: list[Out] = []
+    for ev in sorted(events, key=lambda e: e["id"]):
+        if ev["kind"] == "post_created" and ev["payload"].get("post_id") in fresh:
+            continue
+        out.extend(route(ev, facts, fresh))
+    return out
+
+
+# --- push after commit ---------------------------------------------------------------------
+
+_local = threading.local()  # greenlet-local under gevent's monkey-patching
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _read_facts_before_commit(session: Session) -> None:
+    pending = session.info.get(eventlog._PENDING)
+    if not pending or not has_app_context():
+        return
+    try:
+        _local.facts = (pending, read_facts(pending, session))
+    except Exception:  # the commit must not fail because live updates could not be routed
+        log.exception("live: could not read facts for %d events", len(pending))
+        _local.facts = None
+
+
+def _take_facts(events: list[dict]) -> Facts:
+    held = getattr(_local, "facts", None)
+    _local.facts = None
+    if held is not None and held[0] is events:
+        return held[1]
+    return Facts()
+
+
+def _server():
+    if has_app_context():
+        manager = current_app.extensions.get(_MANAGER_KEY)
+        if manager is not None:
+            return getattr(manager, "server", None)
+    return socketio.server
+
+
+def push(events: list[dict]) -> None:
+    """Emit the messages of a committed transaction (never raises: the commit is done)."""
+    facts = _take_facts(events)
+    server = _server()
+    if server is None:
+        return
+    try:
+        for audience, msg in messages(events, facts):
+            # The benchmark measures delivery latency from this timestamp (ms since epoch).
+            msg["sent_at"] = round(time.time() * 1000, 1)
+            to = list(audience) if len(audience) > 1 else audience[0]
+            server.emit("live", msg, to=to, namespace="/")
+    except Exception:
+        log.exception("live: pushing %d events failed", len(events))
+
+
+eventlog.on_commit(push)
+
+
+# --- replay ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Replay:
+    messages: list[dict]
+    reload: str | None = None  # "too_old" or "too_many": the client should reload instead
+
+
+def cursor() -> int:
+    """The newest event id (0 for an empty log)."""
+    return db.session.scalar(select(func.max(Event.id))) or 0
+
+
+def _event_dict(ev: Event) -> dict:
+    d = eventlog.as_dict(ev)
+    d["created_at"] = ev.created_at
+    return d
+
+
+def replay(rooms: set[str], last_id: int, seen: set[int]) -> Replay:
+    """The messages for ``rooms`` after ``last_id`` (plus unseen ones among ``seen``'s span).
+
+    ``seen`` are ids the client received recently: event ids are given at insert time, so a
+    transaction can commit after one with a higher id was pushed; the client names what it
+    saw and gets the holes filled, without duplicates.
+    """
+    cfg = current_app.config
+    max_events = int(cfg["LIVE_REPLAY_MAX_EVENTS"])
+    # Late commits are those of transactions running at the same time: close behind.
+    seen = {i for i in seen if i > last_id - GAP_IDS}
+    lower = min(seen) if seen else last_id
+    scan_all = any(r == "activity" or r.startswith("moderators") for r in rooms)
+    # Activity and moderators' rooms gather events from every topic room.
+    limit = max_events * (4 if scan_all else 1) + len(seen) + 1
+    stmt = select(Event).where(Event.id > lower).order_by(Event.id).limit(limit)
+    if not scan_all:
+        stmt = stmt.where(Event.room.in_(sorted(rooms)))
+    rows = [_event_dict(e) for e in db.session.scalars(stmt)]
+    if len(rows) >= limit:
+        return Replay([], "too_many")
+    rows = [r for r in rows if r["id"] not in seen]
+    first_missed = next((r for r in rows if r["id"] > last_id), None)
+    max_age = timedelta(seconds=float(cfg["LIVE_REPLAY_MAX_AGE"]))
+    if first_missed is not None and first_missed["created_at"] < utcnow() - max_age:
+        return Replay([], "too_old")
+    for r in rows:
+        r.pop("created_at")
+    out: list[dict] = []
+    keys: set[tuple[int, str]] = set()
+    for audience, msg in messages(rows, read_facts(rows)):
+        key = (msg["id"], msg["kind"])
+        if key not in keys and rooms.intersection(audience):
+            keys.add(key)
+            out.append(msg)
+    if len(out) > max_events:
+        return Replay([], "too_many")
+    return Replay(out)
+
+
+# --- the page's cursor -----------------------------------------------------------------------
+
+
+def _remember_cursor() -> None:
+    """Read the cursor before the view reads its data, so the page never claims an event
+    it does not show (the client replays from here)."""
+    if request.method != "GET" or request.endpoint in (None, "static", "forum.post_fragment"):
+        return
+    remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+    # Whether someone is logged in, without loading the user (the bell needs the cursor).
+    signed_in = "_user_id" in flask_session or remember in request.cookies
+    if request.endpoint in LIVE_PAGES or signed_in:
+        # In the WSGI environ, not ``g``: tests run many requests in one app context.
+        request.environ[_CURSOR_KEY] = cursor()
+
+
+def init_app(app: Flask) -> None:
+    """Defaults for the LIVE_* settings, the page cursor and the template helper."""
+    for key, value in SETTINGS.items():
+        app.config.setdefault(key, value)
+    app.before_request(_remember_cursor)
+
+    @app.context_processor
+    def _live_helpers() -> dict:
+        return {"live_cursor": lambda: request.environ.get(_CURSOR_KEY)}

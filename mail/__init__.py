@@ -1,0 +1,176 @@
+"""Mail: verified accounts, password reset, change of address, and notification e-mails
+people control (immediately, daily or weekly digest, or off, per kind).
+
+``init_app`` sets the defaults below, registers the forum's user-restriction hook (unverified
+accounts read and follow but do not write), connects to ``forum.signals.user_registered``,
+installs the in-transaction queueing (``feed``), and adds the pages, the ``flask mail``
+commands and — in the embedded default — the sender thread. The forum never imports mail.
+
+Configuration (environment variables of the same name override outside tests):
+
+``MAIL_SERVER``, ``MAIL_PORT``, ``MAIL_SECURITY`` ("starttls", "ssl" or "none"),
+``MAIL_USERNAME``, ``MAIL_PASSWORD``, ``MAIL_SENDER``
+    SMTP. Without ``MAIL_SERVER`` mails are written as ``.eml`` files to ``MAIL_OUTBOX_DIR``
+    (``instance/outbox``).
+``MAIL_BASE_URL``
+    The site's public address, for links in mails.
+``MAIL_WORKER``
+    "thread" (embedded default): the app sends and builds digests in a daemon thread;
+    "external" (production default): run ``flask --app app mail send`` and
+    ``flask --app app mail digests`` from cron.
+``MAIL_REQUIRE_VERIFICATION``
+    Unverified accounts may not write, and only confirmed addresses get notification mails.
+"""
+
+from __future__ import annotations
+
+import os
+
+import click
+from flask import Flask, current_app
+from flask_login import current_user
+
+from forum import hooks, signals
+from forum.config import ConfigError
+
+# The tables, at import time: another package's thread (the search indexer) may configure
+# the mappers at any moment, and must not catch MailMessage defined but MailItem not yet.
+from . import models  # noqa: F401
+
+DEFAULTS: dict[str, object] = {
+    "MAIL_SERVER": None,
+    "MAIL_PORT": None,  # default from MAIL_SECURITY: 587 starttls, 465 ssl, 25 none
+    "MAIL_SECURITY": "starttls",
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_SENDER": "Borgerdialog Holbæk <borgerdialog@localhost>",
+    "MAIL_BASE_URL": "http://127.0.0.1:5000",
+    "MAIL_OUTBOX_DIR": None,  # instance/outbox
+    "MAIL_TIMEOUT": 30,
+    "MAIL_REQUIRE_VERIFICATION": True,
+    "MAIL_THREAD_WHEN_TESTING": False,
+    "MAIL_POLL_INTERVAL": 5.0,
+    "MAIL_BATCH_SIZE": 100,
+    "MAIL_CLAIM_SECONDS": 300,  # a sender's lease on the mails it took
+    "MAIL_RETRY_BASE_SECONDS": 60,
+    "MAIL_RETRY_MAX_SECONDS": 3600,
+    "MAIL_MAX_ATTEMPTS": 10,
+    # Immediate notifications wait this long: a post hidden within it is never mailed.
+    "MAIL_IMMEDIATE_DELAY_SECONDS": 60,
+    "MAIL_DIGEST_HOUR": 6,  # local time
+    "MAIL_WEEKLY_DIGEST_DAY": 0,  # Monday
+    "MAIL_DIGEST_PER_TOPIC": 3,
+    "MAIL_DIGEST_MAX_TOPICS": 10,
+    "MAIL_EXCERPT_CHARS": 200,
+    "MAIL_QA_REMINDER_MINUTES": 60,
+    "MAIL_VERIFY_MAX_AGE": 3 * 24 * 3600,
+    "MAIL_RESET_MAX_AGE": 3600,
+    "MAIL_UNSUBSCRIBE_MAX_AGE": 365 * 24 * 3600,
+    "MAIL_PREFERENCES_LINK_MAX_AGE": 60 * 24 * 3600,
+    "MAIL_VERIFY_PER_HOUR": 3,
+    "MAIL_RESET_PER_ACCOUNT_PER_HOUR": 3,
+    "RATELIMIT_RESET_IP": "5 per minute;20 per hour",
+    "RATELIMIT_MAIL_CHANGE": "10 per hour",
+}
+ENV_VARS = (
+    "MAIL_SERVER",
+    "MAIL_PORT",
+    "MAIL_SECURITY",
+    "MAIL_USERNAME",
+    "MAIL_PASSWORD",
+    "MAIL_SENDER",
+    "MAIL_BASE_URL",
+    "MAIL_WORKER",
+)
+_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+
+
+def _configure(app: Flask) -> None:
+    if not app.config.get("TESTING"):
+        for name in ENV_VARS:
+            if name not in app.config and os.environ.get(name):
+                app.config[name] = os.environ[name]
+    for key, value in DEFAULTS.items():
+        app.config.setdefault(key, value)
+    security = str(app.config["MAIL_SECURITY"] or "none").lower()
+    if security not in _PORTS:
+        raise ConfigError(
+            f"MAIL_SECURITY must be 'starttls', 'ssl' or 'none', not {security!r}."
+        )
+    app.config["MAIL_SECURITY"] = security
+    try:
+        app.config["MAIL_PORT"] = int(app.config["MAIL_PORT"] or _PORTS[security])
+    except ValueError:
+        raise ConfigError(f"MAIL_PORT must be a number, not {app.config['MAIL_PORT']!r}.") from None
+    if not app.config["MAIL_OUTBOX_DIR"]:
+        app.config["MAIL_OUTBOX_DIR"] = os.path.join(app.instance_path, "outbox")
+    if "MAIL_WORKER" not in app.config:
+        production = app.config.get("BORGERDIALOG_ENV") == "production"
+        app.config["MAIL_WORKER"] = "external" if production else "thread"
+    if app.config["MAIL_WORKER"] not in ("thread", "external"):
+        raise ConfigError(
+            f"MAIL_WORKER must be 'thread' or 'external', not {app.config['MAIL_WORKER']!r}."
+        )
+
+
+def _unverified_banner():
+    """For base.html: the signed-in user's address while it waits for confirmation."""
+    from . import services
+
+    if (
+        not current_user.is_authenticated
+        or not current_app.config["MAIL_REQUIRE_VERIFICATION"]
+        or services.is_verified(current_user)
+    ):
+        return None
+    return current_user.email
+
+
+def _wants_thread(app: Flask) -> bool:
+    if app.config["MAIL_WORKER"] != "thread":
+        return False
+    return not app.config.get("TESTING") or bool(app.config["MAIL_THREAD_WHEN_TESTING"])
+
+
+def _start_thread(app: Flask) -> None:
+    from . import sender
+
+    if not app.config.get("MAIL_SERVER"):
+        app.logger.warning(
+            "No SMTP server configured (MAIL_SERVER): mails are written to %s",
+            app.config["MAIL_OUTBOX_DIR"],
+        )
+    sender.start_thread(app)
+
+
+def init_app(app: Flask) -> None:
+    """Register mail's restriction hook, queueing, pages, commands and sender thread."""
+    _configure(app)
+    from . import cli, feed, services, views
+
+    app.extensions["mail"] = True
+    hooks.register_user_restriction(app, services.restriction)
+    signals.user_registered.connect(services.on_user_registered, weak=False)
+    feed.install()
+    app.register_blueprint(views.bp)
+    app.cli.add_command(cli.mail_cli)
+
+    @app.context_processor
+    def _inject():
+        return {"mail_unverified": _unverified_banner}
+
+    if not _wants_thread(app):
+        return
+    if click.get_current_context(silent=True) is not None:
+        # A command (`flask db upgrade`, `flask mail send`, ...) must not start a sender
+        # behind its back; `flask run` serves requests, so start on the first one.
+        started: list[bool] = []
+
+        @app.before_request
+        def _start_sender_once() -> None:
+            if not started:
+                started.append(True)
+                _start_thread(app)
+
+        return
+    _start_thread(app)

@@ -1,0 +1,375 @@
+"""Turning an outbox row into an e-mail, at send time, in the recipient's language.
+
+Rendering late is deliberate: the recipient's language, preferences and permissions are
+those of the moment the mail leaves, so a post hidden (or a kind turned off) after the mail
+was queued is not mailed. ``build`` raises ``Skip`` when nothing is left to say.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, parseaddr
+from urllib.parse import urlsplit
+
+from flask import current_app
+from flask_babel import force_locale, get_locale, ngettext
+from flask_babel import format_datetime as babel_datetime
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from forum import permissions
+from forum.extensions import db
+from forum.models import Post, PostState, Topic, User
+
+from . import services, tokens
+from .models import ItemStatus, Kind, MailItem, MailMessage, MessageKind, Mode
+
+# Header lines may be 998 characters (RFC 5322): never fold a List-Unsubscribe URL.
+POLICY = SMTP.clone(max_line_length=998)
+
+
+class Skip(Exception):  # noqa: N818 (not an error: the mail has nothing left to say)
+    """The mail should not go out; the message says why (kept in ``last_error``)."""
+
+
+@dataclass
+class Composed:
+    to: str
+    subject: str
+    text: str
+    html: str
+    locale: str
+    unsubscribe_url: str | None = None
+    items: list[MailItem] = field(default_factory=list)
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute link for a mail (no request here): ``MAIL_BASE_URL`` + the route."""
+    base = urlsplit(current_app.config["MAIL_BASE_URL"])
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http"
+    )
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def site_url(path: str) -> str:
+    return current_app.config["MAIL_BASE_URL"].rstrip("/") + "/" + path.lstrip("/")
+
+
+def kind_label(kind: Kind) -> str:
+    return {
+        Kind.REPLY: _("Replies to your posts"),
+        Kind.FOLLOWED_TOPIC: _("New posts in topics you follow"),
+        Kind.SAVED_SEARCH: _("New matches for your saved searches"),
+        Kind.MODERATION: _("Moderation decisions about your contributions"),
+        Kind.QA_REMINDER: _("Reminders of live Q&A sessions you signed up for"),
+    }[kind]
+
+
+def mode_label(mode: Mode) -> str:
+    return {
+        Mode.IMMEDIATE: _("Immediately"),
+        Mode.DAILY: _("Daily digest"),
+        Mode.WEEKLY: _("Weekly digest"),
+        Mode.OFF: _("Off"),
+    }[mode]
+
+
+def excerpt(html: str, limit: int | None = None) -> str:
+    limit = limit or current_app.config["MAIL_EXCERPT_CHARS"]
+    text = " ".join(Markup(html or "").striptags().split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0]
+    return cut + " …"
+
+
+def locale_of(user: User) -> str:
+    langs = current_app.config["LANGUAGES"]
+    return user.locale if user.locale in langs else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _render(name: str, **ctx) -> tuple[str, str]:
+    env = current_app.jinja_env
+    ctx.setdefault("site_url", site_url("/"))
+    ctx.setdefault("lang", str(get_locale() or "da"))
+    text = env.get_template(f"mail/email/{name}.txt").render(**ctx)
+    html = env.get_template(f"mail/email/{name}.html").render(**ctx)
+    return text.strip() + "\n", html
+
+
+# --- notification entries ------------------------------------------------------------------
+
+
+def _post_entry(user: User, item: MailItem) -> dict | None:
+    post = db.session.get(Post, item.post_id) if item.post_id else None
+    if post is None or post.state != PostState.PUBLISHED:
+        return None
+    if not permissions.can_see_post(user, post):
+        return None
+    name, title = post.author.display_name, post.topic.title
+    if item.source == "reply":
+        text = _("%(name)s replied to you in “%(title)s”", name=name, title=title)
+    elif item.source == "saved_search":
+        text = _("%(name)s wrote in “%(title)s”, which matches one of your saved searches",
+                 name=name, title=title)
+    else:
+        text = _("%(name)s wrote in “%(title)s”, which you follow", name=name, title=title)
+    return {
+        "kind": item.kind,
+        "text": text,
+        "author": name,
+        "topic_id": post.topic_id,
+        "topic_title": title,
+        "topic_url": external_url("forum.topic", topic_id=post.topic_id),
+        "url": external_url("forum.post", post_id=post.id) + f"#p{post.id}",
+        "excerpt": excerpt(post.body_html),
+        "when": post.created_at,
+        "post_id": post.id,
+    }
+
+
+def _moderation_entry(user: User, item: MailItem) -> dict | None:
+    topic = db.session.get(Topic, item.topic_id) if item.topic_id else None
+    title = topic.title if topic is not None and permissions.can_see_topic(user, topic) else ""
+    url = external_url("forum.notifications")
+    texts = {
+        "moderation_decision": _("A moderator has made a decision about your post in "
+                                 "“%(title)s”.", title=title),
+        "moderation_appeal": _("Your appeal about your post in “%(title)s” has been decided.",
+                               title=title),
+        "moderation_suspension": _("Your account is suspended."),
+        "moderation_unsuspended": _("Your suspension is lifted. Welcome back to the debate."),
+        "topic_accepted": _("Your proposed topic “%(title)s” is accepted and open", title=title),
+        "topic_declined": _("Your proposed topic “%(title)s” was declined", title=title),
+    }
+    if item.source not in texts:
+        return None
+    if item.source == "topic_accepted" and title:
+        url = external_url("forum.topic", topic_id=topic.id)
+    return {
+        "kind": item.kind,
+        "text": texts[item.source],
+        "more": _("See the reasons and what you can do on your notifications page."),
+        "url": url,
+        "when": item.created_at,
+    }
+
+
+def _qa_entry(user: User, item: MailItem, now: datetime) -> dict | None:
+    if item.expires_at is not None and item.expires_at <= now:
+        return None
+    payload = item.payload or {}
+    starts = item.expires_at
+    path = payload.get("path")
+    return {
+        "kind": item.kind,
+        "text": _("Reminder: the live Q&A “%(title)s” starts %(when)s.",
+                  title=payload.get("title") or "",
+                  when=babel_datetime(starts.replace(tzinfo=UTC), "short") if starts else ""),
+        "url": site_url(path) if isinstance(path, str) and path.startswith("/") else site_url("/"),
+        "when": item.created_at,
+    }
+
+
+def entry(user: User, item: MailItem, now: datetime) -> dict | None:
+    """What to say about one item, or None when the recipient may no longer see it."""
+    if item.kind in (Kind.REPLY, Kind.FOLLOWED_TOPIC, Kind.SAVED_SEARCH):
+        return _post_entry(user, item)
+    if item.kind == Kind.MODERATION:
+        return _moderation_entry(user, item)
+    if item.kind == Kind.QA_REMINDER:
+        return _qa_entry(user, item, now)
+    return None
+
+
+# --- the messages ----------------------------------------------------------------------------
+
+
+def _recipient(msg: MailMessage) -> User:
+    user = msg.user
+    if user is None:
+        raise Skip("the account is gone")
+    return user
+
+
+def _common(user: User, kinds: list[Kind]) -> dict:
+    unsubscribe = None
+    if kinds:
+        unsubscribe = external_url(
+            "mail.unsubscribe", token=tokens.unsubscribe_token(user.id, kinds)
+        )
+    return {
+        "user": user,
+        "kinds": kinds,
+        "kind_label": kind_label,
+        "unsubscribe_url": unsubscribe,
+        "preferences_url": external_url(
+            "mail.preferences_link", token=tokens.preferences_token(user.id)
+        ),
+        "unsubscribe_kind_url": lambda k: external_url(
+            "mail.unsubscribe", token=tokens.unsubscribe_token(user.id, [k])
+        ),
+    }
+
+
+def _account_mail(msg: MailMessage, user: User) -> Composed:
+    loc = locale_of(user)
+    if msg.kind == MessageKind.VERIFY_EMAIL:
+        if services.is_verified(user) or user.email != msg.to_addr:
+            raise Skip("already verified, or the address changed")
+        link = external_url("mail.verify", token=tokens.verify_token(user))
+        subject = _("Confirm your e-mail address for Borgerdialog")
+        text, html = _render("verify_email", user=user, link=link,
+                             hours=current_app.config["MAIL_VERIFY_MAX_AGE"] // 3600)
+    elif msg.kind == MessageKind.PASSWORD_RESET:
+        if user.email != msg.to_addr:
+            raise Skip("the address changed")
+        link = external_url("mail.reset_password", token=tokens.reset_token(user))
+        subject = _("Choose a new password for Borgerdialog")
+        text, html = _render("password_reset", user=user, link=link,
+                             minutes=current_app.config["MAIL_RESET_MAX_AGE"] // 60,
+                             forgot_url=external_url("mail.forgot_password"))
+    elif msg.kind == MessageKind.EMAIL_CHANGE:
+        if user.pending_email != msg.to_addr:
+            raise Skip("the change was cancelled or superseded")
+        link = external_url("mail.confirm_email_change",
+                            token=tokens.change_token(user, msg.to_addr))
+        subject = _("Confirm your new e-mail address for Borgerdialog")
+        text, html = _render("email_change", user=user, link=link, new=msg.to_addr,
+                             hours=current_app.config["MAIL_VERIFY_MAX_AGE"] // 3600)
+    else:  # EMAIL_CHANGED, to the old address
+        subject = _("Your e-mail address for Borgerdialog was changed")
+        text, html = _render("email_changed", user=user, old=msg.to_addr,
+                             new=mask((msg.payload or {}).get("new", "")),
+                             forgot_url=external_url("mail.forgot_password"))
+    return Composed(msg.to_addr, subject, text, html, loc)
+
+
+def mask(address: str) -> str:
+    """``anne@example.dk`` → ``a***@example.dk``: enough to recognise, not to harvest."""
+    local, _, domain = address.partition("@")
+    return (local[:1] + "***@" + domain) if domain else "***"
+
+
+def _live_items(msg: MailMessage) -> list[MailItem]:
+    return [i for i in msg.items if i.status == ItemStatus.QUEUED]
+
+
+def _notification(msg: MailMessage, user: User, now: datetime) -> Composed:
+    items = _live_items(msg)
+    if not items:
+        raise Skip("cancelled")
+    item = items[0]
+    if services.mode_for(user.id, item.kind) == Mode.OFF:
+        raise Skip("the kind is turned off")
+    found = entry(user, item, now)
+    if found is None:
+        raise Skip("no longer visible to the recipient")
+    ctx = _common(user, [item.kind])
+    text, html = _render("notification", entry=found, **ctx)
+    return Composed(user.email, found["text"], text, html, locale_of(user),
+                    ctx["unsubscribe_url"], items)
+
+
+def digest_model(user: User, items: list[MailItem], now: datetime) -> dict:
+    """Group a digest: posts by topic (topics and posts newest first), the rest apart."""
+    per_topic = current_app.config["MAIL_DIGEST_PER_TOPIC"]
+    max_topics = current_app.config["MAIL_DIGEST_MAX_TOPICS"]
+    topics: dict[int, dict] = {}
+    others: list[dict] = []
+    seen_posts: set[int] = set()
+    total = 0
+    for item in items:
+        found = entry(user, item, now)
+        if found is None:
+            continue
+        if "post_id" in found:
+            if found["post_id"] in seen_posts:
+                continue
+            seen_posts.add(found["post_id"])
+            group = topics.setdefault(found["topic_id"], {
+                "title": found["topic_title"], "url": found["topic_url"], "entries": [],
+            })
+            group["entries"].append(found)
+        else:
+            others.append(found)
+        total += 1
+    groups = list(topics.values())
+    for g in groups:
+        g["entries"].sort(key=lambda e: (e["when"], e["post_id"]), reverse=True)
+        g["newest"] = g["entries"][0]["when"]
+        g["more"] = max(0, len(g["entries"]) - per_topic)
+        g["entries"] = g["entries"][:per_topic]
+    groups.sort(key=lambda g: g["newest"], reverse=True)
+    hidden = groups[max_topics:]
+    others.sort(key=lambda e: e["when"], reverse=True)
+    return {
+        "groups": groups[:max_topics],
+        "more_topics": len(hidden),
+        "more_topic_posts": sum(len(g["entries"]) + g["more"] for g in hidden),
+        "others": others,
+        "total": total,
+    }
+
+
+def _digest(msg: MailMessage, user: User, now: datetime) -> Composed:
+    items = _live_items(msg)
+    kinds = sorted({i.kind for i in items})
+    model = digest_model(user, items, now)
+    if not model["total"]:
+        raise Skip("nothing in it is visible to the recipient any more")
+    mode = (msg.payload or {}).get("mode", Mode.DAILY.value)
+    if mode == Mode.WEEKLY.value:
+        subject = ngettext("Borgerdialog this week: %(num)d new for you",
+                           "Borgerdialog this week: %(num)d new for you", model["total"])
+    else:
+        subject = ngettext("Borgerdialog today: %(num)d new for you",
+                           "Borgerdialog today: %(num)d new for you", model["total"])
+    ctx = _common(user, kinds)
+    text, html = _render("digest", weekly=mode == Mode.WEEKLY.value, **model, **ctx)
+    return Composed(user.email, subject, text, html, locale_of(user), ctx["unsubscribe_url"],
+                    items)
+
+
+def build(msg: MailMessage, now: datetime) -> Composed:
+    """Render ``msg`` for its recipient now; raises ``Skip`` when it should not go out."""
+    user = _recipient(msg)
+    with force_locale(locale_of(user)):
+        if msg.kind in (MessageKind.NOTIFICATION, MessageKind.DIGEST):
+            if not services.may_receive_mail(user):
+                raise Skip("the address is not confirmed")
+            if msg.kind == MessageKind.NOTIFICATION:
+                return _notification(msg, user, now)
+            return _digest(msg, user, now)
+        return _account_mail(msg, user)
+
+
+def sender_address() -> str:
+    return parseaddr(current_app.config["MAIL_SENDER"])[1] or "borgerdialog@localhost"
+
+
+def message_id(key: str) -> str:
+    domain = sender_address().rpartition("@")[2] or "localhost"
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}>"
+
+
+def to_email(msg: MailMessage, composed: Composed, now: datetime) -> EmailMessage:
+    email = EmailMessage(policy=POLICY)
+    email["From"] = current_app.config["MAIL_SENDER"]
+    email["To"] = composed.to
+    email["Subject"] = composed.subject
+    email["Date"] = format_datetime(now.replace(tzinfo=UTC))
+    email["Message-ID"] = message_id(msg.key)
+    email["Auto-Submitted"] = "auto-generated"
+    if composed.unsubscribe_url:
+        email["List-Unsubscribe"] = f"<{composed.unsubscribe_url}>"
+        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    email.set_content(composed.text)
+    email.add_alternative(composed.html, subtype="html")
+    email["Content-Language"] = composed.locale  # after the body: set_content drops Content-*
+    return email

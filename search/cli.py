@@ -1,0 +1,138 @@
+"""``flask --app app search rebuild | status | worker``."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from forum.extensions import db
+from forum.models import Event
+
+search_cli = AppGroup(
+    "search", help="The search index: rebuild it, see its state, run the indexer."
+)
+
+
+def _size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.1f} {unit}" if unit != "B" else f"{int(size)} B"
+        size /= 1024
+    return f"{n} B"
+
+
+@search_cli.command("rebuild")
+def rebuild_command() -> None:
+    """Build a fresh index from the database and swap it in (searches keep working)."""
+    from . import documents
+    from .indexer import Indexer
+
+    indexer = Indexer(current_app)
+    # With no writer following the log, this command catches up and notifies itself.
+    alone = indexer.acquire()
+    try:
+        total = documents.count_all()
+        db.session.rollback()
+        with click.progressbar(length=max(total, 1), label="Indexing", show_pos=True,
+                               file=click.get_text_stream("stderr")) as bar:
+            result = indexer.rebuild(progress=bar.update, notify=alone)
+    finally:
+        indexer.close()
+    click.echo(f"\nRebuilt: {result.documents} documents in {result.seconds:.1f} s; "
+               f"generation {result.generation} is now in use"
+               + (f" (replacing {result.replaced})." if result.replaced else "."))
+
+
+@search_cli.command("status")
+def status_command() -> None:
+    """Documents, how far the index lags behind the event log, and its size."""
+    from . import state
+    from .index import doc_count
+    from .models import SearchCursor
+
+    store = state().store
+    click.echo(f"Index directory: {store.root}")
+    click.echo(f"Indexer: {current_app.config['SEARCH_WORKER']} "
+               "(thread in the app, or external `flask search worker`)")
+    lock = store.role_lock()
+    if lock.acquire(blocking=False):
+        lock.release()
+        click.echo("Writer: none running")
+    else:
+        click.echo("Writer: running")
+    health = store.health()
+    if not health.ok:
+        click.echo(f"Health: {health.reason} — {health.detail}")
+        click.echo("Search pages say that search is being rebuilt until a writer rebuilds it "
+                   "(or run `flask --app app search rebuild`).")
+        return
+    name = health.generation
+    ix = store.open(name)
+    newest = db.session.scalar(select(func.max(Event.id))) or 0
+    cursor = db.session.get(SearchCursor, name)
+    click.echo(f"Health: ok (generation {name})")
+    click.echo(f"Documents: {doc_count(ix)}")
+    click.echo(f"Index size: {_size(store.size_bytes(name))}")
+    if cursor is None:
+        click.echo("Cursor: none in this database (the writer will rebuild)")
+        return
+    lag = max(0, newest - cursor.last_event_id)
+    oldest = db.session.scalar(
+        select(func.min(Event.created_at)).where(Event.id > cursor.last_event_id)
+    )
+    age = ""
+    if oldest is not None:
+        from forum.models import utcnow
+
+        age = f", oldest waiting {(utcnow() - oldest).total_seconds():.1f} s"
+    click.echo(f"Cursor: event {cursor.last_event_id} of {newest} (lag {lag} events{age})")
+    if cursor.gaps:
+        click.echo(f"Waiting for {len(cursor.gaps)} event ids not yet committed")
+
+
+@search_cli.command("worker")
+@click.option("--once", is_flag=True, help="Apply what is pending, then stop.")
+def worker_command(once: bool) -> None:
+    """Follow the event log into the index: the one writer (production runs this)."""
+    from .indexer import Indexer
+
+    app = current_app._get_current_object()
+    if app.config["SEARCH_WORKER"] == "thread":
+        click.echo("Note: SEARCH_WORKER is 'thread', so app processes index too; only one "
+                   "of them writes at a time. Set SEARCH_WORKER=external for the app.", err=True)
+    indexer = Indexer(app)
+    stopping = []
+    previous = signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    poll = float(app.config["SEARCH_POLL_INTERVAL"])
+    waiting_said = False
+    try:
+        while not stopping:
+            try:
+                n = indexer.run_once()
+            except Exception:
+                app.logger.exception("The search indexer failed; it retries shortly.")
+                time.sleep(5)
+                continue
+            if not indexer.is_writer:
+                if not waiting_said:
+                    click.echo("Another writer holds the index; waiting as a standby.", err=True)
+                    waiting_said = True
+                time.sleep(5)
+                continue
+            if n:
+                click.echo(f"Indexed {n} events.", err=True)
+            if once:
+                break
+            if n == 0:
+                time.sleep(poll)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        indexer.close()

@@ -1,0 +1,457 @@
+/* Borgerdialog live updates (server side: forum/events.py and forum/live.py).
+ *
+ * Joins the rooms named by [data-live-room] elements, applies the small messages the
+ * server pushes after each commit, and on every (re)connection sends the last event id it
+ * applied so the server replays what it missed. Messages carry ids and counts, never text:
+ * the HTML of a new or changed post comes from the ordinary fragment route, which applies
+ * the same visibility rule as the page. Every message is applied at most once (by event id
+ * and kind); counts keep the value of the newest event that set them.
+ *
+ * Without JavaScript (or without this script) every page works as before.
+ */
+(() => {
+  "use strict";
+
+  const script = document.currentScript;
+  if (!script || typeof window.io !== "function") return;
+  const cfg = script.dataset;
+  const rooms = Array.from(
+    new Set(Array.from(document.querySelectorAll("[data-live-room]"), (el) => el.dataset.liveRoom))
+  );
+  if (!rooms.length) return;
+
+  // Event ids are given when a transaction writes, not when it commits: on PostgreSQL an
+  // event numbered just below the page's cursor may commit after the page was read. The
+  // first join therefore replays a few ids before the cursor; re-applying them is harmless.
+  const FIRST_JOIN_OVERLAP = 20;
+  const RECENT_MAX = 100; // ids sent as seen_ids, so the server can fill holes behind them
+  const FETCH_TRIES = 3;
+
+  const debate = document.querySelector("[data-live-room^='topic:'][data-topic-id]");
+  const topicId = debate ? Number(debate.dataset.topicId) : null;
+  const displayDepth = Number(cfg.displayDepth) || 4;
+  const announcer = document.getElementById("live-announcer");
+  const stale = document.querySelector(".live-stale");
+  const newPostsButton = debate && debate.querySelector("[data-live-new-posts]");
+  const nativeAnchoring = !!(window.CSS && CSS.supports && CSS.supports("overflow-anchor", "auto"));
+
+  let lastId = cfg.lastEventId === "" ? NaN : Number(cfg.lastEventId);
+  const pageCursor = lastId; // the page already shows events up to here
+  let joinedOnce = false;
+  const applied = new Set(); // "id:kind"
+  const inflight = new Set();
+  const recent = []; // applied event ids, oldest first
+  const versions = new Map(); // what -> id of the event whose value is shown
+
+  // --- strings (rendered by the template through gettext) -------------------------------
+
+  const str = (name) => cfg["str" + name] || "";
+  const plural = (name, n) =>
+    n === 1 ? str(name + "One") : str(name + "Many").replace("999999", String(n));
+
+  // --- connection -------------------------------------------------------------------------
+
+  const socket = window.io({ reconnectionDelayMax: 10000 });
+
+  socket.on("connect", () => {
+    const payload = { rooms };
+    if (Number.isFinite(lastId)) {
+      const from = joinedOnce ? lastId : Math.max(0, lastId - FIRST_JOIN_OVERLAP);
+      payload.last_event_id = from;
+      const seen = recent.filter((id) => id <= from);
+      if (seen.length) payload.seen_ids = seen;
+    }
+    socket.emit("join", payload);
+  });
+
+  socket.on("joined", (data) => {
+    joinedOnce = true;
+    if (!Number.isFinite(lastId) && Number.isFinite(data.last_event_id)) {
+      lastId = data.last_event_id;
+    }
+    (data.events || []).forEach(receive);
+  });
+
+  socket.on("live", receive);
+  socket.on("reload", (data) => showStale(data && data.message));
+  socket.on("error", (data) => {
+    if (data && data.code === "session_ended") showStale(data.message);
+    else if (window.console) console.warn("live:", data && data.code, data && data.message);
+  });
+
+  // A laptop that goes offline reconnects the moment it is back, not at the next backoff.
+  window.addEventListener("offline", () => socket.disconnect());
+  window.addEventListener("online", () => {
+    if (!socket.connected) socket.connect();
+  });
+
+  // --- receiving ----------------------------------------------------------------------------
+
+  function markApplied(msg) {
+    applied.add(msg.id + ":" + msg.kind);
+    if (!recent.includes(msg.id)) {
+      recent.push(msg.id);
+      recent.sort((a, b) => a - b);
+      if (recent.length > RECENT_MAX) recent.shift();
+    }
+    if (!(msg.id <= lastId)) lastId = msg.id;
+    if (applied.size > 20 * RECENT_MAX) {
+      // Forget keys older than anything a replay can send again.
+      for (const key of applied) if (Number(key.split(":")[0]) < recent[0]) applied.delete(key);
+    }
+  }
+
+  function receive(msg) {
+    if (!msg || typeof msg.id !== "number" || typeof msg.kind !== "string") return;
+    const key = msg.id + ":" + msg.kind;
+    if (applied.has(key) || inflight.has(key)) return;
+    inflight.add(key);
+    let result;
+    try {
+      result = apply(msg);
+    } catch (err) {
+      result = Promise.reject(err);
+    }
+    Promise.resolve(result).then(
+      () => {
+        inflight.delete(key);
+        markApplied(msg);
+      },
+      (err) => {
+        // Not applied: a later replay (its id is missing from seen_ids) brings it again.
+        inflight.delete(key);
+        if (window.console) console.warn("live: could not apply", key, err);
+      }
+    );
+  }
+
+  function apply(msg) {
+    if (msg.post_count != null && msg.topic_id != null) setPostCount(msg);
+    if (msg.stance_counts && msg.topic_id === topicId) setStanceCounts(msg);
+    switch (msg.kind) {
+      case "post_published":
+        return withPost(msg, () => refreshPost(msg, true));
+      case "post_removed":
+        return withPost(msg, () => removeFromView(msg));
+      case "post_deleted":
+        return withPost(msg, () => placeholderOrRemove(msg.post_id, str("Deleted"), "deleted"));
+      case "support_changed":
+        return setSupport(msg);
+      case "topic_changed":
+      case "topic_opened":
+        if (msg.topic_id === topicId && msg.kind === "topic_changed" && !(msg.id <= pageCursor)) {
+          showStale(str("Changed"));
+        }
+        return undefined;
+      case "notification":
+        return setUnread(msg);
+      case "topic_activity":
+        return undefined; // the count was set above
+      default:
+        // post_created, post_edited and the restricted copies sent to an author or to
+        // moderators: fetch the post as this viewer may see it.
+        if (msg.post_id != null) return withPost(msg, () => refreshPost(msg, false));
+        return undefined;
+    }
+  }
+
+  // --- posts ---------------------------------------------------------------------------------
+
+  const queues = new Map(); // post id -> promise: one change of a post at a time, in order
+
+  function withPost(msg, job) {
+    if (msg.topic_id !== topicId || msg.post_id == null) return undefined;
+    const prev = queues.get(msg.post_id) || Promise.resolve();
+    const next = prev.catch(() => undefined).then(job);
+    queues.set(msg.post_id, next);
+    const forget = () => {
+      if (queues.get(msg.post_id) === next) queues.delete(msg.post_id);
+    };
+    next.then(forget, forget);
+    return next;
+  }
+
+  const article = (postId) => document.getElementById("p" + postId);
+  const STATE_CLASSES = ["post-pending", "post-rejected", "post-hidden", "post-removed", "post-deleted"];
+  const shownAsPublished = (el) => !STATE_CLASSES.some((c) => el.classList.contains(c));
+  const isPlaceholder = (el) => !!el.querySelector(":scope > .placeholder");
+  const hasReplies = (li) => !!li.querySelector(":scope > ol.replies > li, :scope > p.continue");
+
+  async function fetchFragment(postId) {
+    const url = cfg.fragmentUrl.replace("/0/", "/" + postId + "/");
+    let wait = 500;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } });
+        if (res.status === 404 || res.status === 403) return null;
+        if (res.ok) {
+          const tpl = document.createElement("template");
+          tpl.innerHTML = await res.text();
+          return tpl.content.querySelector("li.post-item");
+        }
+        if (attempt >= FETCH_TRIES) throw new Error("HTTP " + res.status);
+      } catch (err) {
+        if (attempt >= FETCH_TRIES) throw err;
+      }
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      wait *= 2;
+    }
+  }
+
+  async function refreshPost(msg, skipIfShown) {
+    const current = article(msg.post_id);
+    if (current && skipIfShown && shownAsPublished(current) && !isPlaceholder(current)) return;
+    const li = await fetchFragment(msg.post_id);
+    if (!li) {
+      if (current) removeLi(current.closest("li"));
+      return;
+    }
+    const fresh = li.querySelector(":scope > article.post");
+    if (!fresh) return;
+    if (fresh.id !== "p" + msg.post_id) {
+      placeContinueLink(li);
+      return;
+    }
+    const now = article(msg.post_id);
+    if (now) {
+      if (isPlaceholder(fresh) && !hasReplies(now.closest("li"))) removeLi(now.closest("li"));
+      else keepPosition(fresh, () => now.replaceWith(fresh));
+      return;
+    }
+    if (isPlaceholder(fresh)) return; // nothing of it is on this page
+    insertPost(li, msg);
+  }
+
+  function insertPost(li, msg) {
+    const depth = Number(msg.depth) || 0;
+    let list;
+    if (msg.parent_id == null) {
+      const filter = debate.dataset.stance;
+      if (filter && msg.stance !== filter) return;
+      list = rootList();
+      const first = debate.dataset.sort === "newest";
+      keepPosition(li, () => (first ? list.prepend(li) : list.append(li)));
+    } else {
+      const parent = article(msg.parent_id);
+      if (!parent || depth >= displayDepth) return; // the parent is not shown on this page
+      const parentLi = parent.closest("li");
+      list = parentLi.querySelector(":scope > ol.replies");
+      if (!list) {
+        list = document.createElement("ol");
+        list.className = "thread replies";
+        parentLi.append(list);
+      }
+      keepPosition(li, () => list.append(li));
+    }
+    const el = li.querySelector(":scope > article.post");
+    el.classList.add("post-new");
+    noteNew(el);
+  }
+
+  function rootList() {
+    let list = debate.querySelector(":scope > ol.thread");
+    if (!list) {
+      list = document.createElement("ol");
+      list.className = "thread";
+      const empty = debate.querySelector("[data-live-empty]");
+      if (empty) empty.replaceWith(list);
+      else debate.append(list);
+    }
+    return list;
+  }
+
+  function placeContinueLink(li) {
+    const anchor = li.querySelector(":scope > article.post");
+    const link = li.querySelector(":scope > p.continue");
+    const current = anchor && article(anchor.id.slice(1));
+    if (!current || !link) return;
+    const currentLi = current.closest("li");
+    const old = currentLi.querySelector(":scope > p.continue");
+    keepPosition(link, () => (old ? old.replaceWith(link) : currentLi.append(link)));
+    noteNew(link);
+  }
+
+  function removeFromView(msg) {
+    const el = article(msg.post_id);
+    // An author or moderator sees the post with its state; their own message refreshes it.
+    if (!el || !shownAsPublished(el)) return;
+    placeholderOrRemove(msg.post_id, msg.placeholder ? str("Hidden") : null, "hidden");
+  }
+
+  function placeholderOrRemove(postId, text, state) {
+    const el = article(postId);
+    if (!el) return;
+    const li = el.closest("li");
+    if (!text || !hasReplies(li)) {
+      removeLi(li);
+      return;
+    }
+    const p = document.createElement("p");
+    p.className = "placeholder";
+    p.id = "p" + postId + "-h";
+    p.textContent = text;
+    el.className = "post post-" + state;
+    el.replaceChildren(p);
+  }
+
+  function removeLi(li) {
+    if (!li) return;
+    keepPosition(li, () => li.remove(), true);
+    renderNotice();
+  }
+
+  // Content added or removed above the viewport would move the page under the reader.
+  // Browsers with scroll anchoring (overflow-anchor) prevent that; for the others, shift.
+  function keepPosition(el, change, removing) {
+    if (nativeAnchoring) {
+      change();
+      return;
+    }
+    const before = removing ? el.getBoundingClientRect() : null;
+    change();
+    const box = removing ? before : el.getBoundingClientRect();
+    if (box && box.bottom <= 0) window.scrollBy(0, removing ? -box.height : box.height);
+  }
+
+  // --- "n new posts" and the polite announcement ----------------------------------------------
+
+  let unseen = [];
+  let toAnnounce = 0;
+  let announceTimer = null;
+  const observer =
+    "IntersectionObserver" in window
+      ? new IntersectionObserver(
+          (entries) => entries.forEach((e) => e.isIntersecting && markSeen(e.target)),
+          { threshold: 0.5 }
+        )
+      : null;
+
+  function inView(el) {
+    const r = el.getBoundingClientRect();
+    return r.bottom > 0 && r.top < (window.innerHeight || document.documentElement.clientHeight);
+  }
+
+  function noteNew(el) {
+    toAnnounce += 1;
+    if (!announceTimer) {
+      // One short sentence every few seconds, not one per post.
+      announceTimer = setTimeout(() => {
+        if (announcer) announcer.textContent = plural("New", toAnnounce);
+        toAnnounce = 0;
+        announceTimer = null;
+      }, 1500);
+    }
+    if (inView(el)) return;
+    unseen.push(el);
+    if (observer) observer.observe(el);
+    renderNotice();
+  }
+
+  function markSeen(el) {
+    unseen = unseen.filter((x) => x !== el);
+    if (observer) observer.unobserve(el);
+    renderNotice();
+  }
+
+  function renderNotice() {
+    if (!newPostsButton) return;
+    unseen = unseen.filter((el) => el.isConnected);
+    const box = newPostsButton.parentElement;
+    if (!unseen.length) {
+      box.hidden = true;
+      return;
+    }
+    newPostsButton.textContent = plural("New", unseen.length);
+    box.hidden = false;
+  }
+
+  if (newPostsButton) {
+    newPostsButton.addEventListener("click", () => {
+      const el = unseen[0];
+      if (!el) return;
+      el.scrollIntoView({ block: "center" });
+      if (!el.hasAttribute("tabindex")) el.setAttribute("tabindex", "-1");
+      el.focus({ preventScroll: true });
+      markSeen(el);
+    });
+  }
+
+  // --- counts -----------------------------------------------------------------------------------
+
+  function newer(what, id) {
+    if ((versions.get(what) || 0) > id) return false;
+    versions.set(what, id);
+    return true;
+  }
+
+  function setPostCount(msg) {
+    if (!newer("posts:" + msg.topic_id, msg.id)) return;
+    document.querySelectorAll('[data-post-count="' + msg.topic_id + '"]').forEach((el) => {
+      el.textContent = plural("Posts", msg.post_count);
+    });
+  }
+
+  function setStanceCounts(msg) {
+    if (!newer("stances:" + msg.topic_id, msg.id)) return;
+    debate.querySelectorAll("[data-stance-count]").forEach((el) => {
+      const n = msg.stance_counts[el.dataset.stanceCount];
+      if (n != null) el.textContent = String(n);
+    });
+  }
+
+  function setSupport(msg) {
+    if (msg.topic_id !== topicId || !newer("support:" + msg.post_id, msg.id)) return;
+    const el = article(msg.post_id);
+    const span = el && el.querySelector(".supports");
+    if (!span) return;
+    span.dataset.count = String(msg.support_count);
+    span.textContent = plural("Agree", msg.support_count);
+  }
+
+  function setUnread(msg) {
+    const bell = document.querySelector('.count[data-live-room^="user:"]');
+    if (!bell) return;
+    let n;
+    if (typeof msg.unread === "number") {
+      if (!newer("unread", msg.id)) return;
+      n = msg.unread;
+    } else {
+      n = (Number(bell.dataset.unread) || 0) + 1;
+    }
+    bell.dataset.unread = String(n);
+    bell.replaceChildren();
+    if (n > 0) {
+      const badge = document.createElement("span");
+      badge.className = "badge";
+      badge.textContent = String(n);
+      const label = document.createElement("span");
+      label.className = "visually-hidden";
+      label.textContent = " " + str("Unread");
+      bell.append(badge, label);
+    }
+  }
+
+  function showStale(text) {
+    if (!stale) return;
+    stale.querySelector("[data-live-stale-text]").textContent = text || str("Changed");
+    stale.hidden = false;
+  }
+
+  if (stale) {
+    stale.querySelector("[data-live-reload]").addEventListener("click", () => window.location.reload());
+  }
+
+  // For tests and curious developers: the state of the live connection.
+  window.borgerdialogLive = {
+    socket,
+    get lastEventId() {
+      return lastId;
+    },
+    get joined() {
+      return joinedOnce && socket.connected;
+    },
+    get applied() {
+      return applied.size;
+    },
+  };
+})();

@@ -1,0 +1,144 @@
+"""Two browsers on one topic page, in headless Chromium (Debian's), against a real server.
+
+Skipped with the reason when Chromium or playwright is missing, except under CI (CI=true),
+where that is a failure. Marked ``e2e`` like the other browser tests.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from .conftest import PASSWORD, in_ci
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+VENDOR = Path(__file__).resolve().parents[2] / "static" / "vendor" / "socket.io.min.js"
+
+
+def _unavailable() -> str | None:
+    if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
+        return "Chromium not installed: apt-get install -y chromium"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright not installed: pip install -e '.[test]' (never `playwright install`)"
+    if not VENDOR.exists():
+        return "static/vendor/socket.io.min.js missing: run ./dev.sh test (it copies it from npm)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    reason = _unavailable()
+    if reason:
+        if in_ci():
+            pytest.fail(f"{reason} (CI=true: browser tests must run)", pytrace=False)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(
+            executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
+            args=CHROMIUM_ARGS,
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def logged_in_page(browser, base_url: str, email: str):
+    context = browser.new_context(locale="da-DK")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.goto(base_url + "/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    assert not page.url.endswith("/login"), page.inner_text("main")
+    return context, page
+
+
+def wait_joined(page) -> None:
+    page.wait_for_function("() => window.borgerdialogLive && window.borgerdialogLive.joined")
+
+
+def post_id(page) -> int:
+    return int(re.search(r"/indlaeg/(\d+)", page.url).group(1))
+
+
+def test_a_reply_appears_live_and_a_missed_post_after_going_offline(browser, start_server,
+                                                                    world):
+    server = start_server("threading")
+    topic_url = f"{server.url}/emner/{world.ids['topic']}"
+    first = world.ids["first_post"]
+    writer_ctx, writer = logged_in_page(browser, server.url, world.emails["neighbour"])
+    reader_ctx, reader = logged_in_page(browser, server.url, world.emails["citizen"])
+    try:
+        reader.goto(topic_url)
+        wait_joined(reader)
+        errors: list[str] = []
+        reader.on("pageerror", lambda exc: errors.append(str(exc)))
+
+        # The writer replies to the reader's post; the reader sees it without reloading.
+        writer.goto(f"{server.url}/indlaeg/{first}/svar")
+        writer.fill("#body", "Et svar, der dukker op af sig selv")
+        with writer.expect_navigation():
+            writer.click("main form button[type=submit]")
+        reply = post_id(writer)
+        reader.wait_for_selector(f"#p{first} ~ ol.replies #p{reply}")
+        assert "dukker op af sig selv" in reader.inner_text(f"#p{reply}")
+        reader.wait_for_function(  # the reader's bell: a reply to their post
+            "() => document.querySelector('.bell .count .badge')?.textContent === '1'")
+        reader.wait_for_function(
+            "() => document.getElementById('live-announcer').textContent.includes('1')")
+
+        # The reader goes offline; a post is written meanwhile; back online, it appears.
+        reader_ctx.set_offline(True)
+        reader.wait_for_function("() => !window.borgerdialogLive.socket.connected")
+        writer.goto(topic_url)
+        writer.fill("#body", "Skrevet mens du var offline")
+        with writer.expect_navigation():
+            writer.click("form[action$='/indlaeg'] button[type=submit]")
+        missed = post_id(writer)
+        reader.wait_for_timeout(500)
+        assert reader.query_selector(f"#p{missed}") is None
+        reader_ctx.set_offline(False)
+        reader.wait_for_selector(f"#p{missed}", timeout=15_000)
+        assert "offline" in reader.inner_text(f"#p{missed}")
+        assert reader.evaluate("() => window.borgerdialogLive.lastEventId") > 0
+        # A post arriving out of view: a notice, not a jump; the notice leads to it.
+        reader.locator(f"#p{missed}").scroll_into_view_if_needed()  # seen: no notice left
+        reader.wait_for_selector(".live-notice", state="hidden")
+        reader.set_viewport_size({"width": 800, "height": 300})
+        reader.evaluate("() => window.scrollTo(0, 0)")
+        writer.goto(topic_url)
+        writer.fill("#body", "Langt nede på siden")
+        with writer.expect_navigation():
+            writer.click("form[action$='/indlaeg'] button[type=submit]")
+        below = post_id(writer)
+        reader.wait_for_selector(f"#p{below}", state="attached")
+        notice = reader.locator("[data-live-new-posts]")
+        notice.wait_for(state="visible")
+        assert reader.evaluate("() => window.scrollY") == 0
+        assert "1" in notice.inner_text()
+        notice.click()
+        reader.wait_for_function(f"() => document.activeElement?.id === 'p{below}'")
+        reader.wait_for_selector(".live-notice", state="hidden")
+        assert errors == []
+        # Nothing was added twice.
+        assert reader.locator(f"#p{reply}").count() == 1
+        assert reader.locator(f"#p{missed}").count() == 1
+    finally:
+        writer_ctx.close()
+        reader_ctx.close()

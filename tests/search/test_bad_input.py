@@ -1,0 +1,65 @@
+"""Bad input: every case answered with a results page or a clear message, never a 500."""
+
+from __future__ import annotations
+
+import pytest
+
+BAD = [
+    ({"q": ""}, None),
+    ({"q": "x" * 1000}, "too_long"),
+    ({"q": "og det er"}, "only_common"),
+    ({"q": '"'}, "no_words"),
+    ({"q": '"skole'}, "fallback"),
+    ({"q": "(skole"}, "fallback"),
+    ({"q": "skole)"}, "fallback"),
+    ({"q": "OR"}, "fallback"),
+    ({"q": "skole OR"}, "fallback"),
+    ({"q": "-"}, "fallback"),
+    ({"q": "*"}, "short_prefix"),
+    ({"q": "a*"}, "short_prefix"),
+    ({"q": "-skole"}, "only_exclusions"),
+    ({"q": " ".join(["ord"] * 30)}, "too_many_terms"),
+    ({"q": "\x00\x01 skole"}, None),
+    ({"q": "skole", "udvalg": "findes-ikke"}, "unknown_udvalg"),
+    ({"q": "skole", "omraade": "<script>"}, "unknown_omraade"),
+    ({"q": "skole", "rolle": "king"}, "unknown_rolle"),
+    ({"q": "skole", "parti": "Piratpartiet"}, "unknown_parti"),
+    ({"q": "skole", "holdning": "maybe"}, "unknown_holdning"),
+    ({"q": "skole", "emne": "abc"}, "unknown_emne"),
+    ({"q": "skole", "emne": "99999999999999999999"}, "unknown_emne"),
+    ({"q": "skole", "fra": "i går"}, "bad_date"),
+    ({"q": "skole", "til": "2026-02-30"}, "bad_date"),
+    ({"q": "skole", "fra": "0001-01-01"}, "bad_date"),
+    ({"q": "skole", "fra": "2026-12-31", "til": "2026-01-01"}, "dates_swapped"),
+    ({"q": "skole", "side": "abc"}, "bad_page"),
+    ({"q": "skole", "side": "-3"}, "bad_page"),
+    ({"q": "skole", "side": "999999999999"}, "bad_page"),
+    ({"q": "skole", "side": "40"}, "page_beyond"),
+    ({"q": "skole", "side": "51"}, "page_too_far"),
+    ({"q": "skole", "sort": "sideways"}, None),
+]
+
+
+@pytest.mark.parametrize(("params", "code"), BAD)
+def test_bad_input_gets_a_page_with_a_message(params, code, corpus, reindex, client):
+    reindex()
+    r = client.get("/soeg", query_string=params)
+    assert r.status_code == 200
+    html = r.get_data(as_text=True)
+    assert "<h1>" in html
+    if code:
+        assert f'data-code="{code}"' in html
+
+
+def test_bad_input_to_the_export_is_not_an_error(corpus, reindex, client, login, make_user):
+    reindex()
+    login(make_user())
+    for params, _code in BAD:
+        assert client.get("/soeg/eksport.csv", query_string=params).status_code == 200
+
+
+@pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True,
+                                         "RATELIMIT_SEARCH": "3 per minute"}])
+def test_the_search_page_is_rate_limited(client):
+    codes = [client.get("/soeg?q=skole").status_code for _ in range(4)]
+    assert codes == [503, 503, 503, 429]  # (no index yet: "being rebuilt", then the limit)

@@ -1,0 +1,64 @@
+"""CSV export of a result set: Excel-friendly, complete, and visible only as pages are."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from forum.models import PostState
+
+from .conftest import set_state
+
+
+@pytest.fixture
+def csv_rows(client):
+    def get(**params) -> list[list[str]]:
+        r = client.get("/soeg/eksport.csv", query_string=params)
+        assert r.status_code == 200, r.status_code
+        assert r.headers["Content-Type"] == "text/csv; charset=utf-8"
+        assert r.headers["Content-Disposition"].startswith("attachment;")
+        assert r.data.startswith(b"\xef\xbb\xbf")  # the BOM: Excel then reads UTF-8
+        return list(csv.reader(io.StringIO(r.data.decode("utf-8-sig"))))
+
+    return get
+
+
+def test_export_columns_and_danish_letters(corpus, reindex, login, make_user, csv_rows):
+    reindex()
+    login(make_user("politician"))
+    rows = csv_rows(q="cykelsti", sort="newest")
+    assert rows[0] == ["id", "link", "date", "author", "role", "party", "committee", "area",
+                       "topic", "stance", "text"]
+    by_id = {r[0]: r for r in rows[1:]}
+    budget = corpus["posts"]["budget"]
+    row = by_id[f"p{budget.id}"]
+    assert row[1] == f"http://localhost/indlaeg/{budget.id}#p{budget.id}"
+    assert row[3:] == ["Pia Politiker", "Politician", "Socialdemokratiet",
+                       "Udvalget for Børn og Skole", "Tølløse", "Skolevej i Tølløse", "For",
+                       budget.body_source]
+    assert f"t{corpus['topics']['road'].id}" in by_id
+    assert len(rows) == 1 + 3  # the topic and two posts
+
+
+def test_export_leaves_out_what_the_viewer_may_not_see(corpus, reindex, login, make_user,
+                                                       csv_rows):
+    reindex()
+    set_state(corpus["posts"]["skolerne"], PostState.HIDDEN)  # after indexing
+    login(make_user())
+    ids = [r[0] for r in csv_rows(q="cykelstier")[1:]]
+    assert f"p{corpus['posts']['skolerne'].id}" not in ids
+
+
+def test_export_neutralises_formulas(make_topic, make_post, make_user, reindex, login, csv_rows):
+    topic = make_topic()
+    make_post(topic, make_user(name="=HYPERLINK(1)"), body="=1+1 skolevej")
+    reindex()
+    login(make_user())
+    row = next(r for r in csv_rows(q="skolevej") if r[0].startswith("p"))
+    assert row[3] == "'=HYPERLINK(1)" and row[-1] == "'=1+1 skolevej"
+
+
+def test_export_needs_login(client):
+    assert client.get("/soeg/eksport.csv?q=x").status_code == 302
