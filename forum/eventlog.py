@@ -42,6 +42,30 @@ def record(
     return ev
 
 
+def record_many(specs: list[dict]) -> list[Event]:
+    """Append several events (each a dict of ``record``'s arguments) with one flush.
+
+    Fan-out (one event per notified user) would otherwise flush once per recipient.
+    """
+    events = [
+        Event(
+            kind=spec["kind"],
+            subject_type=spec["subject_type"],
+            subject_id=spec["subject_id"],
+            room=spec["room"],
+            payload=spec.get("payload") or {},
+            actor_id=spec.get("actor_id"),
+        )
+        for spec in specs
+    ]
+    if not events:
+        return events
+    db.session.add_all(events)
+    db.session.flush()
+    db.session.info.setdefault(_PENDING, []).extend(as_dict(ev) for ev in events)
+    return events
+
+
 def as_dict(ev: Event) -> dict:
     """A plain copy of an event, safe to use after its session has committed."""
     return {

@@ -450,14 +450,18 @@ def notify_new_post(post: Post) -> None:
                 )
             )
     db.session.add_all(rows)
-    for row in rows:
-        eventlog.record(
-            "notification",
-            "user",
-            row.user_id,
-            f"user:{row.user_id}",
-            {"kind": row.kind, "post_id": post.id, "topic_id": post.topic_id},
-        )
+    eventlog.record_many(
+        [
+            {
+                "kind": "notification",
+                "subject_type": "user",
+                "subject_id": row.user_id,
+                "room": f"user:{row.user_id}",
+                "payload": {"kind": row.kind, "post_id": post.id, "topic_id": post.topic_id},
+            }
+            for row in rows
+        ]
+    )
 
 
 def edit_post(author: User, post: Post, body: str) -> Post:
