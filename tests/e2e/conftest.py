@@ -272,7 +272,9 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
 # --- the browser ------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+# Module scope: other test packages start Playwright's sync API themselves, which fails
+# while another instance is still running ("Sync API inside the asyncio loop").
+@pytest.fixture(scope="module")
 def browser():
     reason = browser_unavailable()
     if reason:
@@ -299,7 +301,7 @@ def page(browser):
         context.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def auth_cookies(browser, live_server):
     """``auth_cookies(role)``: the cookies of a session logged in through the real form.
 
