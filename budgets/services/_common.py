@@ -107,37 +107,43 @@ def notify(
 ) -> list[int]:
     """In-app notifications (the forum's table) with a ``Notice`` naming the idea; returns
     the new notifications' ids. ``kind`` starts with ``budget_``."""
-    told: list[int] = []
-    for uid in dict.fromkeys(user_ids):
-        if uid is None:
-            continue
-        n = Notification(
-            user_id=uid,
-            kind=kind,
-            topic_id=idea.topic_id if idea is not None else None,
-            actor_id=actor_id,
-            created_at=utcnow(),
+    recipients = [uid for uid in dict.fromkeys(user_ids) if uid is not None]
+    if not recipients:
+        return []
+    now = utcnow()
+    topic_id = idea.topic_id if idea is not None else None
+    rows = [
+        Notification(user_id=uid, kind=kind, topic_id=topic_id, actor_id=actor_id, created_at=now)
+        for uid in recipients
+    ]
+    db.session.add_all(rows)
+    db.session.flush()  # one flush for all: a status update may tell thousands of voters
+    db.session.add_all(
+        Notice(
+            notification_id=n.id,
+            idea_id=idea.id if idea is not None else None,
+            process_id=process.id,
+            text=text,
         )
-        db.session.add(n)
-        db.session.flush()
-        db.session.add(
-            Notice(
-                notification_id=n.id,
-                idea_id=idea.id if idea is not None else None,
-                process_id=process.id,
-                text=text,
-            )
-        )
-        eventlog.record(
-            "notification",
-            "user",
-            uid,
-            f"user:{uid}",
-            {"kind": kind, "topic_id": n.topic_id, "idea_id": idea.id if idea else None},
-        )
-        told.append(n.id)
-    db.session.flush()
-    return told
+        for n in rows
+    )
+    eventlog.record_many(
+        [
+            {
+                "kind": "notification",
+                "subject_type": "user",
+                "subject_id": n.user_id,
+                "room": f"user:{n.user_id}",
+                "payload": {
+                    "kind": kind,
+                    "topic_id": topic_id,
+                    "idea_id": idea.id if idea else None,
+                },
+            }
+            for n in rows
+        ]
+    )
+    return [n.id for n in rows]
 
 
 def _moderation_audit(

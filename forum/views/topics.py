@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC
+from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, get_timezone
@@ -44,7 +45,10 @@ def _local_to_utc(value):
     """A naive local datetime from a form, as naive UTC for storage."""
     if value is None:
         return None
-    return value.replace(tzinfo=get_timezone()).astimezone(UTC).replace(tzinfo=None)
+    # zoneinfo, not the pytz zone Babel returns: pytz's replace(tzinfo=) uses local mean
+    # time (Copenhagen +0:50), which put deadlines 7 minutes off.
+    zone = ZoneInfo(str(get_timezone()))
+    return value.replace(tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
 
 
 def _post_limit() -> str:
