@@ -14,10 +14,19 @@ it does in production. Then it measures:
 * freshness: a post created and committed through the forum's services, with the indexer
   thread running, until a search finds it (target p95 ≤ 2 s).
 
-Prints one line per figure with its target, then one JSON object with all figures.
+Query words are drawn the way the text was written (common words more often), 1–3 per query;
+a third of the queries carry a filter (committee, area, role, dates or stance), some sort by
+date. The first 20 queries are not counted, and a server's start-up warm-up (the commonest
+terms of each big segment decoded once) is waited for. The commonest content word on its own
+(about a third of all posts) is reported separately, as the worst ordinary case.
+
+Prints one line per figure with its target, then one JSON object with all figures. Times are
+wall-clock; the rebuild also reports CPU seconds (its own and its worker processes'), because
+other work on the machine stretches wall-clock time.
 
 Run from the repository root: ``.venv/bin/python bench/search.py [--size 100000]``
-(``--size 1000000`` for the scale run; not in CI).
+(``--size 1000000`` for the scale run; not in CI). ``--dir DIR`` keeps the database and
+index; ``--reuse --dir DIR`` measures queries and freshness again on them.
 """
 
 from __future__ import annotations
@@ -172,6 +181,15 @@ class Corpus:
         return [self.rng.choices(self.content, cum_weights=self.cum)[0] for _ in range(k)]
 
 
+def _cpu() -> float:
+    """CPU seconds used by this process and its finished children (the rebuild's workers)."""
+    import resource
+
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
+        resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def _pct(values: list[float], p: float) -> float:
     values = sorted(values)
     if not values:
@@ -267,7 +285,9 @@ def make_queries(corpus: Corpus, n: int, n_committees: int, n_areas: int) -> lis
     rng = random.Random(SEED + 1)
     queries = []
     for _ in range(n):
-        params = {"q": " ".join(corpus.query_words(rng.choice([1, 1, 2, 2, 2, 3])))}
+        k = rng.choice([1, 1, 2, 2, 2, 3])
+        words = rng.choices(corpus.content, cum_weights=corpus.cum, k=k)
+        params = {"q": " ".join(words)}
         r = rng.random()
         if r < 0.25:
             params["udvalg"] = f"udvalg-{rng.randint(1, n_committees)}"
@@ -349,10 +369,12 @@ def main() -> None:  # noqa: C901 — a linear script, one measurement after ano
             say("")
             say(f"  indexing through the event log: {figures['incremental_s']} s")
         say("Full rebuild ...")
-        t0, c0 = time.perf_counter(), time.process_time()
-        result = indexer.rebuild(notify=False)
+        t0, c0 = time.perf_counter(), _cpu()
+        procs = app.config["SEARCH_REBUILD_PROCS"]  # as `flask search rebuild` does
+        result = indexer.rebuild(notify=False, procs=procs)
+        figures["rebuild_procs"] = procs
         figures["rebuild_s"] = round(time.perf_counter() - t0, 1)
-        figures["rebuild_cpu_s"] = round(time.process_time() - c0, 1)
+        figures["rebuild_cpu_s"] = round(_cpu() - c0, 1)
         say(f"  rebuild: {figures['rebuild_s']} s ({figures['rebuild_cpu_s']} s CPU)")
         st = search.state(app)
         name = st.store.current_name()
@@ -372,74 +394,77 @@ def _queries_and_freshness(app, args, corpus: Corpus, figures: dict, say) -> Non
     from search.index import doc_count
     from search.indexer import start_thread, stop_thread
 
-    if True:
-        st = search.state(app)
-        name = st.store.current_name()
-        figures.setdefault("documents", doc_count(st.store.open(name)))
-        figures.setdefault("index_mb", round(st.store.size_bytes(name) / 1e6, 1))
-        figures.setdefault("topics", max(1, args.size // 50))
-        say("Queries ...")
-        from flask_login import AnonymousUserMixin
+    st = search.state(app)
+    name = st.store.current_name()
+    figures.setdefault("documents", doc_count(st.store.open(name)))
+    figures.setdefault("index_mb", round(st.store.size_bytes(name) / 1e6, 1))
+    figures.setdefault("topics", max(1, args.size // 50))
+    say("Queries ...")
+    t0 = time.perf_counter()
+    st.snapshots.current()
+    st.snapshots.wait_warm()  # a server decodes its common terms once, when it opens
+    figures["warm_s"] = round(time.perf_counter() - t0, 1)
+    from flask_login import AnonymousUserMixin
 
-        viewer = AnonymousUserMixin()
-        queries = make_queries(corpus, args.queries + 20, 7, 12)
-        latencies, totals = [], []
-        with app.test_request_context():
-            for i, params in enumerate(queries):
-                t0 = time.perf_counter()
-                req = services.read_request(params, viewer)
-                page = services.run_search(viewer, req)
-                ms = (time.perf_counter() - t0) * 1000
-                if i >= 20:  # the first 20 warm the caches
-                    latencies.append(ms)
-                    totals.append(page.total)
-        figures["query_p50_ms"] = round(_pct(latencies, 50), 1)
-        figures["query_p95_ms"] = round(_pct(latencies, 95), 1)
-        figures["query_max_ms"] = round(max(latencies), 1)
-        figures["query_median_hits"] = int(statistics.median(totals))
-        figures["query_max_hits"] = max(totals)
-        say(f"  p50 {figures['query_p50_ms']} ms, p95 {figures['query_p95_ms']} ms")
-        # The worst single word: the commonest content word, alone, repeated.
-        worst = []
-        with app.test_request_context():
-            for _ in range(10):
-                t0 = time.perf_counter()
-                page = services.run_search(viewer, services.read_request(
-                    {"q": corpus.content[0]}, viewer))
-                worst.append((time.perf_counter() - t0) * 1000)
-        figures["commonest_word"] = corpus.content[0]
-        figures["commonest_word_hits"] = page.total
-        figures["commonest_word_ms"] = round(statistics.median(worst), 1)
+    viewer = AnonymousUserMixin()
+    queries = make_queries(corpus, args.queries + 20, 7, 12)
+    latencies, totals = [], []
+    with app.test_request_context():
+        for i, params in enumerate(queries):
+            t0 = time.perf_counter()
+            req = services.read_request(params, viewer)
+            page = services.run_search(viewer, req)
+            ms = (time.perf_counter() - t0) * 1000
+            if i >= 20:  # the first 20 warm the caches
+                latencies.append(ms)
+                totals.append(page.total)
+    figures["query_p50_ms"] = round(_pct(latencies, 50), 1)
+    figures["query_p95_ms"] = round(_pct(latencies, 95), 1)
+    figures["query_max_ms"] = round(max(latencies), 1)
+    figures["query_median_hits"] = int(statistics.median(totals))
+    figures["query_max_hits"] = max(totals)
+    say(f"  p50 {figures['query_p50_ms']} ms, p95 {figures['query_p95_ms']} ms")
+    # The worst single word: the commonest content word, alone, repeated.
+    worst = []
+    with app.test_request_context():
+        for _ in range(10):
+            t0 = time.perf_counter()
+            page = services.run_search(viewer, services.read_request(
+                {"q": corpus.content[0]}, viewer))
+            worst.append((time.perf_counter() - t0) * 1000)
+    figures["commonest_word"] = corpus.content[0]
+    figures["commonest_word_hits"] = page.total
+    figures["commonest_word_ms"] = round(statistics.median(worst), 1)
 
-        say("Freshness ...")
-        from forum import services as forum_services
-        from forum.models import Topic, User
+    say("Freshness ...")
+    from forum import services as forum_services
+    from forum.models import Topic, User
 
-        thread = start_thread(app)
-        assert thread is not None
-        rng = random.Random(SEED + 2)
-        author = db.session.get(User, 1)
-        topic = db.session.get(Topic, 1)
-        fresh = []
-        with app.test_request_context():
-            for i in range(args.fresh):
-                token = f"friskhed{i}x{rng.randrange(10**6)}"
-                forum_services.create_post(author, topic, f"Et nyt indlæg om {token} og skolen.")
-                db.session.commit()
-                t0 = time.perf_counter()
-                req = services.read_request({"q": token}, viewer)
-                while True:
-                    if services.run_search(viewer, req).total:
-                        break
-                    if time.perf_counter() - t0 > 30:
-                        break
-                    time.sleep(0.01)
-                fresh.append(time.perf_counter() - t0)
-                time.sleep(rng.random() * 0.3)
-        stop_thread()
-        figures["freshness_p50_s"] = round(_pct(fresh, 50), 3)
-        figures["freshness_p95_s"] = round(_pct(fresh, 95), 3)
-        search.state(app).close()
+    thread = start_thread(app)
+    assert thread is not None
+    rng = random.Random(SEED + 2)
+    author = db.session.get(User, 1)
+    topic = db.session.get(Topic, 1)
+    fresh = []
+    with app.test_request_context():
+        for i in range(args.fresh):
+            token = f"friskhed{i}x{rng.randrange(10**6)}"
+            forum_services.create_post(author, topic, f"Et nyt indlæg om {token} og skolen.")
+            db.session.commit()
+            t0 = time.perf_counter()
+            req = services.read_request({"q": token}, viewer)
+            while True:
+                if services.run_search(viewer, req).total:
+                    break
+                if time.perf_counter() - t0 > 30:
+                    break
+                time.sleep(0.01)
+            fresh.append(time.perf_counter() - t0)
+            time.sleep(rng.random() * 0.3)
+    stop_thread()
+    figures["freshness_p50_s"] = round(_pct(fresh, 50), 3)
+    figures["freshness_p95_s"] = round(_pct(fresh, 95), 3)
+    search.state(app).close()
     _report(args, figures)
 
 
@@ -453,6 +478,7 @@ def _report(args, figures: dict) -> None:
     if "rebuild_s" in figures:
         print(f"full rebuild: {figures['rebuild_s']} s, {figures['rebuild_cpu_s']} s CPU "
               f"(target ≤ {rebuild_target:.0f} s)")
+    print(f"start-up warm-up of common terms: {figures['warm_s']} s (before the queries)")
     print(f"query latency: p50 {figures['query_p50_ms']} ms, p95 {figures['query_p95_ms']} ms "
           f"(target p95 ≤ {TARGETS['query_p95_ms']:.0f} ms), max {figures['query_max_ms']} ms; "
           f"hits per query: median {figures['query_median_hits']}, "

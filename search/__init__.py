@@ -21,6 +21,8 @@ Configuration (defaults set here; ``SEARCH_INDEX_DIR`` comes from ``forum.config
     one batch applies (growing up to the maximum while there is a backlog); how long an
     unseen event id is waited for (PostgreSQL hands out ids before commit) before it counts
     as a rolled-back transaction.
+``SEARCH_REBUILD_PROCS``
+    Processes ``flask search rebuild`` analyses documents in (default: 2, or 1 on one CPU).
 ``SEARCH_PER_PAGE``, ``SEARCH_MAX_PAGE``, ``SEARCH_MAX_QUERY_LENGTH``, ``SEARCH_MAX_TERMS``,
 ``SEARCH_MAX_EXPANSION``, ``SEARCH_EXPORT_MAX``, ``SEARCH_MAX_SAVED``,
 ``SEARCH_NOTIFY_MAX_PER_BATCH``, ``SEARCH_SNIPPET_CHARS``, ``RATELIMIT_SEARCH``,
@@ -42,12 +44,13 @@ DEFAULTS: dict[str, object] = {
     "SEARCH_POLL_INTERVAL": 0.5,
     "SEARCH_BATCH_SIZE": 500,
     "SEARCH_MAX_BATCH_SIZE": 8000,
+    "SEARCH_REBUILD_PROCS": min(2, os.cpu_count() or 1),
     "SEARCH_GAP_TIMEOUT": 60.0,
     "SEARCH_PER_PAGE": 20,
     "SEARCH_MAX_PAGE": 50,
     "SEARCH_MAX_QUERY_LENGTH": 200,
     "SEARCH_MAX_TERMS": 12,
-    "SEARCH_MAX_EXPANSION": 100,
+    "SEARCH_MAX_EXPANSION": 200,
     "SEARCH_EXPORT_MAX": 5000,
     "SEARCH_MAX_SAVED": 50,
     "SEARCH_NOTIFY_MAX_PER_BATCH": 20,
@@ -100,8 +103,12 @@ def _report_health(app: Flask, st: SearchState, thread: bool) -> None:
     health = st.store.health()
     if health.ok:
         return
-    who = ("the indexer thread is rebuilding it now" if thread
-           else "`flask --app app search worker` rebuilds it when it starts")
+    if thread:
+        who = "the indexer thread is rebuilding it now"
+    elif app.config["SEARCH_WORKER"] == "external":
+        who = "`flask --app app search worker` rebuilds it when it starts"
+    else:
+        who = "the indexer rebuilds it when it next runs"
     app.logger.warning(
         "Search index %s (%s). Search pages say that search is being rebuilt; %s.",
         {"missing": "is missing", "unreadable": "cannot be read",
@@ -123,8 +130,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(search_cli)
     indexer.install_listeners()
     if not _wants_thread(app):
-        in_command = click.get_current_context(silent=True) is not None
-        if app.config["SEARCH_WORKER"] == "external" and not in_command:
+        if click.get_current_context(silent=True) is None:
             _report_health(app, st, thread=False)
         return
     if click.get_current_context(silent=True) is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 import time
 
 import click
@@ -28,7 +29,9 @@ def _size(n: int) -> str:
 
 
 @search_cli.command("rebuild")
-def rebuild_command() -> None:
+@click.option("--procs", type=int, default=None,
+              help="Processes analysing documents (default: SEARCH_REBUILD_PROCS).")
+def rebuild_command(procs: int | None) -> None:
     """Build a fresh index from the database and swap it in (searches keep working)."""
     from . import documents
     from .indexer import Indexer
@@ -40,8 +43,11 @@ def rebuild_command() -> None:
         total = documents.count_all()
         db.session.rollback()
         with click.progressbar(length=max(total, 1), label="Indexing", show_pos=True,
-                               file=click.get_text_stream("stderr")) as bar:
-            result = indexer.rebuild(progress=bar.update, notify=alone)
+                               file=sys.stderr) as bar:
+            result = indexer.rebuild(
+                progress=bar.update, notify=alone,
+                procs=procs or current_app.config["SEARCH_REBUILD_PROCS"],
+            )
     finally:
         indexer.close()
     click.echo(f"\nRebuilt: {result.documents} documents in {result.seconds:.1f} s; "

@@ -38,16 +38,16 @@ import shutil
 import threading
 import time
 import uuid
+import warnings
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from itertools import accumulate, repeat
-from operator import add, mul, truediv
+from operator import add, itemgetter, mul, sub, truediv
 from pathlib import Path
 
 from whoosh import formats
@@ -63,11 +63,11 @@ from whoosh.reading import TermNotFound
 from . import language
 from .query import AllOf, AnyOf, Criteria, Node, Not, Phrase, Prefix, Word
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 META_FILE = "borgerdialog.json"
 CURRENT_FILE = "CURRENT"
 ROLE_LOCK = "WRITER"
-MAX_EXPANSION = 100  # words one prefix* may stand for
+MAX_EXPANSION = 200  # words the prefixes of one query may stand for, together
 
 STEM_FIELDS = {"title": 3.0, "body": 1.0, "ttitle": 0.3}  # BM25F boosts
 EXACT_FIELDS = {"title": 1.2, "body": 0.4}  # fields holding "=form" terms too
@@ -102,7 +102,8 @@ class TooBroad(Exception):
 def _remember_missing_length_columns() -> None:
     """Whoosh's segment reader looks for a field-lengths file on disk (one ``stat``) for every
     posting of an unscored field, because it caches only the columns it finds. Remember the
-    absent ones too: a third of the indexing time at 100,000 documents went to those stats."""
+    absent ones too: a third of the indexing time at 100,000 documents went to those stats.
+    And keep the lengths it finds in memory (below)."""
     from whoosh.codec import whoosh3
 
     cls = whoosh3.W3PerDocReader
@@ -119,6 +120,25 @@ def _remember_missing_length_columns() -> None:
         return reader
 
     cls._cached_reader = _cached_reader
+
+    # Writing a segment asks for a document's field length once per posting, each time
+    # reading the lengths column back from the file: read it once, as a list.
+    def doc_field_length(self, docnum, fieldname, default=0):
+        cache = self.__dict__.setdefault("_borgerdialog_lengths", {})
+        lengths = cache.get(fieldname)
+        if lengths is None:
+            reader = self._cached_reader(whoosh3._lenfield(fieldname), whoosh3.LENGTHS_COLUMN)
+            lengths = cache[fieldname] = (
+                False if reader is None
+                else [whoosh3.byte_to_length(b) if b else None for b in reader.load()]
+            )
+        if lengths is False:
+            return default
+        if docnum > self._doccount:
+            raise IndexError(f"Asked for docnum {docnum} of {self._doccount}")
+        return lengths[docnum]
+
+    cls.doc_field_length = doc_field_length
     cls._borgerdialog_cached = True
 
 
@@ -147,6 +167,7 @@ _fix_and_not_start()
 # --- analysis ------------------------------------------------------------------------------
 
 _snowball = DanishStemmer().stem
+snowball_stem = _snowball  # the plain Snowball stemmer, without our fixes (tests show why)
 
 
 @lru_cache(maxsize=200_000)
@@ -215,6 +236,37 @@ def analyse(text: str) -> list[tuple[int, int, str, str | None]]:
     return [(m.start(), m.end(), *word_forms(m.group())) for m in _TOKEN_RE.finditer(text)]
 
 
+class StemPositions(formats.Positions):
+    """Whoosh's ``Positions`` format, cheaper where we can: positions are packed as an array
+    instead of pickled, and the exact forms (``=...``) keep only their count — phrases are
+    matched on stems, so nobody asks for an exact form's positions."""
+
+    def word_values(self, value, analyzer, **kwargs):
+        fb = self.field_boost
+        poses: dict[str, list[int]] = {}
+        kwargs["positions"] = True
+        for t in formats.tokens(value, analyzer, kwargs):
+            found = poses.get(t.text)
+            if found is None:
+                poses[t.text] = [t.pos]
+            else:
+                found.append(t.pos)
+        for w, poslist in poses.items():
+            n = len(poslist)
+            value = formats.pack_uint(n) if w[:1] == EXACT_MARK else self.encode(poslist)
+            yield (w, n, n * fb, value)
+
+    def encode(self, poslist):
+        deltas = array("I", [poslist[0]])
+        deltas.extend(map(sub, poslist[1:], poslist[:-1]))
+        return formats.pack_uint(len(deltas)) + deltas.tobytes()
+
+    def decode_positions(self, valuestring):
+        deltas = array("I")
+        deltas.frombytes(valuestring[formats._INT_SIZE:])
+        return list(accumulate(deltas))
+
+
 class EXACT(FieldType):
     """Unstemmed words, recording only which documents contain them (not scored, no
     positions): for names, at a fraction of a TEXT field's cost."""
@@ -230,6 +282,13 @@ class EXACT(FieldType):
 
 def make_schema() -> Schema:
     da = danish_analyzer()
+
+    def text(analyzer, phrase: bool = True, stored: bool = False) -> TEXT:
+        field_ = TEXT(analyzer=analyzer, phrase=phrase, stored=stored)
+        if phrase:
+            field_.format = StemPositions()
+        return field_
+
     return Schema(
         id=ID(stored=True, unique=True),
         kind=ID(stored=True),
@@ -244,9 +303,9 @@ def make_schema() -> Schema:
         state=ID(stored=True),
         vis=ID(stored=True),
         created=DATETIME(stored=True, sortable=True),
-        title=TEXT(analyzer=da, phrase=True, stored=True),
-        body=TEXT(analyzer=da, phrase=True),
-        ttitle=TEXT(analyzer=danish_analyzer(exact=False), phrase=False),
+        title=text(da, stored=True),
+        body=text(da),
+        ttitle=text(danish_analyzer(exact=False), phrase=False),
         author=EXACT(stored=True),
     )
 
@@ -315,14 +374,24 @@ class IndexStore:
                 f"this code needs {SCHEMA_VERSION}",
                 name,
             )
-        try:
-            ix = self.open(name)
-            with ix.reader() as reader:
-                reader.doc_count()
-        except Exception as exc:  # noqa: BLE001 — any failure to open means "rebuild it"
+        problem = self._open_problem(name)
+        if problem:
             self.forget(name)
-            return Health(False, "unreadable", f"{name}: {type(exc).__name__}: {exc}", name)
+            return Health(False, "unreadable", f"{name}: {problem}", name)
         return Health(True, generation=name)
+
+    def _open_problem(self, name: str) -> str | None:
+        """Why Whoosh cannot open this generation, or None."""
+        # Whoosh leaves the file it failed on to the garbage collector: not worth a warning.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            try:
+                ix = self.open(name)
+                with ix.reader() as reader:
+                    reader.doc_count()
+            except Exception as exc:  # noqa: BLE001 — any failure to open means "rebuild it"
+                return f"{type(exc).__name__}: {exc}"
+        return None
 
     def open(self, name: str) -> whoosh_index.Index:
         with self._lock:
@@ -420,17 +489,6 @@ class IndexStore:
         path = self.root / name
         return sum(p.stat().st_size for p in path.iterdir() if p.is_file()) if path.is_dir() else 0
 
-    @contextmanager
-    def writer_role(self) -> Iterator[bool]:
-        """Try to become the one writer; yields whether it worked (never blocks)."""
-        lock = self.role_lock()
-        got = lock.acquire(blocking=False)
-        try:
-            yield got
-        finally:
-            if got:
-                lock.release()
-
     def role_lock(self):
         self.root.mkdir(parents=True, exist_ok=True)
         return FileStorage(str(self.root)).lock(ROLE_LOCK)
@@ -472,11 +530,6 @@ class Writer:
 
     def cancel(self) -> None:
         self._w.cancel()
-
-
-def stored_document(ix: whoosh_index.Index, doc_id: str) -> dict | None:
-    with ix.searcher() as s:
-        return s.document(id=doc_id)
 
 
 def doc_count(ix: whoosh_index.Index) -> int:
@@ -522,7 +575,7 @@ def fingerprint(ix: whoosh_index.Index) -> dict[str, dict]:
 # average field length from the segment when its postings were first decoded.
 
 K1, B = 1.2, 0.75
-CACHE_POSTINGS = 4_000_000  # decoded postings kept per process (about 50 MB)
+CACHE_POSTINGS = 6_000_000  # decoded postings kept per process (12 bytes each: about 70 MB)
 CACHE_TERM_SCORES = 2_000_000  # per snapshot: {doc: score} of recently searched terms
 
 
@@ -631,6 +684,27 @@ class _Segment:
             self._by_created = sorted(zip(created, range(self.doc_count_all), strict=True))
         return self._by_created
 
+    def common_terms(self, field_: str, min_docs: int) -> list[tuple[int, str]]:
+        """(doc frequency, term) of the terms in at least ``min_docs`` documents."""
+        with self.lock:
+            return [(info.doc_frequency(), t.decode("utf-8"))
+                    for t, info in self.reader.iter_field(field_)
+                    if info.doc_frequency() >= min_docs]
+
+    def warm(self, budget: int) -> int:
+        """Decode the postings of the commonest terms ahead of the first queries that need
+        them (the slowest part of a query on a cold segment); returns the postings read."""
+        min_docs = max(50, self.doc_count_all // 200)
+        terms = sorted(((df, f, t) for f in STEM_FIELDS for df, t in self.common_terms(
+            f, min_docs)), reverse=True)
+        done = 0
+        for df, f, t in terms:
+            if done + df > budget:
+                break
+            self.postings(f, t, scored=True)
+            done += df
+        return done
+
     def expand_prefix(self, field_: str, prefix: str) -> list[str]:
         with self.lock:
             return [t.decode("utf-8") for t in self.reader.expand_prefix(field_, prefix)]
@@ -729,6 +803,7 @@ class Snapshot:
         self._global_sets: dict[tuple[str, str], frozenset[int]] = {}
         self._columns: dict[str, list] = {}
         self._term_cache = _LRU(CACHE_TERM_SCORES)
+        self.memo: dict = {}
         self._lock = threading.Lock()
 
     # documents across segments
@@ -795,7 +870,7 @@ class Snapshot:
             if not ids:
                 continue
             if off:
-                ids = [off + d for d in ids]
+                ids = map(add, ids, repeat(off))
             if scored:
                 out.update(zip(ids, map(mul, parts, repeat(factor)), strict=True))
             else:
@@ -838,7 +913,7 @@ class Snapshot:
             pairs = seg.by_created()
             lo = bisect_left(pairs, lo_key) if lo_key else 0
             hi = bisect_left(pairs, hi_key) if hi_key else len(pairs)
-            out.update(off + d for _c, d in pairs[lo:hi])
+            out.update(map(add, map(itemgetter(1), pairs[lo:hi]), repeat(off)))
         return out
 
 
@@ -847,6 +922,8 @@ class SnapshotSource:
     reusing the segments that did not change."""
 
     RETIRE_AFTER = 60.0  # seconds a merged-away segment stays open for queries still on it
+    WARM_MIN_DOCS = 5_000  # segments this big get their common terms decoded on opening
+    WARM_BUDGET = CACHE_POSTINGS // 3  # per segment: leaves room for what queries bring
 
     def __init__(self, store: IndexStore) -> None:
         self.store = store
@@ -854,43 +931,67 @@ class SnapshotSource:
         self._segments: dict[tuple[str, str], _Segment] = {}
         self._retired: list[tuple[float, _Segment]] = []
         self._snapshot: Snapshot | None = None
+        self._warming: list[threading.Thread] = []
 
     def current(self) -> Snapshot:
         name, ix = self.store.current()
-        try:
-            generation = ix.latest_generation()
-            snap = self._snapshot
-            if snap is not None and snap.name == name and snap.generation == generation:
-                return snap
-            with self._lock:
-                toc = ix._read_toc()
-                parts = []
-                live = set()
-                for toc_segment in toc.segments:
-                    key = (name, toc_segment.segment_id())
-                    seg = self._segments.get(key)
-                    if seg is None:
-                        seg = _Segment(ix.storage, toc.schema, toc_segment)
-                        self._segments[key] = seg
-                    parts.append((seg, toc_segment))
-                    live.add(key)
-                now = time.monotonic()
-                for key in list(self._segments):
-                    if key not in live:  # merged away: other threads may still be reading it
-                        self._retired.append((now, self._segments.pop(key)))
-                while self._retired and now - self._retired[0][0] > self.RETIRE_AFTER:
-                    self._retired.pop(0)[1].close()
-                snap = Snapshot(name, toc.generation, parts)
-                self._snapshot = snap
-                return snap
-        except IndexUnavailable:
-            raise
-        except Exception as exc:  # noqa: BLE001 — a broken generation must not be a 500
-            self.store.forget(name)
-            self.store._health = None
-            raise IndexUnavailable("unreadable", f"{name}: {type(exc).__name__}: {exc}") from exc
+        snap = self._snapshot
+        if snap is not None and snap.name == name and snap.generation == ix.latest_generation():
+            return snap
+        problem = None
+        with self._lock, warnings.catch_warnings():
+            # Whoosh leaves a file it failed on to the garbage collector (see IndexStore.health)
+            warnings.simplefilter("ignore", ResourceWarning)
+            try:
+                return self._open(name, ix)
+            except Exception as exc:  # noqa: BLE001 — a broken generation must not be a 500
+                problem = f"{name}: {type(exc).__name__}: {exc}"
+        self.store.forget(name)
+        self.store._health = None
+        raise IndexUnavailable("unreadable", problem)
+
+    def _open(self, name: str, ix) -> Snapshot:
+        toc = ix._read_toc()
+        parts = []
+        live = set()
+        for toc_segment in toc.segments:
+            key = (name, toc_segment.segment_id())
+            seg = self._segments.get(key)
+            if seg is None:
+                seg = _Segment(ix.storage, toc.schema, toc_segment)
+                self._segments[key] = seg
+                if seg.doc_count_all >= self.WARM_MIN_DOCS:
+                    self._warm_later(seg)
+            parts.append((seg, toc_segment))
+            live.add(key)
+        now = time.monotonic()
+        for key in list(self._segments):
+            if key not in live:  # merged away: other threads may still be reading it
+                self._retired.append((now, self._segments.pop(key)))
+        while self._retired and now - self._retired[0][0] > self.RETIRE_AFTER:
+            self._retired.pop(0)[1].close()
+        snap = Snapshot(name, toc.generation, parts)
+        self._snapshot = snap
+        return snap
+
+    def _warm_later(self, seg: _Segment) -> None:
+        def warm() -> None:
+            try:
+                seg.warm(self.WARM_BUDGET)
+            except Exception:  # noqa: BLE001 — a cache, never worth an error
+                pass
+
+        thread = threading.Thread(target=warm, name="search-warm", daemon=True)
+        self._warming = [t for t in self._warming if t.is_alive()] + [thread]
+        thread.start()
+
+    def wait_warm(self, timeout: float | None = None) -> None:
+        """Wait for the segments being warmed (benchmarks measure the warm state)."""
+        for thread in list(self._warming):
+            thread.join(timeout)
 
     def close(self) -> None:
+        self.wait_warm(10)
         with self._lock:
             for seg in [*self._segments.values(), *(seg for _t, seg in self._retired)]:
                 seg.close()
@@ -954,6 +1055,7 @@ class _Evaluator:
         self.max_expansion = max_expansion
         self.exact: set[str] = set()
         self.stems: set[str] = set()
+        self.expanded: set[str] = set()  # words all prefixes together stand for
 
     def _remember(self, words, positive: bool) -> None:
         if positive:
@@ -1071,7 +1173,8 @@ class _Evaluator:
             for term in sorted(self.snap.expand_prefix(fieldname, start)):
                 terms.append((fieldname, term, boost, scored))
                 distinct.add(term.lstrip(EXACT_MARK))
-                if len(distinct) > self.max_expansion:
+                self.expanded.add(term.lstrip(EXACT_MARK))
+                if len(self.expanded) > self.max_expansion:  # a budget for the whole query
                     raise TooBroad(text)
         if positive:
             self.exact |= distinct
@@ -1113,6 +1216,24 @@ def _facets(snap: Snapshot, docs) -> dict[str, dict[str, int]]:
     return out
 
 
+def _unfiltered(snap: Snapshot, c: Criteria, excluded, limit: int, facets: bool
+                ) -> tuple[list[int], int, dict]:
+    """No words, no filters: the newest documents, and facets over everything."""
+    total = snap.doc_count - len(excluded - snap.deleted)
+    top = []
+    if c.effective_sort == "newest":
+        top = [d for d in snap.newest(None, limit + len(excluded)) if d not in excluded]
+    groups: dict = {}
+    if facets:  # the same for every unfiltered page of this snapshot: count once
+        key = ("facets", len(excluded))
+        groups = snap.memo.get(key)
+        if groups is None:
+            everything = [d for d in range(snap.doc_count_all) if d not in excluded]
+            groups = snap.memo[key] = _facets(snap, everything)
+        groups = {k: dict(v) for k, v in groups.items()}
+    return top, total, groups
+
+
 def run(snap: Snapshot, c: Criteria, limit: int, facets: bool = True,
         max_expansion: int = MAX_EXPANSION, public_only: bool = False) -> RawResults:
     """Search one snapshot: the best ``limit`` hits, the exact total and facet counts.
@@ -1129,22 +1250,15 @@ def run(snap: Snapshot, c: Criteria, limit: int, facets: bool = True,
     allowed = None
     for s in sorted(_filter_sets(snap, c, public_only), key=len):
         allowed = set(s) if allowed is None else allowed.intersection(s)
-    if match is not None:
-        matches = match.docs - excluded if excluded else set(match.docs)
-        if allowed is not None:
-            matches &= allowed
-    elif allowed is not None:
-        matches = allowed - excluded
+    if match is None and allowed is None:
+        top, total, groups = _unfiltered(snap, c, excluded, limit, facets)
     else:
-        matches = None  # every live, permitted document
-    if matches is None:
-        total = snap.doc_count - len(excluded - snap.deleted)
-        top = []
-        if c.effective_sort == "newest":
-            top = [d for d in snap.newest(None, limit + len(excluded)) if d not in excluded]
-        everything = [d for d in range(snap.doc_count_all) if d not in excluded]
-        groups = _facets(snap, everything) if facets else {}
-    else:
+        if match is not None:
+            matches = match.docs - excluded if excluded else set(match.docs)
+            if allowed is not None:
+                matches &= allowed
+        else:
+            matches = allowed - excluded
         total = len(matches)
         if c.effective_sort == "newest" or match is None:
             created = snap.created()

@@ -278,13 +278,15 @@ class Indexer:
         return newest, gaps
 
     def rebuild(self, progress: Callable[[int], None] | None = None,
-                notify: bool = True, on_total: Callable[[int], None] | None = None
-                ) -> RebuildResult:
+                notify: bool = True, on_total: Callable[[int], None] | None = None,
+                procs: int = 1) -> RebuildResult:
         """Build a new generation from the database, catch up with the log, swap it in.
 
         Searches keep using the old generation until the swap. ``notify``: tell saved
         searches about posts published while catching up (only when no other writer is
-        following the log into the old generation — it does that).
+        following the log into the old generation — it does that). ``procs`` > 1 analyses
+        in that many processes (Whoosh's multiprocessing writer; only from a command, never
+        from the app's indexer thread: forking a process that runs threads is unsafe).
         """
         with self._context():
             started = time.monotonic()
@@ -294,7 +296,11 @@ class Indexer:
             if on_total:
                 on_total(total)
             name, ix = self.store.create_generation()
-            writer = Writer(ix, limitmb=256)
+            if procs > 1:
+                writer = Writer(ix, procs=procs, multisegment=True, limitmb=256,
+                                subargs={"limitmb": 256})
+            else:
+                writer = Writer(ix, limitmb=256)
             count = 0
             try:
                 for docs in documents.iter_all():

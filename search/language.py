@@ -98,20 +98,22 @@ STEM_ENDINGS = {"børn": "barn", "mænd": "mand", "køer": "ko"}
 
 
 Pairs = tuple[tuple[str, str], ...]
+# Ending tables by length, longest first: {length: {ending: replacement}}.
+Endings = tuple[tuple[int, dict[str, str]], ...]
 
 
-def _build_tables() -> tuple[Pairs, dict[str, str], Pairs]:
-    endings: list[tuple[str, str]] = []
+def _build_tables() -> tuple[Endings, dict[str, str], Pairs]:
+    by_length: dict[int, dict[str, str]] = {}
     for word in KEEP_WHOLE:
         w = fold(word)
-        endings.append((w + "s", w))
-        endings.append((w, w))
+        by_length.setdefault(len(w) + 1, {})[w + "s"] = w
+        by_length.setdefault(len(w), {})[w] = w
     for base, stem in SYNCOPE.items():
         b, s = fold(base), fold(stem)
-        endings.append((b + "s", s))
-        endings.append((b, s))
-    # Longest ending first, so "centeret" wins over "et"-less matches.
-    endings.sort(key=lambda pair: -len(pair[0]))
+        by_length.setdefault(len(b) + 1, {})[b + "s"] = s
+        by_length.setdefault(len(b), {})[b] = s
+    # Longest ending first, so "centeret" wins over shorter matches.
+    endings = tuple(sorted(by_length.items(), reverse=True))
     whole: dict[str, str] = {}
     for noun in SHORT_NOUNS:
         n = fold(noun)
@@ -121,7 +123,7 @@ def _build_tables() -> tuple[Pairs, dict[str, str], Pairs]:
     whole[fold("køerne")] = fold("ko")
     after = tuple(sorted(((fold(k), fold(v)) for k, v in STEM_ENDINGS.items()),
                          key=lambda pair: -len(pair[0])))
-    return tuple(endings), whole, after
+    return endings, whole, after
 
 
 _ENDINGS, _WHOLE, _AFTER = _build_tables()
@@ -132,9 +134,12 @@ def stem_with(word: str, snowball) -> str:
     fixed = _WHOLE.get(word)
     if fixed is not None:
         return fixed
-    for ending, replacement in _ENDINGS:
-        if word.endswith(ending) and len(word) >= len(ending):
-            return word[: len(word) - len(ending)] + replacement
+    size = len(word)
+    for length, table in _ENDINGS:  # a few dictionary lookups, not one test per ending
+        if length <= size:
+            replacement = table.get(word[size - length:])
+            if replacement is not None:
+                return word[: size - length] + replacement
     stem = snowball(word)
     for ending, replacement in _AFTER:
         if stem.endswith(ending):

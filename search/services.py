@@ -538,10 +538,10 @@ def notify_saved_searches(docs: list[dict]) -> int:
     posts = {p.id: p for p in db.session.scalars(
         select(Post).options(joinedload(Post.topic)).where(Post.id.in_(post_ids))
     )}
-    told = set(db.session.execute(
+    told = {(uid, pid) for uid, pid in db.session.execute(
         select(Notification.user_id, Notification.post_id)
         .where(Notification.kind == NOTIFICATION_KIND, Notification.post_id.in_(post_ids))
-    ).tuples())
+    )}
     per_user: Counter[int] = Counter()
     cap = _cfg("SEARCH_NOTIFY_MAX_PER_BATCH")
     by_id = {s.id: s for s in saved}

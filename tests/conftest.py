@@ -255,23 +255,11 @@ KNOWN_FAILING = {
     "tests/moderation/test_flags.py::test_bad_reports_change_nothing": "English text, Danish page",
     "tests/moderation/test_suspensions.py::test_suspended_user_can_read_but_not_write":
         "English text, Danish page",
-    # Search (issue 4) was mid-change when the session stopped.
-    "tests/search/test_export.py::test_export_columns_and_danish_letters":
-        "translated CSV headers (issue 4, in progress)",
-    "tests/search/test_indexer.py::test_only_one_writer_at_a_time": "issue 4, in progress",
-    "tests/search/test_indexer.py::test_an_unusable_index_is_reported_and_rebuilt":
-        "issue 4, in progress",
-    "tests/search/test_saved.py": "saved searches (issue 4, in progress)",
-    "tests/search/test_indexer.py::test_the_embedded_thread_builds_and_follows_by_itself":
-        "issue 4, in progress",
     "tests/moderation/test_pages.py::test_rules_page_in_danish_and_english":
         "reads Danish first while its package's fixture asks for English pages",
 }
 # Hangs (a rebuild that never catches up with its own writes): not run until fixed.
-KNOWN_HANGING = {
-    "tests/search/test_indexer.py::test_rebuild_swaps_in_while_searches_keep_working":
-        "the rebuild loop never catches up (issue 4, in progress)",
-}
+KNOWN_HANGING: dict[str, str] = {}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -14,14 +14,30 @@ from forum.extensions import db
 from forum.models import Post, PostState
 from forum.states import transition
 from search import services
-from search.indexer import Indexer
+from search.indexer import Indexer, stop_thread
+from tests.e2e.conftest import auth_cookies, browser, live_server, page  # noqa: F401  (test_e2e)
 
 
 @pytest.fixture(autouse=True)
-def _close_searchers(app) -> Iterator[None]:
+def _no_stray_indexer_thread() -> Iterator[None]:
+    """Other packages' tests build apps without TESTING (the embedded default), which start
+    the process's one indexer thread for themselves: stop it, so this test's app is alone."""
+    stop_thread(timeout=5)
+    yield
+    stop_thread(timeout=5)
+
+
+@pytest.fixture(autouse=True)
+def _close_searchers(_no_stray_indexer_thread, app) -> Iterator[None]:
     """Close this app's open index segments with the test (no unclosed-file warnings)."""
     yield
     search.state(app).close()
+
+
+@pytest.fixture(autouse=True)
+def _english(client) -> None:
+    """Pages in English (the msgids), whatever the default language: tests read their text."""
+    client.set_cookie("lang", "en")
 
 
 @pytest.fixture

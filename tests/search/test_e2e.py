@@ -10,14 +10,7 @@ import os
 
 import pytest
 
-from tests.e2e.conftest import (  # noqa: F401  (fixtures, by name)
-    assert_no_axe_violations,
-    auth_cookies,
-    browser,
-    browser_unavailable,
-    live_server,
-    page,
-)
+from tests.e2e.conftest import assert_no_axe_violations, browser_unavailable
 
 _reason = browser_unavailable()
 pytestmark = [pytest.mark.e2e]

@@ -116,6 +116,9 @@ def test_a_replayed_batch_notifies_once(corpus, indexer, politician, make_post, 
     indexer.run_once()
     services.save_search(politician, "Havnebad", {"q": "havnebad"})
     db.session.commit()
+    from search.models import SearchCursor
+
+    before = db.session.scalar(select(SearchCursor.last_event_id))
     make_post(corpus["topics"]["harbour"], body="Et havnebad til, tak.")
 
     class Crash(Exception):
@@ -132,13 +135,12 @@ def test_a_replayed_batch_notifies_once(corpus, indexer, politician, make_post, 
     cursor_before = db.session.scalar(select(SavedSearch.last_match_at))
     assert cursor_before is not None
     # Roll the cursor back, as if that commit had never happened.
-    from search.models import SearchCursor
-
     cur = db.session.scalar(select(SearchCursor))
-    cur.last_event_id = cur.high_event_id = cur.last_event_id - 3
+    cur.last_event_id = cur.high_event_id = before
+    cur.gaps = []
     db.session.commit()
     indexer.on_step = lambda step, **info: None
-    assert indexer.run_once() == 3
+    assert indexer.run_once() > 0  # the same batch again
     assert len(notes(politician)) == 1
 
 
