@@ -63,7 +63,7 @@ from whoosh.reading import TermNotFound
 from . import language
 from .query import AllOf, AnyOf, Criteria, Node, Not, Phrase, Prefix, Word
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4  # 4: more stemmer fixes (language.py)
 META_FILE = "borgerdialog.json"
 CURRENT_FILE = "CURRENT"
 ROLE_LOCK = "WRITER"

@@ -24,8 +24,17 @@ each one):
   rewrite the base form (and compounds ending in it, like "ladcykel") to the inflected stem.
 * Short words are never stemmed (the stemmer needs three letters before a suffix): "by",
   "byen", "byer" stay three different words. A table maps the forms of the short nouns that
-  matter here (by, sti, sø, ø, å, bro, ko, ski) to the noun.
+  matter here (by, sti, sø, ø, å, bro, ski, kø, uge) to the noun.
 * Irregular plurals: "børn" → "barn", "mænd" → "mand" (also in compounds: "skolebørnene").
+* Folding itself makes new oddities, because æ and ø become two letters ending in "e":
+  "miljø" → "miljo" but "miljøet" → "miljoe"; "træ", "træet", "træer" stay apart; "idræt"
+  (folded "idraet") → "idra" but "idrætten" → "idraet"; "arbejdsløs" → "arbejdslo" but
+  "arbejdsløse" → "arbejdsloes". A word ending in a folded æ/ø plus a noun ending (miljøet,
+  træerne, knæene, Orøs) is cut before the ending; idræt, portræt, -løs, græs, næs and tøs
+  are kept whole.
+* Latin nouns and "-sel" nouns: "museum" → "museum" but "museet" → "muse" (likewise
+  gymnasium, kriterium, ministerium); "rundkørsel" → "rundkoersel" but "rundkørslen" →
+  "rundkoersl" (likewise trussel, fængsel, centrum).
 """
 
 from __future__ import annotations
@@ -79,22 +88,38 @@ will with you your yours yourself yourselves
 STOP_WORDS: frozenset[str] = frozenset(fold(w) for w in _DANISH_STOP_WORDS.split())
 COMMON_WORDS: frozenset[str] = STOP_WORDS | frozenset(_ENGLISH_STOP_WORDS.split())
 
-# Words (and compounds ending in them) whose final "-et"/"-s" belongs to the stem.
+# Words (and compounds ending in them) whose final "-et"/"-s" belongs to the stem. "idræt" and
+# "portræt" are here because folding makes them end in "-aet", which the stemmer cuts; "-løs"
+# (arbejdsløs, hjemløs), "græs", "næs" and "tøs" because their "s" follows a folded æ/ø.
 KEEP_WHOLE = (
     "budget", "billet", "toilet", "kabinet", "internet", "planet", "raket", "magnet",
-    "tablet", "ballet", "plads",
+    "tablet", "ballet", "plads", "idræt", "portræt", "løs", "græs", "næs", "tøs",
 )
 # Base forms that lose an "e" when inflected (cykel, cyklen): rewritten to the inflected stem.
 SYNCOPE = {
     "cykel": "cykl", "regel": "regl", "middel": "midl", "titel": "titl", "artikel": "artikl",
     "kapitel": "kapitl", "center": "centr", "centeret": "centr", "teater": "teatr",
-    "teateret": "teatr",
+    "teateret": "teatr", "centrum": "centr", "kørsel": "kørsl", "trussel": "trusl",
+    "fængsel": "fængsl",
 }
+# Latin nouns: museum/museet/museer, gymnasium/gymnasiet/gymnasier (compounds too).
+LATIN_ENDINGS = {"ium": "i", "eum": "e"}
 # Short nouns the stemmer leaves alone, with the endings of their inflected forms.
-SHORT_NOUNS = ("by", "sti", "sø", "ø", "å", "bro", "ko", "ski")
+SHORT_NOUNS = ("by", "sti", "sø", "ø", "å", "bro", "ski", "kø")
 _SHORT_ENDINGS = ("", "s", "en", "ens", "er", "ers", "erne", "ernes", "ene", "enes", "e")
+# Short nouns ending in "-e" (uge, ugen, uger), with their endings.
+SHORT_E_NOUNS = ("uge",)
+_SHORT_E_ENDINGS = ("", "s", "n", "ns", "r", "rs", "rne", "rnes")
 # Irregular plurals, matched at the end of the stem (so compounds work too).
-STEM_ENDINGS = {"børn": "barn", "mænd": "mand", "køer": "ko"}
+STEM_ENDINGS = {"børn": "barn", "mænd": "mand"}
+# Words ending in æ or ø (miljø, træ, knæ, frø, kø) are folded to end in "ae"/"oe": the
+# stemmer then cuts the bare word's final "e" ("miljo") but keeps it in the inflected forms
+# ("miljøet" → "miljoe"), and short ones (træet) it does not stem at all. When a folded word
+# is such an ending plus one of these noun endings (or the genitive "s": Orøs, miljøs), the
+# stem is the word up to the ending. Words whose "s" belongs to them are in KEEP_WHOLE.
+DIGRAPH_ENDINGS = ("", "s", "en", "ens", "er", "ers", "erne", "ernes", "et", "ets", "ene",
+                   "enes")
+_DIGRAPHS = ("ae", "oe")
 
 
 Pairs = tuple[tuple[str, str], ...]
@@ -112,18 +137,35 @@ def _build_tables() -> tuple[Endings, dict[str, str], Pairs]:
         b, s = fold(base), fold(stem)
         by_length.setdefault(len(b) + 1, {})[b + "s"] = s
         by_length.setdefault(len(b), {})[b] = s
+    for ending, replacement in LATIN_ENDINGS.items():
+        by_length.setdefault(len(ending) + 1, {})[ending + "s"] = replacement
+        by_length.setdefault(len(ending), {})[ending] = replacement
     # Longest ending first, so "centeret" wins over shorter matches.
     endings = tuple(sorted(by_length.items(), reverse=True))
     whole: dict[str, str] = {}
-    for noun in SHORT_NOUNS:
-        n = fold(noun)
-        for ending in _SHORT_ENDINGS:
-            whole.setdefault(n + ending, n)
-    whole[fold("køer")] = fold("ko")
-    whole[fold("køerne")] = fold("ko")
+    for nouns, suffixes in ((SHORT_NOUNS, _SHORT_ENDINGS), (SHORT_E_NOUNS, _SHORT_E_ENDINGS)):
+        for noun in nouns:
+            n = fold(noun)
+            for ending in suffixes:
+                whole.setdefault(n + ending, n)
+    whole["koen"] = whole["koens"] = "ko"  # the cow, not the queue (kø)
     after = tuple(sorted(((fold(k), fold(v)) for k, v in STEM_ENDINGS.items()),
                          key=lambda pair: -len(pair[0])))
     return endings, whole, after
+
+
+# Longest first, so "knæene" is "knæ" + "ene", not "knæen" + "e".
+_DIGRAPH_ENDINGS = tuple(sorted(DIGRAPH_ENDINGS, key=len, reverse=True))
+
+
+def _digraph_stem(word: str) -> str | None:
+    """The stem of a word ending in a folded æ/ø plus a noun ending, or None."""
+    size = len(word)
+    for ending in _DIGRAPH_ENDINGS:
+        cut = size - len(ending)
+        if cut >= 3 and word.endswith(ending) and word[cut - 2 : cut] in _DIGRAPHS:
+            return word[:cut]
+    return None
 
 
 _ENDINGS, _WHOLE, _AFTER = _build_tables()
@@ -140,6 +182,10 @@ def stem_with(word: str, snowball) -> str:
             replacement = table.get(word[size - length:])
             if replacement is not None:
                 return word[: size - length] + replacement
+    if word[-1:] in "enrst":  # every ending the digraph rule knows ends in one of these
+        fixed = _digraph_stem(word)
+        if fixed is not None:
+            return fixed
     stem = snowball(word)
     for ending, replacement in _AFTER:
         if stem.endswith(ending):
