@@ -10,6 +10,7 @@ import budgets
 import forum
 import mail
 import moderation
+import qa
 import search
 from forum import live
 from forum.config import load_config
@@ -33,6 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     search.init_app(app)
     mail.init_app(app)
     budgets.init_app(app)
+    qa.init_app(app)
     # async mode, Redis message queue (REDIS_URL), same-origin check, message size limit
     socketio.init_app(app, **live.socketio_options(app))
     return app

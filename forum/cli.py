@@ -7,6 +7,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select, update
 
+from . import hooks
 from .extensions import db
 from .models import Area, Committee, Post, Role, Topic, User, utcnow
 
@@ -41,6 +42,8 @@ def seed_demo_command(if_empty: bool, big_posts: int) -> None:
     try:
         with _progress(demo_size(big_posts), "Seeding demo data") as bar:
             rows = seed_demo(bar.update, big_posts=big_posts)
+            for step in hooks.demo_steps():  # other packages' demo data (e.g. live Q&A)
+                bar.update(step())
     finally:
         current_app.config.update(paused)
     # Demo people count as having confirmed their (fictional) e-mail addresses.

@@ -268,3 +268,10 @@ def on_unknown(event, *args):
         raise LiveError("unknown_event", _("Unknown event: %(name)s.", name=str(event)[:40]))
 
     refuse(*args)
+
+
+def connection_user_id(sid: str) -> int | None:
+    """The signed-in user of one of this process's connections (None: anonymous/unknown);
+    for presence counts in other packages' rooms."""
+    conn = _connections.get(sid)
+    return conn.user_id if conn is not None else None

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
-from flask import current_app
+from flask import current_app, has_app_context
 
 from .models import PostState
 
 if TYPE_CHECKING:
-    from .models import Post, User
+    from .models import Post, Topic, User
 
 Action = Literal["create", "edit"]
 
@@ -63,3 +63,50 @@ def user_restriction(user: User, action: str) -> str | None:
         if reason:
             return reason
     return None
+
+
+def registered_post_policy(app) -> PostPolicy | None:
+    """The policy registered so far, so a later package can wrap it (live Q&A publishes
+    its session politicians' answers at once and asks the wrapped policy otherwise)."""
+    return app.extensions.get(_KEY)
+
+
+# A topic guard answers "may this user do this in this topic through the forum's own pages
+# and services?" with None (yes) or the reason. Live Q&A uses it for the topics its sessions
+# write to, whose questions and answers have rules of their own. Actions: "post", "reply",
+# "edit", "support".
+TopicGuard = Callable[["User | None", "Topic", str], "str | None"]
+_GUARD_KEY = "borgerdialog.topic_guards"
+
+
+def register_topic_guard(app, guard: TopicGuard) -> None:
+    guards = app.extensions.setdefault(_GUARD_KEY, [])
+    if guard not in guards:
+        guards.append(guard)
+
+
+def topic_guard(user: User | None, topic: Topic, action: str) -> str | None:
+    """Why ``action`` is refused in ``topic`` (the first registered reason), or None."""
+    if not has_app_context():
+        return None
+    for guard in current_app.extensions.get(_GUARD_KEY, ()):
+        reason = guard(user, topic, action)
+        if reason:
+            return reason
+    return None
+
+
+# Steps other packages add to ``flask seed-demo`` (called after the forum's demo data, in
+# the same transaction, with the moderation and verification policies paused).
+_DEMO_KEY = "borgerdialog.demo_steps"
+
+
+def register_demo_step(app, step: Callable[[], int]) -> None:
+    """``step()`` writes demo rows (no commit) and returns how many it wrote."""
+    steps = app.extensions.setdefault(_DEMO_KEY, [])
+    if step not in steps:
+        steps.append(step)
+
+
+def demo_steps() -> list[Callable[[], int]]:
+    return list(current_app.extensions.get(_DEMO_KEY, ()))

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, or_, true
 
+from . import hooks
 from .models import Post, PostState, Role, Topic, TopicStatus, User, utcnow
 
 PUBLIC_POST_STATES = (PostState.PUBLISHED,)
@@ -126,7 +127,12 @@ def topic_accepts_posts(topic: Topic, now: datetime | None = None) -> bool:
 
 
 def can_post(user, topic: Topic) -> bool:
-    return _user(user) is not None and topic_accepts_posts(topic) and can_see_topic(user, topic)
+    return (
+        _user(user) is not None
+        and topic_accepts_posts(topic)
+        and can_see_topic(user, topic)
+        and hooks.topic_guard(_user(user), topic, "post") is None
+    )
 
 
 def can_edit_post(user, post: Post) -> bool:

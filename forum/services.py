@@ -54,6 +54,13 @@ def check_restriction(user: User, action: str) -> None:
         raise PermissionDenied(reason)
 
 
+def check_topic_guard(user: User, topic: Topic, action: str) -> None:
+    """Raise ``PermissionDenied`` when a package guards ``topic`` (see ``hooks.topic_guard``)."""
+    reason = hooks.topic_guard(user, topic, action)
+    if reason:
+        raise PermissionDenied(reason)
+
+
 def _hash(password: str) -> str:
     # werkzeug's scrypt; tests lower its cost through PASSWORD_HASH_METHOD.
     return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
@@ -100,9 +107,11 @@ def register_user(
         party=party if role == Role.POLITICIAN else None,
         locale=locale,
     )
-    db.session.add(user)
     try:
+        # Added inside the savepoint: begin_nested() flushes what is pending first, so a
+        # row added before it would hit the unique index outside the savepoint.
         with db.session.begin_nested():
+            db.session.add(user)
             db.session.flush()
     except IntegrityError:
         raise InvalidInput(email=_("An account with this e-mail address already exists.")) from None
@@ -260,6 +269,13 @@ def decide_topic_proposal(moderator: User, topic: Topic, accept: bool) -> None:
     kind = "topic_opened" if accept else "topic_declined"
     room = f"topic:{topic.id}" if accept else "moderators"
     eventlog.record(kind, "topic", topic.id, room, topic_payload(topic), moderator.id)
+    # The proposer's bell (live) and mail hear of it like any other notification.
+    eventlog.record(
+        "notification", "user", topic.author_id, f"user:{topic.author_id}",
+        {"kind": "topic_accepted" if accept else "topic_declined", "post_id": None,
+         "topic_id": topic.id},
+        moderator.id,
+    )
     db.session.flush()
 
 
@@ -364,6 +380,7 @@ def create_post(
     if not permissions.topic_accepts_posts(topic):
         raise Conflict(_("This topic no longer takes posts."))
     check_restriction(author, "reply" if parent_id is not None else "post")
+    check_topic_guard(author, topic, "reply" if parent_id is not None else "post")
     existing = _post_by_nonce(author, nonce)
     if existing is not None:
         return existing
@@ -384,11 +401,13 @@ def create_post(
         support_count=0,
         client_nonce=nonce or None,
     )
-    db.session.add(post)
-    decision = hooks.decide_post(post, "create")
+    decision = hooks.decide_post(post, "create")  # the policy reads; nothing is flushed yet
     post.held_reason = decision.reason
     try:
+        # Added inside the savepoint (begin_nested() flushes pending rows first), so a lost
+        # double-submit race rolls back only the savepoint and the winner's post is returned.
         with db.session.begin_nested():
+            db.session.add(post)
             db.session.flush()
     except IntegrityError:
         # The same form was submitted twice at once; the first one won.
@@ -469,6 +488,7 @@ def edit_post(author: User, post: Post, body: str) -> Post:
     if not permissions.can_edit_post(author, post):
         raise PermissionDenied(_("You may only edit your own posts in open topics."))
     check_restriction(author, "edit")
+    check_topic_guard(author, post.topic, "edit")
     body = _validate_body(body)
     if body == post.body_source:
         return post
@@ -517,6 +537,7 @@ def toggle_support(user: User, post: Post) -> tuple[bool, int]:
     if post.state != PostState.PUBLISHED:
         raise Conflict(_("Only published posts can be supported."))
     check_restriction(user, "support")
+    check_topic_guard(user, post.topic, "support")
     existing = db.session.get(Support, (user.id, post.id))
     if existing is not None:
         db.session.delete(existing)
