@@ -87,14 +87,19 @@ def in_state(held, admin, rules, make_user) -> Callable[..., Post]:
 
 @pytest.fixture
 def as_user(app):
-    """A new test client logged in as ``user`` (anonymous for None)."""
+    """A new test client logged in as ``user`` (anonymous for None). Pages come in the
+    account's language (Danish, the site's default, for a new account); with ``lang`` the
+    client switches language the way a person does (``/sprog``: cookie and account). The
+    ``client`` fixture below reads English."""
 
-    def do(user: User | None):
+    def do(user: User | None, lang: str | None = None):
         client = app.test_client()
         if user is not None:
             r = client.post("/login", data={"email": user.email,
                                             "password": "correct-horse-battery"})
             assert r.status_code == 302, r.get_data(as_text=True)[:500]
+        if lang is not None:
+            assert client.post("/sprog", data={"lang": lang}).status_code == 302
         return client
 
     return do
@@ -102,5 +107,7 @@ def as_user(app):
 
 @pytest.fixture(autouse=True)
 def _english_pages(client):
-    """These tests read English page text; the site defaults to Danish."""
+    """These tests read English page text; the site defaults to Danish. A test that reads
+    Danish asks for it (``client.post("/sprog", data={"lang": "da"})``); ``as_user``'s
+    clients start in Danish."""
     client.set_cookie("lang", "en")

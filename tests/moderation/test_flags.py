@@ -54,9 +54,13 @@ def test_bad_reports_change_nothing(make_user, topic, in_state, rules, as_user):
         services.report_post(reporter, pending, "spam")  # not visible to them
     db.session.rollback()
     assert db.session.query(Flag).count() == 1
-    c = as_user(post.author)
+    c = as_user(post.author)  # Danish, the default
+    r = c.post(f"/indlaeg/{post.id}/anmeld", data={"reason": "spam"})
+    assert r.status_code == 400 and "dit eget indlæg" in r.get_data(as_text=True)
+    c = as_user(post.author, "en")
     r = c.post(f"/indlaeg/{post.id}/anmeld", data={"reason": "spam"})
     assert r.status_code == 400 and "own post" in r.get_data(as_text=True)
+    assert db.session.query(Flag).count() == 1
     c = as_user(reporter)
     r = c.post(f"/indlaeg/{post.id}/anmeld", data={"reason": "spam"})
     assert r.status_code == 409

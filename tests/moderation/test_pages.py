@@ -16,11 +16,14 @@ def test_ensure_default_rules_is_idempotent(app):
 
 
 def test_rules_page_in_danish_and_english(client, rules):
+    client.post("/sprog", data={"lang": "da"})  # this module's clients start in English
     text = client.get("/debatregler").get_data(as_text=True)
     assert rules["respect"].title_da in text and 'id="rule-respect"' in text
+    assert rules["respect"].title_en not in text and '<html lang="da"' in text
     client.post("/sprog", data={"lang": "en"})
     text = client.get("/debatregler").get_data(as_text=True)
-    assert rules["respect"].title_en in text
+    assert rules["respect"].title_en in text and rules["respect"].title_da not in text
+    assert '<html lang="en"' in text
     assert text.count("<h1") == 1
 
 
