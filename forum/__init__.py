@@ -56,6 +56,19 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cur.close()
 
 
+@event.listens_for(Engine, "savepoint")
+def _sqlite_begin_before_savepoint(conn, _name) -> None:
+    """Open the SQLite transaction before a savepoint that would otherwise start it.
+
+    pysqlite emits BEGIN only before INSERT/UPDATE/DELETE; a SAVEPOINT issued first opens a
+    transaction of its own that its RELEASE commits, so a later rollback would not undo it.
+    BEGIN (deferred) here is what pysqlite would have sent before the first write anyway.
+    """
+    raw = conn.connection.dbapi_connection
+    if type(raw).__module__.startswith("sqlite3") and not raw.in_transaction:
+        raw.execute("BEGIN")
+
+
 ERROR_MESSAGES = {
     400: lambda: _("The request could not be understood. Check what you sent and try again."),
     403: lambda: _("You do not have permission to do this."),

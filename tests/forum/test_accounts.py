@@ -249,3 +249,17 @@ def test_users_cli(runner, make_committee, make_area):
         args=["users", "set-role", "kim@example.dk", "politician", "--committee", "nope"]
     )
     assert r.exit_code != 0 and "Unknown committee" in r.output
+
+
+def test_register_race_on_the_same_email_is_a_field_error(app, monkeypatch):
+    """Two registrations pass the lookup at once; the unique index decides, the loser gets the
+    form error and the session stays usable."""
+    services.register_user("race@example.dk", "Første", PASSWORD)
+    db.session.commit()
+    monkeypatch.setattr(services, "get_user_by_email", lambda email: None)
+    with pytest.raises(InvalidInput) as err:
+        services.register_user("race@example.dk", "Anden", PASSWORD)
+    assert "email" in err.value.fields
+    services.register_user("other@example.dk", "Tredje", PASSWORD)
+    db.session.commit()
+    assert db.session.scalar(select(db.func.count()).select_from(User)) == 2

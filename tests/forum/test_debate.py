@@ -273,3 +273,29 @@ def test_not_found_for_invisible_topic(make_user, make_area):
     topic = services.create_topic(make_user(), "Et forslag", "Tekst", area_id=area.id)
     with pytest.raises(NotFound):
         services.create_post(make_user(), topic, "Indlæg")
+
+
+def test_a_real_double_submit_race_returns_the_first_post(make_topic, make_user, monkeypatch):
+    """Two requests pass the nonce lookup at once; the loser's INSERT hits the unique index
+    and gets the winner's post back, with the transaction still usable."""
+    topic = make_topic()
+    author = make_user()
+    first = services.create_post(author, topic, "Først", nonce="race-1")
+    db.session.commit()
+    monkeypatch.setattr(services, "_post_by_nonce",
+                        _lookup_missing_once(services._post_by_nonce))
+    again = services.create_post(author, topic, "Først", nonce="race-1")
+    assert again.id == first.id
+    other = services.create_post(author, topic, "Noget andet", nonce="race-2")
+    db.session.commit()
+    assert _count(Post) == 2 and other.id != first.id
+
+
+def _lookup_missing_once(real):
+    calls = []
+
+    def lookup(author, nonce):
+        calls.append(nonce)
+        return None if len(calls) == 1 else real(author, nonce)
+
+    return lookup
