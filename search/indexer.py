@@ -53,6 +53,7 @@ class _Targets:
     topics: set[int] = field(default_factory=set)
     users: set[int] = field(default_factory=set)
     newly_published: set[int] = field(default_factory=set)
+    newly_opened: set[int] = field(default_factory=set)  # topics
 
     def add(self, ev: Event) -> None:
         if ev.kind == "notification":
@@ -66,6 +67,8 @@ class _Targets:
                 self.newly_published.add(ev.subject_id)
         elif ev.subject_type == "topic":
             self.topics.add(ev.subject_id)
+            if ev.kind == "topic_opened":  # a new topic, or a citizen's proposal accepted
+                self.newly_opened.add(ev.subject_id)
         elif ev.subject_type == "user" and ev.kind == USER_CHANGED:
             self.users.add(ev.subject_id)
 
@@ -198,11 +201,12 @@ class Indexer:
             writer.cancel()
             raise
         self.on_step("index_committed")
-        if notify and targets.newly_published:
+        if notify and (targets.newly_published or targets.newly_opened):
             from . import services
 
-            fresh = [d for d in loaded.docs if d["kind"] == documents.POST
-                     and int(d["pk"]) in targets.newly_published and d["vis"] == "public"]
+            fresh = [d for d in loaded.docs if d["vis"] == "public" and int(d["pk"]) in (
+                targets.newly_published if d["kind"] == documents.POST
+                else targets.newly_opened)]
             services.notify_saved_searches(fresh)
         self._advance(cur, gaps, [ev.id for ev in events], now)
         db.session.commit()

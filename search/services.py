@@ -407,8 +407,19 @@ def _csv_safe(value) -> str:
     return text
 
 
+def csv_delimiter() -> str:
+    """";" for Danish, "," otherwise: Excel splits a CSV file it opens at the list separator
+    of the computer's regional settings, and in Danish settings that is the semicolon (the
+    comma is the decimal sign) — with commas, every row would land in one column."""
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return ";" if locale is not None and locale.language == "da" else ","
+
+
 def export_csv(viewer, req: SearchRequest) -> tuple[str, bool]:
-    """The whole result set (up to ``SEARCH_EXPORT_MAX`` rows) as CSV text with a BOM.
+    """The whole result set (up to ``SEARCH_EXPORT_MAX`` rows) as CSV text with a BOM, in the
+    page's language, separated as Excel expects in that language (``csv_delimiter``).
 
     Returns (text, truncated). Rows are checked against the database like a page is.
     """
@@ -425,7 +436,7 @@ def export_csv(viewer, req: SearchRequest) -> tuple[str, bool]:
         hits, truncated = raw.hits, raw.total > max_rows
     out = io.StringIO()
     out.write("\ufeff")
-    w = csv.writer(out)
+    w = csv.writer(out, delimiter=csv_delimiter())
     w.writerow([_("id"), _("link"), _("date"), _("author"), _("role"), _("party"),
                 _("committee"), _("area"), _("topic"), _("stance"), _("text")])
     tz = ZoneInfo(_cfg("BABEL_DEFAULT_TIMEZONE"))
@@ -510,12 +521,13 @@ def delete_saved(user: User, saved_id: int) -> None:
 
 
 def notify_saved_searches(docs: list[dict]) -> int:
-    """Tell owners of saved searches about newly published posts that match them.
+    """Tell owners of saved searches about new contributions that match them.
 
-    ``docs`` are the index documents of the posts just published (the indexer passes the
-    batch it wrote). One in-app notification per person and post, however many of their
-    searches match; never about one's own post; never twice (a batch repeated after a crash
-    finds its notifications already there). Returns how many were created.
+    ``docs`` are the index documents of the posts just published and the topics just opened
+    (the indexer passes the batch it wrote). One in-app notification per person and
+    contribution, however many of their searches match; never about one's own; only what the
+    owner may see; never twice (a batch repeated after a crash finds its notifications
+    already there). Returns how many were created.
     """
     if not docs:
         return 0
@@ -534,14 +546,28 @@ def notify_saved_searches(docs: list[dict]) -> int:
     matches = index.percolate(docs, searches, max_expansion=_cfg("SEARCH_MAX_EXPANSION"))
     if not matches:
         return 0
-    post_ids = {int(d[1:]) for ids in matches.values() for d in ids}
-    posts = {p.id: p for p in db.session.scalars(
-        select(Post).options(joinedload(Post.topic)).where(Post.id.in_(post_ids))
-    )}
-    told = {(uid, pid) for uid, pid in db.session.execute(
-        select(Notification.user_id, Notification.post_id)
-        .where(Notification.kind == NOTIFICATION_KIND, Notification.post_id.in_(post_ids))
-    )}
+    found = {d for ids in matches.values() for d in ids}
+    post_ids = {int(d[1:]) for d in found if d[0] == "p"}
+    topic_ids = {int(d[1:]) for d in found if d[0] == "t"}
+    items: dict[str, Post | Topic] = {}
+    if post_ids:
+        items.update((f"p{p.id}", p) for p in db.session.scalars(
+            select(Post).options(joinedload(Post.topic)).where(Post.id.in_(post_ids))))
+    if topic_ids:
+        items.update((f"t{t.id}", t) for t in db.session.scalars(
+            select(Topic).where(Topic.id.in_(topic_ids))))
+    told: set[tuple[int, str]] = set()
+    if post_ids:
+        told |= {(uid, f"p{pid}") for uid, pid in db.session.execute(
+            select(Notification.user_id, Notification.post_id)
+            .where(Notification.kind == NOTIFICATION_KIND, Notification.post_id.in_(post_ids))
+        )}
+    if topic_ids:
+        told |= {(uid, f"t{tid}") for uid, tid in db.session.execute(
+            select(Notification.user_id, Notification.topic_id)
+            .where(Notification.kind == NOTIFICATION_KIND, Notification.post_id.is_(None),
+                   Notification.topic_id.in_(topic_ids))
+        )}
     per_user: Counter[int] = Counter()
     cap = _cfg("SEARCH_NOTIFY_MAX_PER_BATCH")
     by_id = {s.id: s for s in saved}
@@ -549,21 +575,29 @@ def notify_saved_searches(docs: list[dict]) -> int:
     for sid, ids in matches.items():
         s = by_id[sid]
         for d in ids:
-            p = posts.get(int(d[1:]))
-            if (p is None or p.author_id == s.user_id or (s.user_id, p.id) in told
-                    or p.state != PostState.PUBLISHED
-                    or not permissions.can_see_post(s.user, p, p.topic)
-                    or per_user[s.user_id] >= cap):
+            item = items.get(d)
+            if (item is None or item.author_id == s.user_id or (s.user_id, d) in told
+                    or per_user[s.user_id] >= cap or not _still_new_and_visible(s.user, item)):
                 continue
-            told.add((s.user_id, p.id))
+            told.add((s.user_id, d))
             per_user[s.user_id] += 1
             created += 1
             s.last_match_at = utcnow()
+            post = item if isinstance(item, Post) else None
+            topic_id = item.topic_id if post is not None else item.id
             db.session.add(Notification(user_id=s.user_id, kind=NOTIFICATION_KIND,
-                                        topic_id=p.topic_id, post_id=p.id,
-                                        actor_id=p.author_id))
+                                        topic_id=topic_id, post_id=post.id if post else None,
+                                        actor_id=item.author_id))
             eventlog.record("notification", "user", s.user_id, f"user:{s.user_id}",
-                            {"kind": NOTIFICATION_KIND, "post_id": p.id,
-                             "topic_id": p.topic_id, "saved_search_id": s.id})
+                            {"kind": NOTIFICATION_KIND, "post_id": post.id if post else None,
+                             "topic_id": topic_id, "saved_search_id": s.id})
     db.session.flush()
     return created
+
+
+def _still_new_and_visible(user: User, item: Post | Topic) -> bool:
+    """Is the contribution (by the database, now) public and visible to ``user``?"""
+    if isinstance(item, Post):
+        return (item.state == PostState.PUBLISHED and item.topic.is_public
+                and permissions.can_see_post(user, item, item.topic))
+    return item.is_public and permissions.can_see_topic(user, item)

@@ -7,6 +7,7 @@ import io
 
 import pytest
 
+from forum.extensions import db
 from forum.models import PostState
 
 from .conftest import set_state
@@ -40,6 +41,25 @@ def test_export_columns_and_danish_letters(corpus, reindex, login, make_user, cs
                        budget.body_source]
     assert f"t{corpus['topics']['road'].id}" in by_id
     assert len(rows) == 1 + 3  # the topic and two posts
+
+
+def test_danish_export_is_separated_as_danish_excel_expects(corpus, reindex, login,
+                                                           make_user, client):
+    reindex()
+    user = make_user("politician")
+    user.locale = "da"
+    db.session.commit()
+    login(user)
+    r = client.get("/soeg/eksport.csv", query_string={"q": "cykelsti", "sort": "newest"})
+    assert r.status_code == 200 and r.data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(r.data.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["id", "link", "dato", "forfatter", "rolle", "parti", "udvalg",
+                       "område", "emne", "holdning", "tekst"]
+    budget = corpus["posts"]["budget"]
+    row = next(r for r in rows if r[0] == f"p{budget.id}")
+    assert row[3:10] == ["Pia Politiker", "Politiker", "Socialdemokratiet",
+                         "Udvalget for Børn og Skole", "Tølløse", "Skolevej i Tølløse", "For"]
+    assert row[10] == budget.body_source  # its comma stays inside the field
 
 
 def test_export_leaves_out_what_the_viewer_may_not_see(corpus, reindex, login, make_user,

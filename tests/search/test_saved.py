@@ -158,3 +158,30 @@ def test_notifications_follow_the_saved_filters(corpus, reindex, politician, mak
     db.session.commit()
     reindex()
     assert [n.post.body_source for n in notes(politician)] == ["Havnen får penge i 2027."]
+
+
+def test_new_topics_notify_too_once_public(corpus, reindex, politician, make_topic, make_user,
+                                           make_area, client, login):
+    reindex()
+    services.save_search(politician, "Svømmehaller", {"q": "svømmehal"})
+    db.session.commit()
+    admin = make_user("admin")
+    opened = make_topic(admin, title="Ny svømmehal i Jyderup", intro="Hvor skal den ligge?")
+    citizen = make_user(name="Sille Svømmer")
+    proposal = make_topic(citizen, area=make_area(), title="Svømmehallen i Mørkøv",
+                          intro="Den trænger til renovering.")
+    make_topic(admin, title="Ny skolevej", intro="Og intet om haller.")
+    reindex()
+    got = notes(politician)
+    assert [(n.topic_id, n.post_id, n.actor_id) for n in got] == [(opened.id, None, admin.id)]
+    from forum import services as forum_services
+
+    forum_services.decide_topic_proposal(make_user("moderator"), proposal, accept=True)
+    db.session.commit()
+    reindex()
+    assert [n.topic_id for n in notes(politician)] == [opened.id, proposal.id]
+    assert reindex() == 0 and len(notes(politician)) == 2  # nothing twice
+    login(politician)
+    html = client.get("/notifikationer").get_data(as_text=True)
+    assert "opened the topic “Ny svømmehal i Jyderup”, which matches one of your saved" in html
+    assert f'href="/emner/{opened.id}"' in html
