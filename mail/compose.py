@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, parseaddr
@@ -20,10 +20,11 @@ from flask_babel import force_locale, get_locale, ngettext
 from flask_babel import format_datetime as babel_datetime
 from flask_babel import gettext as _
 from markupsafe import Markup
+from sqlalchemy import select
 
 from forum import permissions
 from forum.extensions import db
-from forum.models import Post, PostState, Topic, User
+from forum.models import Notification, Post, PostState, Topic, User
 
 from . import services, tokens
 from .models import ItemStatus, Kind, MailItem, MailMessage, MessageKind, Mode
@@ -133,31 +134,148 @@ def _post_entry(user: User, item: MailItem) -> dict | None:
     }
 
 
+# The sentences of the notifications page (templates/moderation/_notification.html), by the
+# audit entry's action: the same words in the mail and on the site.
+def _decision_text(action: str, title: str) -> str | None:
+    texts = {
+        "approve": lambda: _("Your post in “%(title)s” is approved and published.", title=title),
+        "reject": lambda: _("Your post in “%(title)s” was rejected.", title=title),
+        "auto_reject": lambda: _("Your post in “%(title)s” was rejected.", title=title),
+        "hide": lambda: _("Your post in “%(title)s” was hidden by a moderator.", title=title),
+        "flag_hide": lambda: _("Your post in “%(title)s” was reported by several users and is "
+                               "hidden until a moderator has looked at it.", title=title),
+        "remove": lambda: _("Your post in “%(title)s” was removed.", title=title),
+        "restore": lambda: _("Your post in “%(title)s” is public again.", title=title),
+        "appeal_granted": lambda: _("Your appeal was granted: your post in “%(title)s” is "
+                                    "public again.", title=title),
+        "appeal_denied": lambda: _("Your appeal about your post in “%(title)s” was denied.",
+                                   title=title),
+    }
+    make = texts.get(action)
+    return make() if make else None
+
+
+def _audit_entry(user: User, item: MailItem):
+    """The moderation audit entry behind a moderation notification, or None (moderation not
+    installed, or nothing recorded). Found by the notification's id, which the feed keeps;
+    items queued without it fall back to the newest notification of the kind about the post."""
+    if "moderation" not in current_app.blueprints:
+        return None
+    from moderation.models import AuditEntry
+
+    if item.source in ("topic_accepted", "topic_declined"):
+        if item.topic_id is None:
+            return None
+        return db.session.scalar(
+            select(AuditEntry).where(
+                AuditEntry.target_type == "topic", AuditEntry.target_id == item.topic_id,
+                AuditEntry.subject_user_id == user.id,
+                AuditEntry.action.in_(("proposal_accept", "proposal_decline")),
+            ).order_by(AuditEntry.id.desc()).limit(1)
+        )
+    nid = (item.payload or {}).get("notification_id")
+    if not isinstance(nid, int):
+        about = (Notification.post_id == item.post_id if item.post_id is not None
+                 else Notification.post_id.is_(None))
+        nid = db.session.scalar(
+            select(Notification.id).where(
+                Notification.user_id == user.id, Notification.kind == item.source, about,
+                Notification.created_at <= item.created_at + timedelta(seconds=5),
+            ).order_by(Notification.id.desc()).limit(1)
+        )
+        if nid is None:
+            return None
+    return db.session.scalar(
+        select(AuditEntry).where(AuditEntry.notification_id == nid,
+                                 AuditEntry.subject_user_id == user.id).limit(1)
+    )
+
+
+def _appeal_url(entry, post: Post | None) -> str | None:
+    """The link to appeal ``entry``, while it can be appealed (once, while it applies)."""
+    from moderation.models import Appeal
+    from moderation.services import appealable_entry
+
+    if not appealable_entry(entry, post):
+        return None
+    if db.session.scalar(select(Appeal.id).where(Appeal.entry_id == entry.id)) is not None:
+        return None
+    return external_url("moderation.appeal", entry_id=entry.id)
+
+
 def _moderation_entry(user: User, item: MailItem) -> dict | None:
+    """A moderation decision with its reason: the debate rule (in the recipient's language)
+    and the moderator's words, the post it is about (the author may read it), and how to
+    appeal while the decision can be appealed."""
     topic = db.session.get(Topic, item.topic_id) if item.topic_id else None
     title = topic.title if topic is not None and permissions.can_see_topic(user, topic) else ""
-    url = external_url("forum.notifications")
-    texts = {
-        "moderation_decision": _("A moderator has made a decision about your post in "
-                                 "“%(title)s”.", title=title),
-        "moderation_appeal": _("Your appeal about your post in “%(title)s” has been decided.",
-                               title=title),
-        "moderation_suspension": _("Your account is suspended."),
-        "moderation_unsuspended": _("Your suspension is lifted. Welcome back to the debate."),
-        "topic_accepted": _("Your proposed topic “%(title)s” is accepted and open", title=title),
-        "topic_declined": _("Your proposed topic “%(title)s” was declined", title=title),
-    }
-    if item.source not in texts:
+    post = db.session.get(Post, item.post_id) if item.post_id else None
+    if post is not None and not permissions.can_see_post(user, post):
+        post = None
+    entry = _audit_entry(user, item)
+    out: dict = {"kind": item.kind, "url": external_url("forum.notifications"),
+                 "when": item.created_at}
+    if entry is None:
+        out["more"] = _("See the reasons and what you can do on your notifications page.")
+    text = None
+    if item.source in ("moderation_decision", "moderation_appeal") and entry is not None:
+        text = _decision_text(entry.action, title)
+    elif item.source == "moderation_decision":
+        text = _("A moderator has made a decision about your post in “%(title)s”.", title=title)
+    elif item.source == "moderation_appeal":
+        text = _("Your appeal about your post in “%(title)s” has been decided.", title=title)
+    elif item.source == "moderation_suspension":
+        text = _("Your account is suspended.")
+        if entry is not None:
+            until = _parse_iso((entry.data or {}).get("until"))
+            if until is None:
+                out["said"] = _("Your account is suspended until further notice: you can read, "
+                                "but not write, support, report, ask or vote. Reason: "
+                                "%(reason)s", reason=entry.text)
+            else:
+                out["said"] = _("Your account is suspended until %(until)s: you can read, but "
+                                "not write, support, report, ask or vote. Reason: %(reason)s",
+                                until=babel_datetime(until.replace(tzinfo=UTC), "short"),
+                                reason=entry.text)
+    elif item.source == "moderation_unsuspended":
+        text = _("Your suspension is lifted. Welcome back to the debate.")
+    elif item.source == "topic_accepted":
+        text = _("Your proposed topic “%(title)s” is accepted and open", title=title)
+        if title:
+            out["url"] = external_url("forum.topic", topic_id=topic.id)
+    elif item.source == "topic_declined":
+        text = _("Your proposed topic “%(title)s” was declined", title=title)
+    if text is None:
         return None
-    if item.source == "topic_accepted" and title:
-        url = external_url("forum.topic", topic_id=topic.id)
-    return {
-        "kind": item.kind,
-        "text": texts[item.source],
-        "more": _("See the reasons and what you can do on your notifications page."),
-        "url": url,
-        "when": item.created_at,
-    }
+    out["text"] = text
+    if entry is not None and item.source != "moderation_suspension":
+        lang = locale_of(user)
+        if entry.rule is not None:
+            out["rule"] = entry.rule.title(lang)
+            out["rule_url"] = external_url("moderation.rules") + f"#rule-{entry.rule.code}"
+        if entry.text and entry.action != "appeal":
+            out["said"] = _("The moderator wrote:") + f" “{entry.text}”"
+    elif entry is not None and entry.rule is not None:
+        out["rule"] = entry.rule.title(locale_of(user))
+        out["rule_url"] = external_url("moderation.rules") + f"#rule-{entry.rule.code}"
+    if post is not None and item.source in ("moderation_decision", "moderation_appeal"):
+        out["own_excerpt"] = excerpt(post.body_html)
+        out["url"] = external_url("forum.post", post_id=post.id) + f"#p{post.id}"
+    if entry is not None and item.source == "moderation_decision":
+        appeal = _appeal_url(entry, post)
+        if appeal:
+            out["appeal_url"] = appeal
+    return out
+
+
+def _parse_iso(raw) -> datetime | None:
+    if not isinstance(raw, str):
+        return None
+    try:
+        value = datetime.fromisoformat(raw.removesuffix("Z"))
+    except ValueError:
+        return None
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
 def _qa_entry(user: User, item: MailItem, now: datetime) -> dict | None:

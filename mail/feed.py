@@ -10,15 +10,35 @@ commit, so a reader can pass an id whose transaction commits later) and a second
 process; here there is nothing to resume.
 
 Which events: ``notification`` (room ``user:<id>``, payload ``kind`` as in
-``models.NOTIFICATION_KINDS``), and for live Q&A reminders the contract below, which the
-live Q&A code records in its own transactions:
+``models.NOTIFICATION_KINDS``, ``post_id``, ``topic_id``). For moderation kinds the in-app
+``Notification`` row flushed just before its event (moderation's ``_notify``) is remembered,
+and its id kept in the item's payload: at send time the mail finds the audit entry behind it
+(the debate rule, the moderator's text, whether it can be appealed).
 
-``qa_signup``   subject ("qa", session id), room ``user:<id>``, payload
-                ``{"starts_at": ISO-8601 UTC, "title": str, "path": "/..."}``: remind this
-                user ``MAIL_QA_REMINDER_MINUTES`` before the start.
-``qa_signoff``  subject ("qa", id), room ``user:<id>``: no reminder for this user.
-``qa_changed``  subject ("qa", id), room ``qa:<id>``, payload ``{"starts_at": ...}`` or
-                ``{"cancelled": true}``: move or cancel every reminder not yet sent.
+Live Q&A reminders: the live Q&A code records these events with ``forum.eventlog.record`` in
+the same transaction as its own change (the ``QASignup`` row, the session's new time):
+
+``qa_signup``   ``record("qa_signup", "qa", session_id, f"user:{user_id}",
+                {"starts_at": ..., "title": str, "path": "/..."}, user_id)``: remind this
+                user before the start. Recording it again for the same session (a second
+                click) changes nothing: one reminder per person and session.
+``qa_signoff``  ``record("qa_signoff", "qa", session_id, f"user:{user_id}", {}, user_id)``:
+                no reminder for this user.
+``qa_changed``  ``record("qa_changed", "qa", session_id, f"qa:{session_id}", payload)`` with
+                ``{"starts_at": ...}`` (moved; "title"/"path" may come along),
+                ``{"title": ...}`` alone (renamed: the time stays), or
+                ``{"cancelled": true}``: applied to every reminder not yet sent. A reminder
+                already sent is not sent again for a new time.
+
+``starts_at`` is ISO-8601: with an offset or "Z", or naive meaning UTC (the forum stores
+naive UTC, so ``session.starts_at.isoformat()`` is right). A start in the past, or a value
+that is not a time, queues nothing (and in ``qa_changed`` leaves reminders as they were).
+
+When a reminder goes out follows the user's choice for ``qa_reminder``: "immediately" (the
+default) ``MAIL_QA_REMINDER_MINUTES`` before the start (at once when signing up later than
+that); "daily digest" in the last daily digest before the start, "weekly digest" in the last
+weekly one (a sign-up too late for it gets no reminder); "off": none. A reminder whose
+session has started by the time it would go out is dropped, never sent late.
 """
 
 from __future__ import annotations
@@ -32,7 +52,7 @@ from sqlalchemy import and_, select
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
-from forum.models import Event, User, utcnow
+from forum.models import Event, Notification, User, utcnow
 
 from .models import (
     DEFAULT_MODES,
@@ -50,6 +70,10 @@ from .models import (
 log = logging.getLogger("borgerdialog.mail")
 
 WAKE = "borgerdialog.mail.wake"
+# (user_id, kind, post_id, topic_id) -> the newest such moderation Notification of this
+# transaction, so its event's mail item can name it (see the module docstring).
+NOTES = "borgerdialog.mail.notifications"
+_MODERATION_SOURCES = frozenset(k for k, v in NOTIFICATION_KINDS.items() if v == Kind.MODERATION)
 _KEEP = ("post_id", "topic_id", "saved_search_id", "title", "starts_at", "path")
 
 
@@ -95,8 +119,12 @@ def _mode(session: Session, user_id: int | None, kind: Kind) -> Mode | None:
 
 
 def _item(session: Session, ev: Event, user_id: int | None, kind: Kind,
+          mode: Mode | None = None, due_at: datetime | None = None,
           **fields) -> MailItem | None:
-    mode = _mode(session, user_id, kind)
+    """Queue ``ev`` for ``user_id``; ``due_at``: when it may go out (immediately) or which
+    digest takes it (the first whose period starts after it). Default: now (immediate
+    notifications wait ``MAIL_IMMEDIATE_DELAY_SECONDS``)."""
+    mode = mode or _mode(session, user_id, kind)
     if mode is None:
         return None
     payload = {k: v for k, v in (ev.payload or {}).items() if k in _KEEP}
@@ -109,7 +137,7 @@ def _item(session: Session, ev: Event, user_id: int | None, kind: Kind,
         mode=mode,
         status=ItemStatus.PENDING,
         created_at=now,
-        due_at=now,
+        due_at=due_at or now,
         **fields,
     )
     if mode == Mode.IMMEDIATE:
@@ -121,12 +149,16 @@ def _item(session: Session, ev: Event, user_id: int | None, kind: Kind,
             user_id=user_id,
             payload={},
             status=MessageStatus.QUEUED,
-            due_at=max(item.due_at, now + delay) if kind != Kind.QA_REMINDER else item.due_at,
+            due_at=item.due_at if due_at is not None else now + delay,
             created_at=now,
         )
         session.info[WAKE] = True
     session.add(item)
     return item
+
+
+def _note_key(user_id, kind, post_id, topic_id) -> tuple:
+    return (user_id, kind, post_id, topic_id)
 
 
 def _on_notification(session: Session, ev: Event) -> None:
@@ -135,28 +167,68 @@ def _on_notification(session: Session, ev: Event) -> None:
     kind = NOTIFICATION_KINDS.get(source)
     if kind is None:
         return
-    _item(
+    user_id = _room_user(ev.room)
+    item = _item(
         session,
         ev,
-        _room_user(ev.room),
+        user_id,
         kind,
         source=source,
         post_id=payload.get("post_id"),
         topic_id=payload.get("topic_id"),
     )
+    if item is not None and source in _MODERATION_SOURCES:
+        key = _note_key(user_id, source, payload.get("post_id"), payload.get("topic_id"))
+        note = session.info.get(NOTES, {}).get(key)
+        if note is not None and note.id is not None:
+            item.payload = {**item.payload, "notification_id": note.id}
+
+
+def _reminder_due(mode: Mode, starts: datetime) -> datetime:
+    """When a reminder in ``mode`` is due: its mail's send time, or the moment after which
+    the next digest takes it (that digest is the last of its kind before the start)."""
+    if mode == Mode.IMMEDIATE:
+        lead = timedelta(minutes=current_app.config["MAIL_QA_REMINDER_MINUTES"])
+        return max(utcnow(), starts - lead)
+    return starts - (timedelta(days=7) if mode == Mode.WEEKLY else timedelta(days=1))
+
+
+def _reschedule(item: MailItem, starts: datetime) -> None:
+    item.expires_at = starts
+    item.due_at = _reminder_due(item.mode, starts)
+    if item.message is not None and item.message.kind == MessageKind.NOTIFICATION:
+        item.message.due_at = item.due_at
 
 
 def _on_qa_signup(session: Session, ev: Event) -> None:
     starts = _parse_time((ev.payload or {}).get("starts_at"))
-    if starts is None or starts <= utcnow():
+    user_id = _room_user(ev.room)
+    if starts is None or starts <= utcnow() or user_id is None:
         return
-    lead = timedelta(minutes=current_app.config["MAIL_QA_REMINDER_MINUTES"])
-    item = _item(
-        session, ev, _room_user(ev.room), Kind.QA_REMINDER,
+    waiting = list(_unsent_reminders(session, ev.subject_id, user_id))
+    if waiting:  # signed up twice: still one reminder, at the time now announced
+        for item in waiting:
+            item.payload = {**(item.payload or {}),
+                            **{k: v for k, v in (ev.payload or {}).items() if k in _KEEP}}
+            _reschedule(item, starts)
+        return
+    already = session.scalar(select(MailItem.id).join(MailMessage).where(
+        MailItem.kind == Kind.QA_REMINDER,
+        MailItem.subject_id == ev.subject_id,
+        MailItem.user_id == user_id,
+        MailItem.expires_at == starts,
+        MailMessage.status.in_((MessageStatus.SENDING, MessageStatus.HANDED_OVER,
+                                MessageStatus.SENT)),
+    ).limit(1))
+    if already is not None:
+        return  # signed off and on again after the reminder went out: not twice
+    mode = _mode(session, user_id, Kind.QA_REMINDER)
+    if mode is None:
+        return
+    _item(
+        session, ev, user_id, Kind.QA_REMINDER, mode=mode, due_at=_reminder_due(mode, starts),
         source=ev.kind, subject_id=ev.subject_id, expires_at=starts,
     )
-    if item is not None and item.message is not None:
-        item.message.due_at = max(utcnow(), starts - lead)
 
 
 def _unsent_reminders(session: Session, qa_id: int, user_id: int | None = None):
@@ -187,19 +259,24 @@ def _on_qa_signoff(session: Session, ev: Event) -> None:
 
 def _on_qa_changed(session: Session, ev: Event) -> None:
     payload = ev.payload or {}
+    cancelled = payload.get("cancelled") is True
+    moved = "starts_at" in payload
     starts = _parse_time(payload.get("starts_at"))
-    lead = timedelta(minutes=current_app.config["MAIL_QA_REMINDER_MINUTES"])
+    if moved and starts is None and not cancelled:
+        log.warning("qa_changed event %s: starts_at %r is not a time; reminders unchanged",
+                    ev.id, payload.get("starts_at"))
+        moved = False
     for item in list(_unsent_reminders(session, ev.subject_id)):
-        if payload.get("cancelled") or starts is None:
+        if cancelled or (moved and starts <= utcnow()):
             _drop(item)
             continue
-        item.expires_at = starts
-        item.payload = {**(item.payload or {}), "starts_at": payload["starts_at"]}
+        item.payload = {**(item.payload or {})}
         for key in ("title", "path"):
-            if key in payload:
+            if isinstance(payload.get(key), str):
                 item.payload[key] = payload[key]
-        if item.message is not None and item.message.kind == MessageKind.NOTIFICATION:
-            item.message.due_at = max(utcnow(), starts - lead)
+        if moved:
+            item.payload["starts_at"] = payload["starts_at"]
+            _reschedule(item, starts)
 
 
 _HANDLERS = {
@@ -216,6 +293,9 @@ def _before_flush(session: Session, _flush_context, _instances) -> None:
     for obj in list(session.new):
         if isinstance(obj, MailMessage):
             session.info[WAKE] = True
+        elif isinstance(obj, Notification) and obj.kind in _MODERATION_SOURCES:
+            key = _note_key(obj.user_id, obj.kind, obj.post_id, obj.topic_id)
+            session.info.setdefault(NOTES, {})[key] = obj
         elif isinstance(obj, Event) and obj.kind in _HANDLERS:
             _HANDLERS[obj.kind](session, obj)
 
@@ -235,6 +315,7 @@ def install() -> None:
 
 
 def _after_commit(session: Session) -> None:
+    session.info.pop(NOTES, None)
     if session.info.pop(WAKE, None):
         from .sender import wake_threads
 
@@ -243,3 +324,4 @@ def _after_commit(session: Session) -> None:
 
 def _after_rollback(session: Session) -> None:
     session.info.pop(WAKE, None)
+    session.info.pop(NOTES, None)

@@ -76,6 +76,17 @@ def trigger(kind: Kind, scene, make_post):
     return "Spørg borgmesteren"
 
 
+def digests_until(end, send, user, step=timedelta(hours=2)):
+    """Build and send digests every ``step`` from now until ``end``, as cron would;
+    the (time, mail) of each digest ``user`` got."""
+    got, now = [], utcnow()
+    while now < end:
+        build_digests(now)
+        got.extend((now, m) for m in to(send(now=now), user))
+        now += step
+    return got
+
+
 @pytest.mark.parametrize("mode", list(Mode))
 @pytest.mark.parametrize("kind", list(Kind))
 def test_each_kind_in_each_mode(kind, mode, scene, make_post, send):
@@ -96,6 +107,17 @@ def test_each_kind_in_each_mode(kind, mode, scene, make_post, send):
         assert to(send(now=utcnow() + NEXT_WEEK), target) == []
         return
     assert now_mails == []
+    if kind == Kind.QA_REMINDER and mode != Mode.OFF:
+        # In the last digest of the chosen kind before the start, not in the first one.
+        starts = db.session.scalar(select(MailItem.expires_at)
+                                   .where(MailItem.user_id == target.id))
+        got = digests_until(starts + timedelta(hours=6), send, target)
+        [(when, digest)] = got
+        assert words in text_part(digest)
+        span = timedelta(days=1) if mode == Mode.DAILY else timedelta(days=7)
+        assert starts - span < when < starts
+        assert ("week" if mode == Mode.WEEKLY else "today") in digest["Subject"]
+        return
     build_digests(utcnow() + TOMORROW)
     daily = to(send(now=utcnow() + TOMORROW), target)
     build_digests(utcnow() + NEXT_WEEK)
