@@ -56,6 +56,7 @@ DEFAULTS: dict[str, object] = {
     "QA_AUTO_END_MINUTES": 30,  # a session ends by itself this long after its end time
     "QA_PRESENCE_SECONDS": 2.0,  # how often presence is recounted and pushed
     "QA_PROJECTOR_WAITING": 5,
+    "QA_TOPIC_CACHE_SECONDS": 30.0,  # how long a process trusts its list of session topics
 }
 
 
@@ -72,6 +73,7 @@ def init_app(app: Flask) -> None:
     hooks.register_post_policy(app, policy.wrap(hooks.registered_post_policy(app)))
     hooks.register_demo_step(app, demo.seed)
     live.register()
+    app.before_request(policy.warm_topic_ids)
     app.register_blueprint(views.bp)
     cli.register(app)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -29,10 +30,46 @@ def writing(kind: str) -> Iterator[None]:
         _writing.reset(token)
 
 
+def _read_only_request() -> bool:
+    return has_request_context() and request.method in ("GET", "HEAD")
+
+
+def session_topic_ids(fresh: bool = False) -> frozenset[int]:
+    """Ids of every session's debate topic and related topic.
+
+    Kept per process for ``QA_TOPIC_CACHE_SECONDS``: every topic page asks (is it a
+    session's topic? does it list sessions?) and almost none are. Pages may show a session
+    that was scheduled in another process a few seconds late; writes (``fresh``) always ask
+    the database.
+    """
+    from .models import QASession
+
+    state = current_app.extensions.setdefault("borgerdialog.qa_topic_ids", {})
+    now = time.monotonic()
+    ttl = float(current_app.config["QA_TOPIC_CACHE_SECONDS"])
+    if fresh or "ids" not in state or now - state["at"] > ttl:
+        ids: set[int] = set()
+        for debate, related in db.session.execute(
+            select(QASession.debate_topic_id, QASession.topic_id)
+        ):
+            ids.add(debate)
+            if related:
+                ids.add(related)
+        state.update(ids=frozenset(ids), at=now)
+    return state["ids"]
+
+
+def forget_topic_ids() -> None:
+    """A session was scheduled here: this process asks the database again next time."""
+    current_app.extensions.get("borgerdialog.qa_topic_ids", {}).clear()
+
+
 def session_id_for_topic(topic_id: int) -> int | None:
     """The session whose debate topic this is (memoised per request: pages ask often)."""
     from .models import QASession
 
+    if topic_id not in session_topic_ids(fresh=not _read_only_request()):
+        return None
     cache = request.environ.setdefault("borgerdialog.qa_topics", {}) \
         if has_request_context() else {}
     if topic_id not in cache:
@@ -43,7 +80,10 @@ def session_id_for_topic(topic_id: int) -> int | None:
 
 
 def topic_guard(user, topic: Topic, action: str) -> str | None:
-    """Refuse the forum's own writes in a session's topic; ours pass (``writing``)."""
+    """Refuse the forum's own writes in a session's topic; ours pass (``writing``).
+
+    On a page view (GET) the per-process list of session topics decides quickly; every
+    write asks the database."""
     if _writing.get() is not None or topic.id is None:
         return None
     if session_id_for_topic(topic.id) is None:
@@ -74,3 +114,11 @@ def wrap(previous: PostPolicy | None) -> PostPolicy:
         return PostDecision(PostState.PUBLISHED)
 
     return policy
+
+
+def warm_topic_ids() -> None:
+    """Refresh the list of session topics before a request needs it, when it has expired,
+    so topic pages do not pay for it (a before_request hook; static files excluded)."""
+    if request.endpoint in (None, "static"):
+        return
+    session_topic_ids()

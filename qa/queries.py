@@ -42,6 +42,10 @@ def sessions_for_page(kind: str, obj=None) -> dict[str, list[QASession]]:
     elif kind == "area":
         cond = QASession.area_id == obj.id
     elif kind == "topic":
+        from .policy import session_topic_ids
+
+        if obj.id not in session_topic_ids():
+            return {"current": [], "past": []}  # most topics: no query
         cond = or_(QASession.topic_id == obj.id, QASession.debate_topic_id == obj.id)
     else:
         return {"current": [], "past": []}

@@ -45,7 +45,7 @@ from .models import (
     QuestionStatus,
     SessionState,
 )
-from .policy import writing
+from .policy import forget_topic_ids, writing
 
 S = SessionState
 Q = QuestionStatus
@@ -215,6 +215,7 @@ def schedule_session(
     )
     db.session.add(session)
     db.session.flush()
+    forget_topic_ids()
     if premoderated:
         _set_mode(actor, topic, True)
     _event("qa_scheduled", session, actor.id, state=session.state.value)

@@ -111,7 +111,7 @@ def _forms(**given) -> dict:
 
 
 def _render_session(session: QASession, status: int = 200, error: str | None = None,
-                    answer_to: int | None = None, **forms):
+                    answer_to: int | None = None, typed: str | None = None, **forms):
     cursor = forum_live.cursor()  # before the data: the page never claims an unseen event
     sort = request.args.get("sort", "votes")
     sort = sort if sort in ("votes", "newest") else "votes"
@@ -123,7 +123,7 @@ def _render_session(session: QASession, status: int = 200, error: str | None = N
         countdown=queries.countdown(session),
         signed_up=queries.is_signed_up(current_user, session),
         can_manage=permissions.can_manage(current_user, session),
-        answer_to=answer_to, **_forms(**forms),
+        answer_to=answer_to, typed=typed, **_forms(**forms),
     ), status
 
 
@@ -154,6 +154,9 @@ def _failed(session: QASession, exc: DomainError, form_name: str | None = None, 
     if form is not None and form_name:
         apply_errors(form, exc)
         extra[form_name] = form
+        if form_name in ("answer_form", "statement_form") and \
+                not permissions.can_answer(current_user, session):
+            extra["typed"] = form.body.data  # no answer form on their page: keep it here
     return _render_session(session, exc.status, error=message, answer_to=answer_to, **extra)
 
 

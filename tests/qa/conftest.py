@@ -91,3 +91,42 @@ def approved_question(world: QAWorld, author: User | None = None,
     services.moderate_question(world.staff, world.session, post.id, "approve")
     db.session.commit()
     return post
+
+
+@pytest.fixture
+def client_for(app):
+    """``client_for(user)``: a separate HTTP test client logged in as ``user`` (None:
+    anonymous)."""
+    from tests.conftest import PASSWORD
+
+    def make(user: User | None):
+        c = app.test_client()
+        if user is not None:
+            r = c.post("/login", data={"email": user.email, "password": PASSWORD})
+            assert r.status_code == 302
+        return c
+
+    return make
+
+
+@pytest.fixture
+def sockets(app):
+    """``sockets(http_client)``: a Socket.IO test client with that client's cookies."""
+    from forum.extensions import socketio
+
+    made = []
+
+    def make(http_client):
+        sc = socketio.test_client(app, flask_test_client=http_client)
+        made.append(sc)
+        return sc
+
+    yield make
+    for sc in made:
+        if sc.is_connected():
+            sc.disconnect()
+
+
+def received(sc, name: str | None = None) -> list:
+    got = [(r["name"], r["args"][0] if r["args"] else None) for r in sc.get_received()]
+    return got if name is None else [p for n, p in got if n == name]
