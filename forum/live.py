@@ -607,7 +607,9 @@ def replay(rooms: set[str], last_id: int, seen: set[int]) -> Replay:
 def _remember_cursor() -> None:
     """Read the cursor before the view reads its data, so the page never claims an event
     it does not show (the client replays from here)."""
-    if request.method != "GET" or request.endpoint in (None, "static", "forum.post_fragment"):
+    if request.method != "GET" or request.endpoint in (
+        None, "static", "forum.post_fragment", "forum.topic_head"
+    ):
         return
     remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
     # Whether someone is logged in, without loading the user (the bell needs the cursor).

@@ -240,13 +240,30 @@ def post(post_id: int):
     )
 
 
+def _in_viewers_tree(post: Post, topic: Topic) -> bool:
+    """Would the topic page show ``post`` (text or placeholder) to this viewer? Its
+    ancestors must all be in the viewer's tree: a reply below a post the viewer may not
+    see (pending, rejected) is not on their page either."""
+    parent_id = post.parent_id
+    while parent_id is not None:
+        parent = db.session.get(Post, parent_id)
+        if parent is None or not (
+            permissions.can_see_post(current_user, parent, topic)
+            or parent.state in permissions.PLACEHOLDER_POST_STATES
+        ):
+            return False
+        parent_id = parent.parent_id
+    return True
+
+
 @bp.route("/indlaeg/<int:post_id>/fragment")
 def post_fragment(post_id: int):
     """One post as the topic page shows it (an ``<li>`` without replies), for live updates.
 
-    404 unless the viewer may read the post or the tree would show its placeholder. A reply
-    below the display depth comes back as its ancestor on the deepest shown level, whose
-    "continue this thread" link counts it.
+    404 unless the topic page would show the post to this viewer: its text when they may
+    read it, or its placeholder (no text, author or stance) when it is deleted, hidden or
+    removed and replies they can see hang on it. A reply below the display depth comes back
+    as its ancestor on the deepest shown level, whose "continue this thread" link counts it.
     """
     post = _post_or_404(post_id)
     topic = post.topic
@@ -254,14 +271,26 @@ def post_fragment(post_id: int):
     if not shown and post.state not in permissions.PLACEHOLDER_POST_STATES:
         abort(404)
     edge = current_app.config["THREAD_DISPLAY_DEPTH"] - 1
-    if post.depth > edge:
+    if post.depth > edge or not shown:
+        # The tree decides (rare: deep replies and placeholders).
         thread = queries.load_thread(topic, current_user)
         node = thread.by_id.get(post.id)
-        while node is not None and node.post.depth > edge:
-            node = thread.by_id.get(node.post.parent_id)
-        if node is None:
-            abort(404)
+        if node is None or not (node.show_text or node.children):
+            abort(404)  # a placeholder with nothing visible below it is not on the page
+        up = node
+        while up.post.parent_id is not None:
+            up = thread.by_id.get(up.post.parent_id)
+            if up is None:
+                abort(404)
+        if post.depth > edge:
+            while node.post.depth > edge:
+                node = thread.by_id[node.post.parent_id]
+        else:
+            node = queries.Node(post, False)  # the placeholder alone, without the replies
+            thread = queries.Thread([node], {post.id: node}, {}, set(), 0)
     else:
+        if not _in_viewers_tree(post, topic):
+            abort(404)
         node = queries.Node(post, shown)
         supported = set()
         if current_user.is_authenticated and db.session.get(Support, (current_user.id, post.id)):
@@ -271,6 +300,16 @@ def post_fragment(post_id: int):
         "forum/_thread.html", nodes=[node], thread=thread, topic=topic, base_depth=0,
         can_post=permissions.can_post(current_user, topic), button_form=EmptyForm(),
     )
+    return html, 200, {"Cache-Control": "private, no-store"}
+
+
+@bp.route("/emner/<int:topic_id>/hoved")
+def topic_head(topic_id: int):
+    """The topic's title, status, deadline and introduction as its page shows them, for live
+    updates after an edit; 404 when the viewer may not see the topic (any more)."""
+    topic = _topic_or_404(topic_id)
+    html = render_template("forum/_topic_head.html", topic=topic,
+                           can_post=permissions.can_post(current_user, topic))
     return html, 200, {"Cache-Control": "private, no-store"}
 
 

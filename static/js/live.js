@@ -139,9 +139,7 @@
         return setSupport(msg);
       case "topic_changed":
       case "topic_opened":
-        if (msg.topic_id === topicId && msg.kind === "topic_changed" && !(msg.id <= pageCursor)) {
-          showStale(str("Changed"));
-        }
+        if (msg.topic_id === topicId && !(msg.id <= pageCursor)) return refreshHead(msg);
         return undefined;
       case "notification":
         return setUnread(msg);
@@ -177,8 +175,12 @@
   const isPlaceholder = (el) => !!el.querySelector(":scope > .placeholder");
   const hasReplies = (li) => !!li.querySelector(":scope > ol.replies > li, :scope > p.continue");
 
-  async function fetchFragment(postId) {
-    const url = cfg.fragmentUrl.replace("/0/", "/" + postId + "/");
+  const fetchFragment = (postId) =>
+    fetchHtml(cfg.fragmentUrl.replace("/0/", "/" + postId + "/"), "li.post-item");
+
+  // The element ``selector`` of what an ordinary GET route answers for this viewer; null
+  // when the route says the viewer may not see it (404/403). Retries other failures.
+  async function fetchHtml(url, selector) {
     let wait = 500;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -187,7 +189,7 @@
         if (res.ok) {
           const tpl = document.createElement("template");
           tpl.innerHTML = await res.text();
-          return tpl.content.querySelector("li.post-item");
+          return tpl.content.querySelector(selector);
         }
         if (attempt >= FETCH_TRIES) throw new Error("HTTP " + res.status);
       } catch (err) {
@@ -311,6 +313,40 @@
     change();
     const box = removing ? before : el.getBoundingClientRect();
     if (box && box.bottom <= 0) window.scrollBy(0, removing ? -box.height : box.height);
+  }
+
+  // --- the topic's title, status and introduction ---------------------------------------------
+
+  let headQueue = Promise.resolve(); // one refresh at a time, in order
+
+  function refreshHead(msg) {
+    const job = headQueue.catch(() => undefined).then(async () => {
+      if (!newer("head", msg.id)) return;
+      const head = document.querySelector("[data-live-topic-head]");
+      if (!head || !cfg.headUrl) {
+        showStale(str("Changed"));
+        return;
+      }
+      const fresh = await fetchHtml(
+        cfg.headUrl.replace("/0/", "/" + topicId + "/"), "[data-live-topic-head]"
+      );
+      if (!fresh) {
+        showStale(str("Changed")); // the topic is no longer shown to this viewer
+        return;
+      }
+      const oldTitle = head.querySelector("h1").textContent;
+      const couldPost = head.dataset.canPost;
+      head.replaceWith(fresh);
+      const title = fresh.querySelector("h1").textContent;
+      if (title !== oldTitle && document.title.startsWith(oldTitle)) {
+        document.title = title + document.title.slice(oldTitle.length);
+      }
+      if (announcer) announcer.textContent = str("TopicUpdated");
+      // Opened or closed for posts: the forms and reply buttons on the page are out of date.
+      if (fresh.dataset.canPost !== couldPost) showStale(str("Changed"));
+    });
+    headQueue = job;
+    return job;
   }
 
   // --- "n new posts" and the polite announcement ----------------------------------------------

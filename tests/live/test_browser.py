@@ -142,3 +142,29 @@ def test_a_reply_appears_live_and_a_missed_post_after_going_offline(browser, sta
     finally:
         writer_ctx.close()
         reader_ctx.close()
+
+
+def test_a_topic_status_change_updates_the_open_page(browser, start_server, world, http_login):
+    server = start_server("threading")
+    topic_url = f"{server.url}/emner/{world.ids['topic']}"
+    reader_ctx, reader = logged_in_page(browser, server.url, world.emails["citizen"])
+    try:
+        reader.goto(topic_url)
+        wait_joined(reader)
+        title = reader.title()
+        assert reader.inner_text("[data-live-topic-head] .status") == "Åben"
+        assert reader.locator(".live-stale").is_hidden()
+        admin = http_login(server.url, world.emails["admin"])
+        r = admin.post(f"{topic_url}/status", data={"status": "closed"}, timeout=10)
+        assert r.status_code == 200, r.text[:300]
+        reader.wait_for_function(
+            "() => document.querySelector('[data-live-topic-head]').dataset.status === 'closed'")
+        assert reader.inner_text("[data-live-topic-head] .status") == "Lukket"
+        assert reader.inner_text("h1") == "Cykelsti til Tølløse" and reader.title() == title
+        assert reader.locator("h1#topic-title").count() == 1
+        reader.wait_for_function(
+            "() => document.getElementById('live-announcer').textContent.length > 0")
+        # Closed for posts: the write form on the page is out of date, so it says so.
+        reader.locator(".live-stale").wait_for(state="visible")
+    finally:
+        reader_ctx.close()
