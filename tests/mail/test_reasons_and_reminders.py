@@ -317,3 +317,40 @@ def test_the_reminder_shows_the_local_time_in_the_users_language(citizen, send):
     [mail] = mails_to(send(now=starts - timedelta(minutes=30)), citizen)
     assert "18.00" in mail["Subject"] or "18:00" in mail["Subject"]
     assert mail["Content-Language"] == "da"
+
+
+def test_the_live_qa_package_s_own_events_drive_the_reminders(make_user, make_committee,
+                                                               rules, send):
+    """Through qa.services, as people use it: sign up, the session moves, a second session
+    is cancelled before it starts."""
+    from qa import services as qa
+
+    staff = make_user("moderator", name="Jens Bruun")
+    politician = make_user("politician", name="Lone Bjerregaard")
+    citizen = make_user(name="Rita Rykker")
+    committee = make_committee(name="Økonomiudvalget")
+    starts = (utcnow() + timedelta(days=2)).replace(microsecond=0)
+
+    def schedule(title):
+        return qa.schedule_session(staff, title, "Stil dine spørgsmål.", starts,
+                                   starts + timedelta(hours=1), [politician.id],
+                                   committee_id=committee.id)
+
+    first, second = schedule("Spørgetid om budgettet"), schedule("Spørgetid om skolerne")
+    db.session.commit()
+    qa.set_signup(citizen, first, True)
+    qa.set_signup(citizen, second, True)
+    db.session.commit()
+    qa.set_signup(citizen, first, True)  # clicked twice
+    db.session.commit()
+    moved = starts + timedelta(hours=3)
+    qa.edit_session(staff, first, first.title, first.description_source, moved,
+                    moved + timedelta(hours=1), [politician.id], first.premoderated,
+                    first.advance_questions)
+    qa.end_session(staff, second)  # cancelled before it took place
+    db.session.commit()
+    assert mails_to(send(now=starts - timedelta(minutes=30)), citizen) == []
+    [mail] = mails_to(send(now=moved - timedelta(minutes=30)), citizen)
+    assert "Spørgetid om budgettet" in mail["Subject"]
+    assert f"/spoergetid/{first.id}" in text_part(mail)
+    assert mails_to(send(now=moved - timedelta(minutes=10)), citizen) == []
