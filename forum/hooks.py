@@ -8,7 +8,7 @@ a published post. Registration is per app, so tests can build many apps.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple, Protocol
 
 from flask import current_app, has_app_context
 
@@ -110,3 +110,90 @@ def register_demo_step(app, step: Callable[[], int]) -> None:
 
 def demo_steps() -> list[Callable[[], int]]:
     return list(current_app.extensions.get(_DEMO_KEY, ()))
+
+
+# --- review of content other packages own -----------------------------------------------------
+# Content that is not a forum post but must wait for a moderator (citizen budgets' ideas). The
+# owning package registers a ReviewSource (how to show the content to a moderator and apply a
+# decision); the moderation package registers the queue. Neither imports the other: with no
+# queue registered (moderation absent or switched off) ``request_review`` answers False and
+# the owner publishes at once or reviews the content itself.
+
+
+class ReviewRequest(NamedTuple):
+    kind: str  # the source's kind, at most 10 characters (e.g. "idea")
+    target_id: int
+    author_id: int | None
+    area_id: int | None
+    committee_id: int | None
+    reason: str = "new_content"  # the queue's reason code: "new_content", "edited_content"
+    detail: str = ""  # for the moderator, e.g. "edited"
+
+
+class ReviewView(NamedTuple):
+    """What a moderator sees of one piece of content (no permission implied)."""
+
+    title: str
+    body_html: str  # safe HTML, rendered on write
+    url: str  # the content's own page (authors and moderators may see it there)
+    author_id: int | None
+    area_id: int | None
+    committee_id: int | None
+    state: str  # e.g. "pending", "published", "rejected"
+    context: str = ""  # where it belongs, e.g. the citizen budget's title
+
+
+class ReviewSource(Protocol):
+    """Registered by the owning package with ``register_review_source``."""
+
+    kind: str
+    label: str  # what the content is called, e.g. "Citizen budget idea" (lazy gettext)
+
+    def views(self, target_ids: list[int]) -> dict[int, ReviewView]:
+        """The content of several items at once (one query: the queue page stays constant)."""
+
+    def decide(self, moderator: User, target_id: int, approve: bool, reason: str) -> int | None:
+        """Publish or reject a waiting item, tell its author (``reason``: the rule and the
+        moderator's text, in words for the author); returns the notification's id. Raises
+        the forum's ``DomainError``s (``Conflict`` when it no longer waits)."""
+
+    def reinstate(self, moderator: User, target_id: int) -> None:
+        """Publish a rejected item again (an appeal granted); the queue tells the author."""
+
+
+class ReviewQueue(Protocol):
+    def hold(self, request: ReviewRequest) -> bool:
+        """Put the content in the queue (in the current transaction); False: no queue now."""
+
+    def withdraw(self, kind: str, target_id: int, actor_id: int | None) -> None:
+        """The content no longer waits (its author withdrew it): close its open items."""
+
+
+_SOURCES_KEY = "borgerdialog.review_sources"
+_QUEUE_KEY = "borgerdialog.review_queue"
+
+
+def register_review_source(app, source: ReviewSource) -> None:
+    app.extensions.setdefault(_SOURCES_KEY, {})[source.kind] = source
+
+
+def review_sources() -> dict[str, ReviewSource]:
+    if not has_app_context():
+        return {}
+    return dict(current_app.extensions.get(_SOURCES_KEY, {}))
+
+
+def register_review_queue(app, queue: ReviewQueue) -> None:
+    app.extensions[_QUEUE_KEY] = queue
+
+
+def request_review(request: ReviewRequest) -> bool:
+    """Hold ``request``'s content for a moderator; False when no queue takes it."""
+    queue = current_app.extensions.get(_QUEUE_KEY) if has_app_context() else None
+    return bool(queue is not None and queue.hold(request))
+
+
+def withdraw_review(kind: str, target_id: int, actor_id: int | None) -> None:
+    queue = current_app.extensions.get(_QUEUE_KEY) if has_app_context() else None
+    if queue is not None:
+        queue.withdraw(kind, target_id, actor_id)

@@ -34,6 +34,7 @@ from flask import session as flask_session
 from flask_babel import gettext as _
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from . import eventlog, permissions
@@ -156,12 +157,29 @@ def _limit_websocket_messages(server, limit: int) -> None:
     eio._async = {**eio._async, "websocket": limited}  # this server's copy only
 
 
+SESSION_ROOM = "session:{user_id}:{version}"
+
+
+def _disconnect_members(manager, room: str, namespace: str | None) -> None:
+    """Closing a ``session:`` room ends its connections in this process, not only the room:
+    a session that ended (new password) must stop hearing the user's and moderators' rooms."""
+    if not room.startswith("session:"):
+        return
+    namespace = namespace or "/"
+    for sid, _eio_sid in list(manager.get_participants(namespace, room)):
+        manager.server.disconnect(sid, namespace=namespace, ignore_queue=True)
+
+
 class _LocalManager(python_socketio.Manager):
     limit = 0
 
     def set_server(self, server):
         super().set_server(server)
         _limit_websocket_messages(server, self.limit)
+
+    def close_room(self, room, namespace=None):
+        _disconnect_members(self, room, namespace)
+        super().close_room(room, namespace)
 
 
 class _RedisManager(python_socketio.RedisManager):
@@ -170,6 +188,10 @@ class _RedisManager(python_socketio.RedisManager):
     def set_server(self, server):
         super().set_server(server)
         _limit_websocket_messages(server, self.limit)
+
+    def _handle_close_room(self, message):  # here, and from the other instances
+        _disconnect_members(self, message.get("room") or "", message.get("namespace"))
+        super()._handle_close_room(message)
 
 
 def socketio_options(app: Flask) -> dict:
@@ -204,19 +226,29 @@ RoomResolver = Callable[[User | None, str], list[str]]
 _resolvers: dict[str, RoomResolver] = {}
 # prefix -> route(event, facts) for events of rooms other packages own.
 _routers: dict[str, Callable[[dict, Facts], list[Out]]] = {}
+# prefix -> read(events, session): what that package's routing needs, read in the transaction.
+_fact_readers: dict[str, Callable[[list[dict], Session], object]] = {}
 
 
 def register_room(
-    prefix: str, resolve: RoomResolver, route: Callable[[dict, Facts], list[Out]] | None = None
+    prefix: str,
+    resolve: RoomResolver,
+    route: Callable[[dict, Facts], list[Out]] | None = None,
+    facts: Callable[[list[dict], Session], object] | None = None,
 ) -> None:
     """Let another package (live Q&A, the moderation queue) add a room type.
 
     ``resolve(user, key)`` decides who may join ``<prefix>:<key>``; ``route`` turns that
     room's events into messages (default: forward the event's small fields to the room).
+    ``facts(events, session)`` reads, inside the committing transaction (and again for a
+    replay), what ``route`` needs about that room's events (e.g. the moderation queue's
+    waiting counts); ``route`` finds it in ``facts.extra[prefix]``.
     """
     _resolvers[prefix] = resolve
     if route is not None:
         _routers[prefix] = route
+    if facts is not None:
+        _fact_readers[prefix] = facts
 
 
 def unknown_room(name: str) -> LiveError:
@@ -293,6 +325,7 @@ class TopicFacts:
 class Facts:
     topics: dict[int, TopicFacts] = field(default_factory=dict)
     unread: dict[int, int] = field(default_factory=dict)
+    extra: dict[str, object] = field(default_factory=dict)  # prefix -> a package's facts
 
 
 Out = tuple[tuple[str, ...], dict]
@@ -313,7 +346,8 @@ def _changes_stances(ev: dict) -> bool:
 
 
 def read_facts(events: list[dict], session: Session | None = None) -> Facts:
-    """The topics' and users' current facts, in the session's transaction (<= 3 queries)."""
+    """The topics' and users' current facts, in the session's transaction (<= 3 queries, plus
+    what the readers registered for other packages' rooms read for their events)."""
     session = session or db.session
     topic_ids = {t for ev in events if (t := _int(ev["payload"].get("topic_id")))}
     user_ids = {
@@ -357,6 +391,10 @@ def read_facts(events: list[dict], session: Session | None = None) -> Facts:
                 .group_by(Notification.user_id)
             ).all()
         )
+    for prefix, reader in _fact_readers.items():
+        mine = [ev for ev in events if ev["room"].partition(":")[0] == prefix]
+        if mine:
+            facts.extra[prefix] = reader(mine, session)
     return facts
 
 
@@ -539,6 +577,45 @@ def push(events: list[dict]) -> None:
 
 
 eventlog.on_commit(push)
+
+
+# --- sessions that end ---------------------------------------------------------------------
+# Each signed-in connection is also in ``session:<user>:<session version>`` (events.py). A
+# new password bumps the version (other sessions end, even copied cookies); after that
+# commit the old version's room is closed, which disconnects its connections in every
+# instance. They reconnect with whatever their cookie is worth now.
+
+_ENDED_KEY = "borgerdialog.live.ended_sessions"
+
+
+@sa_event.listens_for(Session, "before_flush")
+def _note_ended_sessions(session: Session, _context, _instances) -> None:
+    for obj in session.dirty:
+        if isinstance(obj, User):
+            history = sa_inspect(obj).attrs.session_version.history
+            if history.added and history.deleted and history.deleted[0] is not None:
+                session.info.setdefault(_ENDED_KEY, set()).add((obj.id, history.deleted[0]))
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _end_sessions(session: Session) -> None:
+    ended = session.info.pop(_ENDED_KEY, None)
+    if not ended or not has_app_context():
+        return
+    server = _server()
+    if server is None:
+        return
+    for user_id, version in sorted(ended):
+        try:
+            server.close_room(SESSION_ROOM.format(user_id=user_id, version=version),
+                              namespace="/")
+        except Exception:  # the commit is done; a live failure must not undo the request
+            log.exception("live: could not end the connections of user %s", user_id)
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _forget_ended_sessions(session: Session) -> None:
+    session.info.pop(_ENDED_KEY, None)
 
 
 # --- replay ---------------------------------------------------------------------------------

@@ -277,6 +277,7 @@ def decide_topic_proposal(moderator: User, topic: Topic, accept: bool) -> None:
         moderator.id,
     )
     db.session.flush()
+    signals.topic_proposal_decided.send(topic, moderator=moderator)
 
 
 def set_topic_status(actor: User, topic: Topic, status: TopicStatus) -> None:

@@ -24,3 +24,8 @@ user_registered = _signals.signal("user-registered")
 """Sender: the new ``User`` who signed up through the registration form (flushed, not yet
 committed; the mail package queues the verification mail in the same transaction). Accounts
 made by the admin CLI or the demo seed do not send it."""
+
+topic_proposal_decided = _signals.signal("topic-proposal-decided")
+"""Sender: the ``Topic`` whose proposal a moderator accepted (now open) or declined; keyword
+argument ``moderator`` (``User``). Moderation closes its queue item and audits the decision
+when it was made on the forum's own proposals page."""

@@ -38,6 +38,7 @@ def _connect_signals() -> None:
     signals.post_edited.connect(services.on_post_edited, weak=False)
     signals.post_state_changed.connect(services.on_post_state_changed, weak=False)
     signals.topic_created.connect(services.on_topic_created, weak=False)
+    signals.topic_proposal_decided.connect(services.on_topic_proposal_decided, weak=False)
 
 
 def _cache() -> dict:
@@ -64,8 +65,29 @@ def _waiting() -> int | None:
         return None
     cache = _cache()
     if "waiting" not in cache:
-        cache["waiting"] = queries.waiting_count(current_user)
+        if permissions.moderated_area_ids(current_user) is not None:
+            _waiting_areas()  # one reading gives the areas' figures and their sum
+        else:
+            cache["waiting"] = queries.waiting_count(current_user)
     return cache["waiting"]
+
+
+def _waiting_areas() -> dict[int, int] | None:
+    """A scoped moderator's waiting items per area (their sum is the navigation's figure): the
+    live count updates one area at a time. None for everyone else."""
+    from . import permissions, queries
+
+    if not _enabled() or not permissions.can_use_queue(current_user):
+        return None
+    scope = permissions.moderated_area_ids(current_user)
+    if scope is None:
+        return None
+    cache = _cache()
+    if "waiting_areas" not in cache:
+        counts = queries.waiting_counts()
+        cache["waiting_areas"] = {a: counts.by_area.get(a, 0) for a in sorted(scope)}
+        cache["waiting"] = counts.for_scope(scope)
+    return cache["waiting_areas"]
 
 
 def _my_suspension():
@@ -103,6 +125,22 @@ def _notice(notification):
     return cache["notices"].get(notification.id)
 
 
+def _source_label(kind: str) -> str:
+    """What a registered source's content is called (its kind, if none is registered)."""
+    source = hooks.review_sources().get(kind)
+    return str(source.label) if source is not None else kind
+
+
+def _target_note(kind: str, target_id: int):
+    """The latest decision on the viewer's own content of a registered source (the rule, the
+    text, an appeal and whether one may be made), or None."""
+    from . import queries
+
+    if not _enabled() or not current_user.is_authenticated:
+        return None
+    return queries.target_note(current_user.id, kind, target_id)
+
+
 def _template_helpers(app: Flask) -> None:
     """Functions, not values: a page pays for a query only if its template calls one."""
     from . import permissions, policy
@@ -112,12 +150,15 @@ def _template_helpers(app: Flask) -> None:
         return {
             "moderation_enabled": _enabled,
             "moderation_waiting": _waiting,
+            "moderation_waiting_areas": _waiting_areas,
             "moderation_suspension": _my_suspension,
             "moderation_post_note": _post_note,
             "moderation_notice": _notice,
             "moderation_reasons": policy.describe,
             "moderation_labels": policy.labels,
             "moderation_perm": permissions,
+            "moderation_source_label": _source_label,
+            "moderation_target_note": _target_note,
         }
 
 
@@ -130,6 +171,7 @@ def init_app(app: Flask) -> None:
 
     hooks.register_post_policy(app, policy.post_policy)
     hooks.register_user_restriction(app, services.restriction)
+    hooks.register_review_queue(app, services.SourceQueue())
     _connect_signals()
     events.register()
     app.register_blueprint(views.bp)

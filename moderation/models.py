@@ -33,7 +33,8 @@ MODES = ("post", "pre")  # post-moderation (publish at once) / pre-moderation (h
 WORD_ACTIONS = ("hold", "reject")
 WORD_LANGUAGES = ("any", "da", "en")
 FLAG_STATUSES = ("open", "upheld", "dismissed")
-ITEM_KINDS = ("post", "flag", "proposal", "appeal")
+ITEM_KINDS = ("post", "flag", "proposal", "appeal")  # and the kinds of registered sources
+CORE_ITEM_KINDS = ITEM_KINDS
 ITEM_STATUSES = ("open", "decided", "closed")  # closed: withdrawn (e.g. the author deleted)
 APPEAL_STATUSES = ("open", "granted", "denied", "withdrawn")
 
@@ -141,9 +142,11 @@ class Flag(db.Model):
 
 
 class QueueItem(db.Model):
-    """Something waiting for a moderator: a held post, a flagged post, a topic proposal or
-    an appeal. ``open_key`` is set only while open, so one item per post and kind can be
-    open at a time (a unique column with NULLs allowed works on SQLite and PostgreSQL).
+    """Something waiting for a moderator: a held post, a flagged post, a topic proposal, an
+    appeal, or content another package owns (``kind`` is then that source's kind, e.g.
+    "idea", and ``target_id`` its id; see ``forum.hooks.ReviewSource``). ``open_key`` is set
+    only while open, so one item per subject and kind can be open at a time (a unique column
+    with NULLs allowed works on SQLite and PostgreSQL).
     """
 
     __tablename__ = "moderation_queue"
@@ -164,6 +167,8 @@ class QueueItem(db.Model):
         ForeignKey("topics.id", ondelete="CASCADE"), index=True
     )
     appeal_id: Mapped[int | None] = mapped_column(ForeignKey("moderation_appeals.id"))
+    # The id of a registered source's content (kind = the source's kind); None otherwise.
+    target_id: Mapped[int | None] = mapped_column(Integer)
     # Copied from the topic so filters and moderator scopes need no join.
     committee_id: Mapped[int | None] = mapped_column(ForeignKey("committees.id"))
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))

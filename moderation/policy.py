@@ -31,7 +31,7 @@ from .models import ModerationMode, WatchedWord
 # Reason codes, most telling first: the first one found is the queue item's main reason.
 HOLD_REASONS = ("watched_word", "rate", "links", "pre_moderation", "new_author")
 # Item reasons that are not policy holds.
-OTHER_REASONS = ("flags", "appeal", "proposal")
+OTHER_REASONS = ("flags", "appeal", "proposal", "new_content", "edited_content")
 
 _DA_SUFFIXES = (
     "e", "en", "er", "et", "ene", "erne", "ernes", "enes", "ens", "ers", "ets", "es", "s", "t",
@@ -99,6 +99,10 @@ def reason_label(code: str, detail: str = "") -> str:
         "flags": lambda: _("Reported by users"),
         "appeal": lambda: _("Appeal of a decision"),
         "proposal": lambda: _("Topic proposal"),
+        # Other packages' content (forum.hooks.ReviewRequest): e.g. citizen budget ideas.
+        "new_content": lambda: _("New, waits for a moderator before it is published"),
+        "edited_content": lambda: _("Edited after it was published; waits for a moderator "
+                                    "again"),
     }
     return labels[code]() if code in labels else code
 

@@ -16,11 +16,12 @@ from flask import current_app
 from sqlalchemy import ColumnElement, Select, and_, extract, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
+from forum import hooks
 from forum.extensions import db
 from forum.models import Post, PostState, Topic, TopicStatus, utcnow
 
 from . import permissions
-from .models import Appeal, AuditEntry, DebateRule, Flag, QueueItem, Suspension
+from .models import CORE_ITEM_KINDS, Appeal, AuditEntry, DebateRule, Flag, QueueItem, Suspension
 
 S = PostState
 
@@ -35,6 +36,8 @@ def open_items_clause() -> ColumnElement[bool]:
             and_(QueueItem.kind == "flag", Post.state.in_((S.PUBLISHED, S.HIDDEN))),
             and_(QueueItem.kind == "proposal", Topic.status == TopicStatus.PROPOSED),
             and_(QueueItem.kind == "appeal", Appeal.status == "open"),
+            # A registered source's content: its item is closed when it stops waiting.
+            QueueItem.kind.not_in(CORE_ITEM_KINDS),
         ),
     )
 
@@ -91,6 +94,30 @@ class QueuePage:
     has_more: bool
     records: dict[int, AuthorRecord]
     flags: dict[int, list[Flag]] = field(default_factory=dict)
+    # item id -> the registered source's view of its content (items of other packages, and
+    # appeals of decisions on such content).
+    views: dict[int, hooks.ReviewView] = field(default_factory=dict)
+
+
+def source_views(items: list[QueueItem]) -> dict[int, hooks.ReviewView]:
+    """The content of registered sources' items (and of appeals about it): one statement per
+    source kind on the page."""
+    wanted: dict[str, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for i in items:
+        if i.kind not in CORE_ITEM_KINDS and i.target_id is not None:
+            wanted[i.kind][i.target_id].append(i.id)
+        elif i.kind == "appeal" and i.appeal is not None and i.appeal.post_id is None:
+            wanted[i.appeal.entry.target_type][i.appeal.entry.target_id].append(i.id)
+    sources = hooks.review_sources() if wanted else {}
+    out: dict[int, hooks.ReviewView] = {}
+    for kind, targets in wanted.items():
+        source = sources.get(kind)
+        if source is None:
+            continue
+        for target_id, view in source.views(list(targets)).items():
+            for item_id in targets.get(target_id, ()):
+                out[item_id] = view
+    return out
 
 
 def _count(viewer, filters: QueueFilters | None = None) -> int:
@@ -118,6 +145,38 @@ def _count(viewer, filters: QueueFilters | None = None) -> int:
 def waiting_count(viewer) -> int:
     """What waits for ``viewer``: the figure in every moderator's navigation."""
     return _count(viewer)
+
+
+@dataclass
+class WaitingCounts:
+    total: int
+    by_area: dict[int, int]  # only areas with waiting items
+
+    def for_scope(self, area_ids) -> int:
+        return self.total if area_ids is None else sum(self.by_area.get(a, 0) for a in area_ids)
+
+
+def waiting_counts(session=None) -> WaitingCounts:
+    """Waiting items everywhere and per area (scoped moderators see their areas' sum): two
+    grouped statements on the queue's (status, area) index, for the live counts."""
+    session = session or db.session
+    by_area: dict[int | None, int] = defaultdict(int)
+    for area_id, n in session.execute(
+        select(QueueItem.area_id, func.count(QueueItem.id))
+        .where(QueueItem.status == "open").group_by(QueueItem.area_id)
+    ):
+        by_area[area_id] += n
+    for area_id, n in session.execute(
+        select(QueueItem.area_id, func.count(QueueItem.id))
+        .join(Topic, Topic.id == QueueItem.topic_id)
+        .where(QueueItem.status == "open", QueueItem.kind == "proposal",
+               Topic.status != TopicStatus.PROPOSED)
+        .group_by(QueueItem.area_id)
+    ):
+        by_area[area_id] -= n
+    total = max(0, sum(by_area.values()))
+    return WaitingCounts(total, {a: max(0, n) for a, n in by_area.items()
+                                 if a is not None and n > 0})
 
 
 def _item_options():
@@ -152,11 +211,13 @@ def queue_page(viewer, filters: QueueFilters, page: int = 1,
     )
     total = _count(viewer, filters)
     items = rows[:per_page]
+    views = source_views(items)
     authors = {i.post.author_id for i in items if i.post is not None}
     authors |= {i.topic.author_id for i in items if i.kind == "proposal" and i.topic}
+    authors |= {v.author_id for v in views.values() if v.author_id is not None}
     flagged = [i.post_id for i in items if i.kind == "flag"]
     return QueuePage(items=items, total=total, has_more=len(rows) > per_page,
-                     records=author_records(authors), flags=open_flags(flagged))
+                     records=author_records(authors), flags=open_flags(flagged), views=views)
 
 
 def author_records(user_ids) -> dict[int, AuthorRecord]:
@@ -292,6 +353,25 @@ def post_notes(author_id: int, topic_id: int) -> dict[int, PostNote]:
     }
 
 
+def target_note(author_id: int, kind: str, target_id: int) -> PostNote | None:
+    """The latest decision on a registered source's content, for its author: the rule, the
+    moderator's text, any appeal and whether one may still be made (two statements)."""
+    entry = db.session.scalars(
+        select(AuditEntry).options(joinedload(AuditEntry.rule))
+        .where(AuditEntry.target_type == kind, AuditEntry.target_id == target_id,
+               AuditEntry.post_id.is_(None), AuditEntry.subject_user_id == author_id,
+               AuditEntry.action.in_(DECISION_ACTIONS))
+        .order_by(AuditEntry.id.desc()).limit(1)
+    ).first()
+    if entry is None:
+        return None
+    appeal = db.session.scalar(select(Appeal).where(Appeal.entry_id == entry.id))
+    from .services import appealable_entry
+
+    return PostNote(entry=entry, appeal=appeal,
+                    can_appeal=appeal is None and appealable_entry(entry, None))
+
+
 def notices_for(user_id: int, limit: int = 500) -> dict[int, AuditEntry]:
     """The audit entries behind the user's recent moderation notifications, by
     notification id (one statement for the notifications page)."""
@@ -311,8 +391,8 @@ def notices_for(user_id: int, limit: int = 500) -> dict[int, AuditEntry]:
 AUDIT_ACTIONS = (
     "hold", "publish", "approve", "reject", "auto_reject", "hide", "flag_hide", "remove",
     "restore", "keep", "delete", "flag", "appeal", "appeal_granted", "appeal_denied",
-    "suspend", "unsuspend", "proposal_accept", "proposal_decline", "mode_set", "word_add",
-    "word_remove", "rule_add", "rule_edit", "access_denied",
+    "withdraw", "suspend", "unsuspend", "proposal_accept", "proposal_decline", "mode_set",
+    "word_add", "word_remove", "rule_add", "rule_edit", "access_denied",
 )
 
 

@@ -26,7 +26,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from forum import eventlog, signals
+from forum import eventlog, hooks, signals
 from forum import permissions as forum_permissions
 from forum import services as forum_services
 from forum.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
@@ -49,6 +49,7 @@ from forum.states import ALLOWED, transition
 from . import permissions, policy
 from .defaults import DEFAULT_RULES
 from .models import (
+    CORE_ITEM_KINDS,
     MODES,
     WORD_ACTIONS,
     WORD_LANGUAGES,
@@ -70,6 +71,8 @@ ITEM_ACTIONS: dict[str, tuple[str, ...]] = {
     "proposal": ("accept", "decline"),
     "appeal": ("grant", "deny"),
 }
+# Content of a registered source (``forum.hooks.ReviewSource``, e.g. budgets' ideas).
+SOURCE_ACTIONS = ("approve", "reject")
 POST_ACTIONS = ("approve", "reject", "hide", "remove", "restore")
 RULE_REQUIRED = ("reject", "hide", "remove")
 # Decisions against an author that the author may appeal (once each).
@@ -146,8 +149,12 @@ def audit(
     topic: Topic | None = None,
     subject_user_id: int | None = None,
     notification_id: int | None = None,
+    area_id: int | None = None,
+    committee_id: int | None = None,
 ) -> AuditEntry:
-    """Append one entry to the audit log (in the current transaction)."""
+    """Append one entry to the audit log (in the current transaction). The entry's area and
+    committee come from the topic, else from ``area_id``/``committee_id`` (content of a
+    registered source has no topic of its own)."""
     topic = topic or (post.topic if post is not None else None)
     entry = AuditEntry(
         created_at=utcnow(),
@@ -163,8 +170,8 @@ def audit(
         post_id=post.id if post is not None else None,
         topic_id=topic.id if topic is not None else None,
         subject_user_id=subject_user_id,
-        area_id=topic.area_id if topic is not None else None,
-        committee_id=topic.committee_id if topic is not None else None,
+        area_id=topic.area_id if topic is not None else area_id,
+        committee_id=topic.committee_id if topic is not None else committee_id,
         notification_id=notification_id,
     )
     db.session.add(entry)
@@ -261,6 +268,33 @@ def _resolve_flags(post: Post, status: str, by: User | None) -> int:
     return result.rowcount or 0
 
 
+def item_actions(kind: str) -> tuple[str, ...]:
+    """What a moderator may do with an item of ``kind`` (core or a registered source's)."""
+    if kind in ITEM_ACTIONS:
+        return ITEM_ACTIONS[kind]
+    return SOURCE_ACTIONS if kind in hooks.review_sources() else ()
+
+
+def source_for(kind: str) -> hooks.ReviewSource:
+    source = hooks.review_sources().get(kind)
+    if source is None:
+        raise Conflict(_("Items of this kind cannot be decided now. Nothing was done."))
+    return source
+
+
+def source_view(kind: str, target_id: int | None) -> hooks.ReviewView:
+    view = source_for(kind).views([target_id]).get(target_id) if target_id else None
+    if view is None:
+        raise Conflict(_("This item no longer exists. Nothing was done."))
+    return view
+
+
+def _source_data(kind: str, view: hooks.ReviewView, **extra) -> dict:
+    """What the audit entry keeps of a source's content: enough for notifications and the
+    author's page to name it without asking the source again."""
+    return {"title": view.title[:200], "url": view.url, **extra}
+
+
 def get_rule(rule_id: int | str | None, *, required: bool, field: str = "rule_id"
              ) -> DebateRule | None:
     """The active rule with this id (or code); ``InvalidInput`` when required and missing."""
@@ -288,17 +322,24 @@ def _open_item(
     post: Post | None = None,
     topic: Topic | None = None,
     appeal: Appeal | None = None,
+    target_id: int | None = None,
+    area_id: int | None = None,
+    committee_id: int | None = None,
     detail: str = "",
     avoid_user_id: int | None = None,
 ) -> QueueItem:
-    """The open item for this thing, creating it (and its event) if there is none."""
+    """The open item for this thing, creating it (and its event) if there is none.
+
+    A registered source's content (``kind`` not a core kind) is named by ``target_id``; its
+    area and committee are given, as it has no topic of its own (nor has an appeal of it).
+    """
     topic = topic or (post.topic if post is not None else None)
     key = {
         "post": lambda: f"post:{post.id}",
         "flag": lambda: f"flag:{post.id}",
         "proposal": lambda: f"proposal:{topic.id}",
         "appeal": lambda: f"appeal:{appeal.id}",
-    }[kind]()
+    }.get(kind, lambda: f"{kind}:{target_id}")()
     existing = db.session.scalar(select(QueueItem).where(QueueItem.open_key == key))
     if existing is not None:
         return existing
@@ -309,8 +350,9 @@ def _open_item(
         post_id=post.id if post is not None else None,
         topic_id=topic.id if topic is not None else None,
         appeal_id=appeal.id if appeal is not None else None,
-        committee_id=topic.committee_id if topic is not None else None,
-        area_id=topic.area_id if topic is not None else None,
+        target_id=target_id,
+        committee_id=topic.committee_id if topic is not None else committee_id,
+        area_id=topic.area_id if topic is not None else area_id,
         reason=reason,
         detail=(detail or "")[:500],
         created_at=utcnow(),
@@ -513,6 +555,76 @@ def on_topic_created(topic: Topic, **_kw) -> None:
         _open_item("proposal", "proposal", topic=topic)
 
 
+def on_topic_proposal_decided(topic: Topic, moderator: User, **_kw) -> None:
+    """A proposal decided on the forum's own proposals page: close its queue item (unless
+    another moderator is handling it: ``Conflict``, nothing written) and audit it."""
+    if not enabled() or _is_acting():
+        return
+    accept = topic.status == TopicStatus.OPEN
+    outcome = "accept" if accept else "decline"
+    item = db.session.scalar(
+        select(QueueItem).where(QueueItem.open_key == f"proposal:{topic.id}")
+    )
+    if item is not None:
+        now = utcnow()
+        _take_item(moderator, item, outcome, now)
+        _queue_event("queue_item_decided", item, moderator.id, outcome=outcome)
+    audit("proposal_accept" if accept else "proposal_decline", "topic", topic.id,
+          actor=moderator, from_state=TopicStatus.PROPOSED.value, to_state=topic.status.value,
+          topic=topic, subject_user_id=topic.author_id)
+
+
+# --- content of other packages (forum.hooks.ReviewQueue) --------------------------------------
+
+
+class SourceQueue:
+    """The queue registered with ``forum.hooks.register_review_queue``: other packages'
+    content (budgets' ideas) waits here like a held post and is decided, audited and
+    appealed the same way."""
+
+    def hold(self, request: hooks.ReviewRequest) -> bool:
+        if not enabled() or request.kind not in hooks.review_sources():
+            return False
+        _open_item(request.kind, request.reason, target_id=request.target_id,
+                   area_id=request.area_id, committee_id=request.committee_id,
+                   detail=request.detail)
+        audit("hold", request.kind, request.target_id,
+              from_state="published" if request.reason == "edited_content" else None,
+              to_state=S.PENDING.value,
+              data={"reasons": request.reason, "detail": request.detail[:100]},
+              subject_user_id=request.author_id, area_id=request.area_id,
+              committee_id=request.committee_id)
+        db.session.flush()
+        return True
+
+    def withdraw(self, kind: str, target_id: int, actor_id: int | None) -> None:
+        """Close the content's open item and any open appeal of a decision on it."""
+        if not enabled():
+            return
+        now = utcnow()
+        appeals = list(db.session.scalars(
+            select(Appeal).join(AuditEntry, AuditEntry.id == Appeal.entry_id)
+            .where(AuditEntry.target_type == kind, AuditEntry.target_id == target_id,
+                   AuditEntry.post_id.is_(None), Appeal.status == "open")
+        ))
+        keys = [f"{kind}:{target_id}"] + [f"appeal:{a.id}" for a in appeals]
+        items = list(db.session.scalars(select(QueueItem).where(QueueItem.open_key.in_(keys))))
+        for item in items:
+            item.status, item.open_key, item.decided_at = "closed", None, now
+            item.outcome = "withdrawn"
+        for a in appeals:
+            a.status, a.decided_at = "withdrawn", now
+        db.session.flush()
+        for item in items:
+            _queue_event("queue_item_decided", item, actor_id, outcome="withdrawn")
+        if items or appeals:
+            first = items[0] if items else None
+            audit("withdraw", kind, target_id, actor=db.session.get(User, actor_id)
+                  if actor_id else None, to_state="withdrawn", subject_user_id=actor_id,
+                  area_id=first.area_id if first else None,
+                  committee_id=first.committee_id if first else None)
+
+
 # --- decisions -------------------------------------------------------------------------------
 
 
@@ -579,7 +691,7 @@ def _validate_decision(moderator: User, item: QueueItem, action: str,
                        rule_id, text: str) -> tuple[DebateRule | None, str]:
     if not permissions.can_decide_item(moderator, item):
         raise PermissionDenied(_("This item is outside the areas you moderate."))
-    if action not in ITEM_ACTIONS.get(item.kind, ()):
+    if action not in item_actions(item.kind):
         raise InvalidInput(action=_("That action is not possible for this item."))
     rule = get_rule(rule_id, required=action in RULE_REQUIRED)
     text = _clean_text(text)
@@ -590,6 +702,11 @@ def _validate_decision(moderator: User, item: QueueItem, action: str,
         )
     if item.kind == "post" and action == "approve" and item.post is not None:
         _check_not_suspended_for_approval(item.post)
+    if item.kind not in CORE_ITEM_KINDS and action == "approve":
+        author_id = source_view(item.kind, item.target_id).author_id
+        if author_id is not None and active_suspension(author_id) is not None:
+            raise Conflict(_("The author is suspended: what they wrote stays held until the "
+                             "suspension ends. You can still reject it."))
     return rule, text
 
 
@@ -607,6 +724,8 @@ def decide_item(moderator: User, item: QueueItem, action: str, rule_id=None, tex
     _take_item(moderator, item, action, now)
     if item.kind == "proposal":
         entry = _decide_proposal(moderator, item, action, rule, text)
+    elif item.kind not in CORE_ITEM_KINDS:
+        entry = _decide_source_item(moderator, item, action, rule, text)
     elif item.kind == "appeal":
         entry = _decide_appeal(moderator, item, action, text)
     else:
@@ -649,7 +768,8 @@ def _decide_proposal(moderator: User, item: QueueItem, action: str, rule: Debate
                      text: str) -> AuditEntry:
     topic = item.topic
     accept = action == "accept"
-    forum_services.decide_topic_proposal(moderator, topic, accept)
+    with _acting():
+        forum_services.decide_topic_proposal(moderator, topic, accept)
     return audit(
         "proposal_accept" if accept else "proposal_decline", "topic", topic.id,
         actor=moderator, from_state=TopicStatus.PROPOSED.value, to_state=topic.status.value,
@@ -657,10 +777,58 @@ def _decide_proposal(moderator: User, item: QueueItem, action: str, rule: Debate
     )
 
 
+def _reason_for_author(author_id: int | None, rule: DebateRule | None, text: str) -> str:
+    """The rule (in the author's language) and the moderator's text, for a source to show."""
+    author = db.session.get(User, author_id) if author_id else None
+    title = rule.title(author.locale if author is not None else None) if rule else ""
+    return ": ".join(part for part in (title, text) if part)
+
+
+def _decide_source_item(moderator: User, item: QueueItem, action: str,
+                        rule: DebateRule | None, text: str) -> AuditEntry:
+    """Approve or reject a registered source's content: the source publishes or rejects it
+    and tells its author; the decision is audited here (and can be appealed)."""
+    source = source_for(item.kind)
+    view = source_view(item.kind, item.target_id)
+    approve = action == "approve"
+    notification_id = source.decide(moderator, item.target_id, approve,
+                                    _reason_for_author(view.author_id, rule, text))
+    return audit(
+        action, item.kind, item.target_id, actor=moderator, from_state=view.state,
+        to_state="published" if approve else "rejected", rule=rule, text=text,
+        data=_source_data(item.kind, view), subject_user_id=view.author_id,
+        notification_id=notification_id, area_id=item.area_id, committee_id=item.committee_id,
+    )
+
+
+def _decide_source_appeal(moderator: User, appeal: Appeal, granted: bool,
+                          text: str) -> AuditEntry:
+    entry = appeal.entry
+    source = source_for(entry.target_type)
+    view = source_view(entry.target_type, entry.target_id)
+    if granted and view.state != "published":
+        source.reinstate(moderator, entry.target_id)
+    appeal.status = "granted" if granted else "denied"
+    appeal.decided_at = utcnow()
+    appeal.decided_by_id = moderator.id
+    appeal.outcome_text = text
+    n = _notify(appeal.author_id, "moderation_appeal")
+    return audit(
+        "appeal_granted" if granted else "appeal_denied", entry.target_type, entry.target_id,
+        actor=moderator, from_state=view.state,
+        to_state="published" if granted else view.state, rule=entry.rule, text=text,
+        data=_source_data(entry.target_type, view, appeal_id=appeal.id, entry_id=entry.id),
+        subject_user_id=appeal.author_id, notification_id=n.id, area_id=entry.area_id,
+        committee_id=entry.committee_id,
+    )
+
+
 def _decide_appeal(moderator: User, item: QueueItem, action: str, text: str) -> AuditEntry:
     appeal = item.appeal
     if appeal is None or appeal.status != "open":
         raise Conflict(_("This appeal has already been decided."))
+    if appeal.post_id is None:
+        return _decide_source_appeal(moderator, appeal, action == "grant", text)
     post = item.post
     old = post.state
     granted = action == "grant"
@@ -709,7 +877,7 @@ def bulk_decide(moderator: User, item_ids: list[int], action: str, rule_id=None,
         if item is None:
             result.failed.append((item_id, _("No such queue item.")))
             continue
-        if item.kind != "post":
+        if item.kind != "post" and item_actions(item.kind) != SOURCE_ACTIONS:
             result.failed.append((item_id, _("Only held posts can be decided in bulk.")))
             continue
         try:
@@ -812,9 +980,17 @@ def _hide_by_flags(post: Post, moderator: User | None, rule: DebateRule | None,
 
 
 def appealable_entry(entry: AuditEntry, post: Post | None) -> bool:
-    return (
-        entry.action in APPEALABLE and post is not None and post.state.value == entry.to_state
-    )
+    """Is the decision still in force (the post, or a source's content, is still in the
+    state the decision left it in)?"""
+    if entry.action not in APPEALABLE:
+        return False
+    if post is not None:
+        return post.state.value == entry.to_state
+    if entry.post_id is None and entry.target_type in hooks.review_sources():
+        view = hooks.review_sources()[entry.target_type].views([entry.target_id]).get(
+            entry.target_id)
+        return view is not None and view.state == entry.to_state
+    return False
 
 
 def appeal_decision(author: User, entry: AuditEntry | None, text: str) -> Appeal:
@@ -836,7 +1012,9 @@ def appeal_decision(author: User, entry: AuditEntry | None, text: str) -> Appeal
     if len(text) < 10:
         raise InvalidInput(text=_("Explain in at least %(n)d characters why the decision "
                                   "should be changed.", n=10))
-    appeal = Appeal(entry_id=entry.id, author_id=author.id, post_id=post.id, text=text,
+    state = post.state.value if post is not None else entry.to_state
+    appeal = Appeal(entry_id=entry.id, author_id=author.id,
+                    post_id=post.id if post is not None else None, text=text,
                     status="open", created_at=utcnow())
     db.session.add(appeal)
     try:
@@ -845,10 +1023,12 @@ def appeal_decision(author: User, entry: AuditEntry | None, text: str) -> Appeal
     except IntegrityError:
         raise Conflict(_("You have already appealed this decision.")) from None
     _open_item("appeal", "appeal", post=post, appeal=appeal, detail=entry.action,
-               avoid_user_id=entry.actor_id)
-    audit("appeal", "appeal", appeal.id, actor=author, from_state=post.state.value,
-          to_state=post.state.value, text=text, data={"entry_id": entry.id}, post=post,
-          subject_user_id=author.id)
+               avoid_user_id=entry.actor_id,
+               target_id=entry.target_id if post is None else None,
+               area_id=entry.area_id, committee_id=entry.committee_id)
+    audit("appeal", "appeal", appeal.id, actor=author, from_state=state,
+          to_state=state, text=text, data={"entry_id": entry.id}, post=post,
+          subject_user_id=author.id, area_id=entry.area_id, committee_id=entry.committee_id)
     db.session.flush()
     return appeal
 

@@ -50,7 +50,16 @@ from .forms import (
     SuspendForm,
     WordForm,
 )
-from .models import Appeal, AuditEntry, DebateRule, ModerationMode, Suspension, WatchedWord
+from .models import (
+    CORE_ITEM_KINDS,
+    Appeal,
+    AuditEntry,
+    DebateRule,
+    ModerationMode,
+    QueueItem,
+    Suspension,
+    WatchedWord,
+)
 
 bp = Blueprint("moderation", __name__)
 
@@ -154,6 +163,35 @@ def queue():
     )
 
 
+@bp.route("/moderation/items/<int:item_id>/row")
+@login_required
+def item_row(item_id: int):
+    """One queue item as the queue shows it (``<li>``), for live updates: 404 for an unknown
+    item, 403 outside the viewer's areas (and an audit entry), 410 once it no longer waits."""
+    found = queries.item_with_context(item_id)
+    if found is None:
+        abort(404)
+    if not permissions.can_decide_item(current_user, found):
+        raise PermissionDenied(_("This item is outside the areas you moderate."))
+    waiting = db.session.scalar(
+        queries.queue_select(QueueItem.id)
+        .where(QueueItem.id == item_id, queries.open_items_clause())
+    )
+    if waiting is None:
+        return "", 410
+    views = queries.source_views([found])
+    authors = {found.post.author_id} if found.post is not None else set()
+    if found.kind == "proposal" and found.topic is not None:
+        authors.add(found.topic.author_id)
+    authors |= {v.author_id for v in views.values() if v.author_id is not None}
+    page = queries.QueuePage(
+        items=[found], total=0, has_more=False, records=queries.author_records(authors),
+        flags=queries.open_flags([found.post_id] if found.kind == "flag" else []), views=views,
+    )
+    return render_template("moderation/_queue_item.html", item=found, page=page,
+                           L=policy.labels(), now=utcnow())
+
+
 @bp.route("/moderation/bulk", methods=["POST"])
 @login_required
 def bulk():
@@ -192,8 +230,11 @@ def _render_item(item_id: int, form: DecideForm | None = None, status: int = 200
     if form is None:
         form = DecideForm()
     form.rule_id.choices = _rule_choices()
+    view = queries.source_views([item]).get(item.id)
     author_id = item.post.author_id if item.post else (item.topic.author_id if item.topic
                                                         else None)
+    if author_id is None and view is not None:
+        author_id = view.author_id
     records = queries.author_records([author_id] if author_id else [])
     mode = policy.effective_mode(item.topic) if item.topic else None
     return render_template(
@@ -201,7 +242,8 @@ def _render_item(item_id: int, form: DecideForm | None = None, status: int = 200
         record=records.get(author_id), flags=queries.open_flags([item.post_id])
         .get(item.post_id, []) if item.post_id else [],
         history=queries.post_history(item.post_id) if item.post_id else [],
-        mode=mode, button_form=EmptyForm(),
+        mode=mode, button_form=EmptyForm(), view=view, author_id=author_id,
+        item_actions=services.item_actions(item.kind),
     ), status
 
 
@@ -243,6 +285,12 @@ DECIDED_MESSAGES = {
     "grant": lambda: _("The appeal is granted and the post is public again."),
     "deny": lambda: _("The appeal is denied; the author is told."),
 }
+# The same for other packages' content (an idea, say), and appeals about it.
+SOURCE_DECIDED_MESSAGES = {
+    "approve": lambda: _("Approved and published; the author is told."),
+    "reject": lambda: _("Rejected; the author is told why."),
+    "grant": lambda: _("The appeal is granted: it is published again and the author is told."),
+}
 
 
 @bp.route("/moderation/items/<int:item_id>/decide", methods=["POST"])
@@ -263,7 +311,12 @@ def decide(item_id: int):
             form.text.errors = [*form.text.errors, exc.message]
         return _render_item(item_id, form, 400)
     db.session.commit()
-    flash(DECIDED_MESSAGES.get(action, lambda: _("Decided."))(), "success")
+    messages = DECIDED_MESSAGES
+    if item_obj.kind not in CORE_ITEM_KINDS or (
+        item_obj.kind == "appeal" and item_obj.post_id is None
+    ):
+        messages = {**DECIDED_MESSAGES, **SOURCE_DECIDED_MESSAGES}
+    flash(messages.get(action, lambda: _("Decided."))(), "success")
     return redirect(safe_next(request.form.get("next"), url_for("moderation.queue")))
 
 
@@ -642,6 +695,9 @@ def appeal(entry_id: int):
             else:
                 db.session.commit()
                 flash(_("Your appeal is sent. You will be told the outcome here."), "success")
+                if entry.post_id is None:
+                    return redirect(safe_next((entry.data or {}).get("url"),
+                                              url_for("forum.notifications")))
                 return redirect(url_for("forum.post", post_id=entry.post_id)
                                 + f"#p{entry.post_id}")
         status = 400
