@@ -1,7 +1,10 @@
 """Socket.IO handlers of the forum's live updates (the routing and replay are in live.py).
 
 A connection is authenticated once, on connect, by the Flask-Login session; anonymous
-readers may connect and join public rooms. Cross-origin handshakes never get here (the
+readers may connect and join public rooms. A signed-in connection is also put in the room
+``session:<user id>:<session version>``, which live.py closes when that session ends (a new
+password): its connections are disconnected in every instance, and reconnect as what their
+cookie is worth then. Cross-origin handshakes never get here (the
 Origin check is engine.io's, configured in ``live.socketio_options``).
 
 Client -> server:
@@ -181,6 +184,9 @@ def on_connect(auth=None):
     g.pop("_login_user", None)  # a test client may share ``g`` with earlier requests
     user = current_user if current_user.is_authenticated else None
     now = time.monotonic()
+    if user is not None:
+        # Closed (and so disconnected) when this session ends: see live.SESSION_ROOM.
+        join_room(live.SESSION_ROOM.format(user_id=user.id, version=user.session_version))
     _connections[request.sid] = Connection(
         user_id=user.id if user else None,
         session_version=user.session_version if user else None,

@@ -75,8 +75,17 @@
   socket.on("live", receive);
   socket.on("reload", (data) => showStale(data && data.message));
   socket.on("error", (data) => {
-    if (data && data.code === "session_ended") showStale(data.message);
-    else if (window.console) console.warn("live:", data && data.code, data && data.message);
+    const code = data && data.code;
+    // A session that ended elsewhere (a new password): this page's rooms are not for it.
+    if (code === "session_ended" || code === "login_required" || code === "forbidden") {
+      showStale(data.message);
+    } else if (window.console) console.warn("live:", code, data && data.message);
+  });
+  // The server ends the connections of a session that ended; connect again with what the
+  // cookie is worth now (the same account in another tab still is, a stale copy is not).
+  let serverDisconnects = 0;
+  socket.on("disconnect", (reason) => {
+    if (reason === "io server disconnect" && serverDisconnects++ < 3) socket.connect();
   });
 
   // A laptop that goes offline reconnects the moment it is back, not at the next backoff.
