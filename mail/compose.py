@@ -203,6 +203,55 @@ def _appeal_url(entry, post: Post | None) -> str | None:
     return external_url("moderation.appeal", entry_id=entry.id)
 
 
+def _suspension_terms(entry) -> str:
+    until = _parse_iso((entry.data or {}).get("until"))
+    if until is None:
+        return _("Your account is suspended until further notice: you can read, but not "
+                 "write, support, report, ask or vote. Reason: %(reason)s", reason=entry.text)
+    return _("Your account is suspended until %(until)s: you can read, but not write, "
+             "support, report, ask or vote. Reason: %(reason)s",
+             until=babel_datetime(until.replace(tzinfo=UTC), "short"), reason=entry.text)
+
+
+def _moderation_headline(source: str, entry, title: str) -> str | None:
+    """The sentence of the mail's subject, as the notifications page words it."""
+    if source in ("moderation_decision", "moderation_appeal") and entry is not None:
+        return _decision_text(entry.action, title)
+    texts = {
+        "moderation_decision": lambda: _("A moderator has made a decision about your post in "
+                                         "“%(title)s”.", title=title),
+        "moderation_appeal": lambda: _("Your appeal about your post in “%(title)s” has been "
+                                       "decided.", title=title),
+        "moderation_suspension": lambda: _("Your account is suspended."),
+        "moderation_unsuspended": lambda: _("Your suspension is lifted. Welcome back to the "
+                                            "debate."),
+        "topic_accepted": lambda: _("Your proposed topic “%(title)s” is accepted and open",
+                                    title=title),
+        "topic_declined": lambda: _("Your proposed topic “%(title)s” was declined",
+                                    title=title),
+    }
+    make = texts.get(source)
+    return make() if make else None
+
+
+def _superseded(item: MailItem, entry, post: Post | None) -> bool:
+    """A decision on a post that no longer holds (hidden, then restored within the minute
+    before the mail left): the later decision's mail tells what is true."""
+    return (item.source == "moderation_decision" and entry is not None and post is not None
+            and entry.target_type == "post" and bool(entry.to_state)
+            and post.state.value != entry.to_state)
+
+
+def _add_reason(out: dict, user: User, item: MailItem, entry) -> None:
+    if entry.rule is not None:
+        out["rule"] = entry.rule.title(locale_of(user))
+        out["rule_url"] = external_url("moderation.rules") + f"#rule-{entry.rule.code}"
+    if item.source == "moderation_suspension":
+        out["said"] = _suspension_terms(entry)
+    elif entry.text and entry.action != "appeal":
+        out["said"] = _("The moderator wrote:") + f" “{entry.text}”"
+
+
 def _moderation_entry(user: User, item: MailItem) -> dict | None:
     """A moderation decision with its reason: the debate rule (in the recipient's language)
     and the moderator's words, the post it is about (the author may read it), and how to
@@ -213,51 +262,17 @@ def _moderation_entry(user: User, item: MailItem) -> dict | None:
     if post is not None and not permissions.can_see_post(user, post):
         post = None
     entry = _audit_entry(user, item)
-    out: dict = {"kind": item.kind, "url": external_url("forum.notifications"),
+    text = _moderation_headline(item.source, entry, title)
+    if text is None or _superseded(item, entry, post):
+        return None
+    out: dict = {"kind": item.kind, "text": text, "url": external_url("forum.notifications"),
                  "when": item.created_at}
     if entry is None:
         out["more"] = _("See the reasons and what you can do on your notifications page.")
-    text = None
-    if item.source in ("moderation_decision", "moderation_appeal") and entry is not None:
-        text = _decision_text(entry.action, title)
-    elif item.source == "moderation_decision":
-        text = _("A moderator has made a decision about your post in “%(title)s”.", title=title)
-    elif item.source == "moderation_appeal":
-        text = _("Your appeal about your post in “%(title)s” has been decided.", title=title)
-    elif item.source == "moderation_suspension":
-        text = _("Your account is suspended.")
-        if entry is not None:
-            until = _parse_iso((entry.data or {}).get("until"))
-            if until is None:
-                out["said"] = _("Your account is suspended until further notice: you can read, "
-                                "but not write, support, report, ask or vote. Reason: "
-                                "%(reason)s", reason=entry.text)
-            else:
-                out["said"] = _("Your account is suspended until %(until)s: you can read, but "
-                                "not write, support, report, ask or vote. Reason: %(reason)s",
-                                until=babel_datetime(until.replace(tzinfo=UTC), "short"),
-                                reason=entry.text)
-    elif item.source == "moderation_unsuspended":
-        text = _("Your suspension is lifted. Welcome back to the debate.")
-    elif item.source == "topic_accepted":
-        text = _("Your proposed topic “%(title)s” is accepted and open", title=title)
-        if title:
-            out["url"] = external_url("forum.topic", topic_id=topic.id)
-    elif item.source == "topic_declined":
-        text = _("Your proposed topic “%(title)s” was declined", title=title)
-    if text is None:
-        return None
-    out["text"] = text
-    if entry is not None and item.source != "moderation_suspension":
-        lang = locale_of(user)
-        if entry.rule is not None:
-            out["rule"] = entry.rule.title(lang)
-            out["rule_url"] = external_url("moderation.rules") + f"#rule-{entry.rule.code}"
-        if entry.text and entry.action != "appeal":
-            out["said"] = _("The moderator wrote:") + f" “{entry.text}”"
-    elif entry is not None and entry.rule is not None:
-        out["rule"] = entry.rule.title(locale_of(user))
-        out["rule_url"] = external_url("moderation.rules") + f"#rule-{entry.rule.code}"
+    else:
+        _add_reason(out, user, item, entry)
+    if item.source == "topic_accepted" and title:
+        out["url"] = external_url("forum.topic", topic_id=topic.id)
     if post is not None and item.source in ("moderation_decision", "moderation_appeal"):
         out["own_excerpt"] = excerpt(post.body_html)
         out["url"] = external_url("forum.post", post_id=post.id) + f"#p{post.id}"

@@ -354,3 +354,15 @@ def test_the_live_qa_package_s_own_events_drive_the_reminders(make_user, make_co
     assert "Spørgetid om budgettet" in mail["Subject"]
     assert f"/spoergetid/{first.id}" in text_part(mail)
     assert mails_to(send(now=moved - timedelta(minutes=10)), citizen) == []
+
+
+def test_a_decision_undone_before_its_mail_left_is_not_mailed(trusted, cast, make_post, send):
+    from moderation import services as mod
+
+    post = published(make_post, cast)
+    hide(cast, post)
+    mod.moderate_post(cast["moderator"], post, "restore", text="Fejl, undskyld.")
+    db.session.commit()
+    [mail] = mails_to(send(), cast["author"])  # only the restore: the hiding no longer holds
+    assert mail["Subject"] == "Your post in “Ny skolevej” is public again."
+    assert "Fejl, undskyld." in text_part(mail)
