@@ -1,8 +1,9 @@
 """Citizen budgets (borgerbudget): processes, ideas and their review, ballots, counting rules
 (greedy and the Method of Equal Shares) and Pabulib import/export.
 
-``init_app`` adds the tables, pages, commands and template helpers. The package imports the
-forum (and moderation's public ``audit`` function, when moderation is on); neither imports it.
+``init_app`` adds the tables, pages, commands and template helpers, and registers held ideas
+as a review source with the forum's hooks, so moderation's queue decides them when it is
+there. The package imports the forum only; neither the forum nor moderation imports it.
 """
 
 from __future__ import annotations
@@ -21,8 +22,14 @@ def init_app(app: Flask) -> None:
     from .labels import PHASE_LABELS, RULE_LABELS, STATUS_LABELS, STYLE_LABELS
     from .permissions import is_staff
 
+    from forum import hooks
+
+    from .review import IdeaSource
+
     app.register_blueprint(views.bp)
     cli.register(app)
+    # Held ideas wait in moderation's queue when there is one (see budgets.review).
+    hooks.register_review_source(app, IdeaSource())
 
     @app.context_processor
     def _budget_helpers() -> dict:

@@ -66,11 +66,13 @@ class BallotStyle(enum.StrEnum):
 
 
 class IdeaState(enum.StrEnum):
-    """Moderation of an idea, as for a post: held until a moderator approves it."""
+    """Moderation of an idea, as for a post: held until a moderator approves it (and held
+    again when its author edits it); withdrawn by its author before voting."""
 
     PENDING = "pending"
     PUBLISHED = "published"
     REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
 
 
 class Review(enum.StrEnum):

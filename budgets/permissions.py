@@ -86,6 +86,31 @@ def can_propose(user, process: BudgetProcess, now: datetime | None = None) -> bo
     return is_staff(user) and process.phase == Phase.REVIEW
 
 
+def can_edit_idea(user, idea: Idea, now: datetime | None = None) -> bool:
+    """Its author, during idea collection, before the review (``services.edit_idea``)."""
+    u = _user(user)
+    return (
+        u is not None
+        and u.id == idea.author_id
+        and idea.state in (IdeaState.PENDING, IdeaState.PUBLISHED)
+        and idea.review is None
+        and phase_open(idea.process, Phase.IDEAS, now)
+    )
+
+
+def can_withdraw_idea(user, idea: Idea) -> bool:
+    """Its author, before voting starts (``services.withdraw_idea``)."""
+    u = _user(user)
+    return (
+        u is not None
+        and u.id == idea.author_id
+        and idea.state != IdeaState.WITHDRAWN
+        and idea.merged_into_id is None
+        and idea.process.phase in (Phase.IDEAS, Phase.REVIEW)
+        and not idea.process.is_imported
+    )
+
+
 def can_support(user, idea: Idea, now: datetime | None = None) -> bool:
     u = _user(user)
     return (

@@ -29,6 +29,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms.validators import Optional
 
+from forum import hooks
 from forum.errors import DomainError
 from forum.extensions import db, limiter
 from forum.forms import EmptyForm, choices
@@ -426,6 +427,9 @@ def _render_idea(idea: Idea, status: int = 200, **forms):
         status_form=forms.get("status_form") or StatusForm(),
         status_labels=STATUS_LABELS,
         can_moderate=permissions.can_moderate_idea(current_user, idea),
+        in_queue=hooks.review_queue_active(),
+        can_edit=permissions.can_edit_idea(current_user, idea),
+        can_withdraw=permissions.can_withdraw_idea(current_user, idea),
         can_review=permissions.can_review(current_user, idea),
         can_support=permissions.can_support(current_user, idea),
         can_post_status=permissions.can_post_status(current_user, process),
@@ -435,6 +439,61 @@ def _render_idea(idea: Idea, status: int = 200, **forms):
 @bp.route("/ideer/<int:idea_id>")
 def idea(idea_id: int):
     return _render_idea(_idea_or_404(idea_id))
+
+
+@bp.route("/ideer/<int:idea_id>/rediger", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_write_limit, methods=["POST"])
+def edit_idea(idea_id: int):
+    idea = _idea_or_404(idea_id)
+    process = idea.process
+    if not permissions.can_edit_idea(current_user, idea):
+        flash(_("This idea can no longer be changed."), "error")
+        return redirect(url_for("budgets.idea", idea_id=idea.id))
+    form = IdeaForm(obj=idea) if request.method == "GET" else IdeaForm()
+    _idea_area_choices(form, process)
+    status = 200
+    if request.method == "GET":
+        form.description.data = idea.description_source
+        form.area_id.data = str(idea.area_id or "")
+    elif form.validate_on_submit():
+        try:
+            services.edit_idea(
+                _user(), idea, form.title.data, form.description.data,
+                form.estimated_cost.data, area_id=_int_or_none(form.area_id.data),
+            )
+        except DomainError as exc:
+            _fail(form, exc, "title")
+            status = exc.status
+        else:
+            db.session.commit()
+            if idea.state == IdeaState.PENDING:
+                flash(_("Your changes are saved. The idea waits for a moderator again; until "
+                        "then only you can see it."), "success")
+            else:
+                flash(_("Your changes are saved."), "success")
+            return redirect(url_for("budgets.idea", idea_id=idea.id))
+    else:
+        status = 400
+    return render_template("budgets/idea_form.html", form=form, process=process,
+                           idea=idea), status
+
+
+@bp.route("/ideer/<int:idea_id>/traek-tilbage", methods=["POST"])
+@login_required
+def withdraw_idea(idea_id: int):
+    idea = _idea_or_404(idea_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        services.withdraw_idea(_user(), idea)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("budgets.idea", idea_id=idea_id))
+    db.session.commit()
+    flash(_("Your idea is withdrawn. Its supporters are told."), "success")
+    return redirect(url_for("budgets.process", process_id=idea.process_id))
 
 
 @bp.route("/ideer/<int:idea_id>/stoet", methods=["POST"])

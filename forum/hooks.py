@@ -162,6 +162,9 @@ class ReviewSource(Protocol):
 
 
 class ReviewQueue(Protocol):
+    def active(self) -> bool:
+        """Does the queue take content now (moderation may be switched off)?"""
+
     def hold(self, request: ReviewRequest) -> bool:
         """Put the content in the queue (in the current transaction); False: no queue now."""
 
@@ -191,6 +194,12 @@ def request_review(request: ReviewRequest) -> bool:
     """Hold ``request``'s content for a moderator; False when no queue takes it."""
     queue = current_app.extensions.get(_QUEUE_KEY) if has_app_context() else None
     return bool(queue is not None and queue.hold(request))
+
+
+def review_queue_active() -> bool:
+    """Is there a queue that would take content now? (Owners then decide only through it.)"""
+    queue = current_app.extensions.get(_QUEUE_KEY) if has_app_context() else None
+    return bool(queue is not None and queue.active())
 
 
 def withdraw_review(kind: str, target_id: int, actor_id: int | None) -> None:

@@ -582,6 +582,9 @@ class SourceQueue:
     content (budgets' ideas) waits here like a held post and is decided, audited and
     appealed the same way."""
 
+    def active(self) -> bool:
+        return enabled()
+
     def hold(self, request: hooks.ReviewRequest) -> bool:
         if not enabled() or request.kind not in hooks.review_sources():
             return False

@@ -9,7 +9,17 @@ everything public is importable from here (``from budgets import services``).
 
 from ._common import IDEA_PATH, notify
 from .ballots import ballot_budget, ballot_ideas, cast_ballot, validate_ballot
-from .ideas import merge_idea, moderate_idea, propose_idea, review_idea, toggle_support
+from .ideas import (
+    decide_held_idea,
+    edit_idea,
+    merge_idea,
+    moderate_idea,
+    propose_idea,
+    reinstate_idea,
+    review_idea,
+    toggle_support,
+    withdraw_idea,
+)
 from .processes import advance_due, advance_phase, create_process, update_process
 from .results import add_status_update, ballot_ideas_all, count_process, is_funded
 
@@ -24,13 +34,17 @@ __all__ = [
     "cast_ballot",
     "count_process",
     "create_process",
+    "decide_held_idea",
+    "edit_idea",
     "is_funded",
     "merge_idea",
     "moderate_idea",
     "notify",
     "propose_idea",
+    "reinstate_idea",
     "review_idea",
     "toggle_support",
     "update_process",
     "validate_ballot",
+    "withdraw_idea",
 ]

@@ -1,4 +1,4 @@
-"""Helpers the service modules share: validation, events, notifications, audit."""
+"""Helpers the service modules share: validation, events, notifications."""
 
 from __future__ import annotations
 
@@ -144,30 +144,6 @@ def notify(
         ]
     )
     return [n.id for n in rows]
-
-
-def _moderation_audit(
-    action: str, idea: Idea, actor: User, from_state: str, text: str, notification_id: int | None
-) -> None:
-    """Record an idea's moderation in moderation's audit log (its public ``audit`` function),
-    when moderation is on; it then shows in the audit page and the transparency figures."""
-    if not current_app.config.get("MODERATION_ENABLED"):
-        return
-    from moderation import services as moderation_services
-
-    moderation_services.audit(
-        action,
-        "budget_idea",
-        idea.id,
-        actor=actor,
-        from_state=from_state,
-        to_state=idea.state.value,
-        text=text,
-        data={"process_id": idea.process_id, "title": idea.title},
-        topic=idea.topic,
-        subject_user_id=idea.author_id,
-        notification_id=notification_id,
-    )
 
 
 def _idea_budget(process: BudgetProcess, area_id: int | None) -> int:

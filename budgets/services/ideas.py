@@ -1,4 +1,13 @@
-"""Ideas: proposing, moderating (like posts), supporting, reviewing and merging."""
+"""Ideas: proposing, editing and withdrawing, moderating (like posts), supporting, reviewing
+and merging.
+
+A citizen's idea waits for a moderator in moderation's queue, like a held post: budgets
+registers the ideas as a review source (``budgets.review``) and asks for the review through
+``forum.hooks.request_review``; moderation decides (with a debate rule for a rejection),
+audits it, tells nothing itself but lets the author appeal. Without a queue (moderation
+absent or switched off) ideas are published at once, and a legacy held idea is decided on
+its own page.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from forum import eventlog, hooks
 from forum import permissions as forum_permissions
 from forum import services as forum_services
 from forum.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -33,7 +43,6 @@ from ._common import (
     _amount,
     _idea_budget,
     _idea_event,
-    _moderation_audit,
     _require_staff,
     _text,
     _title,
@@ -64,9 +73,19 @@ def _idea_area(process: BudgetProcess, area_id) -> int | None:
     return None
 
 
-def _held(author: User) -> bool:
-    """Ideas wait for a moderator, as posts do, unless moderation is off or staff wrote them."""
-    return bool(current_app.config.get("MODERATION_ENABLED")) and not permissions.is_staff(author)
+KIND = "idea"  # the review source's kind (moderation's queue items and audit entries)
+
+
+def _request_review(idea: Idea, edited: bool = False) -> bool:
+    """Hold ``idea`` for a moderator (staff's own ideas are published at once); False when no
+    queue takes it."""
+    if idea.author is None or permissions.is_staff(idea.author):
+        return False
+    return hooks.request_review(hooks.ReviewRequest(
+        kind=KIND, target_id=idea.id, author_id=idea.author_id,
+        area_id=idea.area_id or idea.process.area_id, committee_id=idea.process.committee_id,
+        reason="edited_content" if edited else "new_content", detail="edited" if edited else "",
+    ))
 
 
 def propose_idea(
@@ -79,7 +98,7 @@ def propose_idea(
     nonce: str | None = None,
     now: datetime | None = None,
 ) -> Idea:
-    """Propose an idea during idea collection. It is held for a moderator (see ``_held``);
+    """Propose an idea during idea collection. It is held for a moderator (``_request_review``);
     once published it gets its own debate thread. A repeated ``nonce`` returns the first idea."""
     if not permissions.can_see_process(author, process):
         raise NotFound(_("No such citizen budget."))
@@ -131,11 +150,11 @@ def propose_idea(
         if existing is None:
             raise
         return existing
-    if _held(author):
+    if _request_review(idea):
         _idea_event("budget_idea_held", idea, author.id, room="moderators")
     else:
         idea.state = IdeaState.PUBLISHED
-        _open_thread(idea, author)
+        _open_or_update_thread(idea, author)
         _idea_event("budget_idea_published", idea, author.id)
     return idea
 
@@ -153,14 +172,8 @@ def _thread_opener(idea: Idea, actor: User) -> User | None:
     return None
 
 
-def _open_thread(idea: Idea, actor: User) -> None:
-    """The idea's debate thread: a forum topic in the process's committee and the idea's area,
-    opened by staff (see ``_thread_opener``) and followed by the idea's author. Without anyone
-    allowed to open it (an area moderator's process, an idea elsewhere) the idea has none."""
+def _thread_intro(idea: Idea) -> str:
     process = idea.process
-    opener = _thread_opener(idea, actor)
-    if opener is None:
-        return
     link = IDEA_PATH.format(id=idea.id)
     intro = "\n\n".join(
         [
@@ -174,10 +187,32 @@ def _open_thread(idea: Idea, actor: User) -> None:
             ),
         ]
     )
+    return intro[: current_app.config["BODY_MAX"]]
+
+
+def _open_or_update_thread(idea: Idea, actor: User) -> None:
+    """The idea's debate thread: a forum topic in the process's committee and the idea's area,
+    opened by staff (see ``_thread_opener``) and followed by the idea's author. Without anyone
+    allowed to open it (an area moderator's process, an idea elsewhere) the idea has none. An
+    idea that has one (published again after an edit or an appeal) gets its current title
+    and text there."""
+    process = idea.process
+    opener = _thread_opener(idea, actor)
+    if idea.topic is not None:
+        topic = idea.topic
+        if opener is not None and forum_permissions.can_manage_topic(opener, topic):
+            forum_services.edit_topic(opener, topic, idea.title, _thread_intro(idea),
+                                      topic.deadline)
+        if opener is not None and topic.status == TopicStatus.CLOSED and \
+                forum_permissions.can_manage_topic(opener, topic):
+            forum_services.set_topic_status(opener, topic, TopicStatus.OPEN)
+        return
+    if opener is None:
+        return
     topic = forum_services.create_topic(
         opener,
         idea.title,
-        intro[: current_app.config["BODY_MAX"]],
+        _thread_intro(idea),
         committee_id=process.committee_id,
         area_id=idea.area_id or process.area_id,
     )
@@ -187,8 +222,10 @@ def _open_thread(idea: Idea, actor: User) -> None:
     db.session.flush()
 
 
-def moderate_idea(moderator: User, idea: Idea, approve: bool, reason: str = "") -> Idea:
-    """Approve (publish, with its debate thread) or reject a held idea; the author is told.
+def decide_held_idea(moderator: User, idea: Idea, approve: bool, reason: str = "") -> int | None:
+    """Approve (publish, with its debate thread) or reject a held idea and tell its author;
+    returns the notification's id. The moderation queue calls this (``budgets.review``) and
+    audits the decision itself.
 
     Two moderators deciding at once: the state is re-checked with a guarded UPDATE, and the
     second gets ``Conflict`` with nothing written.
@@ -209,20 +246,156 @@ def moderate_idea(moderator: User, idea: Idea, approve: bool, reason: str = "") 
     db.session.refresh(idea)
     idea.moderation_reason = reason
     if approve:
-        _open_thread(idea, moderator)
+        _open_or_update_thread(idea, moderator)
     told: list[int] = []
     if idea.author_id and idea.author_id != moderator.id:
         kind = "budget_idea_approved" if approve else "budget_idea_rejected"
         told = notify([idea.author_id], kind, idea.process, idea, text=reason)
-    _moderation_audit(
-        "approve" if approve else "reject",
-        idea,
-        moderator,
-        "pending",
-        reason,
-        told[0] if told else None,
-    )
     _idea_event("budget_idea_published" if approve else "budget_idea_rejected", idea, moderator.id)
+    db.session.flush()
+    return told[0] if told else None
+
+
+def moderate_idea(moderator: User, idea: Idea, approve: bool, reason: str = "") -> Idea:
+    """Decide a held idea on its own page: only without a moderation queue (which is where
+    held ideas are decided, audited and appealed when there is one)."""
+    if hooks.review_queue_active():
+        raise Conflict(_("Decide this idea in the moderation queue, where it waits with the "
+                         "held posts."))
+    decide_held_idea(moderator, idea, approve, reason)
+    return idea
+
+
+def reinstate_idea(moderator: User, idea: Idea) -> None:
+    """Publish a rejected idea (an appeal granted in the moderation queue); the queue tells
+    the author."""
+    if not permissions.can_moderate_idea(moderator, idea):
+        raise PermissionDenied(_("Only moderators of this area may decide on this idea."))
+    result = db.session.execute(
+        update(Idea)
+        .where(Idea.id == idea.id, Idea.state == IdeaState.REJECTED)
+        .values(state=IdeaState.PUBLISHED, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.refresh(idea)
+        raise Conflict(_("This idea is no longer rejected. Nothing was done."))
+    db.session.refresh(idea)
+    idea.moderation_reason = ""
+    _open_or_update_thread(idea, moderator)
+    _idea_event("budget_idea_published", idea, moderator.id)
+    db.session.flush()
+
+
+def _editable(author: User, idea: Idea, now: datetime | None = None) -> None:
+    if idea.author_id != author.id:
+        raise PermissionDenied(_("Only the idea's author may change it."))
+    if idea.state not in (IdeaState.PENDING, IdeaState.PUBLISHED):
+        raise Conflict(_("This idea can no longer be changed."))
+    if idea.review is not None:
+        raise Conflict(_("The municipality has reviewed this idea, so it can no longer be "
+                         "changed."))
+    if not permissions.phase_open(idea.process, Phase.IDEAS, now):
+        raise Conflict(_("Ideas can only be changed during idea collection."))
+
+
+def edit_idea(
+    author: User,
+    idea: Idea,
+    title: str,
+    description: str,
+    estimated_cost,
+    area_id: int | None = None,
+    now: datetime | None = None,
+) -> Idea:
+    """The author changes their idea during idea collection (before it is reviewed). Like an
+    edited post, a published idea goes back to the moderators (and is hidden until approved)
+    when a queue takes it; a held one simply waits with its new text."""
+    _editable(author, idea, now)
+    forum_services.check_restriction(author, "edit")
+    process = idea.process
+    title = _title(title)
+    description = _text(description, "description")
+    area = _idea_area(process, area_id)
+    cost = _amount(estimated_cost, "estimated_cost")
+    limit = _idea_budget(process, area)
+    if cost > limit:
+        raise InvalidInput(
+            estimated_cost=_(
+                "The idea costs more than the whole budget it competes in (%(budget)s).",
+                budget=money(limit, process.currency),
+            )
+        )
+    unchanged = (title, description, area, cost) == (
+        idea.title, idea.description_source, idea.area_id, idea.estimated_cost
+    )
+    if unchanged:
+        return idea
+    was_published = idea.state == IdeaState.PUBLISHED
+    result = db.session.execute(  # a moderator deciding meanwhile: one of the two wins
+        update(Idea)
+        .where(Idea.id == idea.id, Idea.state == idea.state)
+        .values(
+            title=title, description_source=description,
+            description_html=str(render_markdown(description)), area_id=area,
+            estimated_cost=cost, updated_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.refresh(idea)
+        raise Conflict(_("This idea changed in the meantime. Nothing was done."))
+    db.session.refresh(idea)
+    if was_published and _request_review(idea, edited=True):
+        idea.state = IdeaState.PENDING
+        db.session.flush()
+        _idea_event("budget_idea_held", idea, author.id, room="moderators")
+    elif was_published:
+        _open_or_update_thread(idea, author)
+        _idea_event("budget_idea_edited", idea, author.id)
+    else:
+        _idea_event("budget_idea_edited", idea, author.id, room="moderators")
+    db.session.flush()
+    return idea
+
+
+def withdraw_idea(author: User, idea: Idea, now: datetime | None = None) -> Idea:
+    """The author withdraws their idea before voting starts: it leaves the lists and the
+    ballot, its debate is closed, its waiting queue item and appeals are closed, and its
+    supporters are told."""
+    if idea.author_id != author.id:
+        raise PermissionDenied(_("Only the idea's author may withdraw it."))
+    if idea.state == IdeaState.WITHDRAWN:
+        raise Conflict(_("This idea is already withdrawn."))
+    if idea.review == Review.MERGED:
+        raise Conflict(_("This idea was merged into another one."))
+    if idea.process.phase not in (Phase.IDEAS, Phase.REVIEW) or idea.process.is_imported:
+        raise Conflict(_("Ideas can only be withdrawn before voting starts."))
+    result = db.session.execute(
+        update(Idea)
+        .where(Idea.id == idea.id, Idea.state == idea.state)
+        .values(state=IdeaState.WITHDRAWN, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.refresh(idea)
+        raise Conflict(_("This idea changed in the meantime. Nothing was done."))
+    db.session.refresh(idea)
+    hooks.withdraw_review(KIND, idea.id, author.id)
+    topic = idea.topic
+    if topic is not None and topic.status == TopicStatus.OPEN:
+        # The debate closes with the idea (its author may not manage the staff-opened topic,
+        # so this is written here, with its event, as the consequence of the withdrawal).
+        topic.status = TopicStatus.CLOSED
+        topic.updated_at = utcnow()
+        eventlog.record("topic_changed", "topic", topic.id, f"topic:{topic.id}",
+                        forum_services.topic_payload(topic), author.id)
+    supporters = list(
+        db.session.scalars(select(IdeaSupport.user_id).where(IdeaSupport.idea_id == idea.id))
+    )
+    notify([u for u in supporters if u != author.id], "budget_idea_withdrawn", idea.process,
+           idea)
+    _idea_event("budget_idea_withdrawn", idea, author.id)
     db.session.flush()
     return idea
 

@@ -119,3 +119,16 @@ def _english_pages(client):
     client.set_cookie("lang", "en")
     with force_locale("en"):
         yield
+
+
+@pytest.fixture
+def as_author(app):
+    """``as_author(user)``: a new test client logged in as ``user``."""
+
+    def do(user: User):
+        c = app.test_client()
+        r = c.post("/login", data={"email": user.email, "password": "correct-horse-battery"})
+        assert r.status_code == 302, r.get_data(as_text=True)[:300]
+        return c
+
+    return do

@@ -85,63 +85,230 @@ def test_without_moderation_an_idea_is_published_with_its_debate(
 
 
 class TestModeration:
+    """Held ideas wait in moderation's queue (budgets registers them as a review source) and
+    are decided, audited and appealed there, like held posts."""
+
     @pytest.fixture
     def extra_config(self) -> dict:
         return {"MODERATION_ENABLED": True}
 
-    def test_an_idea_is_held_until_a_moderator_approves_it(
-        self, collecting, citizen, make_user, make_area
+    @pytest.fixture
+    def rules(self, app) -> dict:
+        from moderation import services as moderation_services
+        from moderation.models import DebateRule
+
+        moderation_services.ensure_default_rules()
+        db.session.commit()
+        return {r.code: r for r in db.session.scalars(select(DebateRule))}
+
+    @staticmethod
+    def item_of(idea, kind="idea"):
+        from moderation.models import QueueItem
+
+        return db.session.scalar(
+            select(QueueItem).where(QueueItem.kind == kind, QueueItem.target_id == idea.id)
+            .order_by(QueueItem.id.desc())
+        )
+
+    def test_an_idea_waits_in_the_moderation_queue_until_approved(
+        self, client, collecting, citizen, make_user, make_area
     ) -> None:
+        from moderation import services as moderation_services
         from moderation.models import AuditEntry
 
         process = collecting()
-        area = make_area()
+        area, elsewhere = make_area(), make_area()
         idea = services.propose_idea(
-            citizen, process, "Hundeskov i byen", "En hundeskov.", 80_000, area.id
+            citizen, process, "Hundeskov i byen", "En **hundeskov**.", 80_000, area.id
         )
         db.session.commit()
         other = make_user()
         assert idea.state == IdeaState.PENDING and idea.topic_id is None
         assert permissions.can_see_idea(citizen, idea)
         assert not permissions.can_see_idea(other, idea)
-        with pytest.raises(PermissionDenied):
-            services.moderate_idea(other, idea, True)
+        item = self.item_of(idea)
+        assert (item.status, item.area_id, item.reason) == ("open", area.id, "new_content")
+        hold = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "hold"))
+        assert (hold.target_type, hold.target_id, hold.subject_user_id) == (
+            "idea", idea.id, citizen.id)
 
         moderator = make_user("moderator", areas=[area])
-        services.moderate_idea(moderator, idea, True)
-        db.session.commit()
+        client.post("/login", data={"email": moderator.email,
+                                    "password": "correct-horse-battery"})
+        page = client.get("/moderation").get_data(as_text=True)
+        assert "Hundeskov i byen" in page and "<strong>hundeskov</strong>" in page
+        assert f"/borgerbudget/ideer/{idea.id}" in page and "Citizen budget idea" in page
+        assert client.get(f"/moderation/items/{item.id}").status_code == 200
+        with pytest.raises(PermissionDenied):  # a moderator of another area
+            moderation_services.decide_item(make_user("moderator", areas=[elsewhere]), item,
+                                            "approve")
+        db.session.rollback()
+        with pytest.raises(Conflict):  # not on the idea's own page: in the queue
+            services.moderate_idea(moderator, idea, True)
+        r = client.post(f"/moderation/items/{item.id}/decide", data={"action": "approve"})
+        assert r.status_code == 302
+        db.session.refresh(idea)
         assert idea.state == IdeaState.PUBLISHED and idea.topic.status == TopicStatus.OPEN
         assert permissions.can_see_idea(other, idea)
         assert _kinds(citizen) == ["budget_idea_approved"]
-        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.target_type == "budget_idea"))
-        assert (entry.action, entry.target_id, entry.actor_id) == ("approve", idea.id, moderator.id)
-        assert entry.area_id == area.id
-        with pytest.raises(Conflict):
-            services.moderate_idea(moderator, idea, False, "For sent")
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "approve"))
+        assert (entry.target_type, entry.target_id, entry.actor_id) == (
+            "idea", idea.id, moderator.id)
+        assert entry.area_id == area.id and entry.notification_id is not None
+        r = client.post(f"/moderation/items/{item.id}/decide",
+                        data={"action": "reject", "rule_id": ""})
+        assert r.status_code in (400, 409)  # already decided: nothing changes
+        db.session.refresh(idea)
+        assert idea.state == IdeaState.PUBLISHED
 
-    def test_a_rejection_needs_a_reason_and_tells_the_author(
-        self, collecting, citizen, make_user, make_area
+    def test_a_rejection_cites_a_rule_tells_the_author_and_can_be_appealed(
+        self, as_author, collecting, citizen, make_user, make_area, rules
     ) -> None:
+        from moderation import services as moderation_services
+        from moderation.models import Appeal, AuditEntry
+
         process = collecting()
+        area = make_area()
         idea = services.propose_idea(
-            citizen, process, "Reklame for min butik", "Køb!", 1000, make_area().id
+            citizen, process, "Reklame for min butik", "Køb!", 1000, area.id
         )
         db.session.commit()
-        moderator = make_user("moderator")
-        with pytest.raises(InvalidInput):
-            services.moderate_idea(moderator, idea, False, "")
+        first, second = make_user("moderator"), make_user("moderator")
+        item = self.item_of(idea)
+        with pytest.raises(InvalidInput):  # no rule
+            moderation_services.decide_item(first, item, "reject", None, "Reklame")
         db.session.rollback()
-        services.moderate_idea(moderator, idea, False, "Reklame er ikke tilladt.")
+        moderation_services.decide_item(first, item, "reject", rules["spam"].id,
+                                        "Reklame er ikke tilladt.")
         db.session.commit()
+        db.session.refresh(idea)
         assert idea.state == IdeaState.REJECTED and idea.topic_id is None
         notice = db.session.scalar(select(Notice))
-        assert (notice.idea_id, notice.text) == (idea.id, "Reklame er ikke tilladt.")
+        assert notice.idea_id == idea.id and "Reklame er ikke tilladt." in notice.text
+        assert rules["spam"].title_da in notice.text  # the rule, in the author's language
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "reject"))
+        assert entry.rule_id == rules["spam"].id and entry.subject_user_id == citizen.id
+
+        page = as_author(citizen).get(f"/borgerbudget/ideer/{idea.id}").get_data(as_text=True)
+        assert rules["spam"].title_en in page and f"/afgoerelser/{entry.id}/klage" in page
+        with pytest.raises(PermissionDenied):  # not their decision
+            moderation_services.appeal_decision(make_user(), entry, "Det er ikke reklame.")
+        db.session.rollback()
+        moderation_services.appeal_decision(citizen, entry, "Det er en idé til byen, ikke reklame.")
+        db.session.commit()
+        with pytest.raises(Conflict):
+            moderation_services.appeal_decision(citizen, entry, "Igen og igen og igen.")
+        db.session.rollback()
+        appeal_item = db.session.scalar(
+            select(moderation_services.QueueItem).where(
+                moderation_services.QueueItem.kind == "appeal"))
+        assert appeal_item.area_id == area.id and appeal_item.avoid_user_id == first.id
+        with pytest.raises(PermissionDenied):  # someone else decides the appeal
+            moderation_services.decide_item(first, appeal_item, "grant")
+        db.session.rollback()
+        moderation_services.decide_item(second, appeal_item, "grant", None, "Fair nok.")
+        db.session.commit()
+        db.session.refresh(idea)
+        assert idea.state == IdeaState.PUBLISHED and idea.topic is not None
+        assert db.session.scalar(select(Appeal)).status == "granted"
+        assert _kinds(citizen)[-1] == "moderation_appeal"
+        granted = db.session.scalar(select(AuditEntry).where(
+            AuditEntry.action == "appeal_granted"))
+        assert (granted.target_type, granted.target_id) == ("idea", idea.id)
+        notes = as_author(citizen).get("/notifikationer").get_data(as_text=True)
+        assert "Reklame for min butik" in notes
 
     def test_staff_ideas_are_published_at_once(self, collecting, staff, make_area) -> None:
         idea = services.propose_idea(
             staff, collecting(), "Kommunens egen idé", "Tekst", 1000, make_area().id
         )
-        assert idea.state == IdeaState.PUBLISHED
+        assert idea.state == IdeaState.PUBLISHED and self.item_of(idea) is None
+
+    def test_an_edited_idea_is_moderated_again_and_a_withdrawn_one_leaves(
+        self, collecting, citizen, staff, make_user, make_area, rules
+    ) -> None:
+        from moderation import services as moderation_services
+        from moderation.models import QueueItem
+
+        process = collecting()
+        area = make_area()
+        idea = services.propose_idea(citizen, process, "Bænke ved søen", "Tre bænke.",
+                                     30_000, area.id)
+        db.session.commit()
+        moderator = make_user("moderator")
+        services.edit_idea(citizen, idea, "Bænke ved søen", "Fire bænke.", 40_000, area.id)
+        db.session.commit()
+        assert idea.state == IdeaState.PENDING and idea.estimated_cost == 40_000
+        assert self.item_of(idea).status == "open"  # the same item, with the new text
+        moderation_services.decide_item(moderator, self.item_of(idea), "approve")
+        db.session.commit()
+        topic = idea.topic
+        fan = make_user()
+        services.toggle_support(fan, idea)
+        db.session.commit()
+
+        with pytest.raises(PermissionDenied):
+            services.edit_idea(fan, idea, "Mine bænke", "Tekst", 1000, area.id)
+        services.edit_idea(citizen, idea, "Bænke og borde ved søen", "Fire bænke og to borde.",
+                           50_000, area.id)
+        db.session.commit()
+        assert idea.state == IdeaState.PENDING  # hidden again until a moderator approves
+        assert not permissions.can_see_idea(fan, idea)
+        item = self.item_of(idea)
+        assert item.status == "open" and item.reason == "edited_content"
+        moderation_services.decide_item(moderator, item, "approve")
+        db.session.commit()
+        assert idea.state == IdeaState.PUBLISHED and idea.topic_id == topic.id
+        assert topic.title == "Bænke og borde ved søen" and "to borde" in topic.intro_source
+
+        services.edit_idea(citizen, idea, "Bænke og borde ved søen", "Igen ændret.", 50_000,
+                           area.id)
+        db.session.commit()
+        services.withdraw_idea(citizen, idea)
+        db.session.commit()
+        assert idea.state == IdeaState.WITHDRAWN and topic.status == TopicStatus.CLOSED
+        assert db.session.scalar(select(QueueItem).where(QueueItem.target_id == idea.id,
+                                                         QueueItem.status == "open")) is None
+        assert "budget_idea_withdrawn" in _kinds(fan)
+        assert not permissions.can_see_idea(fan, idea)
+        assert idea.id not in [i.id for i in services.ballot_ideas(process)]
+        with pytest.raises(Conflict):
+            services.withdraw_idea(citizen, idea)
+        with pytest.raises(Conflict):
+            services.edit_idea(citizen, idea, "Tilbage igen", "Tekst", 1000, area.id)
+
+    def test_a_reviewed_idea_cannot_be_edited(self, collecting, citizen, staff, make_area,
+                                              make_user) -> None:
+        from moderation import services as moderation_services
+
+        process = collecting()
+        area = make_area()
+        idea = services.propose_idea(citizen, process, "Skaterbane", "En bane.", 90_000, area.id)
+        db.session.commit()
+        moderation_services.decide_item(make_user("moderator"), self.item_of(idea), "approve")
+        services.review_idea(staff, idea, True, "Kan lade sig gøre.")
+        db.session.commit()
+        with pytest.raises(Conflict):
+            services.edit_idea(citizen, idea, "Skaterbane", "En større bane.", 90_000, area.id)
+        assert not permissions.can_edit_idea(citizen, idea)
+        assert permissions.can_withdraw_idea(citizen, idea)
+
+
+def test_without_moderation_an_edit_stays_published_and_updates_the_debate(
+    collecting, citizen, make_area
+) -> None:
+    process = collecting()
+    area = make_area()
+    idea = services.propose_idea(citizen, process, "Frugttræer", "Æbletræer.", 20_000, area.id)
+    db.session.commit()
+    services.edit_idea(citizen, idea, "Frugttræer i parken", "Æble- og pæretræer.", 25_000,
+                       area.id)
+    db.session.commit()
+    assert idea.state == IdeaState.PUBLISHED
+    assert idea.topic.title == "Frugttræer i parken" and "pæretræer" in idea.topic.intro_source
+    assert idea.title == "Frugttræer i parken" and idea.estimated_cost == 25_000
+    with pytest.raises(InvalidInput):
+        services.edit_idea(citizen, idea, "Frugttræer i parken", "Tekst", 5_000_000, area.id)
 
 
 def test_support_is_toggled_and_follows_the_debate(

@@ -280,18 +280,18 @@ class TestNotifications:
         page = client.get(f"/borgerbudget/ideer/{idea.id}")
         assert page.status_code == 200
         _check_page(_html(page))
-        assert (
-            client.post(
-                f"/borgerbudget/ideer/{idea.id}/moderer", data={"action": "reject", "reason": ""}
-            ).status_code
-            == 400
+        assert "/moderation" in _html(page)  # held ideas are decided in the queue …
+        r = client.post(
+            f"/borgerbudget/ideer/{idea.id}/moderer", data={"action": "approve", "reason": ""}
         )
-        assert (
-            client.post(
-                f"/borgerbudget/ideer/{idea.id}/moderer", data={"action": "approve", "reason": ""}
-            ).status_code
-            == 302
-        )
+        assert r.status_code == 409 and "moderation queue" in _html(r)  # … not here
+        from moderation.models import QueueItem
+
+        item = db.session.scalar(select(QueueItem).where(QueueItem.target_id == idea.id))
+        r = client.post(f"/moderation/items/{item.id}/decide", data={"action": "reject"})
+        assert r.status_code == 400  # a rejection needs a debate rule
+        r = client.post(f"/moderation/items/{item.id}/decide", data={"action": "approve"})
+        assert r.status_code == 302
         assert (
             client.post(
                 f"/borgerbudget/ideer/{idea.id}/vurdering",
@@ -374,3 +374,38 @@ def test_follow_up_merge_and_edit_through_the_pages(
     html = _html(client.get(f"/borgerbudget/ideer/{a.id}"))
     assert "Vi går i gang i maj." in html and "Planned" in html
     assert "Planned" in _html(client.get(f"/borgerbudget/{process.id}/resultat"))
+
+
+def test_an_author_edits_and_withdraws_an_idea_through_the_pages(
+    client, login, citizen, make_user, make_process, advance, make_area
+) -> None:
+    process = make_process()
+    advance(process, Phase.IDEAS)
+    area = make_area()
+    idea = services.propose_idea(citizen, process, "Bålplads i parken", "Tekst", 20_000, area.id)
+    db.session.commit()
+    login(make_user())
+    assert client.get(f"/borgerbudget/ideer/{idea.id}/rediger").status_code == 302  # not theirs
+    client.post("/logout")
+    login(citizen)
+    page = _html(client.get(f"/borgerbudget/ideer/{idea.id}"))
+    assert f"/borgerbudget/ideer/{idea.id}/rediger" in page and "traek-tilbage" in page
+    form = client.get(f"/borgerbudget/ideer/{idea.id}/rediger")
+    assert form.status_code == 200 and "Bålplads i parken" in _html(form)
+    _check_page(_html(form))
+    r = client.post(f"/borgerbudget/ideer/{idea.id}/rediger", data={
+        "title": "Bålplads og shelter i parken", "description": "Tekst", "estimated_cost": "abc",
+        "area_id": str(area.id)})
+    assert r.status_code == 400 and "Bålplads og shelter i parken" in _html(r)  # kept
+    r = client.post(f"/borgerbudget/ideer/{idea.id}/rediger", data={
+        "title": "Bålplads og shelter i parken", "description": "Med shelter.",
+        "estimated_cost": "35000", "area_id": str(area.id)})
+    assert r.status_code == 302
+    db.session.refresh(idea)
+    assert idea.title == "Bålplads og shelter i parken" and idea.estimated_cost == 35_000
+    r = client.post(f"/borgerbudget/ideer/{idea.id}/traek-tilbage")
+    assert r.status_code == 302
+    db.session.refresh(idea)
+    assert idea.state.value == "withdrawn"
+    client.post("/logout")
+    assert client.get(f"/borgerbudget/ideer/{idea.id}").status_code == 404
