@@ -21,6 +21,7 @@ from flask_babel import format_datetime as babel_datetime
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from forum import permissions
 from forum.extensions import db
@@ -393,6 +394,18 @@ def _live_items(msg: MailMessage) -> list[MailItem]:
     return [i for i in msg.items if i.status == ItemStatus.QUEUED]
 
 
+def _load_posts(items: list[MailItem]) -> list[Post]:
+    """The items' posts with their authors and topics, in one query (the entries then find
+    them in the session). Keep the list while composing: the session holds them weakly."""
+    ids = {i.post_id for i in items if i.post_id}
+    if not ids:
+        return []
+    return list(db.session.scalars(
+        select(Post).options(joinedload(Post.author), joinedload(Post.topic))
+        .where(Post.id.in_(ids))
+    ).unique())
+
+
 def _notification(msg: MailMessage, user: User, now: datetime) -> Composed:
     items = _live_items(msg)
     if not items:
@@ -453,7 +466,9 @@ def digest_model(user: User, items: list[MailItem], now: datetime) -> dict:
 def _digest(msg: MailMessage, user: User, now: datetime) -> Composed:
     items = _live_items(msg)
     kinds = sorted({i.kind for i in items})
+    posts = _load_posts(items)
     model = digest_model(user, items, now)
+    del posts
     if not model["total"]:
         raise Skip("nothing in it is visible to the recipient any more")
     mode = (msg.payload or {}).get("mode", Mode.DAILY.value)
