@@ -25,6 +25,9 @@ DEFAULTS: dict[str, object] = {
     "MODERATION_FLAG_THRESHOLD": 3.0,  # weighted reports that hide a post for review
     "MODERATION_CLAIM_MINUTES": 5,
     "MODERATION_REMIND_AFTER_MINUTES": 60,
+    # How often the embedded reminder thread looks (see moderation.reminders); production
+    # runs `flask moderation remind` from cron instead (MODERATION_REMINDER_WORKER=external).
+    "MODERATION_REMIND_INTERVAL_SECONDS": 60,
     "MODERATION_QUEUE_PAGE_SIZE": 50,
 }
 
@@ -167,7 +170,7 @@ def init_app(app: Flask) -> None:
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
 
-    from . import cli, events, models, policy, services, views  # noqa: F401  (models: tables)
+    from . import cli, events, models, policy, reminders, services, views  # noqa: F401
 
     hooks.register_post_policy(app, policy.post_policy)
     hooks.register_user_restriction(app, services.restriction)
@@ -177,3 +180,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     cli.register(app)
     _template_helpers(app)
+    reminders.init_app(app)

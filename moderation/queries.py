@@ -495,7 +495,8 @@ def transparency(months: int = 12, now: datetime | None = None) -> list[MonthFig
     column_of = {a: col for col, acts in TRANSPARENCY_COLUMNS.items() for a in acts}
     for yv, mv, action, n in db.session.execute(
         select(year, month, AuditEntry.action, func.count(AuditEntry.id))
-        .where(AuditEntry.created_at >= start, AuditEntry.action.in_(list(column_of)))
+        .where(AuditEntry.created_at >= start, AuditEntry.action.in_(list(column_of)),
+               AuditEntry.target_type == "post")  # other packages' content is not a post
         .group_by(year, month, AuditEntry.action)
     ):
         fig = out.get((int(yv), int(mv)))
@@ -503,7 +504,8 @@ def transparency(months: int = 12, now: datetime | None = None) -> list[MonthFig
             fig.counts[column_of[action]] += n
     for yv, mv, rule_id, n in db.session.execute(
         select(year, month, AuditEntry.rule_id, func.count(AuditEntry.id))
-        .where(AuditEntry.created_at >= start, AuditEntry.action.in_(RULE_ACTIONS))
+        .where(AuditEntry.created_at >= start, AuditEntry.action.in_(RULE_ACTIONS),
+               AuditEntry.target_type == "post")
         .group_by(year, month, AuditEntry.rule_id)
     ):
         fig = out.get((int(yv), int(mv)))

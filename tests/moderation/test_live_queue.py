@@ -206,3 +206,34 @@ def test_a_proposal_decided_on_the_forum_page_leaves_the_queue(make_area, make_u
     assert entry.actor_id == moderator.id and entry.subject_user_id == citizen.id
     kinds = [e["kind"] for e in _events_since(start)]
     assert "queue_item_decided" in kinds
+
+
+def test_the_embedded_reminder_thread_reminds_and_production_uses_cron(
+    app, make_user, make_area, make_topic, held, admin
+):
+    from datetime import timedelta
+
+    from flask import Flask
+
+    from forum.models import Notification, utcnow
+    from moderation import reminders
+
+    held(make_topic(author=admin, area=make_area()))
+    db.session.query(QueueItem).update({"created_at": utcnow() - timedelta(hours=2)})
+    db.session.commit()
+    thread = reminders.ReminderThread(app)
+    assert thread.run_once() == 1  # the admin (nobody else moderates)
+    assert thread.run_once() == 0  # each item once
+    assert db.session.query(Notification).filter_by(
+        kind="moderation_reminder", user_id=admin.id).count() == 1
+    # Which processes run the thread: the embedded default, not production, not tests.
+    for config, wanted in (({}, True), ({"BORGERDIALOG_ENV": "production"}, False),
+                           ({"MODERATION_REMINDER_WORKER": "external"}, False),
+                           ({"TESTING": True}, False)):
+        other = Flask("check")
+        other.config.update(config)
+        assert reminders._wants_thread(other) is wanted, config
+    bad = Flask("check")
+    bad.config["MODERATION_REMINDER_WORKER"] = "cron"
+    with pytest.raises(ValueError):
+        reminders._wants_thread(bad)

@@ -239,3 +239,79 @@ def test_socket_join_of_moderators_room_is_refused_and_audited(world, app, as_us
                                                    target_type="socket").one()
     assert entry.actor_id == world.follower.id
     assert services.restriction(world.follower, "post") is None
+
+
+def test_live_queue_messages_and_rows(world, app, as_user):
+    """The moderators' rooms hear ids and counts only; an item's row is for the moderators
+    of its area."""
+    from forum import live
+    from moderation.models import QueueItem
+
+    result = live.replay({"moderators", f"moderators:area:{world.topic.area_id}"}, 0, set())
+    assert result.messages and not any(m in repr(result.messages) for m in world.markers())
+    outsider = as_user(world.outsider_moderator)
+    for item in db.session.query(QueueItem):
+        assert outsider.get(f"/moderation/items/{item.id}/row").status_code == 403
+        assert as_user(world.follower).get(f"/moderation/items/{item.id}/row").status_code == 403
+
+
+def test_citizen_budget_ideas(world, as_user, admin, make_user, rules):
+    """Ideas held, rejected, held again after an edit, or withdrawn: only their author and the
+    moderators of their area see them (idea page, process page and list, ballot, queue)."""
+    from budgets import services as budgets
+    from budgets.models import Phase
+    from moderation.models import QueueItem
+
+    area = world.topic.area
+    process = budgets.create_process(admin, title="Borgerbudget Jyderup", total_amount=100_000,
+                                     area_id=area.id)
+    budgets.advance_phase(admin, process)
+    db.session.commit()
+    assert process.phase == Phase.IDEAS
+    author, fan = make_user(name="Idé Ida"), make_user()
+
+    def propose(marker):
+        idea = budgets.propose_idea(author, process, f"{marker} idé", f"{marker} tekst", 1000)
+        db.session.commit()
+        return idea
+
+    def item(idea):
+        return db.session.query(QueueItem).filter_by(target_id=idea.id, status="open").one()
+
+    ideas = {m: propose(m) for m in ("IDEVENTER", "IDEAFVIST", "IDERETTET", "IDETRUKKET")}
+    services.decide_item(admin, item(ideas["IDEAFVIST"]), "reject", rules["spam"].id, "Nej")
+    for m in ("IDERETTET", "IDETRUKKET"):
+        services.decide_item(admin, item(ideas[m]), "approve")
+    db.session.commit()
+    budgets.toggle_support(fan, ideas["IDETRUKKET"])
+    budgets.edit_idea(author, ideas["IDERETTET"], "IDERETTET idé", "IDERETTET ny tekst", 1000)
+    budgets.withdraw_idea(author, ideas["IDETRUKKET"])
+    db.session.commit()
+    states = {m: i.state.value for m, i in ideas.items()}
+    assert states == {"IDEVENTER": "pending", "IDEAFVIST": "rejected", "IDERETTET": "pending",
+                      "IDETRUKKET": "withdrawn"}
+    viewers = {**_viewers(world, as_user), "supporter": as_user(fan)}
+    pages = ["/borgerbudget/", f"/borgerbudget/{process.id}",
+             f"/borgerbudget/{process.id}/stemmeseddel", "/notifikationer"]
+    for who, c in viewers.items():
+        for url in pages:
+            r = c.get(url)
+            if r.status_code == 302:  # the notifications page asks anonymous visitors to log in
+                continue
+            leaked = [m for m in ideas if m in r.get_data(as_text=True)]
+            # A supporter is told that the idea they supported was withdrawn, by its title.
+            if who == "supporter" and url == "/notifikationer":
+                leaked = [m for m in leaked if m != "IDETRUKKET"]
+            assert not leaked, f"{url}: {who} sees {leaked}"
+        for idea in ideas.values():
+            assert c.get(f"/borgerbudget/ideer/{idea.id}").status_code == 404, (who, idea.id)
+        if who == "outsider moderator":
+            _text = c.get("/moderation").get_data(as_text=True)
+            assert not [m for m in ideas if m in _text]
+    own = as_user(author)
+    for idea in ideas.values():
+        assert own.get(f"/borgerbudget/ideer/{idea.id}").status_code == 200
+    local = as_user(make_user("moderator", areas=[area]))
+    queue = local.get("/moderation").get_data(as_text=True)
+    assert "IDEVENTER" in queue and "IDERETTET ny tekst" in queue
+    assert "IDEAFVIST" not in queue and "IDETRUKKET" not in queue
