@@ -30,6 +30,10 @@ def init_app(app: Flask) -> None:
     cli.register(app)
     # Held ideas wait in moderation's queue when there is one (see budgets.review).
     hooks.register_review_source(app, IdeaSource())
+    # Phases move on their dates by themselves in the embedded default (cron in production).
+    from . import scheduler
+
+    scheduler.init_app(app)
 
     @app.context_processor
     def _budget_helpers() -> dict:

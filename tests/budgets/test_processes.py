@@ -149,3 +149,26 @@ def test_processes_move_on_by_date(
     assert [(p.id, phase) for p, phase in moved] == [(process.id, Phase.VOTING)]
     quiet = runner.invoke(args=["budgets", "advance"])
     assert quiet.output.strip() == "No process was due to move."
+
+
+def test_the_embedded_scheduler_moves_processes_on_their_dates(app, make_process) -> None:
+    from flask import Flask
+
+    from budgets import scheduler
+
+    now = utcnow()
+    process = make_process(
+        phase_dates={Phase.IDEAS: now - timedelta(days=1), Phase.REVIEW: now + timedelta(days=1)}
+    )
+    process_id = process.id
+    thread = scheduler.SchedulerThread(app)
+    assert thread.run_once() == 1  # draft → ideas; review is tomorrow
+    db.session.expire_all()  # the thread wrote through its own session
+    assert db.session.get(BudgetProcess, process_id).phase == Phase.IDEAS
+    assert thread.run_once() == 0
+    for config, wanted in (({}, True), ({"BORGERDIALOG_ENV": "production"}, False),
+                           ({"BUDGETS_SCHEDULER": "external"}, False),
+                           ({"TESTING": True}, False)):
+        other = Flask("check")
+        other.config.update(config)
+        assert scheduler.wants_thread(other) is wanted, config
