@@ -4,11 +4,13 @@ Builds ``--size`` posts (plus one topic per 50 posts) from a fixed vocabulary of
 civic words in their real inflections, padded with seeded pseudo-words and the usual share of
 stop words, 30–200 words each, by 2,000 citizens and 31 politicians in Holbæk's committees and
 areas. Rows and their event-log entries go into a fresh SQLite database (the embedded default)
-in bulk; the index is then built *through the indexer*, which follows the event log exactly as
-it does in production. Then it measures:
+in bulk. Then it measures:
 
-* incremental indexing: the indexer applying every event from the log, in batches;
-* full rebuild: ``flask search rebuild``'s code path (target ≤ 5 minutes at 100,000);
+* build: the full rebuild, ``flask search rebuild``'s code path — every document read from the
+  database and indexed through the same code the indexer uses (target ≤ 5 minutes at
+  100,000);
+* incremental indexing: ``--incremental`` more posts (default 5,000) committed with their
+  events, and the indexer following the event log in batches, as in production;
 * query latency over 200 queries of 1–3 words, with filters, highlighting and the database
   visibility check — the whole ``run_search`` a results page calls (target p95 ≤ 50 ms);
 * freshness: a post created and committed through the forum's services, with the indexer
@@ -20,7 +22,8 @@ date. The first 20 queries are not counted, and a server's start-up warm-up (the
 terms of each big segment decoded once) is waited for. The commonest content word on its own
 (about a third of all posts) is reported separately, as the worst ordinary case.
 
-Prints one line per figure with its target, then one JSON object with all figures. Times are
+Prints one line per figure with its target (MET or MISSED), then, as its last line, one JSON
+object: ``{"figures": ..., "targets": ..., "met": ..., "all_met": ...}``. Times are
 wall-clock; the rebuild also reports CPU seconds (its own and its worker processes'), because
 other work on the machine stretches wall-clock time.
 
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import statistics
@@ -202,7 +206,7 @@ def _pct(values: list[float], p: float) -> float:
 def seed_database(size: int, corpus: Corpus, say) -> dict:
     """Bulk-insert committees, areas, users, topics, posts and their events."""
     from forum.extensions import db
-    from forum.models import Area, Committee, Event, Post, Topic, User, politician_committees
+    from forum.models import Area, Committee, Event, Topic, User, politician_committees
 
     rng = corpus.rng
     db.session.execute(insert(Committee), [
@@ -248,12 +252,28 @@ def seed_database(size: int, corpus: Corpus, say) -> dict:
                        "subject_id": t, "room": f"topic:{t}", "payload": {"topic_id": t},
                        "created_at": now})
     db.session.execute(insert(Topic), topics)
+    db.session.execute(insert(Event), events)
+    db.session.commit()
     say(f"  {n_topics:,} topics")
+    event_id = insert_posts(corpus, topics, 1, size, event_id, say)
+    return {"topics": n_topics, "posts": size, "events": event_id, "_topics": topics}
+
+
+def insert_posts(corpus: Corpus, topics: list[dict], first: int, count: int, event_id: int,
+                 say) -> int:
+    """Bulk-insert ``count`` posts from id ``first`` on, each with its created and published
+    events (as the forum writes them); returns the last event id."""
+    from forum.extensions import db
+    from forum.models import Event, Post
+
+    rng = corpus.rng
+    now = datetime(2026, 11, 1)
     batch = 5000
-    for lo in range(1, size + 1, batch):
-        posts = []
-        for pid in range(lo, min(size, lo + batch - 1) + 1):
-            t = topics[rng.randrange(n_topics)]
+    last = first + count - 1
+    for lo in range(first, last + 1, batch):
+        posts, events = [], []
+        for pid in range(lo, min(last, lo + batch - 1) + 1):
+            t = topics[rng.randrange(len(topics))]
             author = rng.randint(2001, 2031) if rng.random() < 0.08 else rng.randint(1, 2000)
             body = corpus.text()
             created = t["created_at"] + timedelta(seconds=rng.random() * 86400 * 60)
@@ -273,12 +293,10 @@ def seed_database(size: int, corpus: Corpus, say) -> dict:
                 })
         db.session.execute(insert(Post), posts)
         db.session.execute(insert(Event), events)
-        events = []
         db.session.commit()
-        say(f"  {min(size, lo + batch - 1):,} posts", end="\r")
+        say(f"  {min(last, lo + batch - 1) - first + 1:,} posts", end="\r")
     say("")
-    db.session.commit()
-    return {"topics": n_topics, "posts": size, "events": event_id}
+    return event_id
 
 
 def make_queries(corpus: Corpus, n: int, n_committees: int, n_areas: int) -> list[dict]:
@@ -312,8 +330,9 @@ def main() -> None:  # noqa: C901 — a linear script, one measurement after ano
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--fresh", type=int, default=40, help="freshness samples")
     parser.add_argument("--dir", default=None, help="work directory (default: a temporary one)")
-    parser.add_argument("--skip-incremental", action="store_true",
-                        help="build with the rebuild only (faster at 1,000,000)")
+    parser.add_argument("--incremental", type=int, default=5000,
+                        help="posts added through the event log after the build (default "
+                             "5,000; 0 skips it)")
     parser.add_argument("--reuse", action="store_true",
                         help="reuse the database and index already in --dir (queries only)")
     args = parser.parse_args()
@@ -342,6 +361,7 @@ def main() -> None:  # noqa: C901 — a linear script, one measurement after ano
     with app.app_context():
         corpus = Corpus()
         if args.reuse:
+            db.create_all()  # tables added to the app since the database was made
             _queries_and_freshness(app, args, corpus, figures, say)
             return
         db.drop_all()
@@ -350,28 +370,24 @@ def main() -> None:  # noqa: C901 — a linear script, one measurement after ano
         indexer.run_once()  # an empty index, following the (empty) log
         say(f"Seeding {args.size:,} contributions into {work}")
         t0 = time.perf_counter()
-        figures.update(seed_database(args.size, corpus, say))
+        seeded = seed_database(args.size, corpus, say)
+        topics = seeded.pop("_topics")
+        figures.update(seeded)
         figures["seed_s"] = round(time.perf_counter() - t0, 1)
 
-        if not args.skip_incremental:
-            say("Indexing through the event log ...")
-            t0 = time.perf_counter()
-            applied = 0
-            while True:
-                n = indexer.run_once(max_batches=20)
-                applied += n
-                say(f"  {applied:,} events", end="\r")
-                if n == 0:
-                    break
-            figures["incremental_s"] = round(time.perf_counter() - t0, 1)
-            figures["incremental_docs_per_s"] = round(
-                (figures["posts"] + figures["topics"]) / figures["incremental_s"])
-            say("")
-            say(f"  indexing through the event log: {figures['incremental_s']} s")
-        say("Full rebuild ...")
-        t0, c0 = time.perf_counter(), _cpu()
+        # The full build: what `flask search rebuild` (and the automatic rebuild of a missing
+        # index) does — every document read from the database through the indexing code.
         procs = app.config["SEARCH_REBUILD_PROCS"]  # as `flask search rebuild` does
-        result = indexer.rebuild(notify=False, procs=procs)
+        say(f"Full rebuild ({procs} processes) ...")
+        t0, c0 = time.perf_counter(), _cpu()
+        done = [0]
+
+        def progress(n: int) -> None:
+            done[0] += n
+            say(f"  {done[0]:,} documents", end="\r")
+
+        result = indexer.rebuild(notify=False, procs=procs, progress=progress)
+        say("")
         figures["rebuild_procs"] = procs
         figures["rebuild_s"] = round(time.perf_counter() - t0, 1)
         figures["rebuild_cpu_s"] = round(_cpu() - c0, 1)
@@ -381,6 +397,29 @@ def main() -> None:  # noqa: C901 — a linear script, one measurement after ano
         figures["documents"] = doc_count(st.store.open(name))
         figures["index_mb"] = round(st.store.size_bytes(name) / 1e6, 1)
         figures["rebuild_docs"] = result.documents
+
+        if args.incremental:
+            # New posts arriving through the event log, as the indexer follows it in
+            # production (batches grow while there is a backlog).
+            say(f"Indexing {args.incremental:,} more posts through the event log ...")
+            insert_posts(corpus, topics, args.size + 1, args.incremental, figures["events"],
+                         say)
+            t0 = time.perf_counter()
+            applied = 0
+            while True:
+                n = indexer.run_once(max_batches=5)
+                applied += n
+                say(f"  {applied:,} events", end="\r")
+                if n == 0:
+                    break
+            say("")
+            figures["incremental_posts"] = args.incremental
+            figures["incremental_s"] = round(time.perf_counter() - t0, 1)
+            figures["incremental_docs_per_s"] = round(
+                args.incremental / max(figures["incremental_s"], 0.001))
+            figures["documents"] = doc_count(st.store.open(name))
+            figures["index_mb"] = round(st.store.size_bytes(name) / 1e6, 1)
+            say(f"  through the event log: {figures['incremental_s']} s")
         indexer.close()
         _queries_and_freshness(app, args, corpus, figures, say)
     if not args.dir:
@@ -408,19 +447,25 @@ def _queries_and_freshness(app, args, corpus: Corpus, figures: dict, say) -> Non
 
     viewer = AnonymousUserMixin()
     queries = make_queries(corpus, args.queries + 20, 7, 12)
-    latencies, totals = [], []
+    latencies, cpu, totals = [], [], []
+    figures["load_before_queries"] = round(os.getloadavg()[0], 2)
     with app.test_request_context():
         for i, params in enumerate(queries):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             req = services.read_request(params, viewer)
             page = services.run_search(viewer, req)
             ms = (time.perf_counter() - t0) * 1000
             if i >= 20:  # the first 20 warm the caches
                 latencies.append(ms)
+                cpu.append((time.thread_time() - c0) * 1000)
                 totals.append(page.total)
     figures["query_p50_ms"] = round(_pct(latencies, 50), 1)
     figures["query_p95_ms"] = round(_pct(latencies, 95), 1)
     figures["query_max_ms"] = round(max(latencies), 1)
+    # CPU time of the same queries: wall time above it is waiting for a CPU (other work on
+    # the machine) or the disk.
+    figures["query_cpu_p50_ms"] = round(_pct(cpu, 50), 1)
+    figures["query_cpu_p95_ms"] = round(_pct(cpu, 95), 1)
     figures["query_median_hits"] = int(statistics.median(totals))
     figures["query_max_hits"] = max(totals)
     say(f"  p50 {figures['query_p50_ms']} ms, p95 {figures['query_p95_ms']} ms")
@@ -470,24 +515,38 @@ def _queries_and_freshness(app, args, corpus: Corpus, figures: dict, say) -> Non
 
 def _report(args, figures: dict) -> None:
     rebuild_target = TARGETS["rebuild_100k_s"] * args.size / 100_000
+    targets = {"query_p95_ms": TARGETS["query_p95_ms"],
+               "freshness_p95_s": TARGETS["freshness_p95_s"]}
+    if "rebuild_s" in figures:
+        targets["rebuild_s"] = round(rebuild_target, 1)
+    met = {k: bool(figures[k] <= v) for k, v in targets.items()}
+
+    def mark(key: str) -> str:
+        return "MET" if met[key] else "MISSED"
+
     print(f"corpus: {args.size:,} posts + {figures['topics']:,} topics, "
           f"{figures['documents']:,} documents, index {figures['index_mb']} MB")
-    if "incremental_s" in figures:
-        print(f"indexing through the event log: {figures['incremental_s']} s "
-              f"({figures['incremental_docs_per_s']} documents/s)")
     if "rebuild_s" in figures:
-        print(f"full rebuild: {figures['rebuild_s']} s, {figures['rebuild_cpu_s']} s CPU "
-              f"(target ≤ {rebuild_target:.0f} s)")
+        print(f"full rebuild ({figures['rebuild_procs']} processes): {figures['rebuild_s']} s, "
+              f"{figures['rebuild_cpu_s']} s CPU (target ≤ {rebuild_target:.0f} s) "
+              f"{mark('rebuild_s')}")
+    if "incremental_s" in figures:
+        print(f"indexing {figures['incremental_posts']:,} new posts through the event log: "
+              f"{figures['incremental_s']} s ({figures['incremental_docs_per_s']} documents/s)")
     print(f"start-up warm-up of common terms: {figures['warm_s']} s (before the queries)")
     print(f"query latency: p50 {figures['query_p50_ms']} ms, p95 {figures['query_p95_ms']} ms "
-          f"(target p95 ≤ {TARGETS['query_p95_ms']:.0f} ms), max {figures['query_max_ms']} ms; "
-          f"hits per query: median {figures['query_median_hits']}, "
-          f"max {figures['query_max_hits']:,}")
+          f"(target p95 ≤ {TARGETS['query_p95_ms']:.0f} ms) {mark('query_p95_ms')}, "
+          f"max {figures['query_max_ms']} ms; hits per query: median "
+          f"{figures['query_median_hits']}, max {figures['query_max_hits']:,}")
+    print(f"  CPU time of those queries: p50 {figures['query_cpu_p50_ms']} ms, p95 "
+          f"{figures['query_cpu_p95_ms']} ms (load average {figures['load_before_queries']} "
+          f"on {os.cpu_count()} CPUs when they started)")
     print(f"commonest content word alone ({figures['commonest_word_hits']:,} hits): "
           f"{figures['commonest_word_ms']} ms (median of 10)")
     print(f"freshness: p50 {figures['freshness_p50_s']} s, p95 {figures['freshness_p95_s']} s "
-          f"(target p95 ≤ {TARGETS['freshness_p95_s']:.0f} s)")
-    print(json.dumps(figures))
+          f"(target p95 ≤ {TARGETS['freshness_p95_s']:.0f} s) {mark('freshness_p95_s')}")
+    print(json.dumps({"benchmark": "search", "figures": figures, "targets": targets,
+                      "met": met, "all_met": all(met.values())}))
 
 
 if __name__ == "__main__":
