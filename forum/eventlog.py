@@ -87,6 +87,10 @@ def on_commit(listener: Callable[[list[dict]], None]) -> None:
 
 @sa_event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
+    # SQLAlchemy sends after_commit for a savepoint (begin_nested) too: pushing then would
+    # tell clients about rows another connection cannot read yet (or ever, on rollback).
+    if session.in_nested_transaction():
+        return
     events = session.info.pop(_PENDING, None)
     if events:
         for listener in list(_listeners):
@@ -95,4 +99,6 @@ def _after_commit(session: Session) -> None:
 
 @sa_event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint rolled back; the transaction and its events go on
     session.info.pop(_PENDING, None)

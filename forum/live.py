@@ -534,6 +534,8 @@ _local = threading.local()  # greenlet-local under gevent's monkey-patching
 
 @sa_event.listens_for(Session, "before_commit")
 def _read_facts_before_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint: the real commit comes later (see eventlog._after_commit)
     pending = session.info.get(eventlog._PENDING)
     if not pending or not has_app_context():
         return

@@ -299,7 +299,8 @@
       const buttons = form.querySelectorAll("button");
       buttons.forEach((b) => (b.disabled = true));
       try {
-        const res = await fetch(form.action, {
+        // getAttribute: a control named "action" shadows form.action
+        const res = await fetch(form.getAttribute("action"), {
           method: "POST", body, credentials: "same-origin",
           headers: { "X-Requested-With": "fetch", Accept: "application/json" },
         });

@@ -139,3 +139,24 @@ def test_search_input_has_the_posts(world):
     kinds = {(e.kind, e.subject_id) for e in db.session.scalars(
         select(Event).where(Event.subject_type == "post"))}
     assert ("post_published", q.id) in kinds and ("post_published", a.id) in kinds
+
+
+def test_messages_leave_only_after_the_real_commit(world):
+    """Asking opens savepoints (the forum's double-submit guard, moderation's queue item);
+    SQLAlchemy reports a savepoint's release as a commit, which must not push the events
+    early: a client fetching the question at once would get a 404."""
+    from forum import eventlog
+
+    batches: list[list[str]] = []
+
+    def listen(events):
+        batches.append([e["kind"] for e in events])
+
+    eventlog.on_commit(listen)
+    try:
+        services.ask(world.citizen, world.session, HELD)
+        assert batches == []
+        db.session.commit()
+        assert len(batches) == 1 and "post_created" in batches[0]
+    finally:
+        eventlog._listeners.remove(listen)
