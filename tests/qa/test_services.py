@@ -317,3 +317,29 @@ def test_signup_emits_the_mail_events(world, make_session):
                                    .order_by(Event.id.desc())).first()
     assert cancelled.payload.get("cancelled") is True
     refused(Conflict, services.set_signup, world.citizen, world.session, True)
+
+
+def test_reminder_mail_is_queued_moved_and_cancelled(world, make_session):
+    """The mail package turns the qa_signup / qa_changed events into a reminder mail."""
+    from mail.models import ItemStatus, Kind, MailItem
+
+    later = make_session(world.staff, [world.politician], live=False, title="Spørgetid senere")
+    services.set_signup(world.citizen, later, True)
+    db.session.commit()
+    item = db.session.scalar(select(MailItem).where(MailItem.kind == Kind.QA_REMINDER))
+    assert item is not None and item.user_id == world.citizen.id
+    assert item.expires_at == later.starts_at
+    lead = timedelta(minutes=60)
+    assert abs(item.message.due_at - (later.starts_at - lead)) < timedelta(seconds=1) or \
+        item.message.due_at >= utcnow() - timedelta(seconds=5)
+    moved = later.starts_at + timedelta(hours=2)
+    services.edit_session(world.staff, later, later.title, later.description_source, moved,
+                          moved + timedelta(hours=1), [world.politician.id], True, True)
+    db.session.commit()
+    db.session.expire_all()
+    item = db.session.get(MailItem, item.id)
+    assert item.expires_at == moved
+    services.end_session(world.staff, later)
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(MailItem, item.id).status == ItemStatus.DROPPED
