@@ -25,7 +25,7 @@ from sqlalchemy import select
 from forum import live as forum_live
 from forum.extensions import db
 
-from .models import QASession, SessionState, session_politicians
+from .models import QASession, session_politicians
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +139,3 @@ def _presence_loop(app: Flask, server, state: dict) -> None:
     finally:
         state["running"] = False
 
-
-def live_states() -> tuple[str, ...]:
-    return (SessionState.SCHEDULED.value, SessionState.LIVE.value)

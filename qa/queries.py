@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from flask_login import current_user
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -165,6 +164,3 @@ def countdown(session: QASession) -> timedelta | None:
     left = session.starts_at - utcnow()
     return left if left.total_seconds() > 0 else timedelta(0)
 
-
-def me():
-    return current_user if current_user.is_authenticated else None
