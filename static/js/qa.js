@@ -22,6 +22,7 @@
   const RECENT_MAX = 100;
 
   let lastId = cfg.lastEventId === "" ? NaN : Number(cfg.lastEventId);
+  const pageCursor = lastId; // the page already shows events up to here
   let joinedOnce = false;
   const applied = new Set();
   const recent = [];
@@ -114,6 +115,11 @@
     }
     if (msg.topic_id !== topicId || msg.post_id == null) return undefined;
     if (msg.kind === "support_changed" || msg.kind === "notification") return undefined;
+    const shown = itemEl(msg.post_id);
+    if (msg.kind === "post_published" && msg.id <= pageCursor && shown &&
+        !shown.classList.contains("qa-held")) {
+      return undefined; // replayed from before the page was read, and shown as it is
+    }
     return refreshItem(msg.post_id, msg.parent_id);
   }
 
