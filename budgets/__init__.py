@@ -18,12 +18,11 @@ from . import models  # noqa: F401
 
 def init_app(app: Flask) -> None:
     """Register citizen budgets' pages, commands and template helpers."""
+    from forum import hooks
+
     from . import cli, queries, views
     from .labels import PHASE_LABELS, RULE_LABELS, STATUS_LABELS, STYLE_LABELS
     from .permissions import is_staff
-
-    from forum import hooks
-
     from .review import IdeaSource
 
     app.register_blueprint(views.bp)

@@ -30,9 +30,8 @@ class SchedulerThread(threading.Thread):
 
     def run_once(self) -> int:
         """Advance what is due; returns how many phase changes were made."""
-        from .services import advance_due
-
         from .models import Phase
+        from .services import advance_due
 
         with self.app.app_context():
             try:

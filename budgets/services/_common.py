@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from forum import eventlog
 from forum.errors import InvalidInput, PermissionDenied
 from forum.extensions import db
-from forum.models import Notification, User, utcnow
+from forum.models import Notification, utcnow
 
 from .. import permissions
 from ..models import (
