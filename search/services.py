@@ -17,7 +17,7 @@ import csv
 import io
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -417,11 +417,13 @@ def csv_delimiter() -> str:
     return ";" if locale is not None and locale.language == "da" else ","
 
 
-def export_csv(viewer, req: SearchRequest) -> tuple[str, bool]:
+def export_csv(viewer, req: SearchRequest) -> tuple[Iterator[str], bool]:
     """The whole result set (up to ``SEARCH_EXPORT_MAX`` rows) as CSV text with a BOM, in the
     page's language, separated as Excel expects in that language (``csv_delimiter``).
 
-    Returns (text, truncated). Rows are checked against the database like a page is.
+    Returns (the text in pieces, truncated): the rows are made 500 at a time as the response
+    is sent, so a big export never sits in memory whole. Rows are checked against the
+    database like a page is. Iterate within the request (``stream_with_context``).
     """
     crit = req.criteria
     max_rows = _cfg("SEARCH_EXPORT_MAX")
@@ -434,9 +436,13 @@ def export_csv(viewer, req: SearchRequest) -> tuple[str, bool]:
         except index.TooBroad:
             raw = index.RawResults([], 0, {}, set(), set())
         hits, truncated = raw.hits, raw.total > max_rows
+    return _csv_pieces(viewer, crit, hits), truncated
+
+
+def _csv_pieces(viewer, crit: Criteria, hits: list[tuple[str, int]]) -> Iterator[str]:
     out = io.StringIO()
-    out.write("\ufeff")
     w = csv.writer(out, delimiter=csv_delimiter())
+    out.write("\ufeff")
     w.writerow([_("id"), _("link"), _("date"), _("author"), _("role"), _("party"),
                 _("committee"), _("area"), _("topic"), _("stance"), _("text")])
     tz = ZoneInfo(_cfg("BABEL_DEFAULT_TIMEZONE"))
@@ -445,27 +451,34 @@ def export_csv(viewer, req: SearchRequest) -> tuple[str, bool]:
         visible = _visible(viewer, crit, chunk)
         for h in chunk:
             obj = visible.get(h)
-            if obj is None:
-                continue
-            if isinstance(obj, Post):
-                topic, text, stance = obj.topic, obj.body_source, obj.stance
-                link = url_for("forum.post", post_id=obj.id, _external=True) + f"#p{obj.id}"
-            else:
-                topic, text, stance = obj, obj.intro_source, None
-                link = url_for("forum.topic", topic_id=obj.id, _external=True)
-            created = obj.created_at.replace(tzinfo=ZoneInfo("UTC")).astimezone(tz)
-            w.writerow([
-                documents.doc_id(h[0], h[1]), link, created.strftime("%Y-%m-%d %H:%M"),
-                _csv_safe(obj.author.display_name),
-                str(ROLE_LABELS.get(obj.author.role.value, obj.author.role.value)),
-                _csv_safe(obj.author.party or ""),
-                _csv_safe(topic.committee.name if topic.committee else ""),
-                _csv_safe(topic.area.name if topic.area else ""),
-                _csv_safe(topic.title),
-                str(STANCE_LABELS[stance.value]) if stance else "",
-                _csv_safe(text),
-            ])
-    return out.getvalue(), truncated
+            if obj is not None:
+                w.writerow(_csv_row(h, obj, tz))
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
+    if out.tell():  # nothing matched: the header alone
+        yield out.getvalue()
+
+
+def _csv_row(h: tuple[str, int], obj, tz) -> list[str]:
+    if isinstance(obj, Post):
+        topic, text, stance = obj.topic, obj.body_source, obj.stance
+        link = url_for("forum.post", post_id=obj.id, _external=True) + f"#p{obj.id}"
+    else:
+        topic, text, stance = obj, obj.intro_source, None
+        link = url_for("forum.topic", topic_id=obj.id, _external=True)
+    created = obj.created_at.replace(tzinfo=ZoneInfo("UTC")).astimezone(tz)
+    return [
+        documents.doc_id(h[0], h[1]), link, created.strftime("%Y-%m-%d %H:%M"),
+        _csv_safe(obj.author.display_name),
+        str(ROLE_LABELS.get(obj.author.role.value, obj.author.role.value)),
+        _csv_safe(obj.author.party or ""),
+        _csv_safe(topic.committee.name if topic.committee else ""),
+        _csv_safe(topic.area.name if topic.area else ""),
+        _csv_safe(topic.title),
+        str(STANCE_LABELS[stance.value]) if stance else "",
+        _csv_safe(text),
+    ]
 
 
 # --- saved searches ----------------------------------------------------------------------------
@@ -546,28 +559,7 @@ def notify_saved_searches(docs: list[dict]) -> int:
     matches = index.percolate(docs, searches, max_expansion=_cfg("SEARCH_MAX_EXPANSION"))
     if not matches:
         return 0
-    found = {d for ids in matches.values() for d in ids}
-    post_ids = {int(d[1:]) for d in found if d[0] == "p"}
-    topic_ids = {int(d[1:]) for d in found if d[0] == "t"}
-    items: dict[str, Post | Topic] = {}
-    if post_ids:
-        items.update((f"p{p.id}", p) for p in db.session.scalars(
-            select(Post).options(joinedload(Post.topic)).where(Post.id.in_(post_ids))))
-    if topic_ids:
-        items.update((f"t{t.id}", t) for t in db.session.scalars(
-            select(Topic).where(Topic.id.in_(topic_ids))))
-    told: set[tuple[int, str]] = set()
-    if post_ids:
-        told |= {(uid, f"p{pid}") for uid, pid in db.session.execute(
-            select(Notification.user_id, Notification.post_id)
-            .where(Notification.kind == NOTIFICATION_KIND, Notification.post_id.in_(post_ids))
-        )}
-    if topic_ids:
-        told |= {(uid, f"t{tid}") for uid, tid in db.session.execute(
-            select(Notification.user_id, Notification.topic_id)
-            .where(Notification.kind == NOTIFICATION_KIND, Notification.post_id.is_(None),
-                   Notification.topic_id.in_(topic_ids))
-        )}
+    items, told = _matched_and_told({d for ids in matches.values() for d in ids})
     per_user: Counter[int] = Counter()
     cap = _cfg("SEARCH_NOTIFY_MAX_PER_BATCH")
     by_id = {s.id: s for s in saved}
@@ -593,6 +585,31 @@ def notify_saved_searches(docs: list[dict]) -> int:
                              "topic_id": topic_id, "saved_search_id": s.id})
     db.session.flush()
     return created
+
+
+def _matched_and_told(found: set[str]) -> tuple[dict[str, Post | Topic], set[tuple[int, str]]]:
+    """The matched posts and topics by document id, and the (user id, document id) pairs
+    already notified."""
+    post_ids = {int(d[1:]) for d in found if d[0] == "p"}
+    topic_ids = {int(d[1:]) for d in found if d[0] == "t"}
+    items: dict[str, Post | Topic] = {}
+    told: set[tuple[int, str]] = set()
+    if post_ids:
+        items.update((f"p{p.id}", p) for p in db.session.scalars(
+            select(Post).options(joinedload(Post.topic)).where(Post.id.in_(post_ids))))
+        told |= {(uid, f"p{pid}") for uid, pid in db.session.execute(
+            select(Notification.user_id, Notification.post_id)
+            .where(Notification.kind == NOTIFICATION_KIND, Notification.post_id.in_(post_ids))
+        )}
+    if topic_ids:
+        items.update((f"t{t.id}", t) for t in db.session.scalars(
+            select(Topic).where(Topic.id.in_(topic_ids))))
+        told |= {(uid, f"t{tid}") for uid, tid in db.session.execute(
+            select(Notification.user_id, Notification.topic_id)
+            .where(Notification.kind == NOTIFICATION_KIND, Notification.post_id.is_(None),
+                   Notification.topic_id.in_(topic_ids))
+        )}
+    return items, told
 
 
 def _still_new_and_visible(user: User, item: Post | Topic) -> bool:

@@ -13,6 +13,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
@@ -92,9 +93,9 @@ def export():
     req = services.read_request(request.args, current_user)
     if services.index_unavailable():
         return redirect(url_for("search.results", **req.params))
-    text, truncated = services.export_csv(current_user, req)
+    pieces, truncated = services.export_csv(current_user, req)
     name = f"borgerdialog-soegning-{date.today().isoformat()}.csv"
-    response = Response(text, mimetype="text/csv")
+    response = Response(stream_with_context(pieces), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     if truncated:

@@ -82,3 +82,17 @@ def test_export_neutralises_formulas(make_topic, make_post, make_user, reindex, 
 
 def test_export_needs_login(client):
     assert client.get("/soeg/eksport.csv?q=x").status_code == 302
+
+
+@pytest.mark.parametrize("app_config", [{"SEARCH_EXPORT_MAX": 2}])
+def test_a_capped_export_says_so(corpus, reindex, login, make_user, client, csv_rows):
+    reindex()
+    login(make_user())
+    rows = csv_rows(q="")  # seven contributions, newest first
+    assert len(rows) == 1 + 2
+    r = client.get("/soeg/eksport.csv")
+    assert r.headers["X-Export-Truncated"] == "2"
+    html = client.get("/soeg").get_data(as_text=True)
+    assert 'data-code="export_truncated"' in html and "the first 2 results" in html
+    assert 'data-code="export_truncated"' not in client.get("/soeg?q=havnebad").get_data(
+        as_text=True)
