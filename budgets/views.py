@@ -525,11 +525,17 @@ def moderate(idea_id: int):
     form = ModerateIdeaForm()
     if form.validate_on_submit():
         try:
-            services.moderate_idea(_user(), idea, form.action.data == "approve", form.reason.data)
+            decided = services.moderate_idea(
+                _user(), idea, form.action.data == "approve", form.reason.data
+            )
         except DomainError as exc:
             _fail(form, exc, "reason")
             return _render_idea(db.session.get(Idea, idea_id), exc.status, moderate_form=form)
         db.session.commit()
+        if not decided:
+            flash(_("Decide this idea in the moderation queue, where it waits with the held "
+                    "posts."), "info")
+            return redirect(url_for("budgets.idea", idea_id=idea_id))
         flash(
             _("The idea is published.")
             if form.action.data == "approve"

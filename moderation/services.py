@@ -588,6 +588,9 @@ class SourceQueue:
     def hold(self, request: hooks.ReviewRequest) -> bool:
         if not enabled() or request.kind not in hooks.review_sources():
             return False
+        key = f"{request.kind}:{request.target_id}"
+        if db.session.scalar(select(QueueItem.id).where(QueueItem.open_key == key)):
+            return True  # already waiting (asked twice): one item, one audit entry
         _open_item(request.kind, request.reason, target_id=request.target_id,
                    area_id=request.area_id, committee_id=request.committee_id,
                    detail=request.detail)

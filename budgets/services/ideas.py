@@ -256,14 +256,20 @@ def decide_held_idea(moderator: User, idea: Idea, approve: bool, reason: str = "
     return told[0] if told else None
 
 
-def moderate_idea(moderator: User, idea: Idea, approve: bool, reason: str = "") -> Idea:
-    """Decide a held idea on its own page: only without a moderation queue (which is where
-    held ideas are decided, audited and appealed when there is one)."""
+def moderate_idea(moderator: User, idea: Idea, approve: bool, reason: str = "") -> bool:
+    """Decide a held idea on its own page: only without a moderation queue, which is where
+    held ideas are decided, audited and appealed when there is one. With a queue, the idea is
+    put there (if it waits from before ideas went to the queue) and nothing is decided:
+    returns False. True when decided here."""
     if hooks.review_queue_active():
-        raise Conflict(_("Decide this idea in the moderation queue, where it waits with the "
-                         "held posts."))
+        if not permissions.can_moderate_idea(moderator, idea):
+            raise PermissionDenied(_("Only moderators of this area may decide on this idea."))
+        if idea.state != IdeaState.PENDING:
+            raise Conflict(_("This idea has already been decided. Nothing was done."))
+        _request_review(idea)  # one open item per idea, however often this is asked
+        return False
     decide_held_idea(moderator, idea, approve, reason)
-    return idea
+    return True
 
 
 def reinstate_idea(moderator: User, idea: Idea) -> None:

@@ -143,8 +143,11 @@ class TestModeration:
             moderation_services.decide_item(make_user("moderator", areas=[elsewhere]), item,
                                             "approve")
         db.session.rollback()
-        with pytest.raises(Conflict):  # not on the idea's own page: in the queue
-            services.moderate_idea(moderator, idea, True)
+        # Not on the idea's own page: it is (already) in the queue, and nothing is decided.
+        assert services.moderate_idea(moderator, idea, True) is False
+        db.session.commit()
+        assert idea.state == IdeaState.PENDING and self.item_of(idea).id == item.id
+        assert db.session.query(AuditEntry).filter_by(action="hold").count() == 1
         r = client.post(f"/moderation/items/{item.id}/decide", data={"action": "approve"})
         assert r.status_code == 302
         db.session.refresh(idea)
@@ -217,6 +220,28 @@ class TestModeration:
         assert (granted.target_type, granted.target_id) == ("idea", idea.id)
         notes = as_author(citizen).get("/notifikationer").get_data(as_text=True)
         assert "Reklame for min butik" in notes
+
+    def test_an_idea_held_before_ideas_went_to_the_queue_is_put_there(
+        self, collecting, citizen, make_user, make_area
+    ) -> None:
+        from budgets.models import Idea
+        from forum.models import utcnow
+
+        process = collecting()
+        area = make_area()
+        legacy = Idea(process=process, author=citizen, area_id=area.id, title="Gammel idé",
+                      description_source="Tekst", description_html="<p>Tekst</p>",
+                      estimated_cost=1000, state=IdeaState.PENDING, support_count=0,
+                      created_at=utcnow(), updated_at=utcnow())
+        db.session.add(legacy)
+        db.session.commit()
+        assert self.item_of(legacy) is None
+        moderator = make_user("moderator")
+        with pytest.raises(PermissionDenied):
+            services.moderate_idea(make_user(), legacy, True)
+        assert services.moderate_idea(moderator, legacy, True) is False
+        db.session.commit()
+        assert self.item_of(legacy).status == "open" and legacy.state == IdeaState.PENDING
 
     def test_staff_ideas_are_published_at_once(self, collecting, staff, make_area) -> None:
         idea = services.propose_idea(
