@@ -61,7 +61,8 @@ def seed(db_path: Path, voters: int) -> dict:
     from qa import services
 
     cfg = lf._config() | {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
-                          "SEARCH_INDEX_DIR": str(db_path.parent / "ix"), "MAIL_WORKER": "external"}
+                          "SEARCH_INDEX_DIR": str(db_path.parent / "ix"), "MAIL_WORKER": "external",
+                          "SEARCH_WORKER": "external"}
     app = create_app(cfg)
     with app.app_context():
         db.create_all()
@@ -202,8 +203,11 @@ def main() -> None:
     db_path = tmp / "bench.sqlite3"
     world = seed(db_path, args.voters)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
+    # As in production: the search indexer and the mail sender run as their own processes
+    # (``flask search worker``, ``flask mail send``), not inside the gevent web instance.
     cfg = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", "SEARCH_INDEX_DIR": str(tmp / "ix"),
-           "LIVE_CHANNEL": f"bench-qa-{os.getpid()}", "MAIL_WORKER": "external"}
+           "LIVE_CHANNEL": f"bench-qa-{os.getpid()}", "MAIL_WORKER": "external",
+           "SEARCH_WORKER": "external"}
     env["BENCH_LIVE_CONFIG"] = json.dumps(cfg)
     port = lf.free_port()
     server = lf.Proc(
