@@ -365,6 +365,10 @@ def target_note(author_id: int, kind: str, target_id: int) -> PostNote | None:
     ).first()
     if entry is None:
         return None
+    if entry.action in ("appeal_granted", "appeal_denied"):
+        # The outcome of an appeal: show the decision appealed, with the appeal's outcome.
+        appealed = db.session.get(AuditEntry, (entry.data or {}).get("entry_id") or 0)
+        entry = appealed or entry
     appeal = db.session.scalar(select(Appeal).where(Appeal.entry_id == entry.id))
     from .services import appealable_entry
 

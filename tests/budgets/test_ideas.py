@@ -220,6 +220,8 @@ class TestModeration:
         assert (granted.target_type, granted.target_id) == ("idea", idea.id)
         notes = as_author(citizen).get("/notifikationer").get_data(as_text=True)
         assert "Reklame for min butik" in notes
+        page = as_author(citizen).get(f"/borgerbudget/ideer/{idea.id}").get_data(as_text=True)
+        assert "Your appeal was granted." in page and "/klage" not in page
 
     def test_an_idea_held_before_ideas_went_to_the_queue_is_put_there(
         self, collecting, citizen, make_user, make_area
