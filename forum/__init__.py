@@ -52,7 +52,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA busy_timeout=5000")
+        # A writer waits for another's short transaction instead of failing; background
+        # threads (search indexer, mail sender) write too, and a loaded machine is slow.
+        cur.execute("PRAGMA busy_timeout=15000")
         cur.close()
 
 
