@@ -57,7 +57,8 @@ def seed() -> int:
         staff, "Spørgetid efter byrådsmødet",
         "Spørgetid direkte efter byrådsmødet om budgettet for 2027. Stil dine spørgsmål, "
         "stem på andres, og følg svarene live.",
-        now - timedelta(minutes=10), now + timedelta(minutes=50), [lone.id, henrik.id],
+        # Long enough that the demo still has a live session hours after seeding.
+        now - timedelta(minutes=10), now + timedelta(hours=11), [lone.id, henrik.id],
         committee_id=oekonomi.id, premoderated=True,
     )
     services.start_session(staff, live)
