@@ -413,7 +413,9 @@ def _notification(msg: MailMessage, user: User, now: datetime) -> Composed:
     item = items[0]
     if services.mode_for(user.id, item.kind) == Mode.OFF:
         raise Skip("the kind is turned off")
+    posts = _load_posts([item])
     found = entry(user, item, now)
+    del posts
     if found is None:
         raise Skip("no longer visible to the recipient")
     ctx = _common(user, [item.kind])
