@@ -174,18 +174,9 @@ def _audit_entry(user: User, item: MailItem):
                 AuditEntry.action.in_(("proposal_accept", "proposal_decline")),
             ).order_by(AuditEntry.id.desc()).limit(1)
         )
-    nid = (item.payload or {}).get("notification_id")
-    if not isinstance(nid, int):
-        about = (Notification.post_id == item.post_id if item.post_id is not None
-                 else Notification.post_id.is_(None))
-        nid = db.session.scalar(
-            select(Notification.id).where(
-                Notification.user_id == user.id, Notification.kind == item.source, about,
-                Notification.created_at <= item.created_at + timedelta(seconds=5),
-            ).order_by(Notification.id.desc()).limit(1)
-        )
-        if nid is None:
-            return None
+    nid = _notification_id(user, item)
+    if nid is None:
+        return None
     return db.session.scalar(
         select(AuditEntry).where(AuditEntry.notification_id == nid,
                                  AuditEntry.subject_user_id == user.id).limit(1)
@@ -310,10 +301,81 @@ def _qa_entry(user: User, item: MailItem, now: datetime) -> dict | None:
     }
 
 
+def _notification_id(user: User, item: MailItem) -> int | None:
+    """The in-app notification behind ``item``: kept by the feed, or (items queued without
+    it) the newest of its kind about the same post up to the item."""
+    nid = (item.payload or {}).get("notification_id")
+    if isinstance(nid, int):
+        return nid
+    about = (Notification.post_id == item.post_id if item.post_id is not None
+             else Notification.post_id.is_(None))
+    return db.session.scalar(
+        select(Notification.id).where(
+            Notification.user_id == user.id, Notification.kind == item.source, about,
+            Notification.created_at <= item.created_at + timedelta(seconds=5),
+        ).order_by(Notification.id.desc()).limit(1)
+    )
+
+
+def _qa_merged_entry(user: User, item: MailItem) -> dict | None:
+    post = db.session.get(Post, item.post_id) if item.post_id else None
+    if post is None or not permissions.can_see_post(user, post):
+        return None
+    return {
+        "kind": item.kind,
+        "text": _("Your question in “%(title)s” was merged with a similar question; your "
+                  "voice counts there", title=post.topic.title),
+        "url": external_url("forum.post", post_id=post.id) + f"#p{post.id}",
+        "when": item.created_at,
+    }
+
+
+def _budget_entry(user: User, item: MailItem) -> dict | None:
+    """A decision on a citizen-budget idea, with the reason the municipality gave (the
+    budgets package keeps it beside the notification, as its notifications page shows it)."""
+    if "budgets" not in current_app.blueprints:
+        return None
+    from budgets.models import Notice
+
+    nid = _notification_id(user, item)
+    notice = db.session.get(Notice, nid) if nid is not None else None
+    if notice is None or notice.notification.user_id != user.id:
+        return None
+    idea = notice.idea
+    title = idea.title if idea is not None else notice.process.title
+    texts = {
+        "budget_idea_approved": lambda: _("Your idea “%(title)s” is approved and published.",
+                                          title=title),
+        "budget_idea_rejected": lambda: _("Your idea “%(title)s” was rejected by a moderator.",
+                                          title=title),
+        "budget_idea_feasible": lambda: _("Your idea “%(title)s” is feasible and goes on the "
+                                          "ballot.", title=title),
+        "budget_idea_infeasible": lambda: _("Your idea “%(title)s” was found not feasible.",
+                                            title=title),
+        "budget_idea_merged": lambda: _("The idea “%(title)s”, which you proposed or "
+                                        "supported, was merged into another idea; your "
+                                        "support moved with it.", title=title),
+    }
+    if item.source not in texts:
+        return None
+    out = {"kind": item.kind, "text": texts[item.source](), "when": item.created_at,
+           "url": (external_url("budgets.idea", idea_id=idea.id) if idea is not None
+                   else external_url("budgets.process", process_id=notice.process_id))}
+    if notice.text and item.source == "budget_idea_rejected":
+        out["said"] = _("Reason:") + " " + notice.text
+    elif notice.text and item.source != "budget_idea_approved":
+        out["said"] = _("The municipality wrote:") + f" “{notice.text}”"
+    return out
+
+
 def entry(user: User, item: MailItem, now: datetime) -> dict | None:
     """What to say about one item, or None when the recipient may no longer see it."""
     if item.kind in (Kind.REPLY, Kind.FOLLOWED_TOPIC, Kind.SAVED_SEARCH):
         return _post_entry(user, item)
+    if item.source == "qa_merged":
+        return _qa_merged_entry(user, item)
+    if item.source.startswith("budget_"):
+        return _budget_entry(user, item)
     if item.kind == Kind.MODERATION:
         return _moderation_entry(user, item)
     if item.kind == Kind.QA_REMINDER:

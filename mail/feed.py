@@ -74,7 +74,7 @@ WAKE = "borgerdialog.mail.wake"
 # transaction, so its event's mail item can name it (see the module docstring).
 NOTES = "borgerdialog.mail.notifications"
 _MODERATION_SOURCES = frozenset(k for k, v in NOTIFICATION_KINDS.items() if v == Kind.MODERATION)
-_KEEP = ("post_id", "topic_id", "saved_search_id", "title", "starts_at", "path")
+_KEEP = ("post_id", "topic_id", "saved_search_id", "idea_id", "title", "starts_at", "path")
 
 
 def _room_user(room: str) -> int | None:

@@ -71,6 +71,14 @@ NOTIFICATION_KINDS: dict[str, Kind] = {
     "moderation_unsuspended": Kind.MODERATION,
     "topic_accepted": Kind.MODERATION,
     "topic_declined": Kind.MODERATION,
+    # Decisions on other contributions: a live Q&A question merged, a citizen-budget idea
+    # published, rejected, found (not) feasible or merged.
+    "qa_merged": Kind.MODERATION,
+    "budget_idea_approved": Kind.MODERATION,
+    "budget_idea_rejected": Kind.MODERATION,
+    "budget_idea_feasible": Kind.MODERATION,
+    "budget_idea_infeasible": Kind.MODERATION,
+    "budget_idea_merged": Kind.MODERATION,
 }
 
 
