@@ -168,3 +168,25 @@ def test_a_topic_status_change_updates_the_open_page(browser, start_server, worl
         reader.locator(".live-stale").wait_for(state="visible")
     finally:
         reader_ctx.close()
+
+
+def test_home_page_activity_counts_update_live(browser, start_server, world, http_login):
+    server = start_server("threading")
+    context = browser.new_context(locale="da-DK")  # anonymous: public rooms only
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        page.goto(server.url + "/")
+        wait_joined(page)
+        count = page.locator(f"[data-post-count='{world.ids['topic']}']").first
+        before = count.inner_text()
+        assert before.startswith("1 ")
+        writer = http_login(server.url, world.emails["neighbour"])
+        r = writer.post(f"{server.url}/emner/{world.ids['topic']}/indlaeg",
+                        data={"body": "Endnu et indlæg"}, allow_redirects=False, timeout=10)
+        assert r.status_code == 302, r.text[:300]
+        page.wait_for_function(
+            f"() => document.querySelector(\"[data-post-count='{world.ids['topic']}']\")"
+            ".textContent.startsWith('2 ')")
+    finally:
+        context.close()
