@@ -32,6 +32,15 @@ A wrapper around moderation's post policy publishes the answers and statements o
 session's own politicians at once (politicians speak in their own name; moderators can
 still hide them afterwards), unless a watched word or a link held them.
 
+Around it: reminder sign-ups emit the mail package's ``qa_signup``/``qa_signoff`` events and
+a changed or cancelled schedule ``qa_changed`` (see ``mail.feed``); sessions end by themselves
+``QA_AUTO_END_MINUTES`` after their end time (``flask qa tick`` from cron, and lazily on a
+page view); the forum's pages list sessions through the ``qa_sessions_for`` template helper
+(``templates/qa/_sessions_box.html``, included with "ignore missing"); ``flask seed-demo``
+runs ``qa.demo.seed`` through the forum's demo-step hook. A process keeps the ids of the
+sessions' topics for ``QA_TOPIC_CACHE_SECONDS``, so ordinary topic pages pay no query for
+the guard or the list; writes always ask the database.
+
 Live: the session page joins ``qa:<id>`` (this package's room: votes, status, pin, session
 state; routed by ``qa.live``) and ``topic:<debate topic>`` (the forum's post messages,
 already filtered by visibility), plus ``user:<me>`` and, for moderators, ``moderators``,
