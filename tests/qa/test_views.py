@@ -254,3 +254,38 @@ def test_projector_needs_no_login_and_shows_the_answer(world, client_for):
     assert "Hvornår kommer cykelstien" in now and "Vi begynder til foråret." in now
     waiting = r.text.split('class="pj-waiting"')[1]
     assert "fortovene i Jyderup" in waiting and "cykelstien" not in waiting
+
+
+def test_sort_by_votes_or_newest(world, client_for):
+    import re
+
+    a = approved_question(world, world.citizens[0], "Det første spørgsmål om vejene.")
+    b = approved_question(world, world.citizens[1], "Det andet spørgsmål om skolerne.")
+    services.set_vote(world.citizens[2], world.session, a.id, True)
+    db.session.commit()
+    anon = client_for(None)
+
+    def order(query: str) -> list[int]:
+        page = anon.get(url(world, query)).text.split('id="qa-questions"')[1]
+        return [int(x) for x in re.findall(r'<li class="qa-question[^"]*" id="q(\d+)"', page)]
+
+    assert order("") == [a.id, b.id]
+    assert order("?sort=newest") == [b.id, a.id]
+    assert order("?sort=nonsense") == [a.id, b.id]
+
+
+def test_suspended_user_watches_but_cannot_act(world, client_for):
+    from moderation import services as moderation_services
+
+    q = approved_question(world)
+    moderation_services.suspend_user(world.staff, world.citizens[1], "Grove personangreb")
+    db.session.commit()
+    c = client_for(world.citizens[1])
+    page = c.get(url(world))
+    assert page.status_code == 200 and "Hvornår kommer cykelstien" in page.text
+    assert 'data-qa-form="ask"' not in page.text
+    r = c.post(url(world, "/spoerg"), data={"body": "Et spørgsmål alligevel her."})
+    assert r.status_code == 403
+    r = c.post(url(world, f"/spoergsmaal/{q.id}/stem"), data={"vote": "1"})
+    assert r.status_code == 403
+    assert db.session.scalar(select(func.count()).select_from(QAVote)) == 0
