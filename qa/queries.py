@@ -51,9 +51,9 @@ def sessions_for_page(kind: str, obj=None) -> dict[str, list[QASession]]:
     rows = list(db.session.scalars(
         select(QASession).where(cond, QASession.state != S.ENDED)
         .order_by(QASession.state.desc(), QASession.starts_at).limit(5)))
-    past = list(db.session.scalars(
+    past = [] if kind == "home" else list(db.session.scalars(
         select(QASession).where(cond, QASession.state == S.ENDED)
-        .order_by(QASession.starts_at.desc()).limit(3 if kind != "home" else 0)))
+        .order_by(QASession.starts_at.desc()).limit(3)))
     return {"current": rows, "past": past}
 
 
