@@ -491,6 +491,37 @@ def saved_params(saved: SavedSearch) -> dict[str, str]:
     return params
 
 
+def describe_filters(saved: SavedSearch, places: Places) -> list[str]:
+    """A saved search's filters as people read them ("Udvalget for Børn og Skole",
+    "Politicians only", "From date: 2026-01-01"), not as the URL holds them."""
+    f = saved.filters or {}
+    out: list[str] = []
+    committee = places.committee_by_slug.get(f.get("udvalg", ""))
+    area = places.area_by_slug.get(f.get("omraade", ""))
+    if committee:
+        out.append(committee.name)
+    if area:
+        out.append(area.name)
+    if f.get("emne", "").isdigit():
+        topic = db.session.get(Topic, int(f["emne"]))
+        if topic is not None and permissions.can_see_topic(saved.user, topic):
+            out.append(_("Only in the topic “%(title)s”.", title=topic.title))
+    roles = {"politician": _("Politicians only"), "citizen": _("Citizens only")}
+    if f.get("rolle") in roles:
+        out.append(roles[f["rolle"]])
+    if f.get("parti"):
+        out.append(f["parti"])
+    if f.get("holdning") in STANCE_LABELS:
+        out.append(str(STANCE_LABELS[f["holdning"]]))
+    if f.get("fra"):
+        out.append(f"{_('From date')}: {f['fra']}")
+    if f.get("til"):
+        out.append(f"{_('To date')}: {f['til']}")
+    if f.get("sort") == "newest":
+        out.append(_("Newest first"))
+    return out
+
+
 def list_saved(user: User) -> list[SavedSearch]:
     return list(db.session.scalars(
         select(SavedSearch).where(SavedSearch.user_id == user.id).order_by(SavedSearch.name)

@@ -106,10 +106,12 @@ def export():
 @bp.route("/gemte", methods=["GET"])
 @login_required
 def saved():
+    places = services.load_places()
     return render_template(
         "search/saved.html",
         items=services.list_saved(current_user),
         params_of=services.saved_params,
+        describe=lambda saved: services.describe_filters(saved, places),
         form=EmptyForm(),
     )
 

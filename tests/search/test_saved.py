@@ -40,6 +40,16 @@ def test_save_list_and_delete_through_the_pages(corpus, reindex, client, login, 
         "Skoleveje", "cykelsti", {"udvalg": "boern-og-skole"})  # unknown values are not kept
     html = client.get("/soeg/gemte").get_data(as_text=True)
     assert "Skoleveje" in html and "udvalg=boern-og-skole" in html and "q=cykelsti" in html
+    assert "Filters: Udvalget for Børn og Skole" in html  # the name, not the slug
+    client.post("/soeg/gemte", data={"name": "Politikere", "q": "havn", "rolle": "politician",
+                                     "holdning": "against", "fra": "2026-01-01",
+                                     "sort": "newest"})
+    html = client.get("/soeg/gemte").get_data(as_text=True)
+    assert ("Filters: Politicians only, Against, From date: 2026-01-01, Newest first"
+            in html)
+    db.session.delete(db.session.scalar(select(SavedSearch).where(
+        SavedSearch.name == "Politikere")))
+    db.session.commit()
     r = client.post(f"/soeg/gemte/{saved.id}/slet")
     assert r.status_code == 302
     assert db.session.scalar(select(SavedSearch)) is None
