@@ -289,3 +289,14 @@ def test_suspended_user_watches_but_cannot_act(world, client_for):
     r = c.post(url(world, f"/spoergsmaal/{q.id}/stem"), data={"vote": "1"})
     assert r.status_code == 403
     assert db.session.scalar(select(func.count()).select_from(QAVote)) == 0
+
+
+def test_the_related_topic_still_takes_posts(world, client_for, make_topic, make_session):
+    related = make_topic(title="Budget 2027 for Holbæk")
+    make_session(world.staff, [world.politician], live=False, topic_id=related.id,
+                 title="Spørgetid om budgettet")
+    c = client_for(world.citizen)
+    page = c.get(f"/emner/{related.id}").text
+    assert f'action="/emner/{related.id}/indlaeg"' in page
+    r = c.post(f"/emner/{related.id}/indlaeg", data={"body": "Et almindeligt indlæg."})
+    assert r.status_code == 302
