@@ -601,6 +601,8 @@ def _note_ended_sessions(session: Session, _context, _instances) -> None:
 
 @sa_event.listens_for(Session, "after_commit")
 def _end_sessions(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint's release: the session ends at the real commit
     ended = session.info.pop(_ENDED_KEY, None)
     if not ended or not has_app_context():
         return
@@ -617,6 +619,8 @@ def _end_sessions(session: Session) -> None:
 
 @sa_event.listens_for(Session, "after_rollback")
 def _forget_ended_sessions(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint rolled back; what the transaction changed before it stays
     session.info.pop(_ENDED_KEY, None)
 
 

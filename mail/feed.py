@@ -315,6 +315,8 @@ def install() -> None:
 
 
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint's release (SQLAlchemy reports it too): wait for the real commit
     session.info.pop(NOTES, None)
     if session.info.pop(WAKE, None):
         from .sender import wake_threads
@@ -323,5 +325,7 @@ def _after_commit(session: Session) -> None:
 
 
 def _after_rollback(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint rolled back; the transaction goes on
     session.info.pop(WAKE, None)
     session.info.pop(NOTES, None)

@@ -84,3 +84,16 @@ def test_a_new_password_ends_the_session_on_another_instance(start_server, world
     writer = http_login(one.url, world.emails["neighbour"])
     post(writer, one.url, world.ids["topic"], "Et svar til dig", parent_id=world.ids["first_post"])
     assert mine.next("live")["kind"] == "notification"
+
+
+def test_a_savepoint_inside_the_change_does_not_end_the_session_early(client, login,
+                                                                       socket_client, make_user):
+    me = make_user()
+    login(me)
+    sc = socket_client()
+    services.change_password(me, PASSWORD, NEW_PASSWORD)
+    with db.session.begin_nested():  # e.g. a double-submit guard later in the same request
+        db.session.flush()
+    assert sc.is_connected()  # released, not committed
+    db.session.commit()
+    assert not sc.is_connected()
