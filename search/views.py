@@ -73,7 +73,7 @@ def results():
     params = dict(req.params)
     if req.criteria.include_restricted:
         params["skjulte"] = "1"
-    return render_template(
+    html = render_template(
         "search/results.html",
         result=page,
         req=req,
@@ -82,7 +82,11 @@ def results():
         save_form=SaveSearchForm(),
         url=_url_maker(params),
         export_url=url_for("search.export", **params),
-    ), (503 if page.unavailable else 200)
+    )
+    if page.unavailable:
+        # Search is being rebuilt: a temporary state, and the page says so.
+        return html, 503, {"Retry-After": "60"}
+    return html
 
 
 @bp.route("/eksport.csv", methods=["GET"])

@@ -320,7 +320,7 @@ def test_an_unusable_index_is_reported_and_rebuilt(damage, corpus, indexer, app,
     assert any("Search index" in r.getMessage() and "rebuilt" in r.getMessage()
                for r in caplog.records), caplog.text
     r = client.get("/soeg?q=havnebad")
-    assert r.status_code == 503
+    assert r.status_code == 503 and r.headers["Retry-After"] == "60"
     assert "Search is being rebuilt" in r.get_data(as_text=True)
     restarted = Indexer(app)  # the writer after a restart checks the index thoroughly
     try:
