@@ -93,3 +93,14 @@ def test_template_is_up_to_date(tmp_path):
     with open(ROOT / "translations" / "messages.pot", "rb") as f:
         known = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.id}
     assert not (found - known), f"not in messages.pot: {sorted(found - known)[:10]}"
+
+
+def test_every_package_is_extracted():
+    """A package missing from babel.cfg has its strings silently untranslated."""
+    import tomllib
+
+    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "packages"]
+    cfg = (ROOT / "babel.cfg").read_text()
+    missing = [p for p in packages if f"[python: {p}/**.py]" not in cfg]
+    assert not missing, f"add these packages to babel.cfg: {missing}"
