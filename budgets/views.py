@@ -30,6 +30,7 @@ from sqlalchemy import select
 from wtforms.validators import Optional
 
 from forum import hooks
+from forum.converters import parse_id
 from forum.errors import DomainError
 from forum.extensions import db, limiter
 from forum.forms import EmptyForm, choices
@@ -122,8 +123,8 @@ def _place_choices(form: ProcessForm) -> list[Area]:
 
 def _int_or_none(value) -> int | None:
     try:
-        return int(value) if value not in (None, "") else None
-    except ValueError:
+        return parse_id(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
         return None
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from flask import Flask, current_app, g, render_template, request
 from babel import Locale, dates
+from flask import Flask, current_app, g, render_template, request
 from flask_babel import format_datetime, get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 
 from . import permissions
+from .converters import IdConverter
 from .errors import DomainError
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -77,6 +78,7 @@ ERROR_MESSAGES = {
     404: lambda: _("We could not find that page."),
     405: lambda: _("That is not possible on this page."),
     409: lambda: _("This could not be done because something changed in the meantime."),
+    410: lambda: _("This is no longer here."),
     413: lambda: _("What you sent is too large."),
     429: lambda: _("Too many attempts. Wait a little and try again."),
     500: lambda: _("Something went wrong on our side. Your text is kept below if you wrote one."),
@@ -87,6 +89,7 @@ ERROR_TITLES = {
     404: lambda: _("Page not found"),
     405: lambda: _("Not allowed here"),
     409: lambda: _("Conflict"),
+    410: lambda: _("Gone"),
     413: lambda: _("Too large"),
     429: lambda: _("Too many attempts"),
     500: lambda: _("Server error"),
@@ -97,6 +100,9 @@ def _typed_text() -> dict[str, str]:
     """What the user typed, so an error page can give it back instead of losing it."""
     if request.method != "POST":
         return {}
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit and (request.content_length or 0) > limit:
+        return {}  # reading the form would raise 413 inside this error page
     return {
         k: v
         for k, v in request.form.items()
@@ -105,13 +111,17 @@ def _typed_text() -> dict[str, str]:
 
 
 def render_error(status: int, message: str | None = None):
-    status = status if status in ERROR_MESSAGES else 500
+    """The error page for ``status``. A code without its own text (401, 415, 503, ...) keeps
+    its status and borrows the general text of its class (400 or 500)."""
+    if not 400 <= status <= 599:
+        status = 500
+    key = status if status in ERROR_MESSAGES else (400 if status < 500 else 500)
     return (
         render_template(
             "errors.html",
             status=status,
-            title=ERROR_TITLES[status](),
-            message=message or ERROR_MESSAGES[status](),
+            title=ERROR_TITLES[key](),
+            message=message or ERROR_MESSAGES[key](),
             typed=_typed_text() if status != 413 else {},
         ),
         status,
@@ -222,6 +232,8 @@ def init_app(app: Flask) -> None:
     from . import events as _events  # noqa: F401  (Socket.IO handlers: before socketio.init_app)
 
     live.init_app(app)
+    # Before any blueprint registers a rule: every package's <int:id> is a bounded row id.
+    app.url_map.converters["int"] = IdConverter
     app.register_blueprint(views.bp)
     cli.register(app)
     _register_errors(app)

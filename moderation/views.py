@@ -178,7 +178,7 @@ def item_row(item_id: int):
         .where(QueueItem.id == item_id, queries.open_items_clause())
     )
     if waiting is None:
-        return "", 410
+        return render_error(410, _("This item no longer waits for a decision."))
     views = queries.source_views([found])
     authors = {found.post.author_id} if found.post is not None else set()
     if found.kind == "proposal" and found.topic is not None:

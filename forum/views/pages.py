@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from .. import permissions, queries, services
+from ..converters import parse_id
 from ..extensions import db
 from ..forms import EmptyForm
 from ..models import Area, Committee, User
@@ -106,7 +107,7 @@ def notifications_read():
     ids = None
     if request.form.get("id"):
         try:
-            ids = [int(request.form["id"])]
+            ids = [parse_id(request.form["id"])]
         except ValueError:
             abort(400)
     services.mark_notifications_read(current_user, ids)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from .. import permissions, queries, render_error, services
 from ..cache import ThreadView, TTLCache
+from ..converters import parse_id
 from ..errors import Conflict, DomainError, InvalidInput
 from ..extensions import db, limiter
 from ..forms import (
@@ -173,7 +174,7 @@ def create_post(topic_id: int):
     parent_id = None
     if form.parent_id.data:
         try:
-            parent_id = int(form.parent_id.data)
+            parent_id = parse_id(form.parent_id.data)
         except ValueError:
             abort(400)
     if form.validate_on_submit():
