@@ -205,8 +205,22 @@ def _suspension_terms(entry) -> str:
              until=babel_datetime(until.replace(tzinfo=UTC), "short"), reason=entry.text)
 
 
+def _other_content(entry) -> dict | None:
+    """What an audit entry about another package's content (a citizen-budget idea) keeps of
+    it: its title and page, or None for posts, topics and people."""
+    if entry is None or entry.post_id or not entry.data or not entry.data.get("url"):
+        return None
+    return entry.data
+
+
 def _moderation_headline(source: str, entry, title: str) -> str | None:
     """The sentence of the mail's subject, as the notifications page words it."""
+    other = _other_content(entry)
+    if source == "moderation_appeal" and other is not None:
+        title = other.get("title", "")
+        if entry.action == "appeal_granted":
+            return _("Your appeal was granted: “%(title)s” is published again.", title=title)
+        return _("Your appeal about “%(title)s” was denied.", title=title)
     if source in ("moderation_decision", "moderation_appeal") and entry is not None:
         return _decision_text(entry.action, title)
     texts = {
@@ -265,6 +279,9 @@ def _moderation_entry(user: User, item: MailItem) -> dict | None:
         _add_reason(out, user, item, entry)
     if item.source == "topic_accepted" and title:
         out["url"] = external_url("forum.topic", topic_id=topic.id)
+    other = _other_content(entry)
+    if other is not None and str(other["url"]).startswith("/"):
+        out["url"] = site_url(other["url"])
     if post is not None and item.source in ("moderation_decision", "moderation_appeal"):
         out["own_excerpt"] = excerpt(post.body_html)
         out["url"] = external_url("forum.post", post_id=post.id) + f"#p{post.id}"

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+from sqlalchemy import select
+
 from forum.extensions import db
 from forum.models import utcnow
 from mail import services
@@ -87,3 +90,39 @@ def test_a_merged_question_is_mailed_to_its_asker(make_user, make_committee, sen
     assert "was merged with a similar question" in mail["Subject"]
     assert f"/indlaeg/{first.id}#p{first.id}" in text_part(mail)
     assert mails_to(send(), other) == []
+
+
+class TestIdeaAppeals:
+    """An idea rejected in moderation's queue and appealed: the outcome mail names the idea."""
+
+    @pytest.fixture
+    def app_config(self, mail_config) -> dict:
+        return {**mail_config, "MODERATION_ENABLED": True}
+
+    def test_the_appeal_outcome_names_the_idea(self, make_user, make_area, send):
+        from moderation import services as mod
+        from moderation.models import AuditEntry, DebateRule, QueueItem
+
+        mod.ensure_default_rules()
+        db.session.commit()
+        spam = db.session.scalar(select(DebateRule).where(DebateRule.code == "spam"))
+        author = make_user(name="Ida Idé")
+        _staff, idea = budget_idea(make_user, make_area, author)
+        first, second = make_user("moderator"), make_user("moderator")
+        item = db.session.scalar(select(QueueItem).where(QueueItem.kind == "idea",
+                                                         QueueItem.target_id == idea.id))
+        mod.decide_item(first, item, "reject", spam.id, "Det ligner reklame.")
+        db.session.commit()
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "reject"))
+        mod.appeal_decision(author, entry, "Det er en idé til byen, ikke reklame.")
+        db.session.commit()
+        appeal = db.session.scalar(select(QueueItem).where(QueueItem.kind == "appeal"))
+        mod.decide_item(second, appeal, "grant", None, "Fair nok.")
+        db.session.commit()
+        mails = mails_to(send(), author)
+        subjects = [m["Subject"] for m in mails]
+        assert not any("“”" in s for s in subjects), subjects
+        assert "Your appeal was granted: “Shelter ved Tuse Næs” is published again." in subjects
+        granted = mails[subjects.index(
+            "Your appeal was granted: “Shelter ved Tuse Næs” is published again.")]
+        assert f"{BASE_URL}/borgerbudget/ideer/{idea.id}" in text_part(granted)
