@@ -348,14 +348,14 @@ def run_search(viewer, req: SearchRequest, places: Places | None = None) -> Sear
             "filters.", n=max_page), refused=True))
         return result
     need = req.page * per_page
-    limit = need + per_page
+    limit = need + 1  # one more than the page needs: is there a next page?
     checked: dict[tuple[str, int], object] = {}
     seen: set[tuple[str, int]] = set()
     try:
         snap = _state().snapshots.current()
         raw = index.run(snap, crit, limit=limit, facets=True,
                         max_expansion=_cfg("SEARCH_MAX_EXPANSION"))
-        for _round in range(4):
+        for _round in range(6):
             fresh = [h for h in raw.hits if h not in seen]
             checked.update(_visible(viewer, crit, fresh))
             seen.update(fresh)
