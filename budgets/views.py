@@ -640,7 +640,7 @@ def _selection(process: BudgetProcess, posted) -> dict[int, int]:
     items = posted.items() if isinstance(posted, dict) else ((k, 1) for k in posted)
     for key, value in items:
         try:
-            out[int(key)] = int(value)
+            out[parse_id(key)] = int(value)
         except (TypeError, ValueError):
             continue
     return out

@@ -104,7 +104,7 @@ def _typed_text() -> dict[str, str]:
     if limit and (request.content_length or 0) > limit:
         return {}  # reading the form would raise 413 inside this error page
     return {
-        k: v
+        k: v.replace("\x00", "")
         for k, v in request.form.items()
         if k in ("title", "intro", "body") and isinstance(v, str) and v.strip()
     }
@@ -128,7 +128,31 @@ def render_error(status: int, message: str | None = None):
     )
 
 
+def _refuse_nul_bytes():
+    """No text a person writes contains NUL, and PostgreSQL cannot store it in a text column:
+    refuse it in the query, the URL or the form before any view (or moderation's log of
+    refused visits) puts it into a query."""
+    sent = [*request.args.items(multi=True), *(request.view_args or {}).items()]
+    if request.method == "POST" and request.mimetype in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        sent += request.form.items(multi=True)
+    if any("\x00" in k or (isinstance(v, str) and "\x00" in v) for k, v in sent):
+        return render_error(
+            400,
+            _(
+                "What you sent contains an invisible character that cannot be saved (a NUL "
+                "byte). Nothing was saved; your text is below without it — copy it and try "
+                "again."
+            ),
+        )
+    return None
+
+
 def _register_errors(app: Flask) -> None:
+    app.before_request(_refuse_nul_bytes)
+
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
         db.session.rollback()

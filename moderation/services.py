@@ -29,6 +29,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from forum import eventlog, hooks, signals
 from forum import permissions as forum_permissions
 from forum import services as forum_services
+from forum.converters import parse_id
 from forum.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.models import (
@@ -304,7 +305,10 @@ def get_rule(rule_id: int | str | None, *, required: bool, field: str = "rule_id
         return None
     rule = None
     if isinstance(rule_id, int) or str(rule_id).isdigit():
-        rule = db.session.get(DebateRule, int(rule_id))
+        try:
+            rule = db.session.get(DebateRule, parse_id(rule_id))
+        except ValueError:  # a number no rule can have
+            raise InvalidInput(**{field: _("Unknown debate rule.")}) from None
     if rule is None:
         rule = db.session.scalar(select(DebateRule).where(DebateRule.code == str(rule_id)))
     if rule is None or not rule.active:

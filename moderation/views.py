@@ -30,6 +30,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from forum import render_error
+from forum.converters import parse_id
 from forum.errors import InvalidInput, PermissionDenied
 from forum.extensions import db
 from forum.forms import EmptyForm, choices
@@ -111,7 +112,7 @@ def _optional_int(name: str) -> int | None:
     if raw is None:
         return None
     try:
-        return int(raw)
+        return parse_id(raw)
     except ValueError:
         abort(400)
 
@@ -200,7 +201,7 @@ def bulk():
     if not form.validate_on_submit():
         abort(400)
     try:
-        ids = [int(x) for x in request.form.getlist("ids")]
+        ids = [parse_id(x) for x in request.form.getlist("ids")]
     except ValueError:
         abort(400)
     try:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from forum import eventlog
 from forum import permissions as forum_permissions
 from forum import services as forum_services
+from forum.converters import ID_MAX
 from forum.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db, limiter
 from forum.models import (
@@ -90,7 +91,7 @@ def _int_id(value, field: str = "post_id") -> int:
         out = int(value)
     except (TypeError, ValueError):
         raise InvalidInput(**{field: _("Not a valid id.")}) from None
-    if not 0 < out < 2**63:
+    if not 0 < out <= ID_MAX:  # PostgreSQL's integer: a larger id is a database error
         raise InvalidInput(**{field: _("Not a valid id.")})
     return out
 

@@ -12,6 +12,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from forum import services as forum_services
+from forum.converters import parse_id
 from forum.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.models import Area, User, utcnow
@@ -73,7 +74,12 @@ def _normalise_choices(process: BudgetProcess, choices) -> dict[int, int]:
             raise InvalidInput(choices=_("Give points to the projects you want."))
         for key, value in choices.items():
             try:
-                idea_id = int(key)
+                idea_id = parse_id(key)
+            except (TypeError, ValueError):
+                raise InvalidInput(
+                    choices=_("The ballot names a project that does not exist.")
+                ) from None
+            try:
                 points = int(value) if value not in (None, "") else 0
             except (TypeError, ValueError):
                 raise InvalidInput(choices=_("Points must be whole numbers.")) from None
@@ -85,7 +91,7 @@ def _normalise_choices(process: BudgetProcess, choices) -> dict[int, int]:
     values = choices.keys() if isinstance(choices, Mapping) else choices
     for key in values:
         try:
-            out[int(key)] = 1
+            out[parse_id(key)] = 1
         except (TypeError, ValueError):
             raise InvalidInput(
                 choices=_("The ballot names a project that does not exist.")
@@ -95,7 +101,7 @@ def _normalise_choices(process: BudgetProcess, choices) -> dict[int, int]:
 
 def _ballot_area(process: BudgetProcess, existing: Ballot | None, area_id) -> int | None:
     try:
-        area_id = int(area_id) if area_id not in (None, "") else None
+        area_id = parse_id(area_id) if area_id not in (None, "") else None
     except (TypeError, ValueError):
         raise InvalidInput(area_id=_("Unknown local area.")) from None
     if process.has_area_budgets:

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from forum import eventlog, hooks
 from forum import permissions as forum_permissions
 from forum import services as forum_services
+from forum.converters import parse_id
 from forum.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.models import Area, Follow, TopicStatus, User, utcnow
@@ -52,7 +53,7 @@ from ._common import (
 
 def _idea_area(process: BudgetProcess, area_id) -> int | None:
     try:
-        area_id = int(area_id) if area_id not in (None, "") else None
+        area_id = parse_id(area_id) if area_id not in (None, "") else None
     except (TypeError, ValueError):
         raise InvalidInput(area_id=_("Unknown local area.")) from None
     if process.area_id:
