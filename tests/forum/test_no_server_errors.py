@@ -327,6 +327,9 @@ def sweep(_schema, database_url, tmp_path_factory):
         indexer.close()
         forms = _crawl(app, world)
         yield app, world, forms
+        if TOTAL["requests"]:  # shown with -s: how much the sweep covered
+            print(f"\nsweep: {TOTAL['requests']} requests, {len(TOTAL['endpoints'])} endpoints, "
+                  f"{len(TOTAL['roles'])} roles, {len(TOTAL['inputs'])} kinds of input")
         search.state(app).close()
         db.session.rollback()
         _empty_tables()
@@ -469,15 +472,19 @@ def _crawl(app, world: World) -> dict[tuple[str, str], FormFields]:
                     for name, kind, value in inputs:
                         ff.add(name, kind, value)
     _restore_accounts(world)
-    # Forms no page showed in this world (a review form appears only in the review phase,
-    # say): read the fields from the form classes and request.form names in the view.
+    _add_view_fields(app, found)
+    return found
+
+
+def _add_view_fields(app, found: dict[tuple[str, str], FormFields]) -> None:
+    """Forms no page showed in this world (a review form appears only in the review phase,
+    say): read the fields from the form classes and request.form names in the view."""
     for rule in RULES:
         if "POST" in rule.methods:
             ff = found.setdefault((rule.endpoint, "POST"), FormFields())
             for name, kind in _fields_in_view(app.view_functions[rule.endpoint]):
                 if name not in ff.fields:
                     ff.add(name, kind, "")
-    return found
 
 
 FIELD_KINDS = {"IntegerField": "number", "DecimalField": "number", "FloatField": "number",
@@ -657,6 +664,8 @@ class Sweep:
             client = self.app.test_client()
         errors = self.app.extensions["sweep_errors"]
         errors.clear()
+        TOTAL["roles"].add(role)
+        TOTAL["inputs"].add(re.sub(r"^\w[\w-]*=", "<field>=", label))
         kw: dict = {}
         if isinstance(data, str):
             kw["query_string"] = data
@@ -679,7 +688,7 @@ class Sweep:
         return r.status_code
 
 
-TOTAL = {"requests": 0}
+TOTAL: dict = {"requests": 0, "endpoints": set(), "roles": set(), "inputs": set()}
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
@@ -697,6 +706,7 @@ def test_no_server_error(sweep, endpoint):
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             _sweep_method(s, clients, world, forms.get((endpoint, method)), rule, method, valid)
     TOTAL["requests"] += s.requests
+    TOTAL["endpoints"].add(endpoint)
     assert not s.failures, f"{len(s.failures)} bad answers of {s.requests}:\n" + "\n".join(
         s.failures[:40])
 
@@ -821,3 +831,24 @@ def test_post_without_csrf_token_is_refused(sweep, database_url, tmp_path):
     changed = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
     assert not failures, "\n".join(failures)
     assert not changed, f"rows written without a CSRF token: {changed}"
+
+
+# --- hostile cookies ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cookie", [
+    ("lang", "../../etc"), ("lang", "x" * 3000), ("lang", "æø"),
+    ("session", "garbage.not.signed"), ("session", "e30." + "A" * 500),
+    ("remember_token", "1|forged"), ("remember_token", "9" * 40),
+])
+def test_hostile_cookies(sweep, cookie):
+    """A forged or broken cookie is ignored (the visitor is anonymous, in the default
+    language), never a 500."""
+    app, world, _forms = sweep
+    s = Sweep(app)
+    client = app.test_client()
+    client.set_cookie(*cookie)
+    for url in ("/", f"/emner/{world.ids['topic_id'][0]}", "/notifikationer", "/soeg"):
+        s.do(client, "cookie", "GET", url, f"{cookie[0]}={cookie[1][:20]}")
+    s.do(client, "cookie", "POST", "/sprog", "lang", MultiDict([("lang", "da")]))
+    assert not s.failures, "\n".join(s.failures)
