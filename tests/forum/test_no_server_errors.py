@@ -852,3 +852,21 @@ def test_hostile_cookies(sweep, cookie):
         s.do(client, "cookie", "GET", url, f"{cookie[0]}={cookie[1][:20]}")
     s.do(client, "cookie", "POST", "/sprog", "lang", MultiDict([("lang", "da")]))
     assert not s.failures, "\n".join(s.failures)
+
+
+def test_nul_byte_is_a_400_that_gives_the_text_back(sweep):
+    """PostgreSQL cannot store NUL: it is refused before any query, the typed text comes back
+    without it, and nothing is written."""
+    app, world, _forms = sweep
+    _restore_accounts(world)
+    client = _client(app, world, "citizen")
+    before = _row_counts()
+    r = client.post(f"/emner/{world.ids['topic_id'][0]}/indlaeg",
+                    data={"body": "Cykelstien\x00 er vigtig for børnene."})
+    assert r.status_code == 400
+    page = r.get_data(as_text=True)
+    assert "Cykelstien er vigtig for børnene." in page and "\x00" not in page
+    assert client.get("/soeg", query_string={"q": "a\x00b"}).status_code == 400
+    assert client.post("/login", data={"email": "a\x00@b.dk", "password": "x"}).status_code == 400
+    db.session.rollback()
+    assert _row_counts() == before
