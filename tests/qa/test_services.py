@@ -138,7 +138,7 @@ def test_asking_in_an_ended_or_not_yet_open_session(world, make_session):
     closed = make_session(world.staff, [world.politician], live=False, advance=False,
                           title="Spørgetid uden forhåndsspørgsmål")
     refused(Conflict, services.ask, world.citizen, closed, "Et spørgsmål før start her.",
-            match="starter|starts")
+            match="starter|starts|begynder")
     services.end_session(world.staff, world.session)
     db.session.commit()
     refused(Conflict, services.ask, world.citizen, world.session, "Et spørgsmål efter slut.",
