@@ -638,7 +638,8 @@ def _problem(app, response) -> str | None:
     if response.status_code == 500 or response.status_code > 503:
         errors = app.extensions["sweep_errors"]
         return f"{response.status_code} {errors[-1] if errors else ''}"
-    if response.status_code >= 400 and "html" in (response.content_type or ""):
+    if (response.status_code >= 400 and "html" in (response.content_type or "")
+            and response.request.method != "HEAD"):  # a HEAD answer has no body
         body = response.get_data(as_text=True)
         if not re.search(r"<html[^>]*\blang=\"[a-z]{2}", body):
             return f"{response.status_code} error page without <html lang>"
@@ -656,7 +657,8 @@ class Sweep:
         self.failures: list[str] = []
         self.requests = 0
 
-    def do(self, client, role: str, method: str, url: str, label: str, data=None) -> int:
+    def do(self, client, role: str, method: str, url: str, label: str, data=None,
+           kw: dict | None = None) -> int:
         """Send one request, check the answer and return its status (0: it raised). An
         anonymous request gets a fresh client: a valid login or registration signs the
         previous one in."""
@@ -666,7 +668,7 @@ class Sweep:
         errors.clear()
         TOTAL["roles"].add(role)
         TOTAL["inputs"].add(re.sub(r"^\w[\w-]*=", "<field>=", label))
-        kw: dict = {}
+        kw = dict(kw or {})
         if isinstance(data, str):
             kw["query_string"] = data
         elif method == "GET" and data is not None:
@@ -705,10 +707,29 @@ def test_no_server_error(sweep, endpoint):
         assert valid or not rule.arguments, f"no valid value seeded for {rule.rule}"
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             _sweep_method(s, clients, world, forms.get((endpoint, method)), rule, method, valid)
+        if valid:
+            _odd_requests(s, clients, rule, valid[0])
     TOTAL["requests"] += s.requests
     TOTAL["endpoints"].add(endpoint)
     assert not s.failures, f"{len(s.failures)} bad answers of {s.requests}:\n" + "\n".join(
         s.failures[:40])
+
+
+def _odd_requests(s: Sweep, clients: dict, rule, url: str) -> None:
+    """A method the rule does not allow, HEAD, and a POST whose body is not a form (JSON,
+    plain text, a broken multipart body)."""
+    s.do(clients["admin"], "admin", "PUT", url, "PUT")
+    if "GET" in rule.methods:
+        s.do(clients["citizen"], "citizen", "HEAD", url, "HEAD")
+    if "POST" in rule.methods:
+        for role, (label, kw) in zip(SIGNED_IN, [
+            ("json body", {"json": {"body": ["x"], "title": {"a": 1}, "id": 2**63}}),
+            ("text body", {"data": "body=\x00\xff", "content_type": "text/plain"}),
+            ("broken multipart", {"data": "--x\r\nContent-Disposition: form-data\r\n\r\n",
+                                  "content_type": "multipart/form-data; boundary=x"}),
+            ("no boundary", {"data": "a=b", "content_type": "multipart/form-data"}),
+        ], strict=True):
+            s.do(clients[role], role, "POST", url, label, kw=kw)
 
 
 def _admitted(status: int) -> bool:
