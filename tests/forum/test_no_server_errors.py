@@ -10,8 +10,12 @@ fields, wrong types, oversized text, NUL bytes, unknown choices, bad dates, repe
 and invalid UTF-8. Hostile URL values are sampled per variable (deterministically), not
 crossed with everything.
 
-Also here: no GET writes to the database, and with CSRF on a POST without a token is refused
-without writing anything.
+Every answer is checked: never a 500 (nor any 5xx but search's 503 "being rebuilt" page); an
+HTML error page has <html lang> and a heading and a message; a 4xx answer committed no write
+(a refused request may flush and roll back, not commit half of it).
+
+Also here: no GET writes to the database, with CSRF on a POST without a token is refused
+without writing anything, forged cookies, and NUL bytes.
 """
 
 from __future__ import annotations
@@ -651,6 +655,39 @@ def _problem(app, response) -> str | None:
     return None
 
 
+class _Commits:
+    """Write statements that reached a COMMIT during one request (statements of a
+    transaction that was rolled back do not count: a refused request may flush and roll
+    back)."""
+
+    def __init__(self) -> None:
+        self.pending: list[str] = []
+        self.committed: list[str] = []
+
+    def statement(self, conn, cursor, statement, *args) -> None:
+        if re.match(r"\s*(INSERT|UPDATE|DELETE)\b", statement, re.I):
+            self.pending.append(statement.split("\n")[0][:100])
+
+    def commit(self, conn) -> None:
+        self.committed += self.pending
+        self.pending = []
+
+    def rollback(self, conn) -> None:
+        self.pending = []
+
+    def __enter__(self):
+        self.pending, self.committed = [], []
+        for name in ("before_cursor_execute", "commit", "rollback"):
+            event.listen(db.engine, name, getattr(self, name.split("_")[-1] if name !=
+                                                  "before_cursor_execute" else "statement"))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for name in ("before_cursor_execute", "commit", "rollback"):
+            event.remove(db.engine, name, getattr(self, name.split("_")[-1] if name !=
+                                                  "before_cursor_execute" else "statement"))
+
+
 class Sweep:
     def __init__(self, app) -> None:
         self.app = app
@@ -676,7 +713,8 @@ class Sweep:
         elif data is not None:
             kw["data"] = data
         try:
-            r = client.open(url, method=method, **kw)
+            with _Commits() as commits:
+                r = client.open(url, method=method, **kw)
         except Exception as exc:  # the test client raises what the app did not handle
             self.failures.append(f"{role:10} {method:4} {url[:90]} [{label}]: raised "
                                  f"{type(exc).__name__}: {str(exc)[:200]}")
@@ -685,6 +723,11 @@ class Sweep:
             self.requests += 1
             db.session.rollback()
         problem = _problem(self.app, r)
+        written = [w for w in commits.committed
+                   # Deliberate: moderation logs a refused visit to its pages.
+                   if not (r.status_code == 403 and w.startswith("INSERT INTO moderation_audit"))]
+        if not problem and r.status_code >= 400 and written:
+            problem = f"{r.status_code} but committed: {written[0]}"
         if problem:
             self.failures.append(f"{role:10} {method:4} {url[:90]} [{label}]: {problem}")
         return r.status_code
