@@ -29,6 +29,8 @@ DEFAULTS: dict[str, object] = {
     # runs `flask moderation remind` from cron instead (MODERATION_REMINDER_WORKER=external).
     "MODERATION_REMIND_INTERVAL_SECONDS": 60,
     "MODERATION_QUEUE_PAGE_SIZE": 50,
+    # Requests under /moderation by someone who is not a moderator (each is audited).
+    "MODERATION_DENIED_RATE": "30 per minute",
 }
 
 

@@ -32,7 +32,7 @@ from sqlalchemy import select
 from forum import render_error
 from forum.converters import parse_id
 from forum.errors import InvalidInput, PermissionDenied
-from forum.extensions import db
+from forum.extensions import db, limiter
 from forum.forms import EmptyForm, choices
 from forum.models import Area, Committee, Post, Topic, User, utcnow
 from forum.permissions import can_see_post
@@ -63,6 +63,11 @@ from .models import (
 )
 
 bp = Blueprint("moderation", __name__)
+# Every refused request under /moderation writes an audit entry, so a stranger repeating
+# them is limited (moderators are exempt): past the limit the answer is 429 and nothing is
+# written.
+limiter.limit(lambda: current_app.config["MODERATION_DENIED_RATE"],
+              exempt_when=lambda: permissions.can_use_queue(current_user))(bp)
 
 PROTECTED_PREFIX = "/moderation"
 

@@ -310,3 +310,22 @@ def test_queue_page_and_decision_cost_a_constant_number_of_queries(
         pytest.small_counts = counts
     else:
         assert counts == pytest.small_counts, counts
+
+
+class TestRepeatedDenials:
+    """Each refused request is audited, so a stranger repeating them is limited."""
+
+    @pytest.fixture
+    def app_config(self, app_config) -> dict:
+        return {**app_config, "RATELIMIT_ENABLED": True, "MODERATION_DENIED_RATE": "5 per minute"}
+
+    def test_a_stranger_is_limited_and_moderators_are_not(self, app, as_user, moderator):
+        from forum.extensions import limiter
+
+        limiter.reset()
+        stranger = as_user(None)
+        codes = [stranger.get("/moderation").status_code for _ in range(8)]
+        assert codes == [403] * 5 + [429] * 3
+        assert db.session.query(AuditEntry).filter_by(action="access_denied").count() == 5
+        mod = as_user(moderator)
+        assert all(mod.get("/moderation").status_code == 200 for _ in range(8))
