@@ -19,5 +19,16 @@ topic=$(grep -o 'href="/emner/[0-9]*"' /tmp/home.html | head -1 | grep -o '[0-9]
 code=$(curl -s -o /tmp/topic.html -w '%{http_code}' "http://127.0.0.1:5000/emner/$topic")
 [ "$code" = 200 ] || { echo "topic page answered $code"; exit 1; }
 grep -q '<article class="post' /tmp/topic.html || { echo "topic page has no posts"; exit 1; }
-echo "dev.sh start: home and /emner/$topic served (seeded demo data)."
+for path in /spoergetid/ /borgerbudget/ "/soeg?q=skole"; do
+  code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:5000$path")
+  # search answers 503 (with a page) while the first index is still being built
+  case "$code" in 200|503) ;; *) echo "$path answered $code"; cat "$log"; exit 1 ;; esac
+done
+session=$(curl -fsS http://127.0.0.1:5000/spoergetid/ | grep -o 'href="/spoergetid/[0-9]*"' | head -1 | grep -o '[0-9]*')
+[ -n "$session" ] || { echo "no Q&A session in the demo data"; exit 1; }
+for path in "/spoergetid/$session" "/spoergetid/$session/projektor"; do
+  code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:5000$path")
+  [ "$code" = 200 ] || { echo "$path answered $code"; cat "$log"; exit 1; }
+done
+echo "dev.sh start: home, /emner/$topic, Q&A, budgets and search served (seeded demo data)."
 grep -E "Demo accounts|admin@" "$log" | head -3 || true
