@@ -53,6 +53,8 @@ from __future__ import annotations
 
 from flask import Flask
 
+from forum.periodic import PeriodicThread, start_periodic
+
 # Tables and socket handlers at import time (before socketio.init_app, see PITFALLS.md).
 from . import events, models  # noqa: F401
 
@@ -66,7 +68,16 @@ DEFAULTS: dict[str, object] = {
     "QA_PRESENCE_SECONDS": 2.0,  # how often presence is recounted and pushed
     "QA_PROJECTOR_WAITING": 5,
     "QA_TOPIC_CACHE_SECONDS": 30.0,  # how long a process trusts its list of session topics
+    # Ending overdue sessions: a thread every QA_TICK_INTERVAL_SECONDS in the embedded default,
+    # `flask qa tick` from cron in production (QA_WORKER=external); page views also end them.
+    "QA_TICK_INTERVAL_SECONDS": 60,
 }
+
+
+def _tick() -> int:
+    from .services import tick
+
+    return tick()
 
 
 def init_app(app: Flask) -> None:
@@ -85,6 +96,8 @@ def init_app(app: Flask) -> None:
     app.before_request(policy.warm_topic_ids)
     app.register_blueprint(views.bp)
     cli.register(app)
+    start_periodic(app, "QA_WORKER",
+                   PeriodicThread(app, "qa-tick", _tick, "QA_TICK_INTERVAL_SECONDS"))
 
     @app.context_processor
     def _qa_helpers() -> dict:

@@ -155,13 +155,14 @@ def test_the_embedded_scheduler_moves_processes_on_their_dates(app, make_process
     from flask import Flask
 
     from budgets import scheduler
+    from forum.periodic import wants_thread
 
     now = utcnow()
     process = make_process(
         phase_dates={Phase.IDEAS: now - timedelta(days=1), Phase.REVIEW: now + timedelta(days=1)}
     )
     process_id = process.id
-    thread = scheduler.SchedulerThread(app)
+    thread = scheduler.scheduler_thread(app)
     assert thread.run_once() == 1  # draft → ideas; review is tomorrow
     db.session.expire_all()  # the thread wrote through its own session
     assert db.session.get(BudgetProcess, process_id).phase == Phase.IDEAS
@@ -171,4 +172,4 @@ def test_the_embedded_scheduler_moves_processes_on_their_dates(app, make_process
                            ({"TESTING": True}, False)):
         other = Flask("check")
         other.config.update(config)
-        assert scheduler.wants_thread(other) is wanted, config
+        assert wants_thread(other, "BUDGETS_SCHEDULER") is wanted, config

@@ -216,12 +216,13 @@ def test_the_embedded_reminder_thread_reminds_and_production_uses_cron(
     from flask import Flask
 
     from forum.models import Notification, utcnow
+    from forum.periodic import wants_thread
     from moderation import reminders
 
     held(make_topic(author=admin, area=make_area()))
     db.session.query(QueueItem).update({"created_at": utcnow() - timedelta(hours=2)})
     db.session.commit()
-    thread = reminders.ReminderThread(app)
+    thread = reminders.reminder_thread(app)
     assert thread.run_once() == 1  # the admin (nobody else moderates)
     assert thread.run_once() == 0  # each item once
     assert db.session.query(Notification).filter_by(
@@ -232,8 +233,8 @@ def test_the_embedded_reminder_thread_reminds_and_production_uses_cron(
                            ({"TESTING": True}, False)):
         other = Flask("check")
         other.config.update(config)
-        assert reminders._wants_thread(other) is wanted, config
+        assert wants_thread(other, "MODERATION_REMINDER_WORKER") is wanted, config
     bad = Flask("check")
     bad.config["MODERATION_REMINDER_WORKER"] = "cron"
     with pytest.raises(ValueError):
-        reminders._wants_thread(bad)
+        wants_thread(bad, "MODERATION_REMINDER_WORKER")
