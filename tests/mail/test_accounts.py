@@ -326,7 +326,8 @@ def test_an_unverified_account_may_not_support_flag_or_open_topics(make_user, ma
         "reply": lambda: forum_services.create_post(newcomer, topic, "Svar", parent_id=post.id),
     }
     for action, attempt in attempts.items():
-        with pytest.raises(PermissionDenied, match="Confirm your e-mail address|Bekræft først din e-mailadresse"):
+        with pytest.raises(PermissionDenied,
+                           match="Confirm your e-mail address|Bekræft først din e-mailadresse"):
             attempt()
             pytest.fail(f"{action} was allowed")
         db.session.rollback()
