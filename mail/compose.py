@@ -107,7 +107,30 @@ def _render(name: str, **ctx) -> tuple[str, str]:
 # --- notification entries ------------------------------------------------------------------
 
 
+def _topic_entry(user: User, item: MailItem) -> dict | None:
+    """A newly opened topic that matches a saved search (search tells of topics too)."""
+    topic = db.session.get(Topic, item.topic_id) if item.topic_id else None
+    if topic is None or not permissions.can_see_topic(user, topic):
+        return None
+    name, title = topic.author.display_name, topic.title
+    url = external_url("forum.topic", topic_id=topic.id)
+    return {
+        "kind": item.kind,
+        "text": _("%(name)s opened the topic “%(title)s”, which matches one of your saved "
+                  "searches", name=name, title=title),
+        "author": name,
+        "topic_id": topic.id,
+        "topic_title": title,
+        "topic_url": url,
+        "url": url,
+        "excerpt": excerpt(topic.intro_html),
+        "when": topic.created_at,
+    }
+
+
 def _post_entry(user: User, item: MailItem) -> dict | None:
+    if item.source == "saved_search" and not item.post_id and item.topic_id:
+        return _topic_entry(user, item)
     post = db.session.get(Post, item.post_id) if item.post_id else None
     if post is None or post.state != PostState.PUBLISHED:
         return None
