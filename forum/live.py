@@ -590,13 +590,35 @@ eventlog.on_commit(push)
 _ENDED_KEY = "borgerdialog.live.ended_sessions"
 
 
+# Losing moderation rights (another role, or moderated areas taken away) ends the
+# connections of every session of the user too, so they rejoin with what they may hear now:
+# a former moderator stops hearing the moderators' rooms at once, not at the next reconnect.
+# Gaining rights needs nothing: rooms are checked when joined.
+_MODERATING = frozenset({"moderator", "admin"})
+
+
+def _lost_moderation(state) -> bool:
+    role = state.attrs.role.history
+    if role.deleted and role.added:
+        old, new = (getattr(r, "value", r) for r in (role.deleted[0], role.added[0]))
+        if old in _MODERATING and old != new:
+            return True
+    areas = state.attrs.moderated_areas.history
+    return bool(areas.deleted)
+
+
 @sa_event.listens_for(Session, "before_flush")
 def _note_ended_sessions(session: Session, _context, _instances) -> None:
     for obj in session.dirty:
         if isinstance(obj, User):
-            history = sa_inspect(obj).attrs.session_version.history
+            state = sa_inspect(obj)
+            history = state.attrs.session_version.history
             if history.added and history.deleted and history.deleted[0] is not None:
                 session.info.setdefault(_ENDED_KEY, set()).add((obj.id, history.deleted[0]))
+            if obj.id is not None and _lost_moderation(state):
+                version = (history.deleted[0] if history.deleted and history.deleted[0]
+                           is not None else obj.session_version)
+                session.info.setdefault(_ENDED_KEY, set()).add((obj.id, version))
 
 
 @sa_event.listens_for(Session, "after_commit")

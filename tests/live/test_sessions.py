@@ -97,3 +97,51 @@ def test_a_savepoint_inside_the_change_does_not_end_the_session_early(client, lo
     assert sc.is_connected()  # released, not committed
     db.session.commit()
     assert not sc.is_connected()
+
+
+def test_a_moderator_who_loses_the_role_stops_hearing_the_moderators_room(
+        client, login, socket_client, make_user):
+    from forum.models import Role
+
+    mod = make_user("moderator")
+    login(mod)
+    sc = socket_client()
+    sc.emit("join", {"rooms": ["moderators"]})
+    [(name, _payload)] = received(sc)
+    assert name == "joined"
+    services.set_role(mod, Role.CITIZEN)
+    db.session.commit()
+    assert not sc.is_connected()  # rejoins with what a citizen may hear
+    again = socket_client()
+    again.emit("join", {"rooms": ["moderators"]})
+    [(name, payload)] = received(again)
+    assert (name, payload["code"]) == ("error", "forbidden")
+
+
+def test_an_unchanged_role_keeps_the_connection(client, login, socket_client, make_user):
+    from forum.models import Role
+
+    mod = make_user("moderator")
+    login(mod)
+    sc = socket_client()
+    services.set_role(mod, Role.MODERATOR)  # the same role, no areas before or after
+    db.session.commit()
+    assert sc.is_connected()
+
+
+def test_a_scoped_moderator_who_loses_an_area_is_reconnected(client, login, socket_client,
+                                                             make_user, make_area):
+    from forum.models import Role
+
+    mod = make_user()
+    one, two = make_area(), make_area()
+    services.set_role(mod, Role.MODERATOR, areas=[one, two])
+    db.session.commit()
+    login(mod)
+    sc = socket_client()
+    services.set_role(mod, Role.MODERATOR, areas=[one, two])  # nothing taken away
+    db.session.commit()
+    assert sc.is_connected()
+    services.set_role(mod, Role.MODERATOR, areas=[one])
+    db.session.commit()
+    assert not sc.is_connected()
