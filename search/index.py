@@ -66,7 +66,7 @@ from whoosh.reading import TermNotFound
 from . import language
 from .query import AllOf, AnyOf, Criteria, Node, Not, Phrase, Prefix, Word
 
-SCHEMA_VERSION = 4  # 4: more stemmer fixes (language.py)
+SCHEMA_VERSION = 5  # 4: more stemmer fixes (language.py); 5: løn/lønninger, stor/større
 META_FILE = "borgerdialog.json"
 CURRENT_FILE = "CURRENT"
 ROLE_LOCK = "WRITER"

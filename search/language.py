@@ -94,6 +94,7 @@ COMMON_WORDS: frozenset[str] = STOP_WORDS | frozenset(_ENGLISH_STOP_WORDS.split(
 KEEP_WHOLE = (
     "budget", "billet", "toilet", "kabinet", "internet", "planet", "raket", "magnet",
     "tablet", "ballet", "plads", "idræt", "portræt", "løs", "græs", "næs", "tøs",
+    "løn",  # timeløn: the stemmer would cut a compound's "-en" of the folded "loen"
 )
 # Base forms that lose an "e" when inflected (cykel, cyklen): rewritten to the inflected stem.
 SYNCOPE = {
@@ -111,7 +112,9 @@ _SHORT_ENDINGS = ("", "s", "en", "ens", "er", "ers", "erne", "ernes", "ene", "en
 SHORT_E_NOUNS = ("uge",)
 _SHORT_E_ENDINGS = ("", "s", "n", "ns", "r", "rs", "rne", "rnes")
 # Irregular plurals, matched at the end of the stem (so compounds work too).
-STEM_ENDINGS = {"børn": "barn", "mænd": "mand"}
+STEM_ENDINGS = {"børn": "barn", "mænd": "mand", "lønning": "løn",
+                # comparative and superlative of stor (større, størst, største)
+                "størst": "stor", "stør": "stor"}
 # Words ending in æ or ø (miljø, træ, knæ, frø, kø) are folded to end in "ae"/"oe": the
 # stemmer then cuts the bare word's final "e" ("miljo") but keeps it in the inflected forms
 # ("miljøet" → "miljoe"), and short ones (træet) it does not stem at all. When a folded word

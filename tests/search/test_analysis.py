@@ -76,6 +76,9 @@ def test_inflections_share_a_stem(group):
         [["rundkørsel", "rundkørslen", "rundkørsler"]],
         [["trussel", "truslen", "trusler"]],
         [["uge", "ugen", "uger", "ugerne"]],
+        # Irregular plural and comparison:
+        [["løn", "lønnen", "lønninger", "lønningerne"], ["timeløn", "timelønninger"]],
+        [["stor", "større", "størst", "største"]],
     ],
 )
 def test_stemmer_oddities_are_fixed(groups):
