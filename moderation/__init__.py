@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, has_request_context, request
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from forum import hooks, signals
 
@@ -146,6 +147,50 @@ def _target_note(kind: str, target_id: int):
     return queries.target_note(current_user.id, kind, target_id)
 
 
+_PLACEHOLDER_ID = 987654321
+
+
+def _url_parts(endpoint: str) -> tuple[str, str]:
+    """A route's URL around its post id, to build one per post by joining strings."""
+    from flask import url_for
+
+    head, _sep, tail = url_for(endpoint, post_id=_PLACEHOLDER_ID).partition(str(_PLACEHOLDER_ID))
+    return head, tail
+
+
+def _post_actions(p, topic) -> Markup:
+    """The report and moderate links of one post in a thread. What is the same for every post
+    of the page (permission, URLs, labels) is worked out once per request: a 300-post thread
+    paid for a template include, two url_for and a permission check per post."""
+    from flask import g
+    from flask_babel import gettext
+
+    from . import permissions
+
+    uid = current_user.id if current_user.is_authenticated else None
+    key = (topic.id, uid)
+    page = g.get("_moderation_post_actions")
+    if page is None or page[0] != key:
+        page = g._moderation_post_actions = (
+            key, permissions.can_moderate_topic(current_user, topic),
+            _url_parts("moderation.report"), _url_parts("moderation.post"),
+            str(escape(gettext("Report"))), str(escape(gettext("Moderate"))),
+            str(escape(gettext("post by %(name)s"))),
+        )
+    _key, can_moderate, report_url, moderate_url, report, moderate, post_by = page
+    if uid is None:
+        return Markup("")
+    hidden = post_by % {"name": escape(p.author.display_name)}
+    links = []
+    if uid != p.author_id and p.state.value == "published":
+        links.append(f'<a href="{report_url[0]}{p.id}{report_url[1]}" class="btn-small">'
+                     f'{report}<span class="visually-hidden"> {hidden}</span></a>')
+    if can_moderate:
+        links.append(f'<a href="{moderate_url[0]}{p.id}{moderate_url[1]}" class="btn-small">'
+                     f'{moderate}<span class="visually-hidden"> {hidden}</span></a>')
+    return Markup("\n".join(links))
+
+
 def _template_helpers(app: Flask) -> None:
     """Functions, not values: a page pays for a query only if its template calls one."""
     from . import permissions, policy
@@ -164,6 +209,7 @@ def _template_helpers(app: Flask) -> None:
             "moderation_perm": permissions,
             "moderation_source_label": _source_label,
             "moderation_target_note": _target_note,
+            "moderation_post_actions": _post_actions,
         }
 
 

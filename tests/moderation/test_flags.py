@@ -195,3 +195,14 @@ def test_moderator_confirms_a_hide_by_reports_with_a_rule(make_user, moderator, 
                                                                  rules["spam"].id)
     assert {f.status for f in db.session.query(Flag)} == {"upheld"}
     assert entry.notification_id is not None
+
+
+def test_moderate_link_only_for_moderators_and_names_escaped(as_user, make_user, topic, in_state,
+                                                              moderator):
+    author = make_user(name="<b>Bo</b> & Co")
+    post = in_state("published", topic, author=author)
+    page = as_user(moderator).get(f"/emner/{topic.id}").get_data(as_text=True)
+    assert f'href="/moderation/posts/{post.id}"' in page
+    citizen_page = as_user(make_user()).get(f"/emner/{topic.id}").get_data(as_text=True)
+    assert f'href="/moderation/posts/{post.id}"' not in citizen_page
+    assert "<b>Bo</b>" not in page and "<b>Bo</b>" not in citizen_page
