@@ -14,7 +14,7 @@ for i in $(seq 1 180); do
   sleep 1
 done
 curl -fsS http://127.0.0.1:5000/ -o /tmp/home.html
-topic=$(grep -o 'href="/emner/[0-9]*"' /tmp/home.html | head -1 | grep -o '[0-9]*')
+topic=$(grep -o 'href="/emner/[0-9][0-9]*"' /tmp/home.html | head -1 | grep -o '[0-9]*')
 [ -n "$topic" ] || { echo "no topic link on the home page"; cat "$log"; exit 1; }
 code=$(curl -s -o /tmp/topic.html -w '%{http_code}' "http://127.0.0.1:5000/emner/$topic")
 [ "$code" = 200 ] || { echo "topic page answered $code"; exit 1; }
@@ -24,7 +24,7 @@ for path in /spoergetid/ /borgerbudget/ "/soeg?q=skole"; do
   # search answers 503 (with a page) while the first index is still being built
   case "$code" in 200|503) ;; *) echo "$path answered $code"; cat "$log"; exit 1 ;; esac
 done
-session=$(curl -fsS http://127.0.0.1:5000/spoergetid/ | grep -o 'href="/spoergetid/[0-9]*"' | head -1 | grep -o '[0-9]*')
+session=$(curl -fsS http://127.0.0.1:5000/spoergetid/ | grep -o 'href="/spoergetid/[0-9][0-9]*"' | head -1 | grep -o '[0-9]*')
 [ -n "$session" ] || { echo "no Q&A session in the demo data"; exit 1; }
 for path in "/spoergetid/$session" "/spoergetid/$session/projektor"; do
   code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:5000$path")
