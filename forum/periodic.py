@@ -83,15 +83,22 @@ def start_periodic(app: Flask, mode_key: str, thread: PeriodicThread) -> Periodi
     """
     if not wants_thread(app, mode_key):
         return None
-    if click.get_current_context(silent=True) is not None:
-        started: list[bool] = []
+    return thread if start_when_serving(app, thread.start) else None
 
-        @app.before_request
-        def _start_once() -> None:
-            if not started:
-                started.append(True)
-                thread.start()
 
-        return None
-    thread.start()
-    return thread
+def start_when_serving(app: Flask, start: Callable[[], object]) -> bool:
+    """Call ``start`` now, or, under a ``flask`` command, with the first request served (a
+    command such as ``flask db upgrade`` must not start writers behind its back; ``flask run``
+    serves requests). True when it was called now."""
+    if click.get_current_context(silent=True) is None:
+        start()
+        return True
+    started: list[bool] = []
+
+    @app.before_request
+    def _start_once() -> None:
+        if not started:
+            started.append(True)
+            start()
+
+    return False

@@ -26,12 +26,12 @@ from __future__ import annotations
 
 import os
 
-import click
 from flask import Flask, current_app
 from flask_login import current_user
 
 from forum import hooks, signals
 from forum.config import ConfigError
+from forum.periodic import start_when_serving
 
 # The tables, at import time: another package's thread (the search indexer) may configure
 # the mappers at any moment, and must not catch MailMessage defined but MailItem not yet.
@@ -159,18 +159,5 @@ def init_app(app: Flask) -> None:
     def _inject():
         return {"mail_unverified": _unverified_banner}
 
-    if not _wants_thread(app):
-        return
-    if click.get_current_context(silent=True) is not None:
-        # A command (`flask db upgrade`, `flask mail send`, ...) must not start a sender
-        # behind its back; `flask run` serves requests, so start on the first one.
-        started: list[bool] = []
-
-        @app.before_request
-        def _start_sender_once() -> None:
-            if not started:
-                started.append(True)
-                _start_thread(app)
-
-        return
-    _start_thread(app)
+    if _wants_thread(app):
+        start_when_serving(app, lambda: _start_thread(app))

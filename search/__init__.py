@@ -39,6 +39,8 @@ import weakref
 import click
 from flask import Flask, current_app
 
+from forum.periodic import start_when_serving
+
 DEFAULTS: dict[str, object] = {
     "SEARCH_THREAD_WHEN_TESTING": False,
     "SEARCH_POLL_INTERVAL": 0.5,
@@ -133,21 +135,12 @@ def init_app(app: Flask) -> None:
         if click.get_current_context(silent=True) is None:
             _report_health(app, st, thread=False)
         return
-    if click.get_current_context(silent=True) is not None:
-        # A command (`flask db upgrade`, `flask search rebuild`, ...) must not start a writer
-        # behind its back; `flask run` serves requests, so start on the first one.
-        started = []
 
-        @app.before_request
-        def _start_indexer_once() -> None:
-            if not started:
-                started.append(True)
-                _report_health(app, st, thread=True)
-                indexer.start_thread(app)
+    def start() -> None:
+        _report_health(app, st, thread=True)
+        indexer.start_thread(app)
 
-        return
-    _report_health(app, st, thread=True)
-    indexer.start_thread(app)
+    start_when_serving(app, start)
 
 
 def stop_indexer() -> None:

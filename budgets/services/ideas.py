@@ -235,16 +235,8 @@ def decide_held_idea(moderator: User, idea: Idea, approve: bool, reason: str = "
         raise PermissionDenied(_("Only moderators of this area may decide on this idea."))
     reason = _text(reason, "reason", required=not approve, limit=REASON_MAX)
     new = IdeaState.PUBLISHED if approve else IdeaState.REJECTED
-    result = db.session.execute(
-        update(Idea)
-        .where(Idea.id == idea.id, Idea.state == IdeaState.PENDING)
-        .values(state=new, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        db.session.refresh(idea)
-        raise Conflict(_("This idea has already been decided. Nothing was done."))
-    db.session.refresh(idea)
+    _compare_and_set(idea, IdeaState.PENDING,
+                     _("This idea has already been decided. Nothing was done."), state=new)
     idea.moderation_reason = reason
     if approve:
         _open_or_update_thread(idea, moderator)
@@ -273,21 +265,28 @@ def moderate_idea(moderator: User, idea: Idea, approve: bool, reason: str = "") 
     return True
 
 
+def _compare_and_set(idea: Idea, expected: IdeaState, conflict: str, **values) -> None:
+    """Write ``values`` only if the idea is still in ``expected`` state (one of two
+    concurrent decisions wins); otherwise Conflict with ``conflict`` and nothing written."""
+    result = db.session.execute(
+        update(Idea)
+        .where(Idea.id == idea.id, Idea.state == expected)
+        .values(**values, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(idea)
+    if result.rowcount != 1:
+        raise Conflict(conflict)
+
+
 def reinstate_idea(moderator: User, idea: Idea) -> None:
     """Publish a rejected idea (an appeal granted in the moderation queue); the queue tells
     the author."""
     if not permissions.can_moderate_idea(moderator, idea):
         raise PermissionDenied(_("Only moderators of this area may decide on this idea."))
-    result = db.session.execute(
-        update(Idea)
-        .where(Idea.id == idea.id, Idea.state == IdeaState.REJECTED)
-        .values(state=IdeaState.PUBLISHED, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        db.session.refresh(idea)
-        raise Conflict(_("This idea is no longer rejected. Nothing was done."))
-    db.session.refresh(idea)
+    _compare_and_set(idea, IdeaState.REJECTED,
+                     _("This idea is no longer rejected. Nothing was done."),
+                     state=IdeaState.PUBLISHED)
     idea.moderation_reason = ""
     _open_or_update_thread(idea, moderator)
     _idea_event("budget_idea_published", idea, moderator.id)
@@ -339,20 +338,11 @@ def edit_idea(
     if unchanged:
         return idea
     was_published = idea.state == IdeaState.PUBLISHED
-    result = db.session.execute(  # a moderator deciding meanwhile: one of the two wins
-        update(Idea)
-        .where(Idea.id == idea.id, Idea.state == idea.state)
-        .values(
-            title=title, description_source=description,
-            description_html=str(render_markdown(description)), area_id=area,
-            estimated_cost=cost, updated_at=utcnow(),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        db.session.refresh(idea)
-        raise Conflict(_("This idea changed in the meantime. Nothing was done."))
-    db.session.refresh(idea)
+    # A moderator deciding meanwhile: one of the two wins.
+    _compare_and_set(idea, idea.state, _("This idea changed in the meantime. Nothing was done."),
+                     title=title, description_source=description,
+                     description_html=str(render_markdown(description)), area_id=area,
+                     estimated_cost=cost)
     if was_published and _request_review(idea, edited=True):
         idea.state = IdeaState.PENDING
         db.session.flush()
@@ -378,16 +368,9 @@ def withdraw_idea(author: User, idea: Idea, now: datetime | None = None) -> Idea
         raise Conflict(_("This idea was merged into another one."))
     if idea.process.phase not in (Phase.IDEAS, Phase.REVIEW) or idea.process.is_imported:
         raise Conflict(_("Ideas can only be withdrawn before voting starts."))
-    result = db.session.execute(
-        update(Idea)
-        .where(Idea.id == idea.id, Idea.state == idea.state)
-        .values(state=IdeaState.WITHDRAWN, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        db.session.refresh(idea)
-        raise Conflict(_("This idea changed in the meantime. Nothing was done."))
-    db.session.refresh(idea)
+    _compare_and_set(idea, idea.state,
+                     _("This idea changed in the meantime. Nothing was done."),
+                     state=IdeaState.WITHDRAWN)
     hooks.withdraw_review(KIND, idea.id, author.id)
     topic = idea.topic
     if topic is not None and topic.status == TopicStatus.OPEN:

@@ -67,3 +67,19 @@ def test_the_thread_runs_every_interval_until_stopped(app):
         thread.stop()
         thread.join(timeout=5)
     assert len(rounds) >= 3 and not thread.is_alive()
+
+
+def test_under_a_command_the_start_waits_for_the_first_request(app):
+    import click
+
+    from forum.periodic import start_when_serving
+
+    calls: list[int] = []
+    with click.Context(click.Command("upgrade")):
+        assert start_when_serving(app, lambda: calls.append(1)) is False
+    assert calls == []  # `flask db upgrade` starts nothing
+    client = app.test_client()
+    client.get("/")
+    client.get("/")
+    assert calls == [1]  # the first request served starts it, once
+    assert start_when_serving(app, lambda: calls.append(2)) is True and calls == [1, 2]
