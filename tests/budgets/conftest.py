@@ -12,7 +12,7 @@ from budgets.models import BallotStyle, BudgetProcess, Idea, Phase
 from forum.extensions import db
 from forum.models import User, utcnow
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "pabulib"
+DATA = Path(__file__).resolve().parent / "data" / "pabulib"  # real elections (README there)
 
 
 @pytest.fixture

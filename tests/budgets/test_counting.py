@@ -18,7 +18,7 @@ from budgets.counting import (
     points_scores,
 )
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "pabulib"
+DATA = Path(__file__).resolve().parent / "data" / "pabulib"  # real elections (README there)
 REAL_FILES = (
     "Netherlands_Assen_2024.pb",
     "Poland_Warszawa_2017_Anin.pb",

@@ -8,7 +8,7 @@ import pytest
 
 from budgets.pabulib import Ballot, Election, PabulibError, Project, dump, load, parse
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "pabulib"
+DATA = Path(__file__).resolve().parent / "data" / "pabulib"  # real elections (README there)
 
 GOOD = """META
 key;value
