@@ -21,5 +21,8 @@ def post_worker_init(worker) -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(20_000, 50, 100)
-    worker.log.info("Garbage collection tuned: %d objects frozen, thresholds %s",
-                    gc.get_freeze_count(), gc.get_threshold())
+    worker.log.info(
+        "Garbage collection tuned: %d objects frozen, thresholds %s",
+        gc.get_freeze_count(),
+        gc.get_threshold(),
+    )

@@ -91,8 +91,9 @@ def serve_threading(port: int) -> None:
     from forum.extensions import socketio
 
     app = create_app(_config())
-    socketio.run(app, host="127.0.0.1", port=port, allow_unsafe_werkzeug=True, debug=False,
-                 log_output=False)
+    socketio.run(
+        app, host="127.0.0.1", port=port, allow_unsafe_werkzeug=True, debug=False, log_output=False
+    )
 
 
 def seed(db_path: Path) -> int:
@@ -103,8 +104,10 @@ def seed(db_path: Path) -> int:
     from forum.extensions import db
     from forum.models import Committee, Role
 
-    cfg = _config() | {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
-                       "SEARCH_INDEX_DIR": str(db_path.parent / "ix")}
+    cfg = _config() | {
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
+        "SEARCH_INDEX_DIR": str(db_path.parent / "ix"),
+    }
     app = create_app(cfg)
     with app.app_context():
         db.create_all()
@@ -114,8 +117,9 @@ def seed(db_path: Path) -> int:
         admin = services.register_user("admin@bench.example", "Bench Admin", PASSWORD)
         services.set_role(admin, Role.ADMIN)
         services.register_user("poster@bench.example", "Bench Poster", PASSWORD)
-        topic = services.create_topic(admin, "Fan-out", "Live updates under load.",
-                                      committee_id=committee.id)
+        topic = services.create_topic(
+            admin, "Fan-out", "Live updates under load.", committee_id=committee.id
+        )
         db.session.commit()
         topic_id = topic.id
         db.session.remove()
@@ -138,8 +142,9 @@ class Proc:
         self.port = port
         self.log = log
         with log.open("wb") as out:
-            self.p = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out,
-                                      stderr=subprocess.STDOUT, start_new_session=True)
+            self.p = subprocess.Popen(
+                cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
 
     @property
     def url(self) -> str:
@@ -204,29 +209,60 @@ def cpu_seconds(pids: list[int]) -> float:
 
 def start_servers(kind: str, db_path: Path, tmp: Path, redis_url: str | None) -> list[Proc]:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    cfg = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
-           "SEARCH_INDEX_DIR": str(tmp / "ix"), "LIVE_CHANNEL": f"bench-{os.getpid()}"}
+    cfg = {
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
+        "SEARCH_INDEX_DIR": str(tmp / "ix"),
+        "LIVE_CHANNEL": f"bench-{os.getpid()}",
+    }
     procs = []
     if kind == "node":
         port = free_port()
-        procs.append(Proc(["node", str(NODE_DIR / "server.js"), str(port)], env,
-                          tmp / "node.log", port))
+        procs.append(
+            Proc(["node", str(NODE_DIR / "server.js"), str(port)], env, tmp / "node.log", port)
+        )
     elif kind == "threading":
         port = free_port()
         env["BENCH_LIVE_CONFIG"] = json.dumps(cfg)
-        procs.append(Proc([sys.executable, str(Path(__file__).resolve()), "serve", str(port)],
-                          env, tmp / "threading.log", port))
+        procs.append(
+            Proc(
+                [sys.executable, str(Path(__file__).resolve()), "serve", str(port)],
+                env,
+                tmp / "threading.log",
+                port,
+            )
+        )
     else:
         for i in range(2 if kind == "redis2" else 1):
             port = free_port()
             c = dict(cfg, REDIS_URL=redis_url) if kind == "redis2" else cfg
             env_i = dict(env, BENCH_LIVE_CONFIG=json.dumps(c))
-            procs.append(Proc(
-                [sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", "1",
-                 "--worker-connections", "10000", "--backlog", "4096",
-                 "--graceful-timeout", "2", "--pythonpath", str(BENCH),
-                 "-b", f"127.0.0.1:{port}", "live_fanout:wsgi_app()"],
-                env_i, tmp / f"gevent-{i}.log", port))
+            procs.append(
+                Proc(
+                    [
+                        sys.executable,
+                        "-m",
+                        "gunicorn",
+                        "-k",
+                        "gevent",
+                        "-w",
+                        "1",
+                        "--worker-connections",
+                        "10000",
+                        "--backlog",
+                        "4096",
+                        "--graceful-timeout",
+                        "2",
+                        "--pythonpath",
+                        str(BENCH),
+                        "-b",
+                        f"127.0.0.1:{port}",
+                        "live_fanout:wsgi_app()",
+                    ],
+                    env_i,
+                    tmp / f"gevent-{i}.log",
+                    port,
+                )
+            )
     for p in procs:
         p.wait_ready()
     return procs
@@ -262,29 +298,44 @@ def _login(url: str):
     import requests
 
     s = requests.Session()
-    r = s.post(url + "/login", data={"email": "poster@bench.example", "password": PASSWORD},
-               allow_redirects=False, timeout=30)
+    r = s.post(
+        url + "/login",
+        data={"email": "poster@bench.example", "password": PASSWORD},
+        allow_redirects=False,
+        timeout=30,
+    )
     if r.status_code != 302:
         raise RuntimeError(f"login failed: {r.status_code}")
     return s
 
 
-def _spawn_clients(urls: list[str], n: int, room: str, posts: int,
-                   procs_per: int) -> list[subprocess.Popen]:
+def _spawn_clients(
+    urls: list[str], n: int, room: str, posts: int, procs_per: int
+) -> list[subprocess.Popen]:
     nproc = max(len(urls), min(procs_per, n // 50 or 1))
     share = [n // nproc + (1 if i < n % nproc else 0) for i in range(nproc)]
     # Each process talks to one instance (for redis2 they alternate).
     return [
         subprocess.Popen(
-            ["node", str(NODE_DIR / "clients.js"), json.dumps([urls[i % len(urls)]]), str(k),
-             room, str(posts)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            [
+                "node",
+                str(NODE_DIR / "clients.js"),
+                json.dumps([urls[i % len(urls)]]),
+                str(k),
+                room,
+                str(posts),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         for i, k in enumerate(share)
     ]
 
 
-def _broadcast(kind: str, url: str, session, room: str, topic_id: int, posts: int,
-               interval: float) -> None:
+def _broadcast(
+    kind: str, url: str, session, room: str, topic_id: int, posts: int, interval: float
+) -> None:
     import urllib.request
 
     start = time.perf_counter()
@@ -294,9 +345,12 @@ def _broadcast(kind: str, url: str, session, room: str, topic_id: int, posts: in
             req = urllib.request.Request(f"{url}/broadcast?room={room}", method="POST")
             urllib.request.urlopen(req, timeout=30).close()
             continue
-        r = session.post(f"{url}/emner/{topic_id}/indlaeg",
-                         data={"body": f"Indlæg nummer {i + 1} i målingen."},
-                         allow_redirects=False, timeout=30)
+        r = session.post(
+            f"{url}/emner/{topic_id}/indlaeg",
+            data={"body": f"Indlæg nummer {i + 1} i målingen."},
+            allow_redirects=False,
+            timeout=30,
+        )
         if r.status_code != 302:
             raise RuntimeError(f"post failed: {r.status_code} {r.text[:300]}")
 
@@ -331,8 +385,16 @@ def _results(clients: list[subprocess.Popen]) -> list[dict]:
     return results
 
 
-def run_one(kind: str, n: int, posts: int, interval: float, procs_per: int,
-            redis_url: str | None, template_db: Path, topic_id: int) -> dict:
+def run_one(
+    kind: str,
+    n: int,
+    posts: int,
+    interval: float,
+    procs_per: int,
+    redis_url: str | None,
+    template_db: Path,
+    topic_id: int,
+) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix=f"live-fanout-{kind}-"))
     db_path = tmp / "bench.sqlite3"
     shutil.copy(template_db, db_path)
@@ -370,13 +432,17 @@ def run_one(kind: str, n: int, posts: int, interval: float, procs_per: int,
     connect = [x for r in results for x in r["connect_ms"]]
     received = sum(r["received"] for r in results)
     return {
-        "server": kind, "clients": n, "instances": len(servers),
+        "server": kind,
+        "clients": n,
+        "instances": len(servers),
         "connect_s": round(connect_wall, 2),
         "connect_p99_ms": round(pct(connect, 99), 1),
         "failed_connects": sum(r["failed"] for r in ready),
-        "p50_ms": round(pct(latency, 50), 1), "p99_ms": round(pct(latency, 99), 1),
+        "p50_ms": round(pct(latency, 50), 1),
+        "p99_ms": round(pct(latency, 99), 1),
         "max_ms": round(max(latency), 1) if latency else None,
-        "delivered": received, "expected": n * posts,
+        "delivered": received,
+        "expected": n * posts,
         "delivery": round(received / (n * posts), 4) if n else 1.0,
         "server_mb_peak": [round(x, 1) for x in sampler.peak],
         "server_cpu_s": round(cpu1 - cpu0, 2),
@@ -421,15 +487,26 @@ def main() -> None:
     try:
         for n in sizes:
             for kind in kinds:
-                row = run_one(kind, n, args.posts, args.interval, args.client_processes,
-                              args.redis, template, topic_id)
+                row = run_one(
+                    kind,
+                    n,
+                    args.posts,
+                    args.interval,
+                    args.client_processes,
+                    args.redis,
+                    template,
+                    topic_id,
+                )
                 rows.append(row)
-                print(f"{kind:>9} N={n:<5} connect {row['connect_s']:6.2f} s "
-                      f"(p99 {row['connect_p99_ms']:7.1f} ms)  p50 {row['p50_ms']:7.1f} ms  "
-                      f"p99 {row['p99_ms']:7.1f} ms  delivered {row['delivery']:.2%}  "
-                      f"mem {'+'.join(f'{m:.0f}' for m in row['server_mb_peak'])} MB  "
-                      f"cpu server {row['server_cpu_s']:.1f} s / clients "
-                      f"{row['client_cpu_s']:.1f} s", flush=True)
+                print(
+                    f"{kind:>9} N={n:<5} connect {row['connect_s']:6.2f} s "
+                    f"(p99 {row['connect_p99_ms']:7.1f} ms)  p50 {row['p50_ms']:7.1f} ms  "
+                    f"p99 {row['p99_ms']:7.1f} ms  delivered {row['delivery']:.2%}  "
+                    f"mem {'+'.join(f'{m:.0f}' for m in row['server_mb_peak'])} MB  "
+                    f"cpu server {row['server_cpu_s']:.1f} s / clients "
+                    f"{row['client_cpu_s']:.1f} s",
+                    flush=True,
+                )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -441,10 +518,15 @@ def main() -> None:
     for kind, row in at.items():
         ok = row["delivery"] == 1.0
         verdicts[f"{kind}_delivery_100"] = ok
-        print(f"  {kind}: every message delivered: {'MET' if ok else 'MISSED'} "
-              f"({row['delivered']}/{row['expected']})")
-    for kind, target in (("gevent", TARGET_GEVENT_RATIO), ("redis2", TARGET_REDIS_RATIO),
-                         ("threading", None)):
+        print(
+            f"  {kind}: every message delivered: {'MET' if ok else 'MISSED'} "
+            f"({row['delivered']}/{row['expected']})"
+        )
+    for kind, target in (
+        ("gevent", TARGET_GEVENT_RATIO),
+        ("redis2", TARGET_REDIS_RATIO),
+        ("threading", None),
+    ):
         if kind in at and node and node["p99_ms"] > 0:
             ratio = at[kind]["p99_ms"] / node["p99_ms"]
             at[kind]["p99_vs_node"] = round(ratio, 2)
@@ -453,21 +535,36 @@ def main() -> None:
                 continue
             ok = ratio <= target
             verdicts[f"{kind}_p99_ratio"] = ok
-            print(f"  {kind}: p99 {ratio:.2f}x Node's (target <= {target}x): "
-                  f"{'MET' if ok else 'MISSED'}")
+            print(
+                f"  {kind}: p99 {ratio:.2f}x Node's (target <= {target}x): "
+                f"{'MET' if ok else 'MISSED'}"
+            )
     for kind in ("gevent", "redis2", "threading"):
         if kind in at:
             ok = max(at[kind]["server_mb_peak"]) <= TARGET_MEMORY_MB
             verdicts[f"{kind}_memory"] = ok
-            print(f"  {kind}: memory {max(at[kind]['server_mb_peak']):.0f} MB per instance "
-                  f"(target <= {TARGET_MEMORY_MB:.0f}): {'MET' if ok else 'MISSED'}")
-    print(json.dumps({
-        "bench": "live_fanout", "posts": args.posts, "interval_s": args.interval,
-        "cpus": os.cpu_count(), "rows": rows, "verdicts": verdicts,
-        "targets": {"gevent_p99_vs_node_max": TARGET_GEVENT_RATIO,
+            print(
+                f"  {kind}: memory {max(at[kind]['server_mb_peak']):.0f} MB per instance "
+                f"(target <= {TARGET_MEMORY_MB:.0f}): {'MET' if ok else 'MISSED'}"
+            )
+    print(
+        json.dumps(
+            {
+                "bench": "live_fanout",
+                "posts": args.posts,
+                "interval_s": args.interval,
+                "cpus": os.cpu_count(),
+                "rows": rows,
+                "verdicts": verdicts,
+                "targets": {
+                    "gevent_p99_vs_node_max": TARGET_GEVENT_RATIO,
                     "redis2_p99_vs_node_max": TARGET_REDIS_RATIO,
-                    "server_mb_max": TARGET_MEMORY_MB, "delivery": 1.0},
-    }))
+                    "server_mb_max": TARGET_MEMORY_MB,
+                    "delivery": 1.0,
+                },
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

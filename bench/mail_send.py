@@ -64,8 +64,9 @@ def populate(users: int) -> None:
     db.session.commit()
     people = []
     for i in range(users):
-        u = services.register_user(f"borger{i}@bench.dk", f"Borger {i}", "bench-password-1",
-                                   locale="da" if i % 2 else "en")
+        u = services.register_user(
+            f"borger{i}@bench.dk", f"Borger {i}", "bench-password-1", locale="da" if i % 2 else "en"
+        )
         u.email_verified_at = utcnow()
         people.append(u)
     db.session.commit()
@@ -95,14 +96,21 @@ def main() -> None:
     try:
         for name, server in (("smtp", "127.0.0.1"), ("outbox", None)):
             with tempfile.TemporaryDirectory() as tmp:
-                app = create_app({
-                    "SECRET_KEY": "bench", "TESTING": True,
-                    "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.sqlite3",
-                    "SEARCH_INDEX_DIR": f"{tmp}/ix", "MODERATION_ENABLED": False,
-                    "PASSWORD_HASH_METHOD": "scrypt:1024:8:1", "MAIL_SERVER": server,
-                    "MAIL_PORT": port, "MAIL_SECURITY": "none", "MAIL_OUTBOX_DIR": f"{tmp}/out",
-                    "MAIL_IMMEDIATE_DELAY_SECONDS": 0,
-                })
+                app = create_app(
+                    {
+                        "SECRET_KEY": "bench",
+                        "TESTING": True,
+                        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.sqlite3",
+                        "SEARCH_INDEX_DIR": f"{tmp}/ix",
+                        "MODERATION_ENABLED": False,
+                        "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+                        "MAIL_SERVER": server,
+                        "MAIL_PORT": port,
+                        "MAIL_SECURITY": "none",
+                        "MAIL_OUTBOX_DIR": f"{tmp}/out",
+                        "MAIL_IMMEDIATE_DELAY_SECONDS": 0,
+                    }
+                )
                 with app.app_context():
                     db.create_all()
                     populate(args.users)
@@ -129,20 +137,33 @@ def main() -> None:
     finally:
         controller.stop()
     for name, r in results.items():
-        print(f"{name:>7}: {r['immediate_sent']} immediate mails at "
-              f"{r['immediate_mails_per_s']} mails/s; {r['digests_built']} digests built at "
-              f"{r['digest_build_per_s']}/s, sent at {r['digest_mails_per_s']} mails/s "
-              f"(target >= {TARGET_MAILS_PER_S} mails/s)")
+        print(
+            f"{name:>7}: {r['immediate_sent']} immediate mails at "
+            f"{r['immediate_mails_per_s']} mails/s; {r['digests_built']} digests built at "
+            f"{r['digest_build_per_s']}/s, sent at {r['digest_mails_per_s']} mails/s "
+            f"(target >= {TARGET_MAILS_PER_S} mails/s)"
+        )
     print(f"SMTP server received {sink.count} mails")
     met = {
         f"{name}_{phase}": results[name][f"{phase}_mails_per_s"] >= TARGET_MAILS_PER_S
-        for name in results for phase in ("immediate", "digest")
+        for name in results
+        for phase in ("immediate", "digest")
     }
     met["every_mail_once"] = sink.count == sum(
-        r["immediate_sent"] + r["digests_sent"] for n, r in results.items() if n == "smtp")
-    print(json.dumps({"bench": "mail_send", "users": args.users, **results,
-                      "target_mails_per_s": TARGET_MAILS_PER_S, "met": met,
-                      "all_met": all(met.values())}))
+        r["immediate_sent"] + r["digests_sent"] for n, r in results.items() if n == "smtp"
+    )
+    print(
+        json.dumps(
+            {
+                "bench": "mail_send",
+                "users": args.users,
+                **results,
+                "target_mails_per_s": TARGET_MAILS_PER_S,
+                "met": met,
+                "all_met": all(met.values()),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -76,7 +76,9 @@ def seed(rng: random.Random):
     committee, politicians, citizens = make_people(rng)
     authors = citizens + politicians
     topic = services.create_topic(
-        politicians[0], "Ny cykelsti langs Tuse Næs Vej", make_body(rng, 600),
+        politicians[0],
+        "Ny cykelsti langs Tuse Næs Vej",
+        make_body(rng, 600),
         committee_id=committee.id,
     )
     for user in authors:  # everyone follows: each post notifies the others
@@ -152,8 +154,12 @@ def main() -> None:
     rng = random.Random(SEED)
     with tempfile.TemporaryDirectory(prefix="bench-post-") as tmpname:
         run = time_creates(Path(tmpname), args.posts, rng)
-    totals, commits, bodies, followers = run["totals"], run["commits"], run["bodies"], \
-        run["followers"]
+    totals, commits, bodies, followers = (
+        run["totals"],
+        run["commits"],
+        run["bodies"],
+        run["followers"],
+    )
     full, md_only, nh3_only = time_render(bodies)
     states = ", ".join(f"{n} {state}" for state, n in sorted(run["states"].items()))
 
@@ -161,35 +167,47 @@ def main() -> None:
     s_full, s_md, s_nh3 = summary(full), summary(md_only), summary(nh3_only)
     met = s_total["p50_ms"] <= TARGET_P50_MS
     avg_kb = sum(len(b.encode()) for b in bodies) / len(bodies) / 1024
-    print(f"{args.posts} posts of {avg_kb:.2f} KB Markdown on SQLite (file), "
-          f"{followers} followers of the topic, moderation on, commit per post ({states})")
-    print(f"create_post + commit: p50 {s_total['p50_ms']:.1f} ms (target <= "
-          f"{TARGET_P50_MS:.0f} ms) {'MET' if met else 'MISSED'} | p95 "
-          f"{s_total['p95_ms']:.1f} ms | p99 {s_total['p99_ms']:.1f} ms")
-    print(f"  of which commit: p50 {s_commit['p50_ms']:.1f} ms p95 {s_commit['p95_ms']:.1f} ms; "
-          f"CPU time p50 {s_cpu['p50_ms']:.1f} ms (wall above CPU = waiting for the CPU or disk)")
-    print(f"render alone (Markdown + nh3): p50 {s_full['p50_ms']:.2f} ms p95 "
-          f"{s_full['p95_ms']:.2f} ms | Markdown p50 {s_md['p50_ms']:.2f} ms | "
-          f"nh3 p50 {s_nh3['p50_ms']:.2f} ms")
-    print(json.dumps({
-        "bench": "post_create",
-        "posts": args.posts,
-        "followers": followers,
-        "states": dict(run["states"]),
-        "figures": {
-            "create_p50_ms": s_total["p50_ms"],
-            "create_p95_ms": s_total["p95_ms"],
-            "create_p99_ms": s_total["p99_ms"],
-            "commit_p50_ms": s_commit["p50_ms"],
-            "create_cpu_p50_ms": s_cpu["p50_ms"],
-            "render_p50_ms": s_full["p50_ms"],
-            "render_p95_ms": s_full["p95_ms"],
-            "markdown_p50_ms": s_md["p50_ms"],
-            "nh3_p50_ms": s_nh3["p50_ms"],
-        },
-        "targets": {"create_p50_ms_max": TARGET_P50_MS},
-        "met": {"create_p50": met},
-    }))
+    print(
+        f"{args.posts} posts of {avg_kb:.2f} KB Markdown on SQLite (file), "
+        f"{followers} followers of the topic, moderation on, commit per post ({states})"
+    )
+    print(
+        f"create_post + commit: p50 {s_total['p50_ms']:.1f} ms (target <= "
+        f"{TARGET_P50_MS:.0f} ms) {'MET' if met else 'MISSED'} | p95 "
+        f"{s_total['p95_ms']:.1f} ms | p99 {s_total['p99_ms']:.1f} ms"
+    )
+    print(
+        f"  of which commit: p50 {s_commit['p50_ms']:.1f} ms p95 {s_commit['p95_ms']:.1f} ms; "
+        f"CPU time p50 {s_cpu['p50_ms']:.1f} ms (wall above CPU = waiting for the CPU or disk)"
+    )
+    print(
+        f"render alone (Markdown + nh3): p50 {s_full['p50_ms']:.2f} ms p95 "
+        f"{s_full['p95_ms']:.2f} ms | Markdown p50 {s_md['p50_ms']:.2f} ms | "
+        f"nh3 p50 {s_nh3['p50_ms']:.2f} ms"
+    )
+    print(
+        json.dumps(
+            {
+                "bench": "post_create",
+                "posts": args.posts,
+                "followers": followers,
+                "states": dict(run["states"]),
+                "figures": {
+                    "create_p50_ms": s_total["p50_ms"],
+                    "create_p95_ms": s_total["p95_ms"],
+                    "create_p99_ms": s_total["p99_ms"],
+                    "commit_p50_ms": s_commit["p50_ms"],
+                    "create_cpu_p50_ms": s_cpu["p50_ms"],
+                    "render_p50_ms": s_full["p50_ms"],
+                    "render_p95_ms": s_full["p95_ms"],
+                    "markdown_p50_ms": s_md["p50_ms"],
+                    "nh3_p50_ms": s_nh3["p50_ms"],
+                },
+                "targets": {"create_p50_ms_max": TARGET_P50_MS},
+                "met": {"create_p50": met},
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

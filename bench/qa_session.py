@@ -60,9 +60,12 @@ def seed(db_path: Path, voters: int) -> dict:
     from forum.models import Committee, Role, utcnow
     from qa import services
 
-    cfg = lf._config() | {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
-                          "SEARCH_INDEX_DIR": str(db_path.parent / "ix"), "MAIL_WORKER": "external",
-                          "SEARCH_WORKER": "external"}
+    cfg = lf._config() | {
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
+        "SEARCH_INDEX_DIR": str(db_path.parent / "ix"),
+        "MAIL_WORKER": "external",
+        "SEARCH_WORKER": "external",
+    }
     app = create_app(cfg)
     with app.app_context():
         db.create_all()
@@ -73,22 +76,40 @@ def seed(db_path: Path, voters: int) -> dict:
         forum_services.set_role(staff, Role.MODERATOR)
         pol = forum_services.register_user("pol@bench.example", "Bench Politiker", lf.PASSWORD)
         forum_services.set_role(pol, Role.POLITICIAN, party="SF")
-        askers = [forum_services.register_user(f"asker{i}@bench.example", f"Spørger {i}",
-                                               lf.PASSWORD) for i in range(QUESTIONS)]
-        emails = [forum_services.register_user(f"voter{i}@bench.example", f"Vælger {i}",
-                                               lf.PASSWORD).email for i in range(voters)]
+        askers = [
+            forum_services.register_user(f"asker{i}@bench.example", f"Spørger {i}", lf.PASSWORD)
+            for i in range(QUESTIONS)
+        ]
+        emails = [
+            forum_services.register_user(
+                f"voter{i}@bench.example", f"Vælger {i}", lf.PASSWORD
+            ).email
+            for i in range(voters)
+        ]
         now = utcnow()
         session = services.schedule_session(
-            staff, "Spørgetid under belastning", "Måling af live-spørgetid.",
-            now + timedelta(minutes=1), now + timedelta(hours=2), [pol.id],
-            committee_id=committee.id, premoderated=False)
+            staff,
+            "Spørgetid under belastning",
+            "Måling af live-spørgetid.",
+            now + timedelta(minutes=1),
+            now + timedelta(hours=2),
+            [pol.id],
+            committee_id=committee.id,
+            premoderated=False,
+        )
         services.start_session(staff, session)
-        questions = [services.ask(a, session, f"Spørgsmål nummer {i + 1} til politikeren?").id
-                     for i, a in enumerate(askers)]
+        questions = [
+            services.ask(a, session, f"Spørgsmål nummer {i + 1} til politikeren?").id
+            for i, a in enumerate(askers)
+        ]
         services.pin(staff, session, questions[0])
         db.session.commit()
-        out = {"session": session.id, "topic": session.debate_topic_id,
-               "questions": questions, "voters": emails}
+        out = {
+            "session": session.id,
+            "topic": session.debate_topic_id,
+            "questions": questions,
+            "voters": emails,
+        }
         db.session.remove()
         db.engine.dispose()
     return out
@@ -100,22 +121,31 @@ def login_cookies(url: str, emails: list[str]) -> list[str]:
     cookies = []
     for email in emails:
         with requests.Session() as s:
-            r = s.post(url + "/login", data={"email": email, "password": lf.PASSWORD},
-                       allow_redirects=False, timeout=30)
+            r = s.post(
+                url + "/login",
+                data={"email": email, "password": lf.PASSWORD},
+                allow_redirects=False,
+                timeout=30,
+            )
             if r.status_code != 302:
                 raise RuntimeError(f"login failed for {email}: {r.status_code}")
             cookies.append("; ".join(f"{c.name}={c.value}" for c in s.cookies))
     return cookies
 
 
-def answer_loop(url: str, world: dict, stop: threading.Event, every: float,
-                sent: dict[int, float]) -> None:
+def answer_loop(
+    url: str, world: dict, stop: threading.Event, every: float, sent: dict[int, float]
+) -> None:
     """The politician answers a question every ``every`` seconds (the real form, JSON)."""
     import requests
 
     with requests.Session() as s:
-        r = s.post(url + "/login", data={"email": "pol@bench.example", "password": lf.PASSWORD},
-                   allow_redirects=False, timeout=30)
+        r = s.post(
+            url + "/login",
+            data={"email": "pol@bench.example", "password": lf.PASSWORD},
+            allow_redirects=False,
+            timeout=30,
+        )
         if r.status_code != 302:
             raise RuntimeError("politician login failed")
         i = 0
@@ -123,10 +153,12 @@ def answer_loop(url: str, world: dict, stop: threading.Event, every: float,
         while not stop.wait(max(0.0, next_at - time.monotonic())):
             q = world["questions"][i % len(world["questions"])]
             t0 = time.time() * 1000
-            r = s.post(f"{url}/spoergetid/{world['session']}/spoergsmaal/{q}/svar",
-                       data={"body": f"Svar nummer {i + 1}: det ser vi på.",
-                             "nonce": f"bench-{i}"},
-                       headers={"X-Requested-With": "fetch"}, timeout=30)
+            r = s.post(
+                f"{url}/spoergetid/{world['session']}/spoergsmaal/{q}/svar",
+                data={"body": f"Svar nummer {i + 1}: det ser vi på.", "nonce": f"bench-{i}"},
+                headers={"X-Requested-With": "fetch"},
+                timeout=30,
+            )
             if r.status_code != 200 or not r.json().get("ok"):
                 raise RuntimeError(f"answer failed: {r.status_code} {r.text[:200]}")
             sent[r.json()["post_id"]] = t0
@@ -157,27 +189,41 @@ def vote_latencies(results: list[dict]) -> list[float]:
     return out
 
 
-def spawn_clients(args, url: str, world: dict, cookies: list[str],
-                  tmp: Path) -> list[subprocess.Popen]:
+def spawn_clients(
+    args, url: str, world: dict, cookies: list[str], tmp: Path
+) -> list[subprocess.Popen]:
     """The client processes, watchers and voters spread evenly over them."""
     nproc = max(1, args.client_processes)
-    share = [args.watchers // nproc + (1 if i < args.watchers % nproc else 0)
-             for i in range(nproc)]
-    vshare = [args.voters // nproc + (1 if i < args.voters % nproc else 0)
-              for i in range(nproc)]
+    share = [args.watchers // nproc + (1 if i < args.watchers % nproc else 0) for i in range(nproc)]
+    vshare = [args.voters // nproc + (1 if i < args.voters % nproc else 0) for i in range(nproc)]
     out = []
     offset = 0
     for i, (k, v) in enumerate(zip(share, vshare, strict=True)):
         conf = tmp / f"clients-{i}.json"
-        conf.write_text(json.dumps({
-            "url": url, "n": k, "rooms": [f"qa:{world['session']}", f"topic:{world['topic']}"],
-            "session_id": world["session"], "questions": world["questions"],
-            "cookies": cookies[offset:offset + min(v, k)], "seconds": args.seconds,
-            "vote_interval_s": args.vote_interval, "process": i,
-        }))
+        conf.write_text(
+            json.dumps(
+                {
+                    "url": url,
+                    "n": k,
+                    "rooms": [f"qa:{world['session']}", f"topic:{world['topic']}"],
+                    "session_id": world["session"],
+                    "questions": world["questions"],
+                    "cookies": cookies[offset : offset + min(v, k)],
+                    "seconds": args.seconds,
+                    "vote_interval_s": args.vote_interval,
+                    "process": i,
+                }
+            )
+        )
         offset += min(v, k)
-        out.append(subprocess.Popen(["node", str(NODE / "qa_clients.js"), str(conf)],
-                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True))
+        out.append(
+            subprocess.Popen(
+                ["node", str(NODE / "qa_clients.js"), str(conf)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+        )
     return out
 
 
@@ -186,8 +232,9 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--watchers", type=int, default=1000)
     ap.add_argument("--voters", type=int, default=100)
-    ap.add_argument("--vote-interval", type=float, default=10.0,
-                    help="mean seconds between one voter's votes")
+    ap.add_argument(
+        "--vote-interval", type=float, default=10.0, help="mean seconds between one voter's votes"
+    )
     ap.add_argument("--answer-every", type=float, default=5.0)
     ap.add_argument("--client-processes", type=int, default=4)
     args = ap.parse_args()
@@ -205,16 +252,40 @@ def main() -> None:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     # As in production: the search indexer and the mail sender run as their own processes
     # (``flask search worker``, ``flask mail send``), not inside the gevent web instance.
-    cfg = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", "SEARCH_INDEX_DIR": str(tmp / "ix"),
-           "LIVE_CHANNEL": f"bench-qa-{os.getpid()}", "MAIL_WORKER": "external",
-           "SEARCH_WORKER": "external"}
+    cfg = {
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
+        "SEARCH_INDEX_DIR": str(tmp / "ix"),
+        "LIVE_CHANNEL": f"bench-qa-{os.getpid()}",
+        "MAIL_WORKER": "external",
+        "SEARCH_WORKER": "external",
+    }
     env["BENCH_LIVE_CONFIG"] = json.dumps(cfg)
     port = lf.free_port()
     server = lf.Proc(
-        [sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", "1",
-         "--worker-connections", "10000", "--backlog", "4096", "--graceful-timeout", "2",
-         "--pythonpath", str(BENCH), "-b", f"127.0.0.1:{port}", "live_fanout:wsgi_app()"],
-        env, tmp / "gevent.log", port)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-k",
+            "gevent",
+            "-w",
+            "1",
+            "--worker-connections",
+            "10000",
+            "--backlog",
+            "4096",
+            "--graceful-timeout",
+            "2",
+            "--pythonpath",
+            str(BENCH),
+            "-b",
+            f"127.0.0.1:{port}",
+            "live_fanout:wsgi_app()",
+        ],
+        env,
+        tmp / "gevent.log",
+        port,
+    )
     clients: list[subprocess.Popen] = []
     stop = threading.Event()
     sent: dict[int, float] = {}
@@ -230,8 +301,9 @@ def main() -> None:
         sampler.start()
         pids = server.tree()
         cpu0 = lf.cpu_seconds(pids)
-        answers = threading.Thread(target=answer_loop, daemon=True,
-                                   args=(server.url, world, stop, args.answer_every, sent))
+        answers = threading.Thread(
+            target=answer_loop, daemon=True, args=(server.url, world, stop, args.answer_every, sent)
+        )
         for c in clients:
             c.stdin.write("START\n")
             c.stdin.flush()
@@ -271,24 +343,41 @@ def main() -> None:
     due = watchers * (ok_votes + len(sent))
     delivery = (vote_msgs + answer_msgs) / due if due else 1.0
     rt = vote_latencies(results)
-    ans = [t - sent[int(pid)] for r in results for pid, times in r["answers"].items()
-           if int(pid) in sent for t in times]
+    ans = [
+        t - sent[int(pid)]
+        for r in results
+        for pid, times in r["answers"].items()
+        if int(pid) in sent
+        for t in times
+    ]
     row = {
-        "watchers": args.watchers, "voters": args.voters, "seconds": args.seconds,
-        "connect_s": round(connect_s, 2), "failed_connects": failed,
-        "votes_sent": tried_votes, "votes_counted": ok_votes, "answers": len(sent),
-        "vote_rt_p50_ms": round(lf.pct(rt, 50), 1), "vote_rt_p99_ms": round(lf.pct(rt, 99), 1),
+        "watchers": args.watchers,
+        "voters": args.voters,
+        "seconds": args.seconds,
+        "connect_s": round(connect_s, 2),
+        "failed_connects": failed,
+        "votes_sent": tried_votes,
+        "votes_counted": ok_votes,
+        "answers": len(sent),
+        "vote_rt_p50_ms": round(lf.pct(rt, 50), 1),
+        "vote_rt_p99_ms": round(lf.pct(rt, 99), 1),
         "vote_rt_samples": len(rt),
-        "answer_p50_ms": round(lf.pct(ans, 50), 1), "answer_p99_ms": round(lf.pct(ans, 99), 1),
-        "delivered": vote_msgs + answer_msgs, "due": due, "delivery": round(delivery, 5),
-        "server_mb_peak": round(sampler.peak[0], 1), "server_cpu_s": round(cpu1 - cpu0, 1),
+        "answer_p50_ms": round(lf.pct(ans, 50), 1),
+        "answer_p99_ms": round(lf.pct(ans, 99), 1),
+        "delivered": vote_msgs + answer_msgs,
+        "due": due,
+        "delivery": round(delivery, 5),
+        "server_mb_peak": round(sampler.peak[0], 1),
+        "server_cpu_s": round(cpu1 - cpu0, 1),
         "client_cpu_s": round(sum(r["cpu_s"] for r in results), 1),
         "vote_errors": {k: v for r in results for k, v in r["errors"].items()},
         "wall_s": round(time.monotonic() - started, 1),
     }
-    print(f"gevent, {args.watchers} watchers ({failed} failed to connect, {connect_s:.1f} s), "
-          f"{args.voters} voting for {args.seconds:.0f} s, an answer every "
-          f"{args.answer_every:.0f} s")
+    print(
+        f"gevent, {args.watchers} watchers ({failed} failed to connect, {connect_s:.1f} s), "
+        f"{args.voters} voting for {args.seconds:.0f} s, an answer every "
+        f"{args.answer_every:.0f} s"
+    )
     print(f"  votes: {ok_votes} counted of {tried_votes} sent; answers: {len(sent)}")
     verdicts = {
         "vote_rt_p99": row["vote_rt_p99_ms"] <= TARGET_P99_MS,
@@ -299,20 +388,39 @@ def main() -> None:
     def verdict(ok: bool) -> str:
         return "MET" if ok else "MISSED"
 
-    print(f"  vote round trip  p50 {row['vote_rt_p50_ms']:7.1f} ms  p99 "
-          f"{row['vote_rt_p99_ms']:7.1f} ms  (target p99 <= {TARGET_P99_MS:.0f} ms): "
-          f"{verdict(verdicts['vote_rt_p99'])}")
-    print(f"  answer delivery  p50 {row['answer_p50_ms']:7.1f} ms  p99 "
-          f"{row['answer_p99_ms']:7.1f} ms  (target p99 <= {TARGET_P99_MS:.0f} ms): "
-          f"{verdict(verdicts['answer_p99'])}")
-    print(f"  delivery {delivery:.4%} ({vote_msgs + answer_msgs}/{due}) (target 100%): "
-          f"{verdict(verdicts['delivery_100'])}")
-    print(f"  server memory peak {row['server_mb_peak']:.0f} MB, CPU {row['server_cpu_s']} s; "
-          f"clients CPU {row['client_cpu_s']} s; wall {row['wall_s']} s")
-    print(json.dumps({"bench": "qa_session", "cpus": os.cpu_count(), "row": row,
-                      "targets": {"vote_rt_p99_ms": TARGET_P99_MS,
-                                  "answer_p99_ms": TARGET_P99_MS, "delivery": TARGET_DELIVERY},
-                      "verdicts": verdicts}))
+    print(
+        f"  vote round trip  p50 {row['vote_rt_p50_ms']:7.1f} ms  p99 "
+        f"{row['vote_rt_p99_ms']:7.1f} ms  (target p99 <= {TARGET_P99_MS:.0f} ms): "
+        f"{verdict(verdicts['vote_rt_p99'])}"
+    )
+    print(
+        f"  answer delivery  p50 {row['answer_p50_ms']:7.1f} ms  p99 "
+        f"{row['answer_p99_ms']:7.1f} ms  (target p99 <= {TARGET_P99_MS:.0f} ms): "
+        f"{verdict(verdicts['answer_p99'])}"
+    )
+    print(
+        f"  delivery {delivery:.4%} ({vote_msgs + answer_msgs}/{due}) (target 100%): "
+        f"{verdict(verdicts['delivery_100'])}"
+    )
+    print(
+        f"  server memory peak {row['server_mb_peak']:.0f} MB, CPU {row['server_cpu_s']} s; "
+        f"clients CPU {row['client_cpu_s']} s; wall {row['wall_s']} s"
+    )
+    print(
+        json.dumps(
+            {
+                "bench": "qa_session",
+                "cpus": os.cpu_count(),
+                "row": row,
+                "targets": {
+                    "vote_rt_p99_ms": TARGET_P99_MS,
+                    "answer_p99_ms": TARGET_P99_MS,
+                    "delivery": TARGET_DELIVERY,
+                },
+                "verdicts": verdicts,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

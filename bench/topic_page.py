@@ -114,8 +114,10 @@ def make_body(rng: random.Random, size: int = 1000) -> str:
         elif roll < 0.25:
             block = "> " + _sentence(rng)
         elif roll < 0.32:
-            block = (f"{_sentence(rng)} Se [kommunens side](https://holbaek.dk/"
-                     f"{rng.choice(WORDS).lower()}) for mere.")
+            block = (
+                f"{_sentence(rng)} Se [kommunens side](https://holbaek.dk/"
+                f"{rng.choice(WORDS).lower()}) for mere."
+            )
         else:
             block = " ".join(_sentence(rng) for _ in range(rng.randint(2, 4)))
         parts.append(block)
@@ -128,8 +130,9 @@ def make_people(rng: random.Random, n_citizens: int = 12, n_politicians: int = 3
 
     Returns ``(committee, politicians, citizens)``. Call inside an app context.
     """
-    committee = Committee(slug="teknik-og-miljo", name="Teknik- og Miljøudvalget",
-                          description="Veje, natur og klima.")
+    committee = Committee(
+        slug="teknik-og-miljo", name="Teknik- og Miljøudvalget", description="Veje, natur og klima."
+    )
     db.session.add(committee)
     db.session.flush()
     admin = services.register_user("admin@bench.test", "Kommunen", "bench-password-1")
@@ -137,8 +140,9 @@ def make_people(rng: random.Random, n_citizens: int = 12, n_politicians: int = 3
     politicians = []
     for i in range(n_politicians):
         u = services.register_user(f"pol{i}@bench.test", f"Byrådsmedlem {i}", "bench-password-1")
-        services.set_role(u, Role.POLITICIAN, party=rng.choice(("A", "V", "F", "Ø")),
-                          committees=[committee])
+        services.set_role(
+            u, Role.POLITICIAN, party=rng.choice(("A", "V", "F", "Ø")), committees=[committee]
+        )
         politicians.append(u)
     citizens = [
         services.register_user(f"borger{i}@bench.test", f"Borger Nummer {i}", "bench-password-1")
@@ -151,8 +155,9 @@ def make_people(rng: random.Random, n_citizens: int = 12, n_politicians: int = 3
     return committee, politicians, citizens
 
 
-def pick_parent(rng: random.Random, ids: list[int], depth_of: dict[int, int],
-                max_depth: int) -> int | None:
+def pick_parent(
+    rng: random.Random, ids: list[int], depth_of: dict[int, int], max_depth: int
+) -> int | None:
     """Three in four posts reply to one of the 60 latest posts, if that stays shallow enough."""
     if ids and rng.random() < 0.75:
         pick = rng.choice(ids[-60:])
@@ -179,7 +184,9 @@ def build_database(tmp: Path, n_posts: int, max_depth: int, seed: int = SEED) ->
         # Ten authors: every author follows the topic, so each post notifies the other nine.
         committee, politicians, citizens = make_people(rng, n_citizens=8, n_politicians=2)
         topic = services.create_topic(
-            politicians[0], "Ny cykelsti langs Tuse Næs Vej", make_body(rng, 600),
+            politicians[0],
+            "Ny cykelsti langs Tuse Næs Vej",
+            make_body(rng, 600),
             committee_id=committee.id,
         )
         db.session.commit()
@@ -367,8 +374,12 @@ def db_fingerprint(db_path: Path) -> dict:
     """Row counts of every table (read through a separate, read-only connection)."""
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
-        tables = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
         return {t: conn.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in tables}
     finally:
         conn.close()
@@ -389,21 +400,30 @@ def gunicorn(module: str, env_extra: dict, worker_class: str, threads: int, log:
     port = free_port()
     cmd = [
         str(Path(sys.executable).with_name("gunicorn")),
-        "--bind", f"127.0.0.1:{port}",
-        "--workers", str(WORKERS),
-        "--worker-class", worker_class,
-        "--threads", str(threads),
-        "--backlog", "256",
-        "--timeout", "60",
-        "--pythonpath", f"{ROOT},{BENCH}",
-        "--log-level", "warning",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(WORKERS),
+        "--worker-class",
+        worker_class,
+        "--threads",
+        str(threads),
+        "--backlog",
+        "256",
+        "--timeout",
+        "60",
+        "--pythonpath",
+        f"{ROOT},{BENCH}",
+        "--log-level",
+        "warning",
         "--no-control-socket",  # gunicorn 27 otherwise opens ~/.gunicorn/gunicorn.ctl
         module,
     ]
     env = {**os.environ, **env_extra, "PYTHONPATH": f"{ROOT}:{BENCH}"}
     with open(log, "ab") as fh:
-        proc = subprocess.Popen(cmd, cwd=str(ROOT), env=env, stdout=fh, stderr=fh,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, cwd=str(ROOT), env=env, stdout=fh, stderr=fh, start_new_session=True
+        )
     try:
         yield proc, port
     finally:
@@ -471,10 +491,19 @@ def parse_wrk(out: str) -> dict:
 
 def run_wrk(port: int, path: str, duration: float, connections: int) -> dict:
     threads = max(1, min(2, connections))
-    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s",
-           "--timeout", "30s", "--latency", f"http://127.0.0.1:{port}{path}"]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60,
-                         check=True).stdout
+    cmd = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(duration))}s",
+        "--timeout",
+        "30s",
+        "--latency",
+        f"http://127.0.0.1:{port}{path}",
+    ]
+    out = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=duration + 60, check=True
+    ).stdout
     return parse_wrk(out)
 
 
@@ -527,8 +556,9 @@ class PythonLoad:
             conn.close()
 
 
-def run_python_load(port: int, path: str, duration: float, connections: int,
-                    max_requests: int = 1_000_000) -> dict:
+def run_python_load(
+    port: int, path: str, duration: float, connections: int, max_requests: int = 1_000_000
+) -> dict:
     run = PythonLoad(port, path, duration, max_requests)
     t_start = time.monotonic()
     pool = [threading.Thread(target=run.worker, daemon=True) for _ in range(connections)]
@@ -562,6 +592,7 @@ def load(port: int, path: str, duration: float, connections: int, tool: str) -> 
 def warm_up(port: int, path: str, per_worker: int = 3) -> None:
     """A few GETs on 2 x workers parallel connections, each waited for: every worker has
     loaded its templates and catalogs, and no abandoned request is left queued."""
+
     def one_conn() -> None:
         for _ in range(per_worker):
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -649,9 +680,11 @@ def serve_and_load(built: dict, tmp: Path, args, tool: str, path: str) -> tuple[
     with contextlib.ExitStack() as stack:
         servers = {
             "real": stack.enter_context(
-                gunicorn("_topic_page_app:app", real_env, args.worker_class, args.threads, log)),
+                gunicorn("_topic_page_app:app", real_env, args.worker_class, args.threads, log)
+            ),
             "ceiling": stack.enter_context(
-                gunicorn("_ceiling_app:app", ceiling_env, args.worker_class, args.threads, log)),
+                gunicorn("_ceiling_app:app", ceiling_env, args.worker_class, args.threads, log)
+            ),
         }
         for proc, port in servers.values():
             wait_ready(proc, port, path)
@@ -670,8 +703,8 @@ def serve_and_load(built: dict, tmp: Path, args, tool: str, path: str) -> tuple[
                     if proc.poll() is not None:
                         raise SystemExit(f"gunicorn ({name}) died during the load (see {log})")
             db_check = {
-                "data_version_changed":
-                    conn.execute("PRAGMA data_version").fetchone()[0] != version,
+                "data_version_changed": conn.execute("PRAGMA data_version").fetchone()[0]
+                != version,
                 "rows_changed": db_fingerprint(built["db_path"]) != rows,
             }
         finally:
@@ -691,20 +724,39 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of load per app")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--posts", type=int, default=300)
-    parser.add_argument("--rounds", type=int, default=2,
-                        help="split each app's load into this many turns, alternating apps")
-    parser.add_argument("--worker-class", default=DEFAULT_WORKER_CLASS,
-                        help="gunicorn worker class for both apps (sync, gthread, gevent)")
-    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS,
-                        help="gunicorn threads per worker (gthread)")
-    parser.add_argument("--max-depth", type=int, default=None,
-                        help="deepest nesting level + 1 (default: THREAD_DISPLAY_DEPTH)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="split each app's load into this many turns, alternating apps",
+    )
+    parser.add_argument(
+        "--worker-class",
+        default=DEFAULT_WORKER_CLASS,
+        help="gunicorn worker class for both apps (sync, gthread, gevent)",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=DEFAULT_THREADS, help="gunicorn threads per worker (gthread)"
+    )
+    parser.add_argument(
+        "--max-depth",
+        type=int,
+        default=None,
+        help="deepest nesting level + 1 (default: THREAD_DISPLAY_DEPTH)",
+    )
     parser.add_argument("--load-generator", choices=("auto", "wrk", "python"), default="auto")
-    parser.add_argument("--profile", action="store_true",
-                        help="also print a cProfile of 30 in-process topic page GETs")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also print a cProfile of 30 in-process topic page GETs",
+    )
     args = parser.parse_args()
-    if not (1 <= args.connections <= 1024 and 0 < args.duration <= 300 and args.posts >= 1
-            and 1 <= args.rounds <= args.duration):
+    if not (
+        1 <= args.connections <= 1024
+        and 0 < args.duration <= 300
+        and args.posts >= 1
+        and 1 <= args.rounds <= args.duration
+    ):
         parser.error("connections 1-1024, duration 0-300 s, posts >= 1, rounds 1-duration")
 
     tool = args.load_generator
@@ -721,22 +773,32 @@ def main() -> None:
         t0 = time.monotonic()
         built = build_database(tmp, args.posts, max_depth)
         depths = built["depths"]
-        print(f"built topic {built['topic_id']}: {args.posts} posts, depth 0-{max(depths)} "
-              f"({sum(1 for d in depths if d == 0)} top-level) in {time.monotonic() - t0:.1f} s")
+        print(
+            f"built topic {built['topic_id']}: {args.posts} posts, depth 0-{max(depths)} "
+            f"({sum(1 for d in depths if d == 0)} top-level) in {time.monotonic() - t0:.1f} s"
+        )
 
         checks = in_process_checks(built, tmp, WRITE_GETS, args.posts)
         ceiling_ms = ceiling_in_process(built, 20)
-        print(f"page check: HTTP {checks['status']}, {checks['post_anchors']} posts, "
-              f"{checks['page_bytes'] / 1024:.0f} KB")
-        print(f"SQL per topic page GET: {checks['queries_per_get_anonymous']} anonymous, "
-              f"{checks['queries_per_get_signed_in']} signed in")
-        print(f"writes during {checks['gets']} in-process GETs: {checks['writes']} "
-              f"of {checks['statements']} statements (target {TARGET_WRITES}) "
-              f"{'MET' if checks['writes'] == TARGET_WRITES else 'MISSED'}")
+        print(
+            f"page check: HTTP {checks['status']}, {checks['post_anchors']} posts, "
+            f"{checks['page_bytes'] / 1024:.0f} KB"
+        )
+        print(
+            f"SQL per topic page GET: {checks['queries_per_get_anonymous']} anonymous, "
+            f"{checks['queries_per_get_signed_in']} signed in"
+        )
+        print(
+            f"writes during {checks['gets']} in-process GETs: {checks['writes']} "
+            f"of {checks['statements']} statements (target {TARGET_WRITES}) "
+            f"{'MET' if checks['writes'] == TARGET_WRITES else 'MISSED'}"
+        )
         for sample in checks["write_samples"]:
             print(f"  write: {sample}")
-        print(f"in-process render (test client, median): topic page "
-              f"{checks['inproc_ms_median']:.1f} ms | ceiling {ceiling_ms:.1f} ms")
+        print(
+            f"in-process render (test client, median): topic page "
+            f"{checks['inproc_ms_median']:.1f} ms | ceiling {ceiling_ms:.1f} ms"
+        )
         if args.profile:
             print(profile_page(built, tmp))
 
@@ -744,8 +806,7 @@ def main() -> None:
         label = f"gunicorn {WORKERS} x {args.worker_class}"
         if args.worker_class == "gthread":
             label += f" ({args.threads} threads)"
-        print(f"load: {tool}, {args.connections} connections, {args.duration:g} s per app, "
-              f"{label}")
+        print(f"load: {tool}, {args.connections} connections, {args.duration:g} s per app, {label}")
         real, ceiling, db_check = serve_and_load(built, tmp, args, tool, path)
         log = tmp / "gunicorn.log"
         server_log = log.read_text(errors="replace").strip() if log.exists() else ""
@@ -757,18 +818,27 @@ def main() -> None:
     for name, r in (("topic page", real), ("ceiling", ceiling)):
         if r["socket_errors"] or r["non_2xx"]:
             print(f"  {name}: {r['socket_errors']} socket errors, {r['non_2xx']} non-2xx")
-    print(f"GETs under load changed the database: "
-          f"{'yes' if server_writes else 'no'} (PRAGMA data_version and row counts)")
-    problems = [line for line in server_log.splitlines()
-                if re.search(r"ERROR|CRITICAL|Traceback|Exception", line)]
+    print(
+        f"GETs under load changed the database: "
+        f"{'yes' if server_writes else 'no'} (PRAGMA data_version and row counts)"
+    )
+    problems = [
+        line
+        for line in server_log.splitlines()
+        if re.search(r"ERROR|CRITICAL|Traceback|Exception", line)
+    ]
     if problems:
         print("gunicorn log problems (last 10):\n" + "\n".join(problems[-10:]))
-    print(f"turns of {args.duration / args.rounds:g} s, req/s: topic page "
-          f"{real['segments_rps']}, ceiling {ceiling['segments_rps']}; load average "
-          f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after (2 cores: above ~3 "
-          f"other work shares the CPU and the absolute figures drop)")
-    print(f"topic page: {fmt(real)} | ceiling: {fmt(ceiling)} | ratio {ratio:.2f} "
-          f"(target >= {TARGET_RATIO:.2f}) {'MET' if ratio_met else 'MISSED'}")
+    print(
+        f"turns of {args.duration / args.rounds:g} s, req/s: topic page "
+        f"{real['segments_rps']}, ceiling {ceiling['segments_rps']}; load average "
+        f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after (2 cores: above ~3 "
+        f"other work shares the CPU and the absolute figures drop)"
+    )
+    print(
+        f"topic page: {fmt(real)} | ceiling: {fmt(ceiling)} | ratio {ratio:.2f} "
+        f"(target >= {TARGET_RATIO:.2f}) {'MET' if ratio_met else 'MISSED'}"
+    )
     print(f"total {time.monotonic() - t_all:.0f} s")
     result = {
         "bench": "topic_page",
@@ -776,8 +846,7 @@ def main() -> None:
         "connections": args.connections,
         "duration_s": args.duration,
         "load_generator": tool,
-        "server": {"workers": WORKERS, "worker_class": args.worker_class,
-                   "threads": args.threads},
+        "server": {"workers": WORKERS, "worker_class": args.worker_class, "threads": args.threads},
         "rounds": args.rounds,
         "load_average_before": round(load_before, 2),
         "figures": {

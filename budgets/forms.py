@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import secrets
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -21,6 +20,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from forum.forms import REQUIRED, choices
+from forum.i18n import lazy_gettext as _l
 
 from .labels import CHOOSABLE_RULES, RULE_LABELS, STATUS_LABELS, STYLE_LABELS
 from .models import DATED_PHASES, BallotStyle, ProjectStatus

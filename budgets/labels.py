@@ -7,7 +7,8 @@ current locale through Flask-Babel.
 from __future__ import annotations
 
 from flask_babel import format_currency
-from flask_babel import lazy_gettext as _l
+
+from forum.i18n import lazy_gettext as _l
 
 from .models import BallotStyle, Phase, ProjectStatus
 

@@ -6,13 +6,13 @@ hooks (``forum.hooks.ReviewSource``). Moderation shows an idea to moderators thr
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from forum import hooks
 from forum.errors import NotFound
 from forum.extensions import db
+from forum.i18n import lazy_gettext as _l
 from forum.models import User
 
 from .models import Idea

@@ -39,5 +39,6 @@ def init_app(app: Flask) -> None:
 
 
 def scheduler_thread(app: Flask) -> PeriodicThread:
-    return PeriodicThread(app, "budgets-scheduler", advance_due_phases,
-                          "BUDGETS_ADVANCE_INTERVAL_SECONDS")
+    return PeriodicThread(
+        app, "budgets-scheduler", advance_due_phases, "BUDGETS_ADVANCE_INTERVAL_SECONDS"
+    )

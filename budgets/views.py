@@ -460,8 +460,12 @@ def edit_idea(idea_id: int):
     elif form.validate_on_submit():
         try:
             services.edit_idea(
-                _user(), idea, form.title.data, form.description.data,
-                form.estimated_cost.data, area_id=_int_or_none(form.area_id.data),
+                _user(),
+                idea,
+                form.title.data,
+                form.description.data,
+                form.estimated_cost.data,
+                area_id=_int_or_none(form.area_id.data),
             )
         except DomainError as exc:
             _fail(form, exc, "title")
@@ -469,15 +473,19 @@ def edit_idea(idea_id: int):
         else:
             db.session.commit()
             if idea.state == IdeaState.PENDING:
-                flash(_("Your changes are saved. The idea waits for a moderator again; until "
-                        "then only you can see it."), "success")
+                flash(
+                    _(
+                        "Your changes are saved. The idea waits for a moderator again; until "
+                        "then only you can see it."
+                    ),
+                    "success",
+                )
             else:
                 flash(_("Your changes are saved."), "success")
             return redirect(url_for("budgets.idea", idea_id=idea.id))
     else:
         status = 400
-    return render_template("budgets/idea_form.html", form=form, process=process,
-                           idea=idea), status
+    return render_template("budgets/idea_form.html", form=form, process=process, idea=idea), status
 
 
 @bp.route("/ideer/<int:idea_id>/traek-tilbage", methods=["POST"])
@@ -534,8 +542,10 @@ def moderate(idea_id: int):
             return _render_idea(db.session.get(Idea, idea_id), exc.status, moderate_form=form)
         db.session.commit()
         if not decided:
-            flash(_("Decide this idea in the moderation queue, where it waits with the held "
-                    "posts."), "info")
+            flash(
+                _("Decide this idea in the moderation queue, where it waits with the held posts."),
+                "info",
+            )
             return redirect(url_for("budgets.idea", idea_id=idea_id))
         flash(
             _("The idea is published.")

@@ -50,9 +50,18 @@ DEFAULTS: dict[str, object] = {
 }
 
 # Environment variables read by ``load_config`` (documented in README.md).
-ENV_VARS = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "SEARCH_INDEX_DIR", "BORGERDIALOG_ENV",
-            "LIVE_ALLOWED_ORIGINS", "SOCKETIO_ASYNC_MODE", "MODERATION_REMINDER_WORKER",
-            "BUDGETS_SCHEDULER", "QA_WORKER")
+ENV_VARS = (
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SEARCH_INDEX_DIR",
+    "BORGERDIALOG_ENV",
+    "LIVE_ALLOWED_ORIGINS",
+    "SOCKETIO_ASYNC_MODE",
+    "MODERATION_REMINDER_WORKER",
+    "BUDGETS_SCHEDULER",
+    "QA_WORKER",
+)
 
 
 def _embedded_secret(instance: Path) -> str:

@@ -13,8 +13,14 @@ class IdConverter(IntegerConverter):
     """``<int:...>``: a row id. A number no row can have does not match the rule, so the
     request is a 404 page rather than a database error."""
 
-    def __init__(self, map: Map, fixed_digits: int = 0, min: int | None = None,  # noqa: A002
-                 max: int | None = ID_MAX, signed: bool = False) -> None:  # noqa: A002
+    def __init__(
+        self,
+        map: Map,
+        fixed_digits: int = 0,
+        min: int | None = None,  # noqa: A002
+        max: int | None = ID_MAX,
+        signed: bool = False,
+    ) -> None:  # noqa: A002
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 

@@ -96,9 +96,12 @@ def handler(event: str):
             if not _take_token(conn):
                 if not conn.throttled:
                     conn.throttled = True
-                    _refuse(event, LiveError(
-                        "rate_limited", _("Too many messages. Wait a moment and try again.")
-                    ))
+                    _refuse(
+                        event,
+                        LiveError(
+                            "rate_limited", _("Too many messages. Wait a moment and try again.")
+                        ),
+                    )
                 return
             try:
                 fn(conn, *args)
@@ -108,9 +111,12 @@ def handler(event: str):
             except Exception:
                 log.exception("live: %s failed", event)
                 db.session.rollback()
-                _refuse(event, LiveError(
-                    "server_error", _("Something went wrong on our side. Try again later.")
-                ))
+                _refuse(
+                    event,
+                    LiveError(
+                        "server_error", _("Something went wrong on our side. Try again later.")
+                    ),
+                )
 
         return inner
 
@@ -130,8 +136,9 @@ def _viewer(conn: Connection) -> User | None:
 
 def _object(args: tuple, fields: frozenset[str], required: tuple[str, ...]) -> dict:
     if len(args) != 1 or not isinstance(args[0], dict):
-        raise _bad(_("Send one object with the fields: %(fields)s.",
-                     fields=", ".join(sorted(fields))))
+        raise _bad(
+            _("Send one object with the fields: %(fields)s.", fields=", ".join(sorted(fields)))
+        )
     data = args[0]
     extra = sorted(str(k)[:40] for k in data if k not in fields)
     if extra:
@@ -166,11 +173,16 @@ def _seen_ids(value, last_id: int) -> set[int]:
     if (
         not isinstance(value, list)
         or len(value) > most
-        or not all(isinstance(i, int) and not isinstance(i, bool) and 0 <= i <= last_id
-                   for i in value)
+        or not all(
+            isinstance(i, int) and not isinstance(i, bool) and 0 <= i <= last_id for i in value
+        )
     ):
-        raise _bad(_("seen_ids must be a list of at most %(n)d event ids, none above "
-                     "last_event_id.", n=most))
+        raise _bad(
+            _(
+                "seen_ids must be a list of at most %(n)d event ids, none above last_event_id.",
+                n=most,
+            )
+        )
     return set(value)
 
 
@@ -237,10 +249,13 @@ def on_join(conn: Connection, *args):
     all_rooms = {r for rooms in conn.rooms.values() for r in rooms}
     result = live.replay(all_rooms, last_id, seen)
     if result.reload:
-        emit("reload", {
-            "reason": result.reload,
-            "message": _("You were away for a while. Reload the page to see the latest."),
-        })
+        emit(
+            "reload",
+            {
+                "reason": result.reload,
+                "message": _("You were away for a while. Reload the page to see the latest."),
+            },
+        )
         return
     top = max([last_id, *(m["id"] for m in result.messages)])
     emit("joined", {"rooms": names, "events": result.messages, "last_event_id": top})

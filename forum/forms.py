@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -19,6 +18,8 @@ from wtforms import (
 )
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
+
+from forum.i18n import lazy_gettext as _l
 
 REQUIRED = _l("This field is required.")
 

@@ -75,8 +75,19 @@ PUBLIC_TOPIC_STATES = frozenset(s.value for s in permissions.PUBLIC_TOPIC_STATES
 COUNT_KINDS = frozenset({"post_published", "post_removed", "post_deleted"})
 # Payload fields a message may carry: ids, states and counts, never text.
 SMALL_FIELDS = (
-    "topic_id", "post_id", "parent_id", "author_id", "depth", "stance", "state",
-    "previous_state", "status", "area_id", "committee_id", "post_count", "support_count",
+    "topic_id",
+    "post_id",
+    "parent_id",
+    "author_id",
+    "depth",
+    "stance",
+    "state",
+    "previous_state",
+    "status",
+    "area_id",
+    "committee_id",
+    "post_count",
+    "support_count",
     "item_id",
 )
 # How far behind the last id a client's holes are filled (see ``replay``).
@@ -351,7 +362,8 @@ def read_facts(events: list[dict], session: Session | None = None) -> Facts:
     session = session or db.session
     topic_ids = {t for ev in events if (t := _int(ev["payload"].get("topic_id")))}
     user_ids = {
-        ev["subject_id"] for ev in events
+        ev["subject_id"]
+        for ev in events
         if ev["kind"] == "notification" and ev["subject_type"] == "user"
     }
     facts = Facts()
@@ -365,7 +377,8 @@ def read_facts(events: list[dict], session: Session | None = None) -> Facts:
                 area_id, status.value in PUBLIC_TOPIC_STATES, post_count or 0
             )
     stance_topics = {
-        ev["payload"]["topic_id"] for ev in events
+        ev["payload"]["topic_id"]
+        for ev in events
         if _changes_stances(ev) and ev["payload"].get("topic_id") in facts.topics
     }
     if stance_topics:
@@ -442,8 +455,12 @@ def _route_post(ev: dict, facts: Facts, fresh: frozenset[int]) -> list[Out]:
             msg.update(_counts(tf))
         out.append(((topic_room,), msg))
         if k in COUNT_KINDS and tf is not None and tf.public:
-            activity = {"id": ev["id"], "kind": "topic_activity", "topic_id": p.get("topic_id"),
-                        "post_count": tf.post_count}
+            activity = {
+                "id": ev["id"],
+                "kind": "topic_activity",
+                "topic_id": p.get("topic_id"),
+                "post_count": tf.post_count,
+            }
             out.append((("activity",), activity))
 
     if state == PUBLIC:
@@ -459,16 +476,31 @@ def _route_post(ev: dict, facts: Facts, fresh: frozenset[int]) -> list[Out]:
         out.append((restricted, _small(ev)))
         # A post that may have been public leaves everyone else's view, without content.
         if kind != "post_created" and (prev is None or prev == PUBLIC):
-            out.append(((topic_room,), {
-                "id": ev["id"], "kind": "post_removed", "topic_id": p.get("topic_id"),
-                "post_id": p.get("post_id"), "placeholder": state in PLACEHOLDER_STATES,
-                **_counts(tf),
-            }))
+            out.append(
+                (
+                    (topic_room,),
+                    {
+                        "id": ev["id"],
+                        "kind": "post_removed",
+                        "topic_id": p.get("topic_id"),
+                        "post_id": p.get("post_id"),
+                        "placeholder": state in PLACEHOLDER_STATES,
+                        **_counts(tf),
+                    },
+                )
+            )
             if tf is not None and tf.public:
-                out.append((("activity",), {
-                    "id": ev["id"], "kind": "topic_activity", "topic_id": p.get("topic_id"),
-                    "post_count": tf.post_count,
-                }))
+                out.append(
+                    (
+                        ("activity",),
+                        {
+                            "id": ev["id"],
+                            "kind": "topic_activity",
+                            "topic_id": p.get("topic_id"),
+                            "post_count": tf.post_count,
+                        },
+                    )
+                )
     return out
 
 
@@ -511,11 +543,13 @@ def route(ev: dict, facts: Facts, fresh: frozenset[int] = frozenset()) -> list[O
 def messages(events: list[dict], facts: Facts) -> list[Out]:
     """Route a batch in id order; a post created and published in the batch is one message."""
     published = {
-        ev["payload"].get("post_id") for ev in events
+        ev["payload"].get("post_id")
+        for ev in events
         if ev["kind"] == "post_published" and ev["subject_type"] == "post"
     }
     created = {
-        ev["payload"].get("post_id") for ev in events
+        ev["payload"].get("post_id")
+        for ev in events
         if ev["kind"] == "post_created" and ev["subject_type"] == "post"
     }
     fresh = frozenset(published & created)
@@ -616,8 +650,11 @@ def _note_ended_sessions(session: Session, _context, _instances) -> None:
             if history.added and history.deleted and history.deleted[0] is not None:
                 session.info.setdefault(_ENDED_KEY, set()).add((obj.id, history.deleted[0]))
             if obj.id is not None and _lost_moderation(state):
-                version = (history.deleted[0] if history.deleted and history.deleted[0]
-                           is not None else obj.session_version)
+                version = (
+                    history.deleted[0]
+                    if history.deleted and history.deleted[0] is not None
+                    else obj.session_version
+                )
                 session.info.setdefault(_ENDED_KEY, set()).add((obj.id, version))
 
 
@@ -633,8 +670,7 @@ def _end_sessions(session: Session) -> None:
         return
     for user_id, version in sorted(ended):
         try:
-            server.close_room(SESSION_ROOM.format(user_id=user_id, version=version),
-                              namespace="/")
+            server.close_room(SESSION_ROOM.format(user_id=user_id, version=version), namespace="/")
         except Exception:  # the commit is done; a live failure must not undo the request
             log.exception("live: could not end the connections of user %s", user_id)
 
@@ -713,7 +749,10 @@ def _remember_cursor() -> None:
     """Read the cursor before the view reads its data, so the page never claims an event
     it does not show (the client replays from here)."""
     if request.method != "GET" or request.endpoint in (
-        None, "static", "forum.post_fragment", "forum.topic_head"
+        None,
+        "static",
+        "forum.post_fragment",
+        "forum.topic_head",
     ):
         return
     remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")

@@ -38,8 +38,14 @@ def worker_mode(app: Flask, key: str) -> str:
 class PeriodicThread(threading.Thread):
     """Runs ``job()`` every ``interval`` seconds (read from config) until stopped."""
 
-    def __init__(self, app: Flask, name: str, job: Callable[[], int], interval_key: str,
-                 enabled: Callable[[], bool] | None = None) -> None:
+    def __init__(
+        self,
+        app: Flask,
+        name: str,
+        job: Callable[[], int],
+        interval_key: str,
+        enabled: Callable[[], bool] | None = None,
+    ) -> None:
         super().__init__(name=name, daemon=True)
         self.app = app
         self.job = job

@@ -271,9 +271,15 @@ def decide_topic_proposal(moderator: User, topic: Topic, accept: bool) -> None:
     eventlog.record(kind, "topic", topic.id, room, topic_payload(topic), moderator.id)
     # The proposer's bell (live) and mail hear of it like any other notification.
     eventlog.record(
-        "notification", "user", topic.author_id, f"user:{topic.author_id}",
-        {"kind": "topic_accepted" if accept else "topic_declined", "post_id": None,
-         "topic_id": topic.id},
+        "notification",
+        "user",
+        topic.author_id,
+        f"user:{topic.author_id}",
+        {
+            "kind": "topic_accepted" if accept else "topic_declined",
+            "post_id": None,
+            "topic_id": topic.id,
+        },
         moderator.id,
     )
     db.session.flush()

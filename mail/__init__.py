@@ -94,9 +94,7 @@ def _configure(app: Flask) -> None:
         app.config.setdefault(key, value)
     security = str(app.config["MAIL_SECURITY"] or "none").lower()
     if security not in _PORTS:
-        raise ConfigError(
-            f"MAIL_SECURITY must be 'starttls', 'ssl' or 'none', not {security!r}."
-        )
+        raise ConfigError(f"MAIL_SECURITY must be 'starttls', 'ssl' or 'none', not {security!r}.")
     app.config["MAIL_SECURITY"] = security
     try:
         app.config["MAIL_PORT"] = int(app.config["MAIL_PORT"] or _PORTS[security])

@@ -116,8 +116,11 @@ def _topic_entry(user: User, item: MailItem) -> dict | None:
     url = external_url("forum.topic", topic_id=topic.id)
     return {
         "kind": item.kind,
-        "text": _("%(name)s opened the topic “%(title)s”, which matches one of your saved "
-                  "searches", name=name, title=title),
+        "text": _(
+            "%(name)s opened the topic “%(title)s”, which matches one of your saved searches",
+            name=name,
+            title=title,
+        ),
         "author": name,
         "topic_id": topic.id,
         "topic_title": title,
@@ -140,8 +143,11 @@ def _post_entry(user: User, item: MailItem) -> dict | None:
     if item.source == "reply":
         text = _("%(name)s replied to you in “%(title)s”", name=name, title=title)
     elif item.source == "saved_search":
-        text = _("%(name)s wrote in “%(title)s”, which matches one of your saved searches",
-                 name=name, title=title)
+        text = _(
+            "%(name)s wrote in “%(title)s”, which matches one of your saved searches",
+            name=name,
+            title=title,
+        )
     else:
         text = _("%(name)s wrote in “%(title)s”, which you follow", name=name, title=title)
     return {
@@ -166,14 +172,19 @@ def _decision_text(action: str, title: str) -> str | None:
         "reject": lambda: _("Your post in “%(title)s” was rejected.", title=title),
         "auto_reject": lambda: _("Your post in “%(title)s” was rejected.", title=title),
         "hide": lambda: _("Your post in “%(title)s” was hidden by a moderator.", title=title),
-        "flag_hide": lambda: _("Your post in “%(title)s” was reported by several users and is "
-                               "hidden until a moderator has looked at it.", title=title),
+        "flag_hide": lambda: _(
+            "Your post in “%(title)s” was reported by several users and is "
+            "hidden until a moderator has looked at it.",
+            title=title,
+        ),
         "remove": lambda: _("Your post in “%(title)s” was removed.", title=title),
         "restore": lambda: _("Your post in “%(title)s” is public again.", title=title),
-        "appeal_granted": lambda: _("Your appeal was granted: your post in “%(title)s” is "
-                                    "public again.", title=title),
-        "appeal_denied": lambda: _("Your appeal about your post in “%(title)s” was denied.",
-                                   title=title),
+        "appeal_granted": lambda: _(
+            "Your appeal was granted: your post in “%(title)s” is public again.", title=title
+        ),
+        "appeal_denied": lambda: _(
+            "Your appeal about your post in “%(title)s” was denied.", title=title
+        ),
     }
     make = texts.get(action)
     return make() if make else None
@@ -191,18 +202,23 @@ def _audit_entry(user: User, item: MailItem):
         if item.topic_id is None:
             return None
         return db.session.scalar(
-            select(AuditEntry).where(
-                AuditEntry.target_type == "topic", AuditEntry.target_id == item.topic_id,
+            select(AuditEntry)
+            .where(
+                AuditEntry.target_type == "topic",
+                AuditEntry.target_id == item.topic_id,
                 AuditEntry.subject_user_id == user.id,
                 AuditEntry.action.in_(("proposal_accept", "proposal_decline")),
-            ).order_by(AuditEntry.id.desc()).limit(1)
+            )
+            .order_by(AuditEntry.id.desc())
+            .limit(1)
         )
     nid = _notification_id(user, item)
     if nid is None:
         return None
     return db.session.scalar(
-        select(AuditEntry).where(AuditEntry.notification_id == nid,
-                                 AuditEntry.subject_user_id == user.id).limit(1)
+        select(AuditEntry)
+        .where(AuditEntry.notification_id == nid, AuditEntry.subject_user_id == user.id)
+        .limit(1)
     )
 
 
@@ -221,11 +237,17 @@ def _appeal_url(entry, post: Post | None) -> str | None:
 def _suspension_terms(entry) -> str:
     until = _parse_iso((entry.data or {}).get("until"))
     if until is None:
-        return _("Your account is suspended until further notice: you can read, but not "
-                 "write, support, report, ask or vote. Reason: %(reason)s", reason=entry.text)
-    return _("Your account is suspended until %(until)s: you can read, but not write, "
-             "support, report, ask or vote. Reason: %(reason)s",
-             until=babel_datetime(until.replace(tzinfo=UTC), "short"), reason=entry.text)
+        return _(
+            "Your account is suspended until further notice: you can read, but not "
+            "write, support, report, ask or vote. Reason: %(reason)s",
+            reason=entry.text,
+        )
+    return _(
+        "Your account is suspended until %(until)s: you can read, but not write, "
+        "support, report, ask or vote. Reason: %(reason)s",
+        until=babel_datetime(until.replace(tzinfo=UTC), "short"),
+        reason=entry.text,
+    )
 
 
 def _other_content(entry) -> dict | None:
@@ -247,17 +269,20 @@ def _moderation_headline(source: str, entry, title: str) -> str | None:
     if source in ("moderation_decision", "moderation_appeal") and entry is not None:
         return _decision_text(entry.action, title)
     texts = {
-        "moderation_decision": lambda: _("A moderator has made a decision about your post in "
-                                         "“%(title)s”.", title=title),
-        "moderation_appeal": lambda: _("Your appeal about your post in “%(title)s” has been "
-                                       "decided.", title=title),
+        "moderation_decision": lambda: _(
+            "A moderator has made a decision about your post in “%(title)s”.", title=title
+        ),
+        "moderation_appeal": lambda: _(
+            "Your appeal about your post in “%(title)s” has been decided.", title=title
+        ),
         "moderation_suspension": lambda: _("Your account is suspended."),
-        "moderation_unsuspended": lambda: _("Your suspension is lifted. Welcome back to the "
-                                            "debate."),
-        "topic_accepted": lambda: _("Your proposed topic “%(title)s” is accepted and open",
-                                    title=title),
-        "topic_declined": lambda: _("Your proposed topic “%(title)s” was declined",
-                                    title=title),
+        "moderation_unsuspended": lambda: _(
+            "Your suspension is lifted. Welcome back to the debate."
+        ),
+        "topic_accepted": lambda: _(
+            "Your proposed topic “%(title)s” is accepted and open", title=title
+        ),
+        "topic_declined": lambda: _("Your proposed topic “%(title)s” was declined", title=title),
     }
     make = texts.get(source)
     return make() if make else None
@@ -266,9 +291,14 @@ def _moderation_headline(source: str, entry, title: str) -> str | None:
 def _superseded(item: MailItem, entry, post: Post | None) -> bool:
     """A decision on a post that no longer holds (hidden, then restored within the minute
     before the mail left): the later decision's mail tells what is true."""
-    return (item.source == "moderation_decision" and entry is not None and post is not None
-            and entry.target_type == "post" and bool(entry.to_state)
-            and post.state.value != entry.to_state)
+    return (
+        item.source == "moderation_decision"
+        and entry is not None
+        and post is not None
+        and entry.target_type == "post"
+        and bool(entry.to_state)
+        and post.state.value != entry.to_state
+    )
 
 
 def _add_reason(out: dict, user: User, item: MailItem, entry) -> None:
@@ -294,8 +324,12 @@ def _moderation_entry(user: User, item: MailItem) -> dict | None:
     text = _moderation_headline(item.source, entry, title)
     if text is None or _superseded(item, entry, post):
         return None
-    out: dict = {"kind": item.kind, "text": text, "url": external_url("forum.notifications"),
-                 "when": item.created_at}
+    out: dict = {
+        "kind": item.kind,
+        "text": text,
+        "url": external_url("forum.notifications"),
+        "when": item.created_at,
+    }
     if entry is None:
         out["more"] = _("See the reasons and what you can do on your notifications page.")
     else:
@@ -333,9 +367,11 @@ def _qa_entry(user: User, item: MailItem, now: datetime) -> dict | None:
     path = payload.get("path")
     return {
         "kind": item.kind,
-        "text": _("Reminder: the live Q&A “%(title)s” starts %(when)s.",
-                  title=payload.get("title") or "",
-                  when=babel_datetime(starts.replace(tzinfo=UTC), "short") if starts else ""),
+        "text": _(
+            "Reminder: the live Q&A “%(title)s” starts %(when)s.",
+            title=payload.get("title") or "",
+            when=babel_datetime(starts.replace(tzinfo=UTC), "short") if starts else "",
+        ),
         "url": site_url(path) if isinstance(path, str) and path.startswith("/") else site_url("/"),
         "when": item.created_at,
     }
@@ -347,13 +383,21 @@ def _notification_id(user: User, item: MailItem) -> int | None:
     nid = (item.payload or {}).get("notification_id")
     if isinstance(nid, int):
         return nid
-    about = (Notification.post_id == item.post_id if item.post_id is not None
-             else Notification.post_id.is_(None))
+    about = (
+        Notification.post_id == item.post_id
+        if item.post_id is not None
+        else Notification.post_id.is_(None)
+    )
     return db.session.scalar(
-        select(Notification.id).where(
-            Notification.user_id == user.id, Notification.kind == item.source, about,
+        select(Notification.id)
+        .where(
+            Notification.user_id == user.id,
+            Notification.kind == item.source,
+            about,
             Notification.created_at <= item.created_at + timedelta(seconds=5),
-        ).order_by(Notification.id.desc()).limit(1)
+        )
+        .order_by(Notification.id.desc())
+        .limit(1)
     )
 
 
@@ -363,8 +407,11 @@ def _qa_merged_entry(user: User, item: MailItem) -> dict | None:
         return None
     return {
         "kind": item.kind,
-        "text": _("Your question in “%(title)s” was merged with a similar question; your "
-                  "voice counts there", title=post.topic.title),
+        "text": _(
+            "Your question in “%(title)s” was merged with a similar question; your "
+            "voice counts there",
+            title=post.topic.title,
+        ),
         "url": external_url("forum.post", post_id=post.id) + f"#p{post.id}",
         "when": item.created_at,
     }
@@ -384,23 +431,37 @@ def _budget_entry(user: User, item: MailItem) -> dict | None:
     idea = notice.idea
     title = idea.title if idea is not None else notice.process.title
     texts = {
-        "budget_idea_approved": lambda: _("Your idea “%(title)s” is approved and published.",
-                                          title=title),
-        "budget_idea_rejected": lambda: _("Your idea “%(title)s” was rejected by a moderator.",
-                                          title=title),
-        "budget_idea_feasible": lambda: _("Your idea “%(title)s” is feasible and goes on the "
-                                          "ballot.", title=title),
-        "budget_idea_infeasible": lambda: _("Your idea “%(title)s” was found not feasible.",
-                                            title=title),
-        "budget_idea_merged": lambda: _("The idea “%(title)s”, which you proposed or "
-                                        "supported, was merged into another idea; your "
-                                        "support moved with it.", title=title),
+        "budget_idea_approved": lambda: _(
+            "Your idea “%(title)s” is approved and published.", title=title
+        ),
+        "budget_idea_rejected": lambda: _(
+            "Your idea “%(title)s” was rejected by a moderator.", title=title
+        ),
+        "budget_idea_feasible": lambda: _(
+            "Your idea “%(title)s” is feasible and goes on the ballot.", title=title
+        ),
+        "budget_idea_infeasible": lambda: _(
+            "Your idea “%(title)s” was found not feasible.", title=title
+        ),
+        "budget_idea_merged": lambda: _(
+            "The idea “%(title)s”, which you proposed or "
+            "supported, was merged into another idea; your "
+            "support moved with it.",
+            title=title,
+        ),
     }
     if item.source not in texts:
         return None
-    out = {"kind": item.kind, "text": texts[item.source](), "when": item.created_at,
-           "url": (external_url("budgets.idea", idea_id=idea.id) if idea is not None
-                   else external_url("budgets.process", process_id=notice.process_id))}
+    out = {
+        "kind": item.kind,
+        "text": texts[item.source](),
+        "when": item.created_at,
+        "url": (
+            external_url("budgets.idea", idea_id=idea.id)
+            if idea is not None
+            else external_url("budgets.process", process_id=notice.process_id)
+        ),
+    }
     if notice.text and item.source == "budget_idea_rejected":
         out["said"] = _("Reason:") + " " + notice.text
     elif notice.text and item.source != "budget_idea_approved":
@@ -460,29 +521,47 @@ def _account_mail(msg: MailMessage, user: User) -> Composed:
             raise Skip("already verified, or the address changed")
         link = external_url("mail.verify", token=tokens.verify_token(user))
         subject = _("Confirm your e-mail address for Borgerdialog")
-        text, html = _render("verify_email", user=user, link=link,
-                             hours=current_app.config["MAIL_VERIFY_MAX_AGE"] // 3600)
+        text, html = _render(
+            "verify_email",
+            user=user,
+            link=link,
+            hours=current_app.config["MAIL_VERIFY_MAX_AGE"] // 3600,
+        )
     elif msg.kind == MessageKind.PASSWORD_RESET:
         if user.email != msg.to_addr:
             raise Skip("the address changed")
         link = external_url("mail.reset_password", token=tokens.reset_token(user))
         subject = _("Choose a new password for Borgerdialog")
-        text, html = _render("password_reset", user=user, link=link,
-                             minutes=current_app.config["MAIL_RESET_MAX_AGE"] // 60,
-                             forgot_url=external_url("mail.forgot_password"))
+        text, html = _render(
+            "password_reset",
+            user=user,
+            link=link,
+            minutes=current_app.config["MAIL_RESET_MAX_AGE"] // 60,
+            forgot_url=external_url("mail.forgot_password"),
+        )
     elif msg.kind == MessageKind.EMAIL_CHANGE:
         if user.pending_email != msg.to_addr:
             raise Skip("the change was cancelled or superseded")
-        link = external_url("mail.confirm_email_change",
-                            token=tokens.change_token(user, msg.to_addr))
+        link = external_url(
+            "mail.confirm_email_change", token=tokens.change_token(user, msg.to_addr)
+        )
         subject = _("Confirm your new e-mail address for Borgerdialog")
-        text, html = _render("email_change", user=user, link=link, new=msg.to_addr,
-                             hours=current_app.config["MAIL_VERIFY_MAX_AGE"] // 3600)
+        text, html = _render(
+            "email_change",
+            user=user,
+            link=link,
+            new=msg.to_addr,
+            hours=current_app.config["MAIL_VERIFY_MAX_AGE"] // 3600,
+        )
     else:  # EMAIL_CHANGED, to the old address
         subject = _("Your e-mail address for Borgerdialog was changed")
-        text, html = _render("email_changed", user=user, old=msg.to_addr,
-                             new=mask((msg.payload or {}).get("new", "")),
-                             forgot_url=external_url("mail.forgot_password"))
+        text, html = _render(
+            "email_changed",
+            user=user,
+            old=msg.to_addr,
+            new=mask((msg.payload or {}).get("new", "")),
+            forgot_url=external_url("mail.forgot_password"),
+        )
     return Composed(msg.to_addr, subject, text, html, loc)
 
 
@@ -502,10 +581,13 @@ def _load_posts(items: list[MailItem]) -> list[Post]:
     ids = {i.post_id for i in items if i.post_id}
     if not ids:
         return []
-    return list(db.session.scalars(
-        select(Post).options(joinedload(Post.author), joinedload(Post.topic))
-        .where(Post.id.in_(ids))
-    ).unique())
+    return list(
+        db.session.scalars(
+            select(Post)
+            .options(joinedload(Post.author), joinedload(Post.topic))
+            .where(Post.id.in_(ids))
+        ).unique()
+    )
 
 
 def _notification(msg: MailMessage, user: User, now: datetime) -> Composed:
@@ -522,8 +604,9 @@ def _notification(msg: MailMessage, user: User, now: datetime) -> Composed:
         raise Skip("no longer visible to the recipient")
     ctx = _common(user, [item.kind])
     text, html = _render("notification", entry=found, **ctx)
-    return Composed(user.email, found["text"], text, html, locale_of(user),
-                    ctx["unsubscribe_url"], items)
+    return Composed(
+        user.email, found["text"], text, html, locale_of(user), ctx["unsubscribe_url"], items
+    )
 
 
 def digest_model(user: User, items: list[MailItem], now: datetime) -> dict:
@@ -542,9 +625,14 @@ def digest_model(user: User, items: list[MailItem], now: datetime) -> dict:
             if found["post_id"] in seen_posts:
                 continue
             seen_posts.add(found["post_id"])
-            group = topics.setdefault(found["topic_id"], {
-                "title": found["topic_title"], "url": found["topic_url"], "entries": [],
-            })
+            group = topics.setdefault(
+                found["topic_id"],
+                {
+                    "title": found["topic_title"],
+                    "url": found["topic_url"],
+                    "entries": [],
+                },
+            )
             group["entries"].append(found)
         else:
             others.append(found)
@@ -577,15 +665,20 @@ def _digest(msg: MailMessage, user: User, now: datetime) -> Composed:
         raise Skip("nothing in it is visible to the recipient any more")
     mode = (msg.payload or {}).get("mode", Mode.DAILY.value)
     if mode == Mode.WEEKLY.value:
-        subject = ngettext("Borgerdialog this week: %(num)d new for you",
-                           "Borgerdialog this week: %(num)d new for you", model["total"])
+        subject = ngettext(
+            "Borgerdialog this week: %(num)d new for you",
+            "Borgerdialog this week: %(num)d new for you",
+            model["total"],
+        )
     else:
-        subject = ngettext("Borgerdialog today: %(num)d new for you",
-                           "Borgerdialog today: %(num)d new for you", model["total"])
+        subject = ngettext(
+            "Borgerdialog today: %(num)d new for you",
+            "Borgerdialog today: %(num)d new for you",
+            model["total"],
+        )
     ctx = _common(user, kinds)
     text, html = _render("digest", weekly=mode == Mode.WEEKLY.value, **model, **ctx)
-    return Composed(user.email, subject, text, html, locale_of(user), ctx["unsubscribe_url"],
-                    items)
+    return Composed(user.email, subject, text, html, locale_of(user), ctx["unsubscribe_url"], items)
 
 
 def build(msg: MailMessage, now: datetime) -> Composed:

@@ -31,8 +31,9 @@ def period_start(mode: Mode, now: datetime) -> datetime:
     """The start (local, naive) of the digest period ``now`` (UTC, naive) falls in."""
     tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     local = now.replace(tzinfo=UTC).astimezone(tz).replace(tzinfo=None)
-    start = local.replace(hour=int(current_app.config["MAIL_DIGEST_HOUR"]), minute=0,
-                          second=0, microsecond=0)
+    start = local.replace(
+        hour=int(current_app.config["MAIL_DIGEST_HOUR"]), minute=0, second=0, microsecond=0
+    )
     if mode == Mode.WEEKLY:
         weekday = int(current_app.config["MAIL_WEEKLY_DIGEST_DAY"])
         start -= timedelta(days=(local.weekday() - weekday) % 7)
@@ -59,14 +60,18 @@ def _build_one(user_id: int, mode: Mode, now: datetime) -> bool:
     cutoff = period_start_utc(mode, now)
     if db.session.scalar(select(MailMessage.id).where(MailMessage.key == key)):
         return False  # this period's digest exists: the rest waits for the next one
-    items = list(db.session.scalars(
-        select(MailItem).where(
-            MailItem.user_id == user_id,
-            MailItem.status == ItemStatus.PENDING,
-            MailItem.mode == mode,
-            MailItem.due_at < cutoff,
-        ).order_by(MailItem.id)
-    ))
+    items = list(
+        db.session.scalars(
+            select(MailItem)
+            .where(
+                MailItem.user_id == user_id,
+                MailItem.status == ItemStatus.PENDING,
+                MailItem.mode == mode,
+                MailItem.due_at < cutoff,
+            )
+            .order_by(MailItem.id)
+        )
+    )
     chosen = services.modes(user_id)
     keep = []
     for item in items:
@@ -75,9 +80,14 @@ def _build_one(user_id: int, mode: Mode, now: datetime) -> bool:
         else:
             keep.append(item)
     if keep:
-        msg = MailMessage(key=key, kind=MessageKind.DIGEST, user_id=user_id, due_at=now,
-                          payload={"mode": mode.value, "period": key.rsplit(":", 1)[1]},
-                          created_at=now)
+        msg = MailMessage(
+            key=key,
+            kind=MessageKind.DIGEST,
+            user_id=user_id,
+            due_at=now,
+            payload={"mode": mode.value, "period": key.rsplit(":", 1)[1]},
+            created_at=now,
+        )
         db.session.add(msg)
         for item in keep:
             item.message = msg
@@ -100,13 +110,17 @@ def build_digests(now: datetime | None = None) -> int:
 def _build_all(now: datetime) -> int:
     made = 0
     for mode in (Mode.DAILY, Mode.WEEKLY):
-        user_ids = list(db.session.scalars(
-            select(MailItem.user_id).where(
-                MailItem.status == ItemStatus.PENDING,
-                MailItem.mode == mode,
-                MailItem.due_at < period_start_utc(mode, now),
-            ).distinct()
-        ))
+        user_ids = list(
+            db.session.scalars(
+                select(MailItem.user_id)
+                .where(
+                    MailItem.status == ItemStatus.PENDING,
+                    MailItem.mode == mode,
+                    MailItem.due_at < period_start_utc(mode, now),
+                )
+                .distinct()
+            )
+        )
         for uid in user_ids:
             try:
                 made += _build_one(uid, mode, now)

@@ -118,9 +118,15 @@ def _mode(session: Session, user_id: int | None, kind: Kind) -> Mode | None:
     return None if mode == Mode.OFF else mode
 
 
-def _item(session: Session, ev: Event, user_id: int | None, kind: Kind,
-          mode: Mode | None = None, due_at: datetime | None = None,
-          **fields) -> MailItem | None:
+def _item(
+    session: Session,
+    ev: Event,
+    user_id: int | None,
+    kind: Kind,
+    mode: Mode | None = None,
+    due_at: datetime | None = None,
+    **fields,
+) -> MailItem | None:
     """Queue ``ev`` for ``user_id``; ``due_at``: when it may go out (immediately) or which
     digest takes it (the first whose period starts after it). Default: now (immediate
     notifications wait ``MAIL_IMMEDIATE_DELAY_SECONDS``)."""
@@ -208,26 +214,41 @@ def _on_qa_signup(session: Session, ev: Event) -> None:
     waiting = list(_unsent_reminders(session, ev.subject_id, user_id))
     if waiting:  # signed up twice: still one reminder, at the time now announced
         for item in waiting:
-            item.payload = {**(item.payload or {}),
-                            **{k: v for k, v in (ev.payload or {}).items() if k in _KEEP}}
+            item.payload = {
+                **(item.payload or {}),
+                **{k: v for k, v in (ev.payload or {}).items() if k in _KEEP},
+            }
             _reschedule(item, starts)
         return
-    already = session.scalar(select(MailItem.id).join(MailMessage).where(
-        MailItem.kind == Kind.QA_REMINDER,
-        MailItem.subject_id == ev.subject_id,
-        MailItem.user_id == user_id,
-        MailItem.expires_at == starts,
-        MailMessage.status.in_((MessageStatus.SENDING, MessageStatus.HANDED_OVER,
-                                MessageStatus.SENT)),
-    ).limit(1))
+    already = session.scalar(
+        select(MailItem.id)
+        .join(MailMessage)
+        .where(
+            MailItem.kind == Kind.QA_REMINDER,
+            MailItem.subject_id == ev.subject_id,
+            MailItem.user_id == user_id,
+            MailItem.expires_at == starts,
+            MailMessage.status.in_(
+                (MessageStatus.SENDING, MessageStatus.HANDED_OVER, MessageStatus.SENT)
+            ),
+        )
+        .limit(1)
+    )
     if already is not None:
         return  # signed off and on again after the reminder went out: not twice
     mode = _mode(session, user_id, Kind.QA_REMINDER)
     if mode is None:
         return
     _item(
-        session, ev, user_id, Kind.QA_REMINDER, mode=mode, due_at=_reminder_due(mode, starts),
-        source=ev.kind, subject_id=ev.subject_id, expires_at=starts,
+        session,
+        ev,
+        user_id,
+        Kind.QA_REMINDER,
+        mode=mode,
+        due_at=_reminder_due(mode, starts),
+        source=ev.kind,
+        subject_id=ev.subject_id,
+        expires_at=starts,
     )
 
 
@@ -263,8 +284,11 @@ def _on_qa_changed(session: Session, ev: Event) -> None:
     moved = "starts_at" in payload
     starts = _parse_time(payload.get("starts_at"))
     if moved and starts is None and not cancelled:
-        log.warning("qa_changed event %s: starts_at %r is not a time; reminders unchanged",
-                    ev.id, payload.get("starts_at"))
+        log.warning(
+            "qa_changed event %s: starts_at %r is not a time; reminders unchanged",
+            ev.id,
+            payload.get("starts_at"),
+        )
         moved = False
     for item in list(_unsent_reminders(session, ev.subject_id)):
         if cancelled or (moved and starts <= utcnow()):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from forum.forms import REQUIRED
+from forum.i18n import lazy_gettext as _l
 
 
 class ForgotPasswordForm(FlaskForm):

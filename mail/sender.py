@@ -95,8 +95,9 @@ class FileTransport:
     def close(self) -> None:
         pass
 
-    def deliver(self, envelope_from: str, to: str, email: EmailMessage, key: str,
-                before_data) -> str:
+    def deliver(
+        self, envelope_from: str, to: str, email: EmailMessage, key: str, before_data
+    ) -> str:
         before_data()
         name = hashlib.sha256(key.encode()).hexdigest()[:20] + ".eml"
         path = self.directory / name
@@ -121,8 +122,9 @@ class SMTPTransport:
     def open(self) -> None:
         try:
             if self.security == "ssl":
-                smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
-                                        context=ssl.create_default_context())
+                smtp = smtplib.SMTP_SSL(
+                    self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
+                )
             else:
                 smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
                 if self.security == "starttls":
@@ -143,8 +145,9 @@ class SMTPTransport:
                 self.smtp.close()
             self.smtp = None
 
-    def deliver(self, envelope_from: str, to: str, email: EmailMessage, key: str,
-                before_data) -> str:
+    def deliver(
+        self, envelope_from: str, to: str, email: EmailMessage, key: str, before_data
+    ) -> str:
         smtp = self.smtp
         if smtp is None:
             raise TransientError("not connected")
@@ -189,8 +192,11 @@ class SMTPTransport:
 
 
 def _classify(exc: smtplib.SMTPResponseException) -> Exception:
-    text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else (
-        str(exc.smtp_error))
+    text = (
+        exc.smtp_error.decode(errors="replace")
+        if isinstance(exc.smtp_error, bytes)
+        else (str(exc.smtp_error))
+    )
     message = f"{exc.smtp_code} {text}"[:400]
     if 500 <= exc.smtp_code < 600:
         return PermanentError(message)
@@ -228,8 +234,11 @@ def _recover(now: datetime, report: Report) -> None:
         .execution_options(synchronize_session=False)
     )
     if r.rowcount:
-        log.warning("%d mail(s) were handed over by a sender that stopped before marking them "
-                    "sent; counted as sent, not resent", r.rowcount)
+        log.warning(
+            "%d mail(s) were handed over by a sender that stopped before marking them "
+            "sent; counted as sent, not resent",
+            r.rowcount,
+        )
     report.uncertain += r.rowcount or 0
     db.session.commit()
 
@@ -284,8 +293,16 @@ def _move(msg_id: int, token: str, old: MessageStatus, **values) -> bool:
 
 
 def _mark_sent(msg_id: int, token: str, now: datetime) -> None:
-    _move(msg_id, token, MessageStatus.HANDED_OVER, status=MessageStatus.SENT, sent_at=now,
-          claimed_by=None, claimed_until=None, last_error=None)
+    _move(
+        msg_id,
+        token,
+        MessageStatus.HANDED_OVER,
+        status=MessageStatus.SENT,
+        sent_at=now,
+        claimed_by=None,
+        claimed_until=None,
+        last_error=None,
+    )
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -294,14 +311,29 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(seconds, float(cfg["MAIL_RETRY_MAX_SECONDS"])))
 
 
-def _give_back(msg_id: int, attempts: int, token: str, error: str, permanent: bool,
-               now: datetime, report: Report) -> None:
+def _give_back(
+    msg_id: int,
+    attempts: int,
+    token: str,
+    error: str,
+    permanent: bool,
+    now: datetime,
+    report: Report,
+) -> None:
     """A refused mail: queue it again after the back-off, or fail it."""
     give_up = permanent or attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]
     status = MessageStatus.FAILED if give_up else MessageStatus.QUEUED
     for old in (MessageStatus.SENDING, MessageStatus.HANDED_OVER):
-        if _move(msg_id, token, old, status=status, claimed_by=None, claimed_until=None,
-                 last_error=error[:500], due_at=now + _backoff(attempts)):
+        if _move(
+            msg_id,
+            token,
+            old,
+            status=status,
+            claimed_by=None,
+            claimed_until=None,
+            last_error=error[:500],
+            due_at=now + _backoff(attempts),
+        ):
             break
     if give_up:
         report.failed += 1
@@ -316,8 +348,15 @@ def _skip(msg: MailMessage, msg_id: int, token: str, reason: str, report: Report
         if item.status == ItemStatus.QUEUED:
             item.status = ItemStatus.DROPPED
     db.session.flush()
-    _move(msg_id, token, MessageStatus.SENDING, status=MessageStatus.SKIPPED, claimed_by=None,
-          claimed_until=None, last_error=reason[:500])
+    _move(
+        msg_id,
+        token,
+        MessageStatus.SENDING,
+        status=MessageStatus.SKIPPED,
+        claimed_by=None,
+        claimed_until=None,
+        last_error=reason[:500],
+    )
     report.skipped += 1
 
 
@@ -356,8 +395,15 @@ def _send_one(msg_id: int, transport, token: str, now: datetime, report: Report)
         _give_back(msg_id, attempts, token, str(exc), False, now, report)
         return transport_alive(transport)
     except Uncertain as exc:
-        _move(msg_id, token, MessageStatus.HANDED_OVER, status=MessageStatus.SENT, sent_at=now,
-              claimed_by=None, last_error=f"uncertain: connection lost during DATA ({exc})"[:500])
+        _move(
+            msg_id,
+            token,
+            MessageStatus.HANDED_OVER,
+            status=MessageStatus.SENT,
+            sent_at=now,
+            claimed_by=None,
+            last_error=f"uncertain: connection lost during DATA ({exc})"[:500],
+        )
         report.uncertain += 1
         log.warning("Mail %s: connection lost during DATA; counted as sent, not resent", msg_id)
         return False
@@ -365,8 +411,12 @@ def _send_one(msg_id: int, transport, token: str, now: datetime, report: Report)
     report.sent += 1
     if isinstance(transport, FileTransport):
         # A warning so it shows without any logging set up: a new user looks for this line.
-        log.warning("Mail to %s (%s) written to %s — no SMTP server configured (MAIL_SERVER)",
-                 to, kind.value, where)
+        log.warning(
+            "Mail to %s (%s) written to %s — no SMTP server configured (MAIL_SERVER)",
+            to,
+            kind.value,
+            where,
+        )
     return True
 
 
@@ -406,15 +456,16 @@ def _run(now: datetime | None, limit: int | None, transport) -> Report:
             transport.open()
         except (TransientError, PermanentError) as exc:
             for mid, attempts in claimed:
-                _give_back(mid, attempts, token, str(exc), isinstance(exc, PermanentError),
-                           now, report)
+                _give_back(
+                    mid, attempts, token, str(exc), isinstance(exc, PermanentError), now, report
+                )
             break
         try:
             for i, (mid, _attempts) in enumerate(claimed):
                 alive = _send_one(mid, transport, token, now, report)
                 db.session.expunge_all()
                 if not alive:
-                    for rest, attempts in claimed[i + 1:]:
+                    for rest, attempts in claimed[i + 1 :]:
                         _give_back(rest, attempts, token, "connection lost", False, now, report)
                     break
         finally:

@@ -62,8 +62,10 @@ def verify(token: str):
         except tokens.TokenProblem as problem:
             return _link_problem(problem, "verify")
         db.session.commit()
-        flash(_("Thank you: your e-mail address is confirmed. You can now take part in the "
-                "debate."), "success")
+        flash(
+            _("Thank you: your e-mail address is confirmed. You can now take part in the debate."),
+            "success",
+        )
         return redirect(url_for("forum.home"))
     return render_template("mail/verify.html", form=form, email=user.email)
 
@@ -79,11 +81,22 @@ def resend_verification():
         flash(_("Your e-mail address is already confirmed."), "success")
     elif services.queue_verification(user):
         db.session.commit()
-        flash(_("We sent a new link to %(email)s. It may take a few minutes; check your spam "
-                "folder too.", email=user.email), "success")
+        flash(
+            _(
+                "We sent a new link to %(email)s. It may take a few minutes; check your spam "
+                "folder too.",
+                email=user.email,
+            ),
+            "success",
+        )
     else:
-        flash(_("We have sent several links in the last hour. Use the newest one, or try "
-                "again later."), "error")
+        flash(
+            _(
+                "We have sent several links in the last hour. Use the newest one, or try "
+                "again later."
+            ),
+            "error",
+        )
     return redirect(request.referrer if _same_site(request.referrer) else url_for("forum.home"))
 
 
@@ -128,8 +141,13 @@ def reset_password(token: str):
             apply_errors(form, exc)
         else:
             db.session.commit()
-            flash(_("Your password is changed and you are logged out everywhere. Log in with "
-                    "the new password."), "success")
+            flash(
+                _(
+                    "Your password is changed and you are logged out everywhere. Log in with "
+                    "the new password."
+                ),
+                "success",
+            )
             return redirect(url_for("forum.login"))
     status = 400 if form.errors else 200
     return render_template("mail/reset_password.html", form=form), status
@@ -159,8 +177,14 @@ def change_email():
             apply_errors(form, exc)
         else:
             db.session.commit()
-            flash(_("We sent a link to %(email)s. Your address changes when you follow it; "
-                    "until then the old one stays.", email=new), "success")
+            flash(
+                _(
+                    "We sent a link to %(email)s. Your address changes when you follow it; "
+                    "until then the old one stays.",
+                    email=new,
+                ),
+                "success",
+            )
             return redirect(url_for("mail.change_email"))
     status = 400 if form.errors else 200
     return render_template("mail/change_email.html", form=form, cancel=cancel, user=user), status
@@ -180,8 +204,12 @@ def confirm_email_change(token: str):
             return _link_problem(problem, "change")
         except InvalidInput as exc:
             db.session.commit()  # the pending address is cleared
-            return render_template("mail/link_problem.html", reason="taken", purpose="change",
-                                   message=exc.fields.get("new_email")), 409
+            return render_template(
+                "mail/link_problem.html",
+                reason="taken",
+                purpose="change",
+                message=exc.fields.get("new_email"),
+            ), 409
         db.session.commit()
         if current_user.is_authenticated and current_user.id == user.id:
             login_user(user)

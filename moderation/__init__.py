@@ -172,9 +172,12 @@ def _post_actions(p, topic) -> Markup:
     page = g.get("_moderation_post_actions")
     if page is None or page[0] != key:
         page = g._moderation_post_actions = (
-            key, permissions.can_moderate_topic(current_user, topic),
-            _url_parts("moderation.report"), _url_parts("moderation.post"),
-            str(escape(gettext("Report"))), str(escape(gettext("Moderate"))),
+            key,
+            permissions.can_moderate_topic(current_user, topic),
+            _url_parts("moderation.report"),
+            _url_parts("moderation.post"),
+            str(escape(gettext("Report"))),
+            str(escape(gettext("Moderate"))),
             str(escape(gettext("post by %(name)s"))),
         )
     _key, can_moderate, report_url, moderate_url, report, moderate, post_by = page
@@ -183,11 +186,15 @@ def _post_actions(p, topic) -> Markup:
     hidden = post_by % {"name": escape(p.author.display_name)}
     links = []
     if uid != p.author_id and p.state.value == "published":
-        links.append(f'<a href="{report_url[0]}{p.id}{report_url[1]}" class="btn-small">'
-                     f'{report}<span class="visually-hidden"> {hidden}</span></a>')
+        links.append(
+            f'<a href="{report_url[0]}{p.id}{report_url[1]}" class="btn-small">'
+            f'{report}<span class="visually-hidden"> {hidden}</span></a>'
+        )
     if can_moderate:
-        links.append(f'<a href="{moderate_url[0]}{p.id}{moderate_url[1]}" class="btn-small">'
-                     f'{moderate}<span class="visually-hidden"> {hidden}</span></a>')
+        links.append(
+            f'<a href="{moderate_url[0]}{p.id}{moderate_url[1]}" class="btn-small">'
+            f'{moderate}<span class="visually-hidden"> {hidden}</span></a>'
+        )
     return Markup("\n".join(links))
 
 

@@ -37,10 +37,16 @@ from .models import AuditEntry
 def _record_refusal(user: User | None, what: str) -> None:
     """In a transaction of its own: the handler rolls its session back on refusal."""
     with db.engine.begin() as conn:
-        conn.execute(insert(AuditEntry).values(
-            created_at=utcnow(), actor_id=user.id if user is not None else None,
-            action="access_denied", target_type="socket", text=what[:300], data={},
-        ))
+        conn.execute(
+            insert(AuditEntry).values(
+                created_at=utcnow(),
+                actor_id=user.id if user is not None else None,
+                action="access_denied",
+                target_type="socket",
+                text=what[:300],
+                data={},
+            )
+        )
 
 
 def resolve_moderators(user: User | None, key: str) -> list[str]:
@@ -77,8 +83,10 @@ def route(ev: dict, facts: live.Facts) -> list[live.Out]:
         msg["item_kind"] = str(p.get("kind", ""))[:20]
         for key in _QUEUE_FIELDS:
             value = p.get(key)
-            if value is None or isinstance(value, int) or (
-                isinstance(value, str) and len(value) <= 40
+            if (
+                value is None
+                or isinstance(value, int)
+                or (isinstance(value, str) and len(value) <= 40)
             ):
                 msg[key] = value
     if isinstance(ev.get("actor_id"), int):
@@ -89,8 +97,12 @@ def route(ev: dict, facts: live.Facts) -> list[live.Out]:
         return [(live.moderator_rooms(area), msg)]
     out: list[live.Out] = [(("moderators",), msg | {"waiting": counts.total})]
     if area:
-        out.append(((f"moderators:area:{area}",),
-                    msg | {"area_id": area, "area_waiting": counts.by_area.get(area, 0)}))
+        out.append(
+            (
+                (f"moderators:area:{area}",),
+                msg | {"area_id": area, "area_waiting": counts.by_area.get(area, 0)},
+            )
+        )
     return out
 
 

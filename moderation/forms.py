@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -16,6 +15,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from forum.forms import choices
+from forum.i18n import lazy_gettext as _l
 
 REQUIRED = _l("This field is required.")
 
@@ -24,7 +24,8 @@ class DecideForm(FlaskForm):
     """One item's decision. The pressed button's ``action`` value says which."""
 
     rule_id = SelectField(
-        _l("Debate rule (required to reject, hide or remove)"), coerce=str,
+        _l("Debate rule (required to reject, hide or remove)"),
+        coerce=str,
         validators=[Optional()],
     )
     text = TextAreaField(
@@ -34,15 +35,18 @@ class DecideForm(FlaskForm):
 
 
 class BulkForm(FlaskForm):
-    rule_id = SelectField(_l("Debate rule (required to reject)"), coerce=str,
-                          validators=[Optional()])
-    text = TextAreaField(_l("Explanation for the authors (optional)"),
-                         validators=[Optional(), Length(max=1000)])
+    rule_id = SelectField(
+        _l("Debate rule (required to reject)"), coerce=str, validators=[Optional()]
+    )
+    text = TextAreaField(
+        _l("Explanation for the authors (optional)"), validators=[Optional(), Length(max=1000)]
+    )
 
 
 class ReportForm(FlaskForm):
-    reason = RadioField(_l("Which debate rule does the post break?"),
-                        validators=[InputRequired(REQUIRED)])
+    reason = RadioField(
+        _l("Which debate rule does the post break?"), validators=[InputRequired(REQUIRED)]
+    )
     text = TextAreaField(
         _l("What is wrong? (required for “Other”)"),
         validators=[Optional(), Length(max=500)],
@@ -53,15 +57,23 @@ class AppealForm(FlaskForm):
     text = TextAreaField(
         _l("Why should the decision be changed?"),
         validators=[DataRequired(REQUIRED), Length(min=10, max=1000)],
-        description=_l("10–1000 characters. A moderator other than the one who decided "
-                       "reads it where possible."),
+        description=_l(
+            "10–1000 characters. A moderator other than the one who decided "
+            "reads it where possible."
+        ),
     )
 
 
-DURATIONS = choices([
-    ("1", _l("1 day")), ("3", _l("3 days")), ("7", _l("7 days")), ("30", _l("30 days")),
-    ("90", _l("90 days")), ("0", _l("Until further notice")),
-])
+DURATIONS = choices(
+    [
+        ("1", _l("1 day")),
+        ("3", _l("3 days")),
+        ("7", _l("7 days")),
+        ("30", _l("30 days")),
+        ("90", _l("90 days")),
+        ("0", _l("Until further notice")),
+    ]
+)
 
 
 class SuspendForm(FlaskForm):
@@ -75,9 +87,12 @@ class SuspendForm(FlaskForm):
 
 class WordForm(FlaskForm):
     word = StringField(
-        _l("Word or phrase"), validators=[DataRequired(REQUIRED), Length(max=101)],
-        description=_l("Matched as a whole word with its endings (idiot → idioter, idiots). "
-                       "End with * to match any ending."),
+        _l("Word or phrase"),
+        validators=[DataRequired(REQUIRED), Length(max=101)],
+        description=_l(
+            "Matched as a whole word with its endings (idiot → idioter, idiots). "
+            "End with * to match any ending."
+        ),
     )
     language = SelectField(
         _l("Language"),
@@ -89,23 +104,32 @@ class WordForm(FlaskForm):
         _l("Action"),
         choices=choices([("hold", _l("Hold for review")), ("reject", _l("Reject with a rule"))]),
     )
-    rule_id = SelectField(_l("Debate rule (required to reject)"), coerce=str,
-                          validators=[Optional()])
+    rule_id = SelectField(
+        _l("Debate rule (required to reject)"), coerce=str, validators=[Optional()]
+    )
 
 
 class RuleForm(FlaskForm):
-    code = StringField(_l("Code (for links; cannot be changed later)"),
-                       validators=[Optional(), Length(max=40)])
-    title_da = StringField(_l("Title in Danish"), validators=[DataRequired(REQUIRED),
-                                                              Length(max=120)])
-    title_en = StringField(_l("Title in English"), validators=[DataRequired(REQUIRED),
-                                                               Length(max=120)])
-    body_da = TextAreaField(_l("Text in Danish"), validators=[Optional(), Length(max=5000)],
-                            description=_l("Markdown."))
-    body_en = TextAreaField(_l("Text in English"), validators=[Optional(), Length(max=5000)],
-                            description=_l("Markdown."))
-    position = IntegerField(_l("Position"), default=0,
-                            validators=[Optional(), NumberRange(min=0, max=10_000)])
+    code = StringField(
+        _l("Code (for links; cannot be changed later)"), validators=[Optional(), Length(max=40)]
+    )
+    title_da = StringField(
+        _l("Title in Danish"), validators=[DataRequired(REQUIRED), Length(max=120)]
+    )
+    title_en = StringField(
+        _l("Title in English"), validators=[DataRequired(REQUIRED), Length(max=120)]
+    )
+    body_da = TextAreaField(
+        _l("Text in Danish"), validators=[Optional(), Length(max=5000)], description=_l("Markdown.")
+    )
+    body_en = TextAreaField(
+        _l("Text in English"),
+        validators=[Optional(), Length(max=5000)],
+        description=_l("Markdown."),
+    )
+    position = IntegerField(
+        _l("Position"), default=0, validators=[Optional(), NumberRange(min=0, max=10_000)]
+    )
     active = BooleanField(_l("In force"), default=True)
 
 
@@ -119,10 +143,13 @@ class ModeForm(FlaskForm):
     target_id = IntegerField(_l("Id"), validators=[InputRequired(REQUIRED)])
     mode = SelectField(
         _l("Mode"),
-        choices=choices([
-            ("inherit", _l("Inherit / default")), ("post", _l("Post-moderation")),
-            ("pre", _l("Pre-moderation")),
-        ]),
+        choices=choices(
+            [
+                ("inherit", _l("Inherit / default")),
+                ("post", _l("Post-moderation")),
+                ("pre", _l("Pre-moderation")),
+            ]
+        ),
     )
 
 

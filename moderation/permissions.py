@@ -13,9 +13,18 @@ from forum.permissions import (
 from .models import QueueItem
 
 __all__ = [
-    "can_moderate_area", "can_moderate_topic", "is_moderator", "moderated_area_ids",
-    "can_use_queue", "can_decide_item", "is_admin", "can_set_mode", "can_lift_suspension",
-    "can_edit_rules", "can_edit_words", "can_see_audit_entry_area",
+    "can_moderate_area",
+    "can_moderate_topic",
+    "is_moderator",
+    "moderated_area_ids",
+    "can_use_queue",
+    "can_decide_item",
+    "is_admin",
+    "can_set_mode",
+    "can_lift_suspension",
+    "can_edit_rules",
+    "can_edit_words",
+    "can_see_audit_entry_area",
 ]
 
 
@@ -39,8 +48,9 @@ def can_decide_item(user, item: QueueItem) -> bool:
     return can_moderate_area(user, item.area_id)
 
 
-def can_set_mode(user, target_type: str, area_id: int | None = None,
-                 topic: Topic | None = None) -> bool:
+def can_set_mode(
+    user, target_type: str, area_id: int | None = None, topic: Topic | None = None
+) -> bool:
     """Admins and moderators; a scoped moderator only for their areas and their topics."""
     if not is_moderator(user):
         return False

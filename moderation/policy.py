@@ -34,8 +34,25 @@ HOLD_REASONS = ("watched_word", "rate", "links", "pre_moderation", "new_author")
 OTHER_REASONS = ("flags", "appeal", "proposal", "new_content", "edited_content")
 
 _DA_SUFFIXES = (
-    "e", "en", "er", "et", "ene", "erne", "ernes", "enes", "ens", "ers", "ets", "es", "s", "t",
-    "ede", "ende", "este", "ne", "nes",
+    "e",
+    "en",
+    "er",
+    "et",
+    "ene",
+    "erne",
+    "ernes",
+    "enes",
+    "ens",
+    "ers",
+    "ets",
+    "es",
+    "s",
+    "t",
+    "ede",
+    "ende",
+    "este",
+    "ne",
+    "nes",
 )
 _DA_AFTER_E = ("r", "n", "rne", "rnes", "ns", "rs", "t", "s", "de", "nde", "ste", "ne", "nes")
 _EN_SUFFIXES = ("s", "es", "'s", "’s", "ed", "ing", "er", "ers", "est", "ings")
@@ -87,22 +104,27 @@ def main_reason(held_reason: str | None) -> str:
 def reason_label(code: str, detail: str = "") -> str:
     cfg = current_app.config
     labels = {
-        "watched_word": lambda: _("Contains a watched word: “%(word)s”", word=detail)
-        if detail else _("Contains a watched word"),
-        "rate": lambda: _("Posting faster than %(n)d posts in %(min)d minutes",
-                          n=cfg["MODERATION_RATE_POSTS"],
-                          min=cfg["MODERATION_RATE_WINDOW_SECONDS"] // 60),
+        "watched_word": lambda: (
+            _("Contains a watched word: “%(word)s”", word=detail)
+            if detail
+            else _("Contains a watched word")
+        ),
+        "rate": lambda: _(
+            "Posting faster than %(n)d posts in %(min)d minutes",
+            n=cfg["MODERATION_RATE_POSTS"],
+            min=cfg["MODERATION_RATE_WINDOW_SECONDS"] // 60,
+        ),
         "links": lambda: _("Contains links, and the author is new"),
         "pre_moderation": lambda: _("The topic is pre-moderated"),
-        "new_author": lambda: _("The author has fewer than %(n)d approved posts",
-                                n=cfg["MODERATION_TRUST_THRESHOLD"]),
+        "new_author": lambda: _(
+            "The author has fewer than %(n)d approved posts", n=cfg["MODERATION_TRUST_THRESHOLD"]
+        ),
         "flags": lambda: _("Reported by users"),
         "appeal": lambda: _("Appeal of a decision"),
         "proposal": lambda: _("Topic proposal"),
         # Other packages' content (forum.hooks.ReviewRequest): e.g. citizen budget ideas.
         "new_content": lambda: _("New, waits for a moderator before it is published"),
-        "edited_content": lambda: _("Edited after it was published; waits for a moderator "
-                                    "again"),
+        "edited_content": lambda: _("Edited after it was published; waits for a moderator again"),
     }
     return labels[code]() if code in labels else code
 
@@ -110,15 +132,27 @@ def reason_label(code: str, detail: str = "") -> str:
 def labels() -> dict[str, str]:
     """Labels the queue repeats for every item, translated once per page."""
     return {
-        "approved": _("Approved posts"), "rejected": _("Rejected"),
-        "hidden": _("Hidden or removed"), "flags": _("Reports received"),
-        "suspensions": _("Suspensions"), "suspended_now": _("suspended now"),
-        "waiting": _("Waiting since"), "why": _("Why:"), "author": _("Author:"),
-        "record_link": _("record and suspension"), "open": _("Open and handle"),
-        "view": _("View"), "approve": _("Approve"), "proposed_by": _("Proposed by"),
-        "other": _("Other"), "post": _("Held post"), "flag": _("Reported post"),
-        "proposal": _("Topic proposal"), "appeal": _("Appeal"),
-        "hidden_pending": _("hidden pending review"), "select": _("Select"),
+        "approved": _("Approved posts"),
+        "rejected": _("Rejected"),
+        "hidden": _("Hidden or removed"),
+        "flags": _("Reports received"),
+        "suspensions": _("Suspensions"),
+        "suspended_now": _("suspended now"),
+        "waiting": _("Waiting since"),
+        "why": _("Why:"),
+        "author": _("Author:"),
+        "record_link": _("record and suspension"),
+        "open": _("Open and handle"),
+        "view": _("View"),
+        "approve": _("Approve"),
+        "proposed_by": _("Proposed by"),
+        "other": _("Other"),
+        "post": _("Held post"),
+        "flag": _("Reported post"),
+        "proposal": _("Topic proposal"),
+        "appeal": _("Appeal"),
+        "hidden_pending": _("hidden pending review"),
+        "select": _("Select"),
     }
 
 
@@ -196,11 +230,14 @@ def effective_mode(topic: Topic) -> tuple[str, str]:
 
 
 def approved_count(user: User) -> int:
-    return db.session.scalar(
-        select(func.count(Post.id)).where(
-            Post.author_id == user.id, Post.state == PostState.PUBLISHED
+    return (
+        db.session.scalar(
+            select(func.count(Post.id)).where(
+                Post.author_id == user.id, Post.state == PostState.PUBLISHED
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 def has_links(post: Post) -> bool:
@@ -218,9 +255,12 @@ def _is_new(user: User, approved: int) -> bool:
 def _too_fast(user: User) -> bool:
     cfg = current_app.config
     since = utcnow() - timedelta(seconds=cfg["MODERATION_RATE_WINDOW_SECONDS"])
-    recent = db.session.scalar(
-        select(func.count(Post.id)).where(Post.author_id == user.id, Post.created_at >= since)
-    ) or 0
+    recent = (
+        db.session.scalar(
+            select(func.count(Post.id)).where(Post.author_id == user.id, Post.created_at >= since)
+        )
+        or 0
+    )
     return recent >= cfg["MODERATION_RATE_POSTS"]
 
 

@@ -128,18 +128,22 @@ def _count(viewer, filters: QueueFilters | None = None) -> int:
     decided on the forum's own page: those few are subtracted.
     """
     filters = filters or QueueFilters()
-    open_ = filters.apply(_scope(
-        select(func.count(QueueItem.id)).where(QueueItem.status == "open"), viewer
-    ))
-    stale = filters.apply(_scope(
-        select(func.count(QueueItem.id))
-        .join(Topic, Topic.id == QueueItem.topic_id)
-        .where(QueueItem.status == "open", QueueItem.kind == "proposal",
-               Topic.status != TopicStatus.PROPOSED),
-        viewer,
-    ))
-    return max(0, db.session.scalar(select(open_.scalar_subquery() - stale.scalar_subquery()))
-               or 0)
+    open_ = filters.apply(
+        _scope(select(func.count(QueueItem.id)).where(QueueItem.status == "open"), viewer)
+    )
+    stale = filters.apply(
+        _scope(
+            select(func.count(QueueItem.id))
+            .join(Topic, Topic.id == QueueItem.topic_id)
+            .where(
+                QueueItem.status == "open",
+                QueueItem.kind == "proposal",
+                Topic.status != TopicStatus.PROPOSED,
+            ),
+            viewer,
+        )
+    )
+    return max(0, db.session.scalar(select(open_.scalar_subquery() - stale.scalar_subquery())) or 0)
 
 
 def waiting_count(viewer) -> int:
@@ -163,20 +167,25 @@ def waiting_counts(session=None) -> WaitingCounts:
     by_area: dict[int | None, int] = defaultdict(int)
     for area_id, n in session.execute(
         select(QueueItem.area_id, func.count(QueueItem.id))
-        .where(QueueItem.status == "open").group_by(QueueItem.area_id)
+        .where(QueueItem.status == "open")
+        .group_by(QueueItem.area_id)
     ):
         by_area[area_id] += n
     for area_id, n in session.execute(
         select(QueueItem.area_id, func.count(QueueItem.id))
         .join(Topic, Topic.id == QueueItem.topic_id)
-        .where(QueueItem.status == "open", QueueItem.kind == "proposal",
-               Topic.status != TopicStatus.PROPOSED)
+        .where(
+            QueueItem.status == "open",
+            QueueItem.kind == "proposal",
+            Topic.status != TopicStatus.PROPOSED,
+        )
         .group_by(QueueItem.area_id)
     ):
         by_area[area_id] -= n
     total = max(0, sum(by_area.values()))
-    return WaitingCounts(total, {a: max(0, n) for a, n in by_area.items()
-                                 if a is not None and n > 0})
+    return WaitingCounts(
+        total, {a: max(0, n) for a, n in by_area.items() if a is not None and n > 0}
+    )
 
 
 def _item_options():
@@ -195,8 +204,9 @@ def _item_options():
     )
 
 
-def queue_page(viewer, filters: QueueFilters, page: int = 1,
-               per_page: int | None = None) -> QueuePage:
+def queue_page(
+    viewer, filters: QueueFilters, page: int = 1, per_page: int | None = None
+) -> QueuePage:
     """Oldest first. Statements: items, total, author records (3), open reports: 6 at most,
     whatever the size of the queue."""
     per_page = per_page or current_app.config["MODERATION_QUEUE_PAGE_SIZE"]
@@ -216,8 +226,14 @@ def queue_page(viewer, filters: QueueFilters, page: int = 1,
     authors |= {i.topic.author_id for i in items if i.kind == "proposal" and i.topic}
     authors |= {v.author_id for v in views.values() if v.author_id is not None}
     flagged = [i.post_id for i in items if i.kind == "flag"]
-    return QueuePage(items=items, total=total, has_more=len(rows) > per_page,
-                     records=author_records(authors), flags=open_flags(flagged), views=views)
+    return QueuePage(
+        items=items,
+        total=total,
+        has_more=len(rows) > per_page,
+        records=author_records(authors),
+        flags=open_flags(flagged),
+        views=views,
+    )
 
 
 def author_records(user_ids) -> dict[int, AuthorRecord]:
@@ -232,22 +248,31 @@ def author_records(user_ids) -> dict[int, AuthorRecord]:
         .group_by(Post.author_id, Post.state)
     ):
         r = records[uid]
-        attr = {S.PUBLISHED: "approved", S.REJECTED: "rejected", S.HIDDEN: "hidden",
-                S.REMOVED: "removed", S.PENDING: "pending"}.get(state)
+        attr = {
+            S.PUBLISHED: "approved",
+            S.REJECTED: "rejected",
+            S.HIDDEN: "hidden",
+            S.REMOVED: "removed",
+            S.PENDING: "pending",
+        }.get(state)
         if attr:
             setattr(r, attr, n)
     for uid, n in db.session.execute(
         select(Flag.post_author_id, func.count(Flag.id))
-        .where(Flag.post_author_id.in_(ids)).group_by(Flag.post_author_id)
+        .where(Flag.post_author_id.in_(ids))
+        .group_by(Flag.post_author_id)
     ):
         records[uid].flags_received = n
     now = utcnow()
-    active = and_(Suspension.lifted_at.is_(None),
-                  or_(Suspension.until.is_(None), Suspension.until > now))
+    active = and_(
+        Suspension.lifted_at.is_(None), or_(Suspension.until.is_(None), Suspension.until > now)
+    )
     for uid, n, active_n in db.session.execute(
-        select(Suspension.user_id, func.count(Suspension.id),
-               func.count(Suspension.id).filter(active))
-        .where(Suspension.user_id.in_(ids)).group_by(Suspension.user_id)
+        select(
+            Suspension.user_id, func.count(Suspension.id), func.count(Suspension.id).filter(active)
+        )
+        .where(Suspension.user_id.in_(ids))
+        .group_by(Suspension.user_id)
     ):
         records[uid].suspensions = n
         records[uid].suspended_now = bool(active_n)
@@ -259,7 +284,8 @@ def open_flags(post_ids) -> dict[int, list[Flag]]:
     ids = list(post_ids)
     if ids:
         for f in db.session.scalars(
-            select(Flag).options(joinedload(Flag.rule))
+            select(Flag)
+            .options(joinedload(Flag.rule))
             .where(Flag.post_id.in_(ids), Flag.status == "open")
             .order_by(Flag.created_at, Flag.id)
         ):
@@ -268,9 +294,13 @@ def open_flags(post_ids) -> dict[int, list[Flag]]:
 
 
 def item_with_context(item_id: int) -> QueueItem | None:
-    return db.session.scalars(
-        queue_select(QueueItem).options(*_item_options()).where(QueueItem.id == item_id)
-    ).unique().first()
+    return (
+        db.session.scalars(
+            queue_select(QueueItem).options(*_item_options()).where(QueueItem.id == item_id)
+        )
+        .unique()
+        .first()
+    )
 
 
 def post_history(post_id: int) -> list[AuditEntry]:
@@ -285,31 +315,46 @@ def post_history(post_id: int) -> list[AuditEntry]:
 
 
 def open_items_for_post(post_id: int) -> list[QueueItem]:
-    return list(db.session.scalars(
-        select(QueueItem).options(joinedload(QueueItem.claimed_by))
-        .where(QueueItem.post_id == post_id, QueueItem.status == "open")
-        .order_by(QueueItem.id)
-    ))
+    return list(
+        db.session.scalars(
+            select(QueueItem)
+            .options(joinedload(QueueItem.claimed_by))
+            .where(QueueItem.post_id == post_id, QueueItem.status == "open")
+            .order_by(QueueItem.id)
+        )
+    )
 
 
 def active_rules() -> list[DebateRule]:
-    return list(db.session.scalars(
-        select(DebateRule).where(DebateRule.active.is_(True))
-        .order_by(DebateRule.position, DebateRule.id)
-    ))
+    return list(
+        db.session.scalars(
+            select(DebateRule)
+            .where(DebateRule.active.is_(True))
+            .order_by(DebateRule.position, DebateRule.id)
+        )
+    )
 
 
 def all_rules() -> list[DebateRule]:
-    return list(db.session.scalars(
-        select(DebateRule).order_by(DebateRule.position, DebateRule.id)
-    ))
+    return list(db.session.scalars(select(DebateRule).order_by(DebateRule.position, DebateRule.id)))
 
 
 # --- what an author sees about their own posts -----------------------------------------------
 
 
-DECISION_ACTIONS = ("reject", "auto_reject", "hide", "remove", "flag_hide", "appeal_granted",
-                    "appeal_denied", "approve", "restore", "keep", "hold")
+DECISION_ACTIONS = (
+    "reject",
+    "auto_reject",
+    "hide",
+    "remove",
+    "flag_hide",
+    "appeal_granted",
+    "appeal_denied",
+    "approve",
+    "restore",
+    "keep",
+    "hold",
+)
 
 
 @dataclass
@@ -341,14 +386,18 @@ def post_notes(author_id: int, topic_id: int) -> dict[int, PostNote]:
     appeals = {}
     if latest:
         ids = [e.id for e in latest.values()]
-        appeals = {a.entry_id: a for a in db.session.scalars(
-            select(Appeal).where(Appeal.entry_id.in_(ids))
-        )}
+        appeals = {
+            a.entry_id: a
+            for a in db.session.scalars(select(Appeal).where(Appeal.entry_id.in_(ids)))
+        }
     from .services import APPEALABLE
 
     return {
-        pid: PostNote(entry=e, appeal=appeals.get(e.id),
-                      can_appeal=e.action in APPEALABLE and e.id not in appeals)
+        pid: PostNote(
+            entry=e,
+            appeal=appeals.get(e.id),
+            can_appeal=e.action in APPEALABLE and e.id not in appeals,
+        )
         for pid, e in latest.items()
     }
 
@@ -357,11 +406,17 @@ def target_note(author_id: int, kind: str, target_id: int) -> PostNote | None:
     """The latest decision on a registered source's content, for its author: the rule, the
     moderator's text, any appeal and whether one may still be made (two statements)."""
     entry = db.session.scalars(
-        select(AuditEntry).options(joinedload(AuditEntry.rule))
-        .where(AuditEntry.target_type == kind, AuditEntry.target_id == target_id,
-               AuditEntry.post_id.is_(None), AuditEntry.subject_user_id == author_id,
-               AuditEntry.action.in_(DECISION_ACTIONS))
-        .order_by(AuditEntry.id.desc()).limit(1)
+        select(AuditEntry)
+        .options(joinedload(AuditEntry.rule))
+        .where(
+            AuditEntry.target_type == kind,
+            AuditEntry.target_id == target_id,
+            AuditEntry.post_id.is_(None),
+            AuditEntry.subject_user_id == author_id,
+            AuditEntry.action.in_(DECISION_ACTIONS),
+        )
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
     ).first()
     if entry is None:
         return None
@@ -372,8 +427,9 @@ def target_note(author_id: int, kind: str, target_id: int) -> PostNote | None:
     appeal = db.session.scalar(select(Appeal).where(Appeal.entry_id == entry.id))
     from .services import appealable_entry
 
-    return PostNote(entry=entry, appeal=appeal,
-                    can_appeal=appeal is None and appealable_entry(entry, None))
+    return PostNote(
+        entry=entry, appeal=appeal, can_appeal=appeal is None and appealable_entry(entry, None)
+    )
 
 
 def notices_for(user_id: int, limit: int = 500) -> dict[int, AuditEntry]:
@@ -393,10 +449,32 @@ def notices_for(user_id: int, limit: int = 500) -> dict[int, AuditEntry]:
 
 
 AUDIT_ACTIONS = (
-    "hold", "publish", "approve", "reject", "auto_reject", "hide", "flag_hide", "remove",
-    "restore", "keep", "delete", "flag", "appeal", "appeal_granted", "appeal_denied",
-    "withdraw", "suspend", "unsuspend", "proposal_accept", "proposal_decline", "mode_set",
-    "word_add", "word_remove", "rule_add", "rule_edit", "access_denied",
+    "hold",
+    "publish",
+    "approve",
+    "reject",
+    "auto_reject",
+    "hide",
+    "flag_hide",
+    "remove",
+    "restore",
+    "keep",
+    "delete",
+    "flag",
+    "appeal",
+    "appeal_granted",
+    "appeal_denied",
+    "withdraw",
+    "suspend",
+    "unsuspend",
+    "proposal_accept",
+    "proposal_decline",
+    "mode_set",
+    "word_add",
+    "word_remove",
+    "rule_add",
+    "rule_edit",
+    "access_denied",
 )
 
 
@@ -430,14 +508,18 @@ def audit_select(viewer, f: AuditFilters) -> Select:
     return stmt
 
 
-def audit_page(viewer, f: AuditFilters, page: int, per_page: int = 100
-               ) -> tuple[list[AuditEntry], bool]:
-    rows = list(db.session.scalars(
-        audit_select(viewer, f)
-        .options(joinedload(AuditEntry.actor), joinedload(AuditEntry.rule))
-        .order_by(AuditEntry.id.desc())
-        .offset((page - 1) * per_page).limit(per_page + 1)
-    ))
+def audit_page(
+    viewer, f: AuditFilters, page: int, per_page: int = 100
+) -> tuple[list[AuditEntry], bool]:
+    rows = list(
+        db.session.scalars(
+            audit_select(viewer, f)
+            .options(joinedload(AuditEntry.actor), joinedload(AuditEntry.rule))
+            .order_by(AuditEntry.id.desc())
+            .offset((page - 1) * per_page)
+            .limit(per_page + 1)
+        )
+    )
     return rows[:per_page], len(rows) > per_page
 
 
@@ -499,8 +581,11 @@ def transparency(months: int = 12, now: datetime | None = None) -> list[MonthFig
     column_of = {a: col for col, acts in TRANSPARENCY_COLUMNS.items() for a in acts}
     for yv, mv, action, n in db.session.execute(
         select(year, month, AuditEntry.action, func.count(AuditEntry.id))
-        .where(AuditEntry.created_at >= start, AuditEntry.action.in_(list(column_of)),
-               AuditEntry.target_type == "post")  # other packages' content is not a post
+        .where(
+            AuditEntry.created_at >= start,
+            AuditEntry.action.in_(list(column_of)),
+            AuditEntry.target_type == "post",
+        )  # other packages' content is not a post
         .group_by(year, month, AuditEntry.action)
     ):
         fig = out.get((int(yv), int(mv)))
@@ -508,8 +593,11 @@ def transparency(months: int = 12, now: datetime | None = None) -> list[MonthFig
             fig.counts[column_of[action]] += n
     for yv, mv, rule_id, n in db.session.execute(
         select(year, month, AuditEntry.rule_id, func.count(AuditEntry.id))
-        .where(AuditEntry.created_at >= start, AuditEntry.action.in_(RULE_ACTIONS),
-               AuditEntry.target_type == "post")
+        .where(
+            AuditEntry.created_at >= start,
+            AuditEntry.action.in_(RULE_ACTIONS),
+            AuditEntry.target_type == "post",
+        )
         .group_by(year, month, AuditEntry.rule_id)
     ):
         fig = out.get((int(yv), int(mv)))
@@ -519,8 +607,11 @@ def transparency(months: int = 12, now: datetime | None = None) -> list[MonthFig
     for decided, created in db.session.execute(
         select(AuditEntry.created_at, Post.created_at)
         .join(Post, Post.id == AuditEntry.post_id)
-        .where(AuditEntry.created_at >= start, AuditEntry.action.in_(("approve", "reject")),
-               AuditEntry.from_state == S.PENDING.value)
+        .where(
+            AuditEntry.created_at >= start,
+            AuditEntry.action.in_(("approve", "reject")),
+            AuditEntry.from_state == S.PENDING.value,
+        )
     ):
         durations[(decided.year, decided.month)].append(
             max(0.0, (decided - created).total_seconds())
@@ -540,29 +631,41 @@ def rules_by_id() -> dict[int, DebateRule]:
 
 
 def suspensions_of(user_id: int) -> list[Suspension]:
-    return list(db.session.scalars(
-        select(Suspension).options(joinedload(Suspension.created_by), joinedload(Suspension.rule))
-        .where(Suspension.user_id == user_id).order_by(Suspension.created_at.desc())
-    ))
+    return list(
+        db.session.scalars(
+            select(Suspension)
+            .options(joinedload(Suspension.created_by), joinedload(Suspension.rule))
+            .where(Suspension.user_id == user_id)
+            .order_by(Suspension.created_at.desc())
+        )
+    )
 
 
 def active_suspensions(viewer) -> list[Suspension]:
     now = utcnow()
-    return list(db.session.scalars(
-        select(Suspension)
-        .options(joinedload(Suspension.user), joinedload(Suspension.created_by))
-        .where(Suspension.lifted_at.is_(None),
-               or_(Suspension.until.is_(None), Suspension.until > now))
-        .order_by(Suspension.created_at.desc())
-    ))
+    return list(
+        db.session.scalars(
+            select(Suspension)
+            .options(joinedload(Suspension.user), joinedload(Suspension.created_by))
+            .where(
+                Suspension.lifted_at.is_(None),
+                or_(Suspension.until.is_(None), Suspension.until > now),
+            )
+            .order_by(Suspension.created_at.desc())
+        )
+    )
 
 
 def recent_posts_of(user_id: int, limit: int = 30) -> list[Post]:
-    return list(db.session.scalars(
-        select(Post).options(joinedload(Post.topic))
-        .where(Post.author_id == user_id)
-        .order_by(Post.created_at.desc(), Post.id.desc()).limit(limit)
-    ))
+    return list(
+        db.session.scalars(
+            select(Post)
+            .options(joinedload(Post.topic))
+            .where(Post.author_id == user_id)
+            .order_by(Post.created_at.desc(), Post.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def since(minutes: int) -> datetime:

@@ -21,9 +21,13 @@ def _send_reminders() -> int:
 
 
 def reminder_thread(app: Flask) -> PeriodicThread:
-    return PeriodicThread(app, "moderation-reminders", _send_reminders,
-                          "MODERATION_REMIND_INTERVAL_SECONDS",
-                          enabled=lambda: bool(current_app.config.get("MODERATION_ENABLED")))
+    return PeriodicThread(
+        app,
+        "moderation-reminders",
+        _send_reminders,
+        "MODERATION_REMIND_INTERVAL_SECONDS",
+        enabled=lambda: bool(current_app.config.get("MODERATION_ENABLED")),
+    )
 
 
 def init_app(app: Flask) -> None:

@@ -21,7 +21,6 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
@@ -32,6 +31,7 @@ from forum import services as forum_services
 from forum.converters import parse_id
 from forum.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
+from forum.i18n import lazy_gettext as _l
 from forum.models import (
     Area,
     Committee,
@@ -80,18 +80,27 @@ RULE_REQUIRED = ("reject", "hide", "remove")
 APPEALABLE = ("reject", "auto_reject", "hide", "remove", "flag_hide")
 # The post's state each action leads to (restore on a still-published post keeps it).
 _TARGET = {
-    "approve": S.PUBLISHED, "restore": S.PUBLISHED, "reject": S.REJECTED,
-    "hide": S.HIDDEN, "remove": S.REMOVED,
+    "approve": S.PUBLISHED,
+    "restore": S.PUBLISHED,
+    "reject": S.REJECTED,
+    "hide": S.HIDDEN,
+    "remove": S.REMOVED,
 }
 # The states from which a moderator may take each action directly.
 _FROM = {
-    "approve": (S.PENDING,), "reject": (S.PENDING,), "hide": (S.PUBLISHED,),
-    "remove": (S.PUBLISHED, S.HIDDEN), "restore": (S.HIDDEN, S.PUBLISHED),
+    "approve": (S.PENDING,),
+    "reject": (S.PENDING,),
+    "hide": (S.PUBLISHED,),
+    "remove": (S.PUBLISHED, S.HIDDEN),
+    "restore": (S.HIDDEN, S.PUBLISHED),
 }
 _EVENT_KIND = {S.REJECTED: "post_rejected", S.HIDDEN: "post_hidden", S.REMOVED: "post_removed"}
 STATE_LABELS = {
-    S.PENDING: _l("awaiting moderation"), S.PUBLISHED: _l("published"),
-    S.REJECTED: _l("rejected"), S.HIDDEN: _l("hidden"), S.REMOVED: _l("removed"),
+    S.PENDING: _l("awaiting moderation"),
+    S.PUBLISHED: _l("published"),
+    S.REJECTED: _l("rejected"),
+    S.HIDDEN: _l("hidden"),
+    S.REMOVED: _l("removed"),
     S.DELETED: _l("deleted by its author"),
 }
 TEXT_MAX = 1000
@@ -180,8 +189,9 @@ def audit(
     return entry
 
 
-def _notify(user_id: int, kind: str, post: Post | None = None,
-            topic: Topic | None = None) -> Notification:
+def _notify(
+    user_id: int, kind: str, post: Post | None = None, topic: Topic | None = None
+) -> Notification:
     """An in-app notification (the forum's table); its text comes from the audit entry."""
     topic = topic or (post.topic if post is not None else None)
     n = Notification(
@@ -195,7 +205,10 @@ def _notify(user_id: int, kind: str, post: Post | None = None,
     db.session.add(n)
     db.session.flush()
     eventlog.record(
-        "notification", "user", user_id, f"user:{user_id}",
+        "notification",
+        "user",
+        user_id,
+        f"user:{user_id}",
         {"kind": kind, "post_id": n.post_id, "topic_id": n.topic_id},
     )
     return n
@@ -203,14 +216,20 @@ def _notify(user_id: int, kind: str, post: Post | None = None,
 
 def _item_payload(item: QueueItem, **extra) -> dict:
     return {
-        "item_id": item.id, "kind": item.kind, "reason": item.reason, "status": item.status,
-        "area_id": item.area_id, "committee_id": item.committee_id, **extra,
+        "item_id": item.id,
+        "kind": item.kind,
+        "reason": item.reason,
+        "status": item.status,
+        "area_id": item.area_id,
+        "committee_id": item.committee_id,
+        **extra,
     }
 
 
 def _queue_event(kind: str, item: QueueItem, actor_id: int | None, **extra) -> None:
-    eventlog.record(kind, "queue_item", item.id, "moderators", _item_payload(item, **extra),
-                    actor_id)
+    eventlog.record(
+        kind, "queue_item", item.id, "moderators", _item_payload(item, **extra), actor_id
+    )
 
 
 def _move(post: Post, new: PostState, actor_id: int | None) -> PostState:
@@ -221,8 +240,12 @@ def _move(post: Post, new: PostState, actor_id: int | None) -> PostState:
         return old
     old = transition(post, new)
     eventlog.record(
-        _EVENT_KIND[new], "post", post.id, f"topic:{post.topic_id}",
-        forum_services.post_payload(post) | {"previous_state": old.value}, actor_id,
+        _EVENT_KIND[new],
+        "post",
+        post.id,
+        f"topic:{post.topic_id}",
+        forum_services.post_payload(post) | {"previous_state": old.value},
+        actor_id,
     )
     signals.post_state_changed.send(post, old=old, new=new)
     return old
@@ -239,8 +262,10 @@ def _lock_post(post: Post, expected: PostState) -> None:
     if result.rowcount != 1:
         db.session.refresh(post)
         raise Conflict(
-            _("This post changed in the meantime: it is now %(state)s. Nothing was done.",
-              state=_state_label(post.state))
+            _(
+                "This post changed in the meantime: it is now %(state)s. Nothing was done.",
+                state=_state_label(post.state),
+            )
         )
 
 
@@ -296,8 +321,9 @@ def _source_data(kind: str, view: hooks.ReviewView, **extra) -> dict:
     return {"title": view.title[:200], "url": view.url, **extra}
 
 
-def get_rule(rule_id: int | str | None, *, required: bool, field: str = "rule_id"
-             ) -> DebateRule | None:
+def get_rule(
+    rule_id: int | str | None, *, required: bool, field: str = "rule_id"
+) -> DebateRule | None:
     """The active rule with this id (or code); ``InvalidInput`` when required and missing."""
     if rule_id in (None, "", 0, "0"):
         if required:
@@ -379,17 +405,22 @@ def _open_item(
 def _item_conflict(item: QueueItem, viewer: User, now: datetime) -> Conflict:
     if item.status != "open":
         who = item.decided_by.display_name if item.decided_by else _("the system")
-        msg = _("%(name)s already decided this item at %(time)s. Nothing was done.",
-                name=who, time=_when(item.decided_at))
+        msg = _(
+            "%(name)s already decided this item at %(time)s. Nothing was done.",
+            name=who,
+            time=_when(item.decided_at),
+        )
         if item.post is not None:
             db.session.refresh(item.post)
             msg += " " + _("The post is now %(state)s.", state=_state_label(item.post.state))
         return Conflict(msg)
     if item.claimed_by_other(viewer.id, now):
         return Conflict(
-            _("%(name)s is handling this item until %(time)s. Nothing was done.",
-              name=item.claimed_by.display_name if item.claimed_by else "?",
-              time=_when(item.claimed_until))
+            _(
+                "%(name)s is handling this item until %(time)s. Nothing was done.",
+                name=item.claimed_by.display_name if item.claimed_by else "?",
+                time=_when(item.claimed_until),
+            )
         )
     return Conflict(_("This item changed in the meantime. Nothing was done."))
 
@@ -427,8 +458,13 @@ def claim_item(moderator: User, item: QueueItem, now: datetime | None = None) ->
     set_committed_value(item, "claimed_by_id", moderator.id)
     set_committed_value(item, "claimed_until", until)
     set_committed_value(item, "claimed_by", moderator)
-    _queue_event("queue_item_claimed", item, moderator.id, claimed_by=moderator.id,
-                 claimed_until=until.isoformat())
+    _queue_event(
+        "queue_item_claimed",
+        item,
+        moderator.id,
+        claimed_by=moderator.id,
+        claimed_until=until.isoformat(),
+    )
     return item
 
 
@@ -451,29 +487,43 @@ def _take_item(moderator: User, item: QueueItem, outcome: str, now: datetime) ->
     result = db.session.execute(
         update(QueueItem)
         .where(QueueItem.id == item.id, QueueItem.status == "open", _free_for(moderator, now))
-        .values(status="decided", open_key=None, decided_by_id=moderator.id, decided_at=now,
-                outcome=outcome)
+        .values(
+            status="decided",
+            open_key=None,
+            decided_by_id=moderator.id,
+            decided_at=now,
+            outcome=outcome,
+        )
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         db.session.refresh(item)
         raise _item_conflict(item, moderator, now)
-    for name, value in (("status", "decided"), ("open_key", None),
-                        ("decided_by_id", moderator.id), ("decided_at", now),
-                        ("outcome", outcome), ("decided_by", moderator)):
+    for name, value in (
+        ("status", "decided"),
+        ("open_key", None),
+        ("decided_by_id", moderator.id),
+        ("decided_at", now),
+        ("outcome", outcome),
+        ("decided_by", moderator),
+    ):
         set_committed_value(item, name, value)
 
 
-def _close_items_for_post(post: Post, actor: User | None, outcome: str,
-                          except_id: int | None = None, kinds=("post", "flag")) -> None:
+def _close_items_for_post(
+    post: Post,
+    actor: User | None,
+    outcome: str,
+    except_id: int | None = None,
+    kinds=("post", "flag"),
+) -> None:
     """Close the post's other open items; refuse if another moderator is handling one."""
     now = utcnow()
     cond = [QueueItem.post_id == post.id, QueueItem.status == "open", QueueItem.kind.in_(kinds)]
     if except_id is not None:
         cond.append(QueueItem.id != except_id)
     items = list(db.session.scalars(select(QueueItem).where(*cond)))
-    busy = next((i for i in items if actor is not None and i.claimed_by_other(actor.id, now)),
-                None)
+    busy = next((i for i in items if actor is not None and i.claimed_by_other(actor.id, now)), None)
     if busy is not None:
         raise _item_conflict(busy, actor, now)
     for item in items:
@@ -494,8 +544,16 @@ def _hold(post: Post, from_state: str | None) -> QueueItem:
     assessment = getattr(post, "moderation_assessment", None)
     reason = assessment.main_reason if assessment else policy.main_reason(post.held_reason)
     item = _open_item("post", reason, post=post, detail=post.held_reason or "")
-    audit("hold", "post", post.id, from_state=from_state, to_state=S.PENDING.value,
-          data={"reasons": post.held_reason or ""}, post=post, subject_user_id=post.author_id)
+    audit(
+        "hold",
+        "post",
+        post.id,
+        from_state=from_state,
+        to_state=S.PENDING.value,
+        data={"reasons": post.held_reason or ""},
+        post=post,
+        subject_user_id=post.author_id,
+    )
     return item
 
 
@@ -503,9 +561,18 @@ def _auto_reject(post: Post, word: WatchedWord) -> None:
     with _acting():
         old = _move(post, S.REJECTED, None)
     n = _notify(post.author_id, "moderation_decision", post)
-    audit("auto_reject", "post", post.id, from_state=old.value, to_state=S.REJECTED.value,
-          rule=word.rule, data={"word": word.word}, post=post, subject_user_id=post.author_id,
-          notification_id=n.id)
+    audit(
+        "auto_reject",
+        "post",
+        post.id,
+        from_state=old.value,
+        to_state=S.REJECTED.value,
+        rule=word.rule,
+        data={"word": word.word},
+        post=post,
+        subject_user_id=post.author_id,
+        notification_id=n.id,
+    )
 
 
 def on_post_created(post: Post, **_kw) -> None:
@@ -524,9 +591,7 @@ def on_post_edited(post: Post, **_kw) -> None:
     """An edit of a published post that the policy held again goes back to the queue."""
     if not enabled() or post.state != S.PENDING:
         return
-    exists = db.session.scalar(
-        select(QueueItem.id).where(QueueItem.open_key == f"post:{post.id}")
-    )
+    exists = db.session.scalar(select(QueueItem.id).where(QueueItem.open_key == f"post:{post.id}"))
     if exists is None:
         # Held again: the review of the new text supersedes that of the reports (they stay
         # open and come back to the queue if the new text is approved).
@@ -540,18 +605,34 @@ def on_post_state_changed(post: Post, old: PostState, new: PostState, **_kw) -> 
     if not enabled() or _is_acting():
         return
     if new == S.DELETED:
-        audit("delete", "post", post.id, actor=post.author, from_state=old.value,
-              to_state=new.value, post=post, subject_user_id=post.author_id)
+        audit(
+            "delete",
+            "post",
+            post.id,
+            actor=post.author,
+            from_state=old.value,
+            to_state=new.value,
+            post=post,
+            subject_user_id=post.author_id,
+        )
         _close_items_for_post(post, None, "withdrawn", kinds=("post", "flag", "appeal"))
         db.session.execute(
-            update(Appeal).where(Appeal.post_id == post.id, Appeal.status == "open")
+            update(Appeal)
+            .where(Appeal.post_id == post.id, Appeal.status == "open")
             .values(status="withdrawn", decided_at=utcnow())
             .execution_options(synchronize_session=False)
         )
     else:
-        audit("publish" if new == S.PUBLISHED else "transition", "post", post.id,
-              from_state=old.value, to_state=new.value, post=post,
-              subject_user_id=post.author_id, data={"by": "policy"})
+        audit(
+            "publish" if new == S.PUBLISHED else "transition",
+            "post",
+            post.id,
+            from_state=old.value,
+            to_state=new.value,
+            post=post,
+            subject_user_id=post.author_id,
+            data={"by": "policy"},
+        )
 
 
 def on_topic_created(topic: Topic, **_kw) -> None:
@@ -566,16 +647,21 @@ def on_topic_proposal_decided(topic: Topic, moderator: User, **_kw) -> None:
         return
     accept = topic.status == TopicStatus.OPEN
     outcome = "accept" if accept else "decline"
-    item = db.session.scalar(
-        select(QueueItem).where(QueueItem.open_key == f"proposal:{topic.id}")
-    )
+    item = db.session.scalar(select(QueueItem).where(QueueItem.open_key == f"proposal:{topic.id}"))
     if item is not None:
         now = utcnow()
         _take_item(moderator, item, outcome, now)
         _queue_event("queue_item_decided", item, moderator.id, outcome=outcome)
-    audit("proposal_accept" if accept else "proposal_decline", "topic", topic.id,
-          actor=moderator, from_state=TopicStatus.PROPOSED.value, to_state=topic.status.value,
-          topic=topic, subject_user_id=topic.author_id)
+    audit(
+        "proposal_accept" if accept else "proposal_decline",
+        "topic",
+        topic.id,
+        actor=moderator,
+        from_state=TopicStatus.PROPOSED.value,
+        to_state=topic.status.value,
+        topic=topic,
+        subject_user_id=topic.author_id,
+    )
 
 
 # --- content of other packages (forum.hooks.ReviewQueue) --------------------------------------
@@ -595,15 +681,25 @@ class SourceQueue:
         key = f"{request.kind}:{request.target_id}"
         if db.session.scalar(select(QueueItem.id).where(QueueItem.open_key == key)):
             return True  # already waiting (asked twice): one item, one audit entry
-        _open_item(request.kind, request.reason, target_id=request.target_id,
-                   area_id=request.area_id, committee_id=request.committee_id,
-                   detail=request.detail)
-        audit("hold", request.kind, request.target_id,
-              from_state="published" if request.reason == "edited_content" else None,
-              to_state=S.PENDING.value,
-              data={"reasons": request.reason, "detail": request.detail[:100]},
-              subject_user_id=request.author_id, area_id=request.area_id,
-              committee_id=request.committee_id)
+        _open_item(
+            request.kind,
+            request.reason,
+            target_id=request.target_id,
+            area_id=request.area_id,
+            committee_id=request.committee_id,
+            detail=request.detail,
+        )
+        audit(
+            "hold",
+            request.kind,
+            request.target_id,
+            from_state="published" if request.reason == "edited_content" else None,
+            to_state=S.PENDING.value,
+            data={"reasons": request.reason, "detail": request.detail[:100]},
+            subject_user_id=request.author_id,
+            area_id=request.area_id,
+            committee_id=request.committee_id,
+        )
         db.session.flush()
         return True
 
@@ -612,11 +708,18 @@ class SourceQueue:
         if not enabled():
             return
         now = utcnow()
-        appeals = list(db.session.scalars(
-            select(Appeal).join(AuditEntry, AuditEntry.id == Appeal.entry_id)
-            .where(AuditEntry.target_type == kind, AuditEntry.target_id == target_id,
-                   AuditEntry.post_id.is_(None), Appeal.status == "open")
-        ))
+        appeals = list(
+            db.session.scalars(
+                select(Appeal)
+                .join(AuditEntry, AuditEntry.id == Appeal.entry_id)
+                .where(
+                    AuditEntry.target_type == kind,
+                    AuditEntry.target_id == target_id,
+                    AuditEntry.post_id.is_(None),
+                    Appeal.status == "open",
+                )
+            )
+        )
         keys = [f"{kind}:{target_id}"] + [f"appeal:{a.id}" for a in appeals]
         items = list(db.session.scalars(select(QueueItem).where(QueueItem.open_key.in_(keys))))
         for item in items:
@@ -629,10 +732,16 @@ class SourceQueue:
             _queue_event("queue_item_decided", item, actor_id, outcome="withdrawn")
         if items or appeals:
             first = items[0] if items else None
-            audit("withdraw", kind, target_id, actor=db.session.get(User, actor_id)
-                  if actor_id else None, to_state="withdrawn", subject_user_id=actor_id,
-                  area_id=first.area_id if first else None,
-                  committee_id=first.committee_id if first else None)
+            audit(
+                "withdraw",
+                kind,
+                target_id,
+                actor=db.session.get(User, actor_id) if actor_id else None,
+                to_state="withdrawn",
+                subject_user_id=actor_id,
+                area_id=first.area_id if first else None,
+                committee_id=first.committee_id if first else None,
+            )
 
 
 # --- decisions -------------------------------------------------------------------------------
@@ -641,12 +750,17 @@ class SourceQueue:
 def _check_not_suspended_for_approval(post: Post) -> None:
     s = active_suspension(post.author_id)
     if s is not None:
-        raise Conflict(_("The author is suspended: their held posts stay held until the "
-                         "suspension ends. You can still reject the post."))
+        raise Conflict(
+            _(
+                "The author is suspended: their held posts stay held until the "
+                "suspension ends. You can still reject the post."
+            )
+        )
 
 
-def _apply_post_action(moderator: User, post: Post, action: str, rule: DebateRule | None,
-                       text: str) -> AuditEntry:
+def _apply_post_action(
+    moderator: User, post: Post, action: str, rule: DebateRule | None, text: str
+) -> AuditEntry:
     """Move the post, resolve its flags, tell its author, write the audit entry."""
     old_state = post.state
     new_state = _TARGET[action]
@@ -655,8 +769,12 @@ def _apply_post_action(moderator: User, post: Post, action: str, rule: DebateRul
     elif action == "hide" and old_state == S.HIDDEN:
         new_state = S.HIDDEN  # hidden by reports, and a moderator agrees (with a rule)
     elif new_state not in ALLOWED[old_state]:
-        raise Conflict(_("A post that is %(state)s cannot be changed like that.",
-                         state=_state_label(old_state)))
+        raise Conflict(
+            _(
+                "A post that is %(state)s cannot be changed like that.",
+                state=_state_label(old_state),
+            )
+        )
     if new_state != old_state:
         with _acting():
             _move(post, new_state, moderator.id)
@@ -667,46 +785,66 @@ def _apply_post_action(moderator: User, post: Post, action: str, rule: DebateRul
         _resolve_flags(post, "dismissed", moderator)
     elif action == "reject":
         _retract_notifications(post)
-    if action == "approve" and db.session.scalar(
-        select(Flag.id).where(Flag.post_id == post.id, Flag.status == "open").limit(1)
-    ) is not None:
+    if (
+        action == "approve"
+        and db.session.scalar(
+            select(Flag.id).where(Flag.post_id == post.id, Flag.status == "open").limit(1)
+        )
+        is not None
+    ):
         _open_item("flag", "flags", post=post)  # reports made before it was held again
     n = None
     if new_state != old_state or action == "hide":
         n = _notify(post.author_id, "moderation_decision", post)
     return audit(
-        "keep" if action == "restore" and new_state == old_state else action, "post", post.id,
+        "keep" if action == "restore" and new_state == old_state else action,
+        "post",
+        post.id,
         actor=moderator,
-        from_state=old_state.value, to_state=new_state.value, rule=rule, text=text,
-        post=post, subject_user_id=post.author_id,
+        from_state=old_state.value,
+        to_state=new_state.value,
+        rule=rule,
+        text=text,
+        post=post,
+        subject_user_id=post.author_id,
         notification_id=n.id if n is not None else None,
     )
 
 
 def _other_moderator_exists(area_id: int | None, exclude_id: int) -> bool:
     scoped_here = User.moderated_areas.any(Area.id == area_id) if area_id else False
-    return db.session.scalar(
-        select(User.id).where(
-            User.id != exclude_id,
-            or_(
-                User.role == Role.ADMIN,
-                and_(User.role == Role.MODERATOR,
-                     or_(~User.moderated_areas.any(), scoped_here)),
-            ),
-        ).limit(1)
-    ) is not None
+    return (
+        db.session.scalar(
+            select(User.id)
+            .where(
+                User.id != exclude_id,
+                or_(
+                    User.role == Role.ADMIN,
+                    and_(
+                        User.role == Role.MODERATOR, or_(~User.moderated_areas.any(), scoped_here)
+                    ),
+                ),
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
-def _validate_decision(moderator: User, item: QueueItem, action: str,
-                       rule_id, text: str) -> tuple[DebateRule | None, str]:
+def _validate_decision(
+    moderator: User, item: QueueItem, action: str, rule_id, text: str
+) -> tuple[DebateRule | None, str]:
     if not permissions.can_decide_item(moderator, item):
         raise PermissionDenied(_("This item is outside the areas you moderate."))
     if action not in item_actions(item.kind):
         raise InvalidInput(action=_("That action is not possible for this item."))
     rule = get_rule(rule_id, required=action in RULE_REQUIRED)
     text = _clean_text(text)
-    if item.kind == "appeal" and item.avoid_user_id == moderator.id and \
-            _other_moderator_exists(item.area_id, moderator.id):
+    if (
+        item.kind == "appeal"
+        and item.avoid_user_id == moderator.id
+        and _other_moderator_exists(item.area_id, moderator.id)
+    ):
         raise PermissionDenied(
             _("You made the decision under appeal, so another moderator decides the appeal.")
         )
@@ -715,13 +853,23 @@ def _validate_decision(moderator: User, item: QueueItem, action: str,
     if item.kind not in CORE_ITEM_KINDS and action == "approve":
         author_id = source_view(item.kind, item.target_id).author_id
         if author_id is not None and active_suspension(author_id) is not None:
-            raise Conflict(_("The author is suspended: what they wrote stays held until the "
-                             "suspension ends. You can still reject it."))
+            raise Conflict(
+                _(
+                    "The author is suspended: what they wrote stays held until the "
+                    "suspension ends. You can still reject it."
+                )
+            )
     return rule, text
 
 
-def decide_item(moderator: User, item: QueueItem, action: str, rule_id=None, text: str = "",
-                now: datetime | None = None) -> AuditEntry | None:
+def decide_item(
+    moderator: User,
+    item: QueueItem,
+    action: str,
+    rule_id=None,
+    text: str = "",
+    now: datetime | None = None,
+) -> AuditEntry | None:
     """Decide a queue item. ``Conflict`` (409, nothing written) when it was already decided
     or another moderator holds it; ``InvalidInput`` for a missing rule."""
     now = now or utcnow()
@@ -746,25 +894,35 @@ def decide_item(moderator: User, item: QueueItem, action: str, rule_id=None, tex
     return entry
 
 
-def moderate_post(moderator: User, post: Post, action: str, rule_id=None,
-                  text: str = "") -> AuditEntry:
+def moderate_post(
+    moderator: User, post: Post, action: str, rule_id=None, text: str = ""
+) -> AuditEntry:
     """Act on a post directly (from its moderation page); uses its open item if it has one."""
     if not permissions.can_moderate_topic(moderator, post.topic):
         raise PermissionDenied(_("This post is outside the areas you moderate."))
     if action not in POST_ACTIONS:
         raise InvalidInput(action=_("That action is not possible for this post."))
-    open_items = list(db.session.scalars(
-        select(QueueItem).where(QueueItem.post_id == post.id, QueueItem.status == "open",
-                                QueueItem.kind.in_(("post", "flag")))
-    ))
+    open_items = list(
+        db.session.scalars(
+            select(QueueItem).where(
+                QueueItem.post_id == post.id,
+                QueueItem.status == "open",
+                QueueItem.kind.in_(("post", "flag")),
+            )
+        )
+    )
     for item in open_items:
         if action in ITEM_ACTIONS[item.kind]:
             return decide_item(moderator, item, action, rule_id, text)
     rule = get_rule(rule_id, required=action in RULE_REQUIRED)
     text = _clean_text(text)
     if post.state not in _FROM[action] or (action == "restore" and post.state != S.HIDDEN):
-        raise Conflict(_("A post that is %(state)s cannot be changed like that.",
-                         state=_state_label(post.state)))
+        raise Conflict(
+            _(
+                "A post that is %(state)s cannot be changed like that.",
+                state=_state_label(post.state),
+            )
+        )
     if action == "approve":
         _check_not_suspended_for_approval(post)
     _lock_post(post, post.state)
@@ -774,16 +932,24 @@ def moderate_post(moderator: User, post: Post, action: str, rule_id=None,
     return entry
 
 
-def _decide_proposal(moderator: User, item: QueueItem, action: str, rule: DebateRule | None,
-                     text: str) -> AuditEntry:
+def _decide_proposal(
+    moderator: User, item: QueueItem, action: str, rule: DebateRule | None, text: str
+) -> AuditEntry:
     topic = item.topic
     accept = action == "accept"
     with _acting():
         forum_services.decide_topic_proposal(moderator, topic, accept)
     return audit(
-        "proposal_accept" if accept else "proposal_decline", "topic", topic.id,
-        actor=moderator, from_state=TopicStatus.PROPOSED.value, to_state=topic.status.value,
-        rule=rule, text=text, topic=topic, subject_user_id=topic.author_id,
+        "proposal_accept" if accept else "proposal_decline",
+        "topic",
+        topic.id,
+        actor=moderator,
+        from_state=TopicStatus.PROPOSED.value,
+        to_state=topic.status.value,
+        rule=rule,
+        text=text,
+        topic=topic,
+        subject_user_id=topic.author_id,
     )
 
 
@@ -794,25 +960,35 @@ def _reason_for_author(author_id: int | None, rule: DebateRule | None, text: str
     return ": ".join(part for part in (title, text) if part)
 
 
-def _decide_source_item(moderator: User, item: QueueItem, action: str,
-                        rule: DebateRule | None, text: str) -> AuditEntry:
+def _decide_source_item(
+    moderator: User, item: QueueItem, action: str, rule: DebateRule | None, text: str
+) -> AuditEntry:
     """Approve or reject a registered source's content: the source publishes or rejects it
     and tells its author; the decision is audited here (and can be appealed)."""
     source = source_for(item.kind)
     view = source_view(item.kind, item.target_id)
     approve = action == "approve"
-    notification_id = source.decide(moderator, item.target_id, approve,
-                                    _reason_for_author(view.author_id, rule, text))
+    notification_id = source.decide(
+        moderator, item.target_id, approve, _reason_for_author(view.author_id, rule, text)
+    )
     return audit(
-        action, item.kind, item.target_id, actor=moderator, from_state=view.state,
-        to_state="published" if approve else "rejected", rule=rule, text=text,
-        data=_source_data(item.kind, view), subject_user_id=view.author_id,
-        notification_id=notification_id, area_id=item.area_id, committee_id=item.committee_id,
+        action,
+        item.kind,
+        item.target_id,
+        actor=moderator,
+        from_state=view.state,
+        to_state="published" if approve else "rejected",
+        rule=rule,
+        text=text,
+        data=_source_data(item.kind, view),
+        subject_user_id=view.author_id,
+        notification_id=notification_id,
+        area_id=item.area_id,
+        committee_id=item.committee_id,
     )
 
 
-def _decide_source_appeal(moderator: User, appeal: Appeal, granted: bool,
-                          text: str) -> AuditEntry:
+def _decide_source_appeal(moderator: User, appeal: Appeal, granted: bool, text: str) -> AuditEntry:
     entry = appeal.entry
     source = source_for(entry.target_type)
     view = source_view(entry.target_type, entry.target_id)
@@ -824,11 +1000,18 @@ def _decide_source_appeal(moderator: User, appeal: Appeal, granted: bool,
     appeal.outcome_text = text
     n = _notify(appeal.author_id, "moderation_appeal")
     return audit(
-        "appeal_granted" if granted else "appeal_denied", entry.target_type, entry.target_id,
-        actor=moderator, from_state=view.state,
-        to_state="published" if granted else view.state, rule=entry.rule, text=text,
+        "appeal_granted" if granted else "appeal_denied",
+        entry.target_type,
+        entry.target_id,
+        actor=moderator,
+        from_state=view.state,
+        to_state="published" if granted else view.state,
+        rule=entry.rule,
+        text=text,
         data=_source_data(entry.target_type, view, appeal_id=appeal.id, entry_id=entry.id),
-        subject_user_id=appeal.author_id, notification_id=n.id, area_id=entry.area_id,
+        subject_user_id=appeal.author_id,
+        notification_id=n.id,
+        area_id=entry.area_id,
         committee_id=entry.committee_id,
     )
 
@@ -844,8 +1027,9 @@ def _decide_appeal(moderator: User, item: QueueItem, action: str, text: str) -> 
     granted = action == "grant"
     if granted and old != S.PUBLISHED:
         if S.PUBLISHED not in ALLOWED[old]:
-            raise Conflict(_("A post that is %(state)s cannot be changed like that.",
-                             state=_state_label(old)))
+            raise Conflict(
+                _("A post that is %(state)s cannot be changed like that.", state=_state_label(old))
+            )
         with _acting():
             _move(post, S.PUBLISHED, moderator.id)
         _resolve_flags(post, "dismissed", moderator)
@@ -856,10 +1040,18 @@ def _decide_appeal(moderator: User, item: QueueItem, action: str, text: str) -> 
     appeal.outcome_text = text
     n = _notify(appeal.author_id, "moderation_appeal", post)
     return audit(
-        "appeal_granted" if granted else "appeal_denied", "post", post.id, actor=moderator,
-        from_state=old.value, to_state=post.state.value, rule=appeal.entry.rule, text=text,
-        data={"appeal_id": appeal.id, "entry_id": appeal.entry_id}, post=post,
-        subject_user_id=appeal.author_id, notification_id=n.id,
+        "appeal_granted" if granted else "appeal_denied",
+        "post",
+        post.id,
+        actor=moderator,
+        from_state=old.value,
+        to_state=post.state.value,
+        rule=appeal.entry.rule,
+        text=text,
+        data={"appeal_id": appeal.id, "entry_id": appeal.entry_id},
+        post=post,
+        subject_user_id=appeal.author_id,
+        notification_id=n.id,
     )
 
 
@@ -869,8 +1061,9 @@ class BulkResult:
     failed: list[tuple[int, str]] = field(default_factory=list)
 
 
-def bulk_decide(moderator: User, item_ids: list[int], action: str, rule_id=None,
-                text: str = "") -> BulkResult:
+def bulk_decide(
+    moderator: User, item_ids: list[int], action: str, rule_id=None, text: str = ""
+) -> BulkResult:
     """Approve or reject a selection of held posts; each item succeeds or fails alone."""
     if action not in ("approve", "reject"):
         raise InvalidInput(bulk_action=_("Choose approve or reject."))
@@ -879,9 +1072,9 @@ def bulk_decide(moderator: User, item_ids: list[int], action: str, rule_id=None,
     get_rule(rule_id, required=action == "reject")
     _clean_text(text)
     result = BulkResult()
-    items = {i.id: i for i in db.session.scalars(
-        select(QueueItem).where(QueueItem.id.in_(item_ids))
-    )}
+    items = {
+        i.id: i for i in db.session.scalars(select(QueueItem).where(QueueItem.id.in_(item_ids)))
+    }
     for item_id in item_ids:
         item = items.get(item_id)
         if item is None:
@@ -905,11 +1098,13 @@ def bulk_decide(moderator: User, item_ids: list[int], action: str, rule_id=None,
 
 def reporter_weight(user: User) -> float:
     """How much a user's reports count: (upheld + 2) / (decided + 2), at least 0.1."""
-    counts = dict(db.session.execute(
-        select(Flag.status, func.count(Flag.id))
-        .where(Flag.reporter_id == user.id, Flag.status.in_(("upheld", "dismissed")))
-        .group_by(Flag.status)
-    ).all())
+    counts = dict(
+        db.session.execute(
+            select(Flag.status, func.count(Flag.id))
+            .where(Flag.reporter_id == user.id, Flag.status.in_(("upheld", "dismissed")))
+            .group_by(Flag.status)
+        ).all()
+    )
     upheld, dismissed = counts.get("upheld", 0), counts.get("dismissed", 0)
     return max(0.1, (upheld + 2) / (upheld + dismissed + 2))
 
@@ -939,9 +1134,13 @@ def report_post(reporter: User, post: Post, reason: str, text: str = "") -> Flag
         raise Conflict(_("You have already reported this post."))
     by_moderator = permissions.can_moderate_topic(reporter, post.topic)
     flag = Flag(
-        post_id=post.id, reporter_id=reporter.id, post_author_id=post.author_id,
-        rule_id=rule.id if rule else None, text=text,
-        weight=1.0 if by_moderator else reporter_weight(reporter), status="open",
+        post_id=post.id,
+        reporter_id=reporter.id,
+        post_author_id=post.author_id,
+        rule_id=rule.id if rule else None,
+        text=text,
+        weight=1.0 if by_moderator else reporter_weight(reporter),
+        status="open",
         created_at=utcnow(),
     )
     db.session.add(flag)
@@ -951,13 +1150,27 @@ def report_post(reporter: User, post: Post, reason: str, text: str = "") -> Flag
     except IntegrityError:
         raise Conflict(_("You have already reported this post.")) from None
     _open_item("flag", "flags", post=post)
-    audit("flag", "post", post.id, actor=reporter, from_state=post.state.value,
-          to_state=post.state.value, rule=rule, text=text, data={"weight": flag.weight},
-          post=post, subject_user_id=post.author_id)
-    total = db.session.scalar(
-        select(func.coalesce(func.sum(Flag.weight), 0.0))
-        .where(Flag.post_id == post.id, Flag.status == "open")
-    ) or 0.0
+    audit(
+        "flag",
+        "post",
+        post.id,
+        actor=reporter,
+        from_state=post.state.value,
+        to_state=post.state.value,
+        rule=rule,
+        text=text,
+        data={"weight": flag.weight},
+        post=post,
+        subject_user_id=post.author_id,
+    )
+    total = (
+        db.session.scalar(
+            select(func.coalesce(func.sum(Flag.weight), 0.0)).where(
+                Flag.post_id == post.id, Flag.status == "open"
+            )
+        )
+        or 0.0
+    )
     threshold = current_app.config["MODERATION_FLAG_THRESHOLD"]
     if by_moderator or total + 1e-9 >= threshold:
         _hide_by_flags(post, reporter if by_moderator else None, rule, total)
@@ -965,15 +1178,17 @@ def report_post(reporter: User, post: Post, reason: str, text: str = "") -> Flag
     return flag
 
 
-def _hide_by_flags(post: Post, moderator: User | None, rule: DebateRule | None,
-                   total: float) -> None:
+def _hide_by_flags(
+    post: Post, moderator: User | None, rule: DebateRule | None, total: float
+) -> None:
     _lock_post(post, S.PUBLISHED)
     if moderator is None:
         # Cite the rule most reports named.
         top = db.session.execute(
             select(Flag.rule_id, func.count(Flag.id).label("n"))
             .where(Flag.post_id == post.id, Flag.status == "open", Flag.rule_id.is_not(None))
-            .group_by(Flag.rule_id).order_by(func.count(Flag.id).desc(), Flag.rule_id)
+            .group_by(Flag.rule_id)
+            .order_by(func.count(Flag.id).desc(), Flag.rule_id)
             .limit(1)
         ).first()
         rule = db.session.get(DebateRule, top[0]) if top else rule
@@ -981,9 +1196,19 @@ def _hide_by_flags(post: Post, moderator: User | None, rule: DebateRule | None,
         _move(post, S.HIDDEN, moderator.id if moderator else None)
     _retract_notifications(post)
     n = _notify(post.author_id, "moderation_decision", post)
-    audit("flag_hide", "post", post.id, actor=moderator, from_state=S.PUBLISHED.value,
-          to_state=S.HIDDEN.value, rule=rule, data={"weight": round(total, 2)}, post=post,
-          subject_user_id=post.author_id, notification_id=n.id)
+    audit(
+        "flag_hide",
+        "post",
+        post.id,
+        actor=moderator,
+        from_state=S.PUBLISHED.value,
+        to_state=S.HIDDEN.value,
+        rule=rule,
+        data={"weight": round(total, 2)},
+        post=post,
+        subject_user_id=post.author_id,
+        notification_id=n.id,
+    )
 
 
 # --- appeals -------------------------------------------------------------------------------
@@ -997,8 +1222,9 @@ def appealable_entry(entry: AuditEntry, post: Post | None) -> bool:
     if post is not None:
         return post.state.value == entry.to_state
     if entry.post_id is None and entry.target_type in hooks.review_sources():
-        view = hooks.review_sources()[entry.target_type].views([entry.target_id]).get(
-            entry.target_id)
+        view = (
+            hooks.review_sources()[entry.target_type].views([entry.target_id]).get(entry.target_id)
+        )
         return view is not None and view.state == entry.to_state
     return False
 
@@ -1008,37 +1234,63 @@ def appeal_decision(author: User, entry: AuditEntry | None, text: str) -> Appeal
     if entry is None:
         raise NotFound(_("No such decision."))
     if entry.subject_user_id != author.id:
-        raise PermissionDenied(_("This decision was not made against you, so you cannot "
-                                 "appeal it."))
+        raise PermissionDenied(
+            _("This decision was not made against you, so you cannot appeal it.")
+        )
     if entry.action not in APPEALABLE:
         raise InvalidInput(text=_("This decision cannot be appealed."))
     if db.session.scalar(select(Appeal.id).where(Appeal.entry_id == entry.id)) is not None:
         raise Conflict(_("You have already appealed this decision."))
     post = db.session.get(Post, entry.post_id) if entry.post_id else None
     if not appealable_entry(entry, post):
-        raise Conflict(_("This decision no longer applies to your post, so there is nothing "
-                         "to appeal."))
+        raise Conflict(
+            _("This decision no longer applies to your post, so there is nothing to appeal.")
+        )
     text = _clean_text(text)
     if len(text) < 10:
-        raise InvalidInput(text=_("Explain in at least %(n)d characters why the decision "
-                                  "should be changed.", n=10))
+        raise InvalidInput(
+            text=_("Explain in at least %(n)d characters why the decision should be changed.", n=10)
+        )
     state = post.state.value if post is not None else entry.to_state
-    appeal = Appeal(entry_id=entry.id, author_id=author.id,
-                    post_id=post.id if post is not None else None, text=text,
-                    status="open", created_at=utcnow())
+    appeal = Appeal(
+        entry_id=entry.id,
+        author_id=author.id,
+        post_id=post.id if post is not None else None,
+        text=text,
+        status="open",
+        created_at=utcnow(),
+    )
     db.session.add(appeal)
     try:
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError:
         raise Conflict(_("You have already appealed this decision.")) from None
-    _open_item("appeal", "appeal", post=post, appeal=appeal, detail=entry.action,
-               avoid_user_id=entry.actor_id,
-               target_id=entry.target_id if post is None else None,
-               area_id=entry.area_id, committee_id=entry.committee_id)
-    audit("appeal", "appeal", appeal.id, actor=author, from_state=state,
-          to_state=state, text=text, data={"entry_id": entry.id}, post=post,
-          subject_user_id=author.id, area_id=entry.area_id, committee_id=entry.committee_id)
+    _open_item(
+        "appeal",
+        "appeal",
+        post=post,
+        appeal=appeal,
+        detail=entry.action,
+        avoid_user_id=entry.actor_id,
+        target_id=entry.target_id if post is None else None,
+        area_id=entry.area_id,
+        committee_id=entry.committee_id,
+    )
+    audit(
+        "appeal",
+        "appeal",
+        appeal.id,
+        actor=author,
+        from_state=state,
+        to_state=state,
+        text=text,
+        data={"entry_id": entry.id},
+        post=post,
+        subject_user_id=author.id,
+        area_id=entry.area_id,
+        committee_id=entry.committee_id,
+    )
     db.session.flush()
     return appeal
 
@@ -1068,22 +1320,34 @@ def restriction(user: User, action: str) -> str | None:
     if s is None:
         return None
     if s.until is None:
-        return _("Your account is suspended until further notice: you can read, but not "
-                 "write, support, report, ask or vote. Reason: %(reason)s", reason=s.reason)
-    return _("Your account is suspended until %(until)s: you can read, but not write, "
-             "support, report, ask or vote. Reason: %(reason)s",
-             until=_when(s.until), reason=s.reason)
+        return _(
+            "Your account is suspended until further notice: you can read, but not "
+            "write, support, report, ask or vote. Reason: %(reason)s",
+            reason=s.reason,
+        )
+    return _(
+        "Your account is suspended until %(until)s: you can read, but not write, "
+        "support, report, ask or vote. Reason: %(reason)s",
+        until=_when(s.until),
+        reason=s.reason,
+    )
 
 
 def _has_written_in(user: User, area_ids: set[int]) -> bool:
-    return db.session.scalar(
-        select(Post.id).join(Topic, Topic.id == Post.topic_id)
-        .where(Post.author_id == user.id, Topic.area_id.in_(area_ids)).limit(1)
-    ) is not None
+    return (
+        db.session.scalar(
+            select(Post.id)
+            .join(Topic, Topic.id == Post.topic_id)
+            .where(Post.author_id == user.id, Topic.area_id.in_(area_ids))
+            .limit(1)
+        )
+        is not None
+    )
 
 
-def suspend_user(moderator: User, user: User, reason: str, until: datetime | None = None,
-                 rule_id=None) -> Suspension:
+def suspend_user(
+    moderator: User, user: User, reason: str, until: datetime | None = None, rule_id=None
+) -> Suspension:
     """Suspend ``user`` until ``until`` (None: indefinitely). Scoped moderators may suspend
     only people who have written in their areas."""
     if not permissions.is_moderator(moderator):
@@ -1094,8 +1358,9 @@ def suspend_user(moderator: User, user: User, reason: str, until: datetime | Non
     if user.id == moderator.id:
         raise InvalidInput(reason=_("You cannot suspend yourself."))
     if permissions.is_moderator(user):
-        raise InvalidInput(reason=_("Staff accounts cannot be suspended; an admin changes "
-                                    "their role instead."))
+        raise InvalidInput(
+            reason=_("Staff accounts cannot be suspended; an admin changes their role instead.")
+        )
     reason = _clean_text(reason, "reason")
     if len(reason) < 3:
         raise InvalidInput(reason=_("Give the reason the user will see."))
@@ -1104,17 +1369,38 @@ def suspend_user(moderator: User, user: User, reason: str, until: datetime | Non
     rule = get_rule(rule_id, required=False)
     if active_suspension(user.id) is not None:
         raise Conflict(_("This user is already suspended."))
-    s = Suspension(user_id=user.id, reason=reason, rule_id=rule.id if rule else None,
-                   created_at=utcnow(), until=until, created_by_id=moderator.id)
+    s = Suspension(
+        user_id=user.id,
+        reason=reason,
+        rule_id=rule.id if rule else None,
+        created_at=utcnow(),
+        until=until,
+        created_by_id=moderator.id,
+    )
     db.session.add(s)
     db.session.flush()
     n = _notify(user.id, "moderation_suspension")
-    audit("suspend", "user", user.id, actor=moderator, from_state="active",
-          to_state="suspended", rule=rule, text=reason,
-          data={"until": until.isoformat() if until else None, "suspension_id": s.id},
-          subject_user_id=user.id, notification_id=n.id)
-    eventlog.record("user_suspended", "user", user.id, f"user:{user.id}",
-                    {"until": until.isoformat() if until else None}, moderator.id)
+    audit(
+        "suspend",
+        "user",
+        user.id,
+        actor=moderator,
+        from_state="active",
+        to_state="suspended",
+        rule=rule,
+        text=reason,
+        data={"until": until.isoformat() if until else None, "suspension_id": s.id},
+        subject_user_id=user.id,
+        notification_id=n.id,
+    )
+    eventlog.record(
+        "user_suspended",
+        "user",
+        user.id,
+        f"user:{user.id}",
+        {"until": until.isoformat() if until else None},
+        moderator.id,
+    )
     return s
 
 
@@ -1127,11 +1413,20 @@ def lift_suspension(admin: User, suspension: Suspension) -> None:
     suspension.lifted_by_id = admin.id
     db.session.flush()
     n = _notify(suspension.user_id, "moderation_unsuspended")
-    audit("unsuspend", "user", suspension.user_id, actor=admin, from_state="suspended",
-          to_state="active", data={"suspension_id": suspension.id},
-          subject_user_id=suspension.user_id, notification_id=n.id)
-    eventlog.record("user_unsuspended", "user", suspension.user_id,
-                    f"user:{suspension.user_id}", {}, admin.id)
+    audit(
+        "unsuspend",
+        "user",
+        suspension.user_id,
+        actor=admin,
+        from_state="suspended",
+        to_state="active",
+        data={"suspension_id": suspension.id},
+        subject_user_id=suspension.user_id,
+        notification_id=n.id,
+    )
+    eventlog.record(
+        "user_unsuspended", "user", suspension.user_id, f"user:{suspension.user_id}", {}, admin.id
+    )
 
 
 # --- modes -----------------------------------------------------------------------------------
@@ -1146,7 +1441,8 @@ def set_mode(actor: User, target_type: str, target_id: int, mode: str | None) ->
     if target is None:
         raise NotFound(_("No such place."))
     allowed = permissions.can_set_mode(
-        actor, target_type,
+        actor,
+        target_type,
         area_id=target.id if target_type == "area" else None,
         topic=target if target_type == "topic" else None,
     )
@@ -1164,26 +1460,41 @@ def set_mode(actor: User, target_type: str, target_id: int, mode: str | None) ->
     if mode is None:
         db.session.delete(row)
     elif row is None:
-        db.session.add(ModerationMode(**{f"{target_type}_id": target_id}, mode=mode,
-                                      updated_at=utcnow(), updated_by_id=actor.id))
+        db.session.add(
+            ModerationMode(
+                **{f"{target_type}_id": target_id},
+                mode=mode,
+                updated_at=utcnow(),
+                updated_by_id=actor.id,
+            )
+        )
     else:
         row.mode, row.updated_at, row.updated_by_id = mode, utcnow(), actor.id
     db.session.flush()
-    audit("mode_set", target_type, target_id, actor=actor, from_state=old,
-          to_state=mode or "inherit", topic=target if target_type == "topic" else None)
+    audit(
+        "mode_set",
+        target_type,
+        target_id,
+        actor=actor,
+        from_state=old,
+        to_state=mode or "inherit",
+        topic=target if target_type == "topic" else None,
+    )
 
 
 # --- watched words and debate rules ---------------------------------------------------------
 
 
-def add_watched_word(admin: User, word: str, language: str, action: str,
-                     rule_id=None) -> WatchedWord:
+def add_watched_word(
+    admin: User, word: str, language: str, action: str, rule_id=None
+) -> WatchedWord:
     if not permissions.can_edit_words(admin):
         raise PermissionDenied(_("Only admins may edit the watched words."))
     word = " ".join((word or "").casefold().split())
     if not 2 <= len(word.rstrip("*")) <= 100 or "*" in word.rstrip("*"):
-        raise InvalidInput(word=_("Enter a word or phrase of 2–100 characters; a * is "
-                                  "allowed only at the end."))
+        raise InvalidInput(
+            word=_("Enter a word or phrase of 2–100 characters; a * is allowed only at the end.")
+        )
     if language not in WORD_LANGUAGES:
         raise InvalidInput(language=_("Unknown language."))
     if action not in WORD_ACTIONS:
@@ -1194,21 +1505,42 @@ def add_watched_word(admin: User, word: str, language: str, action: str,
     )
     if exists is not None:
         raise InvalidInput(word=_("This word is already on the list."))
-    w = WatchedWord(word=word, language=language, action=action,
-                    rule_id=rule.id if rule else None, created_at=utcnow(),
-                    created_by_id=admin.id)
+    w = WatchedWord(
+        word=word,
+        language=language,
+        action=action,
+        rule_id=rule.id if rule else None,
+        created_at=utcnow(),
+        created_by_id=admin.id,
+    )
     db.session.add(w)
     db.session.flush()
-    audit("word_add", "word", w.id, actor=admin, to_state=action, rule=rule,
-          text=word, data={"language": language})
+    audit(
+        "word_add",
+        "word",
+        w.id,
+        actor=admin,
+        to_state=action,
+        rule=rule,
+        text=word,
+        data={"language": language},
+    )
     return w
 
 
 def remove_watched_word(admin: User, word: WatchedWord) -> None:
     if not permissions.can_edit_words(admin):
         raise PermissionDenied(_("Only admins may edit the watched words."))
-    audit("word_remove", "word", word.id, actor=admin, from_state=word.action,
-          rule=word.rule, text=word.word, data={"language": word.language})
+    audit(
+        "word_remove",
+        "word",
+        word.id,
+        actor=admin,
+        from_state=word.action,
+        rule=word.rule,
+        text=word.word,
+        data={"language": word.language},
+    )
     db.session.delete(word)
     db.session.flush()
 
@@ -1236,9 +1568,18 @@ def ensure_default_rules() -> int:
     return added
 
 
-def save_rule(admin: User, rule: DebateRule | None, *, code: str, title_da: str,
-              title_en: str, body_da: str, body_en: str, position: int = 0,
-              active: bool = True) -> DebateRule:
+def save_rule(
+    admin: User,
+    rule: DebateRule | None,
+    *,
+    code: str,
+    title_da: str,
+    title_en: str,
+    body_da: str,
+    body_en: str,
+    position: int = 0,
+    active: bool = True,
+) -> DebateRule:
     """Create or edit a debate rule (admins). Codes are fixed once created."""
     if not permissions.can_edit_rules(admin):
         raise PermissionDenied(_("Only admins may edit the debate rules."))
@@ -1268,9 +1609,16 @@ def save_rule(admin: User, rule: DebateRule | None, *, code: str, title_da: str,
     rule.position, rule.active, rule.updated_at = position, active, utcnow()
     _render_rule(rule)
     db.session.flush()
-    audit("rule_add" if created else "rule_edit", "rule", rule.id, actor=admin,
-          from_state=None if created else ("active" if before["active"] else "inactive"),
-          to_state="active" if active else "inactive", rule=rule, text=title_da)
+    audit(
+        "rule_add" if created else "rule_edit",
+        "rule",
+        rule.id,
+        actor=admin,
+        from_state=None if created else ("active" if before["active"] else "inactive"),
+        to_state="active" if active else "inactive",
+        rule=rule,
+        text=title_da,
+    )
     return rule
 
 
@@ -1279,8 +1627,14 @@ def save_rule(admin: User, rule: DebateRule | None, *, code: str, title_da: str,
 
 def record_denial(actor: User | None, where: str, message: str = "") -> AuditEntry:
     """An attempt by someone without permission: who, where, and what they were told."""
-    return audit("access_denied", "url", None, actor=actor, text=where[:300],
-                 data={"message": message[:300]} if message else None)
+    return audit(
+        "access_denied",
+        "url",
+        None,
+        actor=actor,
+        text=where[:300],
+        data={"message": message[:300]} if message else None,
+    )
 
 
 def send_reminders(now: datetime | None = None) -> int:
@@ -1291,16 +1645,17 @@ def send_reminders(now: datetime | None = None) -> int:
     now = now or utcnow()
     cutoff = now - timedelta(minutes=current_app.config["MODERATION_REMIND_AFTER_MINUTES"])
     overdue = db.session.execute(
-        queue_select(QueueItem.id, QueueItem.area_id)
-        .where(open_items_clause(), QueueItem.created_at <= cutoff,
-               QueueItem.reminded_at.is_(None))
+        queue_select(QueueItem.id, QueueItem.area_id).where(
+            open_items_clause(), QueueItem.created_at <= cutoff, QueueItem.reminded_at.is_(None)
+        )
     ).all()
     if not overdue:
         return 0
     from sqlalchemy.orm import selectinload
 
     moderators = db.session.scalars(
-        select(User).options(selectinload(User.moderated_areas))
+        select(User)
+        .options(selectinload(User.moderated_areas))
         .where(User.role.in_((Role.MODERATOR, Role.ADMIN)))
     ).all()
     told = 0
@@ -1312,8 +1667,10 @@ def send_reminders(now: datetime | None = None) -> int:
     ids = [i for i, _a in overdue]
     for start in range(0, len(ids), 500):
         db.session.execute(
-            update(QueueItem).where(QueueItem.id.in_(ids[start:start + 500]))
-            .values(reminded_at=now).execution_options(synchronize_session=False)
+            update(QueueItem)
+            .where(QueueItem.id.in_(ids[start : start + 500]))
+            .values(reminded_at=now)
+            .execution_options(synchronize_session=False)
         )
     db.session.flush()
     return told

@@ -66,8 +66,10 @@ bp = Blueprint("moderation", __name__)
 # Every refused request under /moderation writes an audit entry, so a stranger repeating
 # them is limited (moderators are exempt): past the limit the answer is 429 and nothing is
 # written.
-limiter.limit(lambda: current_app.config["MODERATION_DENIED_RATE"],
-              exempt_when=lambda: permissions.can_use_queue(current_user))(bp)
+limiter.limit(
+    lambda: current_app.config["MODERATION_DENIED_RATE"],
+    exempt_when=lambda: permissions.can_use_queue(current_user),
+)(bp)
 
 PROTECTED_PREFIX = "/moderation"
 
@@ -138,15 +140,17 @@ def _queue_filter_form() -> tuple[QueueFilterForm, queries.QueueFilters]:
     form.area.choices = choices(
         [("", _("All areas"))] + [(str(a.id), a.name) for a in db.session.scalars(areas_stmt)]
     )
-    form.reason.choices = choices([("", _("All reasons"))] + [
-        (code, policy.reason_label(code))
-        for code in policy.HOLD_REASONS + policy.OTHER_REASONS
-    ])
+    form.reason.choices = choices(
+        [("", _("All reasons"))]
+        + [(code, policy.reason_label(code)) for code in policy.HOLD_REASONS + policy.OTHER_REASONS]
+    )
     reason = request.args.get("reason") or None
     if reason is not None and reason not in policy.HOLD_REASONS + policy.OTHER_REASONS:
         abort(400)
     filters = queries.QueueFilters(
-        committee_id=_optional_int("committee"), area_id=_optional_int("area"), reason=reason,
+        committee_id=_optional_int("committee"),
+        area_id=_optional_int("area"),
+        reason=reason,
     )
     return form, filters
 
@@ -164,8 +168,13 @@ def queue():
     bulk = BulkForm()
     bulk.rule_id.choices = _rule_choices()
     return render_template(
-        "moderation/queue.html", page=result, page_no=page, filter_form=form, bulk=bulk,
-        now=utcnow(), args={k: v for k, v in request.args.items() if k != "side" and v},
+        "moderation/queue.html",
+        page=result,
+        page_no=page,
+        filter_form=form,
+        bulk=bulk,
+        now=utcnow(),
+        args={k: v for k, v in request.args.items() if k != "side" and v},
     )
 
 
@@ -180,8 +189,9 @@ def item_row(item_id: int):
     if not permissions.can_decide_item(current_user, found):
         raise PermissionDenied(_("This item is outside the areas you moderate."))
     waiting = db.session.scalar(
-        queries.queue_select(QueueItem.id)
-        .where(QueueItem.id == item_id, queries.open_items_clause())
+        queries.queue_select(QueueItem.id).where(
+            QueueItem.id == item_id, queries.open_items_clause()
+        )
     )
     if waiting is None:
         return render_error(410, _("This item no longer waits for a decision."))
@@ -191,11 +201,16 @@ def item_row(item_id: int):
         authors.add(found.topic.author_id)
     authors |= {v.author_id for v in views.values() if v.author_id is not None}
     page = queries.QueuePage(
-        items=[found], total=0, has_more=False, records=queries.author_records(authors),
-        flags=queries.open_flags([found.post_id] if found.kind == "flag" else []), views=views,
+        items=[found],
+        total=0,
+        has_more=False,
+        records=queries.author_records(authors),
+        flags=queries.open_flags([found.post_id] if found.kind == "flag" else []),
+        views=views,
     )
-    return render_template("moderation/_queue_item.html", item=found, page=page,
-                           L=policy.labels(), now=utcnow())
+    return render_template(
+        "moderation/_queue_item.html", item=found, page=page, L=policy.labels(), now=utcnow()
+    )
 
 
 @bp.route("/moderation/bulk", methods=["POST"])
@@ -211,7 +226,10 @@ def bulk():
         abort(400)
     try:
         result = services.bulk_decide(
-            _me(), ids, request.form.get("bulk_action", ""), form.rule_id.data or None,
+            _me(),
+            ids,
+            request.form.get("bulk_action", ""),
+            form.rule_id.data or None,
             form.text.data or "",
         )
     except InvalidInput as exc:
@@ -237,18 +255,23 @@ def _render_item(item_id: int, form: DecideForm | None = None, status: int = 200
         form = DecideForm()
     form.rule_id.choices = _rule_choices()
     view = queries.source_views([item]).get(item.id)
-    author_id = item.post.author_id if item.post else (item.topic.author_id if item.topic
-                                                        else None)
+    author_id = item.post.author_id if item.post else (item.topic.author_id if item.topic else None)
     if author_id is None and view is not None:
         author_id = view.author_id
     records = queries.author_records([author_id] if author_id else [])
     mode = policy.effective_mode(item.topic) if item.topic else None
     return render_template(
-        "moderation/item.html", item=item, form=form, now=utcnow(),
-        record=records.get(author_id), flags=queries.open_flags([item.post_id])
-        .get(item.post_id, []) if item.post_id else [],
+        "moderation/item.html",
+        item=item,
+        form=form,
+        now=utcnow(),
+        record=records.get(author_id),
+        flags=queries.open_flags([item.post_id]).get(item.post_id, []) if item.post_id else [],
         history=queries.post_history(item.post_id) if item.post_id else [],
-        mode=mode, button_form=EmptyForm(), view=view, author_id=author_id,
+        mode=mode,
+        button_form=EmptyForm(),
+        view=view,
+        author_id=author_id,
         item_actions=services.item_actions(item.kind),
     ), status
 
@@ -309,8 +332,9 @@ def decide(item_id: int):
         return _render_item(item_id, form, 400)
     action = request.form.get("action", "")
     try:
-        services.decide_item(_me(), item_obj, action, form.rule_id.data or None,
-                             form.text.data or "")
+        services.decide_item(
+            _me(), item_obj, action, form.rule_id.data or None, form.text.data or ""
+        )
     except InvalidInput as exc:
         db.session.rollback()
         if not apply_errors(form, exc):
@@ -342,11 +366,15 @@ def _render_post(post: Post, form: DecideForm | None = None, status: int = 200):
     form = form or DecideForm()
     form.rule_id.choices = _rule_choices()
     return render_template(
-        "moderation/post.html", post=post, form=form,
-        history=queries.post_history(post.id), items=queries.open_items_for_post(post.id),
+        "moderation/post.html",
+        post=post,
+        form=form,
+        history=queries.post_history(post.id),
+        items=queries.open_items_for_post(post.id),
         flags=queries.open_flags([post.id]).get(post.id, []),
         record=queries.author_records([post.author_id])[post.author_id],
-        mode=policy.effective_mode(post.topic), now=utcnow(),
+        mode=policy.effective_mode(post.topic),
+        now=utcnow(),
     ), status
 
 
@@ -366,8 +394,7 @@ def decide_post(post_id: int):
         return _render_post(p, form, 400)
     action = request.form.get("action", "")
     try:
-        services.moderate_post(_me(), p, action, form.rule_id.data or None,
-                               form.text.data or "")
+        services.moderate_post(_me(), p, action, form.rule_id.data or None, form.text.data or "")
     except InvalidInput as exc:
         db.session.rollback()
         if not apply_errors(form, exc):
@@ -383,9 +410,13 @@ def _render_user(user: User, form: SuspendForm | None = None, status: int = 200)
     form.rule_id.choices = _rule_choices(_("— no particular rule —"))
     posts = [p for p in queries.recent_posts_of(user.id) if can_see_post(current_user, p)]
     return render_template(
-        "moderation/user.html", user=user, form=form,
+        "moderation/user.html",
+        user=user,
+        form=form,
         record=queries.author_records([user.id])[user.id],
-        suspensions=queries.suspensions_of(user.id), posts=posts, now=utcnow(),
+        suspensions=queries.suspensions_of(user.id),
+        posts=posts,
+        now=utcnow(),
         button_form=EmptyForm(),
     ), status
 
@@ -423,8 +454,10 @@ def suspend(user_id: int):
 @login_required
 def suspensions():
     return render_template(
-        "moderation/suspensions.html", items=queries.active_suspensions(current_user),
-        button_form=EmptyForm(), now=utcnow(),
+        "moderation/suspensions.html",
+        items=queries.active_suspensions(current_user),
+        button_form=EmptyForm(),
+        now=utcnow(),
     )
 
 
@@ -457,9 +490,11 @@ def _audit_filters() -> tuple[AuditFilterForm, queries.AuditFilters]:
         subject_user_id=form.subject.data or None,
         post_id=form.post.data or None,
         date_from=_local_to_utc(datetime.combine(form.date_from.data, datetime.min.time()))
-        if form.date_from.data else None,
-        date_to=_local_to_utc(datetime.combine(date_to + timedelta(days=1),
-                                               datetime.min.time())) if date_to else None,
+        if form.date_from.data
+        else None,
+        date_to=_local_to_utc(datetime.combine(date_to + timedelta(days=1), datetime.min.time()))
+        if date_to
+        else None,
     )
 
 
@@ -470,15 +505,34 @@ def audit():
     page = int_arg("side")
     rows, more = queries.audit_page(current_user, filters, page)
     return render_template(
-        "moderation/audit.html", form=form, rows=rows, page=page, more=more,
+        "moderation/audit.html",
+        form=form,
+        rows=rows,
+        page=page,
+        more=more,
         args={k: v for k, v in request.args.items() if k != "side"},
         rules=queries.rules_by_id(),
     )
 
 
-CSV_FIELDS = ("id", "created_at_utc", "actor_id", "actor", "action", "target_type",
-              "target_id", "from_state", "to_state", "rule", "text", "post_id", "topic_id",
-              "subject_user_id", "area_id", "committee_id")
+CSV_FIELDS = (
+    "id",
+    "created_at_utc",
+    "actor_id",
+    "actor",
+    "action",
+    "target_type",
+    "target_id",
+    "from_state",
+    "to_state",
+    "rule",
+    "text",
+    "post_id",
+    "topic_id",
+    "subject_user_id",
+    "area_id",
+    "committee_id",
+)
 
 
 def _csv_safe(value) -> str:
@@ -498,12 +552,29 @@ def audit_csv():
         writer = csv.writer(buf)
         writer.writerow(CSV_FIELDS)
         for e in queries.audit_rows(viewer, filters):
-            writer.writerow([_csv_safe(v) for v in (
-                e.id, e.created_at.isoformat(timespec="seconds"), e.actor_id,
-                e.actor.display_name if e.actor else "", e.action, e.target_type,
-                e.target_id, e.from_state, e.to_state, e.rule.code if e.rule else "", e.text,
-                e.post_id, e.topic_id, e.subject_user_id, e.area_id, e.committee_id,
-            )])
+            writer.writerow(
+                [
+                    _csv_safe(v)
+                    for v in (
+                        e.id,
+                        e.created_at.isoformat(timespec="seconds"),
+                        e.actor_id,
+                        e.actor.display_name if e.actor else "",
+                        e.action,
+                        e.target_type,
+                        e.target_id,
+                        e.from_state,
+                        e.to_state,
+                        e.rule.code if e.rule else "",
+                        e.text,
+                        e.post_id,
+                        e.topic_id,
+                        e.subject_user_id,
+                        e.area_id,
+                        e.committee_id,
+                    )
+                ]
+            )
             if buf.tell() > 32_000:
                 yield buf.getvalue()
                 buf.seek(0)
@@ -512,7 +583,8 @@ def audit_csv():
 
     stamp = utcnow().strftime("%Y%m%d-%H%M")
     return Response(
-        stream_with_context(generate()), mimetype="text/csv",
+        stream_with_context(generate()),
+        mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="moderation-audit-{stamp}.csv"'},
     )
 
@@ -524,9 +596,13 @@ def _render_words(form: WordForm | None = None, status: int = 200):
     form = form or WordForm()
     form.rule_id.choices = _rule_choices()
     words = db.session.scalars(select(WatchedWord).order_by(WatchedWord.word)).all()
-    return render_template("moderation/words.html", form=form, words=words,
-                           can_edit=permissions.can_edit_words(current_user),
-                           button_form=EmptyForm()), status
+    return render_template(
+        "moderation/words.html",
+        form=form,
+        words=words,
+        can_edit=permissions.can_edit_words(current_user),
+        button_form=EmptyForm(),
+    ), status
 
 
 @bp.route("/moderation/words", methods=["GET", "POST"])
@@ -540,8 +616,13 @@ def words():
         raise PermissionDenied(_("Only admins may edit the watched words."))
     if form.validate_on_submit():
         try:
-            services.add_watched_word(_me(), form.word.data, form.language.data,
-                                      form.action.data, form.rule_id.data or None)
+            services.add_watched_word(
+                _me(),
+                form.word.data,
+                form.language.data,
+                form.action.data,
+                form.rule_id.data or None,
+            )
         except InvalidInput as exc:
             db.session.rollback()
             apply_errors(form, exc)
@@ -567,8 +648,11 @@ def delete_word(word_id: int):
 @bp.route("/moderation/rules")
 @login_required
 def rules_admin():
-    return render_template("moderation/rules_admin.html", rules=queries.all_rules(),
-                           can_edit=permissions.can_edit_rules(current_user))
+    return render_template(
+        "moderation/rules_admin.html",
+        rules=queries.all_rules(),
+        can_edit=permissions.can_edit_rules(current_user),
+    )
 
 
 @bp.route("/moderation/rules/new", methods=["GET", "POST"])
@@ -584,9 +668,14 @@ def rule_form(rule_id: int | None = None):
     if form.validate_on_submit():
         try:
             services.save_rule(
-                _me(), rule, code=form.code.data or "", title_da=form.title_da.data,
-                title_en=form.title_en.data, body_da=form.body_da.data or "",
-                body_en=form.body_en.data or "", position=form.position.data or 0,
+                _me(),
+                rule,
+                code=form.code.data or "",
+                title_da=form.title_da.data,
+                title_en=form.title_en.data,
+                body_da=form.body_da.data or "",
+                body_en=form.body_en.data or "",
+                position=form.position.data or 0,
                 active=bool(form.active.data),
             )
         except InvalidInput as exc:
@@ -605,8 +694,9 @@ def _modes_context() -> dict:
     by = {("committee", r.committee_id): r.mode for r in rows if r.committee_id}
     by |= {("area", r.area_id): r.mode for r in rows if r.area_id}
     topic_ids = [r.topic_id for r in rows if r.topic_id]
-    topics = db.session.scalars(select(Topic).where(Topic.id.in_(topic_ids))).all() \
-        if topic_ids else []
+    topics = (
+        db.session.scalars(select(Topic).where(Topic.id.in_(topic_ids))).all() if topic_ids else []
+    )
     return {
         "committees": db.session.scalars(select(Committee).order_by(Committee.name)).all(),
         "areas": db.session.scalars(select(Area).order_by(Area.name)).all(),
@@ -641,7 +731,8 @@ def rules():
 @bp.route("/gennemsigtighed")
 def transparency():
     return render_template(
-        "moderation/transparency.html", months=queries.transparency(),
+        "moderation/transparency.html",
+        months=queries.transparency(),
         rules=queries.rules_by_id(),
     )
 
@@ -686,8 +777,9 @@ def appeal(entry_id: int):
     if entry is None:
         abort(404)
     if entry.subject_user_id != current_user.id:
-        raise PermissionDenied(_("This decision was not made against you, so you cannot "
-                                 "appeal it."))
+        raise PermissionDenied(
+            _("This decision was not made against you, so you cannot appeal it.")
+        )
     form = AppealForm()
     status = 200
     if request.method == "POST":
@@ -702,14 +794,18 @@ def appeal(entry_id: int):
                 db.session.commit()
                 flash(_("Your appeal is sent. You will be told the outcome here."), "success")
                 if entry.post_id is None:
-                    return redirect(safe_next((entry.data or {}).get("url"),
-                                              url_for("forum.notifications")))
-                return redirect(url_for("forum.post", post_id=entry.post_id)
-                                + f"#p{entry.post_id}")
+                    return redirect(
+                        safe_next((entry.data or {}).get("url"), url_for("forum.notifications"))
+                    )
+                return redirect(url_for("forum.post", post_id=entry.post_id) + f"#p{entry.post_id}")
         status = 400
     post_obj = db.session.get(Post, entry.post_id) if entry.post_id else None
     existing = db.session.scalar(select(Appeal).where(Appeal.entry_id == entry.id))
     return render_template(
-        "moderation/appeal.html", entry=entry, post=post_obj, form=form, existing=existing,
+        "moderation/appeal.html",
+        entry=entry,
+        post=post_obj,
+        form=form,
+        existing=existing,
         appealable=services.appealable_entry(entry, post_obj),
     ), status

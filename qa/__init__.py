@@ -96,8 +96,9 @@ def init_app(app: Flask) -> None:
     app.before_request(policy.warm_topic_ids)
     app.register_blueprint(views.bp)
     cli.register(app)
-    start_periodic(app, "QA_WORKER",
-                   PeriodicThread(app, "qa-tick", _tick, "QA_TICK_INTERVAL_SECONDS"))
+    start_periodic(
+        app, "QA_WORKER", PeriodicThread(app, "qa-tick", _tick, "QA_TICK_INTERVAL_SECONDS")
+    )
 
     @app.context_processor
     def _qa_helpers() -> dict:

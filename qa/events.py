@@ -33,8 +33,12 @@ def _code(exc: DomainError) -> str:
 
     if isinstance(exc, RateLimited):
         return "rate_limited"
-    for cls, code in ((InvalidInput, "invalid"), (NotFound, "not_found"),
-                      (PermissionDenied, "forbidden"), (Conflict, "conflict")):
+    for cls, code in (
+        (InvalidInput, "invalid"),
+        (NotFound, "not_found"),
+        (PermissionDenied, "forbidden"),
+        (Conflict, "conflict"),
+    ):
         if isinstance(exc, cls):
             return code
     return "invalid"
@@ -78,8 +82,15 @@ def on_vote(conn, *args):
         return session.id, services.set_vote(user, session, data["post_id"], data["vote"])
 
     session_id, votes = _run(act)
-    emit("qa_voted", {"session_id": session_id, "post_id": data["post_id"], "votes": votes,
-                      "vote": data["vote"]})
+    emit(
+        "qa_voted",
+        {
+            "session_id": session_id,
+            "post_id": data["post_id"],
+            "votes": votes,
+            "vote": data["vote"],
+        },
+    )
 
 
 @socketio.on("qa_ask")

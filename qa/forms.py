@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -19,6 +18,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from forum.forms import REQUIRED
+from forum.i18n import lazy_gettext as _l
 
 
 def _nonce() -> str:
@@ -33,30 +33,40 @@ class CheckboxList(SelectMultipleField):
 class SessionForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(REQUIRED), Length(max=200)])
     description = TextAreaField(
-        _l("Description"), validators=[DataRequired(REQUIRED), Length(max=5000)],
+        _l("Description"),
+        validators=[DataRequired(REQUIRED), Length(max=5000)],
         description=_l("What the session is about. Markdown: **bold**, *italic*, lists, links."),
     )
     committee_id = SelectField(_l("Committee"), validators=[Optional()], coerce=str)
     area_id = SelectField(_l("Local area"), validators=[Optional()], coerce=str)
     topic_id = StringField(
-        _l("Related topic (number, optional)"), validators=[Optional(), Length(max=12)],
+        _l("Related topic (number, optional)"),
+        validators=[Optional(), Length(max=12)],
         description=_l("The number in the topic's address, e.g. 12 for /emner/12."),
     )
-    starts_at = DateTimeLocalField(_l("Starts"), format="%Y-%m-%dT%H:%M",
-                                   validators=[InputRequired(REQUIRED)])
-    ends_at = DateTimeLocalField(_l("Ends"), format="%Y-%m-%dT%H:%M",
-                                 validators=[InputRequired(REQUIRED)])
-    politician_ids = CheckboxList(_l("Politicians taking part"), coerce=str,
-                                  validators=[Optional()])
-    premoderated = BooleanField(_l("Questions are checked by a moderator before they are shown"),
-                                default=True)
-    advance_questions = BooleanField(_l("Questions may be sent before the session starts"),
-                                     default=True)
+    starts_at = DateTimeLocalField(
+        _l("Starts"), format="%Y-%m-%dT%H:%M", validators=[InputRequired(REQUIRED)]
+    )
+    ends_at = DateTimeLocalField(
+        _l("Ends"), format="%Y-%m-%dT%H:%M", validators=[InputRequired(REQUIRED)]
+    )
+    politician_ids = CheckboxList(
+        _l("Politicians taking part"), coerce=str, validators=[Optional()]
+    )
+    premoderated = BooleanField(
+        _l("Questions are checked by a moderator before they are shown"), default=True
+    )
+    advance_questions = BooleanField(
+        _l("Questions may be sent before the session starts"), default=True
+    )
 
 
 class AskForm(FlaskForm):
-    body = TextAreaField(_l("Your question"), validators=[DataRequired(REQUIRED)],
-                         description=_l("10–500 characters. Markdown: **bold**, *italic*, links."))
+    body = TextAreaField(
+        _l("Your question"),
+        validators=[DataRequired(REQUIRED)],
+        description=_l("10–500 characters. Markdown: **bold**, *italic*, links."),
+    )
     nonce = HiddenField(default=_nonce)
 
 
@@ -66,13 +76,16 @@ class AnswerForm(FlaskForm):
 
 
 class StatementForm(FlaskForm):
-    body = TextAreaField(_l("Statement"), validators=[DataRequired(REQUIRED)],
-                         description=_l("A short statement to everyone watching (at most 1,000 "
-                                        "characters)."))
+    body = TextAreaField(
+        _l("Statement"),
+        validators=[DataRequired(REQUIRED)],
+        description=_l("A short statement to everyone watching (at most 1,000 characters)."),
+    )
     nonce = HiddenField(default=_nonce)
 
 
 class RejectForm(FlaskForm):
     rule_id = SelectField(_l("Debate rule"), coerce=str, validators=[Optional()])
-    text = TextAreaField(_l("Note to the author (optional)"),
-                         validators=[Optional(), Length(max=1000)])
+    text = TextAreaField(
+        _l("Note to the author (optional)"), validators=[Optional(), Length(max=1000)]
+    )

@@ -11,8 +11,14 @@ from .models import QASession, SessionState
 
 
 def escape_text(value: str) -> str:
-    return (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n"))
+    return (
+        value.replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\\n")
+        .replace("\n", "\\n")
+        .replace("\r", "\\n")
+    )
 
 
 def fold(line: str) -> str:
@@ -36,10 +42,14 @@ def _utc(value: datetime) -> str:
 
 
 def session_calendar(session: QASession, url: str, host: str = "borgerdialog.holbaek") -> str:
-    place = session.area.name if session.area else (
-        session.committee.name if session.committee else "")
-    status = "CANCELLED" if session.state == SessionState.ENDED and session.started_at is None \
+    place = (
+        session.area.name if session.area else (session.committee.name if session.committee else "")
+    )
+    status = (
+        "CANCELLED"
+        if session.state == SessionState.ENDED and session.started_at is None
         else "CONFIRMED"
+    )
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",

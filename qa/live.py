@@ -29,8 +29,16 @@ from .models import QASession, session_politicians
 
 log = logging.getLogger(__name__)
 
-FIELDS = ("session_id", "post_id", "votes", "status", "merged_into", "pinned_post_id",
-          "state", "cancelled")
+FIELDS = (
+    "session_id",
+    "post_id",
+    "votes",
+    "status",
+    "merged_into",
+    "pinned_post_id",
+    "state",
+    "cancelled",
+)
 _PRESENCE_KEY = "borgerdialog.qa_presence"
 
 
@@ -47,8 +55,11 @@ def route(ev: dict, facts) -> list:
     msg = {"id": ev["id"], "kind": ev["kind"]}
     for key in FIELDS:
         value = ev["payload"].get(key)
-        if key in ev["payload"] and (value is None or isinstance(value, (int, bool))
-                                     or (isinstance(value, str) and len(value) <= 40)):
+        if key in ev["payload"] and (
+            value is None
+            or isinstance(value, (int, bool))
+            or (isinstance(value, str) and len(value) <= 40)
+        ):
             msg[key] = value
     return [((ev["room"],), msg)]
 
@@ -79,10 +90,14 @@ def room_presence(server, session_id: int) -> tuple[int, list[int]]:
             users.add(uid)
     politicians = set()
     if users:
-        politicians = set(db.session.scalars(
-            select(session_politicians.c.user_id).where(
-                session_politicians.c.session_id == session_id,
-                session_politicians.c.user_id.in_(users))))
+        politicians = set(
+            db.session.scalars(
+                select(session_politicians.c.user_id).where(
+                    session_politicians.c.session_id == session_id,
+                    session_politicians.c.user_id.in_(users),
+                )
+            )
+        )
     return len(people), sorted(politicians)
 
 
@@ -109,8 +124,7 @@ def ensure_presence(app: Flask) -> None:
 
 def _qa_rooms(server) -> list[str]:
     rooms = server.manager.rooms.get("/", {})
-    return [r for r in list(rooms) if isinstance(r, str) and r.startswith("qa:")
-            and rooms.get(r)]
+    return [r for r in list(rooms) if isinstance(r, str) and r.startswith("qa:") and rooms.get(r)]
 
 
 def _presence_loop(app: Flask, server, state: dict) -> None:
@@ -129,13 +143,19 @@ def _presence_loop(app: Flask, server, state: dict) -> None:
                         now = (watchers, tuple(politicians))
                         if state["last"].get(room) != now:
                             state["last"][room] = now
-                            server.emit("qa_presence", {"session_id": sid, "watchers": watchers,
-                                                        "politicians": politicians},
-                                        to=room, namespace="/")
+                            server.emit(
+                                "qa_presence",
+                                {
+                                    "session_id": sid,
+                                    "watchers": watchers,
+                                    "politicians": politicians,
+                                },
+                                to=room,
+                                namespace="/",
+                            )
                 finally:
                     db.session.remove()
     except Exception:
         log.exception("qa: presence task stopped")
     finally:
         state["running"] = False
-

@@ -29,8 +29,14 @@ from forum.models import Area, Committee, Post, Topic, User, utcnow
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
     # Plain strings, as the forum stores its enums: no native enum types to migrate.
-    return Enum(cls, name=name, native_enum=False, length=20,
-                values_callable=lambda e: [m.value for m in e], validate_strings=True)
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        length=20,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )
 
 
 class SessionState(enum.StrEnum):
@@ -82,9 +88,7 @@ class QASession(db.Model):
     )
     premoderated: Mapped[bool] = mapped_column(Boolean, default=True)
     advance_questions: Mapped[bool] = mapped_column(Boolean, default=True)
-    pinned_post_id: Mapped[int | None] = mapped_column(
-        ForeignKey("posts.id", ondelete="SET NULL")
-    )
+    pinned_post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="SET NULL"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime)

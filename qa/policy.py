@@ -70,8 +70,9 @@ def session_id_for_topic(topic_id: int) -> int | None:
 
     if topic_id not in session_topic_ids(fresh=not _read_only_request()):
         return None
-    cache = request.environ.setdefault("borgerdialog.qa_topics", {}) \
-        if has_request_context() else {}
+    cache = (
+        request.environ.setdefault("borgerdialog.qa_topics", {}) if has_request_context() else {}
+    )
     if topic_id not in cache:
         cache[topic_id] = db.session.scalar(
             select(QASession.id).where(QASession.debate_topic_id == topic_id)
@@ -88,8 +89,9 @@ def topic_guard(user, topic: Topic, action: str) -> str | None:
         return None
     if session_id_for_topic(topic.id) is None:
         return None
-    return _("This debate belongs to a live Q&A session: ask, vote and answer on the "
-             "session's page.")
+    return _(
+        "This debate belongs to a live Q&A session: ask, vote and answer on the session's page."
+    )
 
 
 def wrap(previous: PostPolicy | None) -> PostPolicy:

@@ -22,13 +22,15 @@ def sessions(state: SessionState, limit: int = 50, **where) -> list[QASession]:
     for key, value in where.items():
         stmt = stmt.where(getattr(QASession, key) == value)
     order = QASession.starts_at.desc() if state == S.ENDED else QASession.starts_at
-    return list(db.session.scalars(stmt.order_by(order).limit(limit)
-                                   .options(selectinload(QASession.politicians))))
+    return list(
+        db.session.scalars(
+            stmt.order_by(order).limit(limit).options(selectinload(QASession.politicians))
+        )
+    )
 
 
 def index_lists() -> dict[str, list[QASession]]:
-    return {"live": sessions(S.LIVE), "upcoming": sessions(S.SCHEDULED),
-            "past": sessions(S.ENDED)}
+    return {"live": sessions(S.LIVE), "upcoming": sessions(S.SCHEDULED), "past": sessions(S.ENDED)}
 
 
 def sessions_for_page(kind: str, obj=None) -> dict[str, list[QASession]]:
@@ -48,12 +50,26 @@ def sessions_for_page(kind: str, obj=None) -> dict[str, list[QASession]]:
         cond = or_(QASession.topic_id == obj.id, QASession.debate_topic_id == obj.id)
     else:
         return {"current": [], "past": []}
-    rows = list(db.session.scalars(
-        select(QASession).where(cond, QASession.state != S.ENDED)
-        .order_by(QASession.state.desc(), QASession.starts_at).limit(5)))
-    past = [] if kind == "home" else list(db.session.scalars(
-        select(QASession).where(cond, QASession.state == S.ENDED)
-        .order_by(QASession.starts_at.desc()).limit(3)))
+    rows = list(
+        db.session.scalars(
+            select(QASession)
+            .where(cond, QASession.state != S.ENDED)
+            .order_by(QASession.state.desc(), QASession.starts_at)
+            .limit(5)
+        )
+    )
+    past = (
+        []
+        if kind == "home"
+        else list(
+            db.session.scalars(
+                select(QASession)
+                .where(cond, QASession.state == S.ENDED)
+                .order_by(QASession.starts_at.desc())
+                .limit(3)
+            )
+        )
+    )
     return {"current": rows, "past": past}
 
 
@@ -115,26 +131,43 @@ def _arrange(by_id: dict[int, Item]) -> tuple[list[Item], list[Item]]:
     return questions, statements
 
 
-def load(session: QASession, user, sort: str = "votes", post_ids: list[int] | None = None,
-         ) -> View:
+def load(
+    session: QASession,
+    user,
+    sort: str = "votes",
+    post_ids: list[int] | None = None,
+) -> View:
     """The session as ``user`` sees it (one query for the posts, a few for the rest)."""
     moderator = fp.can_moderate_topic(user, session.debate_topic)
     u = fp._user(user)
     politician = u is not None and any(p.id == u.id for p in session.politicians)
     stmt = (
-        select(QAEntry, Post).join(Post, Post.id == QAEntry.post_id)
+        select(QAEntry, Post)
+        .join(Post, Post.id == QAEntry.post_id)
         .where(QAEntry.session_id == session.id, _visible(user, session, moderator))
         .options(selectinload(Post.author))
     )
     if post_ids is not None:
-        stmt = stmt.where(or_(Post.id.in_(post_ids), Post.parent_id.in_(post_ids),
-                              QAEntry.merged_into_id.in_(post_ids)))
-    by_id = {post.id: Item(entry, post, mine=u is not None and post.author_id == u.id)
-             for entry, post in db.session.execute(stmt).all()}
+        stmt = stmt.where(
+            or_(
+                Post.id.in_(post_ids),
+                Post.parent_id.in_(post_ids),
+                QAEntry.merged_into_id.in_(post_ids),
+            )
+        )
+    by_id = {
+        post.id: Item(entry, post, mine=u is not None and post.author_id == u.id)
+        for entry, post in db.session.execute(stmt).all()
+    }
     questions, statements = _arrange(by_id)
     if u is not None and questions:
-        voted = set(db.session.scalars(select(QAVote.post_id).where(
-            QAVote.user_id == u.id, QAVote.post_id.in_([q.post.id for q in questions]))))
+        voted = set(
+            db.session.scalars(
+                select(QAVote.post_id).where(
+                    QAVote.user_id == u.id, QAVote.post_id.in_([q.post.id for q in questions])
+                )
+            )
+        )
         for q in questions:
             q.voted = q.post.id in voted
     for item in by_id.values():
@@ -142,8 +175,9 @@ def load(session: QASession, user, sort: str = "votes", post_ids: list[int] | No
     questions.sort(key=lambda q: q.post.id, reverse=True)
     if sort != "newest":
         # Pending first for those who see them (they wait for a decision), then by votes.
-        questions.sort(key=lambda q: (q.post.state == PostState.PUBLISHED, -q.entry.vote_count,
-                                      q.post.id))
+        questions.sort(
+            key=lambda q: (q.post.state == PostState.PUBLISHED, -q.entry.vote_count, q.post.id)
+        )
     statements.sort(key=lambda s: s.post.created_at, reverse=True)
     pinned = by_id.get(session.pinned_post_id or 0)
     return View(session, questions, statements, by_id, pinned, moderator, politician)
@@ -151,9 +185,13 @@ def load(session: QASession, user, sort: str = "votes", post_ids: list[int] | No
 
 def waiting(view: View, limit: int) -> list[Item]:
     """The top published open questions not pinned (the projector's list)."""
-    out = [q for q in view.questions
-           if q.post.state == PostState.PUBLISHED and q.entry.status == QuestionStatus.OPEN
-           and (view.pinned is None or q.post.id != view.pinned.post.id)]
+    out = [
+        q
+        for q in view.questions
+        if q.post.state == PostState.PUBLISHED
+        and q.entry.status == QuestionStatus.OPEN
+        and (view.pinned is None or q.post.id != view.pinned.post.id)
+    ]
     out.sort(key=lambda q: (-q.entry.vote_count, q.post.id))
     return out[:limit]
 
@@ -163,4 +201,3 @@ def countdown(session: QASession) -> timedelta | None:
         return None
     left = session.starts_at - utcnow()
     return left if left.total_seconds() > 0 else timedelta(0)
-

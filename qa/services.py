@@ -66,8 +66,9 @@ def path_of(session: QASession) -> str:
 
 
 def _event(kind: str, session: QASession, actor_id: int | None, **payload) -> None:
-    eventlog.record(kind, "qa", session.id, session.room,
-                    {"session_id": session.id, **payload}, actor_id)
+    eventlog.record(
+        kind, "qa", session.id, session.room, {"session_id": session.id, **payload}, actor_id
+    )
 
 
 def _rate(name: str, user: User) -> None:
@@ -103,8 +104,9 @@ def get_session(session_id) -> QASession:
     return session
 
 
-def _entry(session: QASession, post_id, kind: EntryKind = EntryKind.QUESTION,
-           field: str = "post_id") -> QAEntry:
+def _entry(
+    session: QASession, post_id, kind: EntryKind = EntryKind.QUESTION, field: str = "post_id"
+) -> QAEntry:
     entry = db.session.get(QAEntry, _int_id(post_id, field))
     if entry is None or entry.session_id != session.id or entry.kind != kind:
         raise NotFound(_("No such question in this session."))
@@ -131,16 +133,19 @@ def _politicians(ids) -> list[User]:
     return users
 
 
-def _validate_session(title: str, description: str, starts_at: datetime | None,
-                      ends_at: datetime | None, *, new: bool) -> tuple[str, str]:
+def _validate_session(
+    title: str, description: str, starts_at: datetime | None, ends_at: datetime | None, *, new: bool
+) -> tuple[str, str]:
     title = " ".join((title or "").split())
     if not TITLE_MIN <= len(title) <= TITLE_MAX:
-        raise InvalidInput(title=_("The title must be %(lo)d–%(hi)d characters.",
-                                   lo=TITLE_MIN, hi=TITLE_MAX))
+        raise InvalidInput(
+            title=_("The title must be %(lo)d–%(hi)d characters.", lo=TITLE_MIN, hi=TITLE_MAX)
+        )
     description = _clean(description)
     if not 1 <= len(description) <= DESCRIPTION_MAX:
-        raise InvalidInput(description=_("The text must be %(lo)d–%(hi)d characters.",
-                                         lo=1, hi=DESCRIPTION_MAX))
+        raise InvalidInput(
+            description=_("The text must be %(lo)d–%(hi)d characters.", lo=1, hi=DESCRIPTION_MAX)
+        )
     if starts_at is None:
         raise InvalidInput(starts_at=_("Give the start time."))
     if ends_at is None:
@@ -201,18 +206,27 @@ def schedule_session(
     if not permissions.can_schedule(actor, area_id):
         raise PermissionDenied(_("Only staff may schedule Q&A sessions here."))
     politicians = _politicians(politician_ids)
-    topic = forum_services.create_topic(actor, title, description, committee_id=committee_id,
-                                        area_id=area_id)
+    topic = forum_services.create_topic(
+        actor, title, description, committee_id=committee_id, area_id=area_id
+    )
     if topic.status != TopicStatus.OPEN:
         raise PermissionDenied(_("Only staff may schedule Q&A sessions here."))
     session = QASession(
-        title=title, description_source=description,
+        title=title,
+        description_source=description,
         description_html=str(render_markdown(description)),
-        committee_id=committee_id, area_id=area_id, topic_id=related.id if related else None,
-        debate_topic_id=topic.id, starts_at=starts_at, ends_at=ends_at,
-        state=S.SCHEDULED, premoderated=bool(premoderated),
-        advance_questions=bool(advance_questions), created_by_id=actor.id,
-        created_at=utcnow(), politicians=politicians,
+        committee_id=committee_id,
+        area_id=area_id,
+        topic_id=related.id if related else None,
+        debate_topic_id=topic.id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        state=S.SCHEDULED,
+        premoderated=bool(premoderated),
+        advance_questions=bool(advance_questions),
+        created_by_id=actor.id,
+        created_at=utcnow(),
+        politicians=politicians,
     )
     db.session.add(session)
     db.session.flush()
@@ -255,8 +269,14 @@ def edit_session(
         _set_mode(actor, session.debate_topic, session.premoderated)
     db.session.flush()
     if moved and session.state == S.SCHEDULED:
-        _event("qa_changed", session, actor.id, starts_at=session.starts_at.isoformat() + "Z",
-               title=session.title, path=path_of(session))
+        _event(
+            "qa_changed",
+            session,
+            actor.id,
+            starts_at=session.starts_at.isoformat() + "Z",
+            title=session.title,
+            path=path_of(session),
+        )
     _event("qa_session", session, actor.id, state=session.state.value)
 
 
@@ -276,8 +296,14 @@ def _close_topic(session: QASession, actor_id: int | None) -> None:
     if topic.status == TopicStatus.OPEN:
         topic.status = TopicStatus.CLOSED
         topic.updated_at = utcnow()
-        eventlog.record("topic_changed", "topic", topic.id, f"topic:{topic.id}",
-                        forum_services.topic_payload(topic), actor_id)
+        eventlog.record(
+            "topic_changed",
+            "topic",
+            topic.id,
+            f"topic:{topic.id}",
+            forum_services.topic_payload(topic),
+            actor_id,
+        )
 
 
 def end_session(actor: User | None, session: QASession) -> None:
@@ -294,16 +320,23 @@ def end_session(actor: User | None, session: QASession) -> None:
     db.session.flush()
     if was == S.SCHEDULED:  # it never took place: no reminders
         _event("qa_changed", session, actor.id if actor else None, cancelled=True)
-    _event("qa_session", session, actor.id if actor else None, state=session.state.value,
-           pinned_post_id=None)
+    _event(
+        "qa_session",
+        session,
+        actor.id if actor else None,
+        state=session.state.value,
+        pinned_post_id=None,
+    )
 
 
 def overdue_sessions(now: datetime | None = None) -> list[QASession]:
     now = now or utcnow()
     grace = timedelta(minutes=int(current_app.config["QA_AUTO_END_MINUTES"]))
-    return list(db.session.scalars(
-        select(QASession).where(QASession.state != S.ENDED, QASession.ends_at <= now - grace)
-    ))
+    return list(
+        db.session.scalars(
+            select(QASession).where(QASession.state != S.ENDED, QASession.ends_at <= now - grace)
+        )
+    )
 
 
 def tick(now: datetime | None = None) -> int:
@@ -360,8 +393,15 @@ def ask(user: User, session: QASession, body: str, nonce: str | None = None) -> 
     with writing("question"):
         post = forum_services.create_post(user, session.debate_topic, body, nonce=nonce)
     if db.session.get(QAEntry, post.id) is None:
-        db.session.add(QAEntry(post_id=post.id, session_id=session.id,
-                               kind=EntryKind.QUESTION, status=Q.OPEN, vote_count=0))
+        db.session.add(
+            QAEntry(
+                post_id=post.id,
+                session_id=session.id,
+                kind=EntryKind.QUESTION,
+                status=Q.OPEN,
+                vote_count=0,
+            )
+        )
         db.session.flush()
     return post
 
@@ -369,10 +409,13 @@ def ask(user: User, session: QASession, body: str, nonce: str | None = None) -> 
 def askers(session: QASession, entry: QAEntry) -> set[int]:
     """The question's author and the authors of the duplicates merged into it."""
     ids = {entry.post.author_id}
-    ids.update(db.session.scalars(
-        select(Post.author_id).join(QAEntry, QAEntry.post_id == Post.id)
-        .where(QAEntry.merged_into_id == entry.post_id)
-    ))
+    ids.update(
+        db.session.scalars(
+            select(Post.author_id)
+            .join(QAEntry, QAEntry.post_id == Post.id)
+            .where(QAEntry.merged_into_id == entry.post_id)
+        )
+    )
     return ids
 
 
@@ -419,7 +462,8 @@ def set_vote(user: User, session: QASession, post_id, vote: bool) -> int:
         db.session.delete(existing)
         db.session.flush()
     db.session.execute(
-        update(QAEntry).where(QAEntry.post_id == entry.post_id)
+        update(QAEntry)
+        .where(QAEntry.post_id == entry.post_id)
         .values(vote_count=QAEntry.vote_count + (1 if vote else -1))
     )
     db.session.refresh(entry, ["vote_count"])
@@ -432,8 +476,9 @@ def _manage(actor: User, session: QASession) -> None:
         raise PermissionDenied(_("Only moderators of this session may do that."))
 
 
-def moderate_question(moderator: User, session: QASession, post_id, action: str,
-                      rule_id=None, text: str = "") -> None:
+def moderate_question(
+    moderator: User, session: QASession, post_id, action: str, rule_id=None, text: str = ""
+) -> None:
     """Approve or reject a held question through moderation (decision, audit, notice)."""
     _manage(moderator, session)
     if action not in ("approve", "reject"):
@@ -465,52 +510,86 @@ def merge(moderator: User, session: QASession, post_id, into_id) -> QAEntry:
     combined = target_askers | dup_askers
     # Votes follow the duplicate unless the voter already voted for the target or now
     # counts as one of its askers; the duplicate's askers' votes for the target go too.
-    already = set(db.session.scalars(select(QAVote.user_id).where(
-        QAVote.post_id == target.post_id)))
+    already = set(
+        db.session.scalars(select(QAVote.user_id).where(QAVote.post_id == target.post_id))
+    )
     movers = [v for v in db.session.scalars(select(QAVote).where(QAVote.post_id == dup.post_id))]
     for v in movers:
         if v.user_id in already or v.user_id in combined:
             db.session.delete(v)
         else:
-            db.session.add(QAVote(post_id=target.post_id, user_id=v.user_id,
-                                  created_at=v.created_at))
+            db.session.add(
+                QAVote(post_id=target.post_id, user_id=v.user_id, created_at=v.created_at)
+            )
             db.session.delete(v)
     db.session.flush()
-    db.session.execute(delete(QAVote).where(QAVote.post_id == target.post_id,
-                                            QAVote.user_id.in_(combined)))
-    db.session.execute(update(QAEntry).where(QAEntry.merged_into_id == dup.post_id)
-                       .values(merged_into_id=target.post_id))
+    db.session.execute(
+        delete(QAVote).where(QAVote.post_id == target.post_id, QAVote.user_id.in_(combined))
+    )
+    db.session.execute(
+        update(QAEntry)
+        .where(QAEntry.merged_into_id == dup.post_id)
+        .values(merged_into_id=target.post_id)
+    )
     dup.status = Q.MERGED
     dup.merged_into_id = target.post_id
     dup.vote_count = 0
-    target.vote_count = db.session.scalar(
-        select(func.count()).select_from(QAVote).where(QAVote.post_id == target.post_id)) or 0
+    target.vote_count = (
+        db.session.scalar(
+            select(func.count()).select_from(QAVote).where(QAVote.post_id == target.post_id)
+        )
+        or 0
+    )
     unpinned = session.pinned_post_id == dup.post_id
     if unpinned:
         session.pinned_post_id = None
     db.session.flush()
     _tell_askers(moderator, session, dup_askers - target_askers, target.post_id)
-    _event("qa_merged", session, moderator.id, post_id=dup.post_id,
-           merged_into=target.post_id, votes=target.vote_count, status=Q.MERGED.value)
+    _event(
+        "qa_merged",
+        session,
+        moderator.id,
+        post_id=dup.post_id,
+        merged_into=target.post_id,
+        votes=target.vote_count,
+        status=Q.MERGED.value,
+    )
     if unpinned:
         _event("qa_pinned", session, moderator.id, pinned_post_id=None)
     return target
 
 
 def _tell_askers(actor: User, session: QASession, user_ids: set[int], post_id: int) -> None:
-    rows = [Notification(user_id=uid, kind="qa_merged", topic_id=session.debate_topic_id,
-                         post_id=post_id, actor_id=actor.id) for uid in sorted(user_ids)]
+    rows = [
+        Notification(
+            user_id=uid,
+            kind="qa_merged",
+            topic_id=session.debate_topic_id,
+            post_id=post_id,
+            actor_id=actor.id,
+        )
+        for uid in sorted(user_ids)
+    ]
     if not rows:
         return
     db.session.add_all(rows)
     db.session.flush()
-    eventlog.record_many([
-        {"kind": "notification", "subject_type": "user", "subject_id": row.user_id,
-         "room": f"user:{row.user_id}",
-         "payload": {"kind": row.kind, "post_id": post_id,
-                     "topic_id": session.debate_topic_id}}
-        for row in rows
-    ])
+    eventlog.record_many(
+        [
+            {
+                "kind": "notification",
+                "subject_type": "user",
+                "subject_id": row.user_id,
+                "room": f"user:{row.user_id}",
+                "payload": {
+                    "kind": row.kind,
+                    "post_id": post_id,
+                    "topic_id": session.debate_topic_id,
+                },
+            }
+            for row in rows
+        ]
+    )
 
 
 def pin(moderator: User, session: QASession, post_id) -> None:
@@ -555,8 +634,14 @@ def set_status(moderator: User, session: QASession, post_id, status: str) -> Non
     if unpinned:
         session.pinned_post_id = None
     db.session.flush()
-    _event("qa_question", session, moderator.id, post_id=entry.post_id, status=new.value,
-           votes=entry.vote_count)
+    _event(
+        "qa_question",
+        session,
+        moderator.id,
+        post_id=entry.post_id,
+        status=new.value,
+        votes=entry.vote_count,
+    )
     if unpinned:
         _event("qa_pinned", session, moderator.id, pinned_post_id=None)
 
@@ -576,8 +661,9 @@ def _politician_writes(user: User, session: QASession, body: str, hi: int) -> st
     return body
 
 
-def answer(user: User, session: QASession, question_id, body: str,
-           nonce: str | None = None) -> Post:
+def answer(
+    user: User, session: QASession, question_id, body: str, nonce: str | None = None
+) -> Post:
     """A politician of the session answers a published question (several may)."""
     body = _politician_writes(user, session, body, int(current_app.config["QA_ANSWER_MAX"]))
     entry = _entry(session, question_id, field="question_id")
@@ -586,11 +672,19 @@ def answer(user: User, session: QASession, question_id, body: str,
     if entry.status in (Q.MERGED, Q.CLOSED):
         raise Conflict(_("A merged or closed question cannot be answered."))
     with writing("answer"):
-        post = forum_services.create_post(user, session.debate_topic, body,
-                                          parent_id=entry.post_id, nonce=nonce)
+        post = forum_services.create_post(
+            user, session.debate_topic, body, parent_id=entry.post_id, nonce=nonce
+        )
     if db.session.get(QAEntry, post.id) is None:
-        db.session.add(QAEntry(post_id=post.id, session_id=session.id, kind=EntryKind.ANSWER,
-                               status=Q.OPEN, vote_count=0))
+        db.session.add(
+            QAEntry(
+                post_id=post.id,
+                session_id=session.id,
+                kind=EntryKind.ANSWER,
+                status=Q.OPEN,
+                vote_count=0,
+            )
+        )
         db.session.flush()
     return post
 
@@ -601,8 +695,15 @@ def statement(user: User, session: QASession, body: str, nonce: str | None = Non
     with writing("statement"):
         post = forum_services.create_post(user, session.debate_topic, body, nonce=nonce)
     if db.session.get(QAEntry, post.id) is None:
-        db.session.add(QAEntry(post_id=post.id, session_id=session.id,
-                               kind=EntryKind.STATEMENT, status=Q.OPEN, vote_count=0))
+        db.session.add(
+            QAEntry(
+                post_id=post.id,
+                session_id=session.id,
+                kind=EntryKind.STATEMENT,
+                status=Q.OPEN,
+                vote_count=0,
+            )
+        )
         db.session.flush()
     return post
 
@@ -620,9 +721,18 @@ def set_signup(user: User, session: QASession, on: bool) -> bool:
     if on and existing is None:
         db.session.add(QASignup(session_id=session.id, user_id=user.id, created_at=utcnow()))
         db.session.flush()
-        eventlog.record("qa_signup", "qa", session.id, f"user:{user.id}",
-                        {"starts_at": session.starts_at.isoformat() + "Z",
-                         "title": session.title, "path": path_of(session)}, user.id)
+        eventlog.record(
+            "qa_signup",
+            "qa",
+            session.id,
+            f"user:{user.id}",
+            {
+                "starts_at": session.starts_at.isoformat() + "Z",
+                "title": session.title,
+                "path": path_of(session),
+            },
+            user.id,
+        )
     elif not on and existing is not None:
         db.session.delete(existing)
         db.session.flush()

@@ -90,8 +90,11 @@ def _rules():
     from moderation.models import DebateRule
 
     lang = str(get_locale() or "da")
-    rows = db.session.scalars(select(DebateRule).where(DebateRule.active.is_(True))
-                              .order_by(DebateRule.position, DebateRule.id))
+    rows = db.session.scalars(
+        select(DebateRule)
+        .where(DebateRule.active.is_(True))
+        .order_by(DebateRule.position, DebateRule.id)
+    )
     return [(str(r.id), r.title(lang)) for r in rows]
 
 
@@ -102,28 +105,46 @@ def _reject_form() -> RejectForm:
 
 
 def _forms(**given) -> dict:
-    forms = {"ask_form": AskForm(formdata=None), "answer_form": AnswerForm(formdata=None),
-             "statement_form": StatementForm(formdata=None), "button_form": EmptyForm()}
+    forms = {
+        "ask_form": AskForm(formdata=None),
+        "answer_form": AnswerForm(formdata=None),
+        "statement_form": StatementForm(formdata=None),
+        "button_form": EmptyForm(),
+    }
     reject = _reject_form()
     forms["reject_form"] = reject
     forms.update(given)
     return forms
 
 
-def _render_session(session: QASession, status: int = 200, error: str | None = None,
-                    answer_to: int | None = None, typed: str | None = None, **forms):
+def _render_session(
+    session: QASession,
+    status: int = 200,
+    error: str | None = None,
+    answer_to: int | None = None,
+    typed: str | None = None,
+    **forms,
+):
     cursor = forum_live.cursor()  # before the data: the page never claims an unseen event
     sort = request.args.get("sort", "votes")
     sort = sort if sort in ("votes", "newest") else "votes"
     view = queries.load(session, current_user, sort=sort)
     watchers, present = forum_live_presence(session)
     return render_template(
-        "qa/session.html", session=session, view=view, sort=sort, error=error,
-        qa_cursor=cursor, watchers=watchers, present=set(present),
+        "qa/session.html",
+        session=session,
+        view=view,
+        sort=sort,
+        error=error,
+        qa_cursor=cursor,
+        watchers=watchers,
+        present=set(present),
         countdown=queries.countdown(session),
         signed_up=queries.is_signed_up(current_user, session),
         can_manage=permissions.can_manage(current_user, session),
-        answer_to=answer_to, typed=typed, **_forms(**forms),
+        answer_to=answer_to,
+        typed=typed,
+        **_forms(**forms),
     ), status
 
 
@@ -142,8 +163,13 @@ def _done(session: QASession, message: str | None = None, anchor: str = "", **da
     return redirect(url_for("qa.session", session_id=session.id) + anchor)
 
 
-def _failed(session: QASession, exc: DomainError, form_name: str | None = None, form=None,
-            answer_to: int | None = None):
+def _failed(
+    session: QASession,
+    exc: DomainError,
+    form_name: str | None = None,
+    form=None,
+    answer_to: int | None = None,
+):
     """A refused action: nothing was written; the page again with the message and the typed
     text (or JSON with the same for qa.js)."""
     db.session.rollback()
@@ -154,8 +180,9 @@ def _failed(session: QASession, exc: DomainError, form_name: str | None = None, 
     if form is not None and form_name:
         apply_errors(form, exc)
         extra[form_name] = form
-        if form_name in ("answer_form", "statement_form") and \
-                not permissions.can_answer(current_user, session):
+        if form_name in ("answer_form", "statement_form") and not permissions.can_answer(
+            current_user, session
+        ):
             extra["typed"] = form.body.data  # no answer form on their page: keep it here
     return _render_session(session, exc.status, error=message, answer_to=answer_to, **extra)
 
@@ -178,8 +205,11 @@ def _check_form(session: QASession):
 
 @bp.route("/")
 def index():
-    return render_template("qa/index.html", lists=queries.index_lists(),
-                           can_schedule=permissions.can_schedule(current_user))
+    return render_template(
+        "qa/index.html",
+        lists=queries.index_lists(),
+        can_schedule=permissions.can_schedule(current_user),
+    )
 
 
 # --- scheduling --------------------------------------------------------------------------------
@@ -188,25 +218,39 @@ def index():
 def _session_form(session: QASession | None = None) -> SessionForm:
     if request.method == "GET" and session is not None:
         form = SessionForm(
-            formdata=None, title=session.title, description=session.description_source,
-            committee_id=str(session.committee_id or ""), area_id=str(session.area_id or ""),
-            topic_id=str(session.topic_id or ""), starts_at=_to_local(session.starts_at),
+            formdata=None,
+            title=session.title,
+            description=session.description_source,
+            committee_id=str(session.committee_id or ""),
+            area_id=str(session.area_id or ""),
+            topic_id=str(session.topic_id or ""),
+            starts_at=_to_local(session.starts_at),
             ends_at=_to_local(session.ends_at),
             politician_ids=[str(p.id) for p in session.politicians],
-            premoderated=session.premoderated, advance_questions=session.advance_questions,
+            premoderated=session.premoderated,
+            advance_questions=session.advance_questions,
         )
     else:
         form = SessionForm()
     form.committee_id.choices = choices(
-        [("", _("None"))] + [(str(c.id), c.name) for c in
-                              db.session.scalars(select(Committee).order_by(Committee.name))])
+        [("", _("None"))]
+        + [
+            (str(c.id), c.name)
+            for c in db.session.scalars(select(Committee).order_by(Committee.name))
+        ]
+    )
     form.area_id.choices = choices(
-        [("", _("None"))] + [(str(a.id), a.name) for a in
-                              db.session.scalars(select(Area).order_by(Area.name))])
+        [("", _("None"))]
+        + [(str(a.id), a.name) for a in db.session.scalars(select(Area).order_by(Area.name))]
+    )
     form.politician_ids.choices = choices(
-        [(str(u.id), f"{u.display_name} ({u.party})" if u.party else u.display_name)
-         for u in db.session.scalars(select(User).where(User.role == Role.POLITICIAN)
-                                     .order_by(User.display_name))])
+        [
+            (str(u.id), f"{u.display_name} ({u.party})" if u.party else u.display_name)
+            for u in db.session.scalars(
+                select(User).where(User.role == Role.POLITICIAN).order_by(User.display_name)
+            )
+        ]
+    )
     return form
 
 
@@ -222,10 +266,15 @@ def new():
         if form.validate_on_submit():
             try:
                 session = services.schedule_session(
-                    _user(), form.title.data, form.description.data,
-                    _to_utc(form.starts_at.data), _to_utc(form.ends_at.data),
-                    form.politician_ids.data, committee_id=form.committee_id.data or None,
-                    area_id=form.area_id.data or None, topic_id=form.topic_id.data or None,
+                    _user(),
+                    form.title.data,
+                    form.description.data,
+                    _to_utc(form.starts_at.data),
+                    _to_utc(form.ends_at.data),
+                    form.politician_ids.data,
+                    committee_id=form.committee_id.data or None,
+                    area_id=form.area_id.data or None,
+                    topic_id=form.topic_id.data or None,
                     premoderated=form.premoderated.data,
                     advance_questions=form.advance_questions.data,
                 )
@@ -254,9 +303,14 @@ def edit(session_id: int):
         if form.validate_on_submit():
             try:
                 services.edit_session(
-                    _user(), session, form.title.data, form.description.data,
-                    _to_utc(form.starts_at.data), _to_utc(form.ends_at.data),
-                    form.politician_ids.data, form.premoderated.data,
+                    _user(),
+                    session,
+                    form.title.data,
+                    form.description.data,
+                    _to_utc(form.starts_at.data),
+                    _to_utc(form.ends_at.data),
+                    form.politician_ids.data,
+                    form.premoderated.data,
                     form.advance_questions.data,
                 )
             except DomainError as exc:
@@ -316,8 +370,13 @@ def ask(session_id: int):
     form = AskForm()
     if not form.validate_on_submit():
         if _wants_json():
-            return jsonify({"ok": False, "message": _("Write your question first."),
-                            "fields": {k: v[0] for k, v in form.errors.items()}}), 400
+            return jsonify(
+                {
+                    "ok": False,
+                    "message": _("Write your question first."),
+                    "fields": {k: v[0] for k, v in form.errors.items()},
+                }
+            ), 400
         return _render_session(session, 400, ask_form=form)
     try:
         post = services.ask(_user(), session, form.body.data, form.nonce.data or None)
@@ -339,8 +398,10 @@ def vote(session_id: int, post_id: int):
         return bad
     want = request.form.get("vote")
     if want not in ("1", "0"):
-        return _failed(session, services.InvalidInput(
-            vote=_("Say whether you vote (true) or withdraw (false).")))
+        return _failed(
+            session,
+            services.InvalidInput(vote=_("Say whether you vote (true) or withdraw (false).")),
+        )
     try:
         votes = services.set_vote(_user(), session, post_id, want == "1")
     except DomainError as exc:
@@ -359,13 +420,17 @@ def moderate(session_id: int, post_id: int):
         abort(400)
     action = request.form.get("action", "")
     try:
-        services.moderate_question(_user(), session, post_id, action,
-                                   form.rule_id.data or None, form.text.data or "")
+        services.moderate_question(
+            _user(), session, post_id, action, form.rule_id.data or None, form.text.data or ""
+        )
     except DomainError as exc:
         return _failed(session, exc, "reject_form", form)
     db.session.commit()
-    message = _("The question is published.") if action == "approve" else \
-        _("The question is rejected; its author is told why.")
+    message = (
+        _("The question is published.")
+        if action == "approve"
+        else _("The question is rejected; its author is told why.")
+    )
     return _done(session, message, f"#q{post_id}")
 
 
@@ -380,8 +445,9 @@ def merge(session_id: int, post_id: int):
     except DomainError as exc:
         return _failed(session, exc)
     db.session.commit()
-    return _done(session, _("The questions are merged."), f"#q{target.post_id}",
-                 into=target.post_id)
+    return _done(
+        session, _("The questions are merged."), f"#q{target.post_id}", into=target.post_id
+    )
 
 
 @bp.route("/<int:session_id>/fastgoer", methods=["POST"])
@@ -395,8 +461,11 @@ def pin(session_id: int):
     except DomainError as exc:
         return _failed(session, exc)
     db.session.commit()
-    message = _("The question is shown as being answered now.") if session.pinned_post_id \
+    message = (
+        _("The question is shown as being answered now.")
+        if session.pinned_post_id
         else _("No question is shown as being answered now.")
+    )
     return _done(session, message)
 
 
@@ -428,8 +497,14 @@ def answer(session_id: int, post_id: int):
     except DomainError as exc:
         return _failed(session, exc, "answer_form", form, answer_to=post_id)
     db.session.commit()
-    return _done(session, _("Your answer is published.") if post.state == PostState.PUBLISHED
-                 else _("Your answer waits for a moderator."), f"#q{post_id}", post_id=post.id)
+    return _done(
+        session,
+        _("Your answer is published.")
+        if post.state == PostState.PUBLISHED
+        else _("Your answer waits for a moderator."),
+        f"#q{post_id}",
+        post_id=post.id,
+    )
 
 
 @bp.route("/<int:session_id>/udtalelse", methods=["POST"])
@@ -461,8 +536,12 @@ def signup(session_id: int):
     except DomainError as exc:
         return _failed(session, exc)
     db.session.commit()
-    return _done(session, _("We will remind you by e-mail before the session starts.") if on
-                 else _("You will not be reminded."))
+    return _done(
+        session,
+        _("We will remind you by e-mail before the session starts.")
+        if on
+        else _("You will not be reminded."),
+    )
 
 
 # --- fragments, projector, calendar ------------------------------------------------------------
@@ -480,11 +559,22 @@ def item(session_id: int, post_id: int):
     it = view.by_id.get(post_id)
     if it is None or (it.entry.status == QuestionStatus.MERGED):
         abort(404)
-    template = {"question": "qa/_question.html", "answer": "qa/_answer.html",
-                "statement": "qa/_statement.html"}[it.entry.kind.value]
-    html = render_template(template, session=session, view=view, q=it, a=it, s=it,
-                           can_manage=permissions.can_manage(current_user, session),
-                           answer_to=None, **_forms())
+    template = {
+        "question": "qa/_question.html",
+        "answer": "qa/_answer.html",
+        "statement": "qa/_statement.html",
+    }[it.entry.kind.value]
+    html = render_template(
+        template,
+        session=session,
+        view=view,
+        q=it,
+        a=it,
+        s=it,
+        can_manage=permissions.can_manage(current_user, session),
+        answer_to=None,
+        **_forms(),
+    )
     return html, 200, {"Cache-Control": "private, no-store"}
 
 
@@ -507,25 +597,32 @@ def projector(session_id: int):
     _lazy_end(session)
     cursor = forum_live.cursor()
     view, waiting = _projector_view(session)
-    return render_template("qa/projector.html", session=session, view=view, waiting=waiting,
-                           qa_cursor=cursor)
+    return render_template(
+        "qa/projector.html", session=session, view=view, waiting=waiting, qa_cursor=cursor
+    )
 
 
 @bp.route("/<int:session_id>/projektor/indhold")
 def projector_content(session_id: int):
     session = _session_or_404(session_id)
     view, waiting = _projector_view(session)
-    html = render_template("qa/_projector_content.html", session=session, view=view,
-                           waiting=waiting)
+    html = render_template(
+        "qa/_projector_content.html", session=session, view=view, waiting=waiting
+    )
     return html, 200, {"Cache-Control": "no-store"}
 
 
 @bp.route("/<int:session_id>.ics")
 def calendar(session_id: int):
     session = _session_or_404(session_id)
-    body = ics.session_calendar(session, url_for("qa.session", session_id=session.id,
-                                                 _external=True))
-    return body, 200, {
-        "Content-Type": "text/calendar; charset=utf-8",
-        "Content-Disposition": f'attachment; filename="spoergetid-{session.id}.ics"',
-    }
+    body = ics.session_calendar(
+        session, url_for("qa.session", session_id=session.id, _external=True)
+    )
+    return (
+        body,
+        200,
+        {
+            "Content-Type": "text/calendar; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="spoergetid-{session.id}.ics"',
+        },
+    )

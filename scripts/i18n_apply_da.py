@@ -42,7 +42,8 @@ def main(paths: list[str]) -> int:
     with open(PO, "wb") as f:
         write_po(f, catalog, width=100, omit_header=False)
     todo = [
-        m.id for m in catalog
+        m.id
+        for m in catalog
         if m.id and (m.fuzzy or not all(m.string if isinstance(m.string, tuple) else (m.string,)))
     ]
     print(f"applied {applied}, not in catalogue {missing}; Danish still to translate: {len(todo)}")

@@ -30,7 +30,8 @@ def main() -> None:
     with open(ROOT / "translations" / "da" / "LC_MESSAGES" / "messages.po", "rb") as f:
         da = read_po(f)
     todo = [
-        m.id for m in da
+        m.id
+        for m in da
         if m.id and (m.fuzzy or not all(m.string if isinstance(m.string, tuple) else (m.string,)))
     ]
     print(f"Danish: {len(todo)} messages need a translation (empty or fuzzy).")

@@ -113,9 +113,13 @@ def _report_health(app: Flask, st: SearchState, thread: bool) -> None:
         who = "the indexer rebuilds it when it next runs"
     app.logger.warning(
         "Search index %s (%s). Search pages say that search is being rebuilt; %s.",
-        {"missing": "is missing", "unreadable": "cannot be read",
-         "old_schema": "has an older schema"}.get(health.reason, health.reason),
-        health.detail, who,
+        {
+            "missing": "is missing",
+            "unreadable": "cannot be read",
+            "old_schema": "has an older schema",
+        }.get(health.reason, health.reason),
+        health.detail,
+        who,
     )
 
 

@@ -29,8 +29,12 @@ def _size(n: int) -> str:
 
 
 @search_cli.command("rebuild")
-@click.option("--procs", type=int, default=None,
-              help="Processes analysing documents (default: SEARCH_REBUILD_PROCS).")
+@click.option(
+    "--procs",
+    type=int,
+    default=None,
+    help="Processes analysing documents (default: SEARCH_REBUILD_PROCS).",
+)
 def rebuild_command(procs: int | None) -> None:
     """Build a fresh index from the database and swap it in (searches keep working)."""
     from . import documents
@@ -42,17 +46,21 @@ def rebuild_command(procs: int | None) -> None:
     try:
         total = documents.count_all()
         db.session.rollback()
-        with click.progressbar(length=max(total, 1), label="Indexing", show_pos=True,
-                               file=sys.stderr) as bar:
+        with click.progressbar(
+            length=max(total, 1), label="Indexing", show_pos=True, file=sys.stderr
+        ) as bar:
             result = indexer.rebuild(
-                progress=bar.update, notify=alone,
+                progress=bar.update,
+                notify=alone,
                 procs=procs or current_app.config["SEARCH_REBUILD_PROCS"],
             )
     finally:
         indexer.close()
-    click.echo(f"\nRebuilt: {result.documents} documents in {result.seconds:.1f} s; "
-               f"generation {result.generation} is now in use"
-               + (f" (replacing {result.replaced})." if result.replaced else "."))
+    click.echo(
+        f"\nRebuilt: {result.documents} documents in {result.seconds:.1f} s; "
+        f"generation {result.generation} is now in use"
+        + (f" (replacing {result.replaced})." if result.replaced else ".")
+    )
 
 
 @search_cli.command("status")
@@ -64,8 +72,10 @@ def status_command() -> None:
 
     store = state().store
     click.echo(f"Index directory: {store.root}")
-    click.echo(f"Indexer: {current_app.config['SEARCH_WORKER']} "
-               "(thread in the app, or external `flask search worker`)")
+    click.echo(
+        f"Indexer: {current_app.config['SEARCH_WORKER']} "
+        "(thread in the app, or external `flask search worker`)"
+    )
     lock = store.role_lock()
     if lock.acquire(blocking=False):
         lock.release()
@@ -75,8 +85,10 @@ def status_command() -> None:
     health = store.health()
     if not health.ok:
         click.echo(f"Health: {health.reason} — {health.detail}")
-        click.echo("Search pages say that search is being rebuilt until a writer rebuilds it "
-                   "(or run `flask --app app search rebuild`).")
+        click.echo(
+            "Search pages say that search is being rebuilt until a writer rebuilds it "
+            "(or run `flask --app app search rebuild`)."
+        )
         return
     name = health.generation
     ix = store.open(name)
@@ -110,8 +122,11 @@ def worker_command(once: bool) -> None:
 
     app = current_app._get_current_object()
     if app.config["SEARCH_WORKER"] == "thread":
-        click.echo("Note: SEARCH_WORKER is 'thread', so app processes index too; only one "
-                   "of them writes at a time. Set SEARCH_WORKER=external for the app.", err=True)
+        click.echo(
+            "Note: SEARCH_WORKER is 'thread', so app processes index too; only one "
+            "of them writes at a time. Set SEARCH_WORKER=external for the app.",
+            err=True,
+        )
     indexer = Indexer(app)
     stopping = []
     previous = signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))

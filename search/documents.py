@@ -49,11 +49,22 @@ class _Topic:
 
 
 _TOPIC_COLUMNS = (
-    Topic.id, Topic.title, Topic.intro_source, Topic.committee_id, Topic.area_id,
-    Topic.author_id, Topic.status, Topic.created_at,
+    Topic.id,
+    Topic.title,
+    Topic.intro_source,
+    Topic.committee_id,
+    Topic.area_id,
+    Topic.author_id,
+    Topic.status,
+    Topic.created_at,
 )
 _POST_COLUMNS = (
-    Post.id, Post.topic_id, Post.author_id, Post.body_source, Post.stance, Post.state,
+    Post.id,
+    Post.topic_id,
+    Post.author_id,
+    Post.body_source,
+    Post.stance,
+    Post.state,
     Post.created_at,
 )
 _PUBLIC_POST = {s.value for s in permissions.PUBLIC_POST_STATES}
@@ -179,9 +190,9 @@ def content_of_users(user_ids: Iterable[int]) -> tuple[list[int], list[int]]:
 
 
 def count_all() -> int:
-    posts = db.session.scalar(
-        select(func.count(Post.id)).where(Post.state != PostState.DELETED)
-    ) or 0
+    posts = (
+        db.session.scalar(select(func.count(Post.id)).where(Post.state != PostState.DELETED)) or 0
+    )
     return posts + (db.session.scalar(select(func.count(Topic.id))) or 0)
 
 

@@ -132,7 +132,8 @@ def _remember_missing_length_columns() -> None:
         if lengths is None:
             reader = self._cached_reader(whoosh3._lenfield(fieldname), whoosh3.LENGTHS_COLUMN)
             lengths = cache[fieldname] = (
-                False if reader is None
+                False
+                if reader is None
                 else [whoosh3.byte_to_length(b) if b else None for b in reader.load()]
             )
         if lengths is False:
@@ -215,8 +216,7 @@ class CompactPostingPool:
         f = self.tempstore.create_file(name).raw_file()
         try:
             head = self._HEAD.pack
-            for (fieldname, tbytes), (docs, weights, values, ends) in sorted(
-                    self._terms.items()):
+            for (fieldname, tbytes), (docs, weights, values, ends) in sorted(self._terms.items()):
                 fb = fieldname.encode("utf-8")
                 f.write(head(len(fb), len(tbytes), len(docs), len(values)))
                 f.write(fb)
@@ -278,7 +278,7 @@ class CompactPostingPool:
                 order = range(len(docs))
             for i in order:
                 start = ends[i - 1] if i else 0
-                yield fieldname, tbytes, docs[i], weights[i], bytes(values[start:ends[i]])
+                yield fieldname, tbytes, docs[i], weights[i], bytes(values[start : ends[i]])
 
     # SortingPool's names for the same things
     def items(self):
@@ -435,7 +435,7 @@ class StemPositions(formats.Positions):
 
     def decode_positions(self, valuestring):
         deltas = array("I")
-        deltas.frombytes(valuestring[formats._INT_SIZE:])
+        deltas.frombytes(valuestring[formats._INT_SIZE :])
         return list(accumulate(deltas))
 
 
@@ -541,7 +541,8 @@ class IndexStore:
             return Health(False, "unreadable", f"{name}: {exc}", name)
         if meta.get("schema_version") != SCHEMA_VERSION or not meta.get("complete"):
             return Health(
-                False, "old_schema",
+                False,
+                "old_schema",
                 f"{name} has schema version {meta.get('schema_version')}, "
                 f"this code needs {SCHEMA_VERSION}",
                 name,
@@ -615,8 +616,12 @@ class IndexStore:
         path = self.root / name
         path.mkdir()
         ix = FileStorage(str(path)).create_index(make_schema())
-        self._write_meta(name, schema_version=SCHEMA_VERSION, complete=False,
-                         created=datetime.now(UTC).isoformat(timespec="seconds"))
+        self._write_meta(
+            name,
+            schema_version=SCHEMA_VERSION,
+            complete=False,
+            created=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
         with self._lock:
             self._opened[name] = ix
         return name, ix
@@ -819,12 +824,16 @@ class _Segment:
                 lengths = self._lengths_of(field_)
                 count = self.reader.doc_count_all() or 1
                 avg = (self.reader.field_length(field_) / count) or 1.0
-                denominators = map(add, weights, map(
-                    add, repeat(K1 * (1 - B)),
-                    map(mul, map(lengths.__getitem__, ids), repeat(K1 * B / avg)),
-                ))
-                parts = array("d", map(truediv, map(mul, weights, repeat(K1 + 1)),
-                                       denominators))
+                denominators = map(
+                    add,
+                    weights,
+                    map(
+                        add,
+                        repeat(K1 * (1 - B)),
+                        map(mul, map(lengths.__getitem__, ids), repeat(K1 * B / avg)),
+                    ),
+                )
+                parts = array("d", map(truediv, map(mul, weights, repeat(K1 + 1)), denominators))
         value = (ids, parts)
         _postings_cache.put(key, value, len(ids) + 1)
         return value
@@ -859,16 +868,20 @@ class _Segment:
     def common_terms(self, field_: str, min_docs: int) -> list[tuple[int, str]]:
         """(doc frequency, term) of the terms in at least ``min_docs`` documents."""
         with self.lock:
-            return [(info.doc_frequency(), t.decode("utf-8"))
-                    for t, info in self.reader.iter_field(field_)
-                    if info.doc_frequency() >= min_docs]
+            return [
+                (info.doc_frequency(), t.decode("utf-8"))
+                for t, info in self.reader.iter_field(field_)
+                if info.doc_frequency() >= min_docs
+            ]
 
     def warm(self, budget: int) -> int:
         """Decode the postings of the commonest terms ahead of the first queries that need
         them (the slowest part of a query on a cold segment); returns the postings read."""
         min_docs = max(50, self.doc_count_all // 200)
-        terms = sorted(((df, f, t) for f in STEM_FIELDS for df, t in self.common_terms(
-            f, min_docs)), reverse=True)
+        terms = sorted(
+            ((df, f, t) for f in STEM_FIELDS for df, t in self.common_terms(f, min_docs)),
+            reverse=True,
+        )
         done = 0
         for df, f, t in terms:
             if done + df > budget:
@@ -909,8 +922,7 @@ def _decode(m) -> tuple[array, array]:
             elif isinstance(w, float):
                 weights.extend(repeat(w, n))
             else:
-                weights.extend(w if isinstance(w, array) and w.typecode == "f"
-                               else array("f", w))
+                weights.extend(w if isinstance(w, array) and w.typecode == "f" else array("f", w))
             m._next_block()
     else:  # short posting lists stored inline in the term table
         while m.is_active():
@@ -1021,8 +1033,9 @@ class Snapshot:
         n = max(self.doc_count, 1)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
-    def term_scores(self, field_: str, term: str, boost: float, scored: bool = True
-                    ) -> dict[int, float]:
+    def term_scores(
+        self, field_: str, term: str, boost: float, scored: bool = True
+    ) -> dict[int, float]:
         """{doc: boost × idf × tf part} for one term in one field, deletions included
         (they are removed once, at the end). Callers must not change the dict: it is kept
         for the next query on this snapshot."""
@@ -1033,8 +1046,7 @@ class Snapshot:
             self._term_cache.put(key, found, len(found) + 1)
         return found
 
-    def _term_scores(self, field_: str, term: str, boost: float, scored: bool
-                     ) -> dict[int, float]:
+    def _term_scores(self, field_: str, term: str, boost: float, scored: bool) -> dict[int, float]:
         out: dict[int, float] = {}
         factor = boost * self.idf(field_, term) if scored else boost
         for seg, off in zip(self.segments, self.offsets, strict=True):
@@ -1247,14 +1259,21 @@ class _Evaluator:
         author = self._author_part(exact)
         match = _union([*stems, author])  # an exact form never matches without its stem
         if stem_ and stem_ != exact:
-            match.parts += [p for p in (self.snap.term_scores(f, EXACT_MARK + exact, b)
-                                        for f, b in EXACT_FIELDS.items()) if p]
+            match.parts += [
+                p
+                for p in (
+                    self.snap.term_scores(f, EXACT_MARK + exact, b) for f, b in EXACT_FIELDS.items()
+                )
+                if p
+            ]
         return match
 
     def _exact(self, exact: str) -> Match:
         term = _exact_term(exact)
-        return _union([self.snap.term_scores(f, term, b) for f, b in EXACT_FIELDS.items()]
-                      + [self._author_part(exact)])
+        return _union(
+            [self.snap.term_scores(f, term, b) for f, b in EXACT_FIELDS.items()]
+            + [self._author_part(exact)]
+        )
 
     def _phrase(self, stems: list[str]) -> Match:
         words = [_union(self._stem_parts(s)) for s in stems]
@@ -1279,15 +1298,17 @@ class _Evaluator:
             found = [m for m in (self.node(c, positive) for c in node.children) if m is not None]
             if not found:
                 return None
-            return Match(set().union(*(m.docs for m in found)),
-                         [p for m in found for p in m.parts])
+            return Match(set().union(*(m.docs for m in found)), [p for m in found for p in m.parts])
         if isinstance(node, AllOf):
             return self.all_of(node, positive)
         return None  # Not: only inside AllOf, handled there
 
     def all_of(self, node: AllOf, positive: bool) -> Match | None:
-        found = [m for m in (self.node(c, positive) for c in node.children
-                             if not isinstance(c, Not)) if m is not None]
+        found = [
+            m
+            for m in (self.node(c, positive) for c in node.children if not isinstance(c, Not))
+            if m is not None
+        ]
         if not found:
             return None
         found.sort(key=lambda m: len(m.docs))
@@ -1315,8 +1336,9 @@ class _Evaluator:
             alternatives.append(self._phrase(stems))
         elif stems:
             alternatives.append(_union(self._stem_parts(stems[0])))
-        return Match(set().union(*(m.docs for m in alternatives)),
-                     [p for m in alternatives for p in m.parts])
+        return Match(
+            set().union(*(m.docs for m in alternatives)), [p for m in alternatives for p in m.parts]
+        )
 
     def phrase(self, text: str, positive: bool) -> Match | None:
         words = analyse(text)
@@ -1338,8 +1360,9 @@ class _Evaluator:
         prefix = language.fold("".join(_TOKEN_RE.findall(text)))
         terms: list[tuple[str, str, float, bool]] = []
         distinct: set[str] = set()
-        sources = [(f, p, b, True) for f, b in EXACT_FIELDS.items()
-                   for p in (prefix, EXACT_MARK + prefix)]
+        sources = [
+            (f, p, b, True) for f, b in EXACT_FIELDS.items() for p in (prefix, EXACT_MARK + prefix)
+        ]
         sources.append(("author", prefix, AUTHOR_BOOST, False))
         for fieldname, start, boost, scored in sources:
             for term in sorted(self.snap.expand_prefix(fieldname, start)):
@@ -1364,8 +1387,12 @@ def _to_ticks(value: datetime | None) -> int | None:
 def _filter_sets(snap: Snapshot, c: Criteria, public_only: bool) -> list[frozenset | set]:
     sets: list[frozenset | set] = []
     for fieldname, value in (
-        ("committee", c.committee_id), ("area", c.area_id), ("topic", c.topic_id),
-        ("role", c.role), ("party", c.party), ("stance", c.stance),
+        ("committee", c.committee_id),
+        ("area", c.area_id),
+        ("topic", c.topic_id),
+        ("role", c.role),
+        ("party", c.party),
+        ("stance", c.stance),
     ):
         if value is not None and value != "":
             sets.append(snap.term_set(fieldname, str(value)))
@@ -1383,13 +1410,15 @@ def _facets(snap: Snapshot, docs) -> dict[str, dict[str, int]]:
         counts = Counter(map(col.__getitem__, docs))
         out[name] = {
             (k.decode() if isinstance(k, bytes) else str(k)): v
-            for k, v in counts.items() if k not in (None, b"", "")
+            for k, v in counts.items()
+            if k not in (None, b"", "")
         }
     return out
 
 
-def _unfiltered(snap: Snapshot, c: Criteria, excluded, limit: int, facets: bool
-                ) -> tuple[list[int], int, dict]:
+def _unfiltered(
+    snap: Snapshot, c: Criteria, excluded, limit: int, facets: bool
+) -> tuple[list[int], int, dict]:
     """No words, no filters: the newest documents, and facets over everything."""
     total = snap.doc_count - len(excluded - snap.deleted)
     top = []
@@ -1406,8 +1435,14 @@ def _unfiltered(snap: Snapshot, c: Criteria, excluded, limit: int, facets: bool
     return top, total, groups
 
 
-def run(snap: Snapshot, c: Criteria, limit: int, facets: bool = True,
-        max_expansion: int = MAX_EXPANSION, public_only: bool = False) -> RawResults:
+def run(
+    snap: Snapshot,
+    c: Criteria,
+    limit: int,
+    facets: bool = True,
+    max_expansion: int = MAX_EXPANSION,
+    public_only: bool = False,
+) -> RawResults:
     """Search one snapshot: the best ``limit`` hits, the exact total and facet counts.
 
     Restricted documents count only with ``include_restricted``. Raises ``TooBroad``.
@@ -1448,8 +1483,9 @@ def run(snap: Snapshot, c: Criteria, limit: int, facets: bool = True,
     return RawResults(hits, total, groups, ev.exact, ev.stems)
 
 
-def percolate(docs: list[dict], searches: list[tuple[object, Criteria]],
-              max_expansion: int = MAX_EXPANSION) -> dict[object, list[str]]:
+def percolate(
+    docs: list[dict], searches: list[tuple[object, Criteria]], max_expansion: int = MAX_EXPANSION
+) -> dict[object, list[str]]:
     """Which of ``docs`` each saved search matches, using a throw-away in-memory index.
 
     This is how saved searches hear of new contributions: the batch the indexer just wrote
@@ -1470,8 +1506,14 @@ def percolate(docs: list[dict], searches: list[tuple[object, Criteria]],
     try:
         for key, c in searches:
             try:
-                raw = run(snap, c, limit=len(docs), facets=False, max_expansion=max_expansion,
-                          public_only=True)
+                raw = run(
+                    snap,
+                    c,
+                    limit=len(docs),
+                    facets=False,
+                    max_expansion=max_expansion,
+                    public_only=True,
+                )
             except TooBroad:
                 continue
             if raw.hits:

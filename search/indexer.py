@@ -135,8 +135,11 @@ class Indexer:
             health = self.store.health() if self._suspect else self.store.health_cached()
             self._suspect = False
             if not health.ok:
-                log.warning("Search index unusable (%s: %s); rebuilding it from the database.",
-                            health.reason, health.detail)
+                log.warning(
+                    "Search index unusable (%s: %s); rebuilding it from the database.",
+                    health.reason,
+                    health.detail,
+                )
                 self.rebuild(notify=True)
             name, ix = self.store.current()
             if db.session.get(SearchCursor, name) is None:
@@ -160,17 +163,23 @@ class Indexer:
     def _apply_batch(self, name: str, ix, notify: bool) -> int:
         cur = db.session.get(SearchCursor, name)
         gaps = {int(g): float(t) for g, t in (cur.gaps or [])}
-        events = list(db.session.scalars(
-            select(Event)
-            .where(or_(Event.id > cur.high_event_id,
-                       Event.id.in_(list(gaps)) if gaps else false()))
-            .order_by(Event.id)
-            .limit(self._limit)
-        ))
+        events = list(
+            db.session.scalars(
+                select(Event)
+                .where(
+                    or_(Event.id > cur.high_event_id, Event.id.in_(list(gaps)) if gaps else false())
+                )
+                .order_by(Event.id)
+                .limit(self._limit)
+            )
+        )
         # A backlog (after downtime, a rebuild, a bulk import) goes in bigger batches: each
         # commit costs a segment and a merge. Live traffic keeps batches small and fresh.
-        self._limit = (min(self._limit * 2, self.max_batch_size)
-                       if len(events) >= self._limit else self.batch_size)
+        self._limit = (
+            min(self._limit * 2, self.max_batch_size)
+            if len(events) >= self._limit
+            else self.batch_size
+        )
         now = time.time()
         if not events:
             if gaps and self._advance(cur, gaps, [], now):
@@ -204,9 +213,15 @@ class Indexer:
         if notify and (targets.newly_published or targets.newly_opened):
             from . import services
 
-            fresh = [d for d in loaded.docs if d["vis"] == "public" and int(d["pk"]) in (
-                targets.newly_published if d["kind"] == documents.POST
-                else targets.newly_opened)]
+            fresh = [
+                d
+                for d in loaded.docs
+                if d["vis"] == "public"
+                and int(d["pk"])
+                in (
+                    targets.newly_published if d["kind"] == documents.POST else targets.newly_opened
+                )
+            ]
             services.notify_saved_searches(fresh)
         self._advance(cur, gaps, [ev.id for ev in events], now)
         db.session.commit()
@@ -223,8 +238,9 @@ class Indexer:
         # A renamed, moved, hidden or reopened topic: its posts repeat those fields. (A topic
         # not in the index yet has no posts there: each of its posts has its own events.)
         changed = []
-        topic_docs = [d for d in loaded.docs
-                      if d["kind"] == documents.TOPIC and int(d["pk"]) in t.topics]
+        topic_docs = [
+            d for d in loaded.docs if d["kind"] == documents.TOPIC and int(d["pk"]) in t.topics
+        ]
         if topic_docs:
             with ix.searcher() as searcher:
                 for doc in topic_docs:
@@ -240,8 +256,9 @@ class Indexer:
             loaded.deleted += more.deleted
         return loaded
 
-    def _advance(self, cur: SearchCursor, gaps: dict[int, float], ids: list[int],
-                 now: float) -> bool:
+    def _advance(
+        self, cur: SearchCursor, gaps: dict[int, float], ids: list[int], now: float
+    ) -> bool:
         """Move the cursor past ``ids``; remember unseen ids below them as gaps for a while."""
         before = (cur.last_event_id, cur.high_event_id, len(gaps))
         seen = set(ids)
@@ -273,17 +290,24 @@ class Indexer:
         start out as gaps and are applied when they commit.
         """
         newest = db.session.scalar(select(func.max(Event.id))) or 0
-        recent = set(db.session.scalars(
-            select(Event.id).where(Event.id > max(0, newest - MAX_GAPS))
-        ))
+        recent = set(
+            db.session.scalars(select(Event.id).where(Event.id > max(0, newest - MAX_GAPS)))
+        )
         now = time.time()
-        gaps = [[i, now] for i in range(max(1, newest - MAX_GAPS + 1), newest)
-                if i not in recent] if self.gap_timeout > 0 else []
+        gaps = (
+            [[i, now] for i in range(max(1, newest - MAX_GAPS + 1), newest) if i not in recent]
+            if self.gap_timeout > 0
+            else []
+        )
         return newest, gaps
 
-    def rebuild(self, progress: Callable[[int], None] | None = None,
-                notify: bool = True, on_total: Callable[[int], None] | None = None,
-                procs: int = 1) -> RebuildResult:
+    def rebuild(
+        self,
+        progress: Callable[[int], None] | None = None,
+        notify: bool = True,
+        on_total: Callable[[int], None] | None = None,
+        procs: int = 1,
+    ) -> RebuildResult:
         """Build a new generation from the database, catch up with the log, swap it in.
 
         Searches keep using the old generation until the swap. ``notify``: tell saved
@@ -301,8 +325,9 @@ class Indexer:
                 on_total(total)
             name, ix = self.store.create_generation()
             if procs > 1:
-                writer = Writer(ix, procs=procs, multisegment=True, limitmb=256,
-                                subargs={"limitmb": 256})
+                writer = Writer(
+                    ix, procs=procs, multisegment=True, limitmb=256, subargs={"limitmb": 256}
+                )
             else:
                 writer = Writer(ix, limitmb=256)
             count = 0
@@ -321,21 +346,24 @@ class Indexer:
             db.session.rollback()
             self.store.mark_complete(name)
             last = min((g for g, _t in gaps), default=newest + 1) - 1
-            db.session.add(SearchCursor(generation=name, last_event_id=last,
-                                        high_event_id=newest, gaps=gaps))
+            db.session.add(
+                SearchCursor(generation=name, last_event_id=last, high_event_id=newest, gaps=gaps)
+            )
             db.session.commit()
             while self._apply_batch(name, ix, notify=notify):
                 pass
             replaced = self.store.swap(name)
             removed = self.store.remove_old(keep={name, replaced} - {None})
             if removed:
-                db.session.execute(
-                    delete(SearchCursor).where(SearchCursor.generation.in_(removed))
-                )
+                db.session.execute(delete(SearchCursor).where(SearchCursor.generation.in_(removed)))
             db.session.commit()
             seconds = time.monotonic() - started
-            log.info("Search index rebuilt: %d documents in %.1f s (generation %s).",
-                     count, seconds, name)
+            log.info(
+                "Search index rebuilt: %d documents in %.1f s (generation %s).",
+                count,
+                seconds,
+                name,
+            )
             return RebuildResult(name, count, seconds, replaced)
 
 
@@ -357,14 +385,20 @@ def _record_user_changes(session: Session, _flush_context, _instances) -> None:
             continue
         state = inspect(obj)
         changed = [
-            name for name in ("display_name", "role", "party")
+            name
+            for name in ("display_name", "role", "party")
             if state.attrs[name].history.has_changes()
         ]
         if changed:
-            session.add(Event(
-                kind=USER_CHANGED, subject_type="user", subject_id=obj.id, room="search",
-                payload={"fields": changed},
-            ))
+            session.add(
+                Event(
+                    kind=USER_CHANGED,
+                    subject_type="user",
+                    subject_id=obj.id,
+                    room="search",
+                    payload={"fields": changed},
+                )
+            )
 
 
 def _remember_new_users(session: Session, _flush_context) -> None:
@@ -453,8 +487,10 @@ def start_thread(app: Flask) -> IndexerThread | None:
     with _thread_lock:
         if _thread is not None and _thread.is_alive():
             if _thread.app is not app:
-                log.info("A search indexer thread already runs in this process; not starting "
-                         "a second one.")
+                log.info(
+                    "A search indexer thread already runs in this process; not starting "
+                    "a second one."
+                )
             return None
         _thread = IndexerThread(app)
         _thread.start()

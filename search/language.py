@@ -92,15 +92,40 @@ COMMON_WORDS: frozenset[str] = STOP_WORDS | frozenset(_ENGLISH_STOP_WORDS.split(
 # "portræt" are here because folding makes them end in "-aet", which the stemmer cuts; "-løs"
 # (arbejdsløs, hjemløs), "græs", "næs" and "tøs" because their "s" follows a folded æ/ø.
 KEEP_WHOLE = (
-    "budget", "billet", "toilet", "kabinet", "internet", "planet", "raket", "magnet",
-    "tablet", "ballet", "plads", "idræt", "portræt", "løs", "græs", "næs", "tøs",
+    "budget",
+    "billet",
+    "toilet",
+    "kabinet",
+    "internet",
+    "planet",
+    "raket",
+    "magnet",
+    "tablet",
+    "ballet",
+    "plads",
+    "idræt",
+    "portræt",
+    "løs",
+    "græs",
+    "næs",
+    "tøs",
     "løn",  # timeløn: the stemmer would cut a compound's "-en" of the folded "loen"
 )
 # Base forms that lose an "e" when inflected (cykel, cyklen): rewritten to the inflected stem.
 SYNCOPE = {
-    "cykel": "cykl", "regel": "regl", "middel": "midl", "titel": "titl", "artikel": "artikl",
-    "kapitel": "kapitl", "center": "centr", "centeret": "centr", "teater": "teatr",
-    "teateret": "teatr", "centrum": "centr", "kørsel": "kørsl", "trussel": "trusl",
+    "cykel": "cykl",
+    "regel": "regl",
+    "middel": "midl",
+    "titel": "titl",
+    "artikel": "artikl",
+    "kapitel": "kapitl",
+    "center": "centr",
+    "centeret": "centr",
+    "teater": "teatr",
+    "teateret": "teatr",
+    "centrum": "centr",
+    "kørsel": "kørsl",
+    "trussel": "trusl",
     "fængsel": "fængsl",
 }
 # Latin nouns: museum/museet/museer, gymnasium/gymnasiet/gymnasier (compounds too).
@@ -112,16 +137,20 @@ _SHORT_ENDINGS = ("", "s", "en", "ens", "er", "ers", "erne", "ernes", "ene", "en
 SHORT_E_NOUNS = ("uge",)
 _SHORT_E_ENDINGS = ("", "s", "n", "ns", "r", "rs", "rne", "rnes")
 # Irregular plurals, matched at the end of the stem (so compounds work too).
-STEM_ENDINGS = {"børn": "barn", "mænd": "mand", "lønning": "løn",
-                # comparative and superlative of stor (større, størst, største)
-                "størst": "stor", "stør": "stor"}
+STEM_ENDINGS = {
+    "børn": "barn",
+    "mænd": "mand",
+    "lønning": "løn",
+    # comparative and superlative of stor (større, størst, største)
+    "størst": "stor",
+    "stør": "stor",
+}
 # Words ending in æ or ø (miljø, træ, knæ, frø, kø) are folded to end in "ae"/"oe": the
 # stemmer then cuts the bare word's final "e" ("miljo") but keeps it in the inflected forms
 # ("miljøet" → "miljoe"), and short ones (træet) it does not stem at all. When a folded word
 # is such an ending plus one of these noun endings (or the genitive "s": Orøs, miljøs), the
 # stem is the word up to the ending. Words whose "s" belongs to them are in KEEP_WHOLE.
-DIGRAPH_ENDINGS = ("", "s", "en", "ens", "er", "ers", "erne", "ernes", "et", "ets", "ene",
-                   "enes")
+DIGRAPH_ENDINGS = ("", "s", "en", "ens", "er", "ers", "erne", "ernes", "et", "ets", "ene", "enes")
 _DIGRAPHS = ("ae", "oe")
 
 
@@ -152,8 +181,11 @@ def _build_tables() -> tuple[Endings, dict[str, str], Pairs]:
             for ending in suffixes:
                 whole.setdefault(n + ending, n)
     whole["koen"] = whole["koens"] = "ko"  # the cow, not the queue (kø)
-    after = tuple(sorted(((fold(k), fold(v)) for k, v in STEM_ENDINGS.items()),
-                         key=lambda pair: -len(pair[0])))
+    after = tuple(
+        sorted(
+            ((fold(k), fold(v)) for k, v in STEM_ENDINGS.items()), key=lambda pair: -len(pair[0])
+        )
+    )
     return endings, whole, after
 
 
@@ -182,7 +214,7 @@ def stem_with(word: str, snowball) -> str:
     size = len(word)
     for length, table in _ENDINGS:  # a few dictionary lookups, not one test per ending
         if length <= size:
-            replacement = table.get(word[size - length:])
+            replacement = table.get(word[size - length :])
             if replacement is not None:
                 return word[: size - length] + replacement
     if word[-1:] in "enrst":  # every ending the digraph rule knows ends in one of these

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from flask_babel import lazy_gettext as _l
+from forum.i18n import lazy_gettext as _l
 
 from .language import STOP_WORDS, fold, is_common
 
@@ -289,11 +289,16 @@ def parse(
     if not raw:
         return ParsedQuery("", None)
     if len(raw) > max_length:
-        return _refuse(raw[:max_length], [], "too_long", _l(
-            "Your search is too long. Use at most %(n)d characters.", n=max_length))
+        return _refuse(
+            raw[:max_length],
+            [],
+            "too_long",
+            _l("Your search is too long. Use at most %(n)d characters.", n=max_length),
+        )
     if _short_prefix(raw.split()):
-        return _refuse(raw, [], "short_prefix", _l(
-            "Write at least %(n)d letters before a *.", n=MIN_PREFIX))
+        return _refuse(
+            raw, [], "short_prefix", _l("Write at least %(n)d letters before a *.", n=MIN_PREFIX)
+        )
     notices: list[Notice] = []
     fallback = False
     try:
@@ -301,25 +306,53 @@ def parse(
     except _Malformed:
         fallback = True
         words = _WORD.findall(raw.replace("*", " "))
-        node = (AllOf(tuple(Word(w) for w in words)) if len(words) > 1
-                else Word(words[0]) if words else None)
-        notices.append(Notice("fallback", _l(
-            "We could not read the search operators (quotes, brackets, OR, -), so we "
-            "searched for the words alone.")))
+        node = (
+            AllOf(tuple(Word(w) for w in words))
+            if len(words) > 1
+            else Word(words[0])
+            if words
+            else None
+        )
+        notices.append(
+            Notice(
+                "fallback",
+                _l(
+                    "We could not read the search operators (quotes, brackets, OR, -), so we "
+                    "searched for the words alone."
+                ),
+            )
+        )
     if node is None or not _words_in(node):
         notices.append(Notice("no_words", _l("Your search has no words in it.")))
         return ParsedQuery(raw, None, notices, fallback)
     if len(_words_in(node)) > max_terms:
-        return _refuse(raw, notices, "too_many_terms", _l(
-            "Your search has too many words. Use at most %(n)d.", n=max_terms), fallback)
+        return _refuse(
+            raw,
+            notices,
+            "too_many_terms",
+            _l("Your search has too many words. Use at most %(n)d.", n=max_terms),
+            fallback,
+        )
     simplified = _drop_common(node)
     if simplified is None:
-        return _refuse(raw, notices, "only_common", _l(
-            "Your search has only very common words (like “og”, “det”, “the”). "
-            "Add a word that says what you are looking for."), fallback)
+        return _refuse(
+            raw,
+            notices,
+            "only_common",
+            _l(
+                "Your search has only very common words (like “og”, “det”, “the”). "
+                "Add a word that says what you are looking for."
+            ),
+            fallback,
+        )
     if not _has_positive(simplified):
-        return _refuse(raw, notices, "only_exclusions", _l(
-            "Your search only excludes words. Add a word to search for."), fallback)
+        return _refuse(
+            raw,
+            notices,
+            "only_exclusions",
+            _l("Your search only excludes words. Add a word to search for."),
+            fallback,
+        )
     return ParsedQuery(raw, simplified, notices, fallback)
 
 

@@ -24,7 +24,6 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -32,6 +31,7 @@ from sqlalchemy.orm import joinedload
 from forum import eventlog, permissions
 from forum.errors import InvalidInput, NotFound
 from forum.extensions import db
+from forum.i18n import lazy_gettext as _l
 from forum.models import (
     Area,
     Committee,
@@ -80,10 +80,14 @@ def load_places() -> Places:
     return Places(
         committees=list(db.session.scalars(select(Committee).order_by(Committee.name))),
         areas=list(db.session.scalars(select(Area).order_by(Area.name))),
-        parties=list(db.session.scalars(
-            select(User.party).where(User.role == Role.POLITICIAN, User.party.is_not(None))
-            .distinct().order_by(User.party)
-        )),
+        parties=list(
+            db.session.scalars(
+                select(User.party)
+                .where(User.role == Role.POLITICIAN, User.party.is_not(None))
+                .distinct()
+                .order_by(User.party)
+            )
+        ),
     )
 
 
@@ -102,8 +106,8 @@ class SearchRequest:
 
 def _local_day_start(d: date) -> datetime:
     tz = ZoneInfo(_cfg("BABEL_DEFAULT_TIMEZONE"))
-    return datetime(d.year, d.month, d.day, tzinfo=tz).astimezone(ZoneInfo("UTC")).replace(
-        tzinfo=None
+    return (
+        datetime(d.year, d.month, d.day, tzinfo=tz).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
     )
 
 
@@ -115,49 +119,72 @@ def _date(raw: str | None, label: str, notices: list[Notice]) -> date | None:
     except ValueError:
         value = None
     if value is None or not 1900 <= value.year <= 2999:
-        notices.append(Notice("bad_date", _l(
-            "“%(value)s” is not a date we understand (write it as 2026-11-26); the %(which)s "
-            "date is left out.", value=raw[:20], which=label)))
+        notices.append(
+            Notice(
+                "bad_date",
+                _l(
+                    "“%(value)s” is not a date we understand (write it as 2026-11-26); "
+                    "the %(which)s date is left out.",
+                    value=raw[:20],
+                    which=label,
+                ),
+            )
+        )
         return None
     return value
 
 
-def _choice(params: Mapping[str, str], name: str, allowed: Iterable[str], label,
-            notices: list[Notice]) -> str | None:
+def _choice(
+    params: Mapping[str, str], name: str, allowed: Iterable[str], label, notices: list[Notice]
+) -> str | None:
     raw = (params.get(name) or "").strip()
     if not raw:
         return None
     if raw in allowed:
         return raw
-    notices.append(Notice(f"unknown_{name}", _l(
-        "The %(filter)s “%(value)s” is unknown, so that filter is left out.",
-        filter=label, value=raw[:40])))
+    notices.append(
+        Notice(
+            f"unknown_{name}",
+            _l(
+                "The %(filter)s “%(value)s” is unknown, so that filter is left out.",
+                filter=label,
+                value=raw[:40],
+            ),
+        )
+    )
     return None
 
 
-def _read_topic(raw: str, viewer, crit: Criteria, accepted: dict, notices: list[Notice]
-                ) -> Topic | None:
+def _read_topic(
+    raw: str, viewer, crit: Criteria, accepted: dict, notices: list[Notice]
+) -> Topic | None:
     raw = raw.strip()
     if not raw:
         return None
     topic = db.session.get(Topic, int(raw)) if raw.isdigit() and len(raw) < 10 else None
     if topic is None or not permissions.can_see_topic(viewer, topic):
-        notices.append(Notice("unknown_emne", _l(
-            "The topic you wanted to search in is unknown, so that filter is left out.")))
+        notices.append(
+            Notice(
+                "unknown_emne",
+                _l("The topic you wanted to search in is unknown, so that filter is left out."),
+            )
+        )
         return None
     crit.topic_id = topic.id
     accepted["emne"] = str(topic.id)
     return topic
 
 
-def _read_dates(params: Mapping[str, str], crit: Criteria, accepted: dict,
-                notices: list[Notice]) -> None:
+def _read_dates(
+    params: Mapping[str, str], crit: Criteria, accepted: dict, notices: list[Notice]
+) -> None:
     crit.date_from = _date(params.get("fra"), _l("from"), notices)
     crit.date_to = _date(params.get("til"), _l("to"), notices)
     if crit.date_from and crit.date_to and crit.date_from > crit.date_to:
         crit.date_from, crit.date_to = crit.date_to, crit.date_from
-        notices.append(Notice("dates_swapped", _l(
-            "The from-date was after the to-date, so we swapped them.")))
+        notices.append(
+            Notice("dates_swapped", _l("The from-date was after the to-date, so we swapped them."))
+        )
     if crit.date_from:
         crit.created_from = _local_day_start(crit.date_from)
         accepted["fra"] = crit.date_from.isoformat()
@@ -172,13 +199,16 @@ def _read_page(raw: str, notices: list[Notice]) -> int:
         return 1
     if raw.isdigit() and len(raw) < 7 and int(raw) >= 1:
         return int(raw)
-    notices.append(Notice("bad_page", _l(
-        "“%(value)s” is not a page number; showing the first page.", value=raw[:20])))
+    notices.append(
+        Notice(
+            "bad_page",
+            _l("“%(value)s” is not a page number; showing the first page.", value=raw[:20]),
+        )
+    )
     return 1
 
 
-def read_request(params: Mapping[str, str], viewer, places: Places | None = None
-                 ) -> SearchRequest:
+def read_request(params: Mapping[str, str], viewer, places: Places | None = None) -> SearchRequest:
     """Turn URL parameters (or a saved search's) into criteria. Never raises for bad input:
     unknown or malformed values are left out with a notice saying so."""
     places = places or load_places()
@@ -287,8 +317,7 @@ def _visible(viewer, crit: Criteria, hits: list[tuple[str, int]]) -> dict[tuple[
     if topic_ids:
         topics = db.session.scalars(
             select(Topic)
-            .options(joinedload(Topic.author), joinedload(Topic.committee),
-                     joinedload(Topic.area))
+            .options(joinedload(Topic.author), joinedload(Topic.committee), joinedload(Topic.area))
             .where(Topic.id.in_(topic_ids))
         ).unique()
         for t in topics:
@@ -302,19 +331,28 @@ def _make_hit(obj, raw: index.RawResults) -> Hit:
     width = _cfg("SEARCH_SNIPPET_CHARS")
     if isinstance(obj, Post):
         return Hit(
-            kind=documents.POST, topic=obj.topic, post=obj, author=obj.author,
+            kind=documents.POST,
+            topic=obj.topic,
+            post=obj,
+            author=obj.author,
             created_at=obj.created_at,
             url=url_for("forum.post", post_id=obj.id) + f"#p{obj.id}",
             title=snippet(obj.topic.title, index.word_forms, exact, stems, max_chars=1000),
-            snippet=snippet(markdown_to_text(obj.body_source), index.word_forms, exact, stems,
-                            max_chars=width),
+            snippet=snippet(
+                markdown_to_text(obj.body_source), index.word_forms, exact, stems, max_chars=width
+            ),
         )
     return Hit(
-        kind=documents.TOPIC, topic=obj, post=None, author=obj.author, created_at=obj.created_at,
+        kind=documents.TOPIC,
+        topic=obj,
+        post=None,
+        author=obj.author,
+        created_at=obj.created_at,
         url=url_for("forum.topic", topic_id=obj.id),
         title=snippet(obj.title, index.word_forms, exact, stems, max_chars=1000),
-        snippet=snippet(markdown_to_text(obj.intro_source), index.word_forms, exact, stems,
-                        max_chars=width),
+        snippet=snippet(
+            markdown_to_text(obj.intro_source), index.word_forms, exact, stems, max_chars=width
+        ),
     )
 
 
@@ -343,9 +381,17 @@ def run_search(viewer, req: SearchRequest, places: Places | None = None) -> Sear
         return result
     per_page, max_page = _cfg("SEARCH_PER_PAGE"), _cfg("SEARCH_MAX_PAGE")
     if req.page > max_page:
-        result.notices.append(Notice("page_too_far", _l(
-            "Only the first %(n)d pages of results can be shown. Narrow your search with the "
-            "filters.", n=max_page), refused=True))
+        result.notices.append(
+            Notice(
+                "page_too_far",
+                _l(
+                    "Only the first %(n)d pages of results can be shown. "
+                    "Narrow your search with the filters.",
+                    n=max_page,
+                ),
+                refused=True,
+            )
+        )
         return result
     need = req.page * per_page
     limit = need + 1  # one more than the page needs: is there a next page?
@@ -353,8 +399,9 @@ def run_search(viewer, req: SearchRequest, places: Places | None = None) -> Sear
     seen: set[tuple[str, int]] = set()
     try:
         snap = _state().snapshots.current()
-        raw = index.run(snap, crit, limit=limit, facets=True,
-                        max_expansion=_cfg("SEARCH_MAX_EXPANSION"))
+        raw = index.run(
+            snap, crit, limit=limit, facets=True, max_expansion=_cfg("SEARCH_MAX_EXPANSION")
+        )
         for _round in range(6):
             fresh = [h for h in raw.hits if h not in seen]
             checked.update(_visible(viewer, crit, fresh))
@@ -363,15 +410,24 @@ def run_search(viewer, req: SearchRequest, places: Places | None = None) -> Sear
             if len(visible) > need or len(raw.hits) >= raw.total:
                 break
             limit *= 2  # stale hits were dropped: look further down the list
-            raw.hits = index.run(snap, crit, limit=limit, facets=False,
-                                 max_expansion=_cfg("SEARCH_MAX_EXPANSION")).hits
+            raw.hits = index.run(
+                snap, crit, limit=limit, facets=False, max_expansion=_cfg("SEARCH_MAX_EXPANSION")
+            ).hits
     except index.IndexUnavailable:
         result.unavailable = True
         return result
     except index.TooBroad as exc:
-        result.notices.append(Notice("too_broad", _l(
-            "“%(prefix)s*” stands for too many different words. Write more letters before the *.",
-            prefix=exc.prefix), refused=True))
+        result.notices.append(
+            Notice(
+                "too_broad",
+                _l(
+                    "“%(prefix)s*” stands for too many different words. "
+                    "Write more letters before the *.",
+                    prefix=exc.prefix,
+                ),
+                refused=True,
+            )
+        )
         return result
     dropped = len(seen) - len(checked)
     result.total = max(0, raw.total - dropped)
@@ -380,9 +436,16 @@ def run_search(viewer, req: SearchRequest, places: Places | None = None) -> Sear
     result.hits = [_make_hit(checked[h], raw) for h in visible[need - per_page : need]]
     result.facets = _facets(raw, places)
     if not result.hits and req.page > 1:
-        result.notices.append(Notice("page_beyond", _l(
-            "There is no page %(page)d for this search: it has %(last)d.",
-            page=req.page, last=result.last_page)))
+        result.notices.append(
+            Notice(
+                "page_beyond",
+                _l(
+                    "There is no page %(page)d for this search: it has %(last)d.",
+                    page=req.page,
+                    last=result.last_page,
+                ),
+            )
+        )
     return result
 
 
@@ -393,8 +456,10 @@ def index_unavailable() -> bool:
 # --- export ------------------------------------------------------------------------------------
 
 ROLE_LABELS = {
-    "citizen": _l("Citizen"), "politician": _l("Politician"),
-    "moderator": _l("Municipality"), "admin": _l("Municipality"),
+    "citizen": _l("Citizen"),
+    "politician": _l("Politician"),
+    "moderator": _l("Municipality"),
+    "admin": _l("Municipality"),
 }
 STANCE_LABELS = {"for": _l("For"), "against": _l("Against"), "question": _l("Question")}
 
@@ -408,7 +473,7 @@ def _csv_safe(value) -> str:
 
 
 def csv_delimiter() -> str:
-    """";" for Danish, "," otherwise: Excel splits a CSV file it opens at the list separator
+    """ ";" for Danish, "," otherwise: Excel splits a CSV file it opens at the list separator
     of the computer's regional settings, and in Danish settings that is the semicolon (the
     comma is the decimal sign) — with commas, every row would land in one column."""
     from flask_babel import get_locale
@@ -431,8 +496,13 @@ def export_csv(viewer, req: SearchRequest) -> tuple[Iterator[str], bool]:
     truncated = False
     if not crit.query.refused:
         try:
-            raw = index.run(_state().snapshots.current(), crit, limit=max_rows, facets=False,
-                            max_expansion=_cfg("SEARCH_MAX_EXPANSION"))
+            raw = index.run(
+                _state().snapshots.current(),
+                crit,
+                limit=max_rows,
+                facets=False,
+                max_expansion=_cfg("SEARCH_MAX_EXPANSION"),
+            )
         except index.TooBroad:
             raw = index.RawResults([], 0, {}, set(), set())
         hits, truncated = raw.hits, raw.total > max_rows
@@ -443,8 +513,21 @@ def _csv_pieces(viewer, crit: Criteria, hits: list[tuple[str, int]]) -> Iterator
     out = io.StringIO()
     w = csv.writer(out, delimiter=csv_delimiter())
     out.write("\ufeff")
-    w.writerow([_("id"), _("link"), _("date"), _("author"), _("role"), _("party"),
-                _("committee"), _("area"), _("topic"), _("stance"), _("text")])
+    w.writerow(
+        [
+            _("id"),
+            _("link"),
+            _("date"),
+            _("author"),
+            _("role"),
+            _("party"),
+            _("committee"),
+            _("area"),
+            _("topic"),
+            _("stance"),
+            _("text"),
+        ]
+    )
     tz = ZoneInfo(_cfg("BABEL_DEFAULT_TIMEZONE"))
     for start in range(0, len(hits), 500):
         chunk = hits[start : start + 500]
@@ -469,7 +552,9 @@ def _csv_row(h: tuple[str, int], obj, tz) -> list[str]:
         link = url_for("forum.topic", topic_id=obj.id, _external=True)
     created = obj.created_at.replace(tzinfo=ZoneInfo("UTC")).astimezone(tz)
     return [
-        documents.doc_id(h[0], h[1]), link, created.strftime("%Y-%m-%d %H:%M"),
+        documents.doc_id(h[0], h[1]),
+        link,
+        created.strftime("%Y-%m-%d %H:%M"),
         _csv_safe(obj.author.display_name),
         str(ROLE_LABELS.get(obj.author.role.value, obj.author.role.value)),
         _csv_safe(obj.author.party or ""),
@@ -523,13 +608,16 @@ def describe_filters(saved: SavedSearch, places: Places) -> list[str]:
 
 
 def list_saved(user: User) -> list[SavedSearch]:
-    return list(db.session.scalars(
-        select(SavedSearch).where(SavedSearch.user_id == user.id).order_by(SavedSearch.name)
-    ))
+    return list(
+        db.session.scalars(
+            select(SavedSearch).where(SavedSearch.user_id == user.id).order_by(SavedSearch.name)
+        )
+    )
 
 
-def save_search(user: User, name: str, params: Mapping[str, str], notify: bool = True
-                ) -> SavedSearch:
+def save_search(
+    user: User, name: str, params: Mapping[str, str], notify: bool = True
+) -> SavedSearch:
     """Save a search under ``name``; only the parameters the page accepted are kept."""
     name = " ".join((name or "").split())
     if not 1 <= len(name) <= 100:
@@ -537,20 +625,31 @@ def save_search(user: User, name: str, params: Mapping[str, str], notify: bool =
     req = read_request(params, user)
     if req.criteria.query.refused:
         raise InvalidInput(name=_("This search cannot be saved: change it first."))
-    count = db.session.scalar(
-        select(func.count(SavedSearch.id)).where(SavedSearch.user_id == user.id)
-    ) or 0
+    count = (
+        db.session.scalar(select(func.count(SavedSearch.id)).where(SavedSearch.user_id == user.id))
+        or 0
+    )
     if count >= _cfg("SEARCH_MAX_SAVED"):
-        raise InvalidInput(name=_("You can keep at most %(n)d saved searches. Delete one first.",
-                                  n=_cfg("SEARCH_MAX_SAVED")))
+        raise InvalidInput(
+            name=_(
+                "You can keep at most %(n)d saved searches. Delete one first.",
+                n=_cfg("SEARCH_MAX_SAVED"),
+            )
+        )
     exists = db.session.scalar(
         select(SavedSearch.id).where(SavedSearch.user_id == user.id, SavedSearch.name == name)
     )
     if exists:
         raise InvalidInput(name=_("You already have a saved search with this name."))
     filters = {k: v for k, v in req.params.items() if k != "q"}
-    saved = SavedSearch(user_id=user.id, name=name, query=req.params.get("q", ""),
-                        filters=filters, notify=notify, created_at=utcnow())
+    saved = SavedSearch(
+        user_id=user.id,
+        name=name,
+        query=req.params.get("q", ""),
+        filters=filters,
+        notify=notify,
+        created_at=utcnow(),
+    )
     db.session.add(saved)
     db.session.flush()
     return saved
@@ -575,10 +674,13 @@ def notify_saved_searches(docs: list[dict]) -> int:
     """
     if not docs:
         return 0
-    saved = list(db.session.scalars(
-        select(SavedSearch).options(joinedload(SavedSearch.user))
-        .where(SavedSearch.notify.is_(True))
-    ))
+    saved = list(
+        db.session.scalars(
+            select(SavedSearch)
+            .options(joinedload(SavedSearch.user))
+            .where(SavedSearch.notify.is_(True))
+        )
+    )
     if not saved:
         return 0
     places = load_places()
@@ -599,8 +701,13 @@ def notify_saved_searches(docs: list[dict]) -> int:
         s = by_id[sid]
         for d in ids:
             item = items.get(d)
-            if (item is None or item.author_id == s.user_id or (s.user_id, d) in told
-                    or per_user[s.user_id] >= cap or not _still_new_and_visible(s.user, item)):
+            if (
+                item is None
+                or item.author_id == s.user_id
+                or (s.user_id, d) in told
+                or per_user[s.user_id] >= cap
+                or not _still_new_and_visible(s.user, item)
+            ):
                 continue
             told.add((s.user_id, d))
             per_user[s.user_id] += 1
@@ -608,12 +715,27 @@ def notify_saved_searches(docs: list[dict]) -> int:
             s.last_match_at = utcnow()
             post = item if isinstance(item, Post) else None
             topic_id = item.topic_id if post is not None else item.id
-            db.session.add(Notification(user_id=s.user_id, kind=NOTIFICATION_KIND,
-                                        topic_id=topic_id, post_id=post.id if post else None,
-                                        actor_id=item.author_id))
-            eventlog.record("notification", "user", s.user_id, f"user:{s.user_id}",
-                            {"kind": NOTIFICATION_KIND, "post_id": post.id if post else None,
-                             "topic_id": topic_id, "saved_search_id": s.id})
+            db.session.add(
+                Notification(
+                    user_id=s.user_id,
+                    kind=NOTIFICATION_KIND,
+                    topic_id=topic_id,
+                    post_id=post.id if post else None,
+                    actor_id=item.author_id,
+                )
+            )
+            eventlog.record(
+                "notification",
+                "user",
+                s.user_id,
+                f"user:{s.user_id}",
+                {
+                    "kind": NOTIFICATION_KIND,
+                    "post_id": post.id if post else None,
+                    "topic_id": topic_id,
+                    "saved_search_id": s.id,
+                },
+            )
     db.session.flush()
     return created
 
@@ -626,26 +748,44 @@ def _matched_and_told(found: set[str]) -> tuple[dict[str, Post | Topic], set[tup
     items: dict[str, Post | Topic] = {}
     told: set[tuple[int, str]] = set()
     if post_ids:
-        items.update((f"p{p.id}", p) for p in db.session.scalars(
-            select(Post).options(joinedload(Post.topic)).where(Post.id.in_(post_ids))))
-        told |= {(uid, f"p{pid}") for uid, pid in db.session.execute(
-            select(Notification.user_id, Notification.post_id)
-            .where(Notification.kind == NOTIFICATION_KIND, Notification.post_id.in_(post_ids))
-        )}
+        items.update(
+            (f"p{p.id}", p)
+            for p in db.session.scalars(
+                select(Post).options(joinedload(Post.topic)).where(Post.id.in_(post_ids))
+            )
+        )
+        told |= {
+            (uid, f"p{pid}")
+            for uid, pid in db.session.execute(
+                select(Notification.user_id, Notification.post_id).where(
+                    Notification.kind == NOTIFICATION_KIND, Notification.post_id.in_(post_ids)
+                )
+            )
+        }
     if topic_ids:
-        items.update((f"t{t.id}", t) for t in db.session.scalars(
-            select(Topic).where(Topic.id.in_(topic_ids))))
-        told |= {(uid, f"t{tid}") for uid, tid in db.session.execute(
-            select(Notification.user_id, Notification.topic_id)
-            .where(Notification.kind == NOTIFICATION_KIND, Notification.post_id.is_(None),
-                   Notification.topic_id.in_(topic_ids))
-        )}
+        items.update(
+            (f"t{t.id}", t)
+            for t in db.session.scalars(select(Topic).where(Topic.id.in_(topic_ids)))
+        )
+        told |= {
+            (uid, f"t{tid}")
+            for uid, tid in db.session.execute(
+                select(Notification.user_id, Notification.topic_id).where(
+                    Notification.kind == NOTIFICATION_KIND,
+                    Notification.post_id.is_(None),
+                    Notification.topic_id.in_(topic_ids),
+                )
+            )
+        }
     return items, told
 
 
 def _still_new_and_visible(user: User, item: Post | Topic) -> bool:
     """Is the contribution (by the database, now) public and visible to ``user``?"""
     if isinstance(item, Post):
-        return (item.state == PostState.PUBLISHED and item.topic.is_public
-                and permissions.can_see_post(user, item, item.topic))
+        return (
+            item.state == PostState.PUBLISHED
+            and item.topic.is_public
+            and permissions.can_see_post(user, item, item.topic)
+        )
     return item.is_public and permissions.can_see_topic(user, item)

@@ -53,12 +53,16 @@ def _url_maker(params: dict[str, str], endpoint: str = "search.results"):
 def _search_form(req: services.SearchRequest, places: services.Places) -> SearchForm:
     c = req.criteria
     data = {k: v for k, v in req.params.items() if k not in ("fra", "til")}
-    form = SearchForm(formdata=None, data={**data, "fra": c.date_from, "til": c.date_to,
-                                           "skjulte": c.include_restricted})
+    form = SearchForm(
+        formdata=None,
+        data={**data, "fra": c.date_from, "til": c.date_to, "skjulte": c.include_restricted},
+    )
     form.udvalg.choices = choices(
-        [("", _("All committees"))] + [(x.slug, x.name) for x in places.committees])
+        [("", _("All committees"))] + [(x.slug, x.name) for x in places.committees]
+    )
     form.omraade.choices = choices(
-        [("", _("All local areas"))] + [(x.slug, x.name) for x in places.areas])
+        [("", _("All local areas"))] + [(x.slug, x.name) for x in places.areas]
+    )
     form.parti.choices = choices([("", _("All parties"))] + [(p, p) for p in places.parties])
     return form
 
@@ -128,8 +132,9 @@ def save():
     params = MultiDict({k: request.form[k] for k in services.PARAMS if request.form.get(k)})
     if form.validate_on_submit():
         try:
-            services.save_search(current_user._get_current_object(), form.name.data, params,
-                                 notify=form.notify.data)
+            services.save_search(
+                current_user._get_current_object(), form.name.data, params, notify=form.notify.data
+            )
         except DomainError as exc:
             db.session.rollback()
             for message in exc.fields.values() or [exc.message]:

@@ -269,5 +269,4 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(pytest.mark.skip(reason=f"known to hang: {reason}"))
         for key, reason in KNOWN_FAILING.items():
             if base == key or base.startswith(key + "::"):
-                item.add_marker(pytest.mark.xfail(reason=f"known failing: {reason}",
-                                                  strict=False))
+                item.add_marker(pytest.mark.xfail(reason=f"known failing: {reason}", strict=False))

@@ -82,11 +82,17 @@ def _request_review(idea: Idea, edited: bool = False) -> bool:
     queue takes it."""
     if idea.author is None or permissions.is_staff(idea.author):
         return False
-    return hooks.request_review(hooks.ReviewRequest(
-        kind=KIND, target_id=idea.id, author_id=idea.author_id,
-        area_id=idea.area_id or idea.process.area_id, committee_id=idea.process.committee_id,
-        reason="edited_content" if edited else "new_content", detail="edited" if edited else "",
-    ))
+    return hooks.request_review(
+        hooks.ReviewRequest(
+            kind=KIND,
+            target_id=idea.id,
+            author_id=idea.author_id,
+            area_id=idea.area_id or idea.process.area_id,
+            committee_id=idea.process.committee_id,
+            reason="edited_content" if edited else "new_content",
+            detail="edited" if edited else "",
+        )
+    )
 
 
 def propose_idea(
@@ -202,10 +208,14 @@ def _open_or_update_thread(idea: Idea, actor: User) -> None:
     if idea.topic is not None:
         topic = idea.topic
         if opener is not None and forum_permissions.can_manage_topic(opener, topic):
-            forum_services.edit_topic(opener, topic, idea.title, _thread_intro(idea),
-                                      topic.deadline)
-        if opener is not None and topic.status == TopicStatus.CLOSED and \
-                forum_permissions.can_manage_topic(opener, topic):
+            forum_services.edit_topic(
+                opener, topic, idea.title, _thread_intro(idea), topic.deadline
+            )
+        if (
+            opener is not None
+            and topic.status == TopicStatus.CLOSED
+            and forum_permissions.can_manage_topic(opener, topic)
+        ):
             forum_services.set_topic_status(opener, topic, TopicStatus.OPEN)
         return
     if opener is None:
@@ -235,8 +245,12 @@ def decide_held_idea(moderator: User, idea: Idea, approve: bool, reason: str = "
         raise PermissionDenied(_("Only moderators of this area may decide on this idea."))
     reason = _text(reason, "reason", required=not approve, limit=REASON_MAX)
     new = IdeaState.PUBLISHED if approve else IdeaState.REJECTED
-    _compare_and_set(idea, IdeaState.PENDING,
-                     _("This idea has already been decided. Nothing was done."), state=new)
+    _compare_and_set(
+        idea,
+        IdeaState.PENDING,
+        _("This idea has already been decided. Nothing was done."),
+        state=new,
+    )
     idea.moderation_reason = reason
     if approve:
         _open_or_update_thread(idea, moderator)
@@ -284,9 +298,12 @@ def reinstate_idea(moderator: User, idea: Idea) -> None:
     the author."""
     if not permissions.can_moderate_idea(moderator, idea):
         raise PermissionDenied(_("Only moderators of this area may decide on this idea."))
-    _compare_and_set(idea, IdeaState.REJECTED,
-                     _("This idea is no longer rejected. Nothing was done."),
-                     state=IdeaState.PUBLISHED)
+    _compare_and_set(
+        idea,
+        IdeaState.REJECTED,
+        _("This idea is no longer rejected. Nothing was done."),
+        state=IdeaState.PUBLISHED,
+    )
     idea.moderation_reason = ""
     _open_or_update_thread(idea, moderator)
     _idea_event("budget_idea_published", idea, moderator.id)
@@ -299,8 +316,9 @@ def _editable(author: User, idea: Idea, now: datetime | None = None) -> None:
     if idea.state not in (IdeaState.PENDING, IdeaState.PUBLISHED):
         raise Conflict(_("This idea can no longer be changed."))
     if idea.review is not None:
-        raise Conflict(_("The municipality has reviewed this idea, so it can no longer be "
-                         "changed."))
+        raise Conflict(
+            _("The municipality has reviewed this idea, so it can no longer be changed.")
+        )
     if not permissions.phase_open(idea.process, Phase.IDEAS, now):
         raise Conflict(_("Ideas can only be changed during idea collection."))
 
@@ -333,16 +351,25 @@ def edit_idea(
             )
         )
     unchanged = (title, description, area, cost) == (
-        idea.title, idea.description_source, idea.area_id, idea.estimated_cost
+        idea.title,
+        idea.description_source,
+        idea.area_id,
+        idea.estimated_cost,
     )
     if unchanged:
         return idea
     was_published = idea.state == IdeaState.PUBLISHED
     # A moderator deciding meanwhile: one of the two wins.
-    _compare_and_set(idea, idea.state, _("This idea changed in the meantime. Nothing was done."),
-                     title=title, description_source=description,
-                     description_html=str(render_markdown(description)), area_id=area,
-                     estimated_cost=cost)
+    _compare_and_set(
+        idea,
+        idea.state,
+        _("This idea changed in the meantime. Nothing was done."),
+        title=title,
+        description_source=description,
+        description_html=str(render_markdown(description)),
+        area_id=area,
+        estimated_cost=cost,
+    )
     if was_published and _request_review(idea, edited=True):
         idea.state = IdeaState.PENDING
         db.session.flush()
@@ -368,9 +395,12 @@ def withdraw_idea(author: User, idea: Idea, now: datetime | None = None) -> Idea
         raise Conflict(_("This idea was merged into another one."))
     if idea.process.phase not in (Phase.IDEAS, Phase.REVIEW) or idea.process.is_imported:
         raise Conflict(_("Ideas can only be withdrawn before voting starts."))
-    _compare_and_set(idea, idea.state,
-                     _("This idea changed in the meantime. Nothing was done."),
-                     state=IdeaState.WITHDRAWN)
+    _compare_and_set(
+        idea,
+        idea.state,
+        _("This idea changed in the meantime. Nothing was done."),
+        state=IdeaState.WITHDRAWN,
+    )
     hooks.withdraw_review(KIND, idea.id, author.id)
     topic = idea.topic
     if topic is not None and topic.status == TopicStatus.OPEN:
@@ -378,13 +408,18 @@ def withdraw_idea(author: User, idea: Idea, now: datetime | None = None) -> Idea
         # so this is written here, with its event, as the consequence of the withdrawal).
         topic.status = TopicStatus.CLOSED
         topic.updated_at = utcnow()
-        eventlog.record("topic_changed", "topic", topic.id, f"topic:{topic.id}",
-                        forum_services.topic_payload(topic), author.id)
+        eventlog.record(
+            "topic_changed",
+            "topic",
+            topic.id,
+            f"topic:{topic.id}",
+            forum_services.topic_payload(topic),
+            author.id,
+        )
     supporters = list(
         db.session.scalars(select(IdeaSupport.user_id).where(IdeaSupport.idea_id == idea.id))
     )
-    notify([u for u in supporters if u != author.id], "budget_idea_withdrawn", idea.process,
-           idea)
+    notify([u for u in supporters if u != author.id], "budget_idea_withdrawn", idea.process, idea)
     _idea_event("budget_idea_withdrawn", idea, author.id)
     db.session.flush()
     return idea

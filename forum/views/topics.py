@@ -118,18 +118,29 @@ def _thread_view(topic: Topic, sort: str, stance: str | None, can_post: bool) ->
     anonymous = not current_user.is_authenticated
     key = None
     if anonymous:
-        key = (topic.id, queries.last_event_id(f"topic:{topic.id}"), str(get_locale()), sort,
-               stance)
+        key = (
+            topic.id,
+            queries.last_event_id(f"topic:{topic.id}"),
+            str(get_locale()),
+            sort,
+            stance,
+        )
         cached = _anonymous_threads().get(key)
         if cached is not None:
             return cached
     thread = queries.load_thread(topic, current_user, sort=sort, stance=stance)
     html = Markup("")
     if thread.roots:
-        html = Markup(render_template(
-            "forum/_thread.html", nodes=thread.roots, thread=thread, topic=topic,
-            base_depth=0, can_post=can_post,
-        ))
+        html = Markup(
+            render_template(
+                "forum/_thread.html",
+                nodes=thread.roots,
+                thread=thread,
+                topic=topic,
+                base_depth=0,
+                can_post=can_post,
+            )
+        )
     view = ThreadView(html, thread.total_visible, thread.stance_counts)
     if key is not None:
         _anonymous_threads().set(key, view)
@@ -298,8 +309,13 @@ def post_fragment(post_id: int):
             supported.add(post.id)
         thread = queries.Thread([node], {post.id: node}, {}, supported, 1)
     html = render_template(
-        "forum/_thread.html", nodes=[node], thread=thread, topic=topic, base_depth=0,
-        can_post=permissions.can_post(current_user, topic), button_form=EmptyForm(),
+        "forum/_thread.html",
+        nodes=[node],
+        thread=thread,
+        topic=topic,
+        base_depth=0,
+        can_post=permissions.can_post(current_user, topic),
+        button_form=EmptyForm(),
     )
     return html, 200, {"Cache-Control": "private, no-store"}
 
@@ -309,8 +325,9 @@ def topic_head(topic_id: int):
     """The topic's title, status, deadline and introduction as its page shows them, for live
     updates after an edit; 404 when the viewer may not see the topic (any more)."""
     topic = _topic_or_404(topic_id)
-    html = render_template("forum/_topic_head.html", topic=topic,
-                           can_post=permissions.can_post(current_user, topic))
+    html = render_template(
+        "forum/_topic_head.html", topic=topic, can_post=permissions.can_post(current_user, topic)
+    )
     return html, 200, {"Cache-Control": "private, no-store"}
 
 

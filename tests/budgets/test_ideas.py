@@ -106,7 +106,8 @@ class TestModeration:
         from moderation.models import QueueItem
 
         return db.session.scalar(
-            select(QueueItem).where(QueueItem.kind == kind, QueueItem.target_id == idea.id)
+            select(QueueItem)
+            .where(QueueItem.kind == kind, QueueItem.target_id == idea.id)
             .order_by(QueueItem.id.desc())
         )
 
@@ -130,18 +131,21 @@ class TestModeration:
         assert (item.status, item.area_id, item.reason) == ("open", area.id, "new_content")
         hold = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "hold"))
         assert (hold.target_type, hold.target_id, hold.subject_user_id) == (
-            "idea", idea.id, citizen.id)
+            "idea",
+            idea.id,
+            citizen.id,
+        )
 
         moderator = make_user("moderator", areas=[area])
-        client.post("/login", data={"email": moderator.email,
-                                    "password": "correct-horse-battery"})
+        client.post("/login", data={"email": moderator.email, "password": "correct-horse-battery"})
         page = client.get("/moderation").get_data(as_text=True)
         assert "Hundeskov i byen" in page and "<strong>hundeskov</strong>" in page
         assert f"/borgerbudget/ideer/{idea.id}" in page and "Citizen budget idea" in page
         assert client.get(f"/moderation/items/{item.id}").status_code == 200
         with pytest.raises(PermissionDenied):  # a moderator of another area
-            moderation_services.decide_item(make_user("moderator", areas=[elsewhere]), item,
-                                            "approve")
+            moderation_services.decide_item(
+                make_user("moderator", areas=[elsewhere]), item, "approve"
+            )
         db.session.rollback()
         # Not on the idea's own page: it is (already) in the queue, and nothing is decided.
         assert services.moderate_idea(moderator, idea, True) is False
@@ -156,10 +160,14 @@ class TestModeration:
         assert _kinds(citizen) == ["budget_idea_approved"]
         entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "approve"))
         assert (entry.target_type, entry.target_id, entry.actor_id) == (
-            "idea", idea.id, moderator.id)
+            "idea",
+            idea.id,
+            moderator.id,
+        )
         assert entry.area_id == area.id and entry.notification_id is not None
-        r = client.post(f"/moderation/items/{item.id}/decide",
-                        data={"action": "reject", "rule_id": ""})
+        r = client.post(
+            f"/moderation/items/{item.id}/decide", data={"action": "reject", "rule_id": ""}
+        )
         assert r.status_code in (400, 409)  # already decided: nothing changes
         db.session.refresh(idea)
         assert idea.state == IdeaState.PUBLISHED
@@ -181,8 +189,9 @@ class TestModeration:
         with pytest.raises(InvalidInput):  # no rule
             moderation_services.decide_item(first, item, "reject", None, "Reklame")
         db.session.rollback()
-        moderation_services.decide_item(first, item, "reject", rules["spam"].id,
-                                        "Reklame er ikke tilladt.")
+        moderation_services.decide_item(
+            first, item, "reject", rules["spam"].id, "Reklame er ikke tilladt."
+        )
         db.session.commit()
         db.session.refresh(idea)
         assert idea.state == IdeaState.REJECTED and idea.topic_id is None
@@ -204,7 +213,9 @@ class TestModeration:
         db.session.rollback()
         appeal_item = db.session.scalar(
             select(moderation_services.QueueItem).where(
-                moderation_services.QueueItem.kind == "appeal"))
+                moderation_services.QueueItem.kind == "appeal"
+            )
+        )
         assert appeal_item.area_id == area.id and appeal_item.avoid_user_id == first.id
         with pytest.raises(PermissionDenied):  # someone else decides the appeal
             moderation_services.decide_item(first, appeal_item, "grant")
@@ -215,8 +226,7 @@ class TestModeration:
         assert idea.state == IdeaState.PUBLISHED and idea.topic is not None
         assert db.session.scalar(select(Appeal)).status == "granted"
         assert _kinds(citizen)[-1] == "moderation_appeal"
-        granted = db.session.scalar(select(AuditEntry).where(
-            AuditEntry.action == "appeal_granted"))
+        granted = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "appeal_granted"))
         assert (granted.target_type, granted.target_id) == ("idea", idea.id)
         notes = as_author(citizen).get("/notifikationer").get_data(as_text=True)
         assert "Reklame for min butik" in notes
@@ -231,10 +241,19 @@ class TestModeration:
 
         process = collecting()
         area = make_area()
-        legacy = Idea(process=process, author=citizen, area_id=area.id, title="Gammel idé",
-                      description_source="Tekst", description_html="<p>Tekst</p>",
-                      estimated_cost=1000, state=IdeaState.PENDING, support_count=0,
-                      created_at=utcnow(), updated_at=utcnow())
+        legacy = Idea(
+            process=process,
+            author=citizen,
+            area_id=area.id,
+            title="Gammel idé",
+            description_source="Tekst",
+            description_html="<p>Tekst</p>",
+            estimated_cost=1000,
+            state=IdeaState.PENDING,
+            support_count=0,
+            created_at=utcnow(),
+            updated_at=utcnow(),
+        )
         db.session.add(legacy)
         db.session.commit()
         assert self.item_of(legacy) is None
@@ -259,8 +278,9 @@ class TestModeration:
 
         process = collecting()
         area = make_area()
-        idea = services.propose_idea(citizen, process, "Bænke ved søen", "Tre bænke.",
-                                     30_000, area.id)
+        idea = services.propose_idea(
+            citizen, process, "Bænke ved søen", "Tre bænke.", 30_000, area.id
+        )
         db.session.commit()
         moderator = make_user("moderator")
         services.edit_idea(citizen, idea, "Bænke ved søen", "Fire bænke.", 40_000, area.id)
@@ -276,8 +296,9 @@ class TestModeration:
 
         with pytest.raises(PermissionDenied):
             services.edit_idea(fan, idea, "Mine bænke", "Tekst", 1000, area.id)
-        services.edit_idea(citizen, idea, "Bænke og borde ved søen", "Fire bænke og to borde.",
-                           50_000, area.id)
+        services.edit_idea(
+            citizen, idea, "Bænke og borde ved søen", "Fire bænke og to borde.", 50_000, area.id
+        )
         db.session.commit()
         assert idea.state == IdeaState.PENDING  # hidden again until a moderator approves
         assert not permissions.can_see_idea(fan, idea)
@@ -288,14 +309,19 @@ class TestModeration:
         assert idea.state == IdeaState.PUBLISHED and idea.topic_id == topic.id
         assert topic.title == "Bænke og borde ved søen" and "to borde" in topic.intro_source
 
-        services.edit_idea(citizen, idea, "Bænke og borde ved søen", "Igen ændret.", 50_000,
-                           area.id)
+        services.edit_idea(
+            citizen, idea, "Bænke og borde ved søen", "Igen ændret.", 50_000, area.id
+        )
         db.session.commit()
         services.withdraw_idea(citizen, idea)
         db.session.commit()
         assert idea.state == IdeaState.WITHDRAWN and topic.status == TopicStatus.CLOSED
-        assert db.session.scalar(select(QueueItem).where(QueueItem.target_id == idea.id,
-                                                         QueueItem.status == "open")) is None
+        assert (
+            db.session.scalar(
+                select(QueueItem).where(QueueItem.target_id == idea.id, QueueItem.status == "open")
+            )
+            is None
+        )
         assert "budget_idea_withdrawn" in _kinds(fan)
         assert not permissions.can_see_idea(fan, idea)
         assert idea.id not in [i.id for i in services.ballot_ideas(process)]
@@ -304,8 +330,9 @@ class TestModeration:
         with pytest.raises(Conflict):
             services.edit_idea(citizen, idea, "Tilbage igen", "Tekst", 1000, area.id)
 
-    def test_a_reviewed_idea_cannot_be_edited(self, collecting, citizen, staff, make_area,
-                                              make_user) -> None:
+    def test_a_reviewed_idea_cannot_be_edited(
+        self, collecting, citizen, staff, make_area, make_user
+    ) -> None:
         from moderation import services as moderation_services
 
         process = collecting()
@@ -328,8 +355,7 @@ def test_without_moderation_an_edit_stays_published_and_updates_the_debate(
     area = make_area()
     idea = services.propose_idea(citizen, process, "Frugttræer", "Æbletræer.", 20_000, area.id)
     db.session.commit()
-    services.edit_idea(citizen, idea, "Frugttræer i parken", "Æble- og pæretræer.", 25_000,
-                       area.id)
+    services.edit_idea(citizen, idea, "Frugttræer i parken", "Æble- og pæretræer.", 25_000, area.id)
     db.session.commit()
     assert idea.state == IdeaState.PUBLISHED
     assert idea.topic.title == "Frugttræer i parken" and "pæretræer" in idea.topic.intro_source

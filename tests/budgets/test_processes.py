@@ -167,9 +167,12 @@ def test_the_embedded_scheduler_moves_processes_on_their_dates(app, make_process
     db.session.expire_all()  # the thread wrote through its own session
     assert db.session.get(BudgetProcess, process_id).phase == Phase.IDEAS
     assert thread.run_once() == 0
-    for config, wanted in (({}, True), ({"BORGERDIALOG_ENV": "production"}, False),
-                           ({"BUDGETS_SCHEDULER": "external"}, False),
-                           ({"TESTING": True}, False)):
+    for config, wanted in (
+        ({}, True),
+        ({"BORGERDIALOG_ENV": "production"}, False),
+        ({"BUDGETS_SCHEDULER": "external"}, False),
+        ({"TESTING": True}, False),
+    ):
         other = Flask("check")
         other.config.update(config)
         assert wants_thread(other, "BUDGETS_SCHEDULER") is wanted, config

@@ -282,7 +282,8 @@ class TestNotifications:
         _check_page(_html(page))
         assert "/moderation" in _html(page)  # held ideas are decided in the queue …
         r = client.post(
-            f"/borgerbudget/ideer/{idea.id}/moderer", data={"action": "approve", "reason": ""},
+            f"/borgerbudget/ideer/{idea.id}/moderer",
+            data={"action": "approve", "reason": ""},
             follow_redirects=True,
         )
         assert "moderation queue" in _html(r)  # … not here
@@ -395,13 +396,25 @@ def test_an_author_edits_and_withdraws_an_idea_through_the_pages(
     form = client.get(f"/borgerbudget/ideer/{idea.id}/rediger")
     assert form.status_code == 200 and "Bålplads i parken" in _html(form)
     _check_page(_html(form))
-    r = client.post(f"/borgerbudget/ideer/{idea.id}/rediger", data={
-        "title": "Bålplads og shelter i parken", "description": "Tekst", "estimated_cost": "abc",
-        "area_id": str(area.id)})
+    r = client.post(
+        f"/borgerbudget/ideer/{idea.id}/rediger",
+        data={
+            "title": "Bålplads og shelter i parken",
+            "description": "Tekst",
+            "estimated_cost": "abc",
+            "area_id": str(area.id),
+        },
+    )
     assert r.status_code == 400 and "Bålplads og shelter i parken" in _html(r)  # kept
-    r = client.post(f"/borgerbudget/ideer/{idea.id}/rediger", data={
-        "title": "Bålplads og shelter i parken", "description": "Med shelter.",
-        "estimated_cost": "35000", "area_id": str(area.id)})
+    r = client.post(
+        f"/borgerbudget/ideer/{idea.id}/rediger",
+        data={
+            "title": "Bålplads og shelter i parken",
+            "description": "Med shelter.",
+            "estimated_cost": "35000",
+            "area_id": str(area.id),
+        },
+    )
     assert r.status_code == 302
     db.session.refresh(idea)
     assert idea.title == "Bålplads og shelter i parken" and idea.estimated_cost == 35_000

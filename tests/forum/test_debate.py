@@ -282,8 +282,7 @@ def test_a_real_double_submit_race_returns_the_first_post(make_topic, make_user,
     author = make_user()
     first = services.create_post(author, topic, "Først", nonce="race-1")
     db.session.commit()
-    monkeypatch.setattr(services, "_post_by_nonce",
-                        _lookup_missing_once(services._post_by_nonce))
+    monkeypatch.setattr(services, "_post_by_nonce", _lookup_missing_once(services._post_by_nonce))
     again = services.create_post(author, topic, "Først", nonce="race-1")
     assert again.id == first.id
     other = services.create_post(author, topic, "Noget andet", nonce="race-2")

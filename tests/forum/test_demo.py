@@ -44,19 +44,26 @@ def test_seed_demo_builds_the_demo_municipality(app):
     assert db.session.scalar(select(func.max(Post.depth)).where(Post.topic_id == big.id)) >= 4
 
     # Every post is public, and replies come after the posts they answer.
-    assert db.session.scalar(
-        select(func.count(Post.id)).where(Post.state != PostState.PUBLISHED)
-    ) == 0
+    assert (
+        db.session.scalar(select(func.count(Post.id)).where(Post.state != PostState.PUBLISHED)) == 0
+    )
     parent = aliased(Post)
-    assert db.session.scalar(
-        select(func.count(Post.id))
-        .join(parent, Post.parent_id == parent.id)
-        .where(Post.created_at <= parent.created_at)
-    ) == 0
-    assert db.session.scalar(
-        select(func.count(Support.post_id)).join(Post, Post.id == Support.post_id)
-        .where(Support.user_id == Post.author_id)
-    ) == 0
+    assert (
+        db.session.scalar(
+            select(func.count(Post.id))
+            .join(parent, Post.parent_id == parent.id)
+            .where(Post.created_at <= parent.created_at)
+        )
+        == 0
+    )
+    assert (
+        db.session.scalar(
+            select(func.count(Support.post_id))
+            .join(Post, Post.id == Support.post_id)
+            .where(Support.user_id == Post.author_id)
+        )
+        == 0
+    )
     assert _count(Support) > 0
 
     # One consultation still running, one whose deadline passed (closed).

@@ -100,7 +100,8 @@ def test_every_package_is_extracted():
     import tomllib
 
     packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
-        "packages"]
+        "packages"
+    ]
     cfg = (ROOT / "babel.cfg").read_text()
     missing = [p for p in packages if f"[python: {p}/**.py]" not in cfg]
     assert not missing, f"add these packages to babel.cfg: {missing}"

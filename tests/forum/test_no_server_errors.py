@@ -107,8 +107,9 @@ def _seed() -> World:
 
     def user(role: str, name: str, email: str, **kw) -> User:
         u = forum_services.register_user(email, name, PASSWORD)
-        forum_services.set_role(u, Role(role), kw.get("party"), kw.get("committees"),
-                                kw.get("areas"))
+        forum_services.set_role(
+            u, Role(role), kw.get("party"), kw.get("committees"), kw.get("areas")
+        )
         u.email_verified_at = utcnow()
         db.session.commit()
         return u
@@ -122,37 +123,46 @@ def _seed() -> World:
 
     admin = user("admin", "Ada Admin", "admin@sweep.example")
     moderator = user("moderator", "Mona Moderator", "mod@sweep.example")
-    politician = user("politician", "Pia Politiker", "pol@sweep.example", party="SF",
-                      committees=[committee])
+    politician = user(
+        "politician", "Pia Politiker", "pol@sweep.example", party="SF", committees=[committee]
+    )
     citizen = user("citizen", "Carl Borger", "carl@sweep.example")
     target = user("citizen", "Tine Target", "tine@sweep.example")
     writer = user("citizen", "Ulla Skribent", "ulla@sweep.example")
     mod.ensure_default_rules()
     db.session.commit()
-    rules = {r.code: r for r in db.session.query(mod.DebateRule)} if hasattr(
-        mod, "DebateRule") else {}
+    rules = (
+        {r.code: r for r in db.session.query(mod.DebateRule)} if hasattr(mod, "DebateRule") else {}
+    )
     if not rules:
         from moderation.models import DebateRule
 
         rules = {r.code: r for r in db.session.query(DebateRule)}
     rule = rules.get("respect") or next(iter(rules.values()))
 
-    topic = forum_services.create_topic(admin, "Skolevej i Tølløse", "Skal der være **cykelsti**?",
-                                        committee_id=committee.id, area_id=area.id)
+    topic = forum_services.create_topic(
+        admin,
+        "Skolevej i Tølløse",
+        "Skal der være **cykelsti**?",
+        committee_id=committee.id,
+        area_id=area.id,
+    )
     db.session.commit()
-    area_topic = forum_services.create_topic(admin, "Torvet i Tølløse", "Hvad skal der ske?",
-                                             area_id=area.id)
-    proposal = forum_services.create_topic(citizen, "Et forslag fra en borger", "Lad os tale om "
-                                           "bænke.", area_id=area.id)
+    area_topic = forum_services.create_topic(
+        admin, "Torvet i Tølløse", "Hvad skal der ske?", area_id=area.id
+    )
+    proposal = forum_services.create_topic(
+        citizen, "Et forslag fra en borger", "Lad os tale om bænke.", area_id=area.id
+    )
     db.session.commit()
 
     with _moderation(False):
-        published = forum_services.create_post(citizen, topic, "Jeg er for cykelstien.",
-                                               stance="for")
+        published = forum_services.create_post(
+            citizen, topic, "Jeg er for cykelstien.", stance="for"
+        )
         db.session.commit()
         reply = forum_services.create_post(target, topic, "Enig!", parent_id=published.id)
-        other = forum_services.create_post(writer, topic, "Et andet synspunkt.",
-                                           stance="against")
+        other = forum_services.create_post(writer, topic, "Et andet synspunkt.", stance="against")
         db.session.commit()
 
     states: dict[str, Post] = {"published": published}
@@ -168,8 +178,13 @@ def _seed() -> World:
             if state == "rejected":
                 mod.moderate_post(admin, post, "reject", rule.id, "Hold en god tone.")
             if state in ("hidden", "removed"):
-                mod.moderate_post(admin, post, {"hidden": "hide", "removed": "remove"}[state],
-                                  rule.id, "Personangreb.")
+                mod.moderate_post(
+                    admin,
+                    post,
+                    {"hidden": "hide", "removed": "remove"}[state],
+                    rule.id,
+                    "Personangreb.",
+                )
             if state == "deleted":
                 mod.moderate_post(admin, post, "approve")
                 forum_services.delete_post(writer, post)
@@ -177,30 +192,44 @@ def _seed() -> World:
             states[state] = post
     mod.report_post(target, other, rule.id and str(rule.id), "Grov tone.")
     db.session.commit()
-    suspension = mod.suspend_user(admin, writer, "Gentagne personangreb.",
-                                  utcnow() + timedelta(days=3))
+    suspension = mod.suspend_user(
+        admin, writer, "Gentagne personangreb.", utcnow() + timedelta(days=3)
+    )
     word = mod.add_watched_word(admin, "idiot", "da", "hold", rule.id)
     db.session.commit()
 
     # Citizen budget: one process collecting ideas, one voting.
     process = budget_services.create_process(
-        admin, title="Borgerbudget 2027", description="Hvad skal pengene bruges til?",
-        total_amount=1_000_000, rule="greedy", ballot_style=BallotStyle.APPROVAL_BUDGET)
+        admin,
+        title="Borgerbudget 2027",
+        description="Hvad skal pengene bruges til?",
+        total_amount=1_000_000,
+        rule="greedy",
+        ballot_style=BallotStyle.APPROVAL_BUDGET,
+    )
     db.session.commit()
     budget_services.advance_phase(admin, process)
-    idea = budget_services.propose_idea(citizen, process, "Legeplads ved skolen",
-                                        "En ny legeplads.", 400_000, area_id=area.id)
-    idea2 = budget_services.propose_idea(target, process, "Bænke ved havnen", "Flere bænke.",
-                                         100_000, area_id=area.id)
+    idea = budget_services.propose_idea(
+        citizen, process, "Legeplads ved skolen", "En ny legeplads.", 400_000, area_id=area.id
+    )
+    idea2 = budget_services.propose_idea(
+        target, process, "Bænke ved havnen", "Flere bænke.", 100_000, area_id=area.id
+    )
     db.session.commit()
     voting = budget_services.create_process(
-        admin, title="Borgerbudget 2026", description="Stem om projekterne.",
-        total_amount=500_000, rule="greedy", ballot_style=BallotStyle.APPROVAL_BUDGET)
+        admin,
+        title="Borgerbudget 2026",
+        description="Stem om projekterne.",
+        total_amount=500_000,
+        rule="greedy",
+        ballot_style=BallotStyle.APPROVAL_BUDGET,
+    )
     db.session.commit()
     while voting.phase != Phase.IDEAS:
         budget_services.advance_phase(admin, voting)
-    videa = budget_services.propose_idea(admin, voting, "Shelter i skoven", "Et shelter.",
-                                         200_000, area_id=area.id)
+    videa = budget_services.propose_idea(
+        admin, voting, "Shelter i skoven", "Et shelter.", 200_000, area_id=area.id
+    )
     budget_services.review_idea(admin, videa, True, "Kan lade sig gøre.")
     while voting.phase != Phase.VOTING:
         budget_services.advance_phase(admin, voting)
@@ -209,8 +238,14 @@ def _seed() -> World:
     # Live Q&A with an approved question.
     now = utcnow()
     session = qa_services.schedule_session(
-        admin, "Spørgetid efter byrådsmødet", "Stil dine spørgsmål.", now + timedelta(minutes=5),
-        now + timedelta(hours=1), [politician.id], committee_id=committee.id)
+        admin,
+        "Spørgetid efter byrådsmødet",
+        "Stil dine spørgsmål.",
+        now + timedelta(minutes=5),
+        now + timedelta(hours=1),
+        [politician.id],
+        committee_id=committee.id,
+    )
     qa_services.start_session(admin, session)
     db.session.commit()
     question = qa_services.ask(citizen, session, "Hvornår kommer cykelstien?")
@@ -222,8 +257,11 @@ def _seed() -> World:
     saved = search_services.save_search(citizen, "Cykelsti", {"q": "cykelsti"})
     db.session.commit()
 
-    entry = db.session.scalar(select(AuditEntry).where(
-        AuditEntry.subject_user_id == writer.id, AuditEntry.action == "reject"))
+    entry = db.session.scalar(
+        select(AuditEntry).where(
+            AuditEntry.subject_user_id == writer.id, AuditEntry.action == "reject"
+        )
+    )
     item = db.session.scalar(select(QueueItem).order_by(QueueItem.id.desc()))
     assert db.session.scalar(select(func.count()).select_from(Notification)) is not None
 
@@ -253,9 +291,15 @@ def _seed() -> World:
         "mail.preferences_link": tokens.preferences_token(citizen.id),
     }
     world = World(
-        users={"citizen": citizen, "politician": politician, "moderator": moderator,
-               "admin": admin},
-        target=target, ids=ids, tokens=tok,
+        users={
+            "citizen": citizen,
+            "politician": politician,
+            "moderator": moderator,
+            "admin": admin,
+        },
+        target=target,
+        ids=ids,
+        tokens=tok,
     )
     for u in (*world.users.values(), target, writer):
         world.saved_password[u.id] = (u.password_hash, u.email, u.session_version, u.role)
@@ -307,8 +351,9 @@ def _make_app(database_url: str, tmp: Path, **extra):
                 tb = traceback.extract_tb(record.exc_info[2])
                 ours = [f for f in tb if "/.venv/" not in f.filename] or tb
                 where = f"{ours[-1].filename.removeprefix(str(ROOT) + '/')}:{ours[-1].lineno}"
-                errors.append(f"{record.exc_info[0].__name__}: {str(record.exc_info[1])[:200]} "
-                              f"at {where}")
+                errors.append(
+                    f"{record.exc_info[0].__name__}: {str(record.exc_info[1])[:200]} at {where}"
+                )
 
     app.logger.addHandler(Capture())
     app.extensions["sweep_errors"] = errors
@@ -332,8 +377,10 @@ def sweep(_schema, database_url, tmp_path_factory):
         forms = _crawl(app, world)
         yield app, world, forms
         if TOTAL["requests"]:  # shown with -s: how much the sweep covered
-            print(f"\nsweep: {TOTAL['requests']} requests, {len(TOTAL['endpoints'])} endpoints, "
-                  f"{len(TOTAL['roles'])} roles, {len(TOTAL['inputs'])} kinds of input")
+            print(
+                f"\nsweep: {TOTAL['requests']} requests, {len(TOTAL['endpoints'])} endpoints, "
+                f"{len(TOTAL['roles'])} roles, {len(TOTAL['inputs'])} kinds of input"
+            )
         search.state(app).close()
         db.session.rollback()
         _empty_tables()
@@ -491,12 +538,22 @@ def _add_view_fields(app, found: dict[tuple[str, str], FormFields]) -> None:
                     ff.add(name, kind, "")
 
 
-FIELD_KINDS = {"IntegerField": "number", "DecimalField": "number", "FloatField": "number",
-               "DateField": "date", "DateTimeLocalField": "datetime-local",
-               "DateTimeField": "datetime-local", "SelectField": "select",
-               "RadioField": "select", "SelectMultipleField": "select",
-               "BooleanField": "checkbox", "TextAreaField": "textarea",
-               "HiddenField": "hidden", "EmailField": "email", "PasswordField": "password"}
+FIELD_KINDS = {
+    "IntegerField": "number",
+    "DecimalField": "number",
+    "FloatField": "number",
+    "DateField": "date",
+    "DateTimeLocalField": "datetime-local",
+    "DateTimeField": "datetime-local",
+    "SelectField": "select",
+    "RadioField": "select",
+    "SelectMultipleField": "select",
+    "BooleanField": "checkbox",
+    "TextAreaField": "textarea",
+    "HiddenField": "hidden",
+    "EmailField": "email",
+    "PasswordField": "password",
+}
 
 
 def _fields_in_view(view) -> list[tuple[str, str]]:
@@ -589,10 +646,8 @@ def _payloads(endpoint: str, ff: FormFields | None) -> list[tuple[str, MultiDict
     base = ff.baseline()
     rnd = random.Random(endpoint)
     out: list[tuple[str, MultiDict | str]] = [("no fields", MultiDict()), ("form", base)]
-    for kind, value in (HOSTILE_FIELD_VALUES[0], HOSTILE_FIELD_VALUES[3],
-                        HOSTILE_FIELD_VALUES[7]):
-        out.append((f"all {kind}", MultiDict([(k, value) for k in ff.fields] or
-                                             [("x", value)])))
+    for kind, value in (HOSTILE_FIELD_VALUES[0], HOSTILE_FIELD_VALUES[3], HOSTILE_FIELD_VALUES[7]):
+        out.append((f"all {kind}", MultiDict([(k, value) for k in ff.fields] or [("x", value)])))
     # Lists where scalars are expected: every field twice, with different values.
     repeated = MultiDict()
     for k, v in base.items(multi=True):
@@ -642,8 +697,11 @@ def _problem(app, response) -> str | None:
     if response.status_code == 500 or response.status_code > 503:
         errors = app.extensions["sweep_errors"]
         return f"{response.status_code} {errors[-1] if errors else ''}"
-    if (response.status_code >= 400 and "html" in (response.content_type or "")
-            and response.request.method != "HEAD"):  # a HEAD answer has no body
+    if (
+        response.status_code >= 400
+        and "html" in (response.content_type or "")
+        and response.request.method != "HEAD"
+    ):  # a HEAD answer has no body
         body = response.get_data(as_text=True)
         if not re.search(r"<html[^>]*\blang=\"[a-z]{2}", body):
             return f"{response.status_code} error page without <html lang>"
@@ -678,14 +736,24 @@ class _Commits:
     def __enter__(self):
         self.pending, self.committed = [], []
         for name in ("before_cursor_execute", "commit", "rollback"):
-            event.listen(db.engine, name, getattr(self, name.split("_")[-1] if name !=
-                                                  "before_cursor_execute" else "statement"))
+            event.listen(
+                db.engine,
+                name,
+                getattr(
+                    self, name.split("_")[-1] if name != "before_cursor_execute" else "statement"
+                ),
+            )
         return self
 
     def __exit__(self, *exc) -> None:
         for name in ("before_cursor_execute", "commit", "rollback"):
-            event.remove(db.engine, name, getattr(self, name.split("_")[-1] if name !=
-                                                  "before_cursor_execute" else "statement"))
+            event.remove(
+                db.engine,
+                name,
+                getattr(
+                    self, name.split("_")[-1] if name != "before_cursor_execute" else "statement"
+                ),
+            )
 
 
 class Sweep:
@@ -694,8 +762,16 @@ class Sweep:
         self.failures: list[str] = []
         self.requests = 0
 
-    def do(self, client, role: str, method: str, url: str, label: str, data=None,
-           kw: dict | None = None) -> int:
+    def do(
+        self,
+        client,
+        role: str,
+        method: str,
+        url: str,
+        label: str,
+        data=None,
+        kw: dict | None = None,
+    ) -> int:
         """Send one request, check the answer and return its status (0: it raised). An
         anonymous request gets a fresh client: a valid login or registration signs the
         previous one in."""
@@ -716,16 +792,21 @@ class Sweep:
             with _Commits() as commits:
                 r = client.open(url, method=method, **kw)
         except Exception as exc:  # the test client raises what the app did not handle
-            self.failures.append(f"{role:10} {method:4} {url[:90]} [{label}]: raised "
-                                 f"{type(exc).__name__}: {str(exc)[:200]}")
+            self.failures.append(
+                f"{role:10} {method:4} {url[:90]} [{label}]: raised "
+                f"{type(exc).__name__}: {str(exc)[:200]}"
+            )
             return 0
         finally:
             self.requests += 1
             db.session.rollback()
         problem = _problem(self.app, r)
-        written = [w for w in commits.committed
-                   # Deliberate: moderation logs a refused visit to its pages.
-                   if not (r.status_code == 403 and w.startswith("INSERT INTO moderation_audit"))]
+        written = [
+            w
+            for w in commits.committed
+            # Deliberate: moderation logs a refused visit to its pages.
+            if not (r.status_code == 403 and w.startswith("INSERT INTO moderation_audit"))
+        ]
         if not problem and r.status_code >= 400 and written:
             problem = f"{r.status_code} but committed: {written[0]}"
         if problem:
@@ -755,7 +836,8 @@ def test_no_server_error(sweep, endpoint):
     TOTAL["requests"] += s.requests
     TOTAL["endpoints"].add(endpoint)
     assert not s.failures, f"{len(s.failures)} bad answers of {s.requests}:\n" + "\n".join(
-        s.failures[:40])
+        s.failures[:40]
+    )
 
 
 def _odd_requests(s: Sweep, clients: dict, rule, url: str) -> None:
@@ -765,13 +847,22 @@ def _odd_requests(s: Sweep, clients: dict, rule, url: str) -> None:
     if "GET" in rule.methods:
         s.do(clients["citizen"], "citizen", "HEAD", url, "HEAD")
     if "POST" in rule.methods:
-        for role, (label, kw) in zip(SIGNED_IN, [
-            ("json body", {"json": {"body": ["x"], "title": {"a": 1}, "id": 2**63}}),
-            ("text body", {"data": "body=\x00\xff", "content_type": "text/plain"}),
-            ("broken multipart", {"data": "--x\r\nContent-Disposition: form-data\r\n\r\n",
-                                  "content_type": "multipart/form-data; boundary=x"}),
-            ("no boundary", {"data": "a=b", "content_type": "multipart/form-data"}),
-        ], strict=True):
+        for role, (label, kw) in zip(
+            SIGNED_IN,
+            [
+                ("json body", {"json": {"body": ["x"], "title": {"a": 1}, "id": 2**63}}),
+                ("text body", {"data": "body=\x00\xff", "content_type": "text/plain"}),
+                (
+                    "broken multipart",
+                    {
+                        "data": "--x\r\nContent-Disposition: form-data\r\n\r\n",
+                        "content_type": "multipart/form-data; boundary=x",
+                    },
+                ),
+                ("no boundary", {"data": "a=b", "content_type": "multipart/form-data"}),
+            ],
+            strict=True,
+        ):
             s.do(clients[role], role, "POST", url, label, kw=kw)
 
 
@@ -779,27 +870,42 @@ def _admitted(status: int) -> bool:
     return status not in (0, 401, 403, 404)
 
 
-def _sweep_method(s: Sweep, clients: dict, world: World, ff: FormFields | None, rule,
-                  method: str, valid: list[str]) -> None:
+def _sweep_method(
+    s: Sweep,
+    clients: dict,
+    world: World,
+    ff: FormFields | None,
+    rule,
+    method: str,
+    valid: list[str],
+) -> None:
     endpoint = rule.endpoint
     base = (ff or FormFields()).baseline()
     first = None if method == "GET" else base
     for n, url in enumerate(valid):
         label = "valid" if method == "GET" else "form"
-        admitted = [role for role in ROLES
-                    if _admitted(s.do(clients[role], role, method, url, label, first))]
+        admitted = [
+            role
+            for role in ROLES
+            if _admitted(s.do(clients[role], role, method, url, label, first))
+        ]
         if n:
             continue
         if method != "GET":
             # Roles for which an empty form is a form error (not a redirect away, not a
             # refusal) are the ones whose hostile forms reach the validation.
-            validating = [role for role in ROLES
-                          if s.do(clients[role], role, method, url, "no fields",
-                                  MultiDict()) in (200, 400, 409, 422)]
+            validating = [
+                role
+                for role in ROLES
+                if s.do(clients[role], role, method, url, "no fields", MultiDict())
+                in (200, 400, 409, 422)
+            ]
             admitted = validating or admitted
-        inputs = (_hostile_query(endpoint, ff) if method == "GET"
-                  else [*_payloads(endpoint, ff)[2:],
-                        ("invalid utf-8 query", INVALID_UTF8_QUERY)])
+        inputs = (
+            _hostile_query(endpoint, ff)
+            if method == "GET"
+            else [*_payloads(endpoint, ff)[2:], ("invalid utf-8 query", INVALID_UTF8_QUERY)]
+        )
         turn = admitted or ["anonymous", "admin"]
         for k, (label, data) in enumerate(inputs):
             role = turn[k % len(turn)]
@@ -835,7 +941,8 @@ def test_get_never_writes(sweep, role):
                 r = client.get(url)
                 db.session.rollback()
                 found = [
-                    w for w in writes
+                    w
+                    for w in writes
                     # Deliberate: moderation records each refused visit to its pages in the
                     # audit log (who tried what), and nothing else.
                     if not (r.status_code == 403 and w.startswith("INSERT INTO moderation_audit"))
@@ -851,8 +958,10 @@ def test_get_never_writes(sweep, role):
 
 
 def _row_counts() -> dict[str, int]:
-    return {t.name: db.session.scalar(select(func.count()).select_from(t))
-            for t in db.metadata.sorted_tables}
+    return {
+        t.name: db.session.scalar(select(func.count()).select_from(t))
+        for t in db.metadata.sorted_tables
+    }
 
 
 def test_post_without_csrf_token_is_refused(sweep, database_url, tmp_path):
@@ -868,12 +977,19 @@ def test_post_without_csrf_token_is_refused(sweep, database_url, tmp_path):
             if role != "anonymous":
                 page = c.get("/login").get_data(as_text=True)
                 token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-                r = c.post("/login", data={"email": world.users[role].email,
-                                           "password": PASSWORD, "csrf_token": token})
+                r = c.post(
+                    "/login",
+                    data={
+                        "email": world.users[role].email,
+                        "password": PASSWORD,
+                        "csrf_token": token,
+                    },
+                )
                 assert r.status_code == 302, role
             clients[role] = c
         exempt = {f"{v.__module__}.{v.__name__}" for v in app.view_functions.values()} & set(
-            getattr(csrf, "_exempt_views", set()))
+            getattr(csrf, "_exempt_views", set())
+        )
         before = _row_counts()
         for rule in RULES:
             view = app.view_functions[rule.endpoint]
@@ -888,7 +1004,8 @@ def test_post_without_csrf_token_is_refused(sweep, database_url, tmp_path):
                     r = clients[role].post(url, data=data)
                     db.session.rollback()
                     ok = r.status_code == 400 or (
-                        r.status_code in (301, 302, 303) and role == "anonymous")
+                        r.status_code in (301, 302, 303) and role == "anonymous"
+                    )
                     if not ok:
                         failures.append(f"{role} POST {url}: {r.status_code}")
         after = _row_counts()
@@ -900,11 +1017,18 @@ def test_post_without_csrf_token_is_refused(sweep, database_url, tmp_path):
 # --- hostile cookies ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("cookie", [
-    ("lang", "../../etc"), ("lang", "x" * 3000), ("lang", "æø"),
-    ("session", "garbage.not.signed"), ("session", "e30." + "A" * 500),
-    ("remember_token", "1|forged"), ("remember_token", "9" * 40),
-])
+@pytest.mark.parametrize(
+    "cookie",
+    [
+        ("lang", "../../etc"),
+        ("lang", "x" * 3000),
+        ("lang", "æø"),
+        ("session", "garbage.not.signed"),
+        ("session", "e30." + "A" * 500),
+        ("remember_token", "1|forged"),
+        ("remember_token", "9" * 40),
+    ],
+)
 def test_hostile_cookies(sweep, cookie):
     """A forged or broken cookie is ignored (the visitor is anonymous, in the default
     language), never a 500."""
@@ -925,8 +1049,10 @@ def test_nul_byte_is_a_400_that_gives_the_text_back(sweep):
     _restore_accounts(world)
     client = _client(app, world, "citizen")
     before = _row_counts()
-    r = client.post(f"/emner/{world.ids['topic_id'][0]}/indlaeg",
-                    data={"body": "Cykelstien\x00 er vigtig for børnene."})
+    r = client.post(
+        f"/emner/{world.ids['topic_id'][0]}/indlaeg",
+        data={"body": "Cykelstien\x00 er vigtig for børnene."},
+    )
     assert r.status_code == 400
     page = r.get_data(as_text=True)
     assert "Cykelstien er vigtig for børnene." in page and "\x00" not in page

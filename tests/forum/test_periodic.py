@@ -56,8 +56,9 @@ def test_a_round_commits_the_job_and_a_failing_round_changes_nothing(app):
 def test_the_thread_runs_every_interval_until_stopped(app):
     app.config["X_INTERVAL"] = 0.02
     rounds: list[float] = []
-    thread = PeriodicThread(app, "test-loop", lambda: rounds.append(time.monotonic()) or 1,
-                            "X_INTERVAL")
+    thread = PeriodicThread(
+        app, "test-loop", lambda: rounds.append(time.monotonic()) or 1, "X_INTERVAL"
+    )
     thread.start()
     try:
         deadline = time.monotonic() + 10

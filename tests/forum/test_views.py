@@ -365,8 +365,9 @@ class TestVisibility:
         assert f"/indlaeg/{reply.id}" not in text
 
 
-def test_anonymous_thread_cache_follows_changes(client, make_topic, make_user, make_post,
-                                                count_queries):
+def test_anonymous_thread_cache_follows_changes(
+    client, make_topic, make_user, make_post, count_queries
+):
     topic = make_topic()
     author = make_user()
     post = make_post(topic, author=author, body="Første version")
@@ -390,7 +391,11 @@ def test_thread_links_match_the_routes(app, client, login, make_topic, make_user
     login(make_user())
     text = client.get(f"/emner/{post.topic_id}").get_data(as_text=True)
     with app.test_request_context():
-        for endpoint, extra in (("forum.post", {}), ("forum.post_history", {}),
-                                ("forum.reply", {}), ("forum.reply", {"citer": 1}),
-                                ("forum.support", {})):
+        for endpoint, extra in (
+            ("forum.post", {}),
+            ("forum.post_history", {}),
+            ("forum.reply", {}),
+            ("forum.reply", {"citer": 1}),
+            ("forum.support", {}),
+        ):
             assert f'"{url_for(endpoint, post_id=post.id, **extra)}' in text, endpoint

@@ -73,8 +73,10 @@ def redis_url() -> str:
     try:
         redis.Redis.from_url(url, socket_connect_timeout=1).ping()
     except Exception as exc:  # any failure means: no usable Redis
-        reason = (f"Redis is not reachable at {url} ({exc.__class__.__name__}); "
-                  "start redis-server or set TEST_REDIS_URL")
+        reason = (
+            f"Redis is not reachable at {url} ({exc.__class__.__name__}); "
+            "start redis-server or set TEST_REDIS_URL"
+        )
         if in_ci():
             pytest.fail(f"{reason} (CI=true: Redis tests must run)", pytrace=False)
         pytest.skip(reason)
@@ -134,9 +136,15 @@ def world(tmp_path) -> Iterator[World]:
 
     db_url = f"sqlite:///{tmp_path / 'live.sqlite3'}"
     app = create_app(
-        {"TESTING": True, "SECRET_KEY": "live-test", "SQLALCHEMY_DATABASE_URI": db_url,
-         "PASSWORD_HASH_METHOD": "scrypt:1024:8:1", "SEARCH_INDEX_DIR": str(tmp_path / "ix"),
-         "MODERATION_ENABLED": False, "MAIL_REQUIRE_VERIFICATION": False}
+        {
+            "TESTING": True,
+            "SECRET_KEY": "live-test",
+            "SQLALCHEMY_DATABASE_URI": db_url,
+            "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+            "SEARCH_INDEX_DIR": str(tmp_path / "ix"),
+            "MODERATION_ENABLED": False,
+            "MAIL_REQUIRE_VERIFICATION": False,
+        }
     )
     w = World(db_url=db_url, channel=f"borgerdialog-test-{uuid.uuid4().hex[:12]}")
     with app.app_context():
@@ -146,20 +154,25 @@ def world(tmp_path) -> Iterator[World]:
         db.session.add_all([committee, area])
         db.session.flush()
         people = {}
-        for key, role in (("admin", Role.ADMIN), ("citizen", Role.CITIZEN),
-                          ("neighbour", Role.CITIZEN)):
+        for key, role in (
+            ("admin", Role.ADMIN),
+            ("citizen", Role.CITIZEN),
+            ("neighbour", Role.CITIZEN),
+        ):
             email = f"{key}@example.dk"
             people[key] = services.register_user(email, f"Person {key}", PASSWORD)
             services.set_role(people[key], role)
             w.emails[key] = email
         topic = services.create_topic(
-            people["admin"], "Cykelsti til Tølløse", "Skal der være en cykelsti?",
-            committee_id=committee.id, area_id=area.id,
+            people["admin"],
+            "Cykelsti til Tølløse",
+            "Skal der være en cykelsti?",
+            committee_id=committee.id,
+            area_id=area.id,
         )
         first = services.create_post(people["citizen"], topic, "Ja tak.", stance="for")
         db.session.commit()
-        w.ids = {"topic": topic.id, "first_post": first.id,
-                 **{k: u.id for k, u in people.items()}}
+        w.ids = {"topic": topic.id, "first_post": first.id, **{k: u.id for k, u in people.items()}}
         db.session.remove()
         db.engine.dispose()
     yield w
@@ -173,21 +186,39 @@ def start_server(tmp_path, world) -> Iterator[Callable[..., Server]]:
 
     def start(mode: str = "threading", redis_url: str | None = None, **config) -> Server:
         port = free_port()
-        cfg = {"SQLALCHEMY_DATABASE_URI": world.db_url, "LIVE_CHANNEL": world.channel,
-               "SEARCH_INDEX_DIR": str(tmp_path / f"ix-{port}"), **config}
+        cfg = {
+            "SQLALCHEMY_DATABASE_URI": world.db_url,
+            "LIVE_CHANNEL": world.channel,
+            "SEARCH_INDEX_DIR": str(tmp_path / f"ix-{port}"),
+            **config,
+        }
         if redis_url:
             cfg["REDIS_URL"] = redis_url
         env = {**os.environ, "LIVE_TEST_CONFIG": json.dumps(cfg), "PYTHONPATH": str(ROOT)}
         log = tmp_path / f"server-{port}.log"
         if mode == "gevent":
-            cmd = [sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", "1",
-                   "--worker-connections", "2000", "-b", f"127.0.0.1:{port}",
-                   "--graceful-timeout", "2", "tests.live.server:make_app()"]
+            cmd = [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-k",
+                "gevent",
+                "-w",
+                "1",
+                "--worker-connections",
+                "2000",
+                "-b",
+                f"127.0.0.1:{port}",
+                "--graceful-timeout",
+                "2",
+                "tests.live.server:make_app()",
+            ]
         else:
             cmd = [sys.executable, str(SERVER), str(port)]
         with log.open("wb") as out:
-            proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                    start_new_session=True)
+            proc = subprocess.Popen(
+                cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
         server = Server(mode, port, proc, log)
         started.append(server)
         deadline = time.monotonic() + 20
@@ -217,8 +248,12 @@ def http_login() -> Iterator[Callable[[str, str], requests.Session]]:
     def login(base_url: str, email: str) -> requests.Session:
         s = requests.Session()
         sessions.append(s)
-        r = s.post(base_url + "/login", data={"email": email, "password": PASSWORD},
-                   allow_redirects=False, timeout=10)
+        r = s.post(
+            base_url + "/login",
+            data={"email": email, "password": PASSWORD},
+            allow_redirects=False,
+            timeout=10,
+        )
         assert r.status_code == 302, r.text[:500]
         return s
 
@@ -235,8 +270,9 @@ class LiveClient:
     """A python-socketio client that behaves like live.js: joins its rooms on every
     (re)connection with the last event id it has and the ids it saw recently."""
 
-    def __init__(self, rooms: list[str], last_event_id: int | None = None,
-                 cookie: str | None = None):
+    def __init__(
+        self, rooms: list[str], last_event_id: int | None = None, cookie: str | None = None
+    ):
         import queue
 
         import socketio

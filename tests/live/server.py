@@ -36,6 +36,10 @@ if __name__ == "__main__":
 
     application = make_app()
     socketio.run(
-        application, host="127.0.0.1", port=int(sys.argv[1]), allow_unsafe_werkzeug=True,
-        debug=False, log_output=False,
+        application,
+        host="127.0.0.1",
+        port=int(sys.argv[1]),
+        allow_unsafe_werkzeug=True,
+        debug=False,
+        log_output=False,
     )

@@ -18,8 +18,14 @@ pytestmark = pytest.mark.e2e
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 VENDOR = Path(__file__).resolve().parents[2] / "static" / "vendor" / "socket.io.min.js"
 
@@ -77,8 +83,7 @@ def post_id(page) -> int:
     return int(re.search(r"/indlaeg/(\d+)", page.url).group(1))
 
 
-def test_a_reply_appears_live_and_a_missed_post_after_going_offline(browser, start_server,
-                                                                    world):
+def test_a_reply_appears_live_and_a_missed_post_after_going_offline(browser, start_server, world):
     server = start_server("threading")
     topic_url = f"{server.url}/emner/{world.ids['topic']}"
     first = world.ids["first_post"]
@@ -99,9 +104,11 @@ def test_a_reply_appears_live_and_a_missed_post_after_going_offline(browser, sta
         reader.wait_for_selector(f"#p{first} ~ ol.replies #p{reply}")
         assert "dukker op af sig selv" in reader.inner_text(f"#p{reply}")
         reader.wait_for_function(  # the reader's bell: a reply to their post
-            "() => document.querySelector('.bell .count .badge')?.textContent === '1'")
+            "() => document.querySelector('.bell .count .badge')?.textContent === '1'"
+        )
         reader.wait_for_function(
-            "() => document.getElementById('live-announcer').textContent.includes('1')")
+            "() => document.getElementById('live-announcer').textContent.includes('1')"
+        )
 
         # The reader goes offline; a post is written meanwhile; back online, it appears.
         reader_ctx.set_offline(True)
@@ -158,12 +165,14 @@ def test_a_topic_status_change_updates_the_open_page(browser, start_server, worl
         r = admin.post(f"{topic_url}/status", data={"status": "closed"}, timeout=10)
         assert r.status_code == 200, r.text[:300]
         reader.wait_for_function(
-            "() => document.querySelector('[data-live-topic-head]').dataset.status === 'closed'")
+            "() => document.querySelector('[data-live-topic-head]').dataset.status === 'closed'"
+        )
         assert reader.inner_text("[data-live-topic-head] .status") == "Lukket"
         assert reader.inner_text("h1") == "Cykelsti til Tølløse" and reader.title() == title
         assert reader.locator("h1#topic-title").count() == 1
         reader.wait_for_function(
-            "() => document.getElementById('live-announcer').textContent.length > 0")
+            "() => document.getElementById('live-announcer').textContent.length > 0"
+        )
         # Closed for posts: the write form on the page is out of date, so it says so.
         reader.locator(".live-stale").wait_for(state="visible")
     finally:
@@ -182,11 +191,16 @@ def test_home_page_activity_counts_update_live(browser, start_server, world, htt
         before = count.inner_text()
         assert before.startswith("1 ")
         writer = http_login(server.url, world.emails["neighbour"])
-        r = writer.post(f"{server.url}/emner/{world.ids['topic']}/indlaeg",
-                        data={"body": "Endnu et indlæg"}, allow_redirects=False, timeout=10)
+        r = writer.post(
+            f"{server.url}/emner/{world.ids['topic']}/indlaeg",
+            data={"body": "Endnu et indlæg"},
+            allow_redirects=False,
+            timeout=10,
+        )
         assert r.status_code == 302, r.text[:300]
         page.wait_for_function(
             f"() => document.querySelector(\"[data-post-count='{world.ids['topic']}']\")"
-            ".textContent.startsWith('2 ')")
+            ".textContent.startsWith('2 ')"
+        )
     finally:
         context.close()

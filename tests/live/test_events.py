@@ -36,16 +36,23 @@ def event_count() -> int:
 def hide(post, actor_id=None) -> None:
     """What moderation does: a transition, with its event row in the topic room."""
     old = transition(post, PostState.HIDDEN)
-    eventlog.record("post_hidden", "post", post.id, f"topic:{post.topic_id}",
-                    services.post_payload(post) | {"previous_state": old.value}, actor_id)
+    eventlog.record(
+        "post_hidden",
+        "post",
+        post.id,
+        f"topic:{post.topic_id}",
+        services.post_payload(post) | {"previous_state": old.value},
+        actor_id,
+    )
     db.session.commit()
 
 
 # --- joining and pushing -------------------------------------------------------------------
 
 
-def test_anonymous_reader_gets_published_posts_after_commit_only(socket_client, make_topic,
-                                                                  make_user):
+def test_anonymous_reader_gets_published_posts_after_commit_only(
+    socket_client, make_topic, make_user
+):
     topic = make_topic()
     author = make_user()
     sc = socket_client()
@@ -60,14 +67,23 @@ def test_anonymous_reader_gets_published_posts_after_commit_only(socket_client, 
     assert live_messages(sc) == []  # flushed, not committed
     db.session.commit()
     msg, activity = live_messages(sc)
-    assert activity == {"id": msg["id"], "kind": "topic_activity", "topic_id": topic.id,
-                        "post_count": 1, "sent_at": activity["sent_at"]}
+    assert activity == {
+        "id": msg["id"],
+        "kind": "topic_activity",
+        "topic_id": topic.id,
+        "post_count": 1,
+        "sent_at": activity["sent_at"],
+    }
     assert msg["kind"] == "post_published" and msg["post_id"] == post.id
-    assert msg["post_count"] == 1 and msg["stance_counts"] == {"for": 1, "against": 0,
-                                                               "question": 0}
+    assert msg["post_count"] == 1 and msg["stance_counts"] == {
+        "for": 1,
+        "against": 0,
+        "question": 0,
+    }
     assert "Gemt" not in json.dumps(msg) and msg["sent_at"] > 0
     assert msg["id"] == db.session.scalar(
-        select(Event.id).where(Event.kind == "post_published", Event.subject_id == post.id))
+        select(Event.id).where(Event.kind == "post_published", Event.subject_id == post.id)
+    )
 
 
 def test_pending_posts_reach_only_their_author_and_moderators_in_scope(
@@ -115,8 +131,7 @@ def test_pending_posts_reach_only_their_author_and_moderators_in_scope(
     assert [m["kind"] for m in live_messages(watchers["author"])] == ["post_published"]
 
 
-def test_a_hidden_post_is_removed_from_view_without_content(socket_client, make_topic,
-                                                            make_post):
+def test_a_hidden_post_is_removed_from_view_without_content(socket_client, make_topic, make_post):
     topic = make_topic()
     post = make_post(topic, body="Noget grimt")
     sc = socket_client()
@@ -128,8 +143,9 @@ def test_a_hidden_post_is_removed_from_view_without_content(socket_client, make_
     assert "state" not in msg and "grimt" not in json.dumps(msg)
 
 
-def test_support_edit_delete_and_notifications(app, client, login, socket_client, make_topic,
-                                                make_post, make_user):
+def test_support_edit_delete_and_notifications(
+    app, client, login, socket_client, make_topic, make_post, make_user
+):
     topic = make_topic()
     author, fan = make_user(), make_user()
     post = make_post(topic, author=author)
@@ -145,8 +161,13 @@ def test_support_edit_delete_and_notifications(app, client, login, socket_client
     db.session.commit()
     msgs = live_messages(sc)
     kinds = [m["kind"] for m in msgs]
-    assert kinds == ["support_changed", "post_published", "notification", "post_edited",
-                     "post_deleted"]
+    assert kinds == [
+        "support_changed",
+        "post_published",
+        "notification",
+        "post_edited",
+        "post_deleted",
+    ]
     assert msgs[0]["support_count"] == 1
     assert msgs[2]["notification_kind"] == "reply" and msgs[2]["unread"] == 1
     assert [m["id"] for m in msgs] == sorted(m["id"] for m in msgs)
@@ -155,8 +176,9 @@ def test_support_edit_delete_and_notifications(app, client, login, socket_client
 # --- replay ----------------------------------------------------------------------------------
 
 
-def test_replay_sends_what_was_missed_in_order_visible_only(app, socket_client, make_topic,
-                                                            make_post, make_user):
+def test_replay_sends_what_was_missed_in_order_visible_only(
+    app, socket_client, make_topic, make_post, make_user
+):
     topic = make_topic()
     since = live.cursor()
     first = make_post(topic)
@@ -170,7 +192,8 @@ def test_replay_sends_what_was_missed_in_order_visible_only(app, socket_client, 
     assert name == "joined"
     events = payload["events"]
     assert [(m["kind"], m.get("post_id")) for m in events] == [
-        ("post_published", first.id), ("post_published", second.id),
+        ("post_published", first.id),
+        ("post_published", second.id),
         ("post_removed", first.id),
     ]
     assert held.id not in {m.get("post_id") for m in events}
@@ -183,18 +206,22 @@ def test_replay_sends_what_was_missed_in_order_visible_only(app, socket_client, 
 def test_replay_fills_holes_behind_the_seen_ids(socket_client, make_topic, make_post):
     topic = make_topic()
     posts = [make_post(topic) for _ in range(4)]
-    ids = [e.id for e in db.session.scalars(
-        select(Event).where(Event.kind == "post_published").order_by(Event.id))]
+    ids = [
+        e.id
+        for e in db.session.scalars(
+            select(Event).where(Event.kind == "post_published").order_by(Event.id)
+        )
+    ]
     assert len(ids) == 4
     sc = socket_client()
     # The client saw the 1st, 3rd and 4th (the 2nd committed late, while it was away).
-    [(_, payload)] = join(sc, [f"topic:{topic.id}"], last_event_id=ids[3],
-                          seen_ids=[ids[0], ids[2], ids[3]])
+    [(_, payload)] = join(
+        sc, [f"topic:{topic.id}"], last_event_id=ids[3], seen_ids=[ids[0], ids[2], ids[3]]
+    )
     assert [m["post_id"] for m in payload["events"]] == [posts[1].id]
 
 
-def test_too_much_or_too_old_tells_the_client_to_reload(app, socket_client, make_topic,
-                                                        make_post):
+def test_too_much_or_too_old_tells_the_client_to_reload(app, socket_client, make_topic, make_post):
     topic = make_topic()
     since = live.cursor()
     for _ in range(4):
@@ -274,9 +301,11 @@ def test_invisible_topics_and_other_peoples_rooms_are_refused(
     db.session.commit()
     login(other)
     sc = socket_client()
-    for rooms, code in (([f"topic:{proposal.id}"], "unknown_room"),
-                        ([f"user:{proposer.id}"], "forbidden"),
-                        (["moderators"], "forbidden")):
+    for rooms, code in (
+        ([f"topic:{proposal.id}"], "unknown_room"),
+        ([f"user:{proposer.id}"], "forbidden"),
+        (["moderators"], "forbidden"),
+    ):
         [(name, err)] = join(sc, rooms)
         assert (name, err["code"]) == ("error", code), rooms
     assert join(sc, [f"user:{other.id}"])[0][0] == "joined"
@@ -289,8 +318,9 @@ def test_an_ended_session_ends_the_connections_rights(client, login, socket_clie
     # A new password ends the session's connections at once (test_sessions.py). Should one
     # still be here (the version changed behind the ORM's back, or the close is on its way
     # from another instance), its next join is refused.
-    db.session.execute(update(User).where(User.id == user.id)
-                       .values(session_version=User.session_version + 1))
+    db.session.execute(
+        update(User).where(User.id == user.id).values(session_version=User.session_version + 1)
+    )
     db.session.commit()
     assert sc.is_connected()
     [(name, err)] = join(sc, [f"user:{user.id}"])
@@ -343,8 +373,7 @@ def test_topic_page_names_its_room_and_cursor(client, make_topic, make_post):
     assert "socket.io.min.js" not in login_page  # nothing to follow, no script
 
 
-def test_fragment_applies_the_visibility_rule(app, client, login, make_topic, make_post,
-                                              make_user):
+def test_fragment_applies_the_visibility_rule(app, client, login, make_topic, make_post, make_user):
     topic = make_topic()
     author = make_user()
     root = make_post(topic, author=author, body="Synlig **tekst**")
@@ -370,8 +399,7 @@ def test_fragment_of_a_deleted_post_is_its_placeholder(client, make_topic, make_
     assert 'class="placeholder"' in text and "Forkert" not in text
 
 
-def test_fragment_below_the_display_depth_is_the_continue_link(app, client, make_topic,
-                                                                make_post):
+def test_fragment_below_the_display_depth_is_the_continue_link(app, client, make_topic, make_post):
     topic = make_topic()
     chain = [make_post(topic)]
     for _ in range(app.config["THREAD_DISPLAY_DEPTH"]):

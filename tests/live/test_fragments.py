@@ -40,8 +40,11 @@ def cast(make_user, make_topic, viewer):
         "author": author,
         "moderator": make_user("moderator", name="Mads Moderator"),
     }
-    return {"topic": make_topic(), "author": author,
-            "clients": {k: viewer(u) for k, u in people.items()}}
+    return {
+        "topic": make_topic(),
+        "author": author,
+        "clients": {k: viewer(u) for k, u in people.items()},
+    }
 
 
 def fragment(c, post):
@@ -51,19 +54,23 @@ def fragment(c, post):
 
 def move(post, state) -> None:
     old = transition(post, state)
-    eventlog.record(f"post_{state.value}", "post", post.id, f"topic:{post.topic_id}",
-                    services.post_payload(post) | {"previous_state": old.value})
+    eventlog.record(
+        f"post_{state.value}",
+        "post",
+        post.id,
+        f"topic:{post.topic_id}",
+        services.post_payload(post) | {"previous_state": old.value},
+    )
     db.session.commit()
 
 
 SECRET = "Hemmelig **tekst** om naboen"
 
 
-@pytest.mark.parametrize("state", [PostState.PENDING, PostState.REJECTED, PostState.HIDDEN,
-                                   PostState.REMOVED])
-def test_a_post_out_of_public_view_reaches_only_its_author_and_moderators(
-    cast, make_post, state
-):
+@pytest.mark.parametrize(
+    "state", [PostState.PENDING, PostState.REJECTED, PostState.HIDDEN, PostState.REMOVED]
+)
+def test_a_post_out_of_public_view_reaches_only_its_author_and_moderators(cast, make_post, state):
     post = make_post(cast["topic"], author=cast["author"], body=SECRET, stance="against")
     if state == PostState.REJECTED:
         move(post, PostState.PENDING)
@@ -80,8 +87,9 @@ def test_a_post_out_of_public_view_reaches_only_its_author_and_moderators(
 
 
 @pytest.mark.parametrize("state", [PostState.HIDDEN, PostState.REMOVED, PostState.DELETED])
-def test_a_removed_post_with_visible_replies_is_a_bare_placeholder(cast, make_post, make_user,
-                                                                   state):
+def test_a_removed_post_with_visible_replies_is_a_bare_placeholder(
+    cast, make_post, make_user, state
+):
     post = make_post(cast["topic"], author=cast["author"], body=SECRET, stance="against")
     reply = make_post(cast["topic"], author=make_user(), body="Et synligt svar", parent=post)
     if state == PostState.DELETED:
@@ -92,8 +100,14 @@ def test_a_removed_post_with_visible_replies_is_a_bare_placeholder(cast, make_po
     for who in ("anonymous", "other"):
         status, text, _ = fragment(cast["clients"][who], post)
         assert status == 200 and 'class="placeholder"' in text, who
-        for leak in ("Hemmelig", "Pia Politiker", "post-politician", "stance-against",
-                     "Et synligt svar", "<time"):
+        for leak in (
+            "Hemmelig",
+            "Pia Politiker",
+            "post-politician",
+            "stance-against",
+            "Et synligt svar",
+            "<time",
+        ):
             assert leak not in text, (who, leak)
         # The reply itself is on the page, below the placeholder.
         status, text, _ = fragment(cast["clients"][who], reply)
@@ -116,8 +130,9 @@ def test_a_placeholder_whose_replies_are_hidden_too_is_not_shown(cast, make_post
 
 def test_a_reply_under_a_post_the_viewer_may_not_see_is_not_shown(cast, make_post, make_user):
     parent = make_post(cast["topic"], author=cast["author"], body=SECRET)
-    reply = make_post(cast["topic"], author=make_user(), body="Svar på et held indlæg",
-                      parent=parent)
+    reply = make_post(
+        cast["topic"], author=make_user(), body="Svar på et held indlæg", parent=parent
+    )
     move(parent, PostState.PENDING)  # held again (an edit went back to the queue)
     for who in ("anonymous", "other"):
         assert fragment(cast["clients"][who], reply)[0] == 404, who
@@ -126,9 +141,7 @@ def test_a_reply_under_a_post_the_viewer_may_not_see_is_not_shown(cast, make_pos
         assert status == 200 and "Svar på et held indlæg" in text, who
 
 
-def test_a_deep_reply_under_a_hidden_post_is_its_visible_ancestor_or_nothing(
-    app, cast, make_post
-):
+def test_a_deep_reply_under_a_hidden_post_is_its_visible_ancestor_or_nothing(app, cast, make_post):
     depth = app.config["THREAD_DISPLAY_DEPTH"]
     chain = [make_post(cast["topic"])]
     for _ in range(depth):
@@ -141,8 +154,7 @@ def test_a_deep_reply_under_a_hidden_post_is_its_visible_ancestor_or_nothing(
     assert status == 200 and f'id="p{chain[depth - 1].id}"' in text  # the continue link
 
 
-def test_posts_of_a_topic_the_viewer_may_not_see_are_404(make_user, make_topic, make_post,
-                                                         viewer):
+def test_posts_of_a_topic_the_viewer_may_not_see_are_404(make_user, make_topic, make_post, viewer):
     topic = make_topic()
     post = make_post(topic, body="Før emnet blev trukket tilbage")
     topic.status = TopicStatus.PROPOSED  # not public: only its author and moderators
@@ -169,8 +181,7 @@ def test_the_topic_head_is_what_the_page_shows(client, make_user, make_topic):
     assert 'data-status="open"' in text
     services.set_topic_status(admin, topic, TopicStatus.CLOSED)
     db.session.commit()
-    assert 'data-status="closed"' in client.get(f"/emner/{topic.id}/hoved").get_data(
-        as_text=True)
+    assert 'data-status="closed"' in client.get(f"/emner/{topic.id}/hoved").get_data(as_text=True)
 
 
 def test_the_head_of_a_topic_the_viewer_may_not_see_is_404(make_user, make_topic, viewer):

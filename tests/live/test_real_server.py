@@ -13,8 +13,12 @@ from .conftest import cookie_header
 
 
 def post(session: requests.Session, base_url: str, topic_id: int, body: str, **fields) -> int:
-    r = session.post(f"{base_url}/emner/{topic_id}/indlaeg", data={"body": body, **fields},
-                     allow_redirects=False, timeout=10)
+    r = session.post(
+        f"{base_url}/emner/{topic_id}/indlaeg",
+        data={"body": body, **fields},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert r.status_code == 302, r.text[:500]
     return int(r.headers["Location"].split("#p")[-1])
 
@@ -38,8 +42,9 @@ def test_python_socketio_client_on_a_real_server(start_server, world, live_clien
     joined = reader.next("joined")
     assert joined["events"] == []
     # A signed-in client: the session cookie authenticates the socket.
-    me = live_client([f"user:{world.ids['citizen']}"],
-                     cookie=cookie_header(citizen)).connect(server.url)
+    me = live_client([f"user:{world.ids['citizen']}"], cookie=cookie_header(citizen)).connect(
+        server.url
+    )
     me.next("joined")
 
     first = post(citizen, server.url, topic, "Fra HTTP til socket")
@@ -74,8 +79,11 @@ def test_refusals_on_a_real_server(start_server, world, live_client, http_login)
     with pytest.raises(WebSocketBadStatusException) as refused:
         raw_socket(server.url, origin="http://evil.example")
     assert refused.value.status_code == 400
-    with requests.get(f"{server.url}/socket.io/?EIO=4&transport=polling",
-                      headers={"Origin": "http://evil.example"}, timeout=5) as r:
+    with requests.get(
+        f"{server.url}/socket.io/?EIO=4&transport=polling",
+        headers={"Origin": "http://evil.example"},
+        timeout=5,
+    ) as r:
         assert r.status_code == 400
     raw_socket(server.url).close()
 
@@ -118,8 +126,9 @@ def test_refusals_on_a_real_server(start_server, world, live_client, http_login)
     assert bystander.next("live")["post_id"] == pid
 
 
-def test_two_gevent_instances_share_rooms_through_redis(start_server, world, redis_url,
-                                                        live_client, http_login):
+def test_two_gevent_instances_share_rooms_through_redis(
+    start_server, world, redis_url, live_client, http_login
+):
     one = start_server("gevent", redis_url=redis_url)
     two = start_server("gevent", redis_url=redis_url)
     topic = world.ids["topic"]

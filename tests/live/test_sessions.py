@@ -14,8 +14,9 @@ from .test_real_server import post
 NEW_PASSWORD = "a-brand-new-password-2026"
 
 
-def test_a_new_password_disconnects_the_old_sessions_sockets(app, client, login, socket_client,
-                                                              make_user, make_topic, make_post):
+def test_a_new_password_disconnects_the_old_sessions_sockets(
+    app, client, login, socket_client, make_user, make_topic, make_post
+):
     me, other = make_user(), make_user()
     login(me)
     mine = socket_client()
@@ -43,8 +44,7 @@ def test_a_new_password_disconnects_the_old_sessions_sockets(app, client, login,
     assert received(again, "live") == []
 
 
-def test_a_rolled_back_password_change_disconnects_nobody(client, login, socket_client,
-                                                          make_user):
+def test_a_rolled_back_password_change_disconnects_nobody(client, login, socket_client, make_user):
     me = make_user()
     login(me)
     sc = socket_client()
@@ -54,8 +54,9 @@ def test_a_rolled_back_password_change_disconnects_nobody(client, login, socket_
     assert sc.is_connected()
 
 
-def test_a_new_password_ends_the_session_on_another_instance(start_server, world, redis_url,
-                                                            live_client, http_login):
+def test_a_new_password_ends_the_session_on_another_instance(
+    start_server, world, redis_url, live_client, http_login
+):
     one = start_server("gevent", redis_url=redis_url)
     two = start_server("gevent", redis_url=redis_url)
     uid = world.ids["citizen"]
@@ -66,10 +67,12 @@ def test_a_new_password_ends_the_session_on_another_instance(start_server, world
     bystander.next("joined")
 
     fresh = http_login(one.url, world.emails["citizen"])
-    r = fresh.post(f"{one.url}/konto/adgangskode",
-                   data={"current_password": PASSWORD, "new_password": NEW_PASSWORD,
-                         "confirm": NEW_PASSWORD},
-                   allow_redirects=False, timeout=10)
+    r = fresh.post(
+        f"{one.url}/konto/adgangskode",
+        data={"current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert r.status_code == 302, r.text[:300]
     deadline = time.monotonic() + 10
     while stale.sio.connected and time.monotonic() < deadline:
@@ -86,8 +89,9 @@ def test_a_new_password_ends_the_session_on_another_instance(start_server, world
     assert mine.next("live")["kind"] == "notification"
 
 
-def test_a_savepoint_inside_the_change_does_not_end_the_session_early(client, login,
-                                                                       socket_client, make_user):
+def test_a_savepoint_inside_the_change_does_not_end_the_session_early(
+    client, login, socket_client, make_user
+):
     me = make_user()
     login(me)
     sc = socket_client()
@@ -100,7 +104,8 @@ def test_a_savepoint_inside_the_change_does_not_end_the_session_early(client, lo
 
 
 def test_a_moderator_who_loses_the_role_stops_hearing_the_moderators_room(
-        client, login, socket_client, make_user):
+    client, login, socket_client, make_user
+):
     from forum.models import Role
 
     mod = make_user("moderator")
@@ -129,8 +134,9 @@ def test_an_unchanged_role_keeps_the_connection(client, login, socket_client, ma
     assert sc.is_connected()
 
 
-def test_a_scoped_moderator_who_loses_an_area_is_reconnected(client, login, socket_client,
-                                                             make_user, make_area):
+def test_a_scoped_moderator_who_loses_an_area_is_reconnected(
+    client, login, socket_client, make_user, make_area
+):
     from forum.models import Role
 
     mod = make_user()

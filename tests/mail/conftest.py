@@ -173,8 +173,9 @@ def html_part(msg: EmailMessage) -> str:
 def link(msg: EmailMessage, path_prefix: str) -> str:
     """The first link in the mail's text part whose path starts with ``path_prefix``
     (returned as a path, for the test client)."""
-    found = re.findall(re.escape(BASE_URL) + r"(" + re.escape(path_prefix) + r"\S*)",
-                       text_part(msg))
+    found = re.findall(
+        re.escape(BASE_URL) + r"(" + re.escape(path_prefix) + r"\S*)", text_part(msg)
+    )
     assert found, f"no link to {path_prefix} in:\n{text_part(msg)}"
     return found[0]
 

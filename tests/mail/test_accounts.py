@@ -185,8 +185,9 @@ def test_expired_reset_link(client, make_user, app):
     token = _token_in_the_past(tokens.reset_token, user, app.config["MAIL_RESET_MAX_AGE"] + 5)
     r = client.get(f"/konto/nulstil/{token}")
     assert r.status_code == 410 and "expired" in r.get_data(as_text=True)
-    r = client.post(f"/konto/nulstil/{token}", data={"password": NEW_PASSWORD,
-                                                      "confirm": NEW_PASSWORD})
+    r = client.post(
+        f"/konto/nulstil/{token}", data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    )
     assert r.status_code == 410
     assert forum_services.authenticate(user.email, PASSWORD) is not None
 
@@ -194,8 +195,10 @@ def test_expired_reset_link(client, make_user, app):
 def test_a_newer_reset_link_does_not_revive_an_older_one(client, make_user):
     user = make_user()
     first = tokens.reset_token(user)
-    client.post(f"/konto/nulstil/{tokens.reset_token(user)}",
-                data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    client.post(
+        f"/konto/nulstil/{tokens.reset_token(user)}",
+        data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+    )
     assert client.get(f"/konto/nulstil/{first}").status_code == 410
 
 
@@ -310,8 +313,9 @@ def test_address_taken_before_confirmation(client, verified_user, make_user, log
     assert user.email != "wanted@example.dk" and user.pending_email is None
 
 
-def test_an_unverified_account_may_not_support_flag_or_open_topics(make_user, make_topic,
-                                                                    make_post, make_area):
+def test_an_unverified_account_may_not_support_flag_or_open_topics(
+    make_user, make_topic, make_post, make_area
+):
     from forum.errors import PermissionDenied
     from moderation import services as moderation_services
 
@@ -322,12 +326,14 @@ def test_an_unverified_account_may_not_support_flag_or_open_topics(make_user, ma
         "support": lambda: forum_services.toggle_support(newcomer, post),
         "flag": lambda: moderation_services.report_post(newcomer, post, "spam"),
         "open_topic": lambda: forum_services.create_topic(
-            newcomer, "Et nyt forslag", "Tekst", area_id=make_area().id),
+            newcomer, "Et nyt forslag", "Tekst", area_id=make_area().id
+        ),
         "reply": lambda: forum_services.create_post(newcomer, topic, "Svar", parent_id=post.id),
     }
     for action, attempt in attempts.items():
-        with pytest.raises(PermissionDenied,
-                           match="Confirm your e-mail address|Bekræft først din e-mailadresse"):
+        with pytest.raises(
+            PermissionDenied, match="Confirm your e-mail address|Bekræft først din e-mailadresse"
+        ):
             attempt()
             pytest.fail(f"{action} was allowed")
         db.session.rollback()

@@ -31,11 +31,26 @@ def to(mails, user):
 def record_notification(user, kind, post=None, topic=None, **extra):
     """What moderation and search do: an in-app notification and its event."""
     topic = topic or (post.topic if post is not None else None)
-    db.session.add(Notification(user_id=user.id, kind=kind, topic_id=topic.id if topic else None,
-                                post_id=post.id if post else None))
-    eventlog.record("notification", "user", user.id, f"user:{user.id}",
-                    {"kind": kind, "post_id": post.id if post else None,
-                     "topic_id": topic.id if topic else None, **extra})
+    db.session.add(
+        Notification(
+            user_id=user.id,
+            kind=kind,
+            topic_id=topic.id if topic else None,
+            post_id=post.id if post else None,
+        )
+    )
+    eventlog.record(
+        "notification",
+        "user",
+        user.id,
+        f"user:{user.id}",
+        {
+            "kind": kind,
+            "post_id": post.id if post else None,
+            "topic_id": topic.id if topic else None,
+            **extra,
+        },
+    )
     db.session.commit()
 
 
@@ -69,9 +84,14 @@ def trigger(kind: Kind, scene, make_post):
         record_notification(target, "moderation_decision", own)
         return "decision about your post"
     starts = (utcnow() + timedelta(days=10)).replace(microsecond=0)
-    eventlog.record("qa_signup", "qa", 7, f"user:{target.id}",
-                    {"starts_at": starts.isoformat() + "Z", "title": "Spørg borgmesteren",
-                     "path": "/qa/7"}, target.id)
+    eventlog.record(
+        "qa_signup",
+        "qa",
+        7,
+        f"user:{target.id}",
+        {"starts_at": starts.isoformat() + "Z", "title": "Spørg borgmesteren", "path": "/qa/7"},
+        target.id,
+    )
     db.session.commit()
     return "Spørg borgmesteren"
 
@@ -109,8 +129,7 @@ def test_each_kind_in_each_mode(kind, mode, scene, make_post, send):
     assert now_mails == []
     if kind == Kind.QA_REMINDER and mode != Mode.OFF:
         # In the last digest of the chosen kind before the start, not in the first one.
-        starts = db.session.scalar(select(MailItem.expires_at)
-                                   .where(MailItem.user_id == target.id))
+        starts = db.session.scalar(select(MailItem.expires_at).where(MailItem.user_id == target.id))
         got = digests_until(starts + timedelta(hours=6), send, target)
         [(when, digest)] = got
         assert words in text_part(digest)
@@ -124,8 +143,10 @@ def test_each_kind_in_each_mode(kind, mode, scene, make_post, send):
     weekly = to(send(now=utcnow() + NEXT_WEEK), target)
     if mode == Mode.OFF:
         assert daily == weekly == []
-        assert db.session.scalar(select(func.count(MailItem.id))
-                                 .where(MailItem.user_id == target.id)) == 0
+        assert (
+            db.session.scalar(select(func.count(MailItem.id)).where(MailItem.user_id == target.id))
+            == 0
+        )
         return
     [digest] = daily if mode == Mode.DAILY else weekly
     assert (daily if mode == Mode.WEEKLY else weekly) == []
@@ -192,10 +213,18 @@ def test_a_post_hidden_before_the_mail_goes_out_is_not_mailed(scene, make_post, 
 def test_unverified_accounts_get_no_notification_mails(scene, make_user, make_post, send):
     scene["target"] = make_user(verified=False)  # may follow, may not write
     trigger(Kind.FOLLOWED_TOPIC, scene, make_post)
-    assert db.session.scalar(select(func.count(Notification.id))
-                             .where(Notification.user_id == scene["target"].id)) == 1
-    assert db.session.scalar(select(func.count(MailItem.id))
-                             .where(MailItem.user_id == scene["target"].id)) == 0
+    assert (
+        db.session.scalar(
+            select(func.count(Notification.id)).where(Notification.user_id == scene["target"].id)
+        )
+        == 1
+    )
+    assert (
+        db.session.scalar(
+            select(func.count(MailItem.id)).where(MailItem.user_id == scene["target"].id)
+        )
+        == 0
+    )
 
 
 def test_digest_groups_by_topic_newest_first_and_counts_the_rest(
@@ -234,8 +263,11 @@ def test_digest_leaves_out_what_was_hidden_and_is_skipped_when_nothing_is_left(
     db.session.commit()
     build_digests(utcnow() + TOMORROW)
     assert to(send(now=utcnow() + TOMORROW), target) == []
-    digest = db.session.scalar(select(MailMessage).where(
-        MailMessage.kind == MessageKind.DIGEST, MailMessage.user_id == target.id))
+    digest = db.session.scalar(
+        select(MailMessage).where(
+            MailMessage.kind == MessageKind.DIGEST, MailMessage.user_id == target.id
+        )
+    )
     assert digest.status.value == "skipped"
 
 
@@ -246,8 +278,10 @@ def test_turning_a_kind_off_drops_what_waits_for_a_digest(scene, make_post, send
     db.session.commit()
     build_digests(utcnow() + TOMORROW)
     assert to(send(now=utcnow() + TOMORROW), target) == []
-    assert db.session.scalar(select(MailItem.status).where(MailItem.user_id == target.id)) \
+    assert (
+        db.session.scalar(select(MailItem.status).where(MailItem.user_id == target.id))
         == ItemStatus.DROPPED
+    )
 
 
 def test_qa_reminders_follow_the_session(scene, make_post, send):
@@ -292,8 +326,11 @@ def test_bad_unsubscribe_links(client, scene, token):
     from mail import tokens
 
     good = tokens.unsubscribe_token(scene["target"].id, [Kind.REPLY])
-    token = {"tampered": good[:-2] + "xx", "garbage": "nope",
-             "other-purpose": tokens.preferences_token(scene["target"].id)}[token]
+    token = {
+        "tampered": good[:-2] + "xx",
+        "garbage": "nope",
+        "other-purpose": tokens.preferences_token(scene["target"].id),
+    }[token]
     for method in (client.get, client.post):
         r = method(f"/mail/afmeld/{token}")
         assert r.status_code == 400 and "not valid" in r.get_data(as_text=True)
@@ -333,8 +370,7 @@ def test_preferences_page(client, scene, login):
         {},
     ],
 )
-def test_preferences_refuse_unknown_kinds_and_modes_and_change_nothing(client, scene, login,
-                                                                       data):
+def test_preferences_refuse_unknown_kinds_and_modes_and_change_nothing(client, scene, login, data):
     login(scene["target"])
     r = client.post("/mail/indstillinger", data=data)
     assert r.status_code == 400 and "Nothing was saved" in r.get_data(as_text=True)

@@ -26,19 +26,30 @@ def budget_idea(make_user, make_area, author):
 
     staff = make_user("admin", name="Ada Admin")
     process = budgets.create_process(
-        staff, title="Borgerbudget 2027", description="Hvad skal pengene bruges til?",
-        total_amount=1_000_000, rule="greedy", ballot_style=BallotStyle.APPROVAL_BUDGET)
+        staff,
+        title="Borgerbudget 2027",
+        description="Hvad skal pengene bruges til?",
+        total_amount=1_000_000,
+        rule="greedy",
+        ballot_style=BallotStyle.APPROVAL_BUDGET,
+    )
     budgets.advance_phase(staff, process)
     db.session.commit()
-    idea = budgets.propose_idea(author, process, "Shelter ved Tuse Næs",
-                                "Et shelter til skoleklasser.", 200_000,
-                                area_id=make_area().id)
+    idea = budgets.propose_idea(
+        author,
+        process,
+        "Shelter ved Tuse Næs",
+        "Et shelter til skoleklasser.",
+        200_000,
+        area_id=make_area().id,
+    )
     db.session.commit()
     return staff, idea
 
 
-def test_an_idea_found_not_feasible_is_mailed_with_the_municipality_s_reason(make_user,
-                                                                           make_area, send):
+def test_an_idea_found_not_feasible_is_mailed_with_the_municipality_s_reason(
+    make_user, make_area, send
+):
     from budgets import services as budgets
 
     author = make_user(name="Ida Idé")
@@ -75,10 +86,16 @@ def test_a_merged_question_is_mailed_to_its_asker(make_user, make_committee, sen
     politician = make_user("politician", name="Lone Bjerregaard")
     asker, other = make_user(name="Rita Rykker"), make_user(name="Ole Spørger")
     now = utcnow()
-    session = qa.schedule_session(staff, "Spørgetid om trafik", "Stil dine spørgsmål.",
-                                  now + timedelta(minutes=5), now + timedelta(hours=1),
-                                  [politician.id], committee_id=make_committee().id,
-                                  premoderated=False)
+    session = qa.schedule_session(
+        staff,
+        "Spørgetid om trafik",
+        "Stil dine spørgsmål.",
+        now + timedelta(minutes=5),
+        now + timedelta(hours=1),
+        [politician.id],
+        committee_id=make_committee().id,
+        premoderated=False,
+    )
     qa.start_session(staff, session)
     db.session.commit()
     first = qa.ask(other, session, "Hvornår kommer cykelstien til Tølløse?")
@@ -109,8 +126,9 @@ class TestIdeaAppeals:
         author = make_user(name="Ida Idé")
         _staff, idea = budget_idea(make_user, make_area, author)
         first, second = make_user("moderator"), make_user("moderator")
-        item = db.session.scalar(select(QueueItem).where(QueueItem.kind == "idea",
-                                                         QueueItem.target_id == idea.id))
+        item = db.session.scalar(
+            select(QueueItem).where(QueueItem.kind == "idea", QueueItem.target_id == idea.id)
+        )
         mod.decide_item(first, item, "reject", spam.id, "Det ligner reklame.")
         db.session.commit()
         entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "reject"))
@@ -123,6 +141,7 @@ class TestIdeaAppeals:
         subjects = [m["Subject"] for m in mails]
         assert not any("“”" in s for s in subjects), subjects
         assert "Your appeal was granted: “Shelter ved Tuse Næs” is published again." in subjects
-        granted = mails[subjects.index(
-            "Your appeal was granted: “Shelter ved Tuse Næs” is published again.")]
+        granted = mails[
+            subjects.index("Your appeal was granted: “Shelter ved Tuse Næs” is published again.")
+        ]
         assert f"{BASE_URL}/borgerbudget/ideer/{idea.id}" in text_part(granted)

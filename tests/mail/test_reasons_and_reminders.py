@@ -152,8 +152,9 @@ def test_a_suspension_mail_says_why_and_until_when(cast, send, rules):
     from moderation import services as mod
 
     until = (utcnow() + timedelta(days=3)).replace(microsecond=0)
-    mod.suspend_user(cast["moderator"], cast["author"], "Gentagne personangreb.", until,
-                     rule_id="respect")
+    mod.suspend_user(
+        cast["moderator"], cast["author"], "Gentagne personangreb.", until, rule_id="respect"
+    )
     db.session.commit()
     [mail] = mails_to(send(), cast["author"])
     text = text_part(mail)
@@ -167,14 +168,19 @@ def test_a_declined_proposal_says_why(cast, make_area, send, rules):
     from moderation.models import QueueItem
 
     citizen = cast["author"]
-    proposal = forum_services.create_topic(citizen, "Flyt rådhuset til Orø",
-                                           "Det ville være smukt.",
-                                           area_id=make_area().id)
+    proposal = forum_services.create_topic(
+        citizen, "Flyt rådhuset til Orø", "Det ville være smukt.", area_id=make_area().id
+    )
     db.session.commit()
     assert proposal.status.value == "proposed"
     item = db.session.scalar(select(QueueItem).where(QueueItem.topic_id == proposal.id))
-    mod.decide_item(cast["moderator"], item, "decline", rule_id="on-topic",
-                    text="Rådhusets placering er ikke til debat her.")
+    mod.decide_item(
+        cast["moderator"],
+        item,
+        "decline",
+        rule_id="on-topic",
+        text="Rådhusets placering er ikke til debat her.",
+    )
     db.session.commit()
     [mail] = mails_to(send(), citizen)
     text = text_part(mail)
@@ -202,9 +208,14 @@ def signup(user, qa_id=7, starts=None, title="Spørg borgmesteren"):
     """What the live Q&A package records when someone asks to be reminded (its own
     transaction; ``starts_at`` naive UTC as the forum stores it)."""
     starts = starts or (utcnow() + timedelta(days=3)).replace(microsecond=0)
-    eventlog.record("qa_signup", "qa", qa_id, f"user:{user.id}",
-                    {"starts_at": starts.isoformat(), "title": title, "path": f"/qa/{qa_id}"},
-                    user.id)
+    eventlog.record(
+        "qa_signup",
+        "qa",
+        qa_id,
+        f"user:{user.id}",
+        {"starts_at": starts.isoformat(), "title": title, "path": f"/qa/{qa_id}"},
+        user.id,
+    )
     db.session.commit()
     return starts
 
@@ -228,8 +239,10 @@ def test_a_reminder_goes_out_once_an_hour_before_the_start(app, citizen, send):
 def test_signing_up_twice_or_again_after_the_reminder_still_reminds_once(app, citizen, send):
     starts = signup(citizen)
     signup(citizen, starts=starts)  # a second click
-    assert db.session.scalar(select(func.count(MailItem.id))
-                             .where(MailItem.user_id == citizen.id)) == 1
+    assert (
+        db.session.scalar(select(func.count(MailItem.id)).where(MailItem.user_id == citizen.id))
+        == 1
+    )
     [mail] = mails_to(send(now=starts - timedelta(minutes=30)), citizen)
     eventlog.record("qa_signoff", "qa", 7, f"user:{citizen.id}", {}, citizen.id)
     db.session.commit()
@@ -246,8 +259,10 @@ def test_signing_up_less_than_an_hour_before_reminds_at_once(citizen, send):
 
 def test_a_session_that_already_started_queues_nothing(citizen, send):
     signup(citizen, starts=(utcnow() - timedelta(minutes=1)).replace(microsecond=0))
-    assert db.session.scalar(select(func.count(MailItem.id))
-                             .where(MailItem.user_id == citizen.id)) == 0
+    assert (
+        db.session.scalar(select(func.count(MailItem.id)).where(MailItem.user_id == citizen.id))
+        == 0
+    )
 
 
 @pytest.mark.parametrize("mode", [Mode.OFF])
@@ -256,8 +271,10 @@ def test_off_means_no_reminder(citizen, send, mode):
     db.session.commit()
     starts = signup(citizen)
     assert mails_to(send(now=starts - timedelta(minutes=30)), citizen) == []
-    assert db.session.scalar(select(func.count(MailItem.id))
-                             .where(MailItem.user_id == citizen.id)) == 0
+    assert (
+        db.session.scalar(select(func.count(MailItem.id)).where(MailItem.user_id == citizen.id))
+        == 0
+    )
 
 
 def test_turning_reminders_off_after_signing_up_stops_the_reminder(citizen, send):
@@ -274,8 +291,9 @@ def test_a_renamed_session_keeps_its_reminder_and_a_moved_one_moves_it(citizen, 
     eventlog.record("qa_changed", "qa", 7, "qa:7", {"title": "Spørg borgmester og byråd"})
     db.session.commit()
     later = starts + timedelta(days=1)
-    eventlog.record("qa_changed", "qa", 7, "qa:7",
-                    {"starts_at": later.replace(tzinfo=UTC).isoformat()})
+    eventlog.record(
+        "qa_changed", "qa", 7, "qa:7", {"starts_at": later.replace(tzinfo=UTC).isoformat()}
+    )
     db.session.commit()
     assert mails_to(send(now=starts - timedelta(minutes=30)), citizen) == []
     [mail] = mails_to(send(now=later - timedelta(minutes=30)), citizen)
@@ -319,8 +337,9 @@ def test_the_reminder_shows_the_local_time_in_the_users_language(citizen, send):
     assert mail["Content-Language"] == "da"
 
 
-def test_the_live_qa_package_s_own_events_drive_the_reminders(make_user, make_committee,
-                                                               rules, send):
+def test_the_live_qa_package_s_own_events_drive_the_reminders(
+    make_user, make_committee, rules, send
+):
     """Through qa.services, as people use it: sign up, the session moves, a second session
     is cancelled before it starts."""
     from qa import services as qa
@@ -332,9 +351,15 @@ def test_the_live_qa_package_s_own_events_drive_the_reminders(make_user, make_co
     starts = (utcnow() + timedelta(days=2)).replace(microsecond=0)
 
     def schedule(title):
-        return qa.schedule_session(staff, title, "Stil dine spørgsmål.", starts,
-                                   starts + timedelta(hours=1), [politician.id],
-                                   committee_id=committee.id)
+        return qa.schedule_session(
+            staff,
+            title,
+            "Stil dine spørgsmål.",
+            starts,
+            starts + timedelta(hours=1),
+            [politician.id],
+            committee_id=committee.id,
+        )
 
     first, second = schedule("Spørgetid om budgettet"), schedule("Spørgetid om skolerne")
     db.session.commit()
@@ -344,9 +369,17 @@ def test_the_live_qa_package_s_own_events_drive_the_reminders(make_user, make_co
     qa.set_signup(citizen, first, True)  # clicked twice
     db.session.commit()
     moved = starts + timedelta(hours=3)
-    qa.edit_session(staff, first, first.title, first.description_source, moved,
-                    moved + timedelta(hours=1), [politician.id], first.premoderated,
-                    first.advance_questions)
+    qa.edit_session(
+        staff,
+        first,
+        first.title,
+        first.description_source,
+        moved,
+        moved + timedelta(hours=1),
+        [politician.id],
+        first.premoderated,
+        first.advance_questions,
+    )
     qa.end_session(staff, second)  # cancelled before it took place
     db.session.commit()
     assert mails_to(send(now=starts - timedelta(minutes=30)), citizen) == []

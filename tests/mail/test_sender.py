@@ -32,8 +32,9 @@ def queued(make_user):
         ids = []
         for _ in range(n):
             user = make_user()
-            ids.append(services.queue_message(user, MessageKind.PASSWORD_RESET,
-                                              to_addr=user.email).id)
+            ids.append(
+                services.queue_message(user, MessageKind.PASSWORD_RESET, to_addr=user.email).id
+            )
         db.session.commit()
         return ids
 
@@ -80,8 +81,7 @@ def test_a_server_that_is_down_then_up(smtp, queued, send):
     smtp.start()
     assert len(send()) == 3
     assert send() == []
-    assert sorted(to for _f, [to] in smtp.envelopes()) == sorted(
-        status(i).to_addr for i in ids)
+    assert sorted(to for _f, [to] in smtp.envelopes()) == sorted(status(i).to_addr for i in ids)
 
 
 def test_a_permanent_refusal_is_not_retried(smtp, queued, send):
@@ -151,9 +151,15 @@ def test_a_lost_claim_is_not_sent(app, smtp, queued, send):
     [mid] = queued()
     token = "slow-sender"
     db.session.execute(
-        MailMessage.__table__.update().where(MailMessage.id == mid).values(
-            status=MessageStatus.SENDING, claimed_by="someone-else", claimed_until=utcnow()
-            + timedelta(minutes=5), attempts=1))
+        MailMessage.__table__.update()
+        .where(MailMessage.id == mid)
+        .values(
+            status=MessageStatus.SENDING,
+            claimed_by="someone-else",
+            claimed_until=utcnow() + timedelta(minutes=5),
+            attempts=1,
+        )
+    )
     db.session.commit()
     transport = _ConnectedTransport(smtp)
     try:
@@ -165,8 +171,14 @@ def test_a_lost_claim_is_not_sent(app, smtp, queued, send):
 
 class _ConnectedTransport(sender.SMTPTransport):
     def __init__(self, smtp):
-        super().__init__({"MAIL_SERVER": "127.0.0.1", "MAIL_SECURITY": "none",
-                          "MAIL_PORT": smtp.port, "MAIL_TIMEOUT": 5})
+        super().__init__(
+            {
+                "MAIL_SERVER": "127.0.0.1",
+                "MAIL_SECURITY": "none",
+                "MAIL_PORT": smtp.port,
+                "MAIL_TIMEOUT": 5,
+            }
+        )
         self.open()
 
 
@@ -189,9 +201,15 @@ class TestWithoutSMTPServer:
     ):
         # Alembic's fileConfig (tests/forum/test_migrations.py) disables existing loggers.
         monkeypatch.setattr(logging.getLogger("borgerdialog.mail"), "disabled", False)
-        client.post("/registrer", data={"email": "ny@example.dk", "display_name": "Ny Bruger",
-                                        "password": "correct-horse-battery",
-                                        "confirm": "correct-horse-battery"})
+        client.post(
+            "/registrer",
+            data={
+                "email": "ny@example.dk",
+                "display_name": "Ny Bruger",
+                "password": "correct-horse-battery",
+                "confirm": "correct-horse-battery",
+            },
+        )
         with caplog.at_level(logging.INFO, logger="borgerdialog.mail"):
             report = sender.run_once()
         assert report.sent == 1
@@ -229,9 +247,15 @@ class TestEmbeddedThread:
 
     def test_the_thread_sends_soon_after_the_commit(self, app, client, smtp):
         try:
-            client.post("/registrer", data={"email": "ny@example.dk", "display_name": "Ny",
-                                            "password": "correct-horse-battery",
-                                            "confirm": "correct-horse-battery"})
+            client.post(
+                "/registrer",
+                data={
+                    "email": "ny@example.dk",
+                    "display_name": "Ny",
+                    "password": "correct-horse-battery",
+                    "confirm": "correct-horse-battery",
+                },
+            )
             deadline = time.monotonic() + 10
             while not smtp.messages() and time.monotonic() < deadline:
                 time.sleep(0.05)

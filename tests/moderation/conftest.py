@@ -52,8 +52,12 @@ def topic(make_topic, admin) -> Topic:
 def held(make_post) -> Callable[..., Post]:
     """A post the policy holds (its author is new)."""
 
-    def make(topic: Topic, author: User | None = None, body: str = "Et indlæg.",
-             parent: Post | None = None) -> Post:
+    def make(
+        topic: Topic,
+        author: User | None = None,
+        body: str = "Et indlæg.",
+        parent: Post | None = None,
+    ) -> Post:
         post = make_post(topic, author, body=body, parent=parent)
         assert post.state == PostState.PENDING, post.held_reason
         return post
@@ -65,8 +69,13 @@ def held(make_post) -> Callable[..., Post]:
 def in_state(held, admin, rules, make_user) -> Callable[..., Post]:
     """A post by a citizen in any state, put there the way the application does it."""
 
-    def make(state: str, topic: Topic, author: User | None = None, body: str | None = None,
-             parent: Post | None = None) -> Post:
+    def make(
+        state: str,
+        topic: Topic,
+        author: User | None = None,
+        body: str | None = None,
+        parent: Post | None = None,
+    ) -> Post:
         author = author or make_user()
         post = held(topic, author, body=body or f"Tekst i tilstand {state}.", parent=parent)
         if state in ("published", "hidden", "removed"):
@@ -95,8 +104,9 @@ def as_user(app):
     def do(user: User | None, lang: str | None = None):
         client = app.test_client()
         if user is not None:
-            r = client.post("/login", data={"email": user.email,
-                                            "password": "correct-horse-battery"})
+            r = client.post(
+                "/login", data={"email": user.email, "password": "correct-horse-battery"}
+            )
             assert r.status_code == 302, r.get_data(as_text=True)[:500]
         if lang is not None:
             assert client.post("/sprog", data={"lang": lang}).status_code == 302

@@ -55,8 +55,10 @@ def _axe(page) -> list[str]:
     result = page.evaluate(
         "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
     )
-    return [f"{v['id']}: {v['help']} ({len(v['nodes'])}× e.g. {v['nodes'][0]['target']})"
-            for v in result["violations"]]
+    return [
+        f"{v['id']}: {v['help']} ({len(v['nodes'])}× e.g. {v['nodes'][0]['target']})"
+        for v in result["violations"]
+    ]
 
 
 def _login(browser, base, user):
@@ -70,8 +72,20 @@ def _login(browser, base, user):
     return page
 
 
-def test_moderation_pages_meet_wcag_21_aa(server, browser, app, make_user, moderator, admin,
-                                          topic, held, in_state, rules, make_area, make_topic):
+def test_moderation_pages_meet_wcag_21_aa(
+    server,
+    browser,
+    app,
+    make_user,
+    moderator,
+    admin,
+    topic,
+    held,
+    in_state,
+    rules,
+    make_area,
+    make_topic,
+):
     author = make_user(name="Anne Afvist")
     rejected = in_state("rejected", topic, author=author)
     pending = held(topic, author, body="Et indlæg der venter")
@@ -84,34 +98,52 @@ def test_moderation_pages_meet_wcag_21_aa(server, browser, app, make_user, moder
     # A citizen budget's ideas in the queue: one held, one rejected and appealed.
     from budgets import services as budgets
 
-    process = budgets.create_process(admin, title="Borgerbudget", total_amount=100_000,
-                                     area_id=topic.area_id or make_area().id)
+    process = budgets.create_process(
+        admin, title="Borgerbudget", total_amount=100_000, area_id=topic.area_id or make_area().id
+    )
     budgets.advance_phase(admin, process)
     held_idea = budgets.propose_idea(author, process, "Bænke ved søen", "Tre **bænke**.", 9000)
     bad_idea = budgets.propose_idea(author, process, "Køb mine ure", "Reklame.", 1000)
     db.session.commit()
     idea_items = {i.target_id: i for i in db.session.query(QueueItem).filter_by(kind="idea")}
     services.decide_item(admin, idea_items[bad_idea.id], "reject", rules["spam"].id, "Reklame")
-    idea_entry = db.session.query(AuditEntry).filter_by(target_type="idea",
-                                                         action="reject").one()
+    idea_entry = db.session.query(AuditEntry).filter_by(target_type="idea", action="reject").one()
     services.appeal_decision(author, idea_entry, "Det er en god idé til byen, ikke reklame.")
     db.session.commit()
     idea_appeal = db.session.query(QueueItem).filter_by(kind="appeal", post_id=None).one()
     item = db.session.query(QueueItem).filter_by(post_id=pending.id).one()
     pages = {
-        moderator: ["/moderation", f"/moderation/items/{item.id}",
-                    f"/moderation/items/{idea_items[held_idea.id].id}",
-                    f"/moderation/items/{idea_appeal.id}", f"/borgerbudget/ideer/{held_idea.id}",
-                    f"/moderation/posts/{reported.id}", f"/moderation/users/{author.id}",
-                    "/moderation/suspensions", "/moderation/audit", "/moderation/words",
-                    "/moderation/rules", "/moderation/modes", f"/emner/{topic.id}"],
-        admin: ["/moderation/rules/new", f"/moderation/rules/{rules['spam'].id}",
-                "/moderation/words"],
-        author: [f"/emner/{topic.id}", f"/indlaeg/{rejected.id}", "/notifikationer",
-                 f"/borgerbudget/ideer/{bad_idea.id}", f"/borgerbudget/ideer/{held_idea.id}",
-                 f"/borgerbudget/ideer/{held_idea.id}/rediger",
-                 f"/afgoerelser/{idea_entry.id}/klage",
-                 f"/indlaeg/{reported.id}/anmeld", f"/afgoerelser/{entry.id}/klage"],
+        moderator: [
+            "/moderation",
+            f"/moderation/items/{item.id}",
+            f"/moderation/items/{idea_items[held_idea.id].id}",
+            f"/moderation/items/{idea_appeal.id}",
+            f"/borgerbudget/ideer/{held_idea.id}",
+            f"/moderation/posts/{reported.id}",
+            f"/moderation/users/{author.id}",
+            "/moderation/suspensions",
+            "/moderation/audit",
+            "/moderation/words",
+            "/moderation/rules",
+            "/moderation/modes",
+            f"/emner/{topic.id}",
+        ],
+        admin: [
+            "/moderation/rules/new",
+            f"/moderation/rules/{rules['spam'].id}",
+            "/moderation/words",
+        ],
+        author: [
+            f"/emner/{topic.id}",
+            f"/indlaeg/{rejected.id}",
+            "/notifikationer",
+            f"/borgerbudget/ideer/{bad_idea.id}",
+            f"/borgerbudget/ideer/{held_idea.id}",
+            f"/borgerbudget/ideer/{held_idea.id}/rediger",
+            f"/afgoerelser/{idea_entry.id}/klage",
+            f"/indlaeg/{reported.id}/anmeld",
+            f"/afgoerelser/{entry.id}/klage",
+        ],
         suspended: [f"/emner/{topic.id}", "/notifikationer"],
         None: ["/debatregler", "/gennemsigtighed", f"/emner/{topic.id}"],
     }

@@ -32,7 +32,12 @@ def test_pending_post_shows_why_it_waits(as_user, topic, held):
 
 
 def test_appeal_once_goes_to_another_moderator_and_outcome_is_told(
-    as_user, make_user, topic, held, rules, app,
+    as_user,
+    make_user,
+    topic,
+    held,
+    rules,
+    app,
 ):
     decider = make_user("moderator", name="Dorte")
     other = make_user("moderator", name="Ole")
@@ -64,8 +69,9 @@ def test_appeal_once_goes_to_another_moderator_and_outcome_is_told(
     assert "Kritikken var saglig." in text
 
 
-def test_the_deciding_moderator_decides_when_nobody_else_can(make_user, make_area, make_topic,
-                                                             held, rules, admin):
+def test_the_deciding_moderator_decides_when_nobody_else_can(
+    make_user, make_area, make_topic, held, rules, admin
+):
     area = make_area()
     only = make_user("moderator", areas=[area])
     t = make_topic(author=admin, area=area)
@@ -96,11 +102,13 @@ def test_bad_appeals_change_nothing(as_user, make_user, topic, in_state, rules, 
         services.appeal_decision(post.author, entry, "kort")
     approved = in_state("published", topic)
     with pytest.raises(InvalidInput):  # an approval is not against you
-        services.appeal_decision(approved.author, _decision(approved, "approve"),
-                                 "Jeg klager over godkendelsen")
+        services.appeal_decision(
+            approved.author, _decision(approved, "approve"), "Jeg klager over godkendelsen"
+        )
     db.session.rollback()
-    r = as_user(stranger).post(f"/afgoerelser/{entry.id}/klage",
-                               data={"text": "Det er ikke min sag, men …"})
+    r = as_user(stranger).post(
+        f"/afgoerelser/{entry.id}/klage", data={"text": "Det er ikke min sag, men …"}
+    )
     assert r.status_code == 403
     assert as_user(stranger).get("/afgoerelser/999999/klage").status_code == 404
     assert db.session.query(Appeal).count() == 0

@@ -11,8 +11,9 @@ from moderation import services
 from moderation.models import AppendOnlyViolation, AuditEntry
 
 
-def test_every_transition_and_action_is_audited(make_user, moderator, admin, topic, held,
-                                                in_state, rules):
+def test_every_transition_and_action_is_audited(
+    make_user, moderator, admin, topic, held, in_state, rules
+):
     from forum import services as forum_services
 
     post = held(topic)
@@ -35,8 +36,9 @@ def test_every_transition_and_action_is_audited(make_user, moderator, admin, top
     assert {e.actor_id for e in rows[1:5]} == {moderator.id}
     from forum.models import Event
 
-    kinds = [e.kind for e in db.session.query(Event).filter_by(subject_type="post",
-                                                              subject_id=post.id)]
+    kinds = [
+        e.kind for e in db.session.query(Event).filter_by(subject_type="post", subject_id=post.id)
+    ]
     for kind in ("post_published", "post_hidden", "post_removed", "post_deleted"):
         assert kind in kinds
 
@@ -65,7 +67,7 @@ def test_browse_filter_and_export(as_user, moderator, make_user, topic, held, ru
     a = held(topic, body="Første")
     b = held(topic, body="Anden")
     services.moderate_post(moderator, a, "approve")
-    services.moderate_post(moderator, b, "reject", rules["spam"].id, "=HYPERLINK(\"x\")")
+    services.moderate_post(moderator, b, "reject", rules["spam"].id, '=HYPERLINK("x")')
     db.session.commit()
     c = as_user(moderator)
     text = c.get("/moderation/audit?action=reject").get_data(as_text=True)
@@ -77,13 +79,13 @@ def test_browse_filter_and_export(as_user, moderator, make_user, topic, held, ru
     assert [row["action"] for row in rows] == ["reject", "approve"]
     assert rows[0]["rule"] == "spam" and rows[0]["text"].startswith("'=")
     assert c.get("/moderation/audit?date_from=nonsense").status_code == 400
-    text = c.get("/moderation/audit?date_from=2000-01-01&date_to=2000-01-02").get_data(
-        as_text=True)
+    text = c.get("/moderation/audit?date_from=2000-01-01&date_to=2000-01-02").get_data(as_text=True)
     assert "Mona Moderator" not in text.split("<table", 1)[-1] or "<table" not in text
 
 
-def test_scoped_moderator_sees_only_their_areas(as_user, make_user, make_area, make_topic, held,
-                                                admin):
+def test_scoped_moderator_sees_only_their_areas(
+    as_user, make_user, make_area, make_topic, held, admin
+):
     mine, other = make_area(), make_area()
     scoped = make_user("moderator", areas=[mine])
     p1 = held(make_topic(author=admin, area=mine), body="x")

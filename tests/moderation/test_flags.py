@@ -26,12 +26,15 @@ def test_report_form_and_submit(as_user, make_user, topic, in_state, rules):
 
 def test_report_link_shown_to_others_only(as_user, make_user, topic, in_state):
     post = in_state("published", topic)
-    assert f"/indlaeg/{post.id}/anmeld" in as_user(make_user()).get(
-        f"/emner/{topic.id}").get_data(as_text=True)
+    assert f"/indlaeg/{post.id}/anmeld" in as_user(make_user()).get(f"/emner/{topic.id}").get_data(
+        as_text=True
+    )
     assert f"/indlaeg/{post.id}/anmeld" not in as_user(post.author).get(
-        f"/emner/{topic.id}").get_data(as_text=True)
-    assert f"/indlaeg/{post.id}/anmeld" not in as_user(None).get(
-        f"/emner/{topic.id}").get_data(as_text=True)
+        f"/emner/{topic.id}"
+    ).get_data(as_text=True)
+    assert f"/indlaeg/{post.id}/anmeld" not in as_user(None).get(f"/emner/{topic.id}").get_data(
+        as_text=True
+    )
 
 
 def test_bad_reports_change_nothing(make_user, topic, in_state, rules, as_user):
@@ -89,8 +92,7 @@ def test_moderator_report_hides_at_once(moderator, topic, in_state):
     services.report_post(moderator, post, "illegal")
     db.session.commit()
     assert post.state == PostState.HIDDEN
-    assert db.session.query(AuditEntry).filter_by(action="flag_hide").one().actor_id == \
-        moderator.id
+    assert db.session.query(AuditEntry).filter_by(action="flag_hide").one().actor_id == moderator.id
 
 
 def test_restored_post_needs_a_new_threshold(make_user, moderator, topic, in_state):
@@ -162,8 +164,10 @@ def test_reported_post_held_again_by_an_edit(make_user, moderator, admin, topic,
     services.moderate_post(moderator, post, "approve")
     db.session.commit()
     # the report was never reviewed: it is back in the queue
-    assert db.session.query(QueueItem).filter_by(post_id=post.id, kind="flag",
-                                                 status="open").count() == 1
+    assert (
+        db.session.query(QueueItem).filter_by(post_id=post.id, kind="flag", status="open").count()
+        == 1
+    )
     assert waiting_count(moderator) == 1
 
 
@@ -181,8 +185,9 @@ def test_count_matches_listing_after_forum_decides_a_proposal(make_user, moderat
     assert queue_page(moderator, QueueFilters()).items == []
 
 
-def test_moderator_confirms_a_hide_by_reports_with_a_rule(make_user, moderator, topic, in_state,
-                                                         rules):
+def test_moderator_confirms_a_hide_by_reports_with_a_rule(
+    make_user, moderator, topic, in_state, rules
+):
     post = in_state("published", topic)
     for _i in range(3):
         services.report_post(make_user(), post, "spam")
@@ -191,14 +196,18 @@ def test_moderator_confirms_a_hide_by_reports_with_a_rule(make_user, moderator, 
     db.session.commit()
     assert post.state == PostState.HIDDEN and item.status == "decided"
     entry = db.session.query(AuditEntry).filter_by(action="hide").one()
-    assert (entry.from_state, entry.to_state, entry.rule_id) == ("hidden", "hidden",
-                                                                 rules["spam"].id)
+    assert (entry.from_state, entry.to_state, entry.rule_id) == (
+        "hidden",
+        "hidden",
+        rules["spam"].id,
+    )
     assert {f.status for f in db.session.query(Flag)} == {"upheld"}
     assert entry.notification_id is not None
 
 
-def test_moderate_link_only_for_moderators_and_names_escaped(as_user, make_user, topic, in_state,
-                                                              moderator):
+def test_moderate_link_only_for_moderators_and_names_escaped(
+    as_user, make_user, topic, in_state, moderator
+):
     author = make_user(name="<b>Bo</b> & Co")
     post = in_state("published", topic, author=author)
     page = as_user(moderator).get(f"/emner/{topic.id}").get_data(as_text=True)

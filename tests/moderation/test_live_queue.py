@@ -19,8 +19,10 @@ from moderation.models import AuditEntry, QueueItem
 def _events_since(last_id: int) -> list[dict]:
     from forum.eventlog import as_dict
 
-    return [as_dict(e) for e in db.session.scalars(
-        select(Event).where(Event.id > last_id).order_by(Event.id))]
+    return [
+        as_dict(e)
+        for e in db.session.scalars(select(Event).where(Event.id > last_id).order_by(Event.id))
+    ]
 
 
 def _cursor() -> int:
@@ -38,12 +40,15 @@ def _by_room(outs) -> dict[str, list[dict]]:
 @pytest.fixture
 def places(make_area, make_topic, admin):
     a, b = make_area(), make_area()
-    return {"a": a, "b": b, "topic_a": make_topic(author=admin, area=a),
-            "topic_b": make_topic(author=admin, area=b)}
+    return {
+        "a": a,
+        "b": b,
+        "topic_a": make_topic(author=admin, area=a),
+        "topic_b": make_topic(author=admin, area=b),
+    }
 
 
-def test_queue_events_carry_counts_per_scope_and_no_text(places, held, make_user, rules,
-                                                         moderator):
+def test_queue_events_carry_counts_per_scope_and_no_text(places, held, make_user, rules, moderator):
     start = _cursor()
     held(places["topic_a"], make_user(), body="Hemmelig tekst i område A")
     held(places["topic_a"], make_user())
@@ -78,8 +83,7 @@ def test_queue_events_carry_counts_per_scope_and_no_text(places, held, make_user
     [decided] = [m for m in rooms["moderators"] if m["kind"] == "queue_item_decided"]
     assert decided["waiting"] == 2 and decided["outcome"] == "reject"
     assert decided["by"] == moderator.id and decided["item_id"] == item.id
-    [decided_b] = [m for m in rooms[f"moderators:area:{b}"]
-                   if m["kind"] == "queue_item_decided"]
+    [decided_b] = [m for m in rooms[f"moderators:area:{b}"] if m["kind"] == "queue_item_decided"]
     assert decided_b["area_waiting"] == 0
     assert f"moderators:area:{a}" not in rooms
     assert "Reklame" not in json.dumps(rooms)
@@ -112,8 +116,9 @@ def _live(sc) -> list[dict]:
     return [r["args"][0] for r in sc.get_received() if r["name"] == "live"]
 
 
-def test_moderators_hear_the_queue_live_within_their_scope(app, places, make_user, held,
-                                                           moderator, rules):
+def test_moderators_hear_the_queue_live_within_their_scope(
+    app, places, make_user, held, moderator, rules
+):
     local = make_user("moderator", areas=[places["a"]])
     elsewhere = make_user("moderator", areas=[places["b"]])
     citizen = make_user()
@@ -123,8 +128,14 @@ def test_moderators_hear_the_queue_live_within_their_scope(app, places, make_use
     other_sc, _j = _socket(app, elsewhere)
     outsider_sc, refused = _socket(app, citizen)
     assert refused["name"] == "error" and refused["args"][0]["code"] == "forbidden"
-    assert db.session.scalar(select(AuditEntry).where(
-        AuditEntry.action == "access_denied", AuditEntry.actor_id == citizen.id)) is not None
+    assert (
+        db.session.scalar(
+            select(AuditEntry).where(
+                AuditEntry.action == "access_denied", AuditEntry.actor_id == citizen.id
+            )
+        )
+        is not None
+    )
 
     post = held(places["topic_a"], make_user())
     db.session.commit()
@@ -149,8 +160,7 @@ def test_moderators_hear_the_queue_live_within_their_scope(app, places, make_use
         sc.disconnect()
 
 
-def test_the_row_of_an_item_for_the_live_queue(as_user, places, held, make_user, moderator,
-                                               rules):
+def test_the_row_of_an_item_for_the_live_queue(as_user, places, held, make_user, moderator, rules):
     post = held(places["topic_a"], make_user(), body="Række til køen")
     item = db.session.scalar(select(QueueItem).where(QueueItem.post_id == post.id))
     c = as_user(moderator)
@@ -159,8 +169,12 @@ def test_the_row_of_an_item_for_the_live_queue(as_user, places, held, make_user,
     html = r.get_data(as_text=True)
     assert html.lstrip().startswith("<li") and f'id="item-{item.id}"' in html
     assert "Række til køen" in html and "<html" not in html
-    assert as_user(make_user("moderator", areas=[places["b"]])).get(
-        f"/moderation/items/{item.id}/row").status_code == 403
+    assert (
+        as_user(make_user("moderator", areas=[places["b"]]))
+        .get(f"/moderation/items/{item.id}/row")
+        .status_code
+        == 403
+    )
     assert as_user(make_user()).get(f"/moderation/items/{item.id}/row").status_code == 403
     assert c.get("/moderation/items/999999/row").status_code == 404
     services.decide_item(moderator, item, "reject", rules["spam"].id)
@@ -168,8 +182,7 @@ def test_the_row_of_an_item_for_the_live_queue(as_user, places, held, make_user,
     assert c.get(f"/moderation/items/{item.id}/row").status_code == 410
 
 
-def test_queue_page_and_navigation_name_the_live_room(as_user, places, held, make_user,
-                                                      moderator):
+def test_queue_page_and_navigation_name_the_live_room(as_user, places, held, make_user, moderator):
     held(places["topic_a"], make_user())
     held(places["topic_b"], make_user())
     page = as_user(moderator).get("/moderation").get_data(as_text=True)
@@ -187,12 +200,12 @@ def test_queue_page_and_navigation_name_the_live_room(as_user, places, held, mak
     assert "data-queue " in text or "data-queue\n" in text
 
 
-def test_a_proposal_decided_on_the_forum_page_leaves_the_queue(make_area, make_user,
-                                                                moderator):
+def test_a_proposal_decided_on_the_forum_page_leaves_the_queue(make_area, make_user, moderator):
     area = make_area()
     citizen = make_user()
-    topic = forum_services.create_topic(citizen, "Et forslag", "Lad os tale om det",
-                                        area_id=area.id)
+    topic = forum_services.create_topic(
+        citizen, "Et forslag", "Lad os tale om det", area_id=area.id
+    )
     db.session.commit()
     assert topic.status == TopicStatus.PROPOSED
     item = db.session.scalar(select(QueueItem).where(QueueItem.topic_id == topic.id))
@@ -225,12 +238,19 @@ def test_the_embedded_reminder_thread_reminds_and_production_uses_cron(
     thread = reminders.reminder_thread(app)
     assert thread.run_once() == 1  # the admin (nobody else moderates)
     assert thread.run_once() == 0  # each item once
-    assert db.session.query(Notification).filter_by(
-        kind="moderation_reminder", user_id=admin.id).count() == 1
+    assert (
+        db.session.query(Notification)
+        .filter_by(kind="moderation_reminder", user_id=admin.id)
+        .count()
+        == 1
+    )
     # Which processes run the thread: the embedded default, not production, not tests.
-    for config, wanted in (({}, True), ({"BORGERDIALOG_ENV": "production"}, False),
-                           ({"MODERATION_REMINDER_WORKER": "external"}, False),
-                           ({"TESTING": True}, False)):
+    for config, wanted in (
+        ({}, True),
+        ({"BORGERDIALOG_ENV": "production"}, False),
+        ({"MODERATION_REMINDER_WORKER": "external"}, False),
+        ({"TESTING": True}, False),
+    ):
         other = Flask("check")
         other.config.update(config)
         assert wants_thread(other, "MODERATION_REMINDER_WORKER") is wanted, config

@@ -26,8 +26,7 @@ def _trusted(make_user, topic, admin, n=5, days=30):
 
 
 def _word(word, action="hold", language="any", rule=None):
-    w = WatchedWord(word=word, language=language, action=action,
-                    rule_id=rule.id if rule else None)
+    w = WatchedWord(word=word, language=language, action=action, rule_id=rule.id if rule else None)
     db.session.add(w)
     db.session.commit()
     return w
@@ -56,10 +55,15 @@ def test_hold_writes_queue_item_event_and_audit(topic, held):
     post = held(topic)
     item = db.session.query(QueueItem).filter_by(post_id=post.id).one()
     assert (item.kind, item.status, item.reason, item.area_id) == (
-        "post", "open", "new_author", topic.area_id)
+        "post",
+        "open",
+        "new_author",
+        topic.area_id,
+    )
     entry = db.session.query(AuditEntry).filter_by(post_id=post.id, action="hold").one()
     assert entry.to_state == "pending" and entry.actor_id is None
     from forum.models import Event
+
     assert db.session.query(Event).filter_by(kind="queue_item_added", room="moderators").count()
 
 
@@ -68,16 +72,20 @@ def test_links_by_new_author_are_held(topic, make_post, make_user, admin):
     assert make_post(topic, user, body="Se https://example.com").held_reason == "links"
     assert make_post(topic, user, body="Ingen links her").state == PostState.PUBLISHED
     old = _trusted(make_user, topic, admin, n=5, days=30)
-    assert make_post(topic, old, body="Se [her](https://example.com)").state == \
-        PostState.PUBLISHED
+    assert make_post(topic, old, body="Se [her](https://example.com)").state == PostState.PUBLISHED
 
 
 @pytest.mark.parametrize("moderation_config", [{"MODERATION_RATE_POSTS": 100}])
 def test_watched_word_hold_is_whole_word_and_inflected(topic, make_post, make_user, admin):
     _word("idiot")
     user = _trusted(make_user, topic, admin)
-    for text in ("Du er en idiot.", "I er IDIOTER!", "idioterne i byrådet", "Idiots, all of you",
-                 "idiotens forslag"):
+    for text in (
+        "Du er en idiot.",
+        "I er IDIOTER!",
+        "idioterne i byrådet",
+        "Idiots, all of you",
+        "idiotens forslag",
+    ):
         post = make_post(topic, user, body=text)
         assert post.state == PostState.PENDING, text
         assert post.held_reason == "watched_word=idiot"
@@ -85,8 +93,7 @@ def test_watched_word_hold_is_whole_word_and_inflected(topic, make_post, make_us
         assert make_post(topic, user, body=text).state == PostState.PUBLISHED, text
 
 
-def test_watched_word_reject_rejects_with_rule_and_tells_author(topic, make_post, make_user,
-                                                                  rules):
+def test_watched_word_reject_rejects_with_rule_and_tells_author(topic, make_post, make_user, rules):
     _word("svin", action="reject", rule=rules["respect"])
     user = make_user()
     post = make_post(topic, user, body="I er nogle svin")
@@ -122,8 +129,9 @@ def test_word_patterns(word, language, text, hit):
     assert bool(word_pattern(word, language).search(text)) is hit
 
 
-def test_modes_inherit_and_topic_overrides(make_topic, make_committee, make_area, make_post,
-                                           make_user, admin, moderator):
+def test_modes_inherit_and_topic_overrides(
+    make_topic, make_committee, make_area, make_post, make_user, admin, moderator
+):
     committee, area = make_committee(), make_area()
     t = make_topic(author=admin, committee=committee, area=area)
     user = _trusted(make_user, t, admin)

@@ -15,12 +15,24 @@ def _item(post, kind="post"):
 
 
 def test_queue_lists_all_kinds_oldest_first_with_context(
-    as_user, moderator, make_topic, make_area, make_committee, held, in_state, make_user, rules,
+    as_user,
+    moderator,
+    make_topic,
+    make_area,
+    make_committee,
+    held,
+    in_state,
+    make_user,
+    rules,
     admin,
 ):
     area = make_area(name="Tølløse")
-    t = make_topic(author=admin, committee=make_committee(name="Økonomiudvalget"), area=area,
-                   title="Cykelsti til skolen")
+    t = make_topic(
+        author=admin,
+        committee=make_committee(name="Økonomiudvalget"),
+        area=area,
+        title="Cykelsti til skolen",
+    )
     parent = in_state("published", t, body="Forældreindlægget her")
     held(t, body="Det første svar", parent=parent)
     reported = in_state("published", t, body="Et anmeldt indlæg")
@@ -31,11 +43,14 @@ def test_queue_lists_all_kinds_oldest_first_with_context(
     from forum import services as forum_services
 
     proposal = forum_services.create_topic(
-        make_user(), "Ny legeplads i Tølløse", "Vi mangler en legeplads.", area_id=area.id)
+        make_user(), "Ny legeplads i Tølløse", "Vi mangler en legeplads.", area_id=area.id
+    )
     db.session.commit()
     text = as_user(moderator).get("/moderation").get_data(as_text=True)
-    order = [text.index(s) for s in ("Det første svar", "Et anmeldt indlæg",
-                                     "Jeg mener ikke", "Ny legeplads")]
+    order = [
+        text.index(s)
+        for s in ("Det første svar", "Et anmeldt indlæg", "Jeg mener ikke", "Ny legeplads")
+    ]
     assert order == sorted(order)
     assert "Forældreindlægget her" in text  # the parent post
     assert "Cykelsti til skolen" in text and "Økonomiudvalget" in text and "Tølløse" in text
@@ -44,8 +59,9 @@ def test_queue_lists_all_kinds_oldest_first_with_context(
     assert "4" in text.split("<h1>")[1].split("</h1>")[0]
 
 
-def test_filters_by_committee_area_and_reason(as_user, moderator, make_topic, make_area,
-                                              make_committee, held, admin, in_state, make_user):
+def test_filters_by_committee_area_and_reason(
+    as_user, moderator, make_topic, make_area, make_committee, held, admin, in_state, make_user
+):
     a1, a2 = make_area(), make_area()
     c1 = make_committee()
     t1 = make_topic(author=admin, area=a1, committee=c1)
@@ -67,7 +83,12 @@ def test_filters_by_committee_area_and_reason(as_user, moderator, make_topic, ma
 
 
 def test_scoped_moderator_sees_and_acts_only_in_their_areas(
-    as_user, make_user, make_topic, make_area, held, admin,
+    as_user,
+    make_user,
+    make_topic,
+    make_area,
+    held,
+    admin,
 ):
     mine, other = make_area(), make_area()
     scoped = make_user("moderator", areas=[mine])
@@ -86,12 +107,17 @@ def test_scoped_moderator_sees_and_acts_only_in_their_areas(
         assert c.get(f"/moderation/posts/{post.id}").status_code == 403
         db.session.refresh(post)
         assert post.state == PostState.PENDING
-    assert c.post(f"/moderation/items/{_item(p_mine).id}/decide",
-                  data={"action": "approve"}).status_code == 302
+    assert (
+        c.post(
+            f"/moderation/items/{_item(p_mine).id}/decide", data={"action": "approve"}
+        ).status_code
+        == 302
+    )
     db.session.refresh(p_mine)
     assert p_mine.state == PostState.PUBLISHED
-    denied = db.session.query(AuditEntry).filter_by(action="access_denied",
-                                                    actor_id=scoped.id).count()
+    denied = (
+        db.session.query(AuditEntry).filter_by(action="access_denied", actor_id=scoped.id).count()
+    )
     assert denied == 6
 
 
@@ -105,8 +131,11 @@ def test_approve_publishes_and_tells_author(as_user, moderator, topic, held):
     assert post.state == PostState.PUBLISHED and topic.post_count == 1
     assert (item.status, item.outcome, item.decided_by_id) == ("decided", "approve", moderator.id)
     entry = db.session.query(AuditEntry).filter_by(post_id=post.id, action="approve").one()
-    assert (entry.actor_id, entry.from_state, entry.to_state) == (moderator.id, "pending",
-                                                                  "published")
+    assert (entry.actor_id, entry.from_state, entry.to_state) == (
+        moderator.id,
+        "pending",
+        "published",
+    )
     n = db.session.get(Notification, entry.notification_id)
     assert n.user_id == post.author_id
 
@@ -117,14 +146,18 @@ def test_reject_needs_a_rule_and_changes_nothing_without(as_user, moderator, top
     c = as_user(moderator)
     r = c.post(f"/moderation/items/{item.id}/decide", data={"action": "reject", "text": "Nej"})
     assert r.status_code == 400
-    assert "Choose the debate rule" in r.get_data(as_text=True) or \
-        "debatregel" in r.get_data(as_text=True).lower()
+    assert (
+        "Choose the debate rule" in r.get_data(as_text=True)
+        or "debatregel" in r.get_data(as_text=True).lower()
+    )
     db.session.refresh(post)
     db.session.refresh(item)
     assert post.state == PostState.PENDING and item.status == "open"
     assert db.session.query(AuditEntry).filter_by(action="reject").count() == 0
-    r = c.post(f"/moderation/items/{item.id}/decide",
-               data={"action": "reject", "rule_id": rules["spam"].id, "text": "Reklame"})
+    r = c.post(
+        f"/moderation/items/{item.id}/decide",
+        data={"action": "reject", "rule_id": rules["spam"].id, "text": "Reklame"},
+    )
     assert r.status_code == 302
     db.session.refresh(post)
     assert post.state == PostState.REJECTED
@@ -139,8 +172,9 @@ def test_unknown_ids_and_actions(as_user, moderator, topic, held):
     assert c.get("/moderation/posts/999999").status_code == 404
     assert c.get("/moderation/users/999999").status_code == 404
     item = _item(held(topic))
-    assert c.post(f"/moderation/items/{item.id}/decide", data={"action": "explode"}
-                  ).status_code == 400
+    assert (
+        c.post(f"/moderation/items/{item.id}/decide", data={"action": "explode"}).status_code == 400
+    )
 
 
 def test_claim_blocks_another_moderator(as_user, make_user, topic, held, app):
@@ -157,8 +191,10 @@ def test_claim_blocks_another_moderator(as_user, make_user, topic, held, app):
     assert cb.post(f"/moderation/items/{item.id}/claim").status_code == 409
     db.session.refresh(post)
     assert post.state == PostState.PENDING
-    assert ca.post(f"/moderation/items/{item.id}/decide", data={"action": "approve"}
-                   ).status_code == 302
+    assert (
+        ca.post(f"/moderation/items/{item.id}/decide", data={"action": "approve"}).status_code
+        == 302
+    )
 
 
 def test_claim_expires(make_user, topic, held, app):
@@ -178,8 +214,10 @@ def test_second_decision_answers_409_with_current_state(as_user, make_user, topi
     ca = as_user(a)
     cb = app.test_client()
     cb.post("/login", data={"email": b.email, "password": "correct-horse-battery"})
-    assert ca.post(f"/moderation/items/{item.id}/decide", data={"action": "approve"}
-                   ).status_code == 302
+    assert (
+        ca.post(f"/moderation/items/{item.id}/decide", data={"action": "approve"}).status_code
+        == 302
+    )
     r = cb.post(f"/moderation/items/{item.id}/decide", data={"action": "reject", "rule_id": ""})
     # the missing rule is reported before anything is looked up … with a rule, a 409:
     assert r.status_code in (400, 409)
@@ -188,14 +226,17 @@ def test_second_decision_answers_409_with_current_state(as_user, make_user, topi
     services.ensure_default_rules()
     db.session.commit()
     rule = db.session.query(DebateRule).first()
-    r = cb.post(f"/moderation/items/{item.id}/decide", data={"action": "reject",
-                                                             "rule_id": rule.id})
+    r = cb.post(
+        f"/moderation/items/{item.id}/decide", data={"action": "reject", "rule_id": rule.id}
+    )
     text = r.get_data(as_text=True)
     assert r.status_code == 409 and "Anna" in text
     db.session.refresh(post)
     assert post.state == PostState.PUBLISHED
-    assert db.session.query(AuditEntry).filter(AuditEntry.action.in_(("approve", "reject"))
-                                               ).count() == 1
+    assert (
+        db.session.query(AuditEntry).filter(AuditEntry.action.in_(("approve", "reject"))).count()
+        == 1
+    )
     assert db.session.query(Notification).filter_by(user_id=post.author_id).count() == 1
 
 
@@ -219,8 +260,9 @@ def test_bulk_approve_and_reject(as_user, moderator, topic, held, rules, make_us
     posts = [held(topic, body=f"Bulk {i}") for i in range(4)]
     items = [_item(p) for p in posts]
     c = as_user(moderator)
-    r = c.post("/moderation/bulk", data={"ids": [items[0].id, items[1].id],
-                                         "bulk_action": "approve"})
+    r = c.post(
+        "/moderation/bulk", data={"ids": [items[0].id, items[1].id], "bulk_action": "approve"}
+    )
     assert r.status_code == 302
     r = c.post("/moderation/bulk", data={"ids": [items[2].id], "bulk_action": "reject"})
     assert r.status_code == 302  # no rule: refused with a message, nothing changed
@@ -229,8 +271,14 @@ def test_bulk_approve_and_reject(as_user, moderator, topic, held, rules, make_us
     other = make_user("moderator")
     services.claim_item(other, items[3])
     db.session.commit()
-    r = c.post("/moderation/bulk", data={"ids": [items[2].id, items[3].id, 999999],
-                                         "bulk_action": "reject", "rule_id": rules["spam"].id})
+    r = c.post(
+        "/moderation/bulk",
+        data={
+            "ids": [items[2].id, items[3].id, 999999],
+            "bulk_action": "reject",
+            "rule_id": rules["spam"].id,
+        },
+    )
     for p in posts:
         db.session.refresh(p)
     assert [p.state.value for p in posts] == ["published", "published", "rejected", "pending"]
@@ -242,16 +290,27 @@ def test_non_moderators_get_403_and_an_audit_entry(client, as_user, make_user, t
     item = _item(held(topic))
     citizen = make_user()
     politician = make_user("politician")
-    urls = ["/moderation", f"/moderation/items/{item.id}", "/moderation/audit",
-            "/moderation/audit.csv", "/moderation/words", "/moderation/suspensions",
-            "/moderation/modes", "/moderation/rules", f"/moderation/users/{citizen.id}",
-            "/moderation/posts/1", "/moderation/rules/new"]
+    urls = [
+        "/moderation",
+        f"/moderation/items/{item.id}",
+        "/moderation/audit",
+        "/moderation/audit.csv",
+        "/moderation/words",
+        "/moderation/suspensions",
+        "/moderation/modes",
+        "/moderation/rules",
+        f"/moderation/users/{citizen.id}",
+        "/moderation/posts/1",
+        "/moderation/rules/new",
+    ]
     for who in (None, citizen, politician):
         c = as_user(who)
         for url in urls:
             assert c.get(url).status_code == 403, (who, url)
-        assert c.post(f"/moderation/items/{item.id}/decide", data={"action": "approve"}
-                      ).status_code == 403
+        assert (
+            c.post(f"/moderation/items/{item.id}/decide", data={"action": "approve"}).status_code
+            == 403
+        )
     denied = db.session.query(AuditEntry).filter_by(action="access_denied").all()
     assert len(denied) == 3 * (len(urls) + 1)
     assert {e.actor_id for e in denied} == {None, citizen.id, politician.id}
@@ -267,8 +326,9 @@ def test_nav_shows_waiting_count_to_moderators_only(as_user, moderator, make_use
     assert "data-moderation-waiting" not in as_user(make_user()).get("/").get_data(as_text=True)
 
 
-def test_item_page_shows_reason_record_and_history(as_user, moderator, topic, held, make_user,
-                                                   admin, rules):
+def test_item_page_shows_reason_record_and_history(
+    as_user, moderator, topic, held, make_user, admin, rules
+):
     author = make_user(name="Karl Kritisk")
     old = held(topic, author, body="Gammelt")
     services.moderate_post(admin, old, "reject", rules["spam"].id, "")
@@ -282,7 +342,15 @@ def test_item_page_shows_reason_record_and_history(as_user, moderator, topic, he
 
 @pytest.mark.parametrize("n", [3, 30])
 def test_queue_page_and_decision_cost_a_constant_number_of_queries(
-    n, as_user, moderator, make_topic, make_area, held, make_user, count_queries, admin,
+    n,
+    as_user,
+    moderator,
+    make_topic,
+    make_area,
+    held,
+    make_user,
+    count_queries,
+    admin,
     in_state,
 ):
     area = make_area()
@@ -303,8 +371,10 @@ def test_queue_page_and_decision_cost_a_constant_number_of_queries(
     lone = held(make_topic(author=admin, area=area), make_user(), body="alene")
     item = db.session.query(QueueItem).filter_by(post_id=lone.id).one()
     with count_queries() as decide_queries:
-        assert c.post(f"/moderation/items/{item.id}/decide", data={"action": "approve"}
-                      ).status_code == 302
+        assert (
+            c.post(f"/moderation/items/{item.id}/decide", data={"action": "approve"}).status_code
+            == 302
+        )
     counts = (page_queries(), decide_queries())
     if n == 3:
         pytest.small_counts = counts

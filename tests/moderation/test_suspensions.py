@@ -12,14 +12,17 @@ from moderation import services
 from moderation.models import AuditEntry, QueueItem
 
 
-def test_suspended_user_can_read_but_not_write(as_user, moderator, make_user, topic, in_state,
-                                               make_area):
+def test_suspended_user_can_read_but_not_write(
+    as_user, moderator, make_user, topic, in_state, make_area
+):
     user = make_user()
     other_post = in_state("published", topic)
     own = in_state("published", topic, author=user)
     c = as_user(moderator)
-    r = c.post(f"/moderation/users/{user.id}/suspend",
-               data={"duration": "7", "reason": "Gentagne personangreb"})
+    r = c.post(
+        f"/moderation/users/{user.id}/suspend",
+        data={"duration": "7", "reason": "Gentagne personangreb"},
+    )
     assert r.status_code == 302
     c = as_user(user)  # in Danish, the default
     page = c.get(f"/emner/{topic.id}").get_data(as_text=True)
@@ -30,8 +33,12 @@ def test_suspended_user_can_read_but_not_write(as_user, moderator, make_user, to
     r = c.post(f"/emner/{topic.id}/indlaeg", data={"body": "Må jeg?"})
     assert r.status_code == 403 and "Gentagne personangreb" in r.get_data(as_text=True)
     assert c.post(f"/indlaeg/{other_post.id}/stoet").status_code == 403
-    assert c.post(f"/indlaeg/{other_post.id}/anmeld", data={"reason": "other", "text": "x"}
-                  ).status_code == 403
+    assert (
+        c.post(
+            f"/indlaeg/{other_post.id}/anmeld", data={"reason": "other", "text": "x"}
+        ).status_code
+        == 403
+    )
     area = make_area()
     r = c.post("/emner/nyt", data={"title": "Et nyt emne", "intro": "Tekst", "area_id": area.id})
     assert r.status_code in (400, 403) and "Gentagne personangreb" in r.get_data(as_text=True)
@@ -63,8 +70,11 @@ def test_suspension_ends_by_itself_and_admins_lift_it(moderator, admin, make_use
     s2.until = utcnow() - timedelta(seconds=1)
     db.session.commit()
     assert services.restriction(user, "post") is None
-    actions = [e.action for e in db.session.query(AuditEntry).order_by(AuditEntry.id)
-               if e.target_type == "user"]
+    actions = [
+        e.action
+        for e in db.session.query(AuditEntry).order_by(AuditEntry.id)
+        if e.target_type == "user"
+    ]
     assert actions == ["suspend", "unsuspend", "suspend"]
 
 

@@ -56,8 +56,9 @@ def world(make_user, make_topic, make_committee, make_area, admin, in_state) -> 
             # replies too: one reply under the public post per state
             w.posts[marker] = in_state(state, topic, author=author, body=f"{marker} tekst")
             rmarker = f"SVAR{state.upper()}{who.upper()}"
-            w.posts[rmarker] = in_state(state, topic, author=author, body=f"{rmarker} tekst",
-                                        parent=public)
+            w.posts[rmarker] = in_state(
+                state, topic, author=author, body=f"{rmarker} tekst", parent=public
+            )
     db.session.commit()
     return w
 
@@ -104,23 +105,36 @@ def test_topic_counts(world, as_user):
 def test_permalinks_replies_history_edit_and_fragments(world, as_user):
     urls = []
     for post in world.posts.values():
-        urls += [f"/indlaeg/{post.id}", f"/indlaeg/{post.id}/svar?citer=1",
-                 f"/indlaeg/{post.id}/historik", f"/indlaeg/{post.id}/rediger",
-                 f"/indlaeg/{post.id}/fragment", f"/indlaeg/{post.id}/anmeld"]
+        urls += [
+            f"/indlaeg/{post.id}",
+            f"/indlaeg/{post.id}/svar?citer=1",
+            f"/indlaeg/{post.id}/historik",
+            f"/indlaeg/{post.id}/rediger",
+            f"/indlaeg/{post.id}/fragment",
+            f"/indlaeg/{post.id}/anmeld",
+        ]
     _check_pages(world, as_user, urls, "post pages")
 
 
 def test_profiles_and_their_counts(world, as_user):
-    urls = [f"/profil/{world.citizen.id}", f"/profil/{world.politician.id}",
-            f"/profil/{world.citizen.id}?side=2"]
+    urls = [
+        f"/profil/{world.citizen.id}",
+        f"/profil/{world.politician.id}",
+        f"/profil/{world.citizen.id}?side=2",
+    ]
     _check_pages(world, as_user, urls, "profile")
     text = as_user(None).get(f"/profil/{world.citizen.id}").get_data(as_text=True)
     assert "1 " in text and world.public_marker in text
 
 
 def test_home_committee_and_area_feeds(world, as_user):
-    urls = ["/", "/udvalg", "/omraader", f"/udvalg/{world.topic.committee.slug}",
-            f"/omraader/{world.topic.area.slug}"]
+    urls = [
+        "/",
+        "/udvalg",
+        "/omraader",
+        f"/udvalg/{world.topic.committee.slug}",
+        f"/omraader/{world.topic.area.slug}",
+    ]
     _check_pages(world, as_user, urls, "feeds")
     home = as_user(None).get("/").get_data(as_text=True)
     assert "Politiker Pia" not in home  # all her posts are non-public: no "latest answers"
@@ -149,8 +163,7 @@ def test_live_events_and_replay(world, app):
     for ev in db.session.query(Event):
         blob = repr(ev.payload)
         assert not any(m in blob for m in world.markers()), ev.kind
-    never_public = {p.id for p in world.posts.values() if p.state.value in ("pending",
-                                                                            "rejected")}
+    never_public = {p.id for p in world.posts.values() if p.state.value in ("pending", "rejected")}
     rooms = {f"topic:{world.topic.id}", "activity", f"user:{world.follower.id}"}
     result = live.replay(rooms, 0, set())
     assert result.reload is None
@@ -178,8 +191,7 @@ def test_search_results_and_export(world, app, as_user):
         for query in ("hemmelig*", "tekst", "svar*"):
             r = client.get(f"/soeg?q={query}")
             assert r.status_code == 200, f"search page for {query!r}: {r.status_code}"
-            _assert_hidden(_results_part(r.get_data(as_text=True)), world, who,
-                           f"search {query}")
+            _assert_hidden(_results_part(r.get_data(as_text=True)), world, who, f"search {query}")
         r = client.get("/soeg/eksport.csv?q=tekst")
         if r.status_code == 200:
             _assert_hidden(r.get_data(as_text=True), world, who, "search export")
@@ -235,8 +247,9 @@ def test_socket_join_of_moderators_room_is_refused_and_audited(world, app, as_us
     errors = [payload for name, payload in got if name == "error"]
     assert errors and errors[0]["code"] == "forbidden"
     db.session.expire_all()
-    entry = db.session.query(AuditEntry).filter_by(action="access_denied",
-                                                   target_type="socket").one()
+    entry = (
+        db.session.query(AuditEntry).filter_by(action="access_denied", target_type="socket").one()
+    )
     assert entry.actor_id == world.follower.id
     assert services.restriction(world.follower, "post") is None
 
@@ -263,8 +276,9 @@ def test_citizen_budget_ideas(world, as_user, admin, make_user, rules):
     from moderation.models import QueueItem
 
     area = world.topic.area
-    process = budgets.create_process(admin, title="Borgerbudget Jyderup", total_amount=100_000,
-                                     area_id=area.id)
+    process = budgets.create_process(
+        admin, title="Borgerbudget Jyderup", total_amount=100_000, area_id=area.id
+    )
     budgets.advance_phase(admin, process)
     db.session.commit()
     assert process.phase == Phase.IDEAS
@@ -288,11 +302,19 @@ def test_citizen_budget_ideas(world, as_user, admin, make_user, rules):
     budgets.withdraw_idea(author, ideas["IDETRUKKET"])
     db.session.commit()
     states = {m: i.state.value for m, i in ideas.items()}
-    assert states == {"IDEVENTER": "pending", "IDEAFVIST": "rejected", "IDERETTET": "pending",
-                      "IDETRUKKET": "withdrawn"}
+    assert states == {
+        "IDEVENTER": "pending",
+        "IDEAFVIST": "rejected",
+        "IDERETTET": "pending",
+        "IDETRUKKET": "withdrawn",
+    }
     viewers = {**_viewers(world, as_user), "supporter": as_user(fan)}
-    pages = ["/borgerbudget/", f"/borgerbudget/{process.id}",
-             f"/borgerbudget/{process.id}/stemmeseddel", "/notifikationer"]
+    pages = [
+        "/borgerbudget/",
+        f"/borgerbudget/{process.id}",
+        f"/borgerbudget/{process.id}/stemmeseddel",
+        "/notifikationer",
+    ]
     for who, c in viewers.items():
         for url in pages:
             r = c.get(url)

@@ -50,19 +50,30 @@ def rules(app) -> dict:
 
 @pytest.fixture
 def make_session(app, make_committee, make_area):
-    def make(staff: User, politicians: list[User], *, live: bool = True,
-             premoderated: bool = True, advance: bool = True, **kw) -> QASession:
+    def make(
+        staff: User,
+        politicians: list[User],
+        *,
+        live: bool = True,
+        premoderated: bool = True,
+        advance: bool = True,
+        **kw,
+    ) -> QASession:
         committee = kw.pop("committee", None) or make_committee(name="Økonomiudvalget")
         area = kw.pop("area", None)
         now = utcnow()
         session = services.schedule_session(
-            staff, kw.pop("title", "Spørgetid efter byrådsmødet"),
+            staff,
+            kw.pop("title", "Spørgetid efter byrådsmødet"),
             kw.pop("description", "Stil dine spørgsmål til politikerne."),
             kw.pop("starts_at", now + timedelta(minutes=5)),
             kw.pop("ends_at", now + timedelta(hours=1)),
-            [p.id for p in politicians], committee_id=committee.id,
-            area_id=area.id if area else None, premoderated=premoderated,
-            advance_questions=advance, **kw,
+            [p.id for p in politicians],
+            committee_id=committee.id,
+            area_id=area.id if area else None,
+            premoderated=premoderated,
+            advance_questions=advance,
+            **kw,
         )
         if live:
             services.start_session(staff, session)
@@ -83,8 +94,9 @@ def world(make_user, make_session, rules) -> QAWorld:
     return QAWorld(staff, pol, pol2, outsider, citizens, session)
 
 
-def approved_question(world: QAWorld, author: User | None = None,
-                      body: str = "Hvornår kommer cykelstien til Tølløse?"):
+def approved_question(
+    world: QAWorld, author: User | None = None, body: str = "Hvornår kommer cykelstien til Tølløse?"
+):
     """A question asked and approved (the session is pre-moderated)."""
     post = services.ask(author or world.citizen, world.session, body)
     db.session.commit()

@@ -103,21 +103,31 @@ def test_three_people_in_one_session(browser, start_server, world):  # noqa: F81
         for key in ("citizen1", "citizen2"):
             s = requests.Session()
             sessions.append(s)
-            r = s.post(base + "/login", data={"email": world.emails[key], "password": PASSWORD,
-                                              "csrf_token": token_of(s, base + "/login")},
-                       allow_redirects=False, timeout=10)
+            r = s.post(
+                base + "/login",
+                data={
+                    "email": world.emails[key],
+                    "password": PASSWORD,
+                    "csrf_token": token_of(s, base + "/login"),
+                },
+                allow_redirects=False,
+                timeout=10,
+            )
             assert r.status_code == 302
             token = token_of(s, base + path)
-            r = s.post(f"{base}{path}/spoergsmaal/{q}/stem",
-                       data={"vote": "1", "csrf_token": token}, allow_redirects=False,
-                       timeout=10)
+            r = s.post(
+                f"{base}{path}/spoergsmaal/{q}/stem",
+                data={"vote": "1", "csrf_token": token},
+                allow_redirects=False,
+                timeout=10,
+            )
             assert r.status_code == 302, r.text[:300]
         for page in (citizen, staff, pol):
-            page.wait_for_function(
-                f"() => document.getElementById('q{q}').dataset.votes === '3'")
+            page.wait_for_function(f"() => document.getElementById('q{q}').dataset.votes === '3'")
             # Sorted by votes: the new question is now above the older one with one vote.
             order = page.eval_on_selector_all(
-                "#qa-questions > li", "els => els.map(e => Number(e.dataset.postId))")
+                "#qa-questions > li", "els => els.map(e => Number(e.dataset.postId))"
+            )
             assert order.index(q) < order.index(first), order
         staff.wait_for_selector(f"#q{q} form[data-qa-form=vote] button[aria-pressed=true]")
 
@@ -137,8 +147,9 @@ def test_three_people_in_one_session(browser, start_server, world):  # noqa: F81
             assert page.locator(f"#q{q} .qa-answer").count() == 1
             assert page.evaluate("() => window.__notReloaded === true")
         # Presence: the politician is shown as present.
-        citizen.wait_for_selector(f"[data-politician='{world.ids['politician']}'].present",
-                                  timeout=15_000)
+        citizen.wait_for_selector(
+            f"[data-politician='{world.ids['politician']}'].present", timeout=15_000
+        )
         assert errors == []
 
         no_violations(citizen)
@@ -153,8 +164,7 @@ def test_three_people_in_one_session(browser, start_server, world):  # noqa: F81
         no_violations(projector)
         # The projector follows along: the question is marked answered, nothing is pinned.
         staff.click(f"#q{q} form[data-qa-form=status] button >> nth=0")
-        projector.wait_for_function(
-            "() => !document.querySelector('.pj-question')", timeout=15_000)
+        projector.wait_for_function("() => !document.querySelector('.pj-question')", timeout=15_000)
     finally:
         for context, _page in contexts:
             context.close()

@@ -13,20 +13,27 @@ from .test_services import refused
 
 @pytest.fixture
 def qa_config() -> dict:
-    return {"RATELIMIT_ENABLED": True, "QA_ASK_RATE": "2 per minute",
-            "QA_VOTE_RATE": "2 per minute"}
+    return {
+        "RATELIMIT_ENABLED": True,
+        "QA_ASK_RATE": "2 per minute",
+        "QA_VOTE_RATE": "2 per minute",
+    }
 
 
 def test_rate_limits(world, app):
     services.ask(world.citizens[1], world.session, "Første spørgsmål om vejen.")
     services.ask(world.citizens[1], world.session, "Andet spørgsmål om vejen.")
     db.session.commit()
-    err = refused(services.RateLimited, services.ask, world.citizens[1], world.session,
-                  "Tredje spørgsmål om vejen.")
+    err = refused(
+        services.RateLimited,
+        services.ask,
+        world.citizens[1],
+        world.session,
+        "Tredje spørgsmål om vejen.",
+    )
     assert err.status == 429
     q = approved_question(world)
     services.set_vote(world.citizens[2], world.session, q.id, True)
     services.set_vote(world.citizens[2], world.session, q.id, False)
     db.session.commit()
-    refused(services.RateLimited, services.set_vote, world.citizens[2], world.session, q.id,
-            True)
+    refused(services.RateLimited, services.set_vote, world.citizens[2], world.session, q.id, True)

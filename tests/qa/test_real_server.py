@@ -21,8 +21,10 @@ from tests.live.conftest import (  # noqa: F401  (fixtures)
 
 from .server_world import world  # noqa: F401  (the fixture start_server serves)
 
-ITEM = re.compile(r'<li class="(qa-question|qa-answer|qa-statement)[^"]*" id="\w(\d+)"'
-                  r'(?: data-post-id="\d+")?(?: data-votes="(\d+)")?')
+ITEM = re.compile(
+    r'<li class="(qa-question|qa-answer|qa-statement)[^"]*" id="\w(\d+)"'
+    r'(?: data-post-id="\d+")?(?: data-votes="(\d+)")?'
+)
 BODY = re.compile(r'<div class="post-body">(.*?)</div>', re.S)
 
 
@@ -45,14 +47,21 @@ class View:
     def _question(self, pid: int, votes: int, page: str) -> None:
         chunk = page.split(f'id="q{pid}"', 1)[1]
         text = html.unescape(re.sub("<[^>]+>", "", BODY.search(chunk).group(1))).strip()
-        answers = re.findall(r'id="a(\d+)"', chunk.split('</ol>', 1)[0]) if \
-            'class="qa-answers"' in chunk else []
-        self.questions[pid] = {"votes": votes, "text": text,
-                               "answers": [self._answer_text(int(a)) for a in answers]}
+        answers = (
+            re.findall(r'id="a(\d+)"', chunk.split("</ol>", 1)[0])
+            if 'class="qa-answers"' in chunk
+            else []
+        )
+        self.questions[pid] = {
+            "votes": votes,
+            "text": text,
+            "answers": [self._answer_text(int(a)) for a in answers],
+        }
 
     def _fragment(self, pid: int) -> str | None:
-        r = self.http.get(f"{self.base}/spoergetid/{self.w.ids['session']}/indslag/{pid}",
-                          timeout=10)
+        r = self.http.get(
+            f"{self.base}/spoergetid/{self.w.ids['session']}/indslag/{pid}", timeout=10
+        )
         return r.text if r.status_code == 200 else None
 
     def _answer_text(self, pid: int) -> str:
@@ -100,10 +109,13 @@ class View:
 
     def state(self) -> dict:
         order = sorted(self.questions, key=lambda p: (-self.questions[p]["votes"], p))
-        return {"order": order, "votes": {p: q["votes"] for p, q in self.questions.items()},
-                "pinned": self.pinned,
-                "answers": {p: q["answers"] for p, q in self.questions.items()},
-                "texts": {p: q["text"] for p, q in self.questions.items()}}
+        return {
+            "order": order,
+            "votes": {p: q["votes"] for p, q in self.questions.items()},
+            "pinned": self.pinned,
+            "answers": {p: q["answers"] for p, q in self.questions.items()},
+            "texts": {p: q["text"] for p, q in self.questions.items()},
+        }
 
 
 def test_live_session_with_real_clients(start_server, world, live_client, http_login):  # noqa: F811
@@ -129,9 +141,12 @@ def test_live_session_with_real_clients(start_server, world, live_client, http_l
         assert v.state()["order"] == [first] and v.state()["pinned"] is None
 
     # 1. A citizen asks: held, seen by the asker and the moderator only.
-    r = asker.http.post(f"{base}/spoergetid/{sid}/spoerg",
-                        data={"body": "Hvornår kommer cykelstien til Tølløse?", "nonce": "r1"},
-                        allow_redirects=False, timeout=10)
+    r = asker.http.post(
+        f"{base}/spoergetid/{sid}/spoerg",
+        data={"body": "Hvornår kommer cykelstien til Tølløse?", "nonce": "r1"},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert r.status_code == 302
     q = int(r.headers["Location"].rsplit("#q", 1)[1])
     for v in (asker, staff):
@@ -140,8 +155,12 @@ def test_live_session_with_real_clients(start_server, world, live_client, http_l
         v.client.drain(0.5)
         assert q not in v.questions
     # 2. The moderator approves: everyone sees it, after the older question with a vote.
-    r = staff.http.post(f"{base}/spoergetid/{sid}/spoergsmaal/{q}/moderer",
-                        data={"action": "approve"}, allow_redirects=False, timeout=10)
+    r = staff.http.post(
+        f"{base}/spoergetid/{sid}/spoergsmaal/{q}/moderer",
+        data={"action": "approve"},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert r.status_code == 302
     for v in everyone:
         v.pump(lambda v: q in v.questions)
@@ -155,8 +174,12 @@ def test_live_session_with_real_clients(start_server, world, live_client, http_l
     for v in voters[:2]:
         v.client.sio.emit("qa_vote", {"session_id": sid, "post_id": q, "vote": True})
     third = http_login(base, world.emails["citizen4"])
-    r = third.post(f"{base}/spoergetid/{sid}/spoergsmaal/{q}/stem", data={"vote": "1"},
-                   allow_redirects=False, timeout=10)
+    r = third.post(
+        f"{base}/spoergetid/{sid}/spoergsmaal/{q}/stem",
+        data={"vote": "1"},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert r.status_code == 302
     present = [v for v in everyone if v is not away]
     for v in present:
@@ -166,15 +189,22 @@ def test_live_session_with_real_clients(start_server, world, live_client, http_l
     voters[0].client.sio.emit("qa_vote", {"session_id": sid, "post_id": q, "vote": True})
     assert voters[0].client.next("error")["code"] == "conflict"
     # 4. The moderator pins it: the banner for everyone.
-    r = staff.http.post(f"{base}/spoergetid/{sid}/fastgoer", data={"post_id": str(q)},
-                        allow_redirects=False, timeout=10)
+    r = staff.http.post(
+        f"{base}/spoergetid/{sid}/fastgoer",
+        data={"post_id": str(q)},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert r.status_code == 302
     for v in present:
         v.pump(lambda v: v.pinned == q)
     # 5. The politician answers: everyone sees the answer.
-    r = pol.http.post(f"{base}/spoergetid/{sid}/spoergsmaal/{q}/svar",
-                      data={"body": "Til foråret.", "nonce": "a1"}, allow_redirects=False,
-                      timeout=10)
+    r = pol.http.post(
+        f"{base}/spoergetid/{sid}/spoergsmaal/{q}/svar",
+        data={"body": "Til foråret.", "nonce": "a1"},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert r.status_code == 302
     for v in present:
         v.pump(lambda v: v.questions[q]["answers"] == ["Til foråret."])

@@ -35,16 +35,16 @@ def test_ask_vote_and_answer_without_javascript(world, client_for):
     citizen = client_for(world.citizen)
     page = citizen.get(url(world)).text
     assert 'data-qa-form="ask"' in page and 'name="csrf_token"' in page
-    r = citizen.post(url(world, "/spoerg"), data={"body": "Hvad koster den nye skole?",
-                                                  "nonce": "n1"})
+    r = citizen.post(
+        url(world, "/spoerg"), data={"body": "Hvad koster den nye skole?", "nonce": "n1"}
+    )
     assert r.status_code == 302
     post = db.session.scalar(select(Post).order_by(Post.id.desc()))
     assert post.state == PostState.PENDING
     page = citizen.get(r.headers["Location"]).text
     assert "Hvad koster den nye skole?" in page and "moderator" in page.lower()
     # A double-submitted form makes one question.
-    citizen.post(url(world, "/spoerg"), data={"body": "Hvad koster den nye skole?",
-                                              "nonce": "n1"})
+    citizen.post(url(world, "/spoerg"), data={"body": "Hvad koster den nye skole?", "nonce": "n1"})
     assert db.session.scalar(select(func.count(Post.id))) == 1
 
     staff = client_for(world.staff)
@@ -57,8 +57,10 @@ def test_ask_vote_and_answer_without_javascript(world, client_for):
     pol = client_for(world.politician)
     page = pol.get(url(world)).text
     assert f'action="/spoergetid/{world.session.id}/spoergsmaal/{post.id}/svar"' in page
-    r = pol.post(url(world, f"/spoergsmaal/{post.id}/svar"),
-                 data={"body": "Omkring 200 mio. kr.", "nonce": "a1"})
+    r = pol.post(
+        url(world, f"/spoergsmaal/{post.id}/svar"),
+        data={"body": "Omkring 200 mio. kr.", "nonce": "a1"},
+    )
     assert r.status_code == 302
     assert "Omkring 200 mio. kr." in other.get(url(world)).text
 
@@ -80,11 +82,13 @@ def test_bad_input_keeps_the_text_and_changes_nothing(world, client_for):
     assert r.status_code == 403 and "Mit svar</textarea>" in r.text
     r = citizen.post(url(world, "/spoergsmaal/999999/stem"), data={"vote": "1"})
     assert r.status_code == 404
-    r = client_for(world.staff).post(url(world, f"/spoergsmaal/{q.id}/flet"),
-                                     data={"into_id": str(q.id)})
+    r = client_for(world.staff).post(
+        url(world, f"/spoergsmaal/{q.id}/flet"), data={"into_id": str(q.id)}
+    )
     assert r.status_code == 400
-    assert client_for(None).post(url(world, "/spoerg"), data={"body": "x" * 20}).status_code \
-        == 302  # to the login page
+    assert (
+        client_for(None).post(url(world, "/spoerg"), data={"body": "x" * 20}).status_code == 302
+    )  # to the login page
     assert client_for(None).get("/spoergetid/999999").status_code == 404
 
 
@@ -92,8 +96,11 @@ def test_json_answers_for_qa_js(world, client_for):
     citizen = client_for(world.citizen)
     r = citizen.post(url(world, "/spoerg"), data={"body": "kort", "nonce": "j1"}, headers=JSON)
     assert r.status_code == 400 and r.json["ok"] is False and "body" in r.json["fields"]
-    r = citizen.post(url(world, "/spoerg"), data={"body": "Et ordentligt spørgsmål her.",
-                                                  "nonce": "j2"}, headers=JSON)
+    r = citizen.post(
+        url(world, "/spoerg"),
+        data={"body": "Et ordentligt spørgsmål her.", "nonce": "j2"},
+        headers=JSON,
+    )
     assert r.status_code == 200 and r.json["ok"] and r.json["state"] == "pending"
     q = approved_question(world, world.citizens[1])
     r = citizen.post(url(world, f"/spoergsmaal/{q.id}/stem"), data={"vote": "1"}, headers=JSON)
@@ -109,8 +116,10 @@ def test_moderator_tools_and_banner(world, client_for, rules):
     r = staff.post(url(world, f"/spoergsmaal/{pending.id}/moderer"), data={"action": "reject"})
     assert r.status_code == 400 and db.session.get(Post, pending.id).state == PostState.PENDING
     rule = next(iter(rules.values()))
-    r = staff.post(url(world, f"/spoergsmaal/{pending.id}/moderer"),
-                   data={"action": "reject", "rule_id": str(rule.id), "text": "Uden for emnet"})
+    r = staff.post(
+        url(world, f"/spoergsmaal/{pending.id}/moderer"),
+        data={"action": "reject", "rule_id": str(rule.id), "text": "Uden for emnet"},
+    )
     assert r.status_code == 302
     db.session.expire_all()
     assert db.session.get(Post, pending.id).state == PostState.REJECTED
@@ -119,12 +128,20 @@ def test_moderator_tools_and_banner(world, client_for, rules):
     page = client_for(None).get(url(world)).text
     banner = page.split('id="qa-banner"')[1].split("</section>")[0]
     assert "Hvornår kommer cykelstien" in banner and " hidden" not in banner.split(">")[0]
-    assert staff.post(url(world, f"/spoergsmaal/{q.id}/status"),
-                      data={"status": "answered"}).status_code == 302
+    assert (
+        staff.post(
+            url(world, f"/spoergsmaal/{q.id}/status"), data={"status": "answered"}
+        ).status_code
+        == 302
+    )
     db.session.expire_all()
     assert world.session.pinned_post_id is None
-    assert client_for(world.citizen).post(url(world, "/fastgoer"),
-                                          data={"post_id": str(q.id)}).status_code == 403
+    assert (
+        client_for(world.citizen)
+        .post(url(world, "/fastgoer"), data={"post_id": str(q.id)})
+        .status_code
+        == 403
+    )
 
 
 def test_start_end_and_lazy_end(world, client_for, make_session):
@@ -151,10 +168,16 @@ def test_schedule_and_edit_forms(world, client_for, make_committee):
     committee = make_committee()
     start = (utcnow() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
     end = (utcnow() + timedelta(days=2, hours=1)).strftime("%Y-%m-%dT%H:%M")
-    data = {"title": "Spørgetid om havnen", "description": "Kom og spørg om havnen.",
-            "committee_id": str(committee.id), "starts_at": start, "ends_at": end,
-            "politician_ids": [str(world.politician.id)], "premoderated": "y",
-            "advance_questions": "y"}
+    data = {
+        "title": "Spørgetid om havnen",
+        "description": "Kom og spørg om havnen.",
+        "committee_id": str(committee.id),
+        "starts_at": start,
+        "ends_at": end,
+        "politician_ids": [str(world.politician.id)],
+        "premoderated": "y",
+        "advance_questions": "y",
+    }
     r = staff.post("/spoergetid/ny", data={**data, "politician_ids": []})
     assert r.status_code == 400 and "Spørgetid om havnen" in r.text
     r = staff.post("/spoergetid/ny", data=data)
@@ -172,19 +195,31 @@ def test_schedule_and_edit_forms(world, client_for, make_committee):
 def test_signup(world, client_for, make_session):
     later = make_session(world.staff, [world.politician], live=False, title="Senere spørgetid")
     citizen = client_for(world.citizen)
-    assert "Remind me" in citizen.get(f"/spoergetid/{later.id}").text or \
-        "Påmind" in citizen.get(f"/spoergetid/{later.id}").text
+    assert (
+        "Remind me" in citizen.get(f"/spoergetid/{later.id}").text
+        or "Påmind" in citizen.get(f"/spoergetid/{later.id}").text
+    )
     assert citizen.post(f"/spoergetid/{later.id}/paamind", data={"on": "1"}).status_code == 302
     assert 'name="on" value="0"' in citizen.get(f"/spoergetid/{later.id}").text
 
 
 def test_lists_on_index_home_places_and_topics(world, client_for, make_topic, make_session):
     related = make_topic(title="Budget 2027 for Holbæk")
-    s = make_session(world.staff, [world.politician], live=False, topic_id=related.id,
-                     title="Spørgetid om budgettet")
+    s = make_session(
+        world.staff,
+        [world.politician],
+        live=False,
+        topic_id=related.id,
+        title="Spørgetid om budgettet",
+    )
     anon = client_for(None)
-    for path in ("/spoergetid/", "/", f"/udvalg/{world.session.committee.slug}",
-                 f"/emner/{related.id}", f"/emner/{world.session.debate_topic_id}"):
+    for path in (
+        "/spoergetid/",
+        "/",
+        f"/udvalg/{world.session.committee.slug}",
+        f"/emner/{related.id}",
+        f"/emner/{world.session.debate_topic_id}",
+    ):
         r = anon.get(path)
         assert r.status_code == 200, path
     assert "Spørgetid om budgettet" in anon.get(f"/emner/{related.id}").text
@@ -198,8 +233,10 @@ def test_forum_topic_page_of_a_session_refuses_posts(world, client_for):
     other = client_for(world.citizens[1])
     topic_page = other.get(f"/emner/{world.session.debate_topic_id}").text
     assert f'action="/emner/{world.session.debate_topic_id}/indlaeg"' not in topic_page
-    r = other.post(f"/emner/{world.session.debate_topic_id}/indlaeg",
-                   data={"body": "Udenom reglerne", "parent_id": str(q.id)})
+    r = other.post(
+        f"/emner/{world.session.debate_topic_id}/indlaeg",
+        data={"body": "Udenom reglerne", "parent_id": str(q.id)},
+    )
     assert r.status_code == 403 and "Udenom reglerne" in r.text
     r = other.post(f"/indlaeg/{q.id}/stoet")
     assert r.status_code == 403
@@ -223,8 +260,9 @@ def test_ics(world, client_for):
 def test_merge_notification_on_the_notifications_page(world, client_for):
     a = approved_question(world, world.citizens[0], "Hvornår kommer cykelstien til Tølløse?")
     b = approved_question(world, world.citizens[1], "Kommer der en cykelsti i Tølløse?")
-    r = client_for(world.staff).post(url(world, f"/spoergsmaal/{b.id}/flet"),
-                                     data={"into_id": str(a.id)})
+    r = client_for(world.staff).post(
+        url(world, f"/spoergsmaal/{b.id}/flet"), data={"into_id": str(a.id)}
+    )
     assert r.status_code == 302
     assert db.session.scalar(select(Notification).where(Notification.kind == "qa_merged"))
     page = client_for(world.citizens[1]).get("/notifikationer").text
@@ -292,8 +330,13 @@ def test_suspended_user_watches_but_cannot_act(world, client_for):
 
 def test_the_related_topic_still_takes_posts(world, client_for, make_topic, make_session):
     related = make_topic(title="Budget 2027 for Holbæk")
-    make_session(world.staff, [world.politician], live=False, topic_id=related.id,
-                 title="Spørgetid om budgettet")
+    make_session(
+        world.staff,
+        [world.politician],
+        live=False,
+        topic_id=related.id,
+        title="Spørgetid om budgettet",
+    )
     c = client_for(world.citizen)
     page = c.get(f"/emner/{related.id}").text
     assert f'action="/emner/{related.id}/indlaeg"' in page

@@ -27,8 +27,13 @@ def test_pending_question_in_pages_fragments_and_projector(world, client_for):
     pending = services.ask(world.citizen, world.session, HELD)
     db.session.commit()
     base = f"/spoergetid/{world.session.id}"
-    for who, sees in ((None, False), (world.citizens[1], False), (world.politician, False),
-                      (world.citizen, True), (world.staff, True)):
+    for who, sees in (
+        (None, False),
+        (world.citizens[1], False),
+        (world.politician, False),
+        (world.citizen, True),
+        (world.staff, True),
+    ):
         c = client_for(who)
         assert (HELD in c.get(base).text) is sees, who
         frag = c.get(f"{base}/indslag/{pending.id}")
@@ -56,11 +61,13 @@ def test_pending_question_in_live_messages(world, client_for, sockets):
     join(author, world, f"user:{world.citizen.id}")
     join(staff, world, "moderators")
 
-    r = author_http.post(f"/spoergetid/{world.session.id}/spoerg",
-                         data={"body": HELD, "nonce": "v1"})
+    r = author_http.post(
+        f"/spoergetid/{world.session.id}/spoerg", data={"body": HELD, "nonce": "v1"}
+    )
     assert r.status_code == 302
-    pending_id = db.session.scalar(select(Event.subject_id).where(
-        Event.kind == "post_created").order_by(Event.id.desc()))
+    pending_id = db.session.scalar(
+        select(Event.subject_id).where(Event.kind == "post_created").order_by(Event.id.desc())
+    )
     assert received(anon, "live") == [] and received(other, "live") == []
     mine = received(author, "live")
     assert [m["post_id"] for m in mine if m.get("post_id")] == [pending_id]
@@ -87,8 +94,10 @@ def test_socket_vote_and_ask_with_error_events(world, client_for, sockets):
     join(voter, world)
     voter.emit("qa_vote", {"session_id": world.session.id, "post_id": q.id, "vote": True})
     got = received(voter)
-    assert ("qa_voted", {"session_id": world.session.id, "post_id": q.id, "votes": 1,
-                         "vote": True}) in got
+    assert (
+        "qa_voted",
+        {"session_id": world.session.id, "post_id": q.id, "votes": 1, "vote": True},
+    ) in got
     before = db.session.scalar(select(Event.id).order_by(Event.id.desc()))
     for payload, code in (
         ({"session_id": world.session.id, "post_id": q.id, "vote": True}, "conflict"),
@@ -136,8 +145,10 @@ def test_search_input_has_the_posts(world):
     q = approved_question(world)
     a = services.answer(world.politician, world.session, q.id, "Svaret kan findes i søgning.")
     db.session.commit()
-    kinds = {(e.kind, e.subject_id) for e in db.session.scalars(
-        select(Event).where(Event.subject_type == "post"))}
+    kinds = {
+        (e.kind, e.subject_id)
+        for e in db.session.scalars(select(Event).where(Event.subject_type == "post"))
+    }
     assert ("post_published", q.id) in kinds and ("post_published", a.id) in kinds
 
 

@@ -74,8 +74,10 @@ def texts(find) -> Callable[..., list[str]]:
     """The body texts (or topic titles) of the hits, in order."""
 
     def do(q: str = "", viewer=ANON, **params) -> list[str]:
-        return [h.post.body_source if h.post is not None else h.topic.title
-                for h in find(q, viewer, **params).hits]
+        return [
+            h.post.body_source if h.post is not None else h.topic.title
+            for h in find(q, viewer, **params).hits
+        ]
 
     return do
 
@@ -88,9 +90,14 @@ def set_state(post: Post, new: PostState, actor_id: int | None = None) -> None:
         if new == PostState.REJECTED and post.state == PostState.PUBLISHED:
             transition(post, PostState.PENDING)
         old = transition(post, new)
-        eventlog.record(f"post_{new.value}", "post", post.id, f"topic:{post.topic_id}",
-                        forum_services.post_payload(post) | {"previous_state": old.value},
-                        actor_id)
+        eventlog.record(
+            f"post_{new.value}",
+            "post",
+            post.id,
+            f"topic:{post.topic_id}",
+            forum_services.post_payload(post) | {"previous_state": old.value},
+            actor_id,
+        )
     db.session.commit()
 
 
@@ -103,20 +110,30 @@ def corpus(make_committee, make_area, make_topic, make_post, make_user):
     holbaek = make_area(name="Holbæk By", slug="holbaek-by")
     bodil = make_user(name="Bodil Borger")
     karl = make_user(name="Karl Kritisk")
-    pia = make_user("politician", name="Pia Politiker", party="Socialdemokratiet",
-                    committees=[schools])
-    road = make_topic(committee=schools, area=tolloese, title="Skolevej i Tølløse",
-                      intro="Skal der være **cykelsti** langs skolevejen?")
-    harbour = make_topic(committee=climate, area=holbaek, title="Havnen i Holbæk",
-                         intro="Hvad skal der ske med havnen?")
+    pia = make_user(
+        "politician", name="Pia Politiker", party="Socialdemokratiet", committees=[schools]
+    )
+    road = make_topic(
+        committee=schools,
+        area=tolloese,
+        title="Skolevej i Tølløse",
+        intro="Skal der være **cykelsti** langs skolevejen?",
+    )
+    harbour = make_topic(
+        committee=climate,
+        area=holbaek,
+        title="Havnen i Holbæk",
+        intro="Hvad skal der ske med havnen?",
+    )
     posts = {
-        "skolerne": make_post(road, bodil, "Skolerne i Tølløse mangler sikre cykelstier.",
-                              stance="for"),
-        "budget": make_post(road, pia, "Budgettet for 2026 har plads til cykelstien.",
-                            stance="for"),
+        "skolerne": make_post(
+            road, bodil, "Skolerne i Tølløse mangler sikre cykelstier.", stance="for"
+        ),
+        "budget": make_post(
+            road, pia, "Budgettet for 2026 har plads til cykelstien.", stance="for"
+        ),
         "english": make_post(road, karl, "The bicycle lanes are too narrow for the children."),
-        "havn": make_post(harbour, karl, "Havnebadet i Holbæk er en god idé.",
-                          stance="against"),
+        "havn": make_post(harbour, karl, "Havnebadet i Holbæk er en god idé.", stance="against"),
         "aarhus": make_post(harbour, bodil, "I Århus har de et havnebad, det virker."),
     }
     return {

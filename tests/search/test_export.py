@@ -30,21 +30,40 @@ def test_export_columns_and_danish_letters(corpus, reindex, login, make_user, cs
     reindex()
     login(make_user("politician"))
     rows = csv_rows(q="cykelsti", sort="newest")
-    assert rows[0] == ["id", "link", "date", "author", "role", "party", "committee", "area",
-                       "topic", "stance", "text"]
+    assert rows[0] == [
+        "id",
+        "link",
+        "date",
+        "author",
+        "role",
+        "party",
+        "committee",
+        "area",
+        "topic",
+        "stance",
+        "text",
+    ]
     by_id = {r[0]: r for r in rows[1:]}
     budget = corpus["posts"]["budget"]
     row = by_id[f"p{budget.id}"]
     assert row[1] == f"http://localhost/indlaeg/{budget.id}#p{budget.id}"
-    assert row[3:] == ["Pia Politiker", "Politician", "Socialdemokratiet",
-                       "Udvalget for Børn og Skole", "Tølløse", "Skolevej i Tølløse", "For",
-                       budget.body_source]
+    assert row[3:] == [
+        "Pia Politiker",
+        "Politician",
+        "Socialdemokratiet",
+        "Udvalget for Børn og Skole",
+        "Tølløse",
+        "Skolevej i Tølløse",
+        "For",
+        budget.body_source,
+    ]
     assert f"t{corpus['topics']['road'].id}" in by_id
     assert len(rows) == 1 + 3  # the topic and two posts
 
 
-def test_danish_export_is_separated_as_danish_excel_expects(corpus, reindex, login,
-                                                           make_user, client):
+def test_danish_export_is_separated_as_danish_excel_expects(
+    corpus, reindex, login, make_user, client
+):
     reindex()
     user = make_user("politician")
     user.locale = "da"
@@ -53,17 +72,34 @@ def test_danish_export_is_separated_as_danish_excel_expects(corpus, reindex, log
     r = client.get("/soeg/eksport.csv", query_string={"q": "cykelsti", "sort": "newest"})
     assert r.status_code == 200 and r.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(r.data.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0] == ["id", "link", "dato", "forfatter", "rolle", "parti", "udvalg",
-                       "område", "emne", "holdning", "tekst"]
+    assert rows[0] == [
+        "id",
+        "link",
+        "dato",
+        "forfatter",
+        "rolle",
+        "parti",
+        "udvalg",
+        "område",
+        "emne",
+        "holdning",
+        "tekst",
+    ]
     budget = corpus["posts"]["budget"]
     row = next(r for r in rows if r[0] == f"p{budget.id}")
-    assert row[3:10] == ["Pia Politiker", "Politiker", "Socialdemokratiet",
-                         "Udvalget for Børn og Skole", "Tølløse", "Skolevej i Tølløse", "For"]
+    assert row[3:10] == [
+        "Pia Politiker",
+        "Politiker",
+        "Socialdemokratiet",
+        "Udvalget for Børn og Skole",
+        "Tølløse",
+        "Skolevej i Tølløse",
+        "For",
+    ]
     assert row[10] == budget.body_source  # its comma stays inside the field
 
 
-def test_export_leaves_out_what_the_viewer_may_not_see(corpus, reindex, login, make_user,
-                                                       csv_rows):
+def test_export_leaves_out_what_the_viewer_may_not_see(corpus, reindex, login, make_user, csv_rows):
     reindex()
     set_state(corpus["posts"]["skolerne"], PostState.HIDDEN)  # after indexing
     login(make_user())
@@ -95,4 +131,5 @@ def test_a_capped_export_says_so(corpus, reindex, login, make_user, client, csv_
     html = client.get("/soeg").get_data(as_text=True)
     assert 'data-code="export_truncated"' in html and "the first 2 results" in html
     assert 'data-code="export_truncated"' not in client.get("/soeg?q=havnebad").get_data(
-        as_text=True)
+        as_text=True
+    )

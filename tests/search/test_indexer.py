@@ -51,7 +51,8 @@ def current_fingerprint(app) -> dict:
 
 
 def test_the_indexer_follows_new_posts_edits_and_state_changes(
-        make_topic, make_post, make_committee, reindex, texts, app):
+    make_topic, make_post, make_committee, reindex, texts, app
+):
     topic = make_topic(committee=make_committee(), title="Legepladsen", intro="Hvad mangler?")
     post = make_post(topic, body="Gyngerne er gået i stykker.")
     reindex()  # the first run builds the index from the database
@@ -63,8 +64,12 @@ def test_the_indexer_follows_new_posts_edits_and_state_changes(
     set_state(post, PostState.HIDDEN)
     reindex()
     assert texts("rutsjebane") == []
-    assert index.fingerprint(search.state(app).store.open(
-        search.state(app).store.current_name()))["p1"]["stored"]["vis"] == "restricted"
+    assert (
+        index.fingerprint(search.state(app).store.open(search.state(app).store.current_name()))[
+            "p1"
+        ]["stored"]["vis"]
+        == "restricted"
+    )
     set_state(post, PostState.PUBLISHED)
     reindex()
     assert texts("rutsjebane") == ["Rutsjebanen er gået i stykker."]
@@ -87,13 +92,15 @@ def test_the_cursor_moves_and_only_new_events_are_read(corpus, reindex, app, mak
     assert reindex() == 0
 
 
-def test_topic_renames_and_moves_reach_their_posts(corpus, reindex, texts, make_committee,
-                                                   make_user):
+def test_topic_renames_and_moves_reach_their_posts(
+    corpus, reindex, texts, make_committee, make_user
+):
     reindex()
     road = corpus["topics"]["road"]
     admin = make_user("admin")
-    forum_services.edit_topic(admin, road, "Trafiksikkerhed ved Tølløse Skole", road.intro_source,
-                              None)
+    forum_services.edit_topic(
+        admin, road, "Trafiksikkerhed ved Tølløse Skole", road.intro_source, None
+    )
     db.session.commit()
     reindex()
     assert corpus["posts"]["english"].body_source in texts("trafiksikkerhed")
@@ -115,7 +122,8 @@ def test_display_name_changes_reach_the_index(corpus, reindex, texts, make_user)
     bodil.display_name = "Bodil Bæk"
     db.session.commit()
     assert db.session.scalar(select(Event.kind).order_by(Event.id.desc()).limit(1)) == (
-        "user_changed")
+        "user_changed"
+    )
     reindex()
     assert len(texts("Bæk")) == 2 and texts("Borger") == []
 
@@ -130,7 +138,8 @@ def test_a_deleted_topic_takes_its_posts_along(corpus, reindex, texts, app):
     reindex()
     assert texts("havnebad") == []
     assert {d["stored"]["topic"] for d in current_fingerprint(app).values()} == {
-        str(corpus["topics"]["road"].id)}
+        str(corpus["topics"]["road"].id)
+    }
 
 
 @pytest.mark.parametrize("app_config", [{"SEARCH_GAP_TIMEOUT": 3600}])
@@ -139,20 +148,40 @@ def test_an_event_committed_late_is_not_skipped(corpus, reindex, texts, app):
     reindex()
     newest = db.session.scalar(select(func.max(Event.id)))
     road = corpus["topics"]["road"]
-    late = Post(topic_id=road.id, author_id=corpus["users"]["karl"].id, body_source="Sent "
-                "svar om parkering.", body_html="", state=PostState.PUBLISHED)
+    late = Post(
+        topic_id=road.id,
+        author_id=corpus["users"]["karl"].id,
+        body_source="Sent svar om parkering.",
+        body_html="",
+        state=PostState.PUBLISHED,
+    )
     db.session.add(late)
-    db.session.add(Event(id=newest + 5, kind="support_changed", subject_type="post",
-                         subject_id=corpus["posts"]["havn"].id, room="x", payload={}))
+    db.session.add(
+        Event(
+            id=newest + 5,
+            kind="support_changed",
+            subject_type="post",
+            subject_id=corpus["posts"]["havn"].id,
+            room="x",
+            payload={},
+        )
+    )
     db.session.commit()
     reindex()
     cur = cursor_of(app)
     assert cur.high_event_id == newest + 5 and cur.last_event_id == newest
     assert [g[0] for g in cur.gaps] == [newest + 1, newest + 2, newest + 3, newest + 4]
     # ... and now the slow transaction commits, with the id it was given back then.
-    db.session.add(Event(id=newest + 1, kind="post_published", subject_type="post",
-                         subject_id=late.id, room=f"topic:{road.id}",
-                         payload={"previous_state": "pending"}))
+    db.session.add(
+        Event(
+            id=newest + 1,
+            kind="post_published",
+            subject_type="post",
+            subject_id=late.id,
+            room=f"topic:{road.id}",
+            payload={"previous_state": "pending"},
+        )
+    )
     db.session.commit()
     reindex()
     assert texts("parkering") == ["Sent svar om parkering."]
@@ -164,8 +193,16 @@ def test_an_event_committed_late_is_not_skipped(corpus, reindex, texts, app):
 def test_a_gap_that_never_fills_is_given_up(corpus, reindex, app):
     reindex()
     newest = db.session.scalar(select(func.max(Event.id)))
-    db.session.add(Event(id=newest + 3, kind="support_changed", subject_type="post",
-                         subject_id=1, room="x", payload={}))
+    db.session.add(
+        Event(
+            id=newest + 3,
+            kind="support_changed",
+            subject_type="post",
+            subject_id=1,
+            room="x",
+            payload={},
+        )
+    )
     db.session.commit()
     reindex()
     time.sleep(0.05)
@@ -199,7 +236,8 @@ print("finished")
 
 @pytest.mark.parametrize("app_config", [{"SEARCH_BATCH_SIZE": 10, "SEARCH_MAX_BATCH_SIZE": 10}])
 def test_killing_the_writer_mid_batch_loses_nothing(
-        corpus, indexer, app, tmp_path, database_url, make_post, make_user, texts):
+    corpus, indexer, app, tmp_path, database_url, make_post, make_user, texts
+):
     """SIGKILL the indexer process in the middle of a batch (documents written, nothing
     committed) and again between the index commit and the cursor commit; restart; the index
     equals a full rebuild."""
@@ -218,16 +256,29 @@ def test_killing_the_writer_mid_batch_loses_nothing(
 
     script = tmp_path / "crashing_indexer.py"
     script.write_text(CRASHING_INDEXER.format(root=str(ROOT)))
-    config = {k: app.config[k] for k in (
-        "TESTING", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "SEARCH_INDEX_DIR",
-        "SEARCH_BATCH_SIZE", "SEARCH_MAX_BATCH_SIZE", "MODERATION_ENABLED")}
+    config = {
+        k: app.config[k]
+        for k in (
+            "TESTING",
+            "SECRET_KEY",
+            "SQLALCHEMY_DATABASE_URI",
+            "SEARCH_INDEX_DIR",
+            "SEARCH_BATCH_SIZE",
+            "SEARCH_MAX_BATCH_SIZE",
+            "MODERATION_ENABLED",
+        )
+    }
     config["INSTANCE_PATH"] = str(tmp_path / "crash-instance")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     before = cursor_of(app).last_event_id
     for step, at in (("doc_written", 5), ("index_committed", 2)):
         run = subprocess.run(
             [sys.executable, str(script), json.dumps(config), step, str(at)],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert run.returncode == -9, run.stderr[-2000:]
         assert "finished" not in run.stdout
@@ -242,8 +293,9 @@ def test_killing_the_writer_mid_batch_loses_nothing(
     assert texts("Kræsen") and not texts("Kritisk")
 
 
-def test_rebuild_swaps_in_while_searches_keep_working(corpus, reindex, app, find, make_post,
-                                                      runner):
+def test_rebuild_swaps_in_while_searches_keep_working(
+    corpus, reindex, app, find, make_post, runner
+):
     reindex()
     store = search.state(app).store
     old = store.current_name()
@@ -294,8 +346,9 @@ def test_only_one_writer_at_a_time(app, corpus, make_post):
 
 
 @pytest.mark.parametrize("damage", ["missing", "unreadable", "old_schema"])
-def test_an_unusable_index_is_reported_and_rebuilt(damage, corpus, indexer, app, client, caplog,
-                                                   database_url, tmp_path, monkeypatch):
+def test_an_unusable_index_is_reported_and_rebuilt(
+    damage, corpus, indexer, app, client, caplog, database_url, tmp_path, monkeypatch
+):
     # Alembic's fileConfig() (a migration test earlier in the run) disables existing loggers.
     monkeypatch.setattr(logging.getLogger("app"), "disabled", False)
     indexer.run_once()
@@ -314,11 +367,13 @@ def test_an_unusable_index_is_reported_and_rebuilt(damage, corpus, indexer, app,
     store.forget(name)
     search.state(app).close()
     with caplog.at_level(logging.WARNING):
-        other = create_app(_config(database_url, tmp_path / "other",
-                                   SEARCH_INDEX_DIR=str(store.root)))
+        other = create_app(
+            _config(database_url, tmp_path / "other", SEARCH_INDEX_DIR=str(store.root))
+        )
     search.state(other).close()
-    assert any("Search index" in r.getMessage() and "rebuilt" in r.getMessage()
-               for r in caplog.records), caplog.text
+    assert any(
+        "Search index" in r.getMessage() and "rebuilt" in r.getMessage() for r in caplog.records
+    ), caplog.text
     r = client.get("/soeg?q=havnebad")
     assert r.status_code == 503 and r.headers["Retry-After"] == "60"
     assert "Search is being rebuilt" in r.get_data(as_text=True)
@@ -336,10 +391,12 @@ def thread_app(app_config):
     return app_config
 
 
-@pytest.mark.parametrize("app_config", [{"SEARCH_THREAD_WHEN_TESTING": True,
-                                         "SEARCH_POLL_INTERVAL": 0.05}])
-def test_the_embedded_thread_builds_and_follows_by_itself(app, make_topic, make_post, find,
-                                                          make_committee):
+@pytest.mark.parametrize(
+    "app_config", [{"SEARCH_THREAD_WHEN_TESTING": True, "SEARCH_POLL_INTERVAL": 0.05}]
+)
+def test_the_embedded_thread_builds_and_follows_by_itself(
+    app, make_topic, make_post, find, make_committee
+):
     try:
         thread = running_thread()
         assert thread is not None and thread.app is app

@@ -12,19 +12,41 @@ from search import index
 
 def _docs(n: int) -> list[dict]:
     rng = random.Random(7)
-    words = ["skole", "skolerne", "cykelsti", "cykelstierne", "Tølløse", "budgettet",
-             "havnebad", "the", "bicycle", "og", "miljøet", "træerne"] + [
-        f"ord{i}" for i in range(300)]
+    words = [
+        "skole",
+        "skolerne",
+        "cykelsti",
+        "cykelstierne",
+        "Tølløse",
+        "budgettet",
+        "havnebad",
+        "the",
+        "bicycle",
+        "og",
+        "miljøet",
+        "træerne",
+    ] + [f"ord{i}" for i in range(300)]
     docs = []
     for i in range(n):
         body = " ".join(rng.choice(words) for _ in range(rng.randint(5, 60)))
-        docs.append({
-            "id": f"p{i}", "kind": "post", "pk": str(i), "topic": str(i % 7),
-            "committee": str(i % 3), "area": str(i % 5) if i % 4 else None,
-            "author_id": str(i % 11), "author": f"Borger {i % 11}", "role": "citizen",
-            "state": "published", "vis": "public", "body": body, "ttitle": "Skolevej",
-            "title": body[:30] if i % 10 == 0 else None,
-        })
+        docs.append(
+            {
+                "id": f"p{i}",
+                "kind": "post",
+                "pk": str(i),
+                "topic": str(i % 7),
+                "committee": str(i % 3),
+                "area": str(i % 5) if i % 4 else None,
+                "author_id": str(i % 11),
+                "author": f"Borger {i % 11}",
+                "role": "citizen",
+                "state": "published",
+                "vis": "public",
+                "body": body,
+                "ttitle": "Skolevej",
+                "title": body[:30] if i % 10 == 0 else None,
+            }
+        )
     return docs
 
 

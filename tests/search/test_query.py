@@ -13,23 +13,30 @@ def codes(text: str) -> list[str]:
 
 def test_parse_the_whole_syntax():
     q = parse('skole "cykel sti" holb* -vej (bus OR tog)')
-    assert q.node == AllOf((
-        Word("skole"), Phrase("cykel sti"), Prefix("holb"), Not(Word("vej")),
-        AnyOf((Word("bus"), Word("tog"))),
-    ))
+    assert q.node == AllOf(
+        (
+            Word("skole"),
+            Phrase("cykel sti"),
+            Prefix("holb"),
+            Not(Word("vej")),
+            AnyOf((Word("bus"), Word("tog"))),
+        )
+    )
     assert not q.notices and not q.fallback
 
 
 def test_or_binds_tighter_than_and():
     assert parse("skole vej OR sti").node == AllOf(
-        (Word("skole"), AnyOf((Word("vej"), Word("sti")))))
+        (Word("skole"), AnyOf((Word("vej"), Word("sti"))))
+    )
 
 
 def test_typographic_quotes_and_excluded_phrases():
     assert parse("„skolens vej“").node == Phrase("skolens vej")
     assert parse('skole -"lukket vej"').node == AllOf((Word("skole"), Not(Phrase("lukket vej"))))
     assert parse("skole -(bus tog)").node == AllOf(
-        (Word("skole"), Not(AllOf((Word("bus"), Word("tog"))))))
+        (Word("skole"), Not(AllOf((Word("bus"), Word("tog")))))
+    )
 
 
 def test_hyphen_inside_a_word_is_not_an_exclusion():
@@ -38,8 +45,22 @@ def test_hyphen_inside_a_word_is_not_an_exclusion():
 
 @pytest.mark.parametrize(
     "text",
-    ['"skole', 'skole"', "(skole", "skole)", "OR skole", "skole OR", "skole OR OR vej",
-     "skole - vej", "--skole", "sk*le", "*skole", "skole -", "skole ()", "(skole OR -vej)"],
+    [
+        '"skole',
+        'skole"',
+        "(skole",
+        "skole)",
+        "OR skole",
+        "skole OR",
+        "skole OR OR vej",
+        "skole - vej",
+        "--skole",
+        "sk*le",
+        "*skole",
+        "skole -",
+        "skole ()",
+        "(skole OR -vej)",
+    ],
 )
 def test_malformed_syntax_falls_back_to_plain_words(text):
     q = parse(text)
@@ -51,10 +72,16 @@ def test_malformed_syntax_falls_back_to_plain_words(text):
 @pytest.mark.parametrize(
     ("text", "code"),
     [
-        ("*", "short_prefix"), ("s*", "short_prefix"), ("skole s*", "short_prefix"),
-        ('"*"', "short_prefix"), ("-*", "short_prefix"),
-        ("og det", "only_common"), ("the and of", "only_common"), ('"og det"', "only_common"),
-        ("-skole", "only_exclusions"), ("-skole -vej", "only_exclusions"),
+        ("*", "short_prefix"),
+        ("s*", "short_prefix"),
+        ("skole s*", "short_prefix"),
+        ('"*"', "short_prefix"),
+        ("-*", "short_prefix"),
+        ("og det", "only_common"),
+        ("the and of", "only_common"),
+        ('"og det"', "only_common"),
+        ("-skole", "only_exclusions"),
+        ("-skole -vej", "only_exclusions"),
         ("x" * 1000, "too_long"),
         (" ".join(f"ord{i}" for i in range(13)), "too_many_terms"),
     ],
@@ -91,8 +118,7 @@ def test_phrase_prefix_or_and_exclusion(corpus, reindex, texts):
     assert texts('"mangler sikre"') == [p["skolerne"].body_source]
     assert texts('"sikre mangler"') == []
     assert set(texts("havneb*")) == {p["havn"].body_source, p["aarhus"].body_source}
-    assert set(texts("virker OR bicycle")) == {p["aarhus"].body_source,
-                                                p["english"].body_source}
+    assert set(texts("virker OR bicycle")) == {p["aarhus"].body_source, p["english"].body_source}
     assert texts("havnebad* -virker") == [p["havn"].body_source]
     assert texts("havnebad* -holbæk") == []  # the topic title counts too
 

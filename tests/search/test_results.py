@@ -31,8 +31,7 @@ def test_english_text_is_findable(corpus, reindex, texts):
 
 def test_title_ranks_above_body(make_topic, make_post, reindex, texts, make_committee):
     c = make_committee()
-    body_topic = make_topic(committee=c, title="Trafik ved hallen",
-                            intro="Vi skal tale om busser.")
+    body_topic = make_topic(committee=c, title="Trafik ved hallen", intro="Vi skal tale om busser.")
     title_topic = make_topic(committee=c, title="Busser til Orø", intro="Hvad mener I?")
     make_post(body_topic, body="Flere busser om aftenen, tak.")
     reindex()
@@ -43,16 +42,25 @@ def test_filters(corpus, reindex, texts, find):
     reindex()
     p, c, a = corpus["posts"], corpus["committees"], corpus["areas"]
     assert set(texts("", udvalg=c["climate"].slug)) == {
-        p["havn"].body_source, p["aarhus"].body_source, corpus["topics"]["harbour"].title}
+        p["havn"].body_source,
+        p["aarhus"].body_source,
+        corpus["topics"]["harbour"].title,
+    }
     assert set(texts("", omraade=a["tolloese"].slug)) == {
-        p["skolerne"].body_source, p["budget"].body_source, p["english"].body_source,
-        corpus["topics"]["road"].title}
+        p["skolerne"].body_source,
+        p["budget"].body_source,
+        p["english"].body_source,
+        corpus["topics"]["road"].title,
+    }
     assert texts("cykelsti", rolle="politician") == [p["budget"].body_source]
     assert texts("cykelstier", rolle="citizen") == [p["skolerne"].body_source]
     assert texts("cykelsti", parti="Socialdemokratiet") == [p["budget"].body_source]
     assert texts("", holdning="against") == [p["havn"].body_source]
     assert set(texts("", emne=corpus["topics"]["harbour"].id)) == {
-        p["havn"].body_source, p["aarhus"].body_source, corpus["topics"]["harbour"].title}
+        p["havn"].body_source,
+        p["aarhus"].body_source,
+        corpus["topics"]["harbour"].title,
+    }
     page = find("", udvalg=c["climate"].slug, holdning="for")
     assert page.total == 0 and not page.notices
 

@@ -16,11 +16,13 @@ from .conftest import set_state
 
 def notes(user) -> list[Notification]:
     db.session.expire_all()
-    return list(db.session.scalars(
-        select(Notification).where(Notification.user_id == user.id,
-                                   Notification.kind == "saved_search")
-        .order_by(Notification.id)
-    ))
+    return list(
+        db.session.scalars(
+            select(Notification)
+            .where(Notification.user_id == user.id, Notification.kind == "saved_search")
+            .order_by(Notification.id)
+        )
+    )
 
 
 @pytest.fixture
@@ -31,24 +33,42 @@ def politician(make_user):
 def test_save_list_and_delete_through_the_pages(corpus, reindex, client, login, politician):
     reindex()
     login(politician)
-    r = client.post("/soeg/gemte", data={"name": "Skoleveje", "q": "cykelsti",
-                                         "udvalg": "boern-og-skole", "holdning": "bogus",
-                                         "notify": "y"})
+    r = client.post(
+        "/soeg/gemte",
+        data={
+            "name": "Skoleveje",
+            "q": "cykelsti",
+            "udvalg": "boern-og-skole",
+            "holdning": "bogus",
+            "notify": "y",
+        },
+    )
     assert r.status_code == 302 and r.headers["Location"].endswith("/soeg/gemte")
     saved = db.session.scalar(select(SavedSearch))
     assert (saved.name, saved.query, saved.filters) == (
-        "Skoleveje", "cykelsti", {"udvalg": "boern-og-skole"})  # unknown values are not kept
+        "Skoleveje",
+        "cykelsti",
+        {"udvalg": "boern-og-skole"},
+    )  # unknown values are not kept
     html = client.get("/soeg/gemte").get_data(as_text=True)
     assert "Skoleveje" in html and "udvalg=boern-og-skole" in html and "q=cykelsti" in html
     assert "Filters: Udvalget for Børn og Skole" in html  # the name, not the slug
-    client.post("/soeg/gemte", data={"name": "Politikere", "q": "havn", "rolle": "politician",
-                                     "holdning": "against", "fra": "2026-01-01",
-                                     "sort": "newest"})
+    client.post(
+        "/soeg/gemte",
+        data={
+            "name": "Politikere",
+            "q": "havn",
+            "rolle": "politician",
+            "holdning": "against",
+            "fra": "2026-01-01",
+            "sort": "newest",
+        },
+    )
     html = client.get("/soeg/gemte").get_data(as_text=True)
-    assert ("Filters: Politicians only, Against, From date: 2026-01-01, Newest first"
-            in html)
-    db.session.delete(db.session.scalar(select(SavedSearch).where(
-        SavedSearch.name == "Politikere")))
+    assert "Filters: Politicians only, Against, From date: 2026-01-01, Newest first" in html
+    db.session.delete(
+        db.session.scalar(select(SavedSearch).where(SavedSearch.name == "Politikere"))
+    )
     db.session.commit()
     r = client.post(f"/soeg/gemte/{saved.id}/slet")
     assert r.status_code == 302
@@ -83,11 +103,13 @@ def test_saved_search_pages_need_login(client):
     assert client.post("/soeg/gemte", data={"name": "x"}).status_code == 302
 
 
-def test_new_matching_posts_notify_the_owner(corpus, reindex, politician, make_post,
-                                             make_user, client, login):
+def test_new_matching_posts_notify_the_owner(
+    corpus, reindex, politician, make_post, make_user, client, login
+):
     reindex()
-    services.save_search(politician, "Cykler i skoleudvalget",
-                         {"q": "cykelsti*", "udvalg": "boern-og-skole"})
+    services.save_search(
+        politician, "Cykler i skoleudvalget", {"q": "cykelsti*", "udvalg": "boern-og-skole"}
+    )
     services.save_search(politician, "Cykler overalt", {"q": "cykelstier"})
     db.session.commit()
     road, harbour = corpus["topics"]["road"], corpus["topics"]["harbour"]
@@ -98,7 +120,9 @@ def test_new_matching_posts_notify_the_owner(corpus, reindex, politician, make_p
     reindex()
     got = notes(politician)
     assert sorted(n.post.body_source for n in got) == [
-        "Cykelstien ved havnen er fin.", "Cykelstierne skal være bredere."]
+        "Cykelstien ved havnen er fin.",
+        "Cykelstierne skal være bredere.",
+    ]
     assert next(n for n in got if n.post_id == match.id).actor_id == match.author_id
     assert reindex() == 0 and len(notes(politician)) == 2  # nothing twice
     login(politician)
@@ -154,11 +178,9 @@ def test_a_replayed_batch_notifies_once(corpus, indexer, politician, make_post, 
     assert len(notes(politician)) == 1
 
 
-def test_notifications_follow_the_saved_filters(corpus, reindex, politician, make_post,
-                                                make_user):
+def test_notifications_follow_the_saved_filters(corpus, reindex, politician, make_post, make_user):
     reindex()
-    services.save_search(politician, "Politikere om havnen",
-                         {"q": "havn*", "rolle": "politician"})
+    services.save_search(politician, "Politikere om havnen", {"q": "havn*", "rolle": "politician"})
     db.session.commit()
     make_post(corpus["topics"]["harbour"], body="Havnen trænger.")  # a citizen
     pia = corpus["users"]["pia"]
@@ -170,16 +192,21 @@ def test_notifications_follow_the_saved_filters(corpus, reindex, politician, mak
     assert [n.post.body_source for n in notes(politician)] == ["Havnen får penge i 2027."]
 
 
-def test_new_topics_notify_too_once_public(corpus, reindex, politician, make_topic, make_user,
-                                           make_area, client, login):
+def test_new_topics_notify_too_once_public(
+    corpus, reindex, politician, make_topic, make_user, make_area, client, login
+):
     reindex()
     services.save_search(politician, "Svømmehaller", {"q": "svømmehal"})
     db.session.commit()
     admin = make_user("admin")
     opened = make_topic(admin, title="Ny svømmehal i Jyderup", intro="Hvor skal den ligge?")
     citizen = make_user(name="Sille Svømmer")
-    proposal = make_topic(citizen, area=make_area(), title="Svømmehallen i Mørkøv",
-                          intro="Den trænger til renovering.")
+    proposal = make_topic(
+        citizen,
+        area=make_area(),
+        title="Svømmehallen i Mørkøv",
+        intro="Den trænger til renovering.",
+    )
     make_topic(admin, title="Ny skolevej", intro="Og intet om haller.")
     reindex()
     got = notes(politician)

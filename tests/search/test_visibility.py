@@ -14,11 +14,17 @@ from .conftest import set_state
 def states(make_topic, make_post, make_user, make_committee, make_area):
     """One published post and one in each non-public state, all about "vindmøller"."""
     area = make_area(name="Jyderup", slug="jyderup")
-    topic = make_topic(committee=make_committee(), area=area, title="Energi i Jyderup",
-                       intro="Hvordan skal vi have energi?")
+    topic = make_topic(
+        committee=make_committee(),
+        area=area,
+        title="Energi i Jyderup",
+        intro="Hvordan skal vi have energi?",
+    )
     author = make_user(name="Anna Afsender")
-    posts = {s: make_post(topic, author, f"Vindmøller ved søen ({s}).") for s in (
-        "published", "pending", "hidden", "rejected", "removed", "deleted")}
+    posts = {
+        s: make_post(topic, author, f"Vindmøller ved søen ({s}).")
+        for s in ("published", "pending", "hidden", "rejected", "removed", "deleted")
+    }
     set_state(posts["pending"], PostState.PENDING)
     set_state(posts["hidden"], PostState.HIDDEN)
     set_state(posts["rejected"], PostState.REJECTED)
@@ -47,13 +53,19 @@ def test_moderators_may_include_held_rejected_and_hidden(states, reindex, find, 
     moderator = make_user("moderator")
     assert shown(find("vindmøller", viewer=moderator)) == {"published"}
     assert shown(find("vindmøller", viewer=moderator, skjulte=1)) == {
-        "published", "pending", "hidden", "rejected", "removed"}  # deleted: gone for all
+        "published",
+        "pending",
+        "hidden",
+        "rejected",
+        "removed",
+    }  # deleted: gone for all
     # The switch means nothing to others.
     assert shown(find("vindmøller", viewer=make_user(), skjulte=1)) == {"published"}
 
 
 def test_area_moderators_see_restricted_content_only_in_their_areas(
-        states, reindex, find, make_user, make_area):
+    states, reindex, find, make_user, make_area
+):
     reindex()
     elsewhere = make_user("moderator", areas=[make_area()])
     here = make_user("moderator", areas=[states["area"]])
@@ -71,8 +83,9 @@ def test_a_post_hidden_after_indexing_is_never_shown(states, reindex, find, clie
     assert find("vindmøller").total == 0
 
 
-def test_stale_hits_leave_no_holes_in_pages(app, make_topic, make_post, reindex, find,
-                                            make_committee):
+def test_stale_hits_leave_no_holes_in_pages(
+    app, make_topic, make_post, reindex, find, make_committee
+):
     app.config["SEARCH_PER_PAGE"] = 3
     topic = make_topic(committee=make_committee(), title="Grøn omstilling", intro="Ideer?")
     posts = [make_post(topic, body=f"Solceller på taget nummer {i}.") for i in range(8)]
@@ -88,15 +101,15 @@ def test_stale_hits_leave_no_holes_in_pages(app, make_topic, make_post, reindex,
 def test_topics_that_are_not_public(make_topic, make_user, make_area, reindex, find):
     area = make_area()
     citizen = make_user()
-    proposal = make_topic(author=citizen, area=area, title="Forslag om shelter i skoven",
-                          intro="Et shelter ved søen.")
+    proposal = make_topic(
+        author=citizen, area=area, title="Forslag om shelter i skoven", intro="Et shelter ved søen."
+    )
     assert proposal.status == TopicStatus.PROPOSED
     reindex()
     assert find("shelter").hits == []
     assert find("shelter", viewer=citizen).hits == []
     moderator = make_user("moderator")
-    assert [h.topic.id for h in find("shelter", viewer=moderator, skjulte=1).hits] == [
-        proposal.id]
+    assert [h.topic.id for h in find("shelter", viewer=moderator, skjulte=1).hits] == [proposal.id]
 
 
 def test_one_visibility_query_per_kind_of_hit(corpus, reindex, find, count_queries):

@@ -1,0 +1,26 @@
+"""Lazy translations that are safe in templates.
+
+Flask-Babel's ``LazyString.__html__`` returns the plain string, so Jinja treats every lazy
+string as markup and does not escape it. A lazy string formatted with a value somebody typed
+(``_l("The %(filter)s “%(value)s” is unknown", value=raw)``) then reaches the page unescaped:
+that was a reflected XSS on the search page. Every package imports ``lazy_gettext`` (as
+``_l``) from here instead: the same lazy string, escaped when a template or ``markupsafe``
+renders it.
+"""
+
+from __future__ import annotations
+
+from flask_babel import gettext
+from flask_babel.speaklater import LazyString
+from markupsafe import escape
+
+
+class SafeLazyString(LazyString):
+    """A lazy string that is text, not markup: templates escape it like any ``str``."""
+
+    def __html__(self):
+        return str(escape(str(self)))
+
+
+def lazy_gettext(string: str, **variables) -> SafeLazyString:
+    return SafeLazyString(gettext, string, **variables)
