@@ -51,7 +51,9 @@ DEFAULTS: dict[str, object] = {
     "MAIL_THREAD_WHEN_TESTING": False,
     "MAIL_POLL_INTERVAL": 5.0,
     "MAIL_BATCH_SIZE": 100,
-    "MAIL_CLAIM_SECONDS": 300,  # a sender's lease on the mails it took
+    # A sender's lease on the mails it took, renewed while it works: a sender that died is
+    # replaced this long after (at once, for the embedded sender's own process).
+    "MAIL_CLAIM_SECONDS": 60,
     "MAIL_RETRY_BASE_SECONDS": 60,
     "MAIL_RETRY_MAX_SECONDS": 3600,
     "MAIL_MAX_ATTEMPTS": 10,
@@ -100,6 +102,15 @@ def _configure(app: Flask) -> None:
         app.config["MAIL_PORT"] = int(app.config["MAIL_PORT"] or _PORTS[security])
     except ValueError:
         raise ConfigError(f"MAIL_PORT must be a number, not {app.config['MAIL_PORT']!r}.") from None
+    try:
+        lease, timeout = float(app.config["MAIL_CLAIM_SECONDS"]), float(app.config["MAIL_TIMEOUT"])
+    except (TypeError, ValueError):
+        raise ConfigError("MAIL_CLAIM_SECONDS and MAIL_TIMEOUT must be numbers.") from None
+    if lease < 2 * timeout:
+        # One mail may take a network timeout or two between lease renewals.
+        raise ConfigError(
+            f"MAIL_CLAIM_SECONDS ({lease:g}) must be at least twice MAIL_TIMEOUT ({timeout:g})."
+        )
     if not app.config["MAIL_OUTBOX_DIR"]:
         app.config["MAIL_OUTBOX_DIR"] = os.path.join(app.instance_path, "outbox")
     if "MAIL_WORKER" not in app.config:

@@ -6,6 +6,7 @@ The app here requires verified addresses (the forum's tests turn that off) and s
 
 from __future__ import annotations
 
+import asyncio
 import email
 import re
 import socket
@@ -37,6 +38,7 @@ class Recorder:
         self.refuse = 0
         self.refuse_reply = "451 4.3.0 Try again later"
         self.rcpt_reply: str | None = None
+        self.delay = 0.0  # seconds before answering DATA (a slow server)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         if self.rcpt_reply:
@@ -45,6 +47,8 @@ class Recorder:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        if self.delay:
+            await asyncio.sleep(self.delay)
         with self.lock:
             if self.refuse > 0:
                 self.refuse -= 1
@@ -57,6 +61,7 @@ class Recorder:
             self.received.clear()
             self.refuse = 0
             self.rcpt_reply = None
+            self.delay = 0.0
 
 
 class SMTPServer:
