@@ -291,3 +291,19 @@ def test_the_lease_must_outlast_a_network_timeout(app, database_url, tmp_path):
 
     with pytest.raises(ConfigError, match="MAIL_CLAIM_SECONDS"):
         create_app(_config(database_url, tmp_path, MAIL_CLAIM_SECONDS=30, MAIL_TIMEOUT=30))
+
+
+def test_mail_status_tells_of_mails_held_by_a_stopped_sender(app, runner, queued):
+    [mid] = queued(1)
+    db.session.execute(
+        MailMessage.__table__.update()
+        .where(MailMessage.id == mid)
+        .values(
+            status=MessageStatus.HANDED_OVER,
+            claimed_by="0badc0de.4242.cccc",
+            claimed_until=utcnow() - timedelta(seconds=1),
+        )
+    )
+    db.session.commit()
+    r = runner.invoke(args=["mail", "status"])
+    assert "handed_over  1" in r.output and "1 held by a sender that stopped" in r.output
