@@ -71,6 +71,7 @@ DEFAULTS: dict[str, object] = {
     "MAIL_PREFERENCES_LINK_MAX_AGE": 60 * 24 * 3600,
     "MAIL_VERIFY_PER_HOUR": 3,
     "MAIL_RESET_PER_ACCOUNT_PER_HOUR": 3,
+    "MAIL_ACCOUNT_EXISTS_PER_HOUR": 3,  # "someone tried to register with your address"
     "RATELIMIT_RESET_IP": "5 per minute;20 per hour",
     "RATELIMIT_MAIL_CHANGE": "10 per hour",
 }
@@ -160,6 +161,9 @@ def init_app(app: Flask) -> None:
     app.extensions["mail"] = True
     hooks.register_user_restriction(app, services.restriction)
     signals.user_registered.connect(services.on_user_registered, weak=False)
+    signals.registration_for_existing_account.connect(
+        services.on_registration_for_existing_account, weak=False
+    )
     feed.install()
     app.register_blueprint(views.bp)
     app.cli.add_command(cli.mail_cli)

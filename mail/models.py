@@ -87,6 +87,7 @@ class MessageKind(enum.StrEnum):
     PASSWORD_RESET = "password_reset"
     EMAIL_CHANGE = "email_change"  # to the new address: confirm it
     EMAIL_CHANGED = "email_changed"  # to the old address: it was changed
+    ACCOUNT_EXISTS = "account_exists"  # someone tried to register with the address
     NOTIFICATION = "notification"
     DIGEST = "digest"
 
