@@ -479,8 +479,17 @@ def _skip(msg: MailMessage, msg_id: int, token: str, reason: str, report: Report
     report.skipped += 1
 
 
-def _send_one(msg_id: int, transport, token: str, now: datetime, report: Report) -> bool:
-    """Returns False when the connection is gone (the rest of the batch goes back)."""
+def _send_one(
+    msg_id: int,
+    transport,
+    token: str,
+    now: datetime,
+    report: Report,
+    clock: Callable[[], datetime] | None = None,
+) -> bool:
+    """Returns False when the connection is gone (the rest of the batch goes back).
+
+    ``clock``: the run's time now (``now`` moving on), for the lease of the hand-over."""
     msg = db.session.get(MailMessage, msg_id)
     if msg is None:
         return True  # the account (and its mails) was deleted meanwhile
@@ -504,7 +513,15 @@ def _send_one(msg_id: int, transport, token: str, now: datetime, report: Report)
     checkpoint("built")
 
     def before_data() -> None:
-        if not _move(msg_id, token, MessageStatus.SENDING, status=MessageStatus.HANDED_OVER):
+        # A whole lease for the delivery call (at least two network timeouts).
+        until = (clock or (lambda: now))() + _lease()
+        if not _move(
+            msg_id,
+            token,
+            MessageStatus.SENDING,
+            status=MessageStatus.HANDED_OVER,
+            claimed_until=until,
+        ):
             raise LostClaim(msg_id)
         checkpoint("handed_over")
 
@@ -611,7 +628,7 @@ def _run(
                 if time.monotonic() - renewed > renew_every:
                     _renew(token, clock())
                     renewed = time.monotonic()
-                alive = _send_one(mid, transport, token, start, report)
+                alive = _send_one(mid, transport, token, start, report, clock)
                 db.session.expunge_all()
                 if not alive:
                     for rest, attempts in claimed[i + 1 :]:
