@@ -2,7 +2,8 @@
 people control (immediately, daily or weekly digest, or off, per kind).
 
 ``init_app`` sets the defaults below, registers the forum's user-restriction hook (unverified
-accounts read and follow but do not write), connects to ``forum.signals.user_registered``,
+accounts read and follow but do not write), connects to ``forum.signals.user_registered``
+(the confirmation mail) and ``registration_for_existing_account`` (tells the owner),
 installs the in-transaction queueing (``feed``), and adds the pages, the ``flask mail``
 commands and — in the embedded default — the sender thread. The forum never imports mail.
 
