@@ -24,7 +24,8 @@ sender process on this machine that no longer runs (found by the process id in
 * SMTP, ``handed_over``: the sender stopped during the DATA exchange or before it could
   record the server's answer. The mail is sent again: nothing is lost, and the one
   duplicate this can make (when the server had accepted it) carries the same Message-ID,
-  which many mail programs use to show it once. ``last_error`` says it was resent.
+  which many mail programs use to show it once. ``last_error`` says it was resent. A
+  connection that breaks during DATA (the sender still running) is treated the same way.
 
 A refusal (4xx, connection refused, timeout) puts the mail back with exponential back-off
 (``MAIL_RETRY_BASE_SECONDS`` · 2^(attempts−1), at most ``MAIL_RETRY_MAX_SECONDS``); a
@@ -97,13 +98,11 @@ class Report:
     skipped: int = 0
     requeued: int = 0  # stopped senders' mails queued again (never handed over, or resent)
     recovered: int = 0  # stopped senders' mails found delivered (the outbox file exists)
-    uncertain: int = 0  # connection lost during DATA (counted as sent)
 
     def __str__(self) -> str:
         return (
             f"{self.sent} sent, {self.skipped} skipped, {self.retried} to retry, "
-            f"{self.failed} failed, {self.requeued} requeued, {self.recovered} recovered, "
-            f"{self.uncertain} uncertain"
+            f"{self.failed} failed, {self.requeued} requeued, {self.recovered} recovered"
         )
 
 
@@ -537,17 +536,17 @@ def _send_one(
         _give_back(msg_id, attempts, token, str(exc), False, now, report)
         return transport_alive(transport)
     except Uncertain as exc:
-        _move(
+        # As after a crash during the hand-over: sent again rather than maybe lost.
+        _give_back(
             msg_id,
+            attempts,
             token,
-            MessageStatus.HANDED_OVER,
-            status=MessageStatus.SENT,
-            sent_at=now,
-            claimed_by=None,
-            last_error=f"uncertain: connection lost during DATA ({exc})"[:500],
+            f"resent: connection lost during DATA ({exc}); the server may have it twice, "
+            "with the same Message-ID",
+            False,
+            now,
+            report,
         )
-        report.uncertain += 1
-        log.warning("Mail %s: connection lost during DATA; counted as sent, not resent", msg_id)
         return False
     checkpoint("delivered")
     _mark_sent(msg_id, token, now, note)

@@ -99,6 +99,19 @@ def test_too_many_attempts_fail(app, smtp, queued, send):
     assert status(mid).status == MessageStatus.FAILED and status(mid).attempts == 3
 
 
+def test_a_connection_lost_during_data_is_sent_again_not_lost(smtp, queued, send):
+    [mid] = queued()
+    smtp.handler.drop = 1  # the connection breaks before the server took the mail
+    assert send() == []
+    msg = status(mid)
+    assert msg.status == MessageStatus.QUEUED and msg.last_error.startswith("resent")
+    [mail] = send()
+    msg = status(mid)
+    assert msg.status == MessageStatus.SENT and msg.attempts == 2
+    assert msg.last_error.startswith("resent")  # it may have arrived twice: the row says so
+    assert mail["To"] == msg.to_addr and send() == []
+
+
 def test_a_lost_claim_is_not_sent(app, smtp, queued, send):
     """A sender whose lease ran out and was taken over must not send the mail too."""
     [mid] = queued()
