@@ -81,6 +81,31 @@ def _check_password_strength(password: str, field: str = "password") -> None:
         raise InvalidInput(**{field: _("Use at most %(n)d characters.", n=200)})
 
 
+def _check_registration(email: str, display_name: str, password: str) -> tuple[str, str]:
+    """The normalised address and name, or ``InvalidInput`` for the form."""
+    email = normalise_email(email)
+    display_name = " ".join((display_name or "").split())
+    if not EMAIL_RE.match(email) or len(email) > 254:
+        raise InvalidInput(email=_("Enter a valid e-mail address."))
+    if not 2 <= len(display_name) <= 80:
+        raise InvalidInput(display_name=_("Use between 2 and 80 characters."))
+    _check_password_strength(password)
+    return email, display_name
+
+
+def _insert_user(user: User) -> bool:
+    """Add the new account; False when the address was taken meanwhile (a race)."""
+    try:
+        # Added inside the savepoint: begin_nested() flushes what is pending first, so a
+        # row added before it would hit the unique index outside the savepoint.
+        with db.session.begin_nested():
+            db.session.add(user)
+            db.session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
 def register_user(
     email: str,
     display_name: str,
@@ -89,14 +114,10 @@ def register_user(
     party: str | None = None,
     locale: str | None = None,
 ) -> User:
-    """Create an account. The e-mail is unique case-insensitively (stored lower-case)."""
-    email = normalise_email(email)
-    display_name = " ".join((display_name or "").split())
-    if not EMAIL_RE.match(email) or len(email) > 254:
-        raise InvalidInput(email=_("Enter a valid e-mail address."))
-    if not 2 <= len(display_name) <= 80:
-        raise InvalidInput(display_name=_("Use between 2 and 80 characters."))
-    _check_password_strength(password)
+    """Create an account. The e-mail is unique case-insensitively (stored lower-case).
+
+    For the admin CLI and the demo data; the public form uses ``sign_up``."""
+    email, display_name = _check_registration(email, display_name, password)
     if get_user_by_email(email) is not None:
         raise InvalidInput(email=_("An account with this e-mail address already exists."))
     user = User(
@@ -107,15 +128,39 @@ def register_user(
         party=party if role == Role.POLITICIAN else None,
         locale=locale,
     )
-    try:
-        # Added inside the savepoint: begin_nested() flushes what is pending first, so a
-        # row added before it would hit the unique index outside the savepoint.
-        with db.session.begin_nested():
-            db.session.add(user)
-            db.session.flush()
-    except IntegrityError:
-        raise InvalidInput(email=_("An account with this e-mail address already exists.")) from None
+    if not _insert_user(user):
+        raise InvalidInput(email=_("An account with this e-mail address already exists."))
     return user
+
+
+def sign_up(
+    email: str, display_name: str, password: str, locale: str | None = None
+) -> tuple[User, bool]:
+    """The public registration form: ``(new account, True)``, or ``(the account that already
+    has this address, False)``.
+
+    No account discovery: the form answers the same either way (the caller tells the owner
+    of an existing account by mail, not the person at the form), so the same checks and the
+    same password hashing happen for a taken address. Raises ``InvalidInput`` only for what
+    the form shows whoever types it (a bad address, name or password).
+    """
+    email, display_name = _check_registration(email, display_name, password)
+    password_hash = _hash(password)
+    existing = get_user_by_email(email)
+    if existing is None:
+        user = User(
+            email=email,
+            display_name=display_name,
+            password_hash=password_hash,
+            role=Role.CITIZEN,
+            locale=locale,
+        )
+        if _insert_user(user):
+            return user, True
+        existing = get_user_by_email(email)  # registered at the same moment by another request
+        if existing is None:  # the other request rolled back: nothing to tell
+            raise InvalidInput(email=_("Please try again."))
+    return existing, False
 
 
 def authenticate(email: str, password: str) -> User | None:

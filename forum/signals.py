@@ -25,6 +25,11 @@ user_registered = _signals.signal("user-registered")
 committed; the mail package queues the verification mail in the same transaction). Accounts
 made by the admin CLI or the demo seed do not send it."""
 
+registration_for_existing_account = _signals.signal("registration-for-existing-account")
+"""Sender: the existing ``User`` whose address someone typed into the registration form.
+The form answers as for a new address (no account discovery); the mail package tells the
+owner by mail, in the same transaction."""
+
 topic_proposal_decided = _signals.signal("topic-proposal-decided")
 """Sender: the ``Topic`` whose proposal a moderator accepted (now open) or declined; keyword
 argument ``moderator`` (``User``). Moderation closes its queue item and audits the decision

@@ -2,7 +2,8 @@
 people control (immediately, daily or weekly digest, or off, per kind).
 
 ``init_app`` sets the defaults below, registers the forum's user-restriction hook (unverified
-accounts read and follow but do not write), connects to ``forum.signals.user_registered``,
+accounts read and follow but do not write), connects to ``forum.signals.user_registered``
+(the confirmation mail) and ``registration_for_existing_account`` (tells the owner),
 installs the in-transaction queueing (``feed``), and adds the pages, the ``flask mail``
 commands and — in the embedded default — the sender thread. The forum never imports mail.
 
@@ -51,7 +52,9 @@ DEFAULTS: dict[str, object] = {
     "MAIL_THREAD_WHEN_TESTING": False,
     "MAIL_POLL_INTERVAL": 5.0,
     "MAIL_BATCH_SIZE": 100,
-    "MAIL_CLAIM_SECONDS": 300,  # a sender's lease on the mails it took
+    # A sender's lease on the mails it took, renewed while it works: a sender that died is
+    # replaced this long after (at once, for the embedded sender's own process).
+    "MAIL_CLAIM_SECONDS": 60,
     "MAIL_RETRY_BASE_SECONDS": 60,
     "MAIL_RETRY_MAX_SECONDS": 3600,
     "MAIL_MAX_ATTEMPTS": 10,
@@ -69,6 +72,7 @@ DEFAULTS: dict[str, object] = {
     "MAIL_PREFERENCES_LINK_MAX_AGE": 60 * 24 * 3600,
     "MAIL_VERIFY_PER_HOUR": 3,
     "MAIL_RESET_PER_ACCOUNT_PER_HOUR": 3,
+    "MAIL_ACCOUNT_EXISTS_PER_HOUR": 3,  # "someone tried to register with your address"
     "RATELIMIT_RESET_IP": "5 per minute;20 per hour",
     "RATELIMIT_MAIL_CHANGE": "10 per hour",
 }
@@ -100,6 +104,15 @@ def _configure(app: Flask) -> None:
         app.config["MAIL_PORT"] = int(app.config["MAIL_PORT"] or _PORTS[security])
     except ValueError:
         raise ConfigError(f"MAIL_PORT must be a number, not {app.config['MAIL_PORT']!r}.") from None
+    try:
+        lease, timeout = float(app.config["MAIL_CLAIM_SECONDS"]), float(app.config["MAIL_TIMEOUT"])
+    except (TypeError, ValueError):
+        raise ConfigError("MAIL_CLAIM_SECONDS and MAIL_TIMEOUT must be numbers.") from None
+    if lease < 2 * timeout:
+        # One mail may take a network timeout or two between lease renewals.
+        raise ConfigError(
+            f"MAIL_CLAIM_SECONDS ({lease:g}) must be at least twice MAIL_TIMEOUT ({timeout:g})."
+        )
     if not app.config["MAIL_OUTBOX_DIR"]:
         app.config["MAIL_OUTBOX_DIR"] = os.path.join(app.instance_path, "outbox")
     if "MAIL_WORKER" not in app.config:
@@ -149,6 +162,9 @@ def init_app(app: Flask) -> None:
     app.extensions["mail"] = True
     hooks.register_user_restriction(app, services.restriction)
     signals.user_registered.connect(services.on_user_registered, weak=False)
+    signals.registration_for_existing_account.connect(
+        services.on_registration_for_existing_account, weak=False
+    )
     feed.install()
     app.register_blueprint(views.bp)
     app.cli.add_command(cli.mail_cli)

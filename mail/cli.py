@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 
 from forum import services as forum_services
 from forum.extensions import db
+from forum.models import utcnow
 
-from .models import MailMessage
+from .models import MailMessage, MessageStatus
 
 mail_cli = AppGroup("mail", help="Send queued e-mails, build digests, manage addresses.")
 
@@ -47,6 +48,17 @@ def status_command() -> None:
         click.echo("The outbox is empty.")
     for status, count in sorted(rows, key=lambda r: r[0].value):
         click.echo(f"{status.value:<12} {count}")
+    stale = db.session.scalar(
+        select(func.count(MailMessage.id)).where(
+            MailMessage.status.in_((MessageStatus.SENDING, MessageStatus.HANDED_OVER)),
+            MailMessage.claimed_until < utcnow(),
+        )
+    )
+    if stale:
+        click.echo(
+            f"({stale} held by a sender that stopped; the next `mail send` checks whether "
+            "they went out and sends them again if not)"
+        )
 
 
 @mail_cli.command("verify")

@@ -553,6 +553,17 @@ def _account_mail(msg: MailMessage, user: User) -> Composed:
             new=msg.to_addr,
             hours=current_app.config["MAIL_VERIFY_MAX_AGE"] // 3600,
         )
+    elif msg.kind == MessageKind.ACCOUNT_EXISTS:
+        if user.email != msg.to_addr:
+            raise Skip("the address changed")
+        subject = _("Someone tried to create an account with your address")
+        text, html = _render(
+            "account_exists",
+            user=user,
+            email=user.email,
+            login_url=external_url("forum.login"),
+            forgot_url=external_url("mail.forgot_password"),
+        )
     else:  # EMAIL_CHANGED, to the old address
         subject = _("Your e-mail address for Borgerdialog was changed")
         text, html = _render(

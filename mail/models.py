@@ -87,6 +87,7 @@ class MessageKind(enum.StrEnum):
     PASSWORD_RESET = "password_reset"
     EMAIL_CHANGE = "email_change"  # to the new address: confirm it
     EMAIL_CHANGED = "email_changed"  # to the old address: it was changed
+    ACCOUNT_EXISTS = "account_exists"  # someone tried to register with the address
     NOTIFICATION = "notification"
     DIGEST = "digest"
 
@@ -94,7 +95,9 @@ class MessageKind(enum.StrEnum):
 class MessageStatus(enum.StrEnum):
     QUEUED = "queued"  # waiting for ``due_at``
     SENDING = "sending"  # claimed by a sender; not yet handed to the SMTP server
-    HANDED_OVER = "handed_over"  # DATA is being sent; a crash here is never retried
+    # Being delivered (SMTP DATA, or the outbox file written); after a crash here recovery
+    # looks for the file, or resends over SMTP (at most one duplicate; mail/sender.py).
+    HANDED_OVER = "handed_over"
     SENT = "sent"
     FAILED = "failed"  # gave up (permanent refusal, or too many attempts)
     SKIPPED = "skipped"  # nothing left to say (content hidden, kind turned off, ...)

@@ -122,9 +122,24 @@ def queue_verification(user: User) -> bool:
 
 
 def on_user_registered(user: User, **_extra) -> None:
-    """``forum.signals.user_registered``: queue the verification mail with the new account."""
-    if "mail" in current_app.extensions and verification_required():
+    """``forum.signals.user_registered``: queue the confirmation mail with the new account
+    (the registration page says a message is on its way, whether or not the site requires
+    confirmed addresses)."""
+    if "mail" in current_app.extensions:
         queue_verification(user)
+
+
+def on_registration_for_existing_account(user: User, **_extra) -> None:
+    """``forum.signals.registration_for_existing_account``: tell the owner, with links to log
+    in or choose a new password (the page said nothing), at most
+    ``MAIL_ACCOUNT_EXISTS_PER_HOUR`` times an hour."""
+    if "mail" not in current_app.extensions:
+        return
+    per_hour = current_app.config["MAIL_ACCOUNT_EXISTS_PER_HOUR"]
+    if _recent(user, MessageKind.ACCOUNT_EXISTS) >= per_hour:
+        current_app.logger.info("Registration notice for user %s not mailed: limit", user.id)
+        return
+    queue_message(user, MessageKind.ACCOUNT_EXISTS, to_addr=user.email)
 
 
 def verify_email(token: str) -> User:

@@ -62,6 +62,15 @@ def verify(token: str):
         except tokens.TokenProblem as problem:
             return _link_problem(problem, "verify")
         db.session.commit()
+        if not current_user.is_authenticated:  # straight from registering: not logged in yet
+            flash(
+                _(
+                    "Thank you: your e-mail address is confirmed. Log in to take part in the "
+                    "debate."
+                ),
+                "success",
+            )
+            return redirect(url_for("forum.login"))
         flash(
             _("Thank you: your e-mail address is confirmed. You can now take part in the debate."),
             "success",

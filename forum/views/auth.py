@@ -70,12 +70,15 @@ def logout():
 @bp.route("/registrer", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"], methods=["POST"])
 def register():
+    """Create an account. A taken address gets the same page as a new one (no account
+    discovery); its owner hears of it by mail. The new account is not logged in here: the
+    answer would differ."""
     if current_user.is_authenticated:
         return redirect(url_for("forum.home"))
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = services.register_user(
+            user, created = services.sign_up(
                 form.email.data,
                 form.display_name.data,
                 form.password.data,
@@ -85,11 +88,13 @@ def register():
             db.session.rollback()
             apply_errors(form, exc)
         else:
-            signals.user_registered.send(user)  # the mail package queues the verification mail
+            if created:
+                signals.user_registered.send(user)  # mail queues the confirmation mail
+            else:
+                signals.registration_for_existing_account.send(user)  # mail tells the owner
             db.session.commit()
-            login_user(user)
-            flash(_("Welcome! Your account is ready."), "success")
-            return redirect(url_for("forum.home"))
+            # The same page for a new and a taken address (not even the address is shown).
+            return render_template("forum/register_sent.html"), 200
     status = 400 if form.errors else 200
     return render_template("forum/register.html", form=form), status
 

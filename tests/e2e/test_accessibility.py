@@ -123,6 +123,19 @@ CASES = [
         expect=".error-summary a[href='#email']",
     ),
     Case(
+        "register-sent",
+        submit(
+            "/registrer",
+            {
+                "#email": "ny.a11y@example.dk",
+                "#display_name": "Ny Borger",
+                "#password": "a-long-password-1",
+                "#confirm": "a-long-password-1",
+            },
+        ),
+        expect="main a.btn[href='/login']",
+    ),
+    Case(
         "register-mismatch",
         submit(
             "/registrer",

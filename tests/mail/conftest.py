@@ -6,6 +6,7 @@ The app here requires verified addresses (the forum's tests turn that off) and s
 
 from __future__ import annotations
 
+import asyncio
 import email
 import re
 import socket
@@ -37,6 +38,8 @@ class Recorder:
         self.refuse = 0
         self.refuse_reply = "451 4.3.0 Try again later"
         self.rcpt_reply: str | None = None
+        self.delay = 0.0  # seconds before answering DATA (a slow server)
+        self.drop = 0  # drop the connection during DATA that many times, mail not taken
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         if self.rcpt_reply:
@@ -45,6 +48,12 @@ class Recorder:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.drop > 0:
+            self.drop -= 1
+            server.transport.close()
+            return "421 4.3.0 Closing"
         with self.lock:
             if self.refuse > 0:
                 self.refuse -= 1
@@ -57,6 +66,8 @@ class Recorder:
             self.received.clear()
             self.refuse = 0
             self.rcpt_reply = None
+            self.delay = 0.0
+            self.drop = 0
 
 
 class SMTPServer:

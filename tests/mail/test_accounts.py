@@ -28,6 +28,10 @@ def register(client, email="ny@example.dk", name="Nina Nielsen"):
     )
 
 
+def log_in(client, email="ny@example.dk", password=PASSWORD) -> None:
+    assert client.post("/login", data={"email": email, "password": password}).status_code == 302
+
+
 def logged_in(client) -> bool:
     return b'action="/logout"' in client.get("/").data
 
@@ -46,7 +50,8 @@ def test_registration_mails_a_link_and_the_unverified_account_may_only_read(
     client, send, make_topic
 ):
     topic = make_topic()
-    assert register(client).status_code == 302
+    assert register(client).status_code == 200 and not logged_in(client)
+    log_in(client)
     user = db.session.scalar(select(User).where(User.email == "ny@example.dk"))
     assert user.email_verified_at is None
     home = client.get("/").get_data(as_text=True)
@@ -76,8 +81,112 @@ def test_registration_mails_a_link_and_the_unverified_account_may_only_read(
     assert again.status_code == 200 and "already confirmed" in again.get_data(as_text=True)
 
 
+# --- registering with an address that has an account ----------------------------------------
+
+
+def _without_csrf(r) -> str:
+    # The CSRF token carries a timestamp: on a busy machine two pages are a second apart.
+    return re.sub(r'(csrf_token"[^>]*value=")[^"]+', r"\1CSRF", r.get_data(as_text=True))
+
+
+def _session_keys(client) -> set[str]:
+    with client.session_transaction() as sess:
+        return set(sess.keys())
+
+
+def test_registration_answers_the_same_for_a_new_and_a_taken_address(app, make_user, send):
+    owner = make_user(email="ole@example.dk", name="Ole Olsen")
+    owner_hash = owner.password_hash
+    new_client, taken_client = app.test_client(), app.test_client()
+    for c in (new_client, taken_client):
+        c.set_cookie("lang", "en")
+    new = register(new_client, email="ny@example.dk", name="Nina Nielsen")
+    taken = register(taken_client, email="OLE@example.dk ", name="Impostor")
+    assert new.status_code == taken.status_code == 200
+    assert new.headers["Content-Type"] == taken.headers["Content-Type"]
+    assert _without_csrf(new) == _without_csrf(taken)
+    assert "Check your e-mail" in new.get_data(as_text=True)
+    assert "already exists" not in taken.get_data(as_text=True)
+    assert _session_keys(new_client) == _session_keys(taken_client)  # neither is logged in
+    assert not logged_in(new_client) and not logged_in(taken_client)
+
+    # No second account; the owner's account is untouched.
+    db.session.expire_all()
+    owners = db.session.scalars(select(User).where(func.lower(User.email) == "ole@example.dk"))
+    [same] = owners.all()
+    assert same.id == owner.id and same.password_hash == owner_hash
+    assert same.display_name == "Ole Olsen"
+
+    mails = {m["To"]: m for m in send()}
+    assert set(mails) == {"ny@example.dk", "ole@example.dk"}
+    assert "/konto/bekraeft/" in text_part(mails["ny@example.dk"])
+    notice = mails["ole@example.dk"]
+    assert notice["Subject"] == "Someone tried to create an account with your address"
+    text = text_part(notice)
+    assert "ole@example.dk" in text and "no new one was made" in text
+    assert link(notice, "/login") and link(notice, "/glemt-adgangskode")
+    assert "/konto/" not in text  # no token: the links are the public pages
+    assert 'href="http://borgerdialog.test/login"' in html_part(notice)
+
+    # The owner logs in as before; the new account logs in with the password it chose.
+    log_in(taken_client, "ole@example.dk")
+    log_in(new_client, "ny@example.dk")
+
+
+def test_registration_takes_the_same_time_for_a_new_and_a_taken_address(app, make_user):
+    make_user(email="ole@example.dk")
+    client = app.test_client()
+
+    def took(email: str) -> float:
+        started = time.perf_counter()
+        assert register(client, email=email).status_code == 200
+        return time.perf_counter() - started
+
+    register(client, email="warm@example.dk")
+    new = sorted(took(f"ny{i}@example.dk") for i in range(5))[2]
+    taken = sorted(took("ole@example.dk") for _ in range(5))[2]
+    assert new / 5 < taken < new * 5, (new, taken)  # the same order of magnitude
+
+
+def test_the_owner_is_told_a_few_times_an_hour_at_most(app, make_user, send):
+    make_user(email="ole@example.dk")
+    for _ in range(6):
+        assert register(app.test_client(), email="ole@example.dk").status_code == 200
+    assert outbox_count(MessageKind.ACCOUNT_EXISTS) == app.config["MAIL_ACCOUNT_EXISTS_PER_HOUR"]
+    assert db.session.scalar(select(func.count(User.id))) == 1
+
+
+def test_the_notice_is_in_the_owners_language(client, make_user, send):
+    make_user(email="ole@example.dk", locale="da")
+    register(client, email="ole@example.dk")
+    [mail] = send()
+    assert "Nogen" in mail["Subject"] and "/glemt-adgangskode" in text_part(mail)
+
+
+def test_confirming_right_after_registering_leads_to_the_login(client, send):
+    register(client)
+    [mail] = send()
+    r = client.post(link(mail, "/konto/bekraeft/"))
+    assert r.status_code == 302 and r.headers["Location"].endswith("/login")
+    assert "Log in to take part" in client.get("/login").get_data(as_text=True)
+
+
+class TestRegistrationFlood:
+    @pytest.fixture
+    def app_config(self, mail_config):
+        return {**mail_config, "RATELIMIT_ENABLED": True, "RATELIMIT_REGISTER": "3 per hour"}
+
+    def test_registering_again_and_again_is_refused(self, client, make_user):
+        make_user(email="ole@example.dk")
+        codes = [register(client, email="ole@example.dk").status_code for _ in range(3)]
+        codes += [register(client, email=f"ny{i}@example.dk").status_code for i in range(2)]
+        assert codes == [200, 200, 200, 429, 429]
+        assert db.session.scalar(select(func.count(User.id))) == 1
+
+
 def test_resend_is_limited(client, send, app):
     register(client)
+    log_in(client)
     for _ in range(5):
         client.post("/konto/bekraeft")
     assert outbox_count(MessageKind.VERIFY_EMAIL) == app.config["MAIL_VERIFY_PER_HOUR"]
