@@ -385,3 +385,19 @@ def test_preferences_link_in_mails_works_without_logging_in(client, scene, make_
     assert client.post(path, data={"mode-reply": "daily"}).status_code == 302
     assert services.mode_for(scene["target"].id, Kind.REPLY) == Mode.DAILY
     assert client.get("/mail/indstillinger/forged").status_code == 400
+
+
+def test_hostile_names_and_titles_are_text_in_the_mail(make_user, make_topic, make_post, send):
+    """A display name, a topic title and a post with markup reach the HTML part escaped and
+    the subject as one line of text."""
+    payload = "\"'><img src=x onerror=alert(1)>"
+    target = make_user(name="Mette Modtager")
+    writer = make_user(name=f"Søren {payload}")
+    topic = make_topic(title=f"Cykelsti {payload}")
+    own = make_post(topic, author=target, body="Mit forslag.")
+    make_post(topic, author=writer, body=f"Svar {payload}", parent=own)
+    [mail] = to(send(), target)
+    html = html_part(mail)
+    assert "<img" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "\n" not in mail["Subject"] and "\r" not in mail["Subject"]
