@@ -166,3 +166,100 @@ def test_live_connection_joins_under_the_policy(browser, live_server, auth_cooki
             assert page.evaluate("() => window.__cspViolations") == []
         finally:
             context.close()
+
+
+# --- reflected XSS in a real browser ---------------------------------------------------------
+
+# Every query parameter a view reads by name (tests/forum/test_no_server_errors.py finds the
+# same list in the code); the fields of each page's own GET forms are added per page.
+QUERY_NAMES = [
+    "citer",
+    "emne",
+    "fra",
+    "holdning",
+    "next",
+    "omraade",
+    "parti",
+    "q",
+    "reason",
+    "rolle",
+    "side",
+    "skjulte",
+    "sort",
+    "til",
+    "udvalg",
+]
+PAYLOADS = [
+    "<img src=x onerror=window.__xss=1;alert(1)>",
+    "\"'><svg onload=window.__xss=2;alert(2)>",
+    "javascript:window.__xss=3;alert(3)//",
+]
+INJECTED = """() => {
+  const bad = document.querySelectorAll(
+    'img[src="x"], svg[onload], [onerror], [onload], a[href^="javascript:" i],'
+    + ' form[action^="javascript:" i], iframe, object, embed, base');
+  return {
+    elements: Array.from(bad, (e) => e.outerHTML.slice(0, 120)),
+    ran: window.__xss === undefined ? null : window.__xss,
+  };
+}"""
+GET_FIELDS = """() => Array.from(
+  document.querySelectorAll('main form:not([method=post]) [name]'), (e) => e.name)"""
+
+
+def _reflect_pages(live: LiveServer, extra: dict) -> list[tuple[str | None, str]]:
+    ids = live.ids
+    return [
+        (None, "/"),
+        (None, "/soeg"),
+        (None, f"/emner/{ids['topic']}"),
+        (None, f"/udvalg/{ids['committee_slug']}"),
+        (None, f"/omraader/{ids['area_slug']}"),
+        (None, "/login"),
+        (None, "/registrer"),
+        (None, f"/spoergetid/{extra['session']}"),
+        (None, "/borgerbudget/"),
+        (None, f"/borgerbudget/{extra['process']}"),
+        ("citizen", f"/indlaeg/{ids['root_post']}/svar"),
+        ("citizen", "/notifikationer"),
+        ("citizen", "/soeg/gemte"),
+        ("citizen", f"/borgerbudget/{extra['process']}/stemmeseddel"),
+        ("moderator", "/moderation"),
+        ("moderator", "/forslag"),
+        ("moderator", f"/emner/{ids['topic']}"),
+    ]
+
+
+def test_hostile_values_in_every_query_parameter_inject_nothing(
+    browser, live_server, auth_cookies, extra
+):
+    from urllib.parse import urlencode
+
+    problems: list[str] = []
+    loads = 0
+    for role, path in _reflect_pages(live_server, extra):
+        context = _open(browser, auth_cookies, role)
+        page = context.new_page()
+        dialogs: list[str] = []
+        page.on("dialog", lambda d, out=dialogs: (out.append(d.message), d.dismiss()))
+        try:
+            page.goto(live_server.url(path))
+            names = sorted(set(QUERY_NAMES) | set(page.evaluate(GET_FIELDS)))
+            for payload in PAYLOADS:
+                query = urlencode([(n, payload) for n in names])
+                page.goto(live_server.url(f"{path}?{query}"))
+                page.wait_for_load_state("load")
+                page.wait_for_timeout(100)
+                found = page.evaluate(INJECTED)
+                loads += 1
+                who = f"{role or 'anonymous'} {path} [{payload[:12]}]"
+                if found["elements"]:
+                    problems.append(f"{who}: injected {found['elements']}")
+                if found["ran"] is not None:
+                    problems.append(f"{who}: script ran ({found['ran']})")
+            if dialogs:
+                problems.append(f"{role or 'anonymous'} {path}: dialog {dialogs}")
+        finally:
+            context.close()
+    assert loads == len(_reflect_pages(live_server, extra)) * len(PAYLOADS)
+    assert not problems, "\n".join(problems)
