@@ -156,3 +156,36 @@ def test_passwords_are_taken_as_typed(client, make_user):
     user = make_user(password="kode\x07ord-med-klokke")
     r = client.post("/login", data={"email": user.email, "password": "kode\x07ord-med-klokke"})
     assert r.status_code == 302
+
+
+def test_every_form_drops_control_characters(app):
+    """Every form of every package derives from BaseForm (a new one that derives from
+    FlaskForm directly would let control characters through), and its text fields filter."""
+    import importlib
+    import inspect
+
+    from flask_wtf import FlaskForm
+    from wtforms import PasswordField, StringField
+
+    from forum.forms import BaseForm
+
+    forms = []
+    for pkg in ("forum", "moderation", "search", "mail", "qa", "budgets"):
+        module = importlib.import_module(f"{pkg}.forms")
+        forms += [
+            obj
+            for _name, obj in inspect.getmembers(module, inspect.isclass)
+            if issubclass(obj, FlaskForm) and obj.__module__ == module.__name__
+        ]
+    assert len(forms) > 30
+    assert [f.__name__ for f in forms if not issubclass(f, BaseForm)] == []
+
+    checked = 0
+    for form_class in forms:
+        with app.test_request_context(method="POST", data={}):
+            form = form_class()
+        for field in form:
+            if isinstance(field, StringField) and not isinstance(field, PasswordField):
+                assert drop_controls in field.filters, (form_class.__name__, field.name)
+                checked += 1
+    assert checked > 40
