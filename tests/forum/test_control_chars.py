@@ -189,3 +189,18 @@ def test_every_form_drops_control_characters(app):
                 assert drop_controls in field.filters, (form_class.__name__, field.name)
                 checked += 1
     assert checked > 40
+
+
+def test_the_users_cli_stores_clean_names_and_lists_old_ones_clean(app, runner, make_user):
+    r = runner.invoke(
+        args=["users", "create", "cli@example.dk", "Ole\x1b[31m\x07 Olsen", "--password", "x" * 12]
+    )
+    assert r.exit_code == 0, r.output
+    assert db.session.scalar(select(User.display_name).where(User.email == "cli@example.dk")) == (
+        "Ole Olsen"
+    )
+    make_user(name="Gammel\x1b]0;hacked\x07 Række")  # as a row stored before the fix
+    r = runner.invoke(args=["users", "list"])
+    assert r.exit_code == 0, r.output
+    assert "Gammel Række" in r.output
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", r.output), repr(r.output)
