@@ -301,6 +301,13 @@ def test_payloads_reach_the_pages_escaped(app, world, client):
     html = r.get_data(as_text=True)
     for kind in ("topic", "intro", "post", "reply", "citizen", "politician", "committee", "area"):
         assert f"&lt;img src=x onerror=alert(1) data-xss={kind}&gt;" in html, kind
+    # Search builds its titles and snippets as Markup by hand (search/text.py): a hit whose
+    # title and text are hostile, with the searched word marked.
+    r = client.get("/soeg", query_string={"q": "topic"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "<mark>topic</mark>" in html
+    assert "&lt;img src=x onerror=alert(1) data-xss=" in html
+    assert not _injections(html)
 
 
 @pytest.mark.parametrize("lang", ["da", "en"])
