@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import secrets
 
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     DateTimeLocalField,
@@ -19,7 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from forum.forms import REQUIRED, choices
+from forum.forms import REQUIRED, BaseForm, choices
 from forum.i18n import lazy_gettext as _l
 
 from .labels import CHOOSABLE_RULES, RULE_LABELS, STATUS_LABELS, STYLE_LABELS
@@ -28,7 +27,7 @@ from .models import DATED_PHASES, BallotStyle, ProjectStatus
 AMOUNT = [Optional(), NumberRange(min=1, max=10**12, message=_l("Enter a positive amount."))]
 
 
-class ProcessForm(FlaskForm):
+class ProcessForm(BaseForm):
     title = StringField(_l("Title"), validators=[DataRequired(REQUIRED), Length(min=5, max=200)])
     description = TextAreaField(
         _l("Description"),
@@ -106,7 +105,7 @@ class ProcessForm(FlaskForm):
         return [f"starts_{p.value}" for p in DATED_PHASES]
 
 
-class IdeaForm(FlaskForm):
+class IdeaForm(BaseForm):
     title = StringField(
         _l("Title of your idea"), validators=[DataRequired(REQUIRED), Length(min=5, max=200)]
     )
@@ -124,7 +123,7 @@ class IdeaForm(FlaskForm):
     nonce = HiddenField(default=lambda: secrets.token_hex(16))
 
 
-class ModerateIdeaForm(FlaskForm):
+class ModerateIdeaForm(BaseForm):
     action = RadioField(
         _l("Decision"),
         choices=choices([("approve", _l("Approve and publish")), ("reject", _l("Reject"))]),
@@ -136,7 +135,7 @@ class ModerateIdeaForm(FlaskForm):
     )
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(BaseForm):
     outcome = RadioField(
         _l("Review"),
         choices=choices(
@@ -156,7 +155,7 @@ class ReviewForm(FlaskForm):
     )
 
 
-class MergeForm(FlaskForm):
+class MergeForm(BaseForm):
     target_id = SelectField(
         _l("Merge into"), choices=[], validate_choice=False, validators=[DataRequired(REQUIRED)]
     )
@@ -167,7 +166,7 @@ class MergeForm(FlaskForm):
     )
 
 
-class StatusForm(FlaskForm):
+class StatusForm(BaseForm):
     status = SelectField(
         _l("Status"), choices=choices([(s.value, STATUS_LABELS[s]) for s in ProjectStatus])
     )
@@ -179,7 +178,7 @@ class StatusForm(FlaskForm):
     )
 
 
-class BallotForm(FlaskForm):
+class BallotForm(BaseForm):
     """The CSRF token and the area; the choices are ``idea`` checkboxes or ``points-<id>``
     number fields, read by the view."""
 

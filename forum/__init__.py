@@ -252,10 +252,11 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
 
-    from . import cli, live, views
+    from . import cli, live, security, views
     from . import events as _events  # noqa: F401  (Socket.IO handlers: before socketio.init_app)
 
     live.init_app(app)
+    security.init_app(app)
     # Before any blueprint registers a rule: every package's <int:id> is a bounded row id.
     app.url_map.converters["int"] = IdConverter
     app.register_blueprint(views.bp)

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from . import hooks
 from .extensions import db
 from .models import Area, Committee, Post, Role, Topic, User, utcnow
+from .text import drop_controls
 
 
 def _progress(length: int, label: str):
@@ -71,8 +72,11 @@ def users_create(email, display_name, password, role, party, committees, areas) 
     from .errors import InvalidInput
 
     try:
-        user = services.register_user(email, display_name, password)
-        services.set_role(user, Role(role), party, _committees(committees), _areas(areas))
+        # Typed like a form's fields: no control characters (forum/text.py).
+        user = services.register_user(email, drop_controls(display_name), password)
+        services.set_role(
+            user, Role(role), drop_controls(party), _committees(committees), _areas(areas)
+        )
         user.email_verified_at = utcnow()  # made by an admin: the address counts as confirmed
     except InvalidInput as exc:
         db.session.rollback()
@@ -128,7 +132,9 @@ def users_list(role) -> None:
             extra = f" {u.party or ''} [{', '.join(c.slug for c in u.committees)}]"
         elif u.role == Role.MODERATOR and u.moderated_areas:
             extra = f" [{', '.join(a.slug for a in u.moderated_areas)}]"
-        click.echo(f"{u.id:>5} {u.role.value:<10} {u.email:<40} {u.display_name}{extra}")
+        line = f"{u.id:>5} {u.role.value:<10} {u.email:<40} {u.display_name}{extra}"
+        # A name stored before typed text was cleaned must not drive the admin's terminal.
+        click.echo(drop_controls(line))
 
 
 posts_cli = AppGroup("posts", help="Maintain stored posts.")

@@ -20,6 +20,7 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 
 from forum.i18n import lazy_gettext as _l
+from forum.text import drop_controls
 
 REQUIRED = _l("This field is required.")
 
@@ -29,14 +30,28 @@ def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-class LoginForm(FlaskForm):
+class BaseForm(FlaskForm):
+    """The base of every form: each text field (string, text area, e-mail, hidden, search)
+    drops control characters other than tab and newline from what was typed, before its
+    validators and the services see it (see forum/text.py). Passwords are left as typed."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            cls = unbound_field.field_class
+            if issubclass(cls, StringField) and not issubclass(cls, PasswordField):
+                own = options.get("filters", unbound_field.kwargs.get("filters", ()))
+                options = {**options, "filters": (drop_controls, *own)}
+            return unbound_field.bind(form=form, **options)
+
+
+class LoginForm(BaseForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(REQUIRED)])
     password = PasswordField(_l("Password"), validators=[DataRequired(REQUIRED)])
     remember = BooleanField(_l("Remember me on this device"))
     next = HiddenField()
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(BaseForm):
     email = EmailField(
         _l("E-mail"),
         validators=[DataRequired(REQUIRED), Length(max=254)],
@@ -62,7 +77,7 @@ class RegisterForm(FlaskForm):
     )
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(BaseForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired(REQUIRED)])
     new_password = PasswordField(
         _l("New password"),
@@ -77,7 +92,7 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
-class TopicForm(FlaskForm):
+class TopicForm(BaseForm):
     title = StringField(
         _l("Title"),
         validators=[
@@ -104,7 +119,7 @@ def new_nonce() -> str:
     return secrets.token_urlsafe(16)
 
 
-class PostForm(FlaskForm):
+class PostForm(BaseForm):
     body = TextAreaField(
         _l("Your post"),
         validators=[
@@ -130,7 +145,7 @@ class PostForm(FlaskForm):
     nonce = HiddenField(default=new_nonce)
 
 
-class EditPostForm(FlaskForm):
+class EditPostForm(BaseForm):
     body = TextAreaField(
         _l("Text"),
         validators=[
@@ -140,7 +155,7 @@ class EditPostForm(FlaskForm):
     )
 
 
-class TopicStatusForm(FlaskForm):
+class TopicStatusForm(BaseForm):
     status = SelectField(
         _l("Status"),
         choices=choices(
@@ -149,7 +164,7 @@ class TopicStatusForm(FlaskForm):
     )
 
 
-class ProposalDecisionForm(FlaskForm):
+class ProposalDecisionForm(BaseForm):
     decision = RadioField(
         _l("Decision"),
         choices=choices([("accept", _l("Accept")), ("decline", _l("Decline"))]),
@@ -157,7 +172,7 @@ class ProposalDecisionForm(FlaskForm):
     )
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(BaseForm):
     """A form with only the CSRF token (buttons: support, follow, delete, mark read)."""
 
 

@@ -26,6 +26,7 @@ from sqlalchemy.orm import joinedload
 from forum import permissions
 from forum.extensions import db
 from forum.models import Notification, Post, PostState, Topic, User
+from forum.text import drop_controls
 
 from . import services, tokens
 from .models import ItemStatus, Kind, MailItem, MailMessage, MessageKind, Mode
@@ -718,14 +719,16 @@ def to_email(msg: MailMessage, composed: Composed, now: datetime) -> EmailMessag
     email = EmailMessage(policy=POLICY)
     email["From"] = current_app.config["MAIL_SENDER"]
     email["To"] = composed.to
-    email["Subject"] = composed.subject
+    # No control characters in the headers or the body (typed input drops them,
+    # forum/text.py; rows stored before that are cleaned here); the subject is one line.
+    email["Subject"] = " ".join(drop_controls(composed.subject).split())
     email["Date"] = format_datetime(now.replace(tzinfo=UTC))
     email["Message-ID"] = message_id(msg.key)
     email["Auto-Submitted"] = "auto-generated"
     if composed.unsubscribe_url:
         email["List-Unsubscribe"] = f"<{composed.unsubscribe_url}>"
         email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    email.set_content(composed.text)
-    email.add_alternative(composed.html, subtype="html")
+    email.set_content(drop_controls(composed.text))
+    email.add_alternative(drop_controls(composed.html), subtype="html")
     email["Content-Language"] = composed.locale  # after the body: set_content drops Content-*
     return email

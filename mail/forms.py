@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from forum.forms import REQUIRED
+from forum.forms import REQUIRED, BaseForm
 from forum.i18n import lazy_gettext as _l
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(BaseForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(REQUIRED), Length(max=254)])
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(BaseForm):
     password = PasswordField(
         _l("New password"),
         validators=[
@@ -29,17 +28,17 @@ class ResetPasswordForm(FlaskForm):
     )
 
 
-class ChangeEmailForm(FlaskForm):
+class ChangeEmailForm(BaseForm):
     new_email = EmailField(
         _l("New e-mail address"), validators=[DataRequired(REQUIRED), Length(max=254)]
     )
     password = PasswordField(_l("Your password"), validators=[DataRequired(REQUIRED)])
 
 
-class ButtonForm(FlaskForm):
+class ButtonForm(BaseForm):
     """Only the CSRF token: confirm, resend, cancel, unsubscribe buttons."""
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(BaseForm):
     """The CSRF token; the ``mode-<kind>`` radios are read by ``services.parse_preferences``
     so that unknown kinds or modes are refused instead of ignored."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -14,13 +13,13 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from forum.forms import choices
+from forum.forms import BaseForm, choices
 from forum.i18n import lazy_gettext as _l
 
 REQUIRED = _l("This field is required.")
 
 
-class DecideForm(FlaskForm):
+class DecideForm(BaseForm):
     """One item's decision. The pressed button's ``action`` value says which."""
 
     rule_id = SelectField(
@@ -34,7 +33,7 @@ class DecideForm(FlaskForm):
     )
 
 
-class BulkForm(FlaskForm):
+class BulkForm(BaseForm):
     rule_id = SelectField(
         _l("Debate rule (required to reject)"), coerce=str, validators=[Optional()]
     )
@@ -43,7 +42,7 @@ class BulkForm(FlaskForm):
     )
 
 
-class ReportForm(FlaskForm):
+class ReportForm(BaseForm):
     reason = RadioField(
         _l("Which debate rule does the post break?"), validators=[InputRequired(REQUIRED)]
     )
@@ -53,7 +52,7 @@ class ReportForm(FlaskForm):
     )
 
 
-class AppealForm(FlaskForm):
+class AppealForm(BaseForm):
     text = TextAreaField(
         _l("Why should the decision be changed?"),
         validators=[DataRequired(REQUIRED), Length(min=10, max=1000)],
@@ -76,7 +75,7 @@ DURATIONS = choices(
 )
 
 
-class SuspendForm(FlaskForm):
+class SuspendForm(BaseForm):
     duration = SelectField(_l("Duration"), choices=DURATIONS, default="7")
     rule_id = SelectField(_l("Debate rule (optional)"), coerce=str, validators=[Optional()])
     reason = TextAreaField(
@@ -85,7 +84,7 @@ class SuspendForm(FlaskForm):
     )
 
 
-class WordForm(FlaskForm):
+class WordForm(BaseForm):
     word = StringField(
         _l("Word or phrase"),
         validators=[DataRequired(REQUIRED), Length(max=101)],
@@ -109,7 +108,7 @@ class WordForm(FlaskForm):
     )
 
 
-class RuleForm(FlaskForm):
+class RuleForm(BaseForm):
     code = StringField(
         _l("Code (for links; cannot be changed later)"), validators=[Optional(), Length(max=40)]
     )
@@ -133,7 +132,7 @@ class RuleForm(FlaskForm):
     active = BooleanField(_l("In force"), default=True)
 
 
-class ModeForm(FlaskForm):
+class ModeForm(BaseForm):
     target_type = SelectField(
         _l("Kind"),
         choices=choices(
@@ -153,7 +152,7 @@ class ModeForm(FlaskForm):
     )
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(BaseForm):
     """A GET form: no CSRF token (it changes nothing)."""
 
     class Meta:
@@ -167,7 +166,7 @@ class AuditFilterForm(FlaskForm):
     date_to = DateField(_l("To (inclusive)"), validators=[Optional()])
 
 
-class QueueFilterForm(FlaskForm):
+class QueueFilterForm(BaseForm):
     class Meta:
         csrf = False
 

@@ -23,6 +23,7 @@ from forum import events as forum_events
 from forum.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db, socketio
 from forum.live import LiveError
+from forum.text import drop_controls
 
 VOTE_FIELDS = frozenset({"session_id", "post_id", "vote"})
 ASK_FIELDS = frozenset({"session_id", "body", "nonce"})
@@ -103,10 +104,12 @@ def on_ask(conn, *args):
     if not isinstance(data["body"], str) or not isinstance(data.get("nonce") or "", str):
         raise LiveError("invalid", _("body must be text."))
     user = _user(conn)
+    # Not through a form: drop control characters (and NUL) as the forms do (forum/text.py).
+    body = drop_controls(data["body"])
 
     def act():
         session = services.get_session(data["session_id"])
-        post = services.ask(user, session, data["body"], (data.get("nonce") or "")[:64] or None)
+        post = services.ask(user, session, body, (data.get("nonce") or "")[:64] or None)
         return session.id, post.id, post.state.value
 
     session_id, post_id, state = _run(act)

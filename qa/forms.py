@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -17,7 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from forum.forms import REQUIRED
+from forum.forms import REQUIRED, BaseForm
 from forum.i18n import lazy_gettext as _l
 
 
@@ -30,7 +29,7 @@ class CheckboxList(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class SessionForm(FlaskForm):
+class SessionForm(BaseForm):
     title = StringField(_l("Title"), validators=[DataRequired(REQUIRED), Length(max=200)])
     description = TextAreaField(
         _l("Description"),
@@ -61,7 +60,7 @@ class SessionForm(FlaskForm):
     )
 
 
-class AskForm(FlaskForm):
+class AskForm(BaseForm):
     body = TextAreaField(
         _l("Your question"),
         validators=[DataRequired(REQUIRED)],
@@ -70,12 +69,12 @@ class AskForm(FlaskForm):
     nonce = HiddenField(default=_nonce)
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(BaseForm):
     body = TextAreaField(_l("Your answer"), validators=[DataRequired(REQUIRED)])
     nonce = HiddenField(default=_nonce)
 
 
-class StatementForm(FlaskForm):
+class StatementForm(BaseForm):
     body = TextAreaField(
         _l("Statement"),
         validators=[DataRequired(REQUIRED)],
@@ -84,7 +83,7 @@ class StatementForm(FlaskForm):
     nonce = HiddenField(default=_nonce)
 
 
-class RejectForm(FlaskForm):
+class RejectForm(BaseForm):
     rule_id = SelectField(_l("Debate rule"), coerce=str, validators=[Optional()])
     text = TextAreaField(
         _l("Note to the author (optional)"), validators=[Optional(), Length(max=1000)]

@@ -1,18 +1,23 @@
 """iCalendar (RFC 5545) for one session, written by hand: one VEVENT, CRLF line ends,
-TEXT values escaped (backslash, semicolon, comma, newline) and lines folded at 75 octets."""
+TEXT values escaped (backslash, semicolon, comma, newline) and without control characters,
+lines folded at 75 octets."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from forum.models import utcnow
+from forum.text import drop_controls
 
 from .models import QASession, SessionState
 
 
 def escape_text(value: str) -> str:
+    # RFC 5545 forbids control characters in TEXT: typed input drops them already
+    # (forum/text.py); rows stored before that are cleaned here.
     return (
-        value.replace("\\", "\\\\")
+        drop_controls(value)
+        .replace("\\", "\\\\")
         .replace(";", "\\;")
         .replace(",", "\\,")
         .replace("\r\n", "\\n")

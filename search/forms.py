@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, Form, SearchField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from forum.forms import choices
+from forum.forms import BaseForm, choices
 from forum.i18n import lazy_gettext as _l
 
 
@@ -57,7 +56,7 @@ class SearchForm(Form):
     skjulte = BooleanField(_l("Include held, rejected and hidden contributions"))
 
 
-class SaveSearchForm(FlaskForm):
+class SaveSearchForm(BaseForm):
     name = StringField(
         _l("Name for this search"),
         validators=[

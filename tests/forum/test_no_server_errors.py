@@ -62,6 +62,11 @@ HOSTILE_STRINGS = [
     "nul\x00byte",
     "a b;c'\"<script>",
 ]
+# Markup that must come back as text wherever a page echoes a value (a search box, a filter,
+# a notice, a form with an error): a raw one in an HTML answer is a reflected XSS.
+XSS = "<img src=x onerror=alert(1)>"
+QUOTES = "\"'><svg onload=alert(2)>`"
+REFLECTED = re.compile(r"<img src=x onerror|<svg onload", re.I)
 # Values put into form fields and query parameters: (kind, value).
 HOSTILE_FIELD_VALUES = [
     ("nul", "før\x00efter"),
@@ -79,6 +84,8 @@ HOSTILE_FIELD_VALUES = [
     ("control", "\x1b[31m\x07\x0b"),
     ("surrogate-ish", "\ud800".encode("utf-8", "surrogatepass").decode("latin-1")),
     ("json", '{"a": [1, 2]}'),
+    ("xss", XSS),
+    ("quotes", QUOTES),
 ]
 INVALID_UTF8_QUERY = "q=%ff%fe%00&side=%ff&sort=%c3%28&omraade=%e2%82&next=%ff"
 
@@ -412,7 +419,10 @@ ENDPOINTS = sorted({r.endpoint for r in RULES})
 def _query_names() -> list[str]:
     """Every query parameter the views read by name (the code is the list)."""
     names: set[str] = set()
-    pattern = re.compile(r"(?:request\.args\.(?:get|getlist)|int_arg|_arg)\(\s*[\"'](\w+)")
+    # Search reads its parameters from the query it is given (``params.get``, ``f.get``).
+    pattern = re.compile(
+        r"(?:request\.args\.(?:get|getlist)|\bparams\.get|\bf\.get|int_arg|_arg)\(\s*[\"'](\w+)"
+    )
     for pkg in BLUEPRINTS:
         for path in (ROOT / pkg).rglob("*.py"):
             names.update(pattern.findall(path.read_text()))
@@ -678,6 +688,9 @@ def _hostile_query(endpoint: str, ff: FormFields | None) -> list[tuple[str, obje
     values = [(k, "æøå" * 700 if k == "oversized" else v) for k, v in HOSTILE_FIELD_VALUES]
     for kind, value in rnd.sample(values, 4):
         out.append((f"query {kind}", MultiDict([(n, value) for n in names])))
+    # Markup, quotes and a long value in every parameter of every page, always.
+    for kind, value in (("xss", XSS), ("quotes", QUOTES), ("long", "<b>" + "æøå" * 700)):
+        out.append((f"query all {kind}", MultiDict([(n, value) for n in names])))
     out.append(("query repeated", MultiDict([(n, v) for n in names for v in ("1", "2", "abc")])))
     if ff:
         base = ff.baseline()
@@ -697,6 +710,10 @@ def _problem(app, response) -> str | None:
     if response.status_code == 500 or response.status_code > 503:
         errors = app.extensions["sweep_errors"]
         return f"{response.status_code} {errors[-1] if errors else ''}"
+    if "html" in (response.content_type or "") and response.request.method != "HEAD":
+        m = REFLECTED.search(response.get_data(as_text=True))
+        if m:
+            return f"{response.status_code} echoes markup unescaped: {m.group(0)}"
     if (
         response.status_code >= 400
         and "html" in (response.content_type or "")

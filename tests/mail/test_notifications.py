@@ -385,3 +385,37 @@ def test_preferences_link_in_mails_works_without_logging_in(client, scene, make_
     assert client.post(path, data={"mode-reply": "daily"}).status_code == 302
     assert services.mode_for(scene["target"].id, Kind.REPLY) == Mode.DAILY
     assert client.get("/mail/indstillinger/forged").status_code == 400
+
+
+def test_hostile_names_and_titles_are_text_in_the_mail(make_user, make_topic, make_post, send):
+    """A display name, a topic title and a post with markup reach the HTML part escaped and
+    the subject as one line of text."""
+    payload = "\"'><img src=x onerror=alert(1)>"
+    target = make_user(name="Mette Modtager")
+    writer = make_user(name=f"Søren {payload}")
+    topic = make_topic(title=f"Cykelsti {payload}")
+    own = make_post(topic, author=target, body="Mit forslag.")
+    make_post(topic, author=writer, body=f"Svar {payload}", parent=own)
+    [mail] = to(send(), target)
+    html = html_part(mail)
+    assert "<img" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "\n" not in mail["Subject"] and "\r" not in mail["Subject"]
+
+
+def test_control_characters_stored_in_a_title_do_not_reach_the_mail_headers(
+    make_user, make_topic, make_post, send
+):
+    """A title stored before typed input was cleaned (forum/text.py) still gives a subject
+    of plain text (no escape sequence, bell, backspace or line break) and a clean body."""
+    target = make_user(name="Mette Modtager")
+    writer = make_user(name="Søren Skribent")
+    topic = make_topic(title="Cykelsti\x1b[31m langs\x07\x08 Skolevej")
+    own = make_post(topic, author=target, body="Mit forslag.")
+    make_post(topic, author=writer, body="Et svar.", parent=own)
+    [mail] = to(send(), target)
+    subject = str(mail["Subject"])
+    assert "Cykelsti langs Skolevej" in subject
+    assert not re.search(r"[\x00-\x1f\x7f]", subject), repr(subject)
+    raw = mail.as_bytes().decode("utf-8", "replace")  # headers and both parts
+    assert not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", raw), repr(raw)

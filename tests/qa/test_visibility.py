@@ -171,3 +171,18 @@ def test_messages_leave_only_after_the_real_commit(world):
         assert len(batches) == 1 and "post_created" in batches[0]
     finally:
         eventlog._listeners.remove(listen)
+
+
+def test_a_question_asked_over_the_socket_drops_control_characters(world, client_for, sockets):
+    """The live path skips the forms, so it drops control characters (and NUL) itself."""
+    from forum.models import Post
+
+    asker = sockets(client_for(world.citizens[1]))
+    join(asker, world)
+    asker.emit(
+        "qa_ask",
+        {"session_id": world.session.id, "body": "\x1b[31mHvad\x07\x08 koster\x00 stien?\tNu"},
+    )
+    [asked] = received(asker, "qa_asked")
+    post = db.session.get(Post, asked["post_id"])
+    assert post.body_source == "Hvad koster stien?\tNu"
