@@ -49,6 +49,20 @@ DEFAULTS: dict[str, object] = {
     "SEARCH_INDEX_DIR": None,
 }
 
+# Forced under BORGERDIALOG_ENV=production, whatever else says otherwise: cookies only over
+# HTTPS and never readable by scripts, external links in https, no debugger (FLASK_DEBUG).
+PRODUCTION: dict[str, object] = {
+    "SESSION_COOKIE_SECURE": True,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_SECURE": True,
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "PREFERRED_URL_SCHEME": "https",
+    "DEBUG": False,
+    "TEMPLATES_AUTO_RELOAD": False,
+}
+
 # Environment variables read by ``load_config`` (documented in README.md).
 ENV_VARS = (
     "SECRET_KEY",
@@ -114,5 +128,6 @@ def load_config(app: Flask, test_config: dict | None = None) -> None:
             )
         app.config["SECRET_KEY"] = _embedded_secret(instance)
     if app.config["BORGERDIALOG_ENV"] == "production":
-        app.config.setdefault("SESSION_COOKIE_SECURE", True)
-        app.config.setdefault("REMEMBER_COOKIE_SECURE", True)
+        # Assigned, not ``setdefault``: Flask already defines SESSION_COOKIE_SECURE (False),
+        # DEBUG, TESTING and PREFERRED_URL_SCHEME, so a default would never take effect.
+        app.config.update(PRODUCTION)
