@@ -33,17 +33,12 @@ def select_locale() -> str:
 
 
 @login_manager.user_loader
-def _load_user(user_id: str):
-    from .models import User
+def _load_user(login_id: str):
+    # Only a login that still exists counts: logged out (here or everywhere) or a new
+    # password ends it, even for copied cookies (forum/sessions.py).
+    from .sessions import load_user
 
-    try:
-        uid, version = (int(x) for x in user_id.split(":", 1))
-    except ValueError:
-        return None
-    user = db.session.get(User, uid)
-    if user is None or user.session_version != version:
-        return None  # logged out elsewhere, or the password changed
-    return user
+    return load_user(login_id)
 
 
 @event.listens_for(Engine, "connect")
@@ -254,6 +249,7 @@ def init_app(app: Flask) -> None:
 
     from . import cli, live, views
     from . import events as _events  # noqa: F401  (Socket.IO handlers: before socketio.init_app)
+    from . import sessions as _sessions  # noqa: F401  (a key per login, on user_logged_in)
 
     live.init_app(app)
     # Before any blueprint registers a rule: every package's <int:id> is a bounded row id.

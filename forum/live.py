@@ -40,7 +40,8 @@ from sqlalchemy.orm import Session
 from . import eventlog, permissions
 from .errors import DomainError
 from .extensions import db, socketio
-from .models import Event, Notification, Post, PostState, Topic, User, utcnow
+from .models import Event, Notification, Post, PostState, Topic, User, UserSession, utcnow
+from .sessions import live_room_key
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +170,8 @@ def _limit_websocket_messages(server, limit: int) -> None:
 
 
 SESSION_ROOM = "session:{user_id}:{version}"
+# One login (forum/sessions.py): closed when that browser logs out.
+LOGIN_ROOM = "session:{user_id}:login:{key}"
 
 
 def _disconnect_members(manager, room: str, namespace: str | None) -> None:
@@ -616,10 +619,12 @@ eventlog.on_commit(push)
 
 
 # --- sessions that end ---------------------------------------------------------------------
-# Each signed-in connection is also in ``session:<user>:<session version>`` (events.py). A
-# new password bumps the version (other sessions end, even copied cookies); after that
-# commit the old version's room is closed, which disconnects its connections in every
-# instance. They reconnect with whatever their cookie is worth now.
+# Each signed-in connection is also in ``session:<user>:<session version>`` and in its
+# login's ``session:<user>:login:<key>`` (events.py). A new password or logging out
+# everywhere bumps the version (every session ends, even copied cookies); logging out
+# deletes the login's row. After that commit the old version's (or the login's) room is
+# closed, which disconnects its connections in every instance. They reconnect with
+# whatever their cookie is worth now.
 
 _ENDED_KEY = "borgerdialog.live.ended_sessions"
 
@@ -643,19 +648,25 @@ def _lost_moderation(state) -> bool:
 
 @sa_event.listens_for(Session, "before_flush")
 def _note_ended_sessions(session: Session, _context, _instances) -> None:
+    ended = session.info.setdefault(_ENDED_KEY, set())
     for obj in session.dirty:
         if isinstance(obj, User):
             state = sa_inspect(obj)
             history = state.attrs.session_version.history
             if history.added and history.deleted and history.deleted[0] is not None:
-                session.info.setdefault(_ENDED_KEY, set()).add((obj.id, history.deleted[0]))
+                ended.add(SESSION_ROOM.format(user_id=obj.id, version=history.deleted[0]))
             if obj.id is not None and _lost_moderation(state):
                 version = (
                     history.deleted[0]
                     if history.deleted and history.deleted[0] is not None
                     else obj.session_version
                 )
-                session.info.setdefault(_ENDED_KEY, set()).add((obj.id, version))
+                ended.add(SESSION_ROOM.format(user_id=obj.id, version=version))
+    for obj in session.deleted:
+        if isinstance(obj, UserSession):  # one login ended (logging out)
+            ended.add(LOGIN_ROOM.format(user_id=obj.user_id, key=live_room_key(obj.key_hash)))
+    if not ended:
+        session.info.pop(_ENDED_KEY, None)
 
 
 @sa_event.listens_for(Session, "after_commit")
@@ -668,11 +679,11 @@ def _end_sessions(session: Session) -> None:
     server = _server()
     if server is None:
         return
-    for user_id, version in sorted(ended):
+    for room in sorted(ended):
         try:
-            server.close_room(SESSION_ROOM.format(user_id=user_id, version=version), namespace="/")
+            server.close_room(room, namespace="/")
         except Exception:  # the commit is done; a live failure must not undo the request
-            log.exception("live: could not end the connections of user %s", user_id)
+            log.exception("live: could not end the connections of %s", room)
 
 
 @sa_event.listens_for(Session, "after_rollback")

@@ -11,7 +11,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import services, signals
+from .. import services, sessions, signals
 from ..errors import InvalidInput
 from ..extensions import db, limiter
 from ..forms import ChangePasswordForm, LoginForm, RegisterForm
@@ -62,8 +62,23 @@ def _current_lang() -> str | None:
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    """Log out this browser: its login ends on the server too, so a copy of its cookies stops
+    working; the user's other browsers stay signed in."""
+    if current_user.is_authenticated:
+        sessions.end_current_login()
     logout_user()
     flash(_("You are logged out."), "success")
+    return redirect(url_for("forum.home"))
+
+
+@bp.route("/konto/log-ud-overalt", methods=["POST"])
+@login_required
+def logout_everywhere():
+    """End every login of the account (this one, other browsers, remember-me cookies)."""
+    sessions.end_all_logins(current_user._get_current_object())
+    db.session.commit()
+    logout_user()
+    flash(_("You are logged out on all your devices."), "success")
     return redirect(url_for("forum.home"))
 
 
