@@ -76,10 +76,10 @@ def current_key_hash() -> str | None:
     return g.get(_HASH_KEY)
 
 
-def _start(_app, user: User, **_extra) -> None:
-    """After ``login_user``: a new login key for this browser, replacing the one it had."""
+def issue_login(user: User, *, replaces: str | None = None) -> tuple[str, str]:
+    """Store a new login of ``user`` (committed) and return ``(login id, key hash)``; the
+    login id is what the cookies carry. ``replaces``: the hash of a login it takes over."""
     now = utcnow()
-    previous = g.pop(_HASH_KEY, None)
     db.session.execute(
         delete(UserSession).where(UserSession.created_at < now - lifetime()),
         execution_options={"synchronize_session": False},
@@ -91,8 +91,8 @@ def _start(_app, user: User, **_extra) -> None:
         ),
         execution_options={"synchronize_session": False},
     )
-    if previous is not None:
-        end_login(previous, commit=False)
+    if replaces is not None:
+        end_login(replaces, commit=False)
     key = secrets.token_urlsafe(KEY_BYTES)
     key_hash = _hash(key)
     db.session.add(
@@ -106,7 +106,13 @@ def _start(_app, user: User, **_extra) -> None:
     # Every caller of login_user has committed its own work already; the login must be
     # stored before the response carries its key.
     db.session.commit()
-    flask_session["_user_id"] = f"{user.id}:{key}"
+    return f"{user.id}:{key}", key_hash
+
+
+def _start(_app, user: User, **_extra) -> None:
+    """After ``login_user``: a new login key for this browser, replacing the one it had."""
+    login_id, key_hash = issue_login(user, replaces=g.pop(_HASH_KEY, None))
+    flask_session["_user_id"] = login_id
     setattr(g, _HASH_KEY, key_hash)
 
 
