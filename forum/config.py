@@ -6,6 +6,7 @@ factory runs, so tests can pass their own values.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from pathlib import Path
@@ -70,6 +71,7 @@ ENV_VARS = (
     "REDIS_URL",
     "SEARCH_INDEX_DIR",
     "BORGERDIALOG_ENV",
+    "LIVE_CHANNEL_PREFIX",
     "LIVE_ALLOWED_ORIGINS",
     "SOCKETIO_ASYNC_MODE",
     "MODERATION_REMINDER_WORKER",
@@ -95,6 +97,13 @@ def _normalise_db_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def deployment_prefix(secret_key: str) -> str:
+    """A name for the deployment derived from its SECRET_KEY (which all its instances share
+    and no other deployment may), without revealing anything about the key."""
+    digest = hashlib.sha256(b"borgerdialog-deployment:" + secret_key.encode()).hexdigest()
+    return "borgerdialog-" + digest[:16]
 
 
 def load_config(app: Flask, test_config: dict | None = None) -> None:
@@ -127,6 +136,12 @@ def load_config(app: Flask, test_config: dict | None = None) -> None:
                 "`python -c 'import secrets; print(secrets.token_hex(32))'`)."
             )
         app.config["SECRET_KEY"] = _embedded_secret(instance)
+    # What this deployment's names in a shared Redis begin with: Redis pub/sub channels
+    # ignore the database number, so staging and production on one Redis would otherwise
+    # hear each other's live messages and forced disconnects (and share rate limits).
+    if not app.config.get("LIVE_CHANNEL_PREFIX"):
+        app.config["LIVE_CHANNEL_PREFIX"] = deployment_prefix(app.config["SECRET_KEY"])
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", app.config["LIVE_CHANNEL_PREFIX"])
     if app.config["BORGERDIALOG_ENV"] == "production":
         # Assigned, not ``setdefault``: Flask already defines SESSION_COOKIE_SECURE (False),
         # DEBUG, TESTING and PREFERRED_URL_SCHEME, so a default would never take effect.

@@ -60,8 +60,9 @@ SETTINGS: dict[str, object] = {
     "LIVE_RATE_BURST": 20,
     "LIVE_MAX_ROOMS": 8,
     "LIVE_MAX_SEEN_IDS": 200,
-    # The Redis pub/sub channel shared by the instances (tests use their own).
-    "LIVE_CHANNEL": "borgerdialog-live",
+    # The Redis pub/sub channel shared by the instances of one deployment. None: derived from
+    # LIVE_CHANNEL_PREFIX (forum/config.py), so deployments on one Redis never share it.
+    "LIVE_CHANNEL": None,
     # None: gevent when gevent has patched the standard library (gunicorn -k gevent),
     # otherwise threading. eventlet is never chosen implicitly (see PITFALLS.md).
     "SOCKETIO_ASYNC_MODE": None,
@@ -208,10 +209,15 @@ class _RedisManager(python_socketio.RedisManager):
         super()._handle_close_room(message)
 
 
+def live_channel(app: Flask) -> str:
+    """The Redis pub/sub channel of this deployment's live messages and disconnects."""
+    return str(app.config.get("LIVE_CHANNEL") or f"{app.config['LIVE_CHANNEL_PREFIX']}-live")
+
+
 def socketio_options(app: Flask) -> dict:
     """Keyword arguments for ``socketio.init_app``: one call site, in the factory."""
     url = app.config.get("REDIS_URL")
-    channel = str(app.config["LIVE_CHANNEL"])
+    channel = live_channel(app)
     limit = int(app.config["LIVE_MAX_MESSAGE_BYTES"])
     # Always pass a client manager: Flask-SocketIO keeps init_app options between apps,
     # so an app without Redis after one with it would inherit the old Redis manager.
