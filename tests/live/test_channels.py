@@ -77,6 +77,14 @@ def test_the_prefix_can_be_configured(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite3'}")
     monkeypatch.setenv("SEARCH_INDEX_DIR", str(tmp_path / "ix"))
     monkeypatch.delenv("REDIS_URL", raising=False)
+    for worker in (
+        "MAIL_WORKER",
+        "SEARCH_WORKER",
+        "QA_WORKER",
+        "BUDGETS_SCHEDULER",
+        "MODERATION_REMINDER_WORKER",
+    ):
+        monkeypatch.setenv(worker, "external")  # no background threads on an empty database
     app = create_app()
     assert live.live_channel(app) == "holbaek-staging-live"
     assert app.config["RATELIMIT_KEY_PREFIX"] == "holbaek-staging"
