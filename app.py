@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import budgets
 import forum
@@ -37,6 +38,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     qa.init_app(app)
     # async mode, Redis message queue (REDIS_URL), same-origin check, message size limit
     socketio.init_app(app, **live.socketio_options(app))
+    trusted = app.config["TRUSTED_PROXIES"]
+    if trusted:
+        # Outermost, around the Socket.IO middleware too: the client's address (rate limits)
+        # and scheme (secure cookies, external URLs) as the trusted proxies report them.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted)
     return app
 
 

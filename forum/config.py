@@ -37,6 +37,9 @@ DEFAULTS: dict[str, object] = {
     "RATELIMIT_LOGIN_ACCOUNT": "5 per minute;30 per hour",
     "RATELIMIT_REGISTER": "10 per hour",
     "RATELIMIT_POST": "30 per minute",
+    # How many proxies in front of the app add X-Forwarded-For/-Proto (nginx: 1). 0 trusts
+    # none: the headers are ignored and the socket's address counts.
+    "TRUSTED_PROXIES": 0,
     "THREAD_DISPLAY_DEPTH": 4,
     "TOPICS_PER_PAGE": 30,
     "PROFILE_POSTS_PER_PAGE": 30,
@@ -72,6 +75,7 @@ ENV_VARS = (
     "SEARCH_INDEX_DIR",
     "BORGERDIALOG_ENV",
     "LIVE_CHANNEL_PREFIX",
+    "TRUSTED_PROXIES",
     "LIVE_ALLOWED_ORIGINS",
     "SOCKETIO_ASYNC_MODE",
     "MODERATION_REMINDER_WORKER",
@@ -106,6 +110,20 @@ def deployment_prefix(secret_key: str) -> str:
     return "borgerdialog-" + digest[:16]
 
 
+def _trusted_proxies(value) -> int:
+    try:
+        count = int(value or 0)
+    except (TypeError, ValueError):
+        count = -1
+    if not 0 <= count <= 10:
+        raise ConfigError(
+            "TRUSTED_PROXIES must be a whole number from 0 to 10: how many proxies in front of "
+            "Borgerdialog set X-Forwarded-For (0 when clients connect directly, 1 behind one "
+            f"nginx), not {value!r}."
+        )
+    return count
+
+
 def load_config(app: Flask, test_config: dict | None = None) -> None:
     """Fill ``app.config``: defaults, then the environment, then ``test_config``."""
     app.config.from_mapping(DEFAULTS)
@@ -136,6 +154,7 @@ def load_config(app: Flask, test_config: dict | None = None) -> None:
                 "`python -c 'import secrets; print(secrets.token_hex(32))'`)."
             )
         app.config["SECRET_KEY"] = _embedded_secret(instance)
+    app.config["TRUSTED_PROXIES"] = _trusted_proxies(app.config.get("TRUSTED_PROXIES"))
     # What this deployment's names in a shared Redis begin with: Redis pub/sub channels
     # ignore the database number, so staging and production on one Redis would otherwise
     # hear each other's live messages and forced disconnects (and share rate limits).

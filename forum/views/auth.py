@@ -13,7 +13,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import services, sessions, signals
 from ..errors import InvalidInput
-from ..extensions import db, limiter
+from ..extensions import client_address, db, limiter
 from ..forms import ChangePasswordForm, LoginForm, RegisterForm
 from . import apply_errors, bp, safe_next
 
@@ -31,7 +31,7 @@ def _login_account_limit() -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_ip_limit, methods=["POST"])
+@limiter.limit(_login_ip_limit, key_func=client_address, methods=["POST"])
 @limiter.limit(_login_account_limit, key_func=_login_account_key, methods=["POST"])
 def login():
     """Log in. Every failure gets the same message: no account discovery."""
@@ -83,7 +83,9 @@ def logout_everywhere():
 
 
 @bp.route("/registrer", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["RATELIMIT_REGISTER"], key_func=client_address, methods=["POST"]
+)
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("forum.home"))
