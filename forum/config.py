@@ -37,6 +37,13 @@ DEFAULTS: dict[str, object] = {
     "RATELIMIT_LOGIN_ACCOUNT": "5 per minute;30 per hour",
     "RATELIMIT_REGISTER": "10 per hour",
     "RATELIMIT_POST": "30 per minute",
+    # The other forms (forum/ratelimits.py): per account when signed in, else per address.
+    "RATELIMIT_TOPIC": "10 per hour;30 per day",  # topic proposals by citizens
+    "RATELIMIT_PASSWORD_CHANGE": "5 per minute;20 per hour",
+    "RATELIMIT_FLAG": "20 per hour",  # reports of posts
+    "RATELIMIT_APPEAL": "5 per hour;20 per day",
+    "RATELIMIT_WRITE": "60 per minute;600 per hour",
+    "RATELIMIT_STAFF": "300 per minute",
     # How many proxies in front of the app add X-Forwarded-For/-Proto (nginx: 1). 0 trusts
     # none: the headers are ignored and the socket's address counts.
     "TRUSTED_PROXIES": 0,
@@ -124,6 +131,26 @@ def _trusted_proxies(value) -> int:
     return count
 
 
+def serving_address(environ=None) -> tuple[str, int]:
+    """Where ``python app.py`` (and ``./dev.sh start``) listens: ``HOST`` (default 127.0.0.1,
+    this machine only) and ``PORT`` (default 5000; macOS's AirPlay receiver takes 5000)."""
+    env = os.environ if environ is None else environ
+    host = (env.get("HOST") or "127.0.0.1").strip()
+    raw = (env.get("PORT") or "5000").strip()
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ConfigError(f"PORT must be a port number from 1 to 65535, not {raw!r}.")
+    return host, int(raw)
+
+
+def served_url(host: str, port: int) -> str:
+    """The address people reach the site at when it is served on ``host``:``port``."""
+    if host in ("0.0.0.0", "::", "*"):  # every interface: this machine is reachable as
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 def load_config(app: Flask, test_config: dict | None = None) -> None:
     """Fill ``app.config``: defaults, then the environment, then ``test_config``."""
     app.config.from_mapping(DEFAULTS)
@@ -133,9 +160,12 @@ def load_config(app: Flask, test_config: dict | None = None) -> None:
         for name in ENV_VARS:
             if os.environ.get(name):
                 app.config[name] = os.environ[name]
+        if not os.environ.get("MAIL_BASE_URL"):
+            # Links in mails lead where ``python app.py`` serves the site (HOST, PORT);
+            # the mail package reads MAIL_BASE_URL itself when it is set.
+            app.config["MAIL_BASE_URL"] = served_url(*serving_address())
     else:
         app.config.from_mapping(test_config)
-
     if app.config.get("DATABASE_URL"):
         app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(app.config["DATABASE_URL"])
     app.config.setdefault(

@@ -138,3 +138,92 @@ def test_the_public_rules_and_transparency_pages_are_not_under_the_moderation_li
     # Refused visits to the moderators' pages are still limited.
     codes = [client.get("/moderation").status_code for _ in range(4)]
     assert codes[:2] == [403, 403] and codes[-1] == 429
+
+
+# --- a limit on every form ---------------------------------------------------------------
+
+
+def _limited(app, rule) -> bool:
+    from flask_limiter.util import get_qualified_name
+
+    from forum.extensions import limiter
+
+    manager = limiter.limit_manager
+    name = get_qualified_name(app.view_functions[rule.endpoint])
+    post_limits = [
+        lim for lim in manager.decorated_limits(name) if not lim.methods or "post" in lim.methods
+    ]
+    if post_limits:
+        return True
+    # The moderation blueprint's limit counts refused visits under /moderation only.
+    blueprint = rule.endpoint.rpartition(".")[0]
+    return (
+        blueprint == "moderation"
+        and rule.rule.startswith("/moderation")
+        and bool(manager.blueprint_limits(app, blueprint))
+    )
+
+
+def test_every_post_route_has_a_rate_limit(app):
+    from forum.ratelimits import ALLOWED_WITHOUT_LIMIT
+
+    post_rules = [r for r in app.url_map.iter_rules() if "POST" in (r.methods or ())]
+    assert len(post_rules) > 40  # the enumeration sees the whole app
+    missing = sorted(
+        f"{r.endpoint} {r.rule}"
+        for r in post_rules
+        if r.endpoint not in ALLOWED_WITHOUT_LIMIT and not _limited(app, r)
+    )
+    assert missing == [], "POST routes without a rate limit: " + ", ".join(missing)
+    for endpoint, reason in ALLOWED_WITHOUT_LIMIT.items():
+        assert endpoint in app.view_functions and len(reason) > 40
+
+
+@pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True}])
+def test_a_citizen_proposing_topic_after_topic_is_refused_with_a_429_page(
+    app, client, login, make_user, make_area
+):
+    from sqlalchemy import func, select
+
+    from forum.extensions import db
+    from forum.models import Topic
+
+    area = make_area()
+    me = make_user()
+    login(me)
+    allowed = int(app.config["RATELIMIT_TOPIC"].split(" per ")[0])
+    assert allowed == 10
+    for n in range(allowed):
+        r = client.post(
+            "/emner/nyt",
+            data={"title": f"Forslag nummer {n}", "intro": "Tekst", "area_id": area.id},
+        )
+        assert r.status_code == 302, (n, r.get_data(as_text=True)[:500])
+    r = client.post(
+        "/emner/nyt",
+        data={"title": "Forslag nummer elleve", "intro": "Min tekst", "area_id": area.id},
+    )
+    assert r.status_code == 429
+    text = r.get_data(as_text=True)
+    assert "Prøv igen om" in text and "Min tekst" in text  # the typed text comes back
+    assert int(r.headers["Retry-After"]) > 0
+    assert db.session.scalar(select(func.count(Topic.id))) == allowed  # nothing more written
+    # The form's page still opens, and someone else may still propose.
+    assert client.get("/emner/nyt").status_code == 200
+    other = app.test_client()
+    other.post("/login", data={"email": make_user().email, "password": PASSWORD})
+    r = other.post(
+        "/emner/nyt", data={"title": "Et andet forslag", "intro": "Tekst", "area_id": area.id}
+    )
+    assert r.status_code == 302
+
+
+@pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True, "RATELIMIT_TOPIC": "1/hour"}])
+def test_staff_open_topics_without_the_proposal_limit(app, client, login, make_user, make_area):
+    area = make_area()
+    login(make_user("admin"))
+    for n in range(3):
+        r = client.post(
+            "/emner/nyt", data={"title": f"Dagsorden {n}", "intro": "Tekst", "area_id": area.id}
+        )
+        assert r.status_code == 302, n
