@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import budgets
 import forum
@@ -12,8 +13,8 @@ import mail
 import moderation
 import qa
 import search
-from forum import live
-from forum.config import load_config
+from forum import live, ratelimits
+from forum.config import load_config, serving_address
 from forum.extensions import socketio
 
 HERE = Path(__file__).resolve().parent
@@ -35,11 +36,19 @@ def create_app(test_config: dict | None = None) -> Flask:
     mail.init_app(app)
     budgets.init_app(app)
     qa.init_app(app)
+    # A limit on every POST route that has none of its own (after all routes exist).
+    ratelimits.apply(app)
     # async mode, Redis message queue (REDIS_URL), same-origin check, message size limit
     socketio.init_app(app, **live.socketio_options(app))
+    trusted = app.config["TRUSTED_PROXIES"]
+    if trusted:
+        # Outermost, around the Socket.IO middleware too: the client's address (rate limits)
+        # and scheme (secure cookies, external URLs) as the trusted proxies report them.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted)
     return app
 
 
 if __name__ == "__main__":
     application = create_app()
-    socketio.run(application, host="127.0.0.1", port=5000, allow_unsafe_werkzeug=True, debug=False)
+    host, port = serving_address()  # HOST (default 127.0.0.1) and PORT (default 5000)
+    socketio.run(application, host=host, port=port, allow_unsafe_werkzeug=True, debug=False)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Borgerdialog's two entry points for a fresh machine (Python >= 3.11, Node/npm, git):
-#   ./dev.sh start   set everything up, add demo data to an empty database, serve on 127.0.0.1:5000
+#   ./dev.sh start   set everything up, add demo data to an empty database, serve on
+#                    http://$HOST:$PORT (default 127.0.0.1:5000; e.g. PORT=8000 ./dev.sh start)
 #   ./dev.sh test    set everything up and run the whole test suite (extra args go to pytest)
 # Both are idempotent: re-running skips what is already done.
 set -euo pipefail
@@ -71,7 +72,7 @@ case "$cmd" in
     .venv/bin/flask --app app db upgrade
     .venv/bin/flask --app app moderation ensure-rules
     .venv/bin/flask --app app seed-demo --if-empty
-    log "Serving Borgerdialog on http://127.0.0.1:5000 (Ctrl-C stops it)"
+    log "Serving Borgerdialog on http://${HOST:-127.0.0.1}:${PORT:-5000} (Ctrl-C stops it)"
     exec .venv/bin/python app.py
     ;;
   test)

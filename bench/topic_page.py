@@ -58,7 +58,7 @@ from _topic_page_app import bench_config  # noqa: E402
 from sqlalchemy import event, select  # noqa: E402
 
 from app import create_app  # noqa: E402
-from forum import services  # noqa: E402
+from forum import services, sessions  # noqa: E402
 from forum.config import DEFAULTS  # noqa: E402
 from forum.extensions import db  # noqa: E402
 from forum.models import Committee, Post, Role, Topic, User, utcnow  # noqa: E402
@@ -282,7 +282,7 @@ class SQLCounter:
 def _log_in(client, app, email: str) -> None:
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == email))
-        ident = user.get_id()
+        ident, _hash = sessions.issue_login(user)
         db.session.remove()
     with client.session_transaction() as sess:
         sess["_user_id"] = ident

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
+import time
 from datetime import UTC, datetime
 from functools import lru_cache
 
 from babel import Locale, dates
 from flask import Flask, current_app, g, render_template, request
-from flask_babel import format_datetime, get_locale, get_timezone
+from flask_babel import format_datetime, get_locale, get_timezone, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -33,17 +35,12 @@ def select_locale() -> str:
 
 
 @login_manager.user_loader
-def _load_user(user_id: str):
-    from .models import User
+def _load_user(login_id: str):
+    # Only a login that still exists counts: logged out (here or everywhere) or a new
+    # password ends it, even for copied cookies (forum/sessions.py).
+    from .sessions import load_user
 
-    try:
-        uid, version = (int(x) for x in user_id.split(":", 1))
-    except ValueError:
-        return None
-    user = db.session.get(User, uid)
-    if user is None or user.session_version != version:
-        return None  # logged out elsewhere, or the password changed
-    return user
+    return load_user(login_id)
 
 
 @event.listens_for(Engine, "connect")
@@ -150,6 +147,35 @@ def _refuse_nul_bytes():
     return None
 
 
+def retry_minutes() -> int | None:
+    """Whole minutes until the limit this request broke lets it through, or None."""
+    try:
+        current = limiter.current_limit
+        if current is None or not current.breached:
+            return None
+        seconds = int(current.reset_at - time.time())  # as Flask-Limiter counts it
+    except Exception:  # the limit's storage is unreachable: say less, never fail
+        return None
+    return max(1, math.ceil(seconds / 60))
+
+
+def too_many_requests():
+    """The 429 page: its words say the wait its ``Retry-After`` header says, in minutes."""
+    minutes = retry_minutes()
+    if minutes is None:
+        return render_error(429)
+    body, status = render_error(
+        429,
+        ngettext(
+            "Too many attempts. Try again in %(num)d minute.",
+            "Too many attempts. Try again in %(num)d minutes.",
+            minutes,
+        ),
+    )
+    # Whole minutes, as the page says (Flask-Limiter keeps the later of this and its own).
+    return body, status, {"Retry-After": str(minutes * 60)}
+
+
 def _register_errors(app: Flask) -> None:
     app.before_request(_refuse_nul_bytes)
 
@@ -170,6 +196,8 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        if exc.code == 429:
+            return too_many_requests()
         return render_error(exc.code or 500)
 
     @app.errorhandler(Exception)
@@ -254,6 +282,7 @@ def init_app(app: Flask) -> None:
 
     from . import cli, live, security, views
     from . import events as _events  # noqa: F401  (Socket.IO handlers: before socketio.init_app)
+    from . import sessions as _sessions  # noqa: F401  (a key per login, on user_logged_in)
 
     live.init_app(app)
     security.init_app(app)

@@ -6,6 +6,7 @@ factory runs, so tests can pass their own values.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from pathlib import Path
@@ -36,6 +37,16 @@ DEFAULTS: dict[str, object] = {
     "RATELIMIT_LOGIN_ACCOUNT": "5 per minute;30 per hour",
     "RATELIMIT_REGISTER": "10 per hour",
     "RATELIMIT_POST": "30 per minute",
+    # The other forms (forum/ratelimits.py): per account when signed in, else per address.
+    "RATELIMIT_TOPIC": "10 per hour;30 per day",  # topic proposals by citizens
+    "RATELIMIT_PASSWORD_CHANGE": "5 per minute;20 per hour",
+    "RATELIMIT_FLAG": "20 per hour",  # reports of posts
+    "RATELIMIT_APPEAL": "5 per hour;20 per day",
+    "RATELIMIT_WRITE": "60 per minute;600 per hour",
+    "RATELIMIT_STAFF": "300 per minute",
+    # How many proxies in front of the app add X-Forwarded-For/-Proto (nginx: 1). 0 trusts
+    # none: the headers are ignored and the socket's address counts.
+    "TRUSTED_PROXIES": 0,
     "THREAD_DISPLAY_DEPTH": 4,
     "TOPICS_PER_PAGE": 30,
     "PROFILE_POSTS_PER_PAGE": 30,
@@ -49,6 +60,20 @@ DEFAULTS: dict[str, object] = {
     "SEARCH_INDEX_DIR": None,
 }
 
+# Forced under BORGERDIALOG_ENV=production, whatever else says otherwise: cookies only over
+# HTTPS and never readable by scripts, external links in https, no debugger (FLASK_DEBUG).
+PRODUCTION: dict[str, object] = {
+    "SESSION_COOKIE_SECURE": True,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_SECURE": True,
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "PREFERRED_URL_SCHEME": "https",
+    "DEBUG": False,
+    "TEMPLATES_AUTO_RELOAD": False,
+}
+
 # Environment variables read by ``load_config`` (documented in README.md).
 ENV_VARS = (
     "SECRET_KEY",
@@ -56,6 +81,8 @@ ENV_VARS = (
     "REDIS_URL",
     "SEARCH_INDEX_DIR",
     "BORGERDIALOG_ENV",
+    "LIVE_CHANNEL_PREFIX",
+    "TRUSTED_PROXIES",
     "LIVE_ALLOWED_ORIGINS",
     "SOCKETIO_ASYNC_MODE",
     "MODERATION_REMINDER_WORKER",
@@ -83,6 +110,47 @@ def _normalise_db_url(url: str) -> str:
     return url
 
 
+def deployment_prefix(secret_key: str) -> str:
+    """A name for the deployment derived from its SECRET_KEY (which all its instances share
+    and no other deployment may), without revealing anything about the key."""
+    digest = hashlib.sha256(b"borgerdialog-deployment:" + secret_key.encode()).hexdigest()
+    return "borgerdialog-" + digest[:16]
+
+
+def _trusted_proxies(value) -> int:
+    try:
+        count = int(value or 0)
+    except (TypeError, ValueError):
+        count = -1
+    if not 0 <= count <= 10:
+        raise ConfigError(
+            "TRUSTED_PROXIES must be a whole number from 0 to 10: how many proxies in front of "
+            "Borgerdialog set X-Forwarded-For (0 when clients connect directly, 1 behind one "
+            f"nginx), not {value!r}."
+        )
+    return count
+
+
+def serving_address(environ=None) -> tuple[str, int]:
+    """Where ``python app.py`` (and ``./dev.sh start``) listens: ``HOST`` (default 127.0.0.1,
+    this machine only) and ``PORT`` (default 5000; macOS's AirPlay receiver takes 5000)."""
+    env = os.environ if environ is None else environ
+    host = (env.get("HOST") or "127.0.0.1").strip()
+    raw = (env.get("PORT") or "5000").strip()
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ConfigError(f"PORT must be a port number from 1 to 65535, not {raw!r}.")
+    return host, int(raw)
+
+
+def served_url(host: str, port: int) -> str:
+    """The address people reach the site at when it is served on ``host``:``port``."""
+    if host in ("0.0.0.0", "::", "*"):  # every interface: this machine is reachable as
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 def load_config(app: Flask, test_config: dict | None = None) -> None:
     """Fill ``app.config``: defaults, then the environment, then ``test_config``."""
     app.config.from_mapping(DEFAULTS)
@@ -92,9 +160,12 @@ def load_config(app: Flask, test_config: dict | None = None) -> None:
         for name in ENV_VARS:
             if os.environ.get(name):
                 app.config[name] = os.environ[name]
+        if not os.environ.get("MAIL_BASE_URL"):
+            # Links in mails lead where ``python app.py`` serves the site (HOST, PORT);
+            # the mail package reads MAIL_BASE_URL itself when it is set.
+            app.config["MAIL_BASE_URL"] = served_url(*serving_address())
     else:
         app.config.from_mapping(test_config)
-
     if app.config.get("DATABASE_URL"):
         app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(app.config["DATABASE_URL"])
     app.config.setdefault(
@@ -113,6 +184,14 @@ def load_config(app: Flask, test_config: dict | None = None) -> None:
                 "`python -c 'import secrets; print(secrets.token_hex(32))'`)."
             )
         app.config["SECRET_KEY"] = _embedded_secret(instance)
+    app.config["TRUSTED_PROXIES"] = _trusted_proxies(app.config.get("TRUSTED_PROXIES"))
+    # What this deployment's names in a shared Redis begin with: Redis pub/sub channels
+    # ignore the database number, so staging and production on one Redis would otherwise
+    # hear each other's live messages and forced disconnects (and share rate limits).
+    if not app.config.get("LIVE_CHANNEL_PREFIX"):
+        app.config["LIVE_CHANNEL_PREFIX"] = deployment_prefix(app.config["SECRET_KEY"])
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", app.config["LIVE_CHANNEL_PREFIX"])
     if app.config["BORGERDIALOG_ENV"] == "production":
-        app.config.setdefault("SESSION_COOKIE_SECURE", True)
-        app.config.setdefault("REMEMBER_COOKIE_SECURE", True)
+        # Assigned, not ``setdefault``: Flask already defines SESSION_COOKIE_SECURE (False),
+        # DEBUG, TESTING and PREFERRED_URL_SCHEME, so a default would never take effect.
+        app.config.update(PRODUCTION)

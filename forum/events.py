@@ -3,9 +3,10 @@
 A connection is authenticated once, on connect, by the Flask-Login session; anonymous
 readers may connect and join public rooms. A signed-in connection is also put in the room
 ``session:<user id>:<session version>``, which live.py closes when that session ends (a new
-password): its connections are disconnected in every instance, and reconnect as what their
-cookie is worth then. Cross-origin handshakes never get here (the
-Origin check is engine.io's, configured in ``live.socketio_options``).
+password, logging out everywhere), and in its login's room, closed when that login logs
+out: its connections are disconnected in every instance, and reconnect as what their
+cookie is worth then. Cross-origin handshakes never get here (the Origin check is
+engine.io's, configured in ``live.socketio_options``).
 
 Client -> server:
   ``join``  ``{"rooms": ["topic:12", "user:7"], "last_event_id": 345, "seen_ids": [...]}``
@@ -36,7 +37,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import emit, join_room, leave_room
 
-from . import live
+from . import live, sessions
 from .extensions import db, socketio
 from .live import LiveError
 from .models import User
@@ -52,6 +53,7 @@ MAX_ID = 2**63 - 1
 class Connection:
     user_id: int | None
     session_version: int | None
+    login: str | None  # the hash of the login's key (forum/sessions.py)
     tokens: float
     refilled: float
     throttled: bool = False
@@ -129,7 +131,11 @@ def _viewer(conn: Connection) -> User | None:
     if conn.user_id is None:
         return None
     user = db.session.get(User, conn.user_id)
-    if user is None or user.session_version != conn.session_version:
+    if (
+        user is None
+        or user.session_version != conn.session_version
+        or (conn.login is not None and not sessions.login_exists(conn.login))
+    ):
         raise LiveError("session_ended", _("Your session has ended. Reload the page."))
     return user
 
@@ -196,12 +202,16 @@ def on_connect(auth=None):
     g.pop("_login_user", None)  # a test client may share ``g`` with earlier requests
     user = current_user if current_user.is_authenticated else None
     now = time.monotonic()
+    login = sessions.current_key_hash() if user is not None else None
     if user is not None:
         # Closed (and so disconnected) when this session ends: see live.SESSION_ROOM.
         join_room(live.SESSION_ROOM.format(user_id=user.id, version=user.session_version))
+        if login is not None:  # ... and when this login logs out
+            join_room(live.LOGIN_ROOM.format(user_id=user.id, key=live.live_room_key(login)))
     _connections[request.sid] = Connection(
         user_id=user.id if user else None,
         session_version=user.session_version if user else None,
+        login=login,
         tokens=float(current_app.config["LIVE_RATE_BURST"]),
         refilled=now,
     )

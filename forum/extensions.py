@@ -33,5 +33,24 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def client_address() -> str:
+    """The client's address: the socket's, or the one a trusted proxy reported
+    (``TRUSTED_PROXIES``: app.py puts werkzeug's ProxyFix in front, which rewrites
+    ``remote_addr``; with 0 a forwarded header changes nothing)."""
+    return get_remote_address()
+
+
+def rate_limit_key() -> str:
+    """Whose budget a request spends: a signed-in person's own (so people behind one
+    address, a library or a town hall, do not share one), else the client's address."""
+    from flask_login import current_user
+
+    if current_user and current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return "ip:" + client_address()
+
+
+limiter = Limiter(key_func=rate_limit_key, default_limits=[])
 socketio = SocketIO()

@@ -40,7 +40,8 @@ from sqlalchemy.orm import Session
 from . import eventlog, permissions
 from .errors import DomainError
 from .extensions import db, socketio
-from .models import Event, Notification, Post, PostState, Topic, User, utcnow
+from .models import Event, Notification, Post, PostState, Topic, User, UserSession, utcnow
+from .sessions import live_room_key
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +60,9 @@ SETTINGS: dict[str, object] = {
     "LIVE_RATE_BURST": 20,
     "LIVE_MAX_ROOMS": 8,
     "LIVE_MAX_SEEN_IDS": 200,
-    # The Redis pub/sub channel shared by the instances (tests use their own).
-    "LIVE_CHANNEL": "borgerdialog-live",
+    # The Redis pub/sub channel shared by the instances of one deployment. None: derived from
+    # LIVE_CHANNEL_PREFIX (forum/config.py), so deployments on one Redis never share it.
+    "LIVE_CHANNEL": None,
     # None: gevent when gevent has patched the standard library (gunicorn -k gevent),
     # otherwise threading. eventlet is never chosen implicitly (see PITFALLS.md).
     "SOCKETIO_ASYNC_MODE": None,
@@ -169,6 +171,8 @@ def _limit_websocket_messages(server, limit: int) -> None:
 
 
 SESSION_ROOM = "session:{user_id}:{version}"
+# One login (forum/sessions.py): closed when that browser logs out.
+LOGIN_ROOM = "session:{user_id}:login:{key}"
 
 
 def _disconnect_members(manager, room: str, namespace: str | None) -> None:
@@ -205,10 +209,15 @@ class _RedisManager(python_socketio.RedisManager):
         super()._handle_close_room(message)
 
 
+def live_channel(app: Flask) -> str:
+    """The Redis pub/sub channel of this deployment's live messages and disconnects."""
+    return str(app.config.get("LIVE_CHANNEL") or f"{app.config['LIVE_CHANNEL_PREFIX']}-live")
+
+
 def socketio_options(app: Flask) -> dict:
     """Keyword arguments for ``socketio.init_app``: one call site, in the factory."""
     url = app.config.get("REDIS_URL")
-    channel = str(app.config["LIVE_CHANNEL"])
+    channel = live_channel(app)
     limit = int(app.config["LIVE_MAX_MESSAGE_BYTES"])
     # Always pass a client manager: Flask-SocketIO keeps init_app options between apps,
     # so an app without Redis after one with it would inherit the old Redis manager.
@@ -616,10 +625,12 @@ eventlog.on_commit(push)
 
 
 # --- sessions that end ---------------------------------------------------------------------
-# Each signed-in connection is also in ``session:<user>:<session version>`` (events.py). A
-# new password bumps the version (other sessions end, even copied cookies); after that
-# commit the old version's room is closed, which disconnects its connections in every
-# instance. They reconnect with whatever their cookie is worth now.
+# Each signed-in connection is also in ``session:<user>:<session version>`` and in its
+# login's ``session:<user>:login:<key>`` (events.py). A new password or logging out
+# everywhere bumps the version (every session ends, even copied cookies); logging out
+# deletes the login's row. After that commit the old version's (or the login's) room is
+# closed, which disconnects its connections in every instance. They reconnect with
+# whatever their cookie is worth now.
 
 _ENDED_KEY = "borgerdialog.live.ended_sessions"
 
@@ -643,19 +654,25 @@ def _lost_moderation(state) -> bool:
 
 @sa_event.listens_for(Session, "before_flush")
 def _note_ended_sessions(session: Session, _context, _instances) -> None:
+    ended = session.info.setdefault(_ENDED_KEY, set())
     for obj in session.dirty:
         if isinstance(obj, User):
             state = sa_inspect(obj)
             history = state.attrs.session_version.history
             if history.added and history.deleted and history.deleted[0] is not None:
-                session.info.setdefault(_ENDED_KEY, set()).add((obj.id, history.deleted[0]))
+                ended.add(SESSION_ROOM.format(user_id=obj.id, version=history.deleted[0]))
             if obj.id is not None and _lost_moderation(state):
                 version = (
                     history.deleted[0]
                     if history.deleted and history.deleted[0] is not None
                     else obj.session_version
                 )
-                session.info.setdefault(_ENDED_KEY, set()).add((obj.id, version))
+                ended.add(SESSION_ROOM.format(user_id=obj.id, version=version))
+    for obj in session.deleted:
+        if isinstance(obj, UserSession):  # one login ended (logging out)
+            ended.add(LOGIN_ROOM.format(user_id=obj.user_id, key=live_room_key(obj.key_hash)))
+    if not ended:
+        session.info.pop(_ENDED_KEY, None)
 
 
 @sa_event.listens_for(Session, "after_commit")
@@ -668,11 +685,11 @@ def _end_sessions(session: Session) -> None:
     server = _server()
     if server is None:
         return
-    for user_id, version in sorted(ended):
+    for room in sorted(ended):
         try:
-            server.close_room(SESSION_ROOM.format(user_id=user_id, version=version), namespace="/")
+            server.close_room(room, namespace="/")
         except Exception:  # the commit is done; a live failure must not undo the request
-            log.exception("live: could not end the connections of user %s", user_id)
+            log.exception("live: could not end the connections of %s", room)
 
 
 @sa_event.listens_for(Session, "after_rollback")

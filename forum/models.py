@@ -132,6 +132,24 @@ class User(UserMixin, db.Model):
         return f"<User {self.id} {self.email}>"
 
 
+class UserSession(db.Model):
+    """One signed-in browser (a login), identified by a random key in its cookies.
+
+    The session cookie and the remember-me cookie carry ``<user id>:<key>``; only the key's
+    SHA-256 is stored. Logging out deletes the row, so a copy of that cookie stops working
+    while the user's other logins go on; logging out everywhere (and a new password) bumps
+    ``User.session_version``, which every row must match (forum/sessions.py).
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    session_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
 class Committee(db.Model):
     """A council committee (fagudvalg)."""
 

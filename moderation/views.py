@@ -66,12 +66,22 @@ bp = Blueprint("moderation", __name__)
 # Every refused request under /moderation writes an audit entry, so a stranger repeating
 # them is limited (moderators are exempt): past the limit the answer is 429 and nothing is
 # written.
+PROTECTED_PREFIX = "/moderation"
+
+
+def _outside_protected_urls_or_moderator() -> bool:
+    # The public pages of this blueprint (the debate rules, transparency) are not refusals;
+    # reporting and appealing have limits of their own.
+    path = request.path
+    if not (path == PROTECTED_PREFIX or path.startswith(PROTECTED_PREFIX + "/")):
+        return True
+    return permissions.can_use_queue(current_user)
+
+
 limiter.limit(
     lambda: current_app.config["MODERATION_DENIED_RATE"],
-    exempt_when=lambda: permissions.can_use_queue(current_user),
+    exempt_when=_outside_protected_urls_or_moderator,
 )(bp)
-
-PROTECTED_PREFIX = "/moderation"
 
 
 def _me() -> User:

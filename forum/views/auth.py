@@ -11,9 +11,9 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import services, signals
+from .. import services, sessions, signals
 from ..errors import InvalidInput
-from ..extensions import db, limiter
+from ..extensions import client_address, db, limiter
 from ..forms import ChangePasswordForm, LoginForm, RegisterForm
 from . import apply_errors, bp, safe_next
 
@@ -31,7 +31,7 @@ def _login_account_limit() -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_ip_limit, methods=["POST"])
+@limiter.limit(_login_ip_limit, key_func=client_address, methods=["POST"])
 @limiter.limit(_login_account_limit, key_func=_login_account_key, methods=["POST"])
 def login():
     """Log in. Every failure gets the same message: no account discovery."""
@@ -62,13 +62,30 @@ def _current_lang() -> str | None:
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    """Log out this browser: its login ends on the server too, so a copy of its cookies stops
+    working; the user's other browsers stay signed in."""
+    if current_user.is_authenticated:
+        sessions.end_current_login()
     logout_user()
     flash(_("You are logged out."), "success")
     return redirect(url_for("forum.home"))
 
 
+@bp.route("/konto/log-ud-overalt", methods=["POST"])
+@login_required
+def logout_everywhere():
+    """End every login of the account (this one, other browsers, remember-me cookies)."""
+    sessions.end_all_logins(current_user._get_current_object())
+    db.session.commit()
+    logout_user()
+    flash(_("You are logged out on all your devices."), "success")
+    return redirect(url_for("forum.home"))
+
+
 @bp.route("/registrer", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["RATELIMIT_REGISTER"], key_func=client_address, methods=["POST"]
+)
 def register():
     """Create an account. A taken address gets the same page as a new one (no account
     discovery); its owner hears of it by mail. The new account is not logged in here: the

@@ -151,3 +151,35 @@ def test_a_scoped_moderator_who_loses_an_area_is_reconnected(
     services.set_role(mod, Role.MODERATOR, areas=[one])
     db.session.commit()
     assert not sc.is_connected()
+
+
+def test_logging_out_disconnects_that_sessions_sockets_only(
+    app, client, login, socket_client, make_user
+):
+    me = make_user()
+    login(me)
+    mine = socket_client()
+    mine.emit("join", {"rooms": [f"user:{me.id}"]})
+    laptop = app.test_client()
+    laptop.post("/login", data={"email": me.email, "password": PASSWORD})
+    on_laptop = socket_client(laptop)
+    on_laptop.emit("join", {"rooms": [f"user:{me.id}"]})
+    received(mine), received(on_laptop)
+
+    assert client.post("/logout").status_code == 302
+    assert not mine.is_connected()
+    assert on_laptop.is_connected()  # the user's other device keeps its live updates
+
+
+def test_logging_out_everywhere_disconnects_every_socket_of_the_user(
+    app, client, login, socket_client, make_user
+):
+    me = make_user()
+    login(me)
+    laptop = app.test_client()
+    laptop.post("/login", data={"email": me.email, "password": PASSWORD})
+    on_laptop = socket_client(laptop)
+    mine = socket_client()
+    assert client.post("/konto/log-ud-overalt").status_code == 302
+    assert not mine.is_connected()
+    assert not on_laptop.is_connected()
