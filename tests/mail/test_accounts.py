@@ -76,6 +76,17 @@ def test_registration_mails_a_link_and_the_unverified_account_may_only_read(
     assert again.status_code == 200 and "already confirmed" in again.get_data(as_text=True)
 
 
+def test_the_confirmation_page_puts_confirm_first(client, send):
+    """The page a link opens offers "Confirm my address" as its one action: the banner's
+    "Send the link again" (shown everywhere else until the address is confirmed) came first."""
+    register(client)
+    [mail] = send()
+    page = client.get(link(mail, "/konto/bekraeft/")).get_data(as_text=True)
+    assert 'action="/konto/bekraeft"' not in page  # no resend form on this page
+    assert page.index("Confirm my address") < page.index("</main>")
+    assert 'action="/konto/bekraeft"' in client.get("/").get_data(as_text=True)  # elsewhere
+
+
 def test_resend_is_limited(client, send, app):
     register(client)
     for _ in range(5):
