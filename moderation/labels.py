@@ -12,6 +12,7 @@ from typing import NamedTuple
 from flask import url_for
 from flask_babel import get_locale
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from forum import hooks
 from forum import permissions as forum_permissions
@@ -126,7 +127,10 @@ def target_links(viewer, rows: list[AuditEntry]) -> dict[int, Target]:
     loaded: dict[str, dict] = {}
     for kind, model in models.items():
         ids = {e.target_id for e in rows if e.target_type == kind and e.target_id}
-        found = db.session.scalars(select(model).where(model.id.in_(ids))) if ids else ()
+        stmt = select(model).where(model.id.in_(ids))
+        if model is Post:
+            stmt = stmt.options(joinedload(Post.topic))  # its title names the post
+        found = db.session.scalars(stmt) if ids else ()
         loaded[kind] = {o.id: o for o in found}
     out = {}
     for e in rows:
