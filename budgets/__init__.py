@@ -29,6 +29,8 @@ def init_app(app: Flask) -> None:
     cli.register(app)
     # Held ideas wait in moderation's queue when there is one (see budgets.review).
     hooks.register_review_source(app, IdeaSource())
+    # Ideas' debate threads are not debates of their own on the home page's list.
+    hooks.register_owned_topics(app, queries.idea_topic_ids)
     # Phases move on their dates by themselves in the embedded default (cron in production).
     from . import scheduler
 
@@ -38,6 +40,7 @@ def init_app(app: Flask) -> None:
     def _budget_helpers() -> dict:
         return {
             "budget_notice": queries.notice_for,
+            "budget_home": queries.home_processes,
             "budget_phase_labels": PHASE_LABELS,
             "budget_rule_labels": RULE_LABELS,
             "budget_style_labels": STYLE_LABELS,

@@ -38,6 +38,23 @@ STYLE_LABELS = {
     BallotStyle.POINTS: _l("Spread points over the projects"),
 }
 
+# The result CSV's column headers, in the reader's language (the columns stay in this order).
+RESULT_CSV_HEADERS = (
+    _l("Local area"),
+    _l("Project id"),
+    _l("Title"),
+    _l("Cost"),
+    _l("Currency"),
+    _l("Votes or points"),
+    _l("Ballots choosing it"),
+    _l("Funded (1 = yes)"),
+    _l("Position"),
+    _l("Share per supporter"),
+    _l("Supporters paying their full share"),
+    _l("Supporters paying what they had left"),
+    _l("Supporters with nothing left"),
+)
+
 STATUS_LABELS = {
     ProjectStatus.PLANNED: _l("Planned"),
     ProjectStatus.IN_PROGRESS: _l("In progress"),

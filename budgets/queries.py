@@ -47,6 +47,28 @@ def processes_for(user) -> list[BudgetProcess]:
     return sorted(rows, key=lambda p: p.phase == Phase.FOLLOW_UP)
 
 
+def idea_topic_ids():
+    """The ids of the topics opened as ideas' debate threads (a SELECT, for the forum)."""
+    return select(Idea.topic_id).where(Idea.topic_id.is_not(None))
+
+
+def home_processes(user) -> dict[str, list[BudgetProcess]]:
+    """For the home page: the citizen budgets open for voting and those collecting ideas
+    (never drafts), newest first."""
+    rows = db.session.scalars(
+        select(BudgetProcess)
+        .options(selectinload(BudgetProcess.phase_dates))
+        .where(BudgetProcess.phase.in_([Phase.VOTING, Phase.IDEAS]))
+        .order_by(BudgetProcess.created_at.desc(), BudgetProcess.id.desc())
+        .limit(10)
+    )
+    out: dict[str, list[BudgetProcess]] = {"voting": [], "ideas": []}
+    for process in rows:
+        if permissions.can_see_process(user, process):
+            out[process.phase.value].append(process)
+    return out
+
+
 def ideas_clause(user, process: BudgetProcess):
     """The ideas of ``process`` the viewer may see (published ones; their own; all for
     moderators of the process's area)."""

@@ -48,7 +48,7 @@ from .forms import (
     ReviewForm,
     StatusForm,
 )
-from .labels import STATUS_LABELS, money
+from .labels import RESULT_CSV_HEADERS, STATUS_LABELS, money
 from .models import DATED_PHASES, BallotStyle, BudgetProcess, Idea, IdeaState, Phase, Review
 from .pabulib import dump
 
@@ -798,23 +798,7 @@ def result_csv(process_id: int):
         abort(404)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(
-        [
-            "area",
-            "project_id",
-            "title",
-            "cost",
-            "currency",
-            "votes_or_points",
-            "ballots_choosing",
-            "funded",
-            "position",
-            "share_per_supporter",
-            "supporters_paying_full_share",
-            "supporters_paying_what_they_had_left",
-            "supporters_with_nothing_left",
-        ]
-    )
+    writer.writerow([str(header) for header in RESULT_CSV_HEADERS])
     for r in counted:
         for line in r.lines:
             writer.writerow(

@@ -211,17 +211,20 @@ def _register_errors(app: Flask) -> None:
 def _datetime_patterns(locale: str, fmt: str):
     # Babel parses its patterns on every format_datetime call (about 0.1 ms); a topic page
     # formats hundreds of times, so parse them once per locale and format.
+    # The time is always the short one (Danish "14.05", never "14.05.33"): seconds mean
+    # nothing to a reader and Danish typography leaves them out. The date follows ``fmt``.
     loc = Locale.parse(locale)
     return (
         str(dates.get_datetime_format(fmt, locale=loc)),
         dates.parse_pattern(dates.get_date_format(fmt, locale=loc)),
-        dates.parse_pattern(dates.get_time_format(fmt, locale=loc)),
+        dates.parse_pattern(dates.get_time_format("short", locale=loc)),
         loc,
     )
 
 
 def format_local(value: datetime, fmt: str = "medium") -> str:
-    """Like flask_babel.format_datetime for naive UTC values, with cached patterns."""
+    """Like flask_babel.format_datetime for naive UTC values, with cached patterns, and
+    without seconds: "short", "medium" and "long" differ in the date only."""
     if fmt not in ("short", "medium", "long"):
         return format_datetime(value.replace(tzinfo=UTC), fmt)
     joined, date_pattern, time_pattern, loc = _datetime_patterns(str(get_locale() or "da"), fmt)

@@ -96,6 +96,26 @@ def topic_guard(user: User | None, topic: Topic, action: str) -> str | None:
     return None
 
 
+# Topics other packages open as the discussion of something of their own (a citizen-budget
+# idea's thread, a live Q&A session's debate). ``query()`` answers a SELECT of one column: the
+# ids of those topics, never NULL. Lists of debates (the home page's active topics) leave them
+# out; the owner's pages link them.
+_OWNED_TOPICS_KEY = "borgerdialog.owned_topics"
+
+
+def register_owned_topics(app, query: Callable[[], object]) -> None:
+    queries = app.extensions.setdefault(_OWNED_TOPICS_KEY, [])
+    if query not in queries:
+        queries.append(query)
+
+
+def owned_topic_queries() -> list:
+    """The registered SELECTs of owned topic ids (none outside an app context)."""
+    if not has_app_context():
+        return []
+    return [query() for query in current_app.extensions.get(_OWNED_TOPICS_KEY, ())]
+
+
 # Steps other packages add to ``flask seed-demo`` (called after the forum's demo data, in
 # the same transaction, with the moderation and verification policies paused).
 _DEMO_KEY = "borgerdialog.demo_steps"

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from . import permissions
+from . import hooks, permissions
 from .extensions import db
 from .models import (
     Area,
@@ -145,13 +145,19 @@ def topics_for(
 
 
 def active_topics(viewer, limit: int = 10) -> list[Topic]:
+    """Open debates, most recently active first: not the topics other packages opened as the
+    discussion of their own things (budget ideas, Q&A sessions; see hooks.register_owned_topics),
+    which their own pages and boxes link."""
+    stmt = (
+        select(Topic)
+        .options(joinedload(Topic.committee), joinedload(Topic.area))
+        .where(Topic.status == TopicStatus.OPEN)
+    )
+    for owned in hooks.owned_topic_queries():
+        stmt = stmt.where(Topic.id.not_in(owned))
     return list(
         db.session.scalars(
-            select(Topic)
-            .options(joinedload(Topic.committee), joinedload(Topic.area))
-            .where(Topic.status == TopicStatus.OPEN)
-            .order_by(Topic.last_activity_at.desc(), Topic.id.desc())
-            .limit(limit)
+            stmt.order_by(Topic.last_activity_at.desc(), Topic.id.desc()).limit(limit)
         )
     )
 

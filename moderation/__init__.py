@@ -200,7 +200,7 @@ def _post_actions(p, topic) -> Markup:
 
 def _template_helpers(app: Flask) -> None:
     """Functions, not values: a page pays for a query only if its template calls one."""
-    from . import permissions, policy
+    from . import labels, permissions, policy
 
     @app.context_processor
     def inject():
@@ -215,6 +215,8 @@ def _template_helpers(app: Flask) -> None:
             "moderation_labels": policy.labels,
             "moderation_perm": permissions,
             "moderation_source_label": _source_label,
+            "moderation_action_label": labels.action_label,
+            "moderation_state_label": labels.state_label,
             "moderation_target_note": _target_note,
             "moderation_post_actions": _post_actions,
         }

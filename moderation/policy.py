@@ -19,6 +19,7 @@ from functools import lru_cache
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, or_, select
 
 from forum import permissions as forum_permissions
@@ -109,15 +110,18 @@ def reason_label(code: str, detail: str = "") -> str:
             if detail
             else _("Contains a watched word")
         ),
-        "rate": lambda: _(
-            "Posting faster than %(n)d posts in %(min)d minutes",
-            n=cfg["MODERATION_RATE_POSTS"],
+        "rate": lambda: ngettext(
+            "Posting faster than %(num)d post in %(min)d minutes",
+            "Posting faster than %(num)d posts in %(min)d minutes",
+            cfg["MODERATION_RATE_POSTS"],
             min=cfg["MODERATION_RATE_WINDOW_SECONDS"] // 60,
         ),
         "links": lambda: _("Contains links, and the author is new"),
         "pre_moderation": lambda: _("The topic is pre-moderated"),
-        "new_author": lambda: _(
-            "The author has fewer than %(n)d approved posts", n=cfg["MODERATION_TRUST_THRESHOLD"]
+        "new_author": lambda: ngettext(
+            "The author has fewer than %(num)d approved post",
+            "The author has fewer than %(num)d approved posts",
+            cfg["MODERATION_TRUST_THRESHOLD"],
         ),
         "flags": lambda: _("Reported by users"),
         "appeal": lambda: _("Appeal of a decision"),

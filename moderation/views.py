@@ -24,7 +24,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_babel import get_locale, get_timezone
+from flask_babel import get_locale, get_timezone, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -38,7 +38,7 @@ from forum.models import Area, Committee, Post, Topic, User, utcnow
 from forum.permissions import can_see_post
 from forum.views import apply_errors, int_arg, safe_next
 
-from . import permissions, policy, queries, services
+from . import labels, permissions, policy, queries, services
 from .forms import (
     AppealForm,
     AuditFilterForm,
@@ -249,7 +249,9 @@ def bulk():
         return redirect(url_for("moderation.queue"))
     db.session.commit()
     if result.done:
-        flash(_("%(n)d items decided.", n=len(result.done)), "success")
+        flash(
+            ngettext("%(num)d item decided.", "%(num)d items decided.", len(result.done)), "success"
+        )
     for item_id, message in result.failed:
         flash(_("Item %(id)d: %(message)s", id=item_id, message=message), "error")
     return redirect(safe_next(request.form.get("next"), url_for("moderation.queue")))
@@ -489,7 +491,7 @@ def lift(suspension_id: int):
 def _audit_filters() -> tuple[AuditFilterForm, queries.AuditFilters]:
     form = AuditFilterForm(request.args)
     form.action.choices = choices(
-        [("", _("All actions"))] + [(a, a) for a in queries.AUDIT_ACTIONS]
+        [("", _("All actions"))] + [(a, labels.action_label(a)) for a in queries.AUDIT_ACTIONS]
     )
     if request.args and not form.validate():
         abort(400)
@@ -522,6 +524,7 @@ def audit():
         more=more,
         args={k: v for k, v in request.args.items() if k != "side"},
         rules=queries.rules_by_id(),
+        targets=labels.target_links(current_user, rows),
     )
 
 

@@ -33,6 +33,11 @@ def index_lists() -> dict[str, list[QASession]]:
     return {"live": sessions(S.LIVE), "upcoming": sessions(S.SCHEDULED), "past": sessions(S.ENDED)}
 
 
+def debate_topic_ids():
+    """The ids of the topics sessions write to (a SELECT, for the forum)."""
+    return select(QASession.debate_topic_id)
+
+
 def sessions_for_page(kind: str, obj=None) -> dict[str, list[QASession]]:
     """Sessions for the home page (``kind`` "home"), a committee, an area or a topic page:
     live and upcoming, plus the latest past ones (an archive linked from its place)."""

@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
-from flask_babel import format_datetime
+from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -175,11 +175,21 @@ def _check_range(process: BudgetProcess, n: int) -> None:
     lo, hi = process.min_choices or 1, process.max_choices or n
     if n < lo:
         raise InvalidInput(
-            choices=_("You chose %(n)d; choose at least %(lo)d projects.", n=n, lo=lo)
+            choices=ngettext(
+                "You chose %(n)d; choose at least %(num)d project.",
+                "You chose %(n)d; choose at least %(num)d projects.",
+                lo,
+                n=n,
+            )
         )
     if n > hi:
         raise InvalidInput(
-            choices=_("You chose %(n)d; choose at most %(hi)d projects.", n=n, hi=hi)
+            choices=ngettext(
+                "You chose %(n)d; choose at most %(num)d project.",
+                "You chose %(n)d; choose at most %(num)d projects.",
+                hi,
+                n=n,
+            )
         )
 
 

@@ -249,8 +249,13 @@ def test_result_page_csv_and_pabulib_download(client, app) -> None:
     assert "voters got at least one project they voted for" in html
     csv_text = client.get(f"/borgerbudget/{process.id}/resultat.csv").get_data(as_text=True)
     header, *rows = csv_text.lstrip("\ufeff").splitlines()
-    assert header.startswith("area,project_id,title,cost")
+    assert header.startswith("Local area,Project id,Title,Cost,Currency")
     assert len(rows) == 14
+    # In the reader's language: Danish headers for a Danish reader.
+    client.set_cookie("lang", "da")
+    danish = client.get(f"/borgerbudget/{process.id}/resultat.csv").get_data(as_text=True)
+    assert danish.lstrip("\ufeff").startswith("Lokalområde,Projekt-id,Titel,Pris,Valuta")
+    client.delete_cookie("lang")
     pb = client.get(f"/borgerbudget/{process.id}/resultat.pb").get_data(as_text=True)
     official = {p.id for p in load(DATA / "Netherlands_Assen_2024.pb").projects if p.selected}
     assert {p.id for p in parse(pb).projects if p.selected} == official

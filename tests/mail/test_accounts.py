@@ -184,6 +184,18 @@ class TestRegistrationFlood:
         assert db.session.scalar(select(func.count(User.id))) == 1
 
 
+def test_the_confirmation_page_puts_confirm_first(client, send):
+    """The page a link opens offers "Confirm my address" as its one action: the banner's
+    "Send the link again" (shown everywhere else until the address is confirmed) came first."""
+    register(client)
+    log_in(client)  # registering no longer signs in (it would tell a taken address)
+    [mail] = send()
+    page = client.get(link(mail, "/konto/bekraeft/")).get_data(as_text=True)
+    assert 'action="/konto/bekraeft"' not in page  # no resend form on this page
+    assert page.index("Confirm my address") < page.index("</main>")
+    assert 'action="/konto/bekraeft"' in client.get("/").get_data(as_text=True)  # elsewhere
+
+
 def test_resend_is_limited(client, send, app):
     register(client)
     log_in(client)

@@ -92,3 +92,45 @@ def test_scoped_moderator_sees_only_their_areas(
     p2 = held(make_topic(author=admin, area=other), body="y")
     text = as_user(scoped).get("/moderation/audit?action=hold").get_data(as_text=True)
     assert f"/moderation/posts/{p1.id}" in text and f"/moderation/posts/{p2.id}" not in text
+
+
+def test_audit_page_shows_words_not_codes(as_user, admin, make_user, make_area, topic, held, rules):
+    """Actions, states and targets in the moderator's language, targets by their titles
+    (linked): never raw codes such as ``auto_reject``, ``pending → published`` or
+    ``topic 18``."""
+    import re
+
+    from forum import services as forum_services
+
+    area = make_area(name="Tølløse")
+    citizen = make_user(name="Carl Borger")
+    post = held(topic, citizen, body="Første")
+    services.moderate_post(admin, post, "approve")
+    proposal = forum_services.create_topic(
+        citizen, "Bænke ved søen", "Der mangler bænke.", area_id=area.id
+    )
+    forum_services.decide_topic_proposal(admin, proposal, accept=True)
+    services.add_watched_word(admin, "idiot", "da", "reject", rules["respect"].id)
+    services.suspend_user(admin, citizen, "Gentagne personangreb.", None)
+    db.session.commit()
+    rejected = make_user(name="Ole Ny")
+    forum_services.create_post(rejected, topic, "Du er en idiot.")
+    db.session.commit()
+    actions = {e.action for e in db.session.query(AuditEntry)}
+    assert {"hold", "approve", "proposal_accept", "word_add", "suspend"} <= actions, actions
+
+    page = as_user(admin).get("/moderation/audit")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    table = html[html.index("<tbody>") : html.index("</tbody>")]
+    cells = re.sub(r"<[^>]+>", " ", table)
+    for code in sorted(actions) + ["pending", "published", "proposed", "open", "active"]:
+        assert not re.search(rf"(?<![\w-]){code}(?![\w-])", cells), code
+    assert not re.search(r"\b(post|topic|user|word) \d+", cells)
+    assert "Godkendt" in cells and "afventer moderation → offentliggjort" in cells
+    assert f'<a href="/emner/{proposal.id}">Bænke ved søen</a>' in table
+    assert f'<a href="/moderation/posts/{post.id}">{topic.title}</a>' in table
+    assert f'<a href="/moderation/users/{citizen.id}">Carl Borger</a>' in table
+    # The filter offers the actions by name too.
+    select = html[html.index('id="action"') : html.index("</select>", html.index('id="action"'))]
+    assert ">auto_reject<" not in select and "Afvist automatisk" in select
