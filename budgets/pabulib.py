@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from forum import exports
+
 __all__ = [
     "Ballot",
     "Election",
@@ -378,7 +380,8 @@ def dump(election: Election) -> str:
     column named like a reserved one, a points tuple of the wrong length).
     """
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", quotechar='"', lineterminator="\n")
+    # a data file: cells exactly as they are (no spreadsheet neutralising, no BOM)
+    writer = exports.data_writer(out, delimiter=";", quotechar='"', lineterminator="\n")
 
     writer.writerow(["META"])
     writer.writerow(["key", "value"])
