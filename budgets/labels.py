@@ -6,6 +6,8 @@ current locale through Flask-Babel.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask_babel import format_currency
 
 from forum.i18n import lazy_gettext as _l
@@ -45,9 +47,21 @@ STATUS_LABELS = {
 }
 
 
-def money(amount: int | float | None, currency: str = "DKK", decimals: bool = False) -> str:
-    """``amount`` in the current locale, whole units unless ``decimals`` ("300.000 kr.")."""
+def amount_text(amount: Decimal | int) -> str:
+    """An amount for a data file: "60" for a whole amount (not the column's "60.00"), else
+    "60.25"."""
+    value = Decimal(amount)
+    return str(int(value)) if value == value.to_integral_value() else f"{value:.2f}"
+
+
+def money(
+    amount: Decimal | int | float | None, currency: str = "DKK", decimals: bool = False
+) -> str:
+    """``amount`` in the current locale, whole units unless ``decimals`` or the amount has
+    øre/cents (an imported election's "12.345,50 zł")."""
     if amount is None:
         return ""
+    if not decimals and isinstance(amount, Decimal):
+        decimals = amount != amount.to_integral_value()
     pattern = "#,##0.00\u00a0¤" if decimals else "#,##0\u00a0¤"
     return format_currency(amount, currency, format=pattern, currency_digits=False)

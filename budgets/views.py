@@ -46,7 +46,7 @@ from .forms import (
     ReviewForm,
     StatusForm,
 )
-from .labels import STATUS_LABELS, money
+from .labels import STATUS_LABELS, amount_text, money
 from .models import DATED_PHASES, BallotStyle, BudgetProcess, Idea, IdeaState, Phase, Review
 from .pabulib import dump
 
@@ -814,7 +814,7 @@ def result_csv(process_id: int):
             r.area.name if r.area else "",
             line.idea.key,
             line.idea.title,
-            line.cost,
+            amount_text(line.cost),
             process.currency,
             line.score,
             line.supporters,

@@ -56,7 +56,7 @@ def test_equal_shares_result_explains_each_funded_project(app) -> None:
     for line in result.lines:
         if line.funded:
             paid = line.full_payers * line.full_share + line.partial_total
-            assert paid == pytest.approx(line.cost, rel=1e-6)
+            assert paid == pytest.approx(float(line.cost), rel=1e-6)
             assert line.full_payers + line.partial_payers + line.nothing_left == line.supporters
         else:
             assert line.full_share is None
@@ -127,13 +127,29 @@ def test_unknown_rule_is_refused_unless_given(app, tmp_path) -> None:
     assert process.rule == "greedy"
 
 
-def test_ordinal_ballots_are_refused(app) -> None:
+def test_ordinal_and_choose_one_ballots_are_imported_counted_and_exported(app) -> None:
+    """They were refused; Pabulib has both. A ranking counts as approval of the projects it
+    ranks, and goes back out in its order."""
     election = parse(
         "META\nkey;value\nbudget;100\nvote_type;ordinal\nrule;greedy\nPROJECTS\n"
-        "project_id;cost\n1;50\nVOTES\nvoter_id;vote\na;1\n"
+        "project_id;cost\n1;50\n2;60\n3;40\nVOTES\nvoter_id;vote\na;3,1\nb;1,2,3\nc;2\n"
     )
-    with pytest.raises(InvalidInput):
-        import_election(election)
+    process = import_election(election)
+    (result,) = services.count_process(None, process)
+    assert {line.idea.key for line in result.lines if line.funded} == {"1", "3"}
+    assert process.ballot_style == BallotStyle.APPROVAL_RANGE
+    again = export_election(process)
+    assert again.vote_type == "ordinal"
+    assert [b.projects for b in again.ballots] == [("3", "1"), ("1", "2", "3"), ("2",)]
+
+    one = parse(
+        "META\nkey;value\nbudget;100\nvote_type;choose-1\nrule;greedy\nPROJECTS\n"
+        "project_id;cost\n1;50\n2;60\nVOTES\nvoter_id;vote\na;2\nb;2\nc;1\n"
+    )
+    process = import_election(one)
+    assert (process.min_choices, process.max_choices) == (1, 1)
+    (result,) = services.count_process(None, process)
+    assert [line.idea.key for line in result.lines if line.funded] == ["2"]
 
 
 def test_cli_import_count_and_export(runner, tmp_path) -> None:

@@ -78,31 +78,32 @@ def test_cumulative_ballots_carry_points() -> None:
 @pytest.mark.parametrize(
     ("text", "message", "line"),
     [
-        ("", "the file is empty", None),
-        ("  \n\n", "the file is empty", None),
-        (GOOD.split("VOTES")[0], "no VOTES section", None),
+        ("", "The file is empty.", None),
+        ("  \n\n", "The file is empty.", None),
+        (GOOD.split("VOTES")[0], "The file has no VOTES section.", None),
         # Without the VOTES keyword its header is read as a project.
-        (GOOD.replace("VOTES\n", ""), "cost of project 'voter_id' is not a number", 13),
+        (GOOD.replace("VOTES\n", ""), "The cost of project “voter_id” is not a number", 13),
         (
             GOOD.split("PROJECTS")[0] + "VOTES" + GOOD.split("VOTES")[1],
-            "expected section PROJECTS, found VOTES",
+            "Expected the section PROJECTS, found VOTES.",
             9,
         ),
-        ("PROJECTS" + GOOD.split("PROJECTS")[1], "expected section META, found PROJECTS", 1),
-        ("description;x\n" + GOOD, "expected section META before any data", 1),
-        (GOOD.replace("META\n", "META\nMETA\n", 1), "section META appears twice", 2),
-        (GOOD.replace("project_id;cost;", "project_id;price;"), "no 'cost' column", 10),
-        (GOOD.replace("1;60;2;", "1;;2;"), "project '1' has no cost", 11),
-        (GOOD.replace("1;60;2;", "1;sixty;2;"), "cost of project '1' is not a number", 11),
+        ("PROJECTS" + GOOD.split("PROJECTS")[1], "Expected the section META, found PROJECTS.", 1),
+        ("description;x\n" + GOOD, "Expected the section META before any data.", 1),
+        (GOOD.replace("META\n", "META\nMETA\n", 1), "The section META appears twice.", 2),
+        (GOOD.replace("project_id;cost;", "project_id;price;"), "has no “cost” column", 10),
+        (GOOD.replace("1;60;2;", "1;;2;"), "Project “1” has no cost.", 11),
+        (GOOD.replace("1;60;2;", "1;sixty;2;"), "The cost of project “1” is not a number", 11),
         (GOOD.replace("1;60;2;", "1;-60;2;"), "must not be negative", 11),
         (GOOD.replace("budget;100\n", "budget;lots\n"), "META budget is not a number", 6),
-        (GOOD.replace("budget;100\n", "budget;100.5\n"), "must be a whole number", 6),
-        (GOOD.replace("budget;100\n", ""), "META has no 'budget'", 8),
-        (GOOD.replace("a;1,2;34", "a;1,7;34"), "votes for unknown project '7'", 15),
-        (GOOD.replace("a;1,2;34", "a;1,1;34"), "names project '1' twice", 15),
-        (GOOD.replace("2;50;1;", "1;50;1;"), "duplicate project id '1'", 12),
-        (GOOD.replace("b;1;", "a;1;"), "duplicate voter id 'a'", 16),
-        (GOOD.replace("1;60;2;Playground;1", "1;60;2;Playground;yes"), "must be 0 or 1", 11),
+        (GOOD.replace("budget;100\n", "budget;100.505\n"), "has more than two decimals", 6),
+        (GOOD.replace("1;60;2;", "1;1e17;2;"), "is too large", 11),
+        (GOOD.replace("vote_type;approval", "vote_type;borda"), "Unknown vote type “borda”", 7),
+        (GOOD.replace("budget;100\n", ""), "META has no “budget”.", 8),
+        (GOOD.replace("a;1,2;34", "a;1,7;34"), "votes for the unknown project “7”", 15),
+        (GOOD.replace("2;50;1;", "1;50;1;"), "The project id “1” appears twice.", 12),
+        (GOOD.replace("b;1;", "a;1;"), "The voter id “a” appears twice.", 16),
+        (GOOD.replace("1;60;2;Playground;1", "1;60;2;Playground;yes"), "must be 0, 1, 2 or 3", 11),
         (
             GOOD.replace(
                 "voter_id;vote;age\na;1,2;34\nb;1;", "voter_id;vote;points\na;1,2;5\nb;1;3"
@@ -114,16 +115,20 @@ def test_cumulative_ballots_carry_points() -> None:
             GOOD.replace(
                 "voter_id;vote;age\na;1,2;34\nb;1;", "voter_id;vote;points\na;1,2;5,x\nb;1;3"
             ),
-            "points of voter 'a' is not a number",
+            "The points of voter “a” is not a number",
             15,
         ),
         (
             GOOD.replace("vote_type;approval", "vote_type;cumulative"),
-            "no 'points' column, which cumulative ballots need",
+            "no “points” column, which cumulative ballots need",
             14,
         ),
         (GOOD.replace("a;1,2;34", "a;1,2;34;extra"), "has 4 fields", 15),
-        (GOOD.replace('"Benches; and bins"', '"Benches'), "is a quote left open?", 12),
+        (
+            GOOD.replace('"Benches; and bins"', '"Benches'),
+            "a quote is left open (is the file cut short?)",
+            12,
+        ),
     ],
     ids=lambda value: value if isinstance(value, str) and len(value) < 60 else None,
 )
@@ -144,7 +149,7 @@ def test_missing_projects_list_is_an_error() -> None:
 def test_budget_property_checks_the_value() -> None:
     election = Election(meta={"budget": "1e3"}, projects=[], ballots=[])
     assert election.budget == 1000
-    with pytest.raises(PabulibError, match="META has no 'budget'"):
+    with pytest.raises(PabulibError, match="META has no “budget”"):
         _ = Election(meta={}, projects=[], ballots=[]).budget
 
 
