@@ -316,9 +316,11 @@ def export_election(process: BudgetProcess, area_id: int | None = None) -> Elect
             "budget": str(budget),
             "vote_type": vote_type,
             "rule": process.rule,
-            "currency": process.currency,
         }
     )
+    if not process.is_imported or "currency" in meta:
+        # an imported file without a currency stays without one (it round-trips)
+        meta["currency"] = process.currency
     if not process.is_imported:
         meta.setdefault("country", "Denmark")
         meta.setdefault("unit", "Holbæk")

@@ -30,9 +30,19 @@ RULE_LABELS = {
     ),
     "equalshares/add1": _l("Method of Equal Shares (every group of voters gets its fair share)"),
     "equalshares": _l("Method of Equal Shares, without completion"),
+    "equalshares/add1-comparison": _l(
+        "Method of Equal Shares, compared with most votes first: the outcome more voters prefer"
+    ),
 }
 # The rules a new process can choose (plain Equal Shares only arrives with imported elections).
-CHOOSABLE_RULES = ("greedy", "greedy-no-skip", "equalshares/add1")
+CHOOSABLE_RULES = ("greedy", "greedy-no-skip", "equalshares/add1", "equalshares/add1-comparison")
+
+# How ties are settled (budgets.counting.TIE_BREAKS).
+TIE_BREAK_LABELS = {
+    "order": _l("The project listed first"),
+    "cost": _l("The cheaper project first"),
+    "random": _l("By lot: a random order drawn from a published number"),
+}
 
 STYLE_LABELS = {
     BallotStyle.APPROVAL_BUDGET: _l("Choose projects within the budget"),

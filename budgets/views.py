@@ -140,6 +140,7 @@ def _settings(form: ProcessForm, areas: list[Area]) -> dict:
         "committee_id": _int_or_none(form.committee_id.data) if scope == "committee" else None,
         "area_id": _int_or_none(form.area_id.data) if scope == "area" else None,
         "rule": form.rule.data,
+        "tie_break": form.tie_break.data,
         "ballot_style": form.ballot_style.data,
         "min_choices": form.min_choices.data,
         "max_choices": form.max_choices.data,

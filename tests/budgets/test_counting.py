@@ -339,3 +339,52 @@ def test_matches_reference_on_a_larger_election_with_repeated_ballots() -> None:
     assert equal_shares(costs, ballots, budget).selected == reference_equal_shares(
         costs, ballots, budget
     )
+
+
+# --- equalshares/add1-comparison and the score threshold -----------------------------------
+
+
+def test_add1_comparison_uses_greedy_when_more_voters_prefer_it() -> None:
+    # Equal Shares funds A1, A2 and B; greedy A1, A2 and A3. The six get 300 of their projects
+    # from greedy and 200 from Equal Shares; the four get 0 and 100: six prefer greedy.
+    result = count((HAND_COSTS, MAJORITY + MINORITY, 300), "equalshares/add1-comparison")
+    assert result.comparison is not None
+    assert (result.comparison.prefer_greedy, result.comparison.prefer_equal_shares) == (6, 4)
+    assert result.comparison.winner == "greedy"
+    assert result.selected == ["A1", "A2", "A3"] and result.equal_shares is None
+    # With five in the majority and five in the minority, Equal Shares stays.
+    five = [{"A1", "A2", "A3"}] * 5 + [{"B"}] * 5
+    kept = count((HAND_COSTS, five, 300), "equalshares/add1-comparison")
+    assert kept.comparison is not None and kept.comparison.winner == "equalshares"
+    assert set(kept.selected) == set(equal_shares(HAND_COSTS, five, 300).selected)
+    assert kept.equal_shares is not None
+
+
+def test_score_threshold_leaves_out_projects_below_it() -> None:
+    """Gdynia sets a least number of votes; the count must not fund a project below it."""
+    costs = {"1": 40, "2": 30, "3": 20}
+    ballots = [{"1", "2"}, {"1", "2"}, {"1", "3"}]
+    assert count((costs, ballots, 100), "greedy").selected == ["1", "2", "3"]
+    capped = count((costs, ballots, 100), "greedy", threshold=2)
+    assert capped.selected == ["1", "2"] and capped.below_threshold == ["3"]
+    es = count((costs, ballots, 100), "equalshares/add1", threshold=2)
+    assert "3" not in es.selected
+    text = (
+        "META\nkey;value\nbudget;100\nvote_type;approval\nrule;greedy\n"
+        "min_project_score_threshold;2\nPROJECTS\nproject_id;cost\n1;40\n2;30\n3;20\n"
+        "VOTES\nvoter_id;vote\na;1,2\nb;1,2\nc;1,3\n"
+    )
+    assert count(pabulib.parse(text)).selected == ["1", "2"]
+
+
+def test_decimal_money_stays_decimal() -> None:
+    from decimal import Decimal
+
+    costs = {"1": Decimal("40.50"), "2": Decimal("59.50"), "3": Decimal("0.25")}
+    ballots = [{"1", "2", "3"}, {"1", "2"}, {"1"}]
+    result = count((costs, ballots, Decimal("100.00")), "greedy")
+    assert result.selected == ["1", "2"]
+    assert result.total_cost == Decimal("100.00") and isinstance(result.total_cost, Decimal)
+    es = count((costs, ballots, Decimal("100.00")), "equalshares/add1")
+    assert isinstance(es.total_cost, Decimal) and es.total_cost <= Decimal("100.00")
+    assert es.total_cost == sum(costs[p] for p in es.selected)

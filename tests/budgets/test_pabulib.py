@@ -199,3 +199,95 @@ def test_dump_refuses_an_extra_column_named_like_a_reserved_one() -> None:
     )
     with pytest.raises(PabulibError, match="clashes"):
         dump(election)
+
+
+# --- what real files contain (issue 12, item 14) -----------------------------------------------
+
+
+def test_selected_two_and_three_are_read() -> None:
+    """Pabulib's checker accepts 0-3: 2 and 3 were funded by another rule or reserve funds."""
+    text = GOOD.replace("1;60;2;Playground;1", "1;60;2;Playground;2").replace(
+        '"Benches; and bins";0', '"Benches; and bins";3'
+    )
+    election = parse(text)
+    assert [p.selected for p in election.projects] == [2, 3]
+    assert not any(p.selected_by_rule for p in election.projects)
+    assert parse(dump(election)) == election
+
+
+def test_money_with_decimals_is_decimal() -> None:
+    from decimal import Decimal
+
+    election = parse(GOOD.replace("budget;100\n", "budget;100.50\n").replace("1;60;", "1;60.25;"))
+    assert election.budget == Decimal("100.50") and isinstance(election.budget, Decimal)
+    assert election.projects[0].cost == Decimal("60.25")
+    assert not any(isinstance(p.cost, float) for p in election.projects)
+    assert "1;60.25;" in dump(election)
+
+
+def test_a_project_named_twice_on_a_ballot_counts_once_and_is_reported() -> None:
+    election = parse(GOOD.replace("a;1,2;34", "a;1,2,1;34"))
+    assert election.ballots[0].projects == ("1", "2")
+    assert len(election.warnings) == 1
+    assert election.warnings[0].startswith("line 15: ") and "counted once" in election.warnings[0]
+    points = GOOD.replace("vote_type;approval", "vote_type;cumulative").replace(
+        "voter_id;vote;age\na;1,2;34\nb;1;\n", "voter_id;vote;points\na;1,2,1;7,3,5\nb;2;10\n"
+    )
+    assert parse(points).ballots[0].points == (7, 3)
+
+
+@pytest.mark.parametrize("vote_type", ["choose-1", "ordinal"])
+def test_choose_one_and_ordinal_ballots_are_read(vote_type: str) -> None:
+    text = GOOD.replace("vote_type;approval", f"vote_type;{vote_type}")
+    if vote_type == "choose-1":
+        text = text.replace("a;1,2;34", "a;2;34")
+    else:
+        text = text.replace("a;1,2;34", "a;2,1;34")
+    election = parse(text)
+    assert election.vote_type == vote_type
+    assert election.ballots[0].projects == (("2",) if vote_type == "choose-1" else ("2", "1"))
+
+
+def test_a_choose_one_ballot_with_two_projects_is_an_error() -> None:
+    error = _error(GOOD.replace("vote_type;approval", "vote_type;choose-1"))
+    assert error.line == 15 and "chooses 2 projects" in str(error)
+
+
+def test_score_threshold_is_read() -> None:
+    text = GOOD.replace("rule;greedy\n", "rule;greedy\nmin_project_score_threshold;2\n")
+    assert parse(text).score_threshold == 2
+    assert parse(GOOD).score_threshold is None
+    bad = GOOD.replace("rule;greedy\n", "rule;greedy\nmin_project_score_threshold;many\n")
+    assert _error(bad).line == 9
+
+
+# --- truncated files, long ids, huge amounts (issue 12, item 17) ----------------------------
+
+
+def test_a_truncated_file_is_refused_at_the_meta_line() -> None:
+    cut = GOOD.rsplit("b;1;", 1)[0]  # the last ballot is missing
+    error = _error(cut)
+    assert error.line == 5  # num_votes;2
+    assert "num_votes says 2" in str(error) and "1 rows" in str(error)
+    no_projects = GOOD.replace("num_projects;2", "num_projects;3")
+    error = _error(no_projects)
+    assert error.line == 4 and "num_projects says 3" in str(error)
+
+
+def test_long_voter_ids_and_huge_costs_are_one_line_errors() -> None:
+    long_id = "v" * 65
+    error = _error(GOOD.replace("a;1,2;34", f"{long_id};1,2;34"))
+    assert error.line == 15 and "65 characters" in str(error)
+    assert "\n" not in str(error)
+    error = _error(GOOD.replace("1;60;2;", "1;99999999999999999;2;"))
+    assert error.line == 11 and "too large" in str(error)
+    assert "\n" not in str(error)
+
+
+def test_errors_are_in_the_users_language(app) -> None:
+    from flask_babel import force_locale
+
+    with app.test_request_context(), force_locale("da"):
+        error = _error(GOOD.rsplit("b;1;", 1)[0])
+    assert str(error).startswith("linje 5: ")
+    assert "num_votes" in str(error) and "says" not in str(error)

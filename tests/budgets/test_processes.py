@@ -38,6 +38,7 @@ def test_only_staff_create_processes(app, citizen, make_user) -> None:
             "max_choices",
         ),
         ({"ballot_style": BallotStyle.POINTS, "points_total": 0}, "points_total"),
+        ({"tie_break": "alphabet"}, "tie_break"),
         (
             {
                 "phase_dates": {
@@ -176,3 +177,36 @@ def test_the_embedded_scheduler_moves_processes_on_their_dates(app, make_process
         other = Flask("check")
         other.config.update(config)
         assert wants_thread(other, "BUDGETS_SCHEDULER") is wanted, config
+
+
+@pytest.mark.parametrize(
+    ("tie_break", "funded"),
+    [("order", "Bænke A"), ("cost", "Bænke B")],
+)
+def test_ties_are_settled_by_the_process_rule(
+    voting_process, make_user, staff, tie_break, funded
+) -> None:
+    """Two projects with the same votes and room for one: the process's rule decides."""
+    process = voting_process(
+        projects=(("Bænke A", 600_000), ("Bænke B", 500_000)),
+        tie_break=tie_break,
+        ballot_style=BallotStyle.APPROVAL_RANGE,
+        min_choices=1,
+        max_choices=2,
+    )
+    for _ in range(2):
+        services.cast_ballot(make_user(), process, [i.id for i in ideas_of(process)])
+    services.advance_phase(staff, process)
+    db.session.commit()
+    (result,) = db.session.scalars(select(Result)).all()
+    assert [line.idea.title for line in result.lines if line.funded] == [funded]
+
+
+def test_a_random_tie_break_draws_a_published_seed(make_process, client, login, staff) -> None:
+    process = make_process(tie_break="random")
+    assert process.tie_break == "random" and process.tie_seed is not None
+    login(staff)
+    html = client.get(f"/borgerbudget/{process.id}").get_data(as_text=True)
+    assert str(process.tie_seed) in html
+    form = client.get(f"/borgerbudget/{process.id}/rediger").get_data(as_text=True)
+    assert 'name="tie_break"' in form
