@@ -594,7 +594,7 @@ def _parse_ballot(
         )
     points: tuple[int, ...] | None = None
     if raw_points is not None:
-        what = _("The points of voter “%(voter)s”", voter=voter_id)
+        what = _("A points value on the ballot of voter “%(voter)s”", voter=voter_id)
         points = tuple(parse_amount(p, what, line) for p in kept_points)
     extra = {k: v for k, v in record.items() if k not in BALLOT_COLUMNS}
     return Ballot(voter_id=voter_id, projects=tuple(kept), points=points, extra=extra)

@@ -115,7 +115,7 @@ def test_cumulative_ballots_carry_points() -> None:
             GOOD.replace(
                 "voter_id;vote;age\na;1,2;34\nb;1;", "voter_id;vote;points\na;1,2;5,x\nb;1;3"
             ),
-            "The points of voter “a” is not a number",
+            "A points value on the ballot of voter “a” is not a number",
             15,
         ),
         (
