@@ -364,3 +364,21 @@ def test_greedy_files_reproduce_the_official_selection(app, text) -> None:
     (result,) = services.count_process(None, process)
     funded = {line.idea.key for line in result.lines if line.funded}
     assert funded == {p.id for p in election.projects if p.selected_by_rule}
+
+
+def test_cli_refuses_a_truncated_file_in_one_line(runner, tmp_path) -> None:
+    path = tmp_path / "cut.pb"
+    path.write_text(CUMULATIVE.rsplit("v4;", 1)[0])
+    result = runner.invoke(args=["budgets", "import", str(path)])
+    assert result.exit_code != 0
+    assert "line 5: META num_votes says 4" in result.output
+    assert "Traceback" not in result.output
+    assert db.session.scalar(select(func.count(BudgetProcess.id))) == 0
+
+
+def test_result_page_shows_decimal_amounts(app, client) -> None:
+    process = import_election(parse(CUMULATIVE))
+    services.count_process(None, process)
+    db.session.commit()
+    html = client.get(f"/borgerbudget/{process.id}/resultat").get_data(as_text=True)
+    assert "600.25" in html and "1,000.50" in html
