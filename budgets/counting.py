@@ -23,10 +23,16 @@ Rules, by the names Pabulib files use in META ``rule``:
     Equal Shares, completed by raising every voter's share one unit at a time while the outcome
     still fits in the budget (see :func:`equal_shares`). Assen 2024 used it (its file here,
     tests/budgets/data/pabulib, is reproduced by the tests).
-``equalshares/add1-comparison``
+``equalshares/add1-comparison`` (and ``equalshares-comparison``, without completion)
     ``equalshares/add1``, then compared with ``greedy``: the outcome more voters prefer is the
-    result (see :func:`compare_with_greedy`), as equalshares.net describes its comparison step.
-    Wieliczka 2023 ("Zielony Budżet") counted this way, not with plain ``equalshares/add1``.
+    result (see :func:`compare_with_greedy`), as Pabulib's checker defines the comparison step
+    (github.com/pabulib/checker: a voter prefers the outcome funding more of their projects).
+``greedy-threshold``
+    Pabulib's name for ``greedy`` with META ``min_project_score_threshold``.
+
+An earlier version of this docstring said that Świecie 2023 and Wieliczka 2023 used
+``equalshares/add1``; that was never checked against their files (neither is here) and is
+withdrawn.
 
 Ties: ``tie_break`` is ``"order"`` (the project order: the file's for an imported election,
 which reproduces Warszawa 2019 Targówek Mieszkaniowy and Częstochowa 2024 Dzbów), ``"cost"``
@@ -67,15 +73,25 @@ __all__ = [
 ]
 
 Rule = Literal[
-    "greedy", "greedy-no-skip", "equalshares", "equalshares/add1", "equalshares/add1-comparison"
+    "greedy",
+    "greedy-no-skip",
+    "greedy-threshold",
+    "equalshares",
+    "equalshares-comparison",
+    "equalshares/add1",
+    "equalshares/add1-comparison",
 ]
 RULES: tuple[str, ...] = (
     "greedy",
     "greedy-no-skip",
+    "greedy-threshold",
     "equalshares",
+    "equalshares-comparison",
     "equalshares/add1",
     "equalshares/add1-comparison",
 )
+GREEDY_RULES = ("greedy", "greedy-no-skip", "greedy-threshold")
+COMPARISON_RULES = ("equalshares-comparison", "equalshares/add1-comparison")
 TIE_BREAKS: tuple[str, ...] = ("order", "cost", "random")
 Money = int | Decimal
 
@@ -688,11 +704,12 @@ class Comparison:
 def _satisfaction(
     ballot: ApprovalBallot | PointsBallot, funded: set[str], costs: Mapping[str, Money]
 ) -> Money | float:
-    """How much a voter gets from ``funded``: the money spent on the projects they approved
-    (approval ballots, cost utilities), or the points they gave to funded projects."""
+    """How much a voter gets from ``funded``: how many of the projects they approved are
+    funded (Pabulib's checker's "satisfaction" comparison), or for points ballots the points
+    they gave to funded projects."""
     if isinstance(ballot, Mapping):
         return sum(points for pid, points in ballot.items() if pid in funded)
-    return sum(costs[pid] for pid in ballot if pid in funded)
+    return sum(1 for pid in ballot if pid in funded)
 
 
 def compare_with_greedy(
@@ -701,9 +718,10 @@ def compare_with_greedy(
     equal_shares_selected: Collection[str],
     greedy_selected: Sequence[str],
 ) -> Comparison:
-    """equalshares.net's comparison step: every voter compares the Equal Shares outcome with the
-    greedy one by what each gives them (see :func:`_satisfaction`); greedy becomes the result
-    only when more voters prefer it than prefer Equal Shares (a tie keeps Equal Shares)."""
+    """The comparison step (as Pabulib's checker computes it): every voter compares the Equal
+    Shares outcome with the greedy one by what each gives them (see :func:`_satisfaction`);
+    greedy becomes the result only when more voters prefer it than prefer Equal Shares (a tie
+    keeps Equal Shares)."""
     mes, grd = set(equal_shares_selected), set(greedy_selected)
     prefer_mes = prefer_greedy = 0
     for ballot in ballots:
@@ -787,8 +805,9 @@ def count(
         ballots = _without(ballots, left_out)
     else:
         eligible = dict(costs)
-    if rule in ("greedy", "greedy-no-skip"):
-        selected = greedy(eligible, scores, budget, skip=rule == "greedy", ranks=ranks)
+    if rule in GREEDY_RULES:
+        skip = rule != "greedy-no-skip"
+        selected = greedy(eligible, scores, budget, skip=skip, ranks=ranks)
         total = sum((costs[project_id] for project_id in selected), 0)
         return CountResult(
             rule=rule,
@@ -799,10 +818,14 @@ def count(
             below_threshold=below,
         )
     result = equal_shares(
-        eligible, ballots, budget, completion=None if rule == "equalshares" else "add1", ranks=ranks
+        eligible,
+        ballots,
+        budget,
+        completion="add1" if rule.startswith("equalshares/add1") else None,
+        ranks=ranks,
     )
     comparison = None
-    if rule == "equalshares/add1-comparison":
+    if rule in COMPARISON_RULES:
         plain = greedy(eligible, scores, budget, ranks=ranks)
         comparison = compare_with_greedy(eligible, ballots, result.selected, plain)
         if comparison.winner == "greedy":

@@ -33,6 +33,12 @@ RULE_LABELS = {
     "equalshares/add1-comparison": _l(
         "Method of Equal Shares, compared with most votes first: the outcome more voters prefer"
     ),
+    "equalshares-comparison": _l(
+        "Method of Equal Shares without completion, compared with most votes first"
+    ),
+    "greedy-threshold": _l(
+        "Most votes first, among the projects with at least the least number of votes"
+    ),
 }
 # The rules a new process can choose (plain Equal Shares only arrives with imported elections).
 CHOOSABLE_RULES = ("greedy", "greedy-no-skip", "equalshares/add1", "equalshares/add1-comparison")

@@ -375,6 +375,11 @@ def test_score_threshold_leaves_out_projects_below_it() -> None:
         "VOTES\nvoter_id;vote\na;1,2\nb;1,2\nc;1,3\n"
     )
     assert count(pabulib.parse(text)).selected == ["1", "2"]
+    # Pabulib's own name for it (github.com/pabulib/checker)
+    assert count(pabulib.parse(text.replace("rule;greedy", "rule;greedy-threshold"))).selected == [
+        "1",
+        "2",
+    ]
 
 
 def test_decimal_money_stays_decimal() -> None:
