@@ -21,7 +21,7 @@ def init_app(app: Flask) -> None:
     from forum import hooks
 
     from . import cli, queries, views
-    from .labels import PHASE_LABELS, RULE_LABELS, STATUS_LABELS, STYLE_LABELS
+    from .labels import PHASE_LABELS, RULE_LABELS, STATUS_LABELS, STYLE_LABELS, TIE_BREAK_LABELS
     from .permissions import is_staff
     from .review import IdeaSource
 
@@ -43,6 +43,7 @@ def init_app(app: Flask) -> None:
             "budget_home": queries.home_processes,
             "budget_phase_labels": PHASE_LABELS,
             "budget_rule_labels": RULE_LABELS,
+            "budget_tie_break_labels": TIE_BREAK_LABELS,
             "budget_style_labels": STYLE_LABELS,
             "budget_status_labels": STATUS_LABELS,
             "budget_staff": is_staff,

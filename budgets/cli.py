@@ -57,6 +57,8 @@ def import_command(path: Path, title: str | None, rule: str | None, no_count: bo
     except DomainError as exc:
         raise _fail(exc) from None
     n = len(election.ballots)
+    for warning in election.warnings:
+        click.echo(warning, err=True)
     try:
         with click.progressbar(
             length=n, label="Importing ballots", show_pos=True, file=sys.stderr
@@ -76,7 +78,8 @@ def import_command(path: Path, title: str | None, rule: str | None, no_count: bo
         return
     funded = _funded(results)
     click.echo(f"Funded: {', '.join(funded) or '(none)'}")
-    official = {p.id for p in election.projects if p.selected}
+    # selected 1: funded by the file's rule (2 and 3 were funded otherwise)
+    official = {p.id for p in election.projects if p.selected_by_rule}
     if any(p.selected is not None for p in election.projects):
         same = official == set(funded)
         click.echo(

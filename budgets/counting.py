@@ -2,7 +2,9 @@
 
 Pure Python, no Flask, no database. Inputs are plain mappings and sequences:
 
-* ``projects_costs``: project id → cost (a whole, non-negative amount of money);
+* ``projects_costs``: project id → cost (a non-negative amount of money: an int or a
+  :class:`~decimal.Decimal`, never a float), in the project order (the file's order for an
+  imported election), which the default tie-breaking follows;
 * approval ballots: each a collection of project ids;
 * cumulative (points) ballots: each a mapping project id → points.
 
@@ -11,21 +13,41 @@ Rules, by the names Pabulib files use in META ``rule``:
 ``greedy``
     Projects by score (approvals, or the sum of points) from the top; a project that no longer fits
     in what is left of the budget is skipped and the next one is tried. This is what most cities
-    (and Decidim and CONSUL) call "the projects with the most votes".
+    (and Decidim and CONSUL) call "the projects with the most votes". A project below the
+    election's ``threshold`` (Pabulib's META ``min_project_score_threshold``) is never funded.
 ``greedy-no-skip``
     The same, but counting stops at the first project that does not fit.
 ``equalshares``
     The Method of Equal Shares (Peters & Skowron) without completion.
 ``equalshares/add1``
-    Equal Shares, completed by raising every voter's share one unit at a time (see
-    :func:`equal_shares`). This is the variant Assen 2024, Świecie 2023 and Wieliczka 2023 used.
+    Equal Shares, completed by raising every voter's share one unit at a time while the outcome
+    still fits in the budget (see :func:`equal_shares`). Assen 2024 used it (its file here,
+    tests/budgets/data/pabulib, is reproduced by the tests).
+``equalshares/add1-comparison`` (and ``equalshares-comparison``, without completion)
+    ``equalshares/add1``, then compared with ``greedy``: the outcome more voters prefer is the
+    result (see :func:`compare_with_greedy`), as Pabulib's checker defines the comparison step
+    (github.com/pabulib/checker: a voter prefers the outcome funding more of their projects).
+``greedy-threshold``
+    Pabulib's name for ``greedy`` with META ``min_project_score_threshold``.
+
+An earlier version of this docstring said that Świecie 2023 and Wieliczka 2023 used
+``equalshares/add1``; that was never checked against their files (neither is here) and is
+withdrawn.
+
+Ties: ``tie_break`` is ``"order"`` (the project order: the file's for an imported election,
+which reproduces Warszawa 2019 Targówek Mieszkaniowy and Częstochowa 2024 Dzbów), ``"cost"``
+(the cheaper project first, then the project order) or ``"random"`` (a shuffle of the projects
+drawn from a published ``seed``). Equal Shares breaks a tie in price first by lower cost, then by
+more supporters (as equalshares.net does), and only then by ``tie_break``.
 """
 
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from itertools import accumulate
 from operator import itemgetter, mul
 from typing import TYPE_CHECKING, Any, Literal
@@ -37,18 +59,41 @@ __all__ = [
     "EPSILON",
     "RULES",
     "CountResult",
+    "TIE_BREAKS",
     "EqualSharesResult",
     "Funding",
     "Rule",
     "approval_scores",
+    "compare_with_greedy",
     "count",
+    "tie_ranks",
     "equal_shares",
     "greedy",
     "points_scores",
 ]
 
-Rule = Literal["greedy", "greedy-no-skip", "equalshares", "equalshares/add1"]
-RULES: tuple[str, ...] = ("greedy", "greedy-no-skip", "equalshares", "equalshares/add1")
+Rule = Literal[
+    "greedy",
+    "greedy-no-skip",
+    "greedy-threshold",
+    "equalshares",
+    "equalshares-comparison",
+    "equalshares/add1",
+    "equalshares/add1-comparison",
+]
+RULES: tuple[str, ...] = (
+    "greedy",
+    "greedy-no-skip",
+    "greedy-threshold",
+    "equalshares",
+    "equalshares-comparison",
+    "equalshares/add1",
+    "equalshares/add1-comparison",
+)
+GREEDY_RULES = ("greedy", "greedy-no-skip", "greedy-threshold")
+COMPARISON_RULES = ("equalshares-comparison", "equalshares/add1-comparison")
+TIE_BREAKS: tuple[str, ...] = ("order", "cost", "random")
+Money = int | Decimal
 
 ApprovalBallot = Collection[str]
 PointsBallot = Mapping[str, int | float]
@@ -61,14 +106,31 @@ Ballots = Sequence[ApprovalBallot] | Sequence[PointsBallot]
 EPSILON = 1e-9
 
 
-def _id_key(project_id: str) -> tuple[int, int, str]:
-    """Order ids numerically when they are numbers ("9" before "10"), others after, by text."""
-    if project_id.isascii() and project_id.isdigit():
-        return (0, int(project_id), "")
-    return (1, 0, project_id)
+def tie_ranks(
+    projects_costs: Mapping[str, Money], tie_break: str = "order", seed: int | None = None
+) -> dict[str, int]:
+    """Project id → its place in the tie-breaking order (lower wins a tie).
+
+    ``"order"``: the order of ``projects_costs``; ``"cost"``: cheaper first, then that order;
+    ``"random"``: a shuffle by :class:`random.Random` seeded with ``seed`` (required), so anyone
+    with the seed can redo it.
+    """
+    ids = list(projects_costs)
+    if tie_break == "order":
+        pass
+    elif tie_break == "cost":
+        place = {pid: k for k, pid in enumerate(ids)}
+        ids.sort(key=lambda pid: (projects_costs[pid], place[pid]))
+    elif tie_break == "random":
+        if seed is None:
+            raise ValueError("random tie-breaking needs a seed")
+        random.Random(seed).shuffle(ids)
+    else:
+        raise ValueError(f"unknown tie-breaking {tie_break!r}; use one of {', '.join(TIE_BREAKS)}")
+    return {pid: k for k, pid in enumerate(ids)}
 
 
-def _check_costs(projects_costs: Mapping[str, int], budget: int | float) -> None:
+def _check_costs(projects_costs: Mapping[str, Money], budget: Money | float) -> None:
     if budget < 0:
         raise ValueError(f"budget must not be negative, got {budget}")
     for project_id, cost in projects_costs.items():
@@ -100,22 +162,32 @@ def points_scores(ballots: Iterable[PointsBallot]) -> dict[str, int | float]:
 
 
 def greedy(
-    projects_costs: Mapping[str, int],
+    projects_costs: Mapping[str, Money],
     scores: Mapping[str, int | float],
-    budget: int,
+    budget: Money,
     skip: bool = True,
+    threshold: int | float | None = None,
+    ranks: Mapping[str, int] | None = None,
 ) -> list[str]:
     """Fund projects by score from the top while the money lasts; return them in funding order.
 
-    Ties in score go to the cheaper project, then to the lower id (numeric ids compared as numbers);
-    the cheaper-first rule is the one that reproduces the official results (Częstochowa 2024 has a
-    tie that decides a project). A project with no votes (score 0 or absent) is never funded. With
+    Ties in score follow ``ranks`` (see :func:`tie_ranks`; by default the order of
+    ``projects_costs``, which is the file's for an imported election: it reproduces Warszawa 2019
+    Targówek Mieszkaniowy and Częstochowa 2024 Dzbów, where a tie decides a project). A project
+    with no votes (score 0 or absent), or with a score below ``threshold``, is never funded. With
     ``skip=False`` ("greedy-no-skip") counting stops at the first project that does not fit.
     """
     _check_costs(projects_costs, budget)
+    if ranks is None:
+        ranks = tie_ranks(projects_costs)
+    least = threshold or 0
     ranked = sorted(
-        (project_id for project_id in projects_costs if scores.get(project_id, 0) > 0),
-        key=lambda pid: (-scores[pid], projects_costs[pid], _id_key(pid)),
+        (
+            project_id
+            for project_id in projects_costs
+            if scores.get(project_id, 0) > 0 and scores.get(project_id, 0) >= least
+        ),
+        key=lambda pid: (-scores[pid], ranks[pid]),
     )
     selected: list[str] = []
     left = budget
@@ -145,7 +217,7 @@ class Funding:
     """
 
     project_id: str
-    cost: int
+    cost: Money
     order: int  # 1 for the first project chosen, 2 for the second, ...
     supporters: int
     full_share: float
@@ -166,8 +238,8 @@ class EqualSharesResult:
     """
 
     selected: list[str]
-    total_cost: int
-    budget: int
+    total_cost: Money
+    budget: Money
     voter_budget: float
     raises: int
     runs: int
@@ -191,7 +263,9 @@ class _Instance:
     """
 
     ids: list[str]
-    costs: list[int]
+    costs: list[Money]  # exact, for totals
+    fcosts: list[float]  # the same as floats, for prices (Equal Shares' shares are real numbers)
+    ranks: list[int]  # tie-breaking places (see tie_ranks)
     weights: list[int]  # per group: number of identical ballots
     supporters: list[list[int]]  # per project: indices of supporting groups
     supporter_weights: list[list[int]]  # aligned with supporters
@@ -251,12 +325,15 @@ def _group_ballots(ids: list[str], ballots: Ballots) -> tuple[dict[tuple[Any, ..
 
 
 def _prepare(
-    projects_costs: Mapping[str, int],
+    projects_costs: Mapping[str, Money],
     ballots: Ballots,
     approval_utility: Literal["cost", "unit"],
+    ranks: Mapping[str, int] | None = None,
 ) -> _Instance:
     ids = list(projects_costs)
     costs = [projects_costs[project_id] for project_id in ids]
+    fcosts = [float(c) for c in costs]
+    place = ranks if ranks is not None else tie_ranks(projects_costs)
     m = len(ids)
     groups, with_points = _group_ballots(ids, ballots)
 
@@ -287,7 +364,7 @@ def _prepare(
             # Cost utilities: a supporter values a project at its cost, so projects are compared
             # by the share each supporter pays per unit of the project's cost.
             use_cost = approval_utility == "cost" and costs[j] > 0
-            common.append(float(costs[j]) if use_cost else 1.0)
+            common.append(fcosts[j] if use_cost else 1.0)
     support = [sum(ws) for ws in supporter_weights]
     total_utility = [
         support[j] * common[j] if utilities[j] is None else sum(map(mul, supporter_weights[j], u))
@@ -304,6 +381,8 @@ def _prepare(
     return _Instance(
         ids=ids,
         costs=costs,
+        fcosts=fcosts,
+        ranks=[place[project_id] for project_id in ids],
         weights=weights,
         supporters=supporters,
         supporter_weights=supporter_weights,
@@ -326,7 +405,7 @@ def _price(inst: _Instance, budgets: list[float], j: int) -> float | None:
     which those payments cover the cost. ``None`` when all the supporters' money together falls
     short of the cost (by more than the relative ``EPSILON``).
     """
-    cost = inst.costs[j]
+    cost = inst.fcosts[j]
     if cost == 0:
         return 0.0
     if inst.utilities[j] is not None:
@@ -351,7 +430,7 @@ def _price(inst: _Instance, budgets: list[float], j: int) -> float | None:
 
 
 def _equal_share(
-    cost: int,
+    cost: float,
     payers: int,
     unit_money: Sequence[float],
     heavy_money: Sequence[float],
@@ -394,7 +473,7 @@ def _equal_share(
 
 def _price_by_points(inst: _Instance, budgets: list[float], j: int) -> float | None:
     """:func:`_price` for supporters with different utilities (points ballots)."""
-    cost = inst.costs[j]
+    cost = inst.fcosts[j]
     utilities = inst.utilities[j]
     assert utilities is not None
     weights = inst.supporter_weights[j]
@@ -416,9 +495,10 @@ def _price_by_points(inst: _Instance, budgets: list[float], j: int) -> float | N
     return max(ratios)
 
 
-def _tie_key(inst: _Instance, j: int) -> tuple[int, int, tuple[int, int, str]]:
-    """Tie-breaking order: cheaper first, then more supporters, then the lower id."""
-    return (inst.costs[j], -inst.support[j], _id_key(inst.ids[j]))
+def _tie_key(inst: _Instance, j: int) -> tuple[Money, int, int]:
+    """Tie-breaking order: cheaper first, then more supporters (as equalshares.net), then the
+    process's tie-breaking place (see :func:`tie_ranks`)."""
+    return (inst.costs[j], -inst.support[j], inst.ranks[j])
 
 
 def _close(a: float, b: float) -> bool:
@@ -428,12 +508,12 @@ def _close(a: float, b: float) -> bool:
 @dataclass
 class _Run:
     chosen: list[int]
-    total_cost: int
+    total_cost: Money
     funding: dict[int, Funding]  # filled only when the run was asked to record
 
 
 def _run(
-    inst: _Instance, voter_budget: float, record: bool = False, cap: int | None = None
+    inst: _Instance, voter_budget: float, record: bool = False, cap: Money | None = None
 ) -> _Run:
     """One run of Equal Shares with every voter holding ``voter_budget``.
 
@@ -451,7 +531,7 @@ def _run(
     bounds: dict[int, float] = {}
     for j, support in enumerate(inst.support):
         if support > 0:
-            bounds[j] = 0.0 if inst.costs[j] == 0 else inst.costs[j] / inst.total_utility[j]
+            bounds[j] = 0.0 if inst.fcosts[j] == 0 else inst.fcosts[j] / inst.total_utility[j]
     chosen: list[int] = []
     funding: dict[int, Funding] = {}
     total_cost = 0
@@ -534,17 +614,13 @@ def _funding(inst: _Instance, budgets: list[float], j: int, price: float, order:
     )
 
 
-def _is_exhaustive(costs: Sequence[int], chosen: Collection[int], left: int) -> bool:
-    """True when no project outside ``chosen`` fits in the money ``left``."""
-    return all(j in chosen or cost > left for j, cost in enumerate(costs))
-
-
 def equal_shares(
-    projects_costs: Mapping[str, int],
+    projects_costs: Mapping[str, Money],
     ballots: Ballots,
-    budget: int,
+    budget: Money,
     completion: Literal["add1"] | None = "add1",
     approval_utility: Literal["cost", "unit"] = "cost",
+    ranks: Mapping[str, int] | None = None,
 ) -> EqualSharesResult:
     """The Method of Equal Shares (Peters & Skowron), optionally with the add1 completion.
 
@@ -561,22 +637,25 @@ def equal_shares(
     the points are the utilities.
 
     Ties (prices equal within ``EPSILON``) go to the cheaper project, then to the one with more
-    supporters, then to the lower id; equalshares.net uses the same first two keys.
+    supporters (equalshares.net's two keys), then by ``ranks`` (see :func:`tie_ranks`; by default
+    the order of ``projects_costs``).
 
     Completion ``"add1"``: Equal Shares rarely spends the whole budget, so it is run again with
     every voter's share raised to the next whole unit above ``budget / n``, then one unit more each
-    time, keeping the last outcome whose total cost fits in the real budget. It stops at the first
-    outcome that costs more than the budget, or once the outcome kept leaves no money for any other
-    project (it is exhaustive), or once it holds every project anyone supported.
+    time, for as long as the outcome still fits in the real budget; the last outcome that fits is
+    the result. An outcome that leaves no room for another project does not stop the raising: a
+    higher share can still change which projects win while the total stays within the budget.
+    It stops at the first outcome that costs more than the budget, or once the outcome holds every
+    project anyone supported (raising further cannot change the set).
 
     Every one-unit step is computed; none is skipped, so the result is exactly that of the
     one-unit definition. What keeps a step cheap: identical ballots are grouped; a round only
-    prices the projects whose lower bound could still win (see :func:`_run`); and a price sorts
-    only the supporters who may run short of money (see :func:`_equal_share`). 50,000 ballots on
-    100 projects take a few hundred steps and some seconds (``bench/budget_count.py``).
+    prices the projects whose lower bound could still win, and a run that goes over the budget
+    stops there (see :func:`_run`); and a price sorts only the supporters who may run short of
+    money (see :func:`_equal_share`). ``bench/budget_count.py`` measures it.
     """
     _check_costs(projects_costs, budget)
-    inst = _prepare(projects_costs, ballots, approval_utility)
+    inst = _prepare(projects_costs, ballots, approval_utility, ranks)
     n = inst.n_voters
     if n == 0:
         return EqualSharesResult(
@@ -585,16 +664,13 @@ def equal_shares(
     if completion not in ("add1", None):
         raise ValueError(f"unknown completion {completion!r}; use 'add1' or None")
     runs = 1
-    voter_budget = budget / n
+    voter_budget = float(budget) / n
     run = _run(inst, voter_budget)
     raises = 0
     if completion == "add1":
         supported = sum(1 for s in inst.support if s > 0)
-        step = budget // n
-        # Once every supported project is in, raising the shares cannot change the outcome.
-        while len(run.chosen) < supported and not _is_exhaustive(
-            inst.costs, set(run.chosen), budget - run.total_cost
-        ):
+        step = int(budget // n)
+        while len(run.chosen) < supported:
             step += 1
             runs += 1
             candidate = _run(inst, float(step), cap=budget)
@@ -614,6 +690,55 @@ def equal_shares(
     )
 
 
+@dataclass(frozen=True)
+class Comparison:
+    """The comparison step of ``equalshares/add1-comparison``: how many voters prefer each
+    outcome, and which one became the result (``"equalshares"`` or ``"greedy"``)."""
+
+    prefer_equal_shares: int
+    prefer_greedy: int
+    winner: Literal["equalshares", "greedy"]
+    greedy_selected: list[str]
+
+
+def _satisfaction(
+    ballot: ApprovalBallot | PointsBallot, funded: set[str], costs: Mapping[str, Money]
+) -> Money | float:
+    """How much a voter gets from ``funded``: how many of the projects they approved are
+    funded (Pabulib's checker's "satisfaction" comparison), or for points ballots the points
+    they gave to funded projects."""
+    if isinstance(ballot, Mapping):
+        return sum(points for pid, points in ballot.items() if pid in funded)
+    return sum(1 for pid in ballot if pid in funded)
+
+
+def compare_with_greedy(
+    projects_costs: Mapping[str, Money],
+    ballots: Ballots,
+    equal_shares_selected: Collection[str],
+    greedy_selected: Sequence[str],
+) -> Comparison:
+    """The comparison step (as Pabulib's checker computes it): every voter compares the Equal
+    Shares outcome with the greedy one by what each gives them (see :func:`_satisfaction`);
+    greedy becomes the result only when more voters prefer it than prefer Equal Shares (a tie
+    keeps Equal Shares)."""
+    mes, grd = set(equal_shares_selected), set(greedy_selected)
+    prefer_mes = prefer_greedy = 0
+    for ballot in ballots:
+        a = _satisfaction(ballot, mes, projects_costs)
+        b = _satisfaction(ballot, grd, projects_costs)
+        if a > b:
+            prefer_mes += 1
+        elif b > a:
+            prefer_greedy += 1
+    return Comparison(
+        prefer_equal_shares=prefer_mes,
+        prefer_greedy=prefer_greedy,
+        winner="greedy" if prefer_greedy > prefer_mes else "equalshares",
+        greedy_selected=list(greedy_selected),
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # One entry point
 # --------------------------------------------------------------------------------------------
@@ -622,26 +747,36 @@ def equal_shares(
 @dataclass(frozen=True)
 class CountResult:
     """What :func:`count` found. ``scores`` are the plain vote (or point) totals, shown for every
-    rule; ``equal_shares`` holds the Equal Shares details, or ``None`` for the greedy rules."""
+    rule; ``equal_shares`` holds the Equal Shares details (``None`` for the greedy rules, and
+    when the comparison step chose greedy); ``comparison`` the comparison step's figures."""
 
     rule: str
     selected: list[str]
-    total_cost: int
-    budget: int
+    total_cost: Money
+    budget: Money
     scores: dict[str, int | float]
     equal_shares: EqualSharesResult | None = None
+    comparison: Comparison | None = None
+    below_threshold: list[str] = field(default_factory=list)
 
 
 def count(
-    source: Election | tuple[Mapping[str, int], Ballots, int],
+    source: Election | tuple[Mapping[str, Money], Ballots, Money],
     rule: Rule | str | None = None,
+    *,
+    tie_break: str = "order",
+    seed: int | None = None,
+    threshold: int | float | None = None,
 ) -> CountResult:
     """Count an election with one of :data:`RULES`.
 
     ``source`` is either a parsed Pabulib :class:`~budgets.pabulib.Election` (its ``points`` make
     points ballots when its vote type is cumulative or scoring; otherwise ballots are approval
-    sets) or a tuple ``(projects_costs, ballots, budget)``. ``rule`` defaults to the election's
-    META ``rule``. Raises ``ValueError`` for an unknown rule or a missing one.
+    sets: choose-1 and ordinal ballots count as approval of the projects they name) or a tuple
+    ``(projects_costs, ballots, budget)``. ``rule`` defaults to the election's META ``rule``,
+    ``threshold`` to its META ``min_project_score_threshold``: projects whose score is below it
+    are left out before any rule runs (``below_threshold`` lists them). ``tie_break`` and ``seed``:
+    see :func:`tie_ranks`. Raises ``ValueError`` for an unknown rule or a missing one.
     """
     if isinstance(source, tuple):
         costs, ballots, budget = source
@@ -649,6 +784,8 @@ def count(
         costs, ballots, budget = _inputs_from_election(source)
         if rule is None:
             rule = source.rule
+        if threshold is None:
+            threshold = source.score_threshold
     if rule is None:
         raise ValueError("no counting rule given, and the election does not name one")
     if rule not in RULES:
@@ -659,15 +796,48 @@ def count(
         if with_points
         else approval_scores(ballots)  # type: ignore[arg-type]
     )
-    if rule in ("greedy", "greedy-no-skip"):
-        selected = greedy(costs, scores, budget, skip=rule == "greedy")
-        total = sum(costs[project_id] for project_id in selected)
+    ranks = tie_ranks(costs, tie_break, seed)
+    below: list[str] = []
+    if threshold:
+        below = [pid for pid in costs if scores.get(pid, 0) < threshold]
+        left_out = set(below)
+        eligible = {pid: cost for pid, cost in costs.items() if pid not in left_out}
+        ballots = _without(ballots, left_out)
+    else:
+        eligible = dict(costs)
+    if rule in GREEDY_RULES:
+        skip = rule != "greedy-no-skip"
+        selected = greedy(eligible, scores, budget, skip=skip, ranks=ranks)
+        total = sum((costs[project_id] for project_id in selected), 0)
         return CountResult(
-            rule=rule, selected=selected, total_cost=total, budget=budget, scores=scores
+            rule=rule,
+            selected=selected,
+            total_cost=total,
+            budget=budget,
+            scores=scores,
+            below_threshold=below,
         )
     result = equal_shares(
-        costs, ballots, budget, completion="add1" if rule == "equalshares/add1" else None
+        eligible,
+        ballots,
+        budget,
+        completion="add1" if rule.startswith("equalshares/add1") else None,
+        ranks=ranks,
     )
+    comparison = None
+    if rule in COMPARISON_RULES:
+        plain = greedy(eligible, scores, budget, ranks=ranks)
+        comparison = compare_with_greedy(eligible, ballots, result.selected, plain)
+        if comparison.winner == "greedy":
+            return CountResult(
+                rule=rule,
+                selected=plain,
+                total_cost=sum((costs[project_id] for project_id in plain), 0),
+                budget=budget,
+                scores=scores,
+                comparison=comparison,
+                below_threshold=below,
+            )
     return CountResult(
         rule=rule,
         selected=result.selected,
@@ -675,10 +845,25 @@ def count(
         budget=budget,
         scores=scores,
         equal_shares=result,
+        comparison=comparison,
+        below_threshold=below,
     )
 
 
-def _inputs_from_election(election: Election) -> tuple[dict[str, int], Ballots, int]:
+def _without(ballots: Ballots, left_out: set[str]) -> Ballots:
+    """The ballots with the projects in ``left_out`` removed (they are not on the ballot)."""
+    if not left_out:
+        return ballots
+    out: list = []
+    for ballot in ballots:
+        if isinstance(ballot, Mapping):
+            out.append({pid: p for pid, p in ballot.items() if pid not in left_out})
+        else:
+            out.append(frozenset(pid for pid in ballot if pid not in left_out))
+    return out
+
+
+def _inputs_from_election(election: Election) -> tuple[dict[str, Money], Ballots, Money]:
     costs = election.costs()
     if election.vote_type in ("cumulative", "scoring"):
         points_ballots: list[dict[str, int]] = []
@@ -687,4 +872,5 @@ def _inputs_from_election(election: Election) -> tuple[dict[str, int], Ballots, 
                 raise ValueError(f"ballot of voter {ballot.voter_id!r} has no points")
             points_ballots.append(dict(zip(ballot.projects, ballot.points, strict=True)))
         return costs, points_ballots, election.budget
+    # approval, choose-1 and ordinal: the projects a ballot names
     return costs, [frozenset(ballot.projects) for ballot in election.ballots], election.budget

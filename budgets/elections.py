@@ -10,6 +10,7 @@ the caller's transaction, flushing, never committing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from flask_babel import gettext as _
@@ -39,7 +40,7 @@ from .pabulib import Election, PabulibError
 from .pabulib import Project as PbProject
 
 BATCH = 2000
-APPROVAL_TYPES = ("approval",)
+APPROVAL_TYPES = ("approval", "choose-1", "ordinal")
 POINTS_TYPES = ("cumulative", "scoring")
 CITATION = (
     "Data: Pabulib (pabulib.org); Faliszewski et al., “Participatory Budgeting: Data, Tools, "
@@ -61,8 +62,12 @@ def _style(election: Election) -> tuple[BallotStyle, int | None, int | None, int
                 type=vote_type,
             )
         )
-    if "max_sum_cost" in meta:
+    if vote_type == "choose-1":
+        return BallotStyle.APPROVAL_RANGE, 1, 1, None
+    if "max_sum_cost" in meta and vote_type == "approval":
         return BallotStyle.APPROVAL_BUDGET, None, None, None
+    # approval with a number of projects, and ordinal ballots (a ranking of some projects; it
+    # is counted as approval of the projects ranked, and the ranks are kept for export)
     lo = _meta_int(meta, "min_length") or 1
     hi = _meta_int(meta, "max_length") or max(len(election.projects), lo)
     return BallotStyle.APPROVAL_RANGE, lo, hi, None
@@ -73,8 +78,8 @@ def _meta_int(meta: dict[str, str], key: str) -> int | None:
     if not value:
         return None
     try:
-        return int(float(value))
-    except ValueError:
+        return int(Decimal(value))
+    except (InvalidOperation, ValueError, OverflowError):
         return None
 
 
@@ -130,6 +135,8 @@ def import_election(
         total_amount=budget,
         currency=currency,
         rule=rule,
+        # the file's project order settles ties (see budgets.counting.tie_ranks)
+        tie_break="order",
         ballot_style=style,
         min_choices=lo,
         max_choices=hi,
@@ -155,6 +162,11 @@ def import_election(
             state=IdeaState.PUBLISHED,
             review=Review.FEASIBLE,
             external_id=project.id,
+            source_columns={
+                "votes": project.votes,
+                "selected": project.selected,
+                "extra": project.extra,
+            },
             support_count=0,
             created_at=now,
             updated_at=now,
@@ -162,13 +174,25 @@ def import_election(
         db.session.add(idea)
         db.session.flush()
         ids[project.id] = idea.id
-    _insert_ballots(process, election.ballots, ids, style == BallotStyle.POINTS, progress)
+    _insert_ballots(
+        process,
+        election.ballots,
+        ids,
+        style == BallotStyle.POINTS,
+        election.vote_type == "ordinal",
+        progress,
+    )
     eventlog.record(
         "budget_process_imported",
         "budget_process",
         process.id,
         f"budget:{process.id}",
-        {"process_id": process.id, "projects": len(ids), "ballots": len(election.ballots)},
+        {
+            "process_id": process.id,
+            "projects": len(ids),
+            "ballots": len(election.ballots),
+            "warnings": len(election.warnings),
+        },
         actor.id if actor else None,
     )
     return process
@@ -179,17 +203,20 @@ def _insert_ballots(
     ballots: list[PbBallot],
     ids: dict[str, int],
     with_points: bool,
+    ordinal: bool,
     progress: Callable[[int], None] | None,
 ) -> None:
     """Bulk inserts in batches: one statement for the ballots (returning their ids, in order)
-    and one for their choices per batch."""
+    and one for their choices per batch. An ordinal ballot's choices carry their rank (1 for
+    the first) as points: its count reads only which projects it names."""
     now = utcnow()
     for start in range(0, len(ballots), BATCH):
         batch = ballots[start : start + BATCH]
         rows = [
             {
                 "process_id": process.id,
-                "voter_ref": b.voter_id[:64],
+                "voter_ref": b.voter_id,  # at most 64 characters (checked by the parser)
+                "source_columns": b.extra or None,
                 "version": 1,
                 "receipt": "",
                 "created_at": now,
@@ -202,7 +229,12 @@ def _insert_ballots(
         ).all()
         choices = []
         for ballot_id, b in zip(new_ids, batch, strict=True):
-            points = b.points if with_points and b.points is not None else (1,) * len(b.projects)
+            if with_points and b.points is not None:
+                points = b.points
+            elif ordinal:
+                points = tuple(range(1, len(b.projects) + 1))
+            else:
+                points = (1,) * len(b.projects)
             for project_id, p in zip(b.projects, points, strict=True):
                 if p > 0:
                     choices.append(
@@ -239,9 +271,9 @@ def export_election(process: BudgetProcess, area_id: int | None = None) -> Elect
             raise InvalidInput(
                 area_id=_("This budget is split by area; export one area: %(areas)s.", areas=names)
             )
-        budget = amounts[area_id].amount
+        budget = _amount(amounts[area_id].amount)
     else:
-        area_id, budget = None, process.total_amount
+        area_id, budget = None, _amount(process.total_amount)
     ideas = [
         i
         for i in db.session.scalars(
@@ -267,18 +299,14 @@ def export_election(process: BudgetProcess, area_id: int | None = None) -> Elect
         )
     }
     with_points = process.ballot_style == BallotStyle.POINTS
-    projects = [
-        PbProject(
-            id=i.key,
-            cost=i.cost,
-            name=i.title.replace("\n", " "),
-            votes=lines[i.id].score if i.id in lines else None,
-            selected=lines[i.id].funded if i.id in lines else None,
-        )
-        for i in ideas
-    ]
+    source_type = str((process.meta or {}).get("vote_type", "")).strip().lower()
+    if with_points:
+        vote_type = source_type if source_type in POINTS_TYPES else "cumulative"
+    else:
+        vote_type = source_type if source_type in APPROVAL_TYPES else "approval"
+    projects = [_export_project(i, lines.get(i.id), with_points) for i in ideas]
     key_of = {i.id: i.key for i in ideas}
-    ballots = _export_ballots(process, area_id, key_of, with_points)
+    ballots = _export_ballots(process, area_id, key_of, with_points, vote_type == "ordinal")
     meta = {k: v for k, v in (process.meta or {}).items() if k != "source_file"}
     meta.update(
         {
@@ -286,11 +314,13 @@ def export_election(process: BudgetProcess, area_id: int | None = None) -> Elect
             "num_projects": str(len(projects)),
             "num_votes": str(len(ballots)),
             "budget": str(budget),
-            "vote_type": "cumulative" if with_points else "approval",
+            "vote_type": vote_type,
             "rule": process.rule,
-            "currency": process.currency,
         }
     )
+    if not process.is_imported or "currency" in meta:
+        # an imported file without a currency stays without one (it round-trips)
+        meta["currency"] = process.currency
     if not process.is_imported:
         meta.setdefault("country", "Denmark")
         meta.setdefault("unit", "Holbæk")
@@ -305,13 +335,53 @@ def export_election(process: BudgetProcess, area_id: int | None = None) -> Elect
     return Election(meta=meta, projects=projects, ballots=ballots)
 
 
+def _amount(value: Decimal | int) -> Decimal | int:
+    """An amount as a file writes it: whole amounts without decimals ("1000000", not the
+    column's "1000000.00"), others with their two."""
+    value = Decimal(value)
+    if value == value.to_integral_value():
+        return int(value)
+    return value.quantize(Decimal("0.01"))
+
+
+def _export_project(idea: Idea, line: ResultLine | None, with_points: bool) -> PbProject:
+    """One project: ``votes`` is the number of ballots choosing it; for points ballots the
+    points go in ``score`` (Pabulib's column for them), as the source file had them. An imported
+    project keeps its other columns, and its votes and score until it is counted."""
+    source = idea.source_columns or {}
+    extra = dict(source.get("extra") or {})
+    votes = source.get("votes")
+    if line is not None:
+        votes = line.supporters if with_points else line.score
+        if with_points:
+            extra["score"] = str(line.score)
+    return PbProject(
+        id=idea.key,
+        cost=_amount(idea.cost),
+        name=idea.title.replace("\n", " "),
+        votes=votes,
+        selected=int(line.funded) if line is not None else source.get("selected"),
+        extra=extra,
+    )
+
+
 def _export_ballots(
-    process: BudgetProcess, area_id: int | None, key_of: dict[int, str], with_points: bool
+    process: BudgetProcess,
+    area_id: int | None,
+    key_of: dict[int, str],
+    with_points: bool,
+    ordinal: bool = False,
 ) -> list[PbBallot]:
-    stmt = select(Ballot.id, Ballot.voter_ref).where(Ballot.process_id == process.id)
+    stmt = select(Ballot.id, Ballot.voter_ref, Ballot.source_columns).where(
+        Ballot.process_id == process.id
+    )
     if process.has_area_budgets:
         stmt = stmt.where(Ballot.area_id == area_id)
-    refs = dict(db.session.execute(stmt.order_by(Ballot.id)).all())
+    refs: dict[int, str | None] = {}
+    extras: dict[int, dict[str, str]] = {}
+    for bid, ref, columns in db.session.execute(stmt.order_by(Ballot.id)):
+        refs[bid] = ref
+        extras[bid] = dict(columns or {})
     chosen: dict[int, list[tuple[str, int]]] = {bid: [] for bid in refs}
     rows = db.session.execute(
         select(BallotChoice.ballot_id, BallotChoice.idea_id, BallotChoice.points)
@@ -322,18 +392,23 @@ def _export_ballots(
     for bid, idea_id, points in rows:
         if bid in chosen and idea_id in key_of:
             chosen[bid].append((key_of[idea_id], points))
+    if ordinal:
+        # an ordinal ballot's points are its ranks: the projects go out in ranked order
+        for pairs in chosen.values():
+            pairs.sort(key=lambda pair: pair[1])
     if process.is_imported:
-        # An imported election keeps its voter ids and order, so it round-trips.
-        order = [(refs[bid], chosen[bid]) for bid in refs]
+        # An imported election keeps its voter ids, order and other columns, so it round-trips.
+        order = [(refs[bid], chosen[bid], extras[bid]) for bid in refs]
     else:
         # Our own ballots are sorted by what they say and numbered 1, 2, ...: neither the
         # account nor the moment of voting (ballot ids grow with time) can be read back.
-        order = [(None, pairs) for pairs in sorted(chosen.values())]
+        order = [(None, pairs, {}) for pairs in sorted(chosen.values())]
     return [
         PbBallot(
             voter_id=ref or str(n),
             projects=tuple(k for k, _p in pairs),
             points=tuple(p for _k, p in pairs) if with_points else None,
+            extra=extra,
         )
-        for n, (ref, pairs) in enumerate(order, start=1)
+        for n, (ref, pairs, extra) in enumerate(order, start=1)
     ]

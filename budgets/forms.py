@@ -21,7 +21,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from forum.forms import REQUIRED, BaseForm, choices
 from forum.i18n import lazy_gettext as _l
 
-from .labels import CHOOSABLE_RULES, RULE_LABELS, STATUS_LABELS, STYLE_LABELS
+from .labels import CHOOSABLE_RULES, RULE_LABELS, STATUS_LABELS, STYLE_LABELS, TIE_BREAK_LABELS
 from .models import DATED_PHASES, BallotStyle, ProjectStatus
 
 AMOUNT = [Optional(), NumberRange(min=1, max=10**12, message=_l("Enter a positive amount."))]
@@ -56,6 +56,15 @@ class ProcessForm(BaseForm):
         _l("Counting rule"),
         choices=choices([(r, RULE_LABELS[r]) for r in CHOOSABLE_RULES]),
         default="equalshares/add1",
+    )
+    tie_break = SelectField(
+        _l("When two projects are tied"),
+        choices=choices(list(TIE_BREAK_LABELS.items())),
+        default="cost",
+        description=_l(
+            "Which project goes first when they have the same votes (or the same price per "
+            "vote). By lot: the number that decides the order is shown with the process."
+        ),
     )
     ballot_style = SelectField(
         _l("Ballot"),

@@ -6,6 +6,8 @@ current locale through Flask-Babel.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask_babel import format_currency
 
 from forum.i18n import lazy_gettext as _l
@@ -28,9 +30,25 @@ RULE_LABELS = {
     ),
     "equalshares/add1": _l("Method of Equal Shares (every group of voters gets its fair share)"),
     "equalshares": _l("Method of Equal Shares, without completion"),
+    "equalshares/add1-comparison": _l(
+        "Method of Equal Shares, compared with most votes first: the outcome more voters prefer"
+    ),
+    "equalshares-comparison": _l(
+        "Method of Equal Shares without completion, compared with most votes first"
+    ),
+    "greedy-threshold": _l(
+        "Most votes first, among the projects with at least the least number of votes"
+    ),
 }
 # The rules a new process can choose (plain Equal Shares only arrives with imported elections).
-CHOOSABLE_RULES = ("greedy", "greedy-no-skip", "equalshares/add1")
+CHOOSABLE_RULES = ("greedy", "greedy-no-skip", "equalshares/add1", "equalshares/add1-comparison")
+
+# How ties are settled (budgets.counting.TIE_BREAKS).
+TIE_BREAK_LABELS = {
+    "order": _l("The project listed first"),
+    "cost": _l("The cheaper project first"),
+    "random": _l("By lot: a random order drawn from a published number"),
+}
 
 STYLE_LABELS = {
     BallotStyle.APPROVAL_BUDGET: _l("Choose projects within the budget"),
@@ -62,9 +80,21 @@ STATUS_LABELS = {
 }
 
 
-def money(amount: int | float | None, currency: str = "DKK", decimals: bool = False) -> str:
-    """``amount`` in the current locale, whole units unless ``decimals`` ("300.000 kr.")."""
+def amount_text(amount: Decimal | int) -> str:
+    """An amount for a data file: "60" for a whole amount (not the column's "60.00"), else
+    "60.25"."""
+    value = Decimal(amount)
+    return str(int(value)) if value == value.to_integral_value() else f"{value:.2f}"
+
+
+def money(
+    amount: Decimal | int | float | None, currency: str = "DKK", decimals: bool = False
+) -> str:
+    """``amount`` in the current locale, whole units unless ``decimals`` or the amount has
+    øre/cents (an imported election's "12.345,50 zł")."""
     if amount is None:
         return ""
+    if not decimals and isinstance(amount, Decimal):
+        decimals = amount != amount.to_integral_value()
     pattern = "#,##0.00\u00a0¤" if decimals else "#,##0\u00a0¤"
     return format_currency(amount, currency, format=pattern, currency_digits=False)

@@ -1,14 +1,16 @@
 """Citizen budgets' tables: processes with their phases and amounts, ideas with supports and
 reviews, ballots with their choices, counted results, and status updates of funded projects.
 
-Money is stored in whole units of the process's currency (DKK for the municipality's own
-processes; imported Pabulib elections keep theirs). Every table name starts with ``budget_``.
+Money is stored as NUMERIC(18, 2) in the process's currency (DKK for the municipality's own
+processes; imported Pabulib elections keep theirs, with their decimals) and read as
+``Decimal``, never float. Every table name starts with ``budget_``.
 """
 
 from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
@@ -21,6 +23,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -29,6 +32,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.extensions import db
 from forum.models import Area, Committee, Notification, Topic, User, utcnow
+
+# Amounts of money: two decimals, exact (budgets.pabulib.MAX_MONEY is the largest that fits).
+Money = Numeric(18, 2)
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
@@ -100,13 +106,19 @@ class BudgetProcess(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     description_source: Mapped[str] = mapped_column(Text, default="")
     description_html: Mapped[str] = mapped_column(Text, default="")
-    total_amount: Mapped[int] = mapped_column(BigInteger)
+    total_amount: Mapped[Decimal] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3), default="DKK")
     committee_id: Mapped[int | None] = mapped_column(ForeignKey("committees.id"), index=True)
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
-    # One of budgets.counting.RULES: "greedy", "greedy-no-skip", "equalshares/add1" (and
-    # "equalshares" without completion, which only imported elections use).
-    rule: Mapped[str] = mapped_column(String(20), default="greedy")
+    # One of budgets.counting.RULES: "greedy", "greedy-no-skip", "equalshares/add1",
+    # "equalshares/add1-comparison" (and "equalshares" without completion, which only imported
+    # elections use).
+    rule: Mapped[str] = mapped_column(String(40), default="greedy")
+    # How ties are settled (budgets.counting.TIE_BREAKS): "order" (the project order: the
+    # file's for an imported election), "cost" (cheaper first) or "random" with the published
+    # ``tie_seed``.
+    tie_break: Mapped[str] = mapped_column(String(20), default="cost", server_default="cost")
+    tie_seed: Mapped[int | None] = mapped_column(BigInteger)
     ballot_style: Mapped[BallotStyle] = mapped_column(
         _enum(BallotStyle, "budget_ballot_style"), default=BallotStyle.APPROVAL_BUDGET
     )
@@ -169,7 +181,7 @@ class AreaAmount(db.Model):
         ForeignKey("budget_processes.id", ondelete="CASCADE"), primary_key=True
     )
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), primary_key=True)
-    amount: Mapped[int] = mapped_column(BigInteger)
+    amount: Mapped[Decimal] = mapped_column(Money)
 
     process: Mapped[BudgetProcess] = relationship(back_populates="area_amounts")
     area: Mapped[Area] = relationship()
@@ -194,8 +206,8 @@ class Idea(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     description_source: Mapped[str] = mapped_column(Text, default="")
     description_html: Mapped[str] = mapped_column(Text, default="")
-    estimated_cost: Mapped[int] = mapped_column(BigInteger)
-    final_cost: Mapped[int | None] = mapped_column(BigInteger)
+    estimated_cost: Mapped[Decimal] = mapped_column(Money)
+    final_cost: Mapped[Decimal | None] = mapped_column(Money)
     state: Mapped[IdeaState] = mapped_column(
         _enum(IdeaState, "budget_idea_state"), default=IdeaState.PENDING
     )
@@ -207,6 +219,8 @@ class Idea(db.Model):
     topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id", ondelete="SET NULL"))
     support_count: Mapped[int] = mapped_column(Integer, default=0)
     external_id: Mapped[str | None] = mapped_column(String(64))
+    # An imported project's other Pabulib columns (category, score, ...), kept for export.
+    source_columns: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # A per-form random value: a double-submitted form finds its first idea.
@@ -224,7 +238,7 @@ class Idea(db.Model):
         return self.external_id or str(self.id)
 
     @property
-    def cost(self) -> int:
+    def cost(self) -> Decimal:
         """What the project costs on the ballot: the reviewed cost, else the estimate."""
         return self.final_cost if self.final_cost is not None else self.estimated_cost
 
@@ -260,7 +274,7 @@ class IdeaReview(db.Model):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     outcome: Mapped[Review] = mapped_column(_enum(Review, "budget_review"))
     reason: Mapped[str] = mapped_column(Text, default="")
-    final_cost: Mapped[int | None] = mapped_column(BigInteger)
+    final_cost: Mapped[Decimal | None] = mapped_column(Money)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("budget_ideas.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -283,6 +297,8 @@ class Ballot(db.Model):
     process_id: Mapped[int] = mapped_column(ForeignKey("budget_processes.id", ondelete="CASCADE"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     voter_ref: Mapped[str | None] = mapped_column(String(64))
+    # An imported ballot's other Pabulib columns (age, sex, ...), kept for export.
+    source_columns: Mapped[dict | None] = mapped_column(JSON)
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
     version: Mapped[int] = mapped_column(Integer, default=1)  # 1 + number of changes
     receipt: Mapped[str] = mapped_column(String(16), default="")
@@ -323,9 +339,9 @@ class Result(db.Model):
         ForeignKey("budget_processes.id", ondelete="CASCADE"), index=True
     )
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
-    rule: Mapped[str] = mapped_column(String(20))
-    budget: Mapped[int] = mapped_column(BigInteger)
-    total_cost: Mapped[int] = mapped_column(BigInteger)
+    rule: Mapped[str] = mapped_column(String(40))
+    budget: Mapped[Decimal] = mapped_column(Money)
+    total_cost: Mapped[Decimal] = mapped_column(Money)
     ballots: Mapped[int] = mapped_column(Integer)
     # Voters with at least one project they chose among the funded ones.
     satisfied: Mapped[int] = mapped_column(Integer, default=0)
@@ -333,6 +349,8 @@ class Result(db.Model):
     # the add1 completion raised it by one unit.
     voter_budget: Mapped[float | None] = mapped_column(Float)
     raises: Mapped[int | None] = mapped_column(Integer)
+    # equalshares/add1-comparison: {"prefer_equal_shares": n, "prefer_greedy": n, "winner": ...}
+    comparison: Mapped[dict | None] = mapped_column(JSON)
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
     counted_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     counted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -360,7 +378,7 @@ class ResultLine(db.Model):
     )
     position: Mapped[int] = mapped_column(Integer)  # funded first, in funding order
     funded: Mapped[bool] = mapped_column(Boolean, default=False)
-    cost: Mapped[int] = mapped_column(BigInteger)
+    cost: Mapped[Decimal] = mapped_column(Money)
     score: Mapped[int] = mapped_column(BigInteger, default=0)  # votes, or points
     supporters: Mapped[int] = mapped_column(Integer, default=0)  # ballots choosing it
     full_share: Mapped[float | None] = mapped_column(Float)

@@ -6,8 +6,6 @@ while the voter chooses. Views parse input, call one service, and commit once.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -29,7 +27,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms.validators import Optional
 
-from forum import hooks
+from forum import exports, hooks
 from forum.converters import parse_id
 from forum.errors import DomainError
 from forum.extensions import db, limiter
@@ -48,7 +46,7 @@ from .forms import (
     ReviewForm,
     StatusForm,
 )
-from .labels import RESULT_CSV_HEADERS, STATUS_LABELS, money
+from .labels import RESULT_CSV_HEADERS, STATUS_LABELS, amount_text, money
 from .models import DATED_PHASES, BallotStyle, BudgetProcess, Idea, IdeaState, Phase, Review
 from .pabulib import dump
 
@@ -142,6 +140,7 @@ def _settings(form: ProcessForm, areas: list[Area]) -> dict:
         "committee_id": _int_or_none(form.committee_id.data) if scope == "committee" else None,
         "area_id": _int_or_none(form.area_id.data) if scope == "area" else None,
         "rule": form.rule.data,
+        "tie_break": form.tie_break.data,
         "ballot_style": form.ballot_style.data,
         "min_choices": form.min_choices.data,
         "max_choices": form.max_choices.data,
@@ -796,32 +795,29 @@ def result_csv(process_id: int):
     counted = _results_or_404(process)
     if not counted:
         abort(404)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([str(header) for header in RESULT_CSV_HEADERS])
-    for r in counted:
-        for line in r.lines:
-            writer.writerow(
-                [
-                    r.area.name if r.area else "",
-                    line.idea.key,
-                    line.idea.title,
-                    line.cost,
-                    process.currency,
-                    line.score,
-                    line.supporters,
-                    int(line.funded),
-                    line.position,
-                    "" if line.full_share is None else f"{line.full_share:.2f}",
-                    "" if line.full_payers is None else line.full_payers,
-                    "" if line.partial_payers is None else line.partial_payers,
-                    "" if line.nothing_left is None else line.nothing_left,
-                ]
-            )
-    return Response(
-        "\ufeff" + out.getvalue(),  # a byte-order mark, so spreadsheet programs read UTF-8
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename=borgerbudget-{process.id}.csv"},
+    header = [str(h) for h in RESULT_CSV_HEADERS]
+    rows = [
+        [
+            r.area.name if r.area else "",
+            line.idea.key,
+            line.idea.title,
+            amount_text(line.cost),
+            process.currency,
+            line.score,
+            line.supporters,
+            int(line.funded),
+            line.position,
+            "" if line.full_share is None else f"{line.full_share:.2f}",
+            "" if line.full_payers is None else line.full_payers,
+            "" if line.partial_payers is None else line.partial_payers,
+            "" if line.nothing_left is None else line.nothing_left,
+        ]
+        for r in counted
+        for line in r.lines
+    ]
+    # titles and area names are neutralised (a title "=HYPERLINK(...)" stays text), with the BOM
+    return exports.response(
+        exports.stream(header, rows, delimiter=","), f"borgerbudget-{process.id}.csv"
     )
 
 

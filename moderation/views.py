@@ -8,8 +8,6 @@ audit entry. Services check permissions again (scoped moderators act only in the
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, datetime, timedelta
 
 from flask import (
@@ -29,9 +27,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from forum import render_error
+from forum import exports, render_error
 from forum.converters import parse_id
 from forum.errors import InvalidInput, PermissionDenied
+from forum.exports import neutralise as _csv_safe  # the writer neutralises every cell too
 from forum.extensions import db, limiter
 from forum.forms import EmptyForm, choices
 from forum.models import Area, Committee, Post, Topic, User, utcnow
@@ -548,12 +547,6 @@ CSV_FIELDS = (
 )
 
 
-def _csv_safe(value) -> str:
-    """Spreadsheets run cells that start with = + - @ as formulas; prefix them."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @bp.route("/moderation/audit.csv")
 @login_required
 def audit_csv():
@@ -561,8 +554,9 @@ def audit_csv():
     viewer = _me()
 
     def generate():
-        buf = io.StringIO()
-        writer = csv.writer(buf)
+        # machine-readable field names: commas whatever the language; with the BOM, and every
+        # cell neutralised (forum/exports.py)
+        writer = exports.CsvWriter(delimiter=",")
         writer.writerow(CSV_FIELDS)
         for e in queries.audit_rows(viewer, filters):
             writer.writerow(
@@ -588,11 +582,9 @@ def audit_csv():
                     )
                 ]
             )
-            if buf.tell() > 32_000:
-                yield buf.getvalue()
-                buf.seek(0)
-                buf.truncate()
-        yield buf.getvalue()
+            if writer.pending() > 32_000:
+                yield writer.take()
+        yield writer.take()
 
     stamp = utcnow().strftime("%Y%m%d-%H%M")
     return Response(

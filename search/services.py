@@ -13,8 +13,6 @@ have no holes.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -28,8 +26,9 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from forum import eventlog, permissions
+from forum import eventlog, exports, permissions
 from forum.errors import InvalidInput, NotFound
+from forum.exports import neutralise as _csv_safe  # the writer neutralises every cell too
 from forum.extensions import db
 from forum.i18n import lazy_gettext as _l
 from forum.models import (
@@ -464,27 +463,10 @@ ROLE_LABELS = {
 STANCE_LABELS = {"for": _l("For"), "against": _l("Against"), "question": _l("Question")}
 
 
-def _csv_safe(value) -> str:
-    """Text as a spreadsheet shows it, never as a formula (CSV injection)."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
-def csv_delimiter() -> str:
-    """ ";" for Danish, "," otherwise: Excel splits a CSV file it opens at the list separator
-    of the computer's regional settings, and in Danish settings that is the semicolon (the
-    comma is the decimal sign) — with commas, every row would land in one column."""
-    from flask_babel import get_locale
-
-    locale = get_locale()
-    return ";" if locale is not None and locale.language == "da" else ","
-
-
 def export_csv(viewer, req: SearchRequest) -> tuple[Iterator[str], bool]:
     """The whole result set (up to ``SEARCH_EXPORT_MAX`` rows) as CSV text with a BOM, in the
-    page's language, separated as Excel expects in that language (``csv_delimiter``).
+    page's language, separated as Excel expects in that language
+    (``forum.exports.spreadsheet_delimiter``).
 
     Returns (the text in pieces, truncated): the rows are made 500 at a time as the response
     is sent, so a big export never sits in memory whole. Rows are checked against the
@@ -510,9 +492,7 @@ def export_csv(viewer, req: SearchRequest) -> tuple[Iterator[str], bool]:
 
 
 def _csv_pieces(viewer, crit: Criteria, hits: list[tuple[str, int]]) -> Iterator[str]:
-    out = io.StringIO()
-    w = csv.writer(out, delimiter=csv_delimiter())
-    out.write("\ufeff")
+    w = exports.CsvWriter()  # neutralises formulas; the BOM; the language's delimiter
     w.writerow(
         [
             _("id"),
@@ -536,11 +516,9 @@ def _csv_pieces(viewer, crit: Criteria, hits: list[tuple[str, int]]) -> Iterator
             obj = visible.get(h)
             if obj is not None:
                 w.writerow(_csv_row(h, obj, tz))
-        yield out.getvalue()
-        out.seek(0)
-        out.truncate()
-    if out.tell():  # nothing matched: the header alone
-        yield out.getvalue()
+        yield w.take()
+    if w.pending():  # nothing matched: the header alone
+        yield w.take()
 
 
 def _csv_row(h: tuple[str, int], obj, tz) -> list[str]:

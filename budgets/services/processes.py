@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -130,6 +131,18 @@ def _phase_dates(dates: Mapping[Phase | str, datetime | None] | None) -> dict[Ph
     return cleaned
 
 
+def _tie_break(value: str) -> str:
+    if value not in counting.TIE_BREAKS:
+        raise InvalidInput(tie_break=_("Choose how ties are settled."))
+    return value
+
+
+def draw_seed() -> int:
+    """The number a lot is drawn from: drawn once and shown with the process (and written in
+    its Pabulib export), so that anyone can redo the count."""
+    return secrets.randbelow(10**9)
+
+
 def _apply(process: BudgetProcess, s: dict, ballot_locked: bool) -> None:
     """Validate ``s`` (the settings a form sends) and write them onto ``process``."""
     process.title = _title(s["title"])
@@ -157,10 +170,14 @@ def _apply(process: BudgetProcess, s: dict, ballot_locked: bool) -> None:
     )
     if rule not in CHOOSABLE_RULES and rule != process.rule:
         raise InvalidInput(rule=_("Choose one of the counting rules."))
+    tie_break = _tie_break(s.get("tie_break") or process.tie_break or "cost")
     amounts = _area_amounts(s.get("area_amounts"), total, area_id)
     process.total_amount = total
     process.committee_id, process.area_id = committee_id, area_id
     process.rule, process.ballot_style = rule, style
+    process.tie_break = tie_break
+    if tie_break == "random" and process.tie_seed is None:
+        process.tie_seed = draw_seed()
     process.min_choices, process.max_choices, process.points_total = lo, hi, points
     current = {a.area_id: a for a in process.area_amounts}
     for area, amount in amounts.items():

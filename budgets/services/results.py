@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import date
+from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
@@ -75,7 +76,13 @@ def _count_one(
         else:
             inputs.append(frozenset(key_of[i] for i in choice if i in key_of))
     started = time.perf_counter()
-    outcome = counting.count((costs, inputs, budget), process.rule)
+    outcome = counting.count(
+        (costs, inputs, budget),
+        process.rule,
+        tie_break=process.tie_break or "cost",
+        seed=process.tie_seed,
+        threshold=score_threshold(process),
+    )
     seconds = time.perf_counter() - started
     selected = set(outcome.selected)
     satisfied = sum(1 for b in inputs if any(k in selected for k in b))
@@ -94,15 +101,25 @@ def _count_one(
         satisfied=satisfied,
         voter_budget=es.voter_budget if es else None,
         raises=es.raises if es else None,
+        comparison=(
+            {
+                "prefer_equal_shares": outcome.comparison.prefer_equal_shares,
+                "prefer_greedy": outcome.comparison.prefer_greedy,
+                "winner": outcome.comparison.winner,
+            }
+            if outcome.comparison
+            else None
+        ),
         seconds=round(seconds, 4),
         counted_at=utcnow(),
         counted_by_id=actor_id,
     )
     db.session.add(result)
     by_key = {i.key: i for i in ideas}
+    ranks = counting.tie_ranks(costs, process.tie_break or "cost", process.tie_seed)
     order = list(outcome.selected) + sorted(
         (k for k in costs if k not in selected),
-        key=lambda k: (-outcome.scores.get(k, 0), costs[k], k),
+        key=lambda k: (-outcome.scores.get(k, 0), ranks[k]),
     )
     for position, key in enumerate(order, start=1):
         funding = es.funding.get(key) if es else None
@@ -157,6 +174,16 @@ def count_process(actor: User | None, process: BudgetProcess) -> list[Result]:
         funded=sum(1 for r in results for line in r.lines if line.funded),
     )
     return results
+
+
+def score_threshold(process: BudgetProcess) -> int | None:
+    """The least score a project needs to be funded: an imported election's META
+    ``min_project_score_threshold`` (checked when the file was read), else none."""
+    value = str((process.meta or {}).get("min_project_score_threshold", "")).strip()
+    try:
+        return int(Decimal(value)) if value else None
+    except InvalidOperation:
+        return None
 
 
 def ballot_ideas_all(process: BudgetProcess) -> list[Idea]:

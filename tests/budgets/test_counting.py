@@ -16,6 +16,7 @@ from budgets.counting import (
     equal_shares,
     greedy,
     points_scores,
+    tie_ranks,
 )
 
 DATA = Path(__file__).resolve().parent / "data" / "pabulib"  # real elections (README there)
@@ -58,7 +59,7 @@ def test_assen_equal_shares_payments_add_up() -> None:
     assert [f.order for f in result.funding.values()] == list(range(1, len(result.selected) + 1))
     for project_id, funding in result.funding.items():
         paid = funding.full_share * funding.full_payers + funding.partial_total
-        assert paid == pytest.approx(funding.cost)
+        assert paid == pytest.approx(float(funding.cost))
         assert funding.full_payers + funding.partial_payers + funding.nothing_left == (
             funding.supporters
         )
@@ -93,11 +94,23 @@ def test_greedy_skips_what_no_longer_fits_and_no_skip_stops() -> None:
     assert count((costs, [{"a"}], 100), "greedy-no-skip").selected == ["a"]
 
 
-def test_greedy_ties_go_to_the_cheaper_project_then_lower_id() -> None:
+def test_greedy_ties_follow_the_project_order_or_the_chosen_rule() -> None:
     costs = {"10": 50, "9": 50, "x": 40}
     scores = {"10": 5, "9": 5, "x": 5}
-    assert greedy(costs, scores, 200) == ["x", "9", "10"]
-    assert greedy(costs, scores, 90) == ["x", "9"]
+    # By default the project order (the file's): "10" before "9", whatever the ids say.
+    assert greedy(costs, scores, 200) == ["10", "9", "x"]
+    assert greedy(costs, scores, 90) == ["10", "x"]
+    cheaper_first = tie_ranks(costs, "cost")
+    assert greedy(costs, scores, 90, ranks=cheaper_first) == ["x", "10"]
+    drawn = tie_ranks(costs, "random", seed=2027)
+    assert drawn == tie_ranks(costs, "random", seed=2027)  # the published seed redoes it
+    assert sorted(drawn.values()) == [0, 1, 2]
+    assert count((costs, [{"10", "9", "x"}] * 5, 90), "greedy", tie_break="cost").selected == [
+        "x",
+        "10",
+    ]
+    with pytest.raises(ValueError, match="seed"):
+        tie_ranks(costs, "random")
 
 
 def test_greedy_never_funds_a_project_without_votes() -> None:
@@ -134,17 +147,32 @@ def test_equal_shares_gives_the_minority_its_project() -> None:
     assert a1.full_share == pytest.approx(100 / 6)
     assert a1.order == 1 and b.order == 2
 
-    # add1: at 34 per voter the six can afford A1 and A2 (33.33 each); 300 is then spent.
+    # add1: at 34 per voter the six can afford A1 and A2 (33.33 each); 300 is then spent, and
+    # stays so up to 49 per voter; at 50 the six afford all three A projects (400 > 300).
     completed = equal_shares(HAND_COSTS, MAJORITY + MINORITY, 300)
     assert completed.selected == ["A1", "A2", "B"]
     assert completed.total_cost == 300
-    assert completed.voter_budget == 34
-    assert completed.raises == 4
+    assert completed.voter_budget == 49
+    assert completed.raises == 19
     assert count((HAND_COSTS, MAJORITY + MINORITY, 300), "equalshares/add1").selected == [
         "A1",
         "A2",
         "B",
     ]
+
+
+def test_add1_keeps_raising_past_an_exhaustive_outcome_while_it_fits() -> None:
+    # At 13.6 per voter (68 / 5) the two voters of {1, 2} fund "1" (30): an exhaustive outcome
+    # (38 left, "2" costs 60). Raising on, at 20 per voter the three supporters of "2" pay 20
+    # each for it first, and then "1" no longer fits: the outcome {"2"} costs 60 <= 68, and it
+    # stays the outcome up to 34 per voter; at 35 both fit the voters (90 > 68). Stopping at the
+    # first exhaustive outcome (as this code did) kept {"1"}.
+    costs = {"1": 30, "2": 60}
+    ballots = [{"2"}, {"1", "2"}, set(), {"1", "2"}, set()]
+    result = equal_shares(costs, ballots, 68)
+    assert result.selected == ["2"]
+    assert result.total_cost == 60 and result.voter_budget == 34
+    assert reference_equal_shares(costs, ballots, 68) == ["2"]
 
 
 def test_equal_shares_voters_who_run_short_pay_what_they_have() -> None:
@@ -241,7 +269,8 @@ def reference_equal_shares(
     completion: str | None = "add1",
 ) -> list[str]:
     """Equal Shares straight from its definition (see :func:`_reference_run`), with the add1
-    completion exactly as equalshares.net describes it: one unit per voter at a time."""
+    completion as Pabulib defines it: one unit per voter at a time, for as long as the outcome
+    fits in the budget (an exhaustive outcome does not stop it)."""
     utility = [
         {p: Fraction(u) for p, u in b.items() if u > 0}
         if isinstance(b, dict)
@@ -255,9 +284,7 @@ def reference_equal_shares(
     supported = {p for u in utility for p in u}
     step = budget // n
     while True:
-        spent = sum(costs[p] for p in outcome)
-        exhaustive = all(p in outcome or c > budget - spent for p, c in costs.items())
-        if exhaustive or supported <= set(outcome):
+        if supported <= set(outcome):
             return outcome
         step += 1
         attempt = _reference_run(costs, utility, Fraction(step))
@@ -312,3 +339,57 @@ def test_matches_reference_on_a_larger_election_with_repeated_ballots() -> None:
     assert equal_shares(costs, ballots, budget).selected == reference_equal_shares(
         costs, ballots, budget
     )
+
+
+# --- equalshares/add1-comparison and the score threshold -----------------------------------
+
+
+def test_add1_comparison_uses_greedy_when_more_voters_prefer_it() -> None:
+    # Equal Shares funds A1, A2 and B; greedy A1, A2 and A3. The six get 300 of their projects
+    # from greedy and 200 from Equal Shares; the four get 0 and 100: six prefer greedy.
+    result = count((HAND_COSTS, MAJORITY + MINORITY, 300), "equalshares/add1-comparison")
+    assert result.comparison is not None
+    assert (result.comparison.prefer_greedy, result.comparison.prefer_equal_shares) == (6, 4)
+    assert result.comparison.winner == "greedy"
+    assert result.selected == ["A1", "A2", "A3"] and result.equal_shares is None
+    # With five in the majority and five in the minority, Equal Shares stays.
+    five = [{"A1", "A2", "A3"}] * 5 + [{"B"}] * 5
+    kept = count((HAND_COSTS, five, 300), "equalshares/add1-comparison")
+    assert kept.comparison is not None and kept.comparison.winner == "equalshares"
+    assert set(kept.selected) == set(equal_shares(HAND_COSTS, five, 300).selected)
+    assert kept.equal_shares is not None
+
+
+def test_score_threshold_leaves_out_projects_below_it() -> None:
+    """Gdynia sets a least number of votes; the count must not fund a project below it."""
+    costs = {"1": 40, "2": 30, "3": 20}
+    ballots = [{"1", "2"}, {"1", "2"}, {"1", "3"}]
+    assert count((costs, ballots, 100), "greedy").selected == ["1", "2", "3"]
+    capped = count((costs, ballots, 100), "greedy", threshold=2)
+    assert capped.selected == ["1", "2"] and capped.below_threshold == ["3"]
+    es = count((costs, ballots, 100), "equalshares/add1", threshold=2)
+    assert "3" not in es.selected
+    text = (
+        "META\nkey;value\nbudget;100\nvote_type;approval\nrule;greedy\n"
+        "min_project_score_threshold;2\nPROJECTS\nproject_id;cost\n1;40\n2;30\n3;20\n"
+        "VOTES\nvoter_id;vote\na;1,2\nb;1,2\nc;1,3\n"
+    )
+    assert count(pabulib.parse(text)).selected == ["1", "2"]
+    # Pabulib's own name for it (github.com/pabulib/checker)
+    assert count(pabulib.parse(text.replace("rule;greedy", "rule;greedy-threshold"))).selected == [
+        "1",
+        "2",
+    ]
+
+
+def test_decimal_money_stays_decimal() -> None:
+    from decimal import Decimal
+
+    costs = {"1": Decimal("40.50"), "2": Decimal("59.50"), "3": Decimal("0.25")}
+    ballots = [{"1", "2", "3"}, {"1", "2"}, {"1"}]
+    result = count((costs, ballots, Decimal("100.00")), "greedy")
+    assert result.selected == ["1", "2"]
+    assert result.total_cost == Decimal("100.00") and isinstance(result.total_cost, Decimal)
+    es = count((costs, ballots, Decimal("100.00")), "equalshares/add1")
+    assert isinstance(es.total_cost, Decimal) and es.total_cost <= Decimal("100.00")
+    assert es.total_cost == sum(costs[p] for p in es.selected)

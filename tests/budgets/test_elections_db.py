@@ -56,7 +56,7 @@ def test_equal_shares_result_explains_each_funded_project(app) -> None:
     for line in result.lines:
         if line.funded:
             paid = line.full_payers * line.full_share + line.partial_total
-            assert paid == pytest.approx(line.cost, rel=1e-6)
+            assert paid == pytest.approx(float(line.cost), rel=1e-6)
             assert line.full_payers + line.partial_payers + line.nothing_left == line.supporters
         else:
             assert line.full_share is None
@@ -127,13 +127,29 @@ def test_unknown_rule_is_refused_unless_given(app, tmp_path) -> None:
     assert process.rule == "greedy"
 
 
-def test_ordinal_ballots_are_refused(app) -> None:
+def test_ordinal_and_choose_one_ballots_are_imported_counted_and_exported(app) -> None:
+    """They were refused; Pabulib has both. A ranking counts as approval of the projects it
+    ranks, and goes back out in its order."""
     election = parse(
         "META\nkey;value\nbudget;100\nvote_type;ordinal\nrule;greedy\nPROJECTS\n"
-        "project_id;cost\n1;50\nVOTES\nvoter_id;vote\na;1\n"
+        "project_id;cost\n1;50\n2;60\n3;40\nVOTES\nvoter_id;vote\na;3,1\nb;1,2,3\nc;2\n"
     )
-    with pytest.raises(InvalidInput):
-        import_election(election)
+    process = import_election(election)
+    (result,) = services.count_process(None, process)
+    assert {line.idea.key for line in result.lines if line.funded} == {"1", "3"}
+    assert process.ballot_style == BallotStyle.APPROVAL_RANGE
+    again = export_election(process)
+    assert again.vote_type == "ordinal"
+    assert [b.projects for b in again.ballots] == [("3", "1"), ("1", "2", "3"), ("2",)]
+
+    one = parse(
+        "META\nkey;value\nbudget;100\nvote_type;choose-1\nrule;greedy\nPROJECTS\n"
+        "project_id;cost\n1;50\n2;60\nVOTES\nvoter_id;vote\na;2\nb;2\nc;1\n"
+    )
+    process = import_election(one)
+    assert (process.min_choices, process.max_choices) == (1, 1)
+    (result,) = services.count_process(None, process)
+    assert [line.idea.key for line in result.lines if line.funded] == ["2"]
 
 
 def test_cli_import_count_and_export(runner, tmp_path) -> None:
@@ -196,3 +212,173 @@ def test_our_own_ballots_are_exported_without_accounts_or_order(
     ]
     assert election.meta["max_sum_cost"] == "1000000" and election.meta["country"] == "Denmark"
     assert {p.id for p in election.projects if p.selected} == {keys[a.id], keys[b.id]}
+
+
+# --- issue 12: real files' contents, round trips, the greedy target -------------------------
+
+CUMULATIVE = """META
+key;value
+description;Synthetic cumulative election with extra columns
+num_projects;3
+num_votes;4
+budget;1000.50
+vote_type;cumulative
+rule;greedy
+max_sum_points;10
+PROJECTS
+project_id;cost;votes;score;name;category;selected
+1;600.25;3;17;Plac zabaw;sport,education;1
+2;400.25;2;12;Ławki;public space;1
+3;300;3;11;Drzewa;environment;0
+VOTES
+voter_id;vote;points;age;sex
+v1;1,2;7,3;34;F
+v2;1,3;5,5;;M
+v3;2,3;9,1;71;
+v4;1,3;5,5;18;F
+"""
+
+
+def test_round_trip_keeps_extra_columns_votes_and_score(app) -> None:
+    """import → export → import: the same election (extra project and voter columns, votes
+    and score of cumulative ballots, decimal costs)."""
+    original = parse(CUMULATIVE)
+    process = import_election(original)
+    services.count_process(None, process)
+    db.session.commit()
+    exported = export_election(process)
+    again = parse(dump(exported))
+    assert again == original
+    assert again.projects[0].extra == {"score": "17", "category": "sport,education"}
+    assert again.ballots[1].extra == {"age": "", "sex": "M"}
+    process2 = import_election(again)
+    assert parse(dump(export_election(process2))).ballots == original.ballots
+
+
+def test_too_long_voter_id_is_refused_with_its_line(app, tmp_path) -> None:
+    path = tmp_path / "long.pb"
+    path.write_text(CUMULATIVE.replace("v3;2,3;9,1;71;", "v" * 70 + ";2,3;9,1;71;"))
+    with pytest.raises(InvalidInput) as caught:
+        load_file(path)
+    message = caught.value.fields["file"]
+    assert message.startswith("line 19: ") and "70 characters" in message
+    assert db.session.scalar(select(func.count(BudgetProcess.id))) == 0
+
+
+# Synthetic elections, each a case the real files here lack: a tie the file order settles
+# (as in Warszawa 2019 Targówek Mieszkaniowy), a project funded by another rule (selected 2,
+# Poznań's 80 % rule), a threshold (Gdynia), money with decimals, greedy-no-skip.
+SYNTHETIC_GREEDY = {
+    "tie_settled_by_file_order": """META
+key;value
+num_projects;3
+num_votes;2
+budget;100
+vote_type;approval
+rule;greedy
+PROJECTS
+project_id;cost;votes;name;selected
+9;60;2;Later id, listed first;1
+4;60;2;Earlier id, listed second;0
+7;40;1;Small;1
+VOTES
+voter_id;vote
+a;9,4,7
+b;9,4
+""",
+    "funded_by_another_rule": """META
+key;value
+num_projects;3
+num_votes;3
+budget;100
+vote_type;approval
+rule;greedy
+PROJECTS
+project_id;cost;votes;name;selected
+1;70;3;First;1
+2;50;2;Funded by the 80 % rule;2
+3;30;1;Fits;1
+VOTES
+voter_id;vote
+a;1,2,3
+b;1,2
+c;1
+""",
+    "threshold": """META
+key;value
+num_projects;3
+num_votes;3
+budget;100
+vote_type;approval
+rule;greedy
+min_project_score_threshold;2
+PROJECTS
+project_id;cost;votes;name;selected
+1;40;3;Popular;1
+2;30;2;Enough votes;1
+3;20;1;Below the threshold;0
+VOTES
+voter_id;vote
+a;1,2
+b;1,2
+c;1,3
+""",
+    "decimals_and_no_skip": """META
+key;value
+num_projects;3
+num_votes;3
+budget;100.50
+vote_type;approval
+rule;greedy-no-skip
+PROJECTS
+project_id;cost;votes;name;selected
+1;60.25;3;First;1
+2;50.25;2;Does not fit: counting stops;0
+3;10.10;1;Would fit;0
+VOTES
+voter_id;vote
+a;1,2,3
+b;1,2
+c;1
+""",
+}
+
+
+def _greedy_files():
+    for path in sorted(DATA.glob("*.pb")):
+        yield pytest.param(path.read_text(encoding="utf-8-sig"), id=path.stem)
+    for name, text in SYNTHETIC_GREEDY.items():
+        yield pytest.param(text, id=name)
+
+
+@pytest.mark.parametrize("text", list(_greedy_files()))
+def test_greedy_files_reproduce_the_official_selection(app, text) -> None:
+    """Every file here with rule greedy or greedy-no-skip and a selected column: the count
+    funds exactly the projects the file marks as funded by its rule (selected 1)."""
+    election = parse(text)
+    if election.rule not in ("greedy", "greedy-no-skip") or all(
+        p.selected is None for p in election.projects
+    ):
+        pytest.skip("not a greedy election with a selected column")
+    process = import_election(election)
+    (result,) = services.count_process(None, process)
+    funded = {line.idea.key for line in result.lines if line.funded}
+    assert funded == {p.id for p in election.projects if p.selected_by_rule}
+
+
+def test_cli_refuses_a_truncated_file_in_one_line(runner, tmp_path) -> None:
+    path = tmp_path / "cut.pb"
+    path.write_text(CUMULATIVE.rsplit("v4;", 1)[0])
+    result = runner.invoke(args=["budgets", "import", str(path)])
+    assert result.exit_code != 0
+    assert "line 5: META num_votes says 4" in result.output
+    assert "Traceback" not in result.output
+    assert db.session.scalar(select(func.count(BudgetProcess.id))) == 0
+
+
+def test_result_page_shows_decimal_amounts(app, client) -> None:
+    process = import_election(parse(CUMULATIVE))
+    services.count_process(None, process)
+    db.session.commit()
+    html = client.get(f"/borgerbudget/{process.id}/resultat").get_data(as_text=True)
+    assert "600.25" in html and "1,000.50" in html

@@ -38,6 +38,7 @@ def test_only_staff_create_processes(app, citizen, make_user) -> None:
             "max_choices",
         ),
         ({"ballot_style": BallotStyle.POINTS, "points_total": 0}, "points_total"),
+        ({"tie_break": "alphabet"}, "tie_break"),
         (
             {
                 "phase_dates": {
@@ -176,3 +177,66 @@ def test_the_embedded_scheduler_moves_processes_on_their_dates(app, make_process
         other = Flask("check")
         other.config.update(config)
         assert wants_thread(other, "BUDGETS_SCHEDULER") is wanted, config
+
+
+@pytest.mark.parametrize(
+    ("tie_break", "funded"),
+    [("order", "Bænke A"), ("cost", "Bænke B")],
+)
+def test_ties_are_settled_by_the_process_rule(
+    voting_process, make_user, staff, tie_break, funded
+) -> None:
+    """Two projects with the same votes and room for one: the process's rule decides."""
+    process = voting_process(
+        projects=(("Bænke A", 600_000), ("Bænke B", 500_000)),
+        tie_break=tie_break,
+        ballot_style=BallotStyle.APPROVAL_RANGE,
+        min_choices=1,
+        max_choices=2,
+    )
+    for _ in range(2):
+        services.cast_ballot(make_user(), process, [i.id for i in ideas_of(process)])
+    services.advance_phase(staff, process)
+    db.session.commit()
+    (result,) = db.session.scalars(select(Result)).all()
+    assert [line.idea.title for line in result.lines if line.funded] == [funded]
+
+
+def test_a_random_tie_break_draws_a_published_seed(make_process, client, login, staff) -> None:
+    process = make_process(tie_break="random")
+    assert process.tie_break == "random" and process.tie_seed is not None
+    login(staff)
+    html = client.get(f"/borgerbudget/{process.id}").get_data(as_text=True)
+    assert str(process.tie_seed) in html
+    form = client.get(f"/borgerbudget/{process.id}/rediger").get_data(as_text=True)
+    assert 'name="tie_break"' in form
+
+
+def test_a_process_counted_with_the_comparison_step(voting_process, make_user, staff, client):
+    """equalshares/add1-comparison in the app: the figures are kept and shown."""
+    process = voting_process(
+        projects=(
+            ("Projekt A1", 100),
+            ("Projekt A2", 100),
+            ("Projekt A3", 100),
+            ("Projekt B", 100),
+        ),
+        total_amount=300,
+        rule="equalshares/add1-comparison",
+        ballot_style=BallotStyle.APPROVAL_RANGE,
+        min_choices=1,
+        max_choices=4,
+    )
+    a1, a2, a3, b = ideas_of(process)
+    for _ in range(6):
+        services.cast_ballot(make_user(), process, [a1.id, a2.id, a3.id])
+    for _ in range(4):
+        services.cast_ballot(make_user(), process, [b.id])
+    services.advance_phase(staff, process)
+    db.session.commit()
+    (result,) = db.session.scalars(select(Result)).all()
+    assert result.comparison == {"prefer_equal_shares": 4, "prefer_greedy": 6, "winner": "greedy"}
+    funded = {line.idea.title for line in result.lines if line.funded}
+    assert funded == {"Projekt A1", "Projekt A2", "Projekt A3"}
+    html = client.get(f"/borgerbudget/{process.id}/resultat").get_data(as_text=True)
+    assert "Voters preferring Equal Shares: 4; preferring most votes first: 6." in html

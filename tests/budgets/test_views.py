@@ -265,6 +265,47 @@ def test_result_page_csv_and_pabulib_download(client, app) -> None:
         _check_page(_html(response))
 
 
+FORMULA_PB = """META
+key;value
+description;Formula titles
+num_projects;2
+num_votes;2
+budget;100
+vote_type;approval
+rule;greedy
+PROJECTS
+project_id;cost;name
+1;60;"=HYPERLINK(""https://evil.example"",""klik"")"
+2;30;@SUM(A1)
+VOTES
+voter_id;vote
+a;1,2
+b;1
+"""
+
+
+def test_result_csv_neutralises_formula_titles(client, app) -> None:
+    """A title starting with = (or @) is text in the spreadsheet, not a formula to run."""
+    import csv
+    import io
+
+    from budgets.elections import import_election
+
+    process = import_election(parse(FORMULA_PB))
+    services.count_process(None, process)
+    db.session.commit()
+    response = client.get(f"/borgerbudget/{process.id}/resultat.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+    assert sorted(row["title"] for row in rows) == [
+        '\'=HYPERLINK("https://evil.example","klik")',
+        "'@SUM(A1)",
+    ]
+    assert {row["cost"] for row in rows} == {"60", "30"}
+
+
 class TestNotifications:
     @pytest.fixture
     def extra_config(self) -> dict:
