@@ -1076,7 +1076,7 @@ class Snapshot:
     def newest(self, allowed, limit: int) -> list[int]:
         """The ``limit`` newest documents among ``allowed`` (a set, or None for all live)."""
         streams = [
-            ((-created, off + d) for created, d in reversed(seg.by_created()))
+            _newest_first(seg.by_created(), off)
             for seg, off in zip(self.segments, self.offsets, strict=True)
         ]
         out = []
@@ -1099,6 +1099,17 @@ class Snapshot:
             hi = bisect_left(pairs, hi_key) if hi_key else len(pairs)
             out.update(map(add, map(itemgetter(1), pairs[lo:hi]), repeat(off)))
         return out
+
+
+def _newest_first(pairs: list[tuple[int, int]], offset: int):
+    """(−created, snapshot doc id) of one segment's documents, newest first.
+
+    A function of its own so that each segment's stream keeps its own ``offset``: a generator
+    expression nested in the list comprehension read the loop variable late, when
+    ``heapq.merge`` pulled from it, so every segment got the last segment's offset and an
+    empty search asked for documents past the end of the index (an IndexError, a 500).
+    """
+    return ((-created, offset + d) for created, d in reversed(pairs))
 
 
 class SnapshotSource:
