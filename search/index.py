@@ -1427,17 +1427,42 @@ def _facets(snap: Snapshot, docs) -> dict[str, dict[str, int]]:
     return out
 
 
+def _out_of_sight(snap: Snapshot, c: Criteria, public_only: bool) -> tuple[frozenset, tuple]:
+    """The documents this search must neither find nor count (in totals and facets): the
+    deleted ones and, unless the viewer may include them, the restricted ones — for a scoped
+    moderator, those outside their areas (a restricted document with no area too). Returns
+    them with a key naming the scope (for what a snapshot remembers per scope).
+
+    Filtering here, before anything is counted, keeps facets from telling a moderator that
+    held or rejected text exists in an area they do not moderate."""
+    if public_only or not c.include_restricted:
+        if public_only:  # the filter sets hold vis=public
+            return snap.deleted, ("public",)
+        return snap.deleted | snap.term_set("vis", "restricted"), ("public",)
+    if c.restricted_areas is None:
+        return snap.deleted, ("all",)
+    scope = frozenset(c.restricted_areas)
+    key = ("out_of_sight", scope)
+    found = snap.memo.get(key)
+    if found is None:
+        areas = snap.column("area")
+        mine = {str(a).encode() for a in scope} | {str(a) for a in scope}
+        outside = frozenset(d for d in snap.term_set("vis", "restricted") if areas[d] not in mine)
+        found = snap.memo[key] = snap.deleted | outside
+    return found, ("areas", scope)
+
+
 def _unfiltered(
-    snap: Snapshot, c: Criteria, excluded, limit: int, facets: bool
+    snap: Snapshot, c: Criteria, excluded, scope: tuple, limit: int, facets: bool
 ) -> tuple[list[int], int, dict]:
-    """No words, no filters: the newest documents, and facets over everything."""
+    """No words, no filters: the newest documents, and facets over everything in sight."""
     total = snap.doc_count - len(excluded - snap.deleted)
     top = []
     if c.effective_sort == "newest":
         top = [d for d in snap.newest(None, limit + len(excluded)) if d not in excluded]
     groups: dict = {}
-    if facets:  # the same for every unfiltered page of this snapshot: count once
-        key = ("facets", len(excluded))
+    if facets:  # the same for every unfiltered page of this snapshot and scope: count once
+        key = ("facets", scope)
         groups = snap.memo.get(key)
         if groups is None:
             everything = [d for d in range(snap.doc_count_all) if d not in excluded]
@@ -1456,20 +1481,19 @@ def run(
 ) -> RawResults:
     """Search one snapshot: the best ``limit`` hits, the exact total and facet counts.
 
-    Restricted documents count only with ``include_restricted``. Raises ``TooBroad``.
+    Restricted documents count only with ``include_restricted``, and then only those in
+    ``restricted_areas`` (when given): hits, totals and facets alike. Raises ``TooBroad``.
     """
     ev = _Evaluator(snap, max_expansion)
     match: Match | None = None
     if c.query.node is not None:
         match = ev.node(c.query.node) or Match(set(), [])
-    excluded = snap.deleted
-    if not c.include_restricted and not public_only:
-        excluded = excluded | snap.term_set("vis", "restricted")
+    excluded, scope = _out_of_sight(snap, c, public_only)
     allowed = None
     for s in sorted(_filter_sets(snap, c, public_only), key=len):
         allowed = set(s) if allowed is None else allowed.intersection(s)
     if match is None and allowed is None:
-        top, total, groups = _unfiltered(snap, c, excluded, limit, facets)
+        top, total, groups = _unfiltered(snap, c, excluded, scope, limit, facets)
     else:
         if match is not None:
             matches = match.docs - excluded if excluded else set(match.docs)
