@@ -49,7 +49,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from itertools import accumulate, repeat
+from itertools import accumulate, compress, repeat
 from operator import add, itemgetter, mul, sub, truediv
 from pathlib import Path
 
@@ -748,8 +748,11 @@ def fingerprint(ix: whoosh_index.Index) -> dict[str, dict]:
 # * phrases ask Whoosh (it has the positions) only for documents that hold every word.
 #
 # Scores are BM25 per field (k1=1.2, b=0.75) with field boosts, summed over fields (Whoosh's
-# BM25F works the same way); idf and document counts come from the current snapshot, the
-# average field length from the segment when its postings were first decoded.
+# BM25F works the same way). Every statistic is the whole snapshot's, over its live documents:
+# the document count, each term's document frequency and each field's average length. (With
+# each segment's own average, a short new post alone in a small segment ranked 48th of 67
+# until a rebuild put it 1st.) So a query ranks an index followed commit by commit exactly as
+# it ranks the same content rebuilt; equal scores are ordered newest first.
 
 K1, B = 1.2, 0.75
 CACHE_POSTINGS = 6_000_000  # decoded postings kept per process (12 bytes each: about 70 MB)
@@ -791,20 +794,31 @@ class _Segment:
     def field_length(self, field_: str) -> int:
         return self.reader.field_length(field_)
 
-    def _lengths_of(self, field_: str):
+    def lengths_of(self, field_: str) -> list[int]:
+        """Each document's length in ``field_`` (as Whoosh keeps it: one byte, approximate)."""
         lengths = self._lengths.get(field_)
         if lengths is None:
             from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
             from whoosh.util.numeric import byte_to_length
 
-            col = self.reader._perdoc._cached_reader(_lenfield(field_), LENGTHS_COLUMN)
-            raw = col.load() if col is not None else [0] * self.doc_count_all
+            with self.lock:
+                col = self.reader._perdoc._cached_reader(_lenfield(field_), LENGTHS_COLUMN)
+                raw = col.load() if col is not None else [0] * self.doc_count_all
             lengths = [byte_to_length(b) for b in raw]
             self._lengths[field_] = lengths
         return lengths
 
+    def length_total(self, field_: str) -> int:
+        """The sum of ``lengths_of(field_)``, deleted documents included."""
+        key = ("total", field_)
+        total = self._lengths.get(key)
+        if total is None:
+            total = self._lengths[key] = sum(self.lengths_of(field_))
+        return total
+
     def postings(self, field_: str, term: str, scored: bool) -> tuple:
-        """(local doc ids, BM25 tf parts or None): decoded once, kept in the LRU."""
+        """(local doc ids, term frequencies or None): decoded once, kept in the LRU. The
+        BM25 parts depend on the whole snapshot and are worked out there."""
         key = (self.id, field_, term, scored)
         hit = _postings_cache.get(key)
         if hit is not None:
@@ -813,28 +827,11 @@ class _Segment:
             try:
                 m = self.reader.postings(field_, term)
             except TermNotFound:  # a term this segment does not have
-                value = (array("I"), array("d") if scored else None)
+                value = (array("I"), array("f") if scored else None)
                 _postings_cache.put(key, value, 1)
                 return value
             ids, weights = _decode(m)
-            parts = None
-            if scored:
-                # BM25's term-frequency part, tf·(k1+1) / (tf + k1·(1 − b + b·len/avg)),
-                # for every posting at once, with C-level map() instead of a Python loop.
-                lengths = self._lengths_of(field_)
-                count = self.reader.doc_count_all() or 1
-                avg = (self.reader.field_length(field_) / count) or 1.0
-                denominators = map(
-                    add,
-                    weights,
-                    map(
-                        add,
-                        repeat(K1 * (1 - B)),
-                        map(mul, map(lengths.__getitem__, ids), repeat(K1 * B / avg)),
-                    ),
-                )
-                parts = array("d", map(truediv, map(mul, weights, repeat(K1 + 1)), denominators))
-        value = (ids, parts)
+        value = (ids, weights if scored else None)
         _postings_cache.put(key, value, len(ids) + 1)
         return value
 
@@ -973,13 +970,16 @@ class Snapshot:
         self.generation = generation
         self.segments: list[_Segment] = []
         self.offsets: list[int] = []
+        self.local_deleted: list[frozenset[int]] = []  # per segment, its own numbers
         deleted: set[int] = set()
         offset = 0
         for seg, toc_segment in parts:
             self.segments.append(seg)
             self.offsets.append(offset)
-            if toc_segment.has_deletions():
-                deleted.update(offset + d for d in toc_segment.deleted_docs())
+            local = frozenset(toc_segment.deleted_docs()) if toc_segment.has_deletions() else None
+            self.local_deleted.append(local or frozenset())
+            if local:
+                deleted.update(offset + d for d in local)
             offset += seg.doc_count_all
         self.doc_count_all = offset
         self.deleted = frozenset(deleted)
@@ -1026,12 +1026,32 @@ class Snapshot:
         return self.column("created")
 
     def doc_frequency(self, field_: str, term: str) -> int:
-        return sum(seg.doc_frequency(field_, term) for seg in self.segments)
+        """How many live documents hold ``term`` in ``field_`` (deleted ones left out, as a
+        rebuilt index would have them)."""
+        df = 0
+        for seg, dels in zip(self.segments, self.local_deleted, strict=True):
+            ids = seg.postings(field_, term, scored=True)[0]
+            df += len(ids) - (len(dels.intersection(ids)) if dels and ids else 0)
+        return df
 
     def idf(self, field_: str, term: str) -> float:
         df = self.doc_frequency(field_, term)
         n = max(self.doc_count, 1)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def avg_length(self, field_: str) -> float:
+        """The average length of ``field_`` over the live documents of the whole snapshot."""
+        key = ("avg_length", field_)
+        avg = self.memo.get(key)
+        if avg is None:
+            total = 0
+            for seg, dels in zip(self.segments, self.local_deleted, strict=True):
+                total += seg.length_total(field_)
+                if dels:
+                    lengths = seg.lengths_of(field_)
+                    total -= sum(map(lengths.__getitem__, dels))
+            avg = self.memo[key] = (total / max(self.doc_count, 1)) or 1.0
+        return avg
 
     def term_scores(
         self, field_: str, term: str, boost: float, scored: bool = True
@@ -1048,17 +1068,33 @@ class Snapshot:
 
     def _term_scores(self, field_: str, term: str, boost: float, scored: bool) -> dict[int, float]:
         out: dict[int, float] = {}
-        factor = boost * self.idf(field_, term) if scored else boost
+        if scored:
+            factor = boost * self.idf(field_, term)
+            k = K1 * B / self.avg_length(field_)
+        else:
+            factor = boost
         for seg, off in zip(self.segments, self.offsets, strict=True):
-            ids, parts = seg.postings(field_, term, scored)
+            ids, weights = seg.postings(field_, term, scored)
             if not ids:
                 continue
-            if off:
-                ids = map(add, ids, repeat(off))
+            keys = map(add, ids, repeat(off)) if off else ids
             if scored:
-                out.update(zip(ids, map(mul, parts, repeat(factor)), strict=True))
+                # BM25's term-frequency part, tf·(k1+1) / (tf + k1·(1 − b + b·len/avg)), for
+                # every posting at once, with C-level map() instead of a Python loop.
+                lengths = seg.lengths_of(field_)
+                denominators = map(
+                    add,
+                    weights,
+                    map(
+                        add,
+                        repeat(K1 * (1 - B)),
+                        map(mul, map(lengths.__getitem__, ids), repeat(k)),
+                    ),
+                )
+                parts = map(truediv, map(mul, weights, repeat(K1 + 1)), denominators)
+                out.update(zip(keys, map(mul, parts, repeat(factor)), strict=True))
             else:
-                out.update(dict.fromkeys(ids, factor))
+                out.update(dict.fromkeys(keys, factor))
         return out
 
     def expand_prefix(self, field_: str, prefix: str) -> set[str]:
@@ -1214,8 +1250,12 @@ class Match:
         self.parts = parts
 
     def scores(self, docs) -> dict[int, float]:
-        """{doc: summed score} for ``docs`` (a subset of ``self.docs``)."""
-        parts = sorted(self.parts, key=len, reverse=True)
+        """{doc: summed score} for ``docs`` (a subset of ``self.docs``).
+
+        The parts are added in the query's order, never in an order that depends on the
+        index (like their sizes, which count deleted documents): floating-point sums depend
+        on the order, and the same query must score the same content the same way."""
+        parts = self.parts
         if not parts:
             return dict.fromkeys(docs, 0.0)
         big = parts[0]
@@ -1414,6 +1454,25 @@ def _filter_sets(snap: Snapshot, c: Criteria, public_only: bool) -> list[frozens
     return sets
 
 
+def _best(scores: dict[int, float], created: list, limit: int) -> list[int]:
+    """The ``limit`` best-scored documents, best first; equal scores newest first (document
+    numbers depend on the index's history, so they must not decide), also at the cut."""
+    if len(scores) > limit:
+        top = heapq.nlargest(limit, scores, key=scores.__getitem__)
+        if not top:
+            return top
+        low = scores[top[-1]]
+        tied = list(compress(scores, map(low.__eq__, scores.values())))
+        if len(top) - sum(map(low.__eq__, map(scores.__getitem__, top))) + len(tied) > limit:
+            above = [d for d in top if scores[d] > low]
+            tied.sort(key=created.__getitem__, reverse=True)
+            top = above + tied[: limit - len(above)]
+    else:
+        top = list(scores)
+    top.sort(key=lambda d: (scores[d], created[d]), reverse=True)
+    return top
+
+
 def _facets(snap: Snapshot, docs) -> dict[str, dict[str, int]]:
     out = {}
     for name in ("committee", "area"):
@@ -1502,12 +1561,11 @@ def run(
         else:
             matches = allowed - excluded
         total = len(matches)
+        created = snap.created()
         if c.effective_sort == "newest" or match is None:
-            created = snap.created()
             top = heapq.nlargest(limit, matches, key=created.__getitem__)
         else:
-            scores = match.scores(matches)
-            top = heapq.nlargest(limit, scores, key=scores.__getitem__)
+            top = _best(match.scores(matches), created, limit)
         groups = _facets(snap, matches) if facets else {}
     hits = []
     for d in top[:limit]:

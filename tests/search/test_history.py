@@ -153,3 +153,96 @@ def test_an_empty_search_works_after_posts_edits_deletions_and_hides(
     everything_answers()
     indexer.rebuild(notify=False)
     everything_answers()
+
+
+VOCAB = (
+    "skole vej cykelsti havn budget plads borger kommune trafik bus tog parkering legeplads "
+    "bibliotek hal svømmehal affald genbrug vindmølle sol energi natur skov strand sø"
+).split()
+
+
+def _ranking_doc(pk: int, rng: random.Random, words: int | None = None) -> dict:
+    n = words or rng.choice((3, 5, 8, 15, 30, 60))
+    return {
+        "id": f"p{pk}",
+        "kind": "post",
+        "pk": str(pk),
+        "topic": str(pk % 4 + 1),
+        "committee": str(pk % 3 + 1),
+        "vis": "public",
+        "state": "published",
+        "created": BASE + timedelta(minutes=pk),
+        "ttitle": " ".join(rng.sample(VOCAB, 3)),
+        "body": " ".join(rng.choice(VOCAB) for _ in range(n)),
+    }
+
+
+def _ranks(store: index.IndexStore, queries: list[str]) -> dict[str, list[int]]:
+    source = index.SnapshotSource(store)
+    try:
+        snap = source.current()
+        return {
+            q: [pk for _k, pk in index.run(snap, _criteria(q), limit=1000).hits] for q in queries
+        }
+    finally:
+        source.close()
+
+
+def test_an_index_followed_commit_by_commit_ranks_as_the_same_content_rebuilt(tmp_path):
+    rng = random.Random(7)
+    live = index.IndexStore(tmp_path / "live")
+    name, ix = live.create_generation()
+    live.mark_complete(name)
+    live.swap(name)
+    alive: dict[int, dict] = {}
+    w = index.Writer(ix)  # a site's first rebuild: one big segment of long-ish posts
+    for pk in range(1, 61):
+        alive[pk] = _ranking_doc(pk, rng)
+        if pk % 12 == 0:  # a few long posts mention artificial turf once
+            alive[pk]["body"] += " kunstgræs"
+        w.add(alive[pk])
+    w.commit()
+    last = 60
+    for _commit in range(40):  # then the indexer's small commits: new posts, edits, deletions
+        w = index.Writer(ix)
+        committed = sorted(alive)
+        rng.shuffle(committed)
+        for _ in range(rng.randint(1, 3)):
+            r = rng.random()
+            if r < 0.5:
+                last += 1
+                alive[last] = _ranking_doc(last, rng)
+                w.upsert(alive[last])
+            elif r < 0.8:
+                pk = committed.pop()
+                alive[pk] = _ranking_doc(pk, rng)
+                w.upsert(alive[pk])
+            else:
+                pk = committed.pop()
+                w.delete(f"p{pk}")
+                del alive[pk]
+        w.commit()
+    # The case: a short new post about one thing, in a segment of its own.
+    last += 1
+    alive[last] = {**_ranking_doc(last, rng, words=2), "body": "Kunstgræs til klubben"}
+    w = index.Writer(ix)
+    w.upsert(alive[last])
+    w.commit()
+    with ix.reader() as reader:
+        assert len(reader.leaf_readers()) > 2 and reader.has_deletions()
+
+    rebuilt = index.IndexStore(tmp_path / "rebuilt")
+    name, ix2 = rebuilt.create_generation()
+    w = index.Writer(ix2)
+    for pk in sorted(alive):
+        w.add(alive[pk])
+    w.commit()
+    rebuilt.mark_complete(name)
+    rebuilt.swap(name)
+
+    queries = [*VOCAB, "kunstgræs", "skole vej", "budget OR trafik", "sol -energi", "park*"]
+    queries += [f"{a} {b}" for a, b in zip(VOCAB, VOCAB[1:], strict=False)]
+    before, after = _ranks(live, queries), _ranks(rebuilt, queries)
+    for q in queries:
+        assert before[q] == after[q], q
+    assert before["kunstgræs"][0] == last  # short and on topic: first, without a rebuild
