@@ -66,7 +66,8 @@ from whoosh.reading import TermNotFound
 from . import language
 from .query import AllOf, AnyOf, Criteria, Node, Not, Phrase, Prefix, Word
 
-SCHEMA_VERSION = 5  # 4: more stemmer fixes (language.py); 5: løn/lønninger, stor/større
+SCHEMA_VERSION = 6  # 4: more stemmer fixes (language.py); 5: løn/lønninger, stor/større;
+# 6: the lemmatiser (simplemma's word list) before Snowball, grønt
 META_FILE = "borgerdialog.json"
 CURRENT_FILE = "CURRENT"
 ROLE_LOCK = "WRITER"
