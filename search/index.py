@@ -16,7 +16,8 @@ What a document holds (one per topic and one per post; ids ``t<id>`` and ``p<id>
 
 * ``title`` (topics), ``body`` (post text or topic introduction, from the Markdown source),
   ``ttitle`` (the title of a post's topic, weighted low), scored with BM25F (title above
-  body). Each word is indexed by its stem (Danish, folded, stop words dropped) and — in title
+  body). Each word is indexed by its stem (Danish, folded, stop words dropped, lemmatised where
+  the word list knows the word: ``language.py``) and — in title
   and body, when it differs — also by its exact folded form, marked ``=``, at the same
   position: "skolerne" gives ``skol`` and ``=skolerne``. Stems find inflections; exact forms
   serve quoted single words, ``prefix*`` and English, and add a little to the score. One

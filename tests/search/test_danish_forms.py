@@ -3,7 +3,8 @@
 holding another, and do false friends stay apart?
 
 Run ``.venv/bin/python -m tests.search.test_danish_forms`` to print the figures (and the
-misses).
+misses). On 571 queries (549 that should find, 22 that must not): Snowball with our fixes
+alone had recall 0.774, precision 0.995; with the lemmatiser before it, 0.974 and 0.996.
 """
 
 from __future__ import annotations
