@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import weakref
 
 import click
@@ -135,6 +136,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.cli.add_command(search_cli)
     indexer.install_listeners()
+    if not app.config.get("TESTING"):
+        # The lemmatiser's word list takes seconds to load: not in the first search's time.
+        start_when_serving(app, _load_word_list_soon)
     if not _wants_thread(app):
         if click.get_current_context(silent=True) is None:
             _report_health(app, st, thread=False)
@@ -145,6 +149,12 @@ def init_app(app: Flask) -> None:
         indexer.start_thread(app)
 
     start_when_serving(app, start)
+
+
+def _load_word_list_soon() -> None:
+    from .language import lemma_dictionary
+
+    threading.Thread(target=lemma_dictionary, name="search-word-list", daemon=True).start()
 
 
 def stop_indexer() -> None:

@@ -16,7 +16,8 @@ What a document holds (one per topic and one per post; ids ``t<id>`` and ``p<id>
 
 * ``title`` (topics), ``body`` (post text or topic introduction, from the Markdown source),
   ``ttitle`` (the title of a post's topic, weighted low), scored with BM25F (title above
-  body). Each word is indexed by its stem (Danish, folded, stop words dropped) and — in title
+  body). Each word is indexed by its stem (Danish, folded, stop words dropped, lemmatised where
+  the word list knows the word: ``language.py``) and — in title
   and body, when it differs — also by its exact folded form, marked ``=``, at the same
   position: "skolerne" gives ``skol`` and ``=skolerne``. Stems find inflections; exact forms
   serve quoted single words, ``prefix*`` and English, and add a little to the score. One
@@ -49,7 +50,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from itertools import accumulate, repeat
+from itertools import accumulate, compress, repeat
 from operator import add, itemgetter, mul, sub, truediv
 from pathlib import Path
 
@@ -66,7 +67,8 @@ from whoosh.reading import TermNotFound
 from . import language
 from .query import AllOf, AnyOf, Criteria, Node, Not, Phrase, Prefix, Word
 
-SCHEMA_VERSION = 5  # 4: more stemmer fixes (language.py); 5: løn/lønninger, stor/større
+SCHEMA_VERSION = 6  # 4: more stemmer fixes (language.py); 5: løn/lønninger, stor/større;
+# 6: the lemmatiser (simplemma's word list) before Snowball, grønt
 META_FILE = "borgerdialog.json"
 CURRENT_FILE = "CURRENT"
 ROLE_LOCK = "WRITER"
@@ -748,8 +750,11 @@ def fingerprint(ix: whoosh_index.Index) -> dict[str, dict]:
 # * phrases ask Whoosh (it has the positions) only for documents that hold every word.
 #
 # Scores are BM25 per field (k1=1.2, b=0.75) with field boosts, summed over fields (Whoosh's
-# BM25F works the same way); idf and document counts come from the current snapshot, the
-# average field length from the segment when its postings were first decoded.
+# BM25F works the same way). Every statistic is the whole snapshot's, over its live documents:
+# the document count, each term's document frequency and each field's average length. (With
+# each segment's own average, a short new post alone in a small segment ranked 48th of 67
+# until a rebuild put it 1st.) So a query ranks an index followed commit by commit exactly as
+# it ranks the same content rebuilt; equal scores are ordered newest first.
 
 K1, B = 1.2, 0.75
 CACHE_POSTINGS = 6_000_000  # decoded postings kept per process (12 bytes each: about 70 MB)
@@ -791,20 +796,31 @@ class _Segment:
     def field_length(self, field_: str) -> int:
         return self.reader.field_length(field_)
 
-    def _lengths_of(self, field_: str):
+    def lengths_of(self, field_: str) -> list[int]:
+        """Each document's length in ``field_`` (as Whoosh keeps it: one byte, approximate)."""
         lengths = self._lengths.get(field_)
         if lengths is None:
             from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
             from whoosh.util.numeric import byte_to_length
 
-            col = self.reader._perdoc._cached_reader(_lenfield(field_), LENGTHS_COLUMN)
-            raw = col.load() if col is not None else [0] * self.doc_count_all
+            with self.lock:
+                col = self.reader._perdoc._cached_reader(_lenfield(field_), LENGTHS_COLUMN)
+                raw = col.load() if col is not None else [0] * self.doc_count_all
             lengths = [byte_to_length(b) for b in raw]
             self._lengths[field_] = lengths
         return lengths
 
+    def length_total(self, field_: str) -> int:
+        """The sum of ``lengths_of(field_)``, deleted documents included."""
+        key = ("total", field_)
+        total = self._lengths.get(key)
+        if total is None:
+            total = self._lengths[key] = sum(self.lengths_of(field_))
+        return total
+
     def postings(self, field_: str, term: str, scored: bool) -> tuple:
-        """(local doc ids, BM25 tf parts or None): decoded once, kept in the LRU."""
+        """(local doc ids, term frequencies or None): decoded once, kept in the LRU. The
+        BM25 parts depend on the whole snapshot and are worked out there."""
         key = (self.id, field_, term, scored)
         hit = _postings_cache.get(key)
         if hit is not None:
@@ -813,28 +829,11 @@ class _Segment:
             try:
                 m = self.reader.postings(field_, term)
             except TermNotFound:  # a term this segment does not have
-                value = (array("I"), array("d") if scored else None)
+                value = (array("I"), array("f") if scored else None)
                 _postings_cache.put(key, value, 1)
                 return value
             ids, weights = _decode(m)
-            parts = None
-            if scored:
-                # BM25's term-frequency part, tf·(k1+1) / (tf + k1·(1 − b + b·len/avg)),
-                # for every posting at once, with C-level map() instead of a Python loop.
-                lengths = self._lengths_of(field_)
-                count = self.reader.doc_count_all() or 1
-                avg = (self.reader.field_length(field_) / count) or 1.0
-                denominators = map(
-                    add,
-                    weights,
-                    map(
-                        add,
-                        repeat(K1 * (1 - B)),
-                        map(mul, map(lengths.__getitem__, ids), repeat(K1 * B / avg)),
-                    ),
-                )
-                parts = array("d", map(truediv, map(mul, weights, repeat(K1 + 1)), denominators))
-        value = (ids, parts)
+        value = (ids, weights if scored else None)
         _postings_cache.put(key, value, len(ids) + 1)
         return value
 
@@ -973,13 +972,16 @@ class Snapshot:
         self.generation = generation
         self.segments: list[_Segment] = []
         self.offsets: list[int] = []
+        self.local_deleted: list[frozenset[int]] = []  # per segment, its own numbers
         deleted: set[int] = set()
         offset = 0
         for seg, toc_segment in parts:
             self.segments.append(seg)
             self.offsets.append(offset)
-            if toc_segment.has_deletions():
-                deleted.update(offset + d for d in toc_segment.deleted_docs())
+            local = frozenset(toc_segment.deleted_docs()) if toc_segment.has_deletions() else None
+            self.local_deleted.append(local or frozenset())
+            if local:
+                deleted.update(offset + d for d in local)
             offset += seg.doc_count_all
         self.doc_count_all = offset
         self.deleted = frozenset(deleted)
@@ -1026,12 +1028,32 @@ class Snapshot:
         return self.column("created")
 
     def doc_frequency(self, field_: str, term: str) -> int:
-        return sum(seg.doc_frequency(field_, term) for seg in self.segments)
+        """How many live documents hold ``term`` in ``field_`` (deleted ones left out, as a
+        rebuilt index would have them)."""
+        df = 0
+        for seg, dels in zip(self.segments, self.local_deleted, strict=True):
+            ids = seg.postings(field_, term, scored=True)[0]
+            df += len(ids) - (len(dels.intersection(ids)) if dels and ids else 0)
+        return df
 
     def idf(self, field_: str, term: str) -> float:
         df = self.doc_frequency(field_, term)
         n = max(self.doc_count, 1)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def avg_length(self, field_: str) -> float:
+        """The average length of ``field_`` over the live documents of the whole snapshot."""
+        key = ("avg_length", field_)
+        avg = self.memo.get(key)
+        if avg is None:
+            total = 0
+            for seg, dels in zip(self.segments, self.local_deleted, strict=True):
+                total += seg.length_total(field_)
+                if dels:
+                    lengths = seg.lengths_of(field_)
+                    total -= sum(map(lengths.__getitem__, dels))
+            avg = self.memo[key] = (total / max(self.doc_count, 1)) or 1.0
+        return avg
 
     def term_scores(
         self, field_: str, term: str, boost: float, scored: bool = True
@@ -1048,17 +1070,33 @@ class Snapshot:
 
     def _term_scores(self, field_: str, term: str, boost: float, scored: bool) -> dict[int, float]:
         out: dict[int, float] = {}
-        factor = boost * self.idf(field_, term) if scored else boost
+        if scored:
+            factor = boost * self.idf(field_, term)
+            k = K1 * B / self.avg_length(field_)
+        else:
+            factor = boost
         for seg, off in zip(self.segments, self.offsets, strict=True):
-            ids, parts = seg.postings(field_, term, scored)
+            ids, weights = seg.postings(field_, term, scored)
             if not ids:
                 continue
-            if off:
-                ids = map(add, ids, repeat(off))
+            keys = map(add, ids, repeat(off)) if off else ids
             if scored:
-                out.update(zip(ids, map(mul, parts, repeat(factor)), strict=True))
+                # BM25's term-frequency part, tf·(k1+1) / (tf + k1·(1 − b + b·len/avg)), for
+                # every posting at once, with C-level map() instead of a Python loop.
+                lengths = seg.lengths_of(field_)
+                denominators = map(
+                    add,
+                    weights,
+                    map(
+                        add,
+                        repeat(K1 * (1 - B)),
+                        map(mul, map(lengths.__getitem__, ids), repeat(k)),
+                    ),
+                )
+                parts = map(truediv, map(mul, weights, repeat(K1 + 1)), denominators)
+                out.update(zip(keys, map(mul, parts, repeat(factor)), strict=True))
             else:
-                out.update(dict.fromkeys(ids, factor))
+                out.update(dict.fromkeys(keys, factor))
         return out
 
     def expand_prefix(self, field_: str, prefix: str) -> set[str]:
@@ -1076,7 +1114,7 @@ class Snapshot:
     def newest(self, allowed, limit: int) -> list[int]:
         """The ``limit`` newest documents among ``allowed`` (a set, or None for all live)."""
         streams = [
-            ((-created, off + d) for created, d in reversed(seg.by_created()))
+            _newest_first(seg.by_created(), off)
             for seg, off in zip(self.segments, self.offsets, strict=True)
         ]
         out = []
@@ -1099,6 +1137,17 @@ class Snapshot:
             hi = bisect_left(pairs, hi_key) if hi_key else len(pairs)
             out.update(map(add, map(itemgetter(1), pairs[lo:hi]), repeat(off)))
         return out
+
+
+def _newest_first(pairs: list[tuple[int, int]], offset: int):
+    """(−created, snapshot doc id) of one segment's documents, newest first.
+
+    A function of its own so that each segment's stream keeps its own ``offset``: a generator
+    expression nested in the list comprehension read the loop variable late, when
+    ``heapq.merge`` pulled from it, so every segment got the last segment's offset and an
+    empty search asked for documents past the end of the index (an IndexError, a 500).
+    """
+    return ((-created, offset + d) for created, d in reversed(pairs))
 
 
 class SnapshotSource:
@@ -1203,8 +1252,12 @@ class Match:
         self.parts = parts
 
     def scores(self, docs) -> dict[int, float]:
-        """{doc: summed score} for ``docs`` (a subset of ``self.docs``)."""
-        parts = sorted(self.parts, key=len, reverse=True)
+        """{doc: summed score} for ``docs`` (a subset of ``self.docs``).
+
+        The parts are added in the query's order, never in an order that depends on the
+        index (like their sizes, which count deleted documents): floating-point sums depend
+        on the order, and the same query must score the same content the same way."""
+        parts = self.parts
         if not parts:
             return dict.fromkeys(docs, 0.0)
         big = parts[0]
@@ -1403,6 +1456,25 @@ def _filter_sets(snap: Snapshot, c: Criteria, public_only: bool) -> list[frozens
     return sets
 
 
+def _best(scores: dict[int, float], created: list, limit: int) -> list[int]:
+    """The ``limit`` best-scored documents, best first; equal scores newest first (document
+    numbers depend on the index's history, so they must not decide), also at the cut."""
+    if len(scores) > limit:
+        top = heapq.nlargest(limit, scores, key=scores.__getitem__)
+        if not top:
+            return top
+        low = scores[top[-1]]
+        tied = list(compress(scores, map(low.__eq__, scores.values())))
+        if len(top) - sum(map(low.__eq__, map(scores.__getitem__, top))) + len(tied) > limit:
+            above = [d for d in top if scores[d] > low]
+            tied.sort(key=created.__getitem__, reverse=True)
+            top = above + tied[: limit - len(above)]
+    else:
+        top = list(scores)
+    top.sort(key=lambda d: (scores[d], created[d]), reverse=True)
+    return top
+
+
 def _facets(snap: Snapshot, docs) -> dict[str, dict[str, int]]:
     out = {}
     for name in ("committee", "area"):
@@ -1416,17 +1488,42 @@ def _facets(snap: Snapshot, docs) -> dict[str, dict[str, int]]:
     return out
 
 
+def _out_of_sight(snap: Snapshot, c: Criteria, public_only: bool) -> tuple[frozenset, tuple]:
+    """The documents this search must neither find nor count (in totals and facets): the
+    deleted ones and, unless the viewer may include them, the restricted ones — for a scoped
+    moderator, those outside their areas (a restricted document with no area too). Returns
+    them with a key naming the scope (for what a snapshot remembers per scope).
+
+    Filtering here, before anything is counted, keeps facets from telling a moderator that
+    held or rejected text exists in an area they do not moderate."""
+    if public_only or not c.include_restricted:
+        if public_only:  # the filter sets hold vis=public
+            return snap.deleted, ("public",)
+        return snap.deleted | snap.term_set("vis", "restricted"), ("public",)
+    if c.restricted_areas is None:
+        return snap.deleted, ("all",)
+    scope = frozenset(c.restricted_areas)
+    key = ("out_of_sight", scope)
+    found = snap.memo.get(key)
+    if found is None:
+        areas = snap.column("area")
+        mine = {str(a).encode() for a in scope} | {str(a) for a in scope}
+        outside = frozenset(d for d in snap.term_set("vis", "restricted") if areas[d] not in mine)
+        found = snap.memo[key] = snap.deleted | outside
+    return found, ("areas", scope)
+
+
 def _unfiltered(
-    snap: Snapshot, c: Criteria, excluded, limit: int, facets: bool
+    snap: Snapshot, c: Criteria, excluded, scope: tuple, limit: int, facets: bool
 ) -> tuple[list[int], int, dict]:
-    """No words, no filters: the newest documents, and facets over everything."""
+    """No words, no filters: the newest documents, and facets over everything in sight."""
     total = snap.doc_count - len(excluded - snap.deleted)
     top = []
     if c.effective_sort == "newest":
         top = [d for d in snap.newest(None, limit + len(excluded)) if d not in excluded]
     groups: dict = {}
-    if facets:  # the same for every unfiltered page of this snapshot: count once
-        key = ("facets", len(excluded))
+    if facets:  # the same for every unfiltered page of this snapshot and scope: count once
+        key = ("facets", scope)
         groups = snap.memo.get(key)
         if groups is None:
             everything = [d for d in range(snap.doc_count_all) if d not in excluded]
@@ -1445,20 +1542,19 @@ def run(
 ) -> RawResults:
     """Search one snapshot: the best ``limit`` hits, the exact total and facet counts.
 
-    Restricted documents count only with ``include_restricted``. Raises ``TooBroad``.
+    Restricted documents count only with ``include_restricted``, and then only those in
+    ``restricted_areas`` (when given): hits, totals and facets alike. Raises ``TooBroad``.
     """
     ev = _Evaluator(snap, max_expansion)
     match: Match | None = None
     if c.query.node is not None:
         match = ev.node(c.query.node) or Match(set(), [])
-    excluded = snap.deleted
-    if not c.include_restricted and not public_only:
-        excluded = excluded | snap.term_set("vis", "restricted")
+    excluded, scope = _out_of_sight(snap, c, public_only)
     allowed = None
     for s in sorted(_filter_sets(snap, c, public_only), key=len):
         allowed = set(s) if allowed is None else allowed.intersection(s)
     if match is None and allowed is None:
-        top, total, groups = _unfiltered(snap, c, excluded, limit, facets)
+        top, total, groups = _unfiltered(snap, c, excluded, scope, limit, facets)
     else:
         if match is not None:
             matches = match.docs - excluded if excluded else set(match.docs)
@@ -1467,12 +1563,11 @@ def run(
         else:
             matches = allowed - excluded
         total = len(matches)
+        created = snap.created()
         if c.effective_sort == "newest" or match is None:
-            created = snap.created()
             top = heapq.nlargest(limit, matches, key=created.__getitem__)
         else:
-            scores = match.scores(matches)
-            top = heapq.nlargest(limit, scores, key=scores.__getitem__)
+            top = _best(match.scores(matches), created, limit)
         groups = _facets(snap, matches) if facets else {}
     hits = []
     for d in top[:limit]:

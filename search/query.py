@@ -381,6 +381,9 @@ class Criteria:
     created_until: datetime | None = None
     sort: str = "relevance"
     include_restricted: bool = False
+    # With include_restricted: the areas whose non-public documents count (a scoped
+    # moderator's), or None for every area (a moderator without a scope, an admin).
+    restricted_areas: frozenset[int] | None = None
 
     @property
     def effective_sort(self) -> str:

@@ -243,6 +243,9 @@ def read_request(params: Mapping[str, str], viewer, places: Places | None = None
         if sort != "relevance":
             accepted["sort"] = sort
     crit.include_restricted = bool(params.get("skjulte")) and permissions.is_moderator(viewer)
+    if crit.include_restricted:
+        scope = permissions.moderated_area_ids(viewer)
+        crit.restricted_areas = None if scope is None else frozenset(scope)
     page = _read_page(params.get("side") or "", notices)
     return SearchRequest(crit, accepted, page, notices, topic, places)
 

@@ -121,3 +121,43 @@ def test_one_visibility_query_per_kind_of_hit(corpus, reindex, find, count_queri
     assert kinds == {"post", "topic"}
     # places (committees, areas, parties) + one query for posts + one for topics
     assert n() == 5
+
+
+def facets(page) -> dict[str, dict[str, int]]:
+    return {name: {x.slug: n for x, n in rows} for name, rows in page.facets.items()}
+
+
+def test_facets_count_only_what_the_viewer_may_see(
+    states, reindex, find, make_user, make_area, make_topic, make_post, make_committee, client
+):
+    """A scoped moderator with the switch on must not learn from the facets that held or
+    rejected text exists elsewhere ("0 found" but "Jyderup (1)"); nor may anyone else."""
+    mine = make_area(name="Tølløse", slug="toelloese")
+    topic = make_topic(committee=make_committee(), area=mine, title="Vand i åen", intro="Hvad nu?")
+    held_here = make_post(topic, body="Vindmøller ved åen (mine).")
+    set_state(held_here, PostState.PENDING)
+    reindex()
+    elsewhere = make_user("moderator", areas=[mine])
+    # "hidden" is a word only the hidden post in Jyderup holds.
+    page = find("hidden", viewer=elsewhere, skjulte=1)
+    assert page.total == 0 and facets(page) == {"committee": {}, "area": {}}
+    page = find("vindmøller", viewer=elsewhere, skjulte=1)
+    assert page.total == 2 and facets(page)["area"] == {"jyderup": 1, "toelloese": 1}
+    page = find("", viewer=elsewhere, skjulte=1)  # the empty search counts the same way
+    assert facets(page)["area"] == {"jyderup": 2, "toelloese": 2}  # topics and posts
+    assert facets(find("", viewer=elsewhere, skjulte=1, omraade="jyderup"))["area"] == {
+        "jyderup": 2
+    }
+    # Citizens, and moderators without the switch, count only what is public.
+    for viewer, params in ((make_user(), {"skjulte": 1}), (elsewhere, {}), (states["author"], {})):
+        page = find("vindmøller", viewer=viewer, **params)
+        assert page.total == 1 and facets(page)["area"] == {"jyderup": 1}
+        assert facets(find("hidden", viewer=viewer, **params))["area"] == {}
+    # A moderator of Jyderup, and one of every area, count Jyderup's held posts.
+    here = make_user("moderator", areas=[states["area"]])
+    assert facets(find("vindmøller", viewer=here, skjulte=1))["area"] == {"jyderup": 5}
+    everywhere = make_user("moderator")
+    assert facets(find("vindmøller", viewer=everywhere, skjulte=1))["area"] == {
+        "jyderup": 5,
+        "toelloese": 1,
+    }
