@@ -107,7 +107,14 @@ def _fail(form, exc: DomainError, fallback: str) -> None:
 @bp.route("/")
 def index():
     processes = queries.processes_for(current_user)
-    waiting = queries.waiting_by_process() if permissions.is_staff(current_user) else {}
+    waiting = {}
+    if permissions.is_staff(current_user):
+        counts = queries.waiting_by_process()
+        waiting = {
+            p.id: counts[p.id]
+            for p in processes
+            if p.id in counts and permissions.can_manage_process(current_user, p)
+        }
     return render_template("budgets/index.html", processes=processes, waiting=waiting)
 
 
@@ -117,6 +124,17 @@ def _place_choices(form: ProcessForm) -> list[Area]:
     form.committee_id.choices = choices(
         [("", _("— none —"))] + [(str(c.id), c.name) for c in committees]
     )
+    if not permissions.is_municipality_staff(current_user):
+        # A moderator scoped to local areas runs budgets of their own areas only: no
+        # municipality-wide or committee budgets, no split between areas (the service
+        # refuses them too).
+        mine = [a for a in areas if permissions.can_manage_area(current_user, a.id)]
+        form.scope.choices = [c for c in form.scope.choices if c.value == "area"]
+        if request.method == "GET":
+            form.scope.data = "area"
+        form.committee_id.choices = choices([("", _("— none —"))])
+        form.area_id.choices = choices([(str(a.id), a.name) for a in mine])
+        return []
     form.area_id.choices = choices([("", _("— none —"))] + [(str(a.id), a.name) for a in areas])
     return list(areas)
 
@@ -203,7 +221,7 @@ def _save_process(form: ProcessForm, areas: list[Area], process: BudgetProcess |
 @bp.route("/ny", methods=["GET", "POST"])
 @login_required
 def new_process():
-    if not permissions.can_manage_process(current_user):
+    if not permissions.can_create_process(current_user):
         abort(403)
     form = ProcessForm()
     areas = _place_choices(form)
@@ -261,7 +279,8 @@ def process(process_id: int):
     process = _process_or_404(process_id)
     area_id = _int_or_none(request.args.get("omraade"))
     ideas = queries.ideas_for(current_user, process, area_id)
-    waiting = queries.waiting_counts(process) if permissions.is_staff(current_user) else None
+    manage = permissions.can_manage_process(current_user, process)
+    waiting = queries.waiting_counts(process) if manage else None
     return render_template(
         "budgets/process.html",
         process=process,
@@ -269,6 +288,7 @@ def process(process_id: int):
         area_id=area_id,
         supported=queries.supported_ids(current_user, ideas),
         waiting=waiting,
+        can_manage=manage,
         ballot=queries.my_ballot(current_user, process),
         button_form=EmptyForm(),
         closes=process.starts(Phase.RESULT),
@@ -324,7 +344,7 @@ def count(process_id: int):
 @login_required
 def review_list(process_id: int):
     process = _process_or_404(process_id)
-    if not permissions.is_staff(current_user):
+    if not permissions.can_manage_process(current_user, process):
         abort(403)
     ideas = queries.ideas_for(current_user, process)
     return render_template(
@@ -399,7 +419,7 @@ def new_idea(process_id: int):
 
 def _render_idea(idea: Idea, status: int = 200, **forms):
     process = idea.process
-    staff = permissions.is_staff(current_user)
+    staff = permissions.can_manage_process(current_user, process)
     line = (
         queries.funding_line(idea) if permissions.can_see_results(current_user, process) else None
     )
@@ -561,7 +581,7 @@ def moderate(idea_id: int):
 @login_required
 def review(idea_id: int):
     idea = _idea_or_404(idea_id)
-    if not permissions.is_staff(current_user):
+    if not permissions.can_manage_process(current_user, idea.process):
         abort(403)
     form = ReviewForm()
     if form.validate_on_submit():
@@ -586,7 +606,7 @@ def review(idea_id: int):
 @login_required
 def merge(idea_id: int):
     idea = _idea_or_404(idea_id)
-    if not permissions.is_staff(current_user):
+    if not permissions.can_manage_process(current_user, idea.process):
         abort(403)
     form = MergeForm()
     form.target_id.choices = choices([(str(t.id), t.title) for t in queries.merge_targets(idea)])
@@ -612,7 +632,7 @@ def merge(idea_id: int):
 @login_required
 def status_update(idea_id: int):
     idea = _idea_or_404(idea_id)
-    if not permissions.is_staff(current_user):
+    if not permissions.can_manage_process(current_user, idea.process):
         abort(403)
     form = StatusForm()
     if form.validate_on_submit():
@@ -846,7 +866,7 @@ def result_pb(process_id: int):
     """The election as a Pabulib file (one area's budget with ``?omraade=``): anonymous
     ballots numbered by ballot, our count's ``selected`` column."""
     process = _process_or_404(process_id)
-    if not permissions.results_public(process) and not permissions.is_staff(current_user):
+    if not permissions.can_see_results(current_user, process):
         abort(404)
     try:
         election = export_election(process, _int_or_none(request.args.get("omraade")))

@@ -44,7 +44,7 @@ from ._common import (
     _amount,
     _idea_budget,
     _idea_event,
-    _require_staff,
+    _require_manager,
     _text,
     _title,
     notify,
@@ -458,7 +458,7 @@ def toggle_support(user: User, idea: Idea) -> tuple[bool, int]:
 
 
 def _check_reviewable(staff: User, idea: Idea) -> None:
-    _require_staff(staff, _("Only staff may review ideas."))
+    _require_manager(staff, idea.process, _("Only staff may review ideas."))
     if idea.process.is_imported:
         raise Conflict(_("An imported election cannot be changed."))
     if idea.state != IdeaState.PUBLISHED:
