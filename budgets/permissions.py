@@ -5,9 +5,10 @@ Who administers a budget (edits it, moves its phase, counts it, reviews its idea
 their final cost, posts status updates, sees it as a draft): admins and the moderators who act
 everywhere ("staff") for every budget; a moderator scoped to local areas only for the budgets
 of one of their areas. A budget without an area (the whole municipality, a committee's field,
-or split by area) is municipality-wide, so not a scoped moderator's. Whether a phase is open also depends on the
-clock: a phase ends when the next one's start date has passed, even before
-``flask budgets advance`` has moved the process on.
+or split by area) is municipality-wide, so not a scoped moderator's.
+
+Whether a phase is open also depends on the clock: a phase ends when the next one's start
+date has passed, even before ``flask budgets advance`` has moved the process on.
 
 Stronger identity (MitID): today a voter is a signed-in account that the registered
 restrictions let vote (``forum.services.check_restriction(user, "vote")``: the mail package
