@@ -642,18 +642,30 @@ def suspensions_of(user_id: int) -> list[Suspension]:
 
 
 def active_suspensions(viewer) -> list[Suspension]:
+    """The suspensions in force that ``viewer`` may see: all for moderators acting everywhere;
+    for a scoped moderator those of people who have written in their areas (the rule of
+    ``services.user_in_scope``, which suspending follows too)."""
     now = utcnow()
-    return list(
-        db.session.scalars(
-            select(Suspension)
-            .options(joinedload(Suspension.user), joinedload(Suspension.created_by))
-            .where(
-                Suspension.lifted_at.is_(None),
-                or_(Suspension.until.is_(None), Suspension.until > now),
-            )
-            .order_by(Suspension.created_at.desc())
+    stmt = (
+        select(Suspension)
+        .options(joinedload(Suspension.user), joinedload(Suspension.created_by))
+        .where(
+            Suspension.lifted_at.is_(None),
+            or_(Suspension.until.is_(None), Suspension.until > now),
         )
     )
+    if not permissions.is_moderator(viewer):
+        return []
+    scope = permissions.moderated_area_ids(viewer)
+    if scope is not None:
+        wrote_here = (
+            select(Post.id)
+            .join(Topic, Topic.id == Post.topic_id)
+            .where(Post.author_id == Suspension.user_id, Topic.area_id.in_(scope))
+            .exists()
+        )
+        stmt = stmt.where(wrote_here)
+    return list(db.session.scalars(stmt.order_by(Suspension.created_at.desc())))
 
 
 def recent_posts_of(user_id: int, limit: int = 30) -> list[Post]:

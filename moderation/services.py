@@ -1345,16 +1345,32 @@ def _has_written_in(user: User, area_ids: set[int]) -> bool:
     )
 
 
+def user_in_scope(moderator: User, user: User) -> bool:
+    """Is ``user`` in ``moderator``'s scope: may they see the user's moderation record (its
+    suspensions and their reasons) and suspend them? Moderators acting everywhere and admins:
+    everyone; a moderator scoped to areas: people who have written in those areas."""
+    if not permissions.is_moderator(moderator):
+        return False
+    scope = permissions.moderated_area_ids(moderator)
+    return scope is None or _has_written_in(user, scope)
+
+
+def require_user_in_scope(moderator: User, user: User) -> None:
+    """``PermissionDenied`` unless ``user`` is in ``moderator``'s scope (``user_in_scope``)."""
+    if not permissions.is_moderator(moderator):
+        raise PermissionDenied(_("Only moderators may see this."))
+    if not user_in_scope(moderator, user):
+        raise PermissionDenied(_("This user has not written in the areas you moderate."))
+
+
 def suspend_user(
     moderator: User, user: User, reason: str, until: datetime | None = None, rule_id=None
 ) -> Suspension:
     """Suspend ``user`` until ``until`` (None: indefinitely). Scoped moderators may suspend
-    only people who have written in their areas."""
+    only people who have written in their areas (``user_in_scope``)."""
     if not permissions.is_moderator(moderator):
         raise PermissionDenied(_("Only moderators may suspend users."))
-    scope = permissions.moderated_area_ids(moderator)
-    if scope is not None and not _has_written_in(user, scope):
-        raise PermissionDenied(_("This user has not written in the areas you moderate."))
+    require_user_in_scope(moderator, user)
     if user.id == moderator.id:
         raise InvalidInput(reason=_("You cannot suspend yourself."))
     if permissions.is_moderator(user):

@@ -425,6 +425,7 @@ def _render_user(user: User, form: SuspendForm | None = None, status: int = 200)
 @login_required
 def user(user_id: int):
     u = db.session.get(User, user_id) or abort(404)
+    services.require_user_in_scope(_me(), u)  # a scoped moderator: their areas' writers only
     return _render_user(u)
 
 
@@ -432,6 +433,7 @@ def user(user_id: int):
 @login_required
 def suspend(user_id: int):
     u = db.session.get(User, user_id) or abort(404)
+    services.require_user_in_scope(_me(), u)  # before the form is shown back with the record
     form = SuspendForm()
     form.rule_id.choices = _rule_choices(_("— no particular rule —"))
     if not form.validate_on_submit():
