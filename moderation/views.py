@@ -547,9 +547,14 @@ def _csv_safe(value) -> str:
 @login_required
 def audit_csv():
     _form, filters = _audit_filters()
-    viewer = _me()
+    viewer_id = _me().id
 
     def generate():
+        # The body is made after the request's app context has ended and removed its
+        # database session (stream_with_context pushes the contexts again, with a new
+        # session): objects of the request, such as the signed-in user, are detached by
+        # then. Read the viewer again in the session the rows are read in.
+        viewer = db.session.get(User, viewer_id)
         buf = io.StringIO()
         writer = csv.writer(buf)
         writer.writerow(CSV_FIELDS)
