@@ -59,6 +59,8 @@ SETTINGS: dict[str, object] = {
     "LIVE_RATE_BURST": 20,
     "LIVE_MAX_ROOMS": 8,
     "LIVE_MAX_SEEN_IDS": 200,
+    # Joins refused as forbidden before the connection is closed (forum/events.py).
+    "LIVE_MAX_REFUSALS": 5,
     # The Redis pub/sub channel shared by the instances (tests use their own).
     "LIVE_CHANNEL": "borgerdialog-live",
     # None: gevent when gevent has patched the standard library (gunicorn -k gevent),

@@ -32,6 +32,9 @@ DEFAULTS: dict[str, object] = {
     "MODERATION_QUEUE_PAGE_SIZE": 50,
     # Requests under /moderation by someone who is not a moderator (each is audited).
     "MODERATION_DENIED_RATE": "30 per minute",
+    # Refused joins of the moderators' live room audited per client address (the first of
+    # each connection; the rest are counted: moderation/events.py).
+    "MODERATION_LIVE_REFUSAL_AUDITS": "10 per minute",
 }
 
 
