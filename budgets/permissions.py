@@ -105,8 +105,9 @@ def can_see_idea(user, idea: Idea) -> bool:
 
 
 def can_propose(user, process: BudgetProcess, now: datetime | None = None) -> bool:
-    """Anyone signed in during idea collection; staff also while reviewing."""
-    if _user(user) is None:
+    """Anyone signed in (and not suspended) during idea collection; who administers the
+    budget also while reviewing."""
+    if not forum_permissions.can_write(user):
         return False
     if phase_open(process, Phase.IDEAS, now):
         return True
@@ -142,6 +143,7 @@ def can_support(user, idea: Idea, now: datetime | None = None) -> bool:
     u = _user(user)
     return (
         u is not None
+        and forum_permissions.can_write(u)
         and u.id != idea.author_id
         and idea.state == IdeaState.PUBLISHED
         and idea.merged_into_id is None
@@ -165,7 +167,9 @@ def voting_open(process: BudgetProcess, now: datetime | None = None) -> bool:
 
 def can_vote(user, process: BudgetProcess, now: datetime | None = None) -> bool:
     """Shown-a-ballot check; ``services.cast_ballot`` also asks the restriction hooks."""
-    return _user(user) is not None and voting_open(process, now) and not process.is_imported
+    return (
+        forum_permissions.can_write(user) and voting_open(process, now) and not process.is_imported
+    )
 
 
 def results_public(process: BudgetProcess) -> bool:

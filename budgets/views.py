@@ -30,8 +30,9 @@ from sqlalchemy import select
 from wtforms.validators import Optional
 
 from forum import hooks
+from forum import permissions as forum_permissions
 from forum.converters import parse_id
-from forum.errors import DomainError
+from forum.errors import DomainError, PermissionDenied
 from forum.extensions import db, limiter
 from forum.forms import EmptyForm, choices
 from forum.models import Area, Committee
@@ -289,6 +290,7 @@ def process(process_id: int):
         supported=queries.supported_ids(current_user, ideas),
         waiting=waiting,
         can_manage=manage,
+        can_propose=permissions.can_propose(current_user, process),
         ballot=queries.my_ballot(current_user, process),
         button_form=EmptyForm(),
         closes=process.starts(Phase.RESULT),
@@ -379,6 +381,9 @@ def _write_limit() -> str:
 @limiter.limit(_write_limit, methods=["POST"])
 def new_idea(process_id: int):
     process = _process_or_404(process_id)
+    reason = forum_permissions.write_block(current_user)
+    if reason:
+        raise PermissionDenied(reason)  # a suspension: 403 with its reason
     if not permissions.can_propose(current_user, process):
         flash(_("This citizen budget is not collecting ideas now."), "error")
         return redirect(url_for("budgets.process", process_id=process.id))

@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import format_datetime
+from flask_babel import format_date, format_time
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -134,7 +134,18 @@ def _state_label(state: PostState) -> str:
 
 
 def _when(value: datetime | None) -> str:
-    return format_datetime(value.replace(tzinfo=UTC), "short") if value else ""
+    """A stored (naive UTC) time as people say it, without seconds: »12. januar 2027 kl.
+    14.30« (the reader's locale, the site's time zone)."""
+    if not value:
+        return ""
+    return _(
+        "%(date)s at %(time)s", date=format_date(value, "long"), time=format_time(value, "short")
+    )
+
+
+def until_text(value: datetime) -> str:
+    """The end of a suspension as its banner says it (see ``_when``)."""
+    return _when(value)
 
 
 def _clean_text(text: str | None, field: str = "text", limit: int = TEXT_MAX) -> str:
@@ -1319,6 +1330,11 @@ def restriction(user: User, action: str) -> str | None:
     s = active_suspension(user.id)
     if s is None:
         return None
+    return suspension_message(s)
+
+
+def suspension_message(s: Suspension) -> str:
+    """What a suspended user is told when they try to write."""
     if s.until is None:
         return _(
             "Your account is suspended until further notice: you can read, but not "
