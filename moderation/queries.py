@@ -658,13 +658,9 @@ def active_suspensions(viewer) -> list[Suspension]:
         return []
     scope = permissions.moderated_area_ids(viewer)
     if scope is not None:
-        wrote_here = (
-            select(Post.id)
-            .join(Topic, Topic.id == Post.topic_id)
-            .where(Post.author_id == Suspension.user_id, Topic.area_id.in_(scope))
-            .exists()
-        )
-        stmt = stmt.where(wrote_here)
+        from .services import written_in_clause
+
+        stmt = stmt.where(written_in_clause(Suspension.user_id, scope))
     return list(db.session.scalars(stmt.order_by(Suspension.created_at.desc())))
 
 

@@ -1350,15 +1350,22 @@ def suspension_message(s: Suspension) -> str:
 
 
 def _has_written_in(user: User, area_ids: set[int]) -> bool:
-    return (
-        db.session.scalar(
-            select(Post.id)
-            .join(Topic, Topic.id == Post.topic_id)
-            .where(Post.author_id == user.id, Topic.area_id.in_(area_ids))
-            .limit(1)
-        )
-        is not None
+    """A post in, or a topic (or topic proposal) of, one of ``area_ids``."""
+    return db.session.scalar(select(written_in_clause(user.id, area_ids)))
+
+
+def written_in_clause(user_id, area_ids: set[int]):
+    """SQL: the user ``user_id`` (a value or a column) has written in one of ``area_ids``."""
+    post_there = (
+        select(Post.id)
+        .join(Topic, Topic.id == Post.topic_id)
+        .where(Post.author_id == user_id, Topic.area_id.in_(area_ids))
+        .exists()
     )
+    topic_there = (
+        select(Topic.id).where(Topic.author_id == user_id, Topic.area_id.in_(area_ids)).exists()
+    )
+    return or_(post_there, topic_there)
 
 
 def user_in_scope(moderator: User, user: User) -> bool:

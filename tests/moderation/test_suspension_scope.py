@@ -61,3 +61,15 @@ def test_scope_rule_is_the_one_suspending_uses(scene):
     assert services.user_in_scope(scoped, local) and not services.user_in_scope(scoped, stranger)
     assert services.user_in_scope(everywhere, stranger)
     assert not services.user_in_scope(local, stranger)  # not a moderator
+
+
+def test_a_topic_proposal_in_the_area_is_writing_there(scene, make_user, make_area):
+    from forum import services as forum_services
+
+    scoped = scene[0]
+    here = scoped.moderated_areas[0]
+    proposer = make_user(name="Per Proposer")
+    forum_services.create_topic(proposer, "Et forslag til Tølløse", "Tekst", area_id=here.id)
+    db.session.commit()
+    assert services.user_in_scope(scoped, proposer)
+    assert not services.user_in_scope(scoped, make_user())
