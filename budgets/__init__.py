@@ -22,7 +22,7 @@ def init_app(app: Flask) -> None:
 
     from . import cli, queries, views
     from .labels import PHASE_LABELS, RULE_LABELS, STATUS_LABELS, STYLE_LABELS, TIE_BREAK_LABELS
-    from .permissions import is_staff
+    from .permissions import can_create_process, can_manage_process
     from .review import IdeaSource
 
     app.register_blueprint(views.bp)
@@ -46,5 +46,6 @@ def init_app(app: Flask) -> None:
             "budget_tie_break_labels": TIE_BREAK_LABELS,
             "budget_style_labels": STYLE_LABELS,
             "budget_status_labels": STATUS_LABELS,
-            "budget_staff": is_staff,
+            "budget_can_create": can_create_process,
+            "budget_can_manage": can_manage_process,
         }

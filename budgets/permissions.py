@@ -1,9 +1,14 @@
 """Who may see and do what in citizen budgets. Services check these; views and templates ask
 them too, so a button is shown exactly when the action would be allowed.
 
-"Staff" are the forum's moderators and admins. Whether a phase is open also depends on the
-clock: a phase ends when the next one's start date has passed, even before
-``flask budgets advance`` has moved the process on.
+Who administers a budget (edits it, moves its phase, counts it, reviews its ideas and sets
+their final cost, posts status updates, sees it as a draft): admins and the moderators who act
+everywhere ("staff") for every budget; a moderator scoped to local areas only for the budgets
+of one of their areas. A budget without an area (the whole municipality, a committee's field,
+or split by area) is municipality-wide, so not a scoped moderator's.
+
+Whether a phase is open also depends on the clock: a phase ends when the next one's start
+date has passed, even before ``flask budgets advance`` has moved the process on.
 
 Stronger identity (MitID): today a voter is a signed-in account that the registered
 restrictions let vote (``forum.services.check_restriction(user, "vote")``: the mail package
@@ -38,8 +43,24 @@ def _user(user) -> User | None:
 
 
 def is_staff(user) -> bool:
-    """Moderators and admins run citizen budgets."""
+    """Moderators (scoped or not) and admins: they may administer some citizen budget."""
     return forum_permissions.is_moderator(user)
+
+
+def is_municipality_staff(user) -> bool:
+    """Admins and moderators acting everywhere: they administer every citizen budget."""
+    return is_staff(user) and forum_permissions.moderated_area_ids(user) is None
+
+
+def can_manage_area(user, area_id: int | None) -> bool:
+    """May ``user`` administer a budget whose area is ``area_id`` (None: municipality-wide)?"""
+    if is_municipality_staff(user):
+        return True
+    return (
+        is_staff(user)
+        and area_id is not None
+        and forum_permissions.can_moderate_area(user, area_id)
+    )
 
 
 def phase_open(process: BudgetProcess, phase: Phase, now: datetime | None = None) -> bool:
@@ -55,11 +76,17 @@ def phase_open(process: BudgetProcess, phase: Phase, now: datetime | None = None
 
 
 def can_see_process(user, process: BudgetProcess) -> bool:
-    return process.phase != Phase.DRAFT or is_staff(user)
+    return process.phase != Phase.DRAFT or can_manage_process(user, process)
 
 
-def can_manage_process(user, process: BudgetProcess | None = None) -> bool:
+def can_create_process(user) -> bool:
+    """Staff, and scoped moderators (for one of their areas: ``services.create_process``)."""
     return is_staff(user)
+
+
+def can_manage_process(user, process: BudgetProcess) -> bool:
+    """Edit it, move its phase, count it, review its ideas, post status updates."""
+    return can_manage_area(user, process.area_id)
 
 
 def can_moderate_idea(user, idea: Idea) -> bool:
@@ -78,12 +105,13 @@ def can_see_idea(user, idea: Idea) -> bool:
 
 
 def can_propose(user, process: BudgetProcess, now: datetime | None = None) -> bool:
-    """Anyone signed in during idea collection; staff also while reviewing."""
-    if _user(user) is None:
+    """Anyone signed in (and not suspended) during idea collection; who administers the
+    budget also while reviewing."""
+    if not forum_permissions.can_write(user):
         return False
     if phase_open(process, Phase.IDEAS, now):
         return True
-    return is_staff(user) and process.phase == Phase.REVIEW
+    return can_manage_process(user, process) and process.phase == Phase.REVIEW
 
 
 def can_edit_idea(user, idea: Idea, now: datetime | None = None) -> bool:
@@ -115,6 +143,7 @@ def can_support(user, idea: Idea, now: datetime | None = None) -> bool:
     u = _user(user)
     return (
         u is not None
+        and forum_permissions.can_write(u)
         and u.id != idea.author_id
         and idea.state == IdeaState.PUBLISHED
         and idea.merged_into_id is None
@@ -123,8 +152,9 @@ def can_support(user, idea: Idea, now: datetime | None = None) -> bool:
 
 
 def can_review(user, idea: Idea) -> bool:
+    """Review (feasible or not, the final cost) and merge: who administers the budget."""
     return (
-        is_staff(user)
+        can_manage_process(user, idea.process)
         and idea.state == IdeaState.PUBLISHED
         and idea.process.phase in (Phase.IDEAS, Phase.REVIEW)
         and not idea.process.is_imported
@@ -137,7 +167,9 @@ def voting_open(process: BudgetProcess, now: datetime | None = None) -> bool:
 
 def can_vote(user, process: BudgetProcess, now: datetime | None = None) -> bool:
     """Shown-a-ballot check; ``services.cast_ballot`` also asks the restriction hooks."""
-    return _user(user) is not None and voting_open(process, now) and not process.is_imported
+    return (
+        forum_permissions.can_write(user) and voting_open(process, now) and not process.is_imported
+    )
 
 
 def results_public(process: BudgetProcess) -> bool:
@@ -145,12 +177,13 @@ def results_public(process: BudgetProcess) -> bool:
 
 
 def can_see_results(user, process: BudgetProcess) -> bool:
-    """Everyone once counted and published; staff also see a count made during voting."""
-    return results_public(process) or is_staff(user)
+    """Everyone once counted and published; its administrators also see a count made
+    during voting."""
+    return results_public(process) or can_manage_process(user, process)
 
 
 def can_post_status(user, process: BudgetProcess) -> bool:
-    return is_staff(user) and results_public(process)
+    return can_manage_process(user, process) and results_public(process)
 
 
 def register_voter_check(app, check: VoterCheck) -> None:

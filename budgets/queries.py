@@ -41,9 +41,13 @@ def processes_for(user) -> list[BudgetProcess]:
     stmt = select(BudgetProcess).options(selectinload(BudgetProcess.phase_dates))
     if not permissions.is_staff(user):
         stmt = stmt.where(BudgetProcess.phase != Phase.DRAFT)
-    rows = list(
-        db.session.scalars(stmt.order_by(BudgetProcess.created_at.desc(), BudgetProcess.id.desc()))
-    )
+    rows = [
+        p
+        for p in db.session.scalars(
+            stmt.order_by(BudgetProcess.created_at.desc(), BudgetProcess.id.desc())
+        )
+        if p.phase != Phase.DRAFT or permissions.can_manage_process(user, p)
+    ]
     return sorted(rows, key=lambda p: p.phase == Phase.FOLLOW_UP)
 
 

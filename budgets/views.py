@@ -28,8 +28,9 @@ from sqlalchemy import select
 from wtforms.validators import Optional
 
 from forum import exports, hooks
+from forum import permissions as forum_permissions
 from forum.converters import parse_id
-from forum.errors import DomainError
+from forum.errors import DomainError, PermissionDenied
 from forum.extensions import db, limiter
 from forum.forms import EmptyForm, choices
 from forum.models import Area, Committee
@@ -105,7 +106,14 @@ def _fail(form, exc: DomainError, fallback: str) -> None:
 @bp.route("/")
 def index():
     processes = queries.processes_for(current_user)
-    waiting = queries.waiting_by_process() if permissions.is_staff(current_user) else {}
+    waiting = {}
+    if permissions.is_staff(current_user):
+        counts = queries.waiting_by_process()
+        waiting = {
+            p.id: counts[p.id]
+            for p in processes
+            if p.id in counts and permissions.can_manage_process(current_user, p)
+        }
     return render_template("budgets/index.html", processes=processes, waiting=waiting)
 
 
@@ -115,6 +123,17 @@ def _place_choices(form: ProcessForm) -> list[Area]:
     form.committee_id.choices = choices(
         [("", _("— none —"))] + [(str(c.id), c.name) for c in committees]
     )
+    if not permissions.is_municipality_staff(current_user):
+        # A moderator scoped to local areas runs budgets of their own areas only: no
+        # municipality-wide or committee budgets, no split between areas (the service
+        # refuses them too).
+        mine = [a for a in areas if permissions.can_manage_area(current_user, a.id)]
+        form.scope.choices = [c for c in form.scope.choices if c.value == "area"]
+        if request.method == "GET":
+            form.scope.data = "area"
+        form.committee_id.choices = choices([("", _("— none —"))])
+        form.area_id.choices = choices([(str(a.id), a.name) for a in mine])
+        return []
     form.area_id.choices = choices([("", _("— none —"))] + [(str(a.id), a.name) for a in areas])
     return list(areas)
 
@@ -202,7 +221,7 @@ def _save_process(form: ProcessForm, areas: list[Area], process: BudgetProcess |
 @bp.route("/ny", methods=["GET", "POST"])
 @login_required
 def new_process():
-    if not permissions.can_manage_process(current_user):
+    if not permissions.can_create_process(current_user):
         abort(403)
     form = ProcessForm()
     areas = _place_choices(form)
@@ -260,7 +279,8 @@ def process(process_id: int):
     process = _process_or_404(process_id)
     area_id = _int_or_none(request.args.get("omraade"))
     ideas = queries.ideas_for(current_user, process, area_id)
-    waiting = queries.waiting_counts(process) if permissions.is_staff(current_user) else None
+    manage = permissions.can_manage_process(current_user, process)
+    waiting = queries.waiting_counts(process) if manage else None
     return render_template(
         "budgets/process.html",
         process=process,
@@ -268,6 +288,8 @@ def process(process_id: int):
         area_id=area_id,
         supported=queries.supported_ids(current_user, ideas),
         waiting=waiting,
+        can_manage=manage,
+        can_propose=permissions.can_propose(current_user, process),
         ballot=queries.my_ballot(current_user, process),
         button_form=EmptyForm(),
         closes=process.starts(Phase.RESULT),
@@ -323,7 +345,7 @@ def count(process_id: int):
 @login_required
 def review_list(process_id: int):
     process = _process_or_404(process_id)
-    if not permissions.is_staff(current_user):
+    if not permissions.can_manage_process(current_user, process):
         abort(403)
     ideas = queries.ideas_for(current_user, process)
     return render_template(
@@ -358,6 +380,9 @@ def _write_limit() -> str:
 @limiter.limit(_write_limit, methods=["POST"])
 def new_idea(process_id: int):
     process = _process_or_404(process_id)
+    reason = forum_permissions.write_block(current_user)
+    if reason:
+        raise PermissionDenied(reason)  # a suspension: 403 with its reason
     if not permissions.can_propose(current_user, process):
         flash(_("This citizen budget is not collecting ideas now."), "error")
         return redirect(url_for("budgets.process", process_id=process.id))
@@ -398,7 +423,7 @@ def new_idea(process_id: int):
 
 def _render_idea(idea: Idea, status: int = 200, **forms):
     process = idea.process
-    staff = permissions.is_staff(current_user)
+    staff = permissions.can_manage_process(current_user, process)
     line = (
         queries.funding_line(idea) if permissions.can_see_results(current_user, process) else None
     )
@@ -560,7 +585,7 @@ def moderate(idea_id: int):
 @login_required
 def review(idea_id: int):
     idea = _idea_or_404(idea_id)
-    if not permissions.is_staff(current_user):
+    if not permissions.can_manage_process(current_user, idea.process):
         abort(403)
     form = ReviewForm()
     if form.validate_on_submit():
@@ -585,7 +610,7 @@ def review(idea_id: int):
 @login_required
 def merge(idea_id: int):
     idea = _idea_or_404(idea_id)
-    if not permissions.is_staff(current_user):
+    if not permissions.can_manage_process(current_user, idea.process):
         abort(403)
     form = MergeForm()
     form.target_id.choices = choices([(str(t.id), t.title) for t in queries.merge_targets(idea)])
@@ -611,7 +636,7 @@ def merge(idea_id: int):
 @login_required
 def status_update(idea_id: int):
     idea = _idea_or_404(idea_id)
-    if not permissions.is_staff(current_user):
+    if not permissions.can_manage_process(current_user, idea.process):
         abort(403)
     form = StatusForm()
     if form.validate_on_submit():
@@ -826,7 +851,7 @@ def result_pb(process_id: int):
     """The election as a Pabulib file (one area's budget with ``?omraade=``): anonymous
     ballots numbered by ballot, our count's ``selected`` column."""
     process = _process_or_404(process_id)
-    if not permissions.results_public(process) and not permissions.is_staff(current_user):
+    if not permissions.can_see_results(current_user, process):
         abort(404)
     try:
         election = export_election(process, _int_or_none(request.args.get("omraade")))

@@ -22,7 +22,10 @@ Server -> client:
              changed, the connection stays usable.
 
 Every incoming event costs a token from a small per-connection bucket; an empty bucket
-refuses the event (one ``error`` per burst, the rest are dropped).
+refuses the event (one ``error`` per burst, the rest are dropped). A connection whose joins
+are refused as forbidden ``LIVE_MAX_REFUSALS`` times is disconnected (the last ``error`` has
+the code ``too_many_refusals``): some refusals are audited by other packages (the moderators'
+room), and a client that keeps trying learns nothing more.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from dataclasses import dataclass, field
 from flask import current_app, g, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_socketio import emit, join_room, leave_room
+from flask_socketio import disconnect, emit, join_room, leave_room
 
 from . import live, sessions
 from .extensions import db, socketio
@@ -57,6 +60,7 @@ class Connection:
     tokens: float
     refilled: float
     throttled: bool = False
+    refused: int = 0  # joins refused as forbidden
     rooms: dict[str, list[str]] = field(default_factory=dict)  # requested name -> socket rooms
 
 
@@ -109,6 +113,24 @@ def handler(event: str):
                 fn(conn, *args)
             except LiveError as exc:
                 db.session.rollback()
+                if exc.code == "forbidden":
+                    conn.refused += 1
+                    if conn.refused >= int(current_app.config["LIVE_MAX_REFUSALS"]):
+                        log.info(
+                            "live: %s refused %d times on one connection from %s; disconnected",
+                            event,
+                            conn.refused,
+                            request.remote_addr,
+                        )
+                        _refuse(
+                            event,
+                            LiveError(
+                                "too_many_refusals",
+                                _("Too many refused requests. The connection is closed."),
+                            ),
+                        )
+                        disconnect()
+                        return
                 _refuse(event, exc)
             except Exception:
                 log.exception("live: %s failed", event)
@@ -299,6 +321,13 @@ def on_unknown(event, *args):
         raise LiveError("unknown_event", _("Unknown event: %(name)s.", name=str(event)[:40]))
 
     refuse(*args)
+
+
+def refusals_so_far(sid: str) -> int:
+    """How many of this connection's requests were refused as forbidden before the one being
+    handled (0 for an unknown connection); for packages that audit refusals."""
+    conn = _connections.get(sid)
+    return conn.refused if conn is not None else 0
 
 
 def connection_user_id(sid: str) -> int | None:

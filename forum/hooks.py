@@ -65,6 +65,30 @@ def user_restriction(user: User, action: str) -> str | None:
     return None
 
 
+# A write block answers "may this user write nothing at all now?" with None (they may) or the
+# reason (moderation: a suspension). Pages ask it to hide every write control (forms, reply,
+# support, report, ask, vote buttons); the services still refuse through user_restriction.
+WriteBlock = Callable[["User"], "str | None"]
+_WRITE_BLOCK_KEY = "borgerdialog.write_blocks"
+
+
+def register_write_block(app, check: WriteBlock) -> None:
+    checks = app.extensions.setdefault(_WRITE_BLOCK_KEY, [])
+    if check not in checks:
+        checks.append(check)
+
+
+def write_block(user: User) -> str | None:
+    """Why ``user`` may not write anything now (the first registered reason), or None."""
+    if not has_app_context():
+        return None
+    for check in current_app.extensions.get(_WRITE_BLOCK_KEY, ()):
+        reason = check(user)
+        if reason:
+            return reason
+    return None
+
+
 def registered_post_policy(app) -> PostPolicy | None:
     """The policy registered so far, so a later package can wrap it (live Q&A publishes
     its session politicians' answers at once and asks the wrapped policy otherwise)."""

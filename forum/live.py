@@ -63,6 +63,8 @@ SETTINGS: dict[str, object] = {
     # The Redis pub/sub channel shared by the instances of one deployment. None: derived from
     # LIVE_CHANNEL_PREFIX (forum/config.py), so deployments on one Redis never share it.
     "LIVE_CHANNEL": None,
+    # Joins refused as forbidden before the connection is closed (forum/events.py).
+    "LIVE_MAX_REFUSALS": 5,
     # None: gevent when gevent has patched the standard library (gunicorn -k gevent),
     # otherwise threading. eventlet is never chosen implicitly (see PITFALLS.md).
     "SOCKETIO_ASYNC_MODE": None,

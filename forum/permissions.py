@@ -38,6 +38,17 @@ def moderated_area_ids(user) -> set[int] | None:
     return {a.id for a in u.moderated_areas} or None
 
 
+def write_block(user) -> str | None:
+    """Why a signed-in ``user`` may write nothing now (a suspension), or None."""
+    u = _user(user)
+    return None if u is None else hooks.write_block(u)
+
+
+def can_write(user) -> bool:
+    """Signed in and not blocked from writing: pages show write controls only then."""
+    return _user(user) is not None and write_block(user) is None
+
+
 def can_moderate_area(user, area_id: int | None) -> bool:
     """Moderators act everywhere unless scoped to areas; scoped ones only there."""
     if not is_moderator(user):
@@ -104,7 +115,7 @@ def visible_topics_clause(user) -> ColumnElement[bool]:
 def can_open_topic(user, committee_id: int | None, area_id: int | None) -> bool:
     """Politicians in the committee, moderators (in scope) and admins open topics directly."""
     u = _user(user)
-    if u is None:
+    if u is None or write_block(u) is not None:
         return False
     if u.role == Role.ADMIN:
         return True
@@ -117,7 +128,7 @@ def can_open_topic(user, committee_id: int | None, area_id: int | None) -> bool:
 
 def can_propose_topic(user, area_id: int | None) -> bool:
     """Any signed-in user may propose a topic in a local area (it waits for a moderator)."""
-    return _user(user) is not None and area_id is not None
+    return can_write(user) and area_id is not None
 
 
 def topic_accepts_posts(topic: Topic, now: datetime | None = None) -> bool:
@@ -132,6 +143,7 @@ def can_post(user, topic: Topic) -> bool:
         and topic_accepts_posts(topic)
         and can_see_topic(user, topic)
         and hooks.topic_guard(_user(user), topic, "post") is None
+        and write_block(user) is None
     )
 
 
@@ -152,7 +164,12 @@ def can_delete_post(user, post: Post) -> bool:
 
 def can_support(user, post: Post) -> bool:
     u = _user(user)
-    return u is not None and u.id != post.author_id and post.state == PostState.PUBLISHED
+    return (
+        u is not None
+        and u.id != post.author_id
+        and post.state == PostState.PUBLISHED
+        and write_block(u) is None
+    )
 
 
 def can_manage_topic(user, topic: Topic) -> bool:
@@ -181,4 +198,6 @@ __all__ = [
     "can_manage_topic",
     "topic_accepts_posts",
     "is_moderator",
+    "write_block",
+    "can_write",
 ]

@@ -32,6 +32,9 @@ DEFAULTS: dict[str, object] = {
     "MODERATION_QUEUE_PAGE_SIZE": 50,
     # Requests under /moderation by someone who is not a moderator (each is audited).
     "MODERATION_DENIED_RATE": "30 per minute",
+    # Refused joins of the moderators' live room audited per client address (the first of
+    # each connection; the rest are counted: moderation/events.py).
+    "MODERATION_LIVE_REFUSAL_AUDITS": "10 per minute",
 }
 
 
@@ -107,6 +110,31 @@ def _my_suspension():
     return cache["suspension"]
 
 
+def _until(value) -> str:
+    from . import services
+
+    return services.until_text(value)
+
+
+def _write_block(user) -> str | None:
+    """The forum's write block (``hooks.register_write_block``): a suspension in force hides
+    every write control; its message. The viewer's own is read once per page."""
+    from . import services
+
+    if not _enabled():
+        return None
+    if (
+        has_request_context()
+        and not hasattr(request, "sid")  # a socket event: no per-page memo
+        and current_user.is_authenticated
+        and current_user.id == user.id
+    ):
+        s = _my_suspension()
+    else:
+        s = services.active_suspension(user.id)
+    return services.suspension_message(s) if s is not None else None
+
+
 def _post_note(post):
     """The latest decision on the viewer's own not-public post (one query per topic)."""
     from . import queries
@@ -158,6 +186,16 @@ def _url_parts(endpoint: str) -> tuple[str, str]:
     return head, tail
 
 
+def _may_report() -> bool:
+    """Reporting is writing: not while suspended (once per page)."""
+    from forum import permissions as forum_permissions
+
+    cache = _cache()
+    if "may_report" not in cache:
+        cache["may_report"] = forum_permissions.can_write(current_user)
+    return cache["may_report"]
+
+
 def _post_actions(p, topic) -> Markup:
     """The report and moderate links of one post in a thread. What is the same for every post
     of the page (permission, URLs, labels) is worked out once per request: a 300-post thread
@@ -185,7 +223,7 @@ def _post_actions(p, topic) -> Markup:
         return Markup("")
     hidden = post_by % {"name": escape(p.author.display_name)}
     links = []
-    if uid != p.author_id and p.state.value == "published":
+    if uid != p.author_id and p.state.value == "published" and _may_report():
         links.append(
             f'<a href="{report_url[0]}{p.id}{report_url[1]}" class="btn-small">'
             f'{report}<span class="visually-hidden"> {hidden}</span></a>'
@@ -209,6 +247,7 @@ def _template_helpers(app: Flask) -> None:
             "moderation_waiting": _waiting,
             "moderation_waiting_areas": _waiting_areas,
             "moderation_suspension": _my_suspension,
+            "moderation_until": _until,
             "moderation_post_note": _post_note,
             "moderation_notice": _notice,
             "moderation_reasons": policy.describe,
@@ -231,6 +270,7 @@ def init_app(app: Flask) -> None:
 
     hooks.register_post_policy(app, policy.post_policy)
     hooks.register_user_restriction(app, services.restriction)
+    hooks.register_write_block(app, _write_block)
     hooks.register_review_queue(app, services.SourceQueue())
     _connect_signals()
     events.register()

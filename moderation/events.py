@@ -4,7 +4,11 @@ events become.
 Join (client -> server, see ``forum.events``): ``{"rooms": ["moderators"], ...}``. Only
 moderators and admins; a moderator acting everywhere enters ``moderators``, a scoped one
 ``moderators:area:<id>`` for each of their areas. A refused join answers an ``error`` event
-and lands in the audit log, which the forum cannot write (it never imports moderation).
+and lands in the audit log, which the forum cannot write (it never imports moderation) —
+but only the first refusal of a connection, and at most ``MODERATION_LIVE_REFUSAL_AUDITS``
+per client address (per minute by default): the rest are counted, and the count is written
+with the next entry that address gets. A connection that keeps trying is disconnected by the
+forum after ``LIVE_MAX_REFUSALS`` refusals.
 
 Server -> client (``live`` messages, after the commit): every event written to the
 ``moderators`` room (queue items added, claimed, released, decided; topic proposals; other
@@ -23,19 +27,68 @@ Ids, codes and counts only, never text: the queue page fetches an item's HTML fr
 
 from __future__ import annotations
 
+import logging
+import threading
+
+from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
+from limits import parse_many
+from limits.storage import MemoryStorage
+from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy import insert
 
+from forum import events as forum_events
 from forum import live
-from forum.extensions import db
+from forum.extensions import db, limiter
 from forum.models import User, utcnow
 
 from . import permissions, queries
 from .models import AuditEntry
 
+log = logging.getLogger(__name__)
+
+_AUDIT_LIMITER_KEY = "borgerdialog.live_refusal_audits"
+_UNAUDITED_KEY = "borgerdialog.live_refusals_unaudited"
+_MAX_ADDRESSES = 10_000  # unaudited counts kept per address (a flood from many addresses)
+_unaudited_lock = threading.Lock()
+
+
+def _address_limiter():
+    """Flask-Limiter's strategy when rate limits are on (its storage: Redis, shared by the
+    instances, in production); otherwise one in memory for this app, so the audit log stays
+    protected with rate limits switched off."""
+    if current_app.config.get("RATELIMIT_ENABLED", True):
+        return limiter.limiter
+    own = current_app.extensions.get(_AUDIT_LIMITER_KEY)
+    if own is None:
+        own = current_app.extensions[_AUDIT_LIMITER_KEY] = FixedWindowRateLimiter(MemoryStorage())
+    return own
+
+
+def _worth_auditing(address: str, sid: str | None) -> bool:
+    """The first refusal of a connection, within its address's budget of audit entries."""
+    if sid is not None and forum_events.refusals_so_far(sid) > 0:
+        return False
+    strategy = _address_limiter()
+    items = parse_many(current_app.config["MODERATION_LIVE_REFUSAL_AUDITS"])
+    return all(strategy.hit(item, "live-refusal-audit", address) for item in items)
+
 
 def _record_refusal(user: User | None, what: str) -> None:
-    """In a transaction of its own: the handler rolls its session back on refusal."""
+    """Audit a refused join, in a transaction of its own (the handler rolls its session back
+    on refusal) — or only count it (see the module docstring)."""
+    address = (request.remote_addr if has_request_context() else None) or "unknown"
+    sid = getattr(request, "sid", None) if has_request_context() else None
+    # address -> refusals not written since the address's last entry (this app's)
+    _unaudited: dict[str, int] = current_app.extensions.setdefault(_UNAUDITED_KEY, {})
+    with _unaudited_lock:
+        if not _worth_auditing(address, sid):
+            if address in _unaudited or len(_unaudited) < _MAX_ADDRESSES:
+                _unaudited[address] = _unaudited.get(address, 0) + 1
+            return
+        unaudited = _unaudited.pop(address, 0)
+    if unaudited:
+        log.info("live: %d refused joins from %s were counted, not audited", unaudited, address)
     with db.engine.begin() as conn:
         conn.execute(
             insert(AuditEntry).values(
@@ -44,7 +97,8 @@ def _record_refusal(user: User | None, what: str) -> None:
                 action="access_denied",
                 target_type="socket",
                 text=what[:300],
-                data={},
+                # Not the address: the audit log keeps no client addresses (as HTTP denials).
+                data={"unaudited_before": unaudited} if unaudited else {},
             )
         )
 

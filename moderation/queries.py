@@ -642,18 +642,26 @@ def suspensions_of(user_id: int) -> list[Suspension]:
 
 
 def active_suspensions(viewer) -> list[Suspension]:
+    """The suspensions in force that ``viewer`` may see: all for moderators acting everywhere;
+    for a scoped moderator those of people who have written in their areas (the rule of
+    ``services.user_in_scope``, which suspending follows too)."""
     now = utcnow()
-    return list(
-        db.session.scalars(
-            select(Suspension)
-            .options(joinedload(Suspension.user), joinedload(Suspension.created_by))
-            .where(
-                Suspension.lifted_at.is_(None),
-                or_(Suspension.until.is_(None), Suspension.until > now),
-            )
-            .order_by(Suspension.created_at.desc())
+    stmt = (
+        select(Suspension)
+        .options(joinedload(Suspension.user), joinedload(Suspension.created_by))
+        .where(
+            Suspension.lifted_at.is_(None),
+            or_(Suspension.until.is_(None), Suspension.until > now),
         )
     )
+    if not permissions.is_moderator(viewer):
+        return []
+    scope = permissions.moderated_area_ids(viewer)
+    if scope is not None:
+        from .services import written_in_clause
+
+        stmt = stmt.where(written_in_clause(Suspension.user_id, scope))
+    return list(db.session.scalars(stmt.order_by(Suspension.created_at.desc())))
 
 
 def recent_posts_of(user_id: int, limit: int = 30) -> list[Post]:

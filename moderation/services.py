@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import format_datetime
+from flask_babel import format_date, format_time
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -134,7 +134,18 @@ def _state_label(state: PostState) -> str:
 
 
 def _when(value: datetime | None) -> str:
-    return format_datetime(value.replace(tzinfo=UTC), "short") if value else ""
+    """A stored (naive UTC) time as people say it, without seconds: »12. januar 2027 kl.
+    14.30« (the reader's locale, the site's time zone)."""
+    if not value:
+        return ""
+    return _(
+        "%(date)s at %(time)s", date=format_date(value, "long"), time=format_time(value, "short")
+    )
+
+
+def until_text(value: datetime) -> str:
+    """The end of a suspension as its banner says it (see ``_when``)."""
+    return _when(value)
 
 
 def _clean_text(text: str | None, field: str = "text", limit: int = TEXT_MAX) -> str:
@@ -1319,6 +1330,11 @@ def restriction(user: User, action: str) -> str | None:
     s = active_suspension(user.id)
     if s is None:
         return None
+    return suspension_message(s)
+
+
+def suspension_message(s: Suspension) -> str:
+    """What a suspended user is told when they try to write."""
     if s.until is None:
         return _(
             "Your account is suspended until further notice: you can read, but not "
@@ -1334,27 +1350,50 @@ def restriction(user: User, action: str) -> str | None:
 
 
 def _has_written_in(user: User, area_ids: set[int]) -> bool:
-    return (
-        db.session.scalar(
-            select(Post.id)
-            .join(Topic, Topic.id == Post.topic_id)
-            .where(Post.author_id == user.id, Topic.area_id.in_(area_ids))
-            .limit(1)
-        )
-        is not None
+    """A post in, or a topic (or topic proposal) of, one of ``area_ids``."""
+    return db.session.scalar(select(written_in_clause(user.id, area_ids)))
+
+
+def written_in_clause(user_id, area_ids: set[int]):
+    """SQL: the user ``user_id`` (a value or a column) has written in one of ``area_ids``."""
+    post_there = (
+        select(Post.id)
+        .join(Topic, Topic.id == Post.topic_id)
+        .where(Post.author_id == user_id, Topic.area_id.in_(area_ids))
+        .exists()
     )
+    topic_there = (
+        select(Topic.id).where(Topic.author_id == user_id, Topic.area_id.in_(area_ids)).exists()
+    )
+    return or_(post_there, topic_there)
+
+
+def user_in_scope(moderator: User, user: User) -> bool:
+    """Is ``user`` in ``moderator``'s scope: may they see the user's moderation record (its
+    suspensions and their reasons) and suspend them? Moderators acting everywhere and admins:
+    everyone; a moderator scoped to areas: people who have written in those areas."""
+    if not permissions.is_moderator(moderator):
+        return False
+    scope = permissions.moderated_area_ids(moderator)
+    return scope is None or _has_written_in(user, scope)
+
+
+def require_user_in_scope(moderator: User, user: User) -> None:
+    """``PermissionDenied`` unless ``user`` is in ``moderator``'s scope (``user_in_scope``)."""
+    if not permissions.is_moderator(moderator):
+        raise PermissionDenied(_("Only moderators may see this."))
+    if not user_in_scope(moderator, user):
+        raise PermissionDenied(_("This user has not written in the areas you moderate."))
 
 
 def suspend_user(
     moderator: User, user: User, reason: str, until: datetime | None = None, rule_id=None
 ) -> Suspension:
     """Suspend ``user`` until ``until`` (None: indefinitely). Scoped moderators may suspend
-    only people who have written in their areas."""
+    only people who have written in their areas (``user_in_scope``)."""
     if not permissions.is_moderator(moderator):
         raise PermissionDenied(_("Only moderators may suspend users."))
-    scope = permissions.moderated_area_ids(moderator)
-    if scope is not None and not _has_written_in(user, scope):
-        raise PermissionDenied(_("This user has not written in the areas you moderate."))
+    require_user_in_scope(moderator, user)
     if user.id == moderator.id:
         raise InvalidInput(reason=_("You cannot suspend yourself."))
     if permissions.is_moderator(user):

@@ -436,6 +436,7 @@ def _render_user(user: User, form: SuspendForm | None = None, status: int = 200)
 @login_required
 def user(user_id: int):
     u = db.session.get(User, user_id) or abort(404)
+    services.require_user_in_scope(_me(), u)  # a scoped moderator: their areas' writers only
     return _render_user(u)
 
 
@@ -443,6 +444,7 @@ def user(user_id: int):
 @login_required
 def suspend(user_id: int):
     u = db.session.get(User, user_id) or abort(404)
+    services.require_user_in_scope(_me(), u)  # before the form is shown back with the record
     form = SuspendForm()
     form.rule_id.choices = _rule_choices(_("— no particular rule —"))
     if not form.validate_on_submit():
@@ -551,11 +553,16 @@ CSV_FIELDS = (
 @login_required
 def audit_csv():
     _form, filters = _audit_filters()
-    viewer = _me()
+    viewer_id = _me().id
 
     def generate():
-        # machine-readable field names: commas whatever the language; with the BOM, and every
-        # cell neutralised (forum/exports.py)
+        # The body is made after the request's app context has ended and removed its
+        # database session (stream_with_context pushes the contexts again, with a new
+        # session): objects of the request, such as the signed-in user, are detached by
+        # then. Read the viewer again in the session the rows are read in.
+        viewer = db.session.get(User, viewer_id)
+        # machine-readable field names: commas whatever the language; with the BOM, and
+        # every cell neutralised (forum/exports.py)
         writer = exports.CsvWriter(delimiter=",")
         writer.writerow(CSV_FIELDS)
         for e in queries.audit_rows(viewer, filters):

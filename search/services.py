@@ -491,10 +491,18 @@ def export_csv(viewer, req: SearchRequest) -> tuple[Iterator[str], bool]:
         except index.TooBroad:
             raw = index.RawResults([], 0, {}, set(), set())
         hits, truncated = raw.hits, raw.total > max_rows
-    return _csv_pieces(viewer, crit, hits), truncated
+    viewer_id = viewer.id if getattr(viewer, "is_authenticated", False) else None
+    return _csv_pieces(viewer_id, crit, hits), truncated
 
 
-def _csv_pieces(viewer, crit: Criteria, hits: list[tuple[str, int]]) -> Iterator[str]:
+def _csv_pieces(
+    viewer_id: int | None, crit: Criteria, hits: list[tuple[str, int]]
+) -> Iterator[str]:
+    # Made while the response is sent: by then the request's app context has ended and
+    # removed its database session, so the request's user object is detached (a moderator's
+    # areas could not be loaded). ``stream_with_context`` gives the generator a new session:
+    # the viewer is read again in it.
+    viewer = db.session.get(User, viewer_id) if viewer_id is not None else None
     w = exports.CsvWriter()  # neutralises formulas; the BOM; the language's delimiter
     w.writerow(
         [

@@ -28,8 +28,14 @@ REASON_MAX = 2000
 ORDER = {phase: i for i, phase in enumerate(PHASES)}
 
 
-def _require_staff(user, message: str | None = None) -> None:
-    if not permissions.is_staff(user):
+def _require_manager(user, process: BudgetProcess, message: str | None = None) -> None:
+    """Only who administers ``process`` (``permissions.can_manage_process``): staff for every
+    budget, a scoped moderator for the budgets of their own areas."""
+    if not permissions.can_manage_process(user, process):
+        if permissions.is_staff(user):
+            raise PermissionDenied(
+                _("You moderate other local areas: this citizen budget is not yours to run.")
+            )
         raise PermissionDenied(message or _("Only the municipality's staff may do this."))
 
 

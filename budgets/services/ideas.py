@@ -44,7 +44,7 @@ from ._common import (
     _amount,
     _idea_budget,
     _idea_event,
-    _require_staff,
+    _require_manager,
     _text,
     _title,
     notify,
@@ -109,9 +109,9 @@ def propose_idea(
     once published it gets its own debate thread. A repeated ``nonce`` returns the first idea."""
     if not permissions.can_see_process(author, process):
         raise NotFound(_("No such citizen budget."))
+    forum_services.check_restriction(author, "post")  # a suspension: 403 with its reason
     if not permissions.can_propose(author, process, now):
         raise Conflict(_("This citizen budget is not collecting ideas now."))
-    forum_services.check_restriction(author, "post")
     if nonce:
         existing = db.session.scalar(
             select(Idea).where(Idea.author_id == author.id, Idea.client_nonce == nonce)
@@ -432,9 +432,9 @@ def toggle_support(user: User, idea: Idea) -> tuple[bool, int]:
         raise NotFound(_("No such idea."))
     if user.id == idea.author_id:
         raise PermissionDenied(_("You cannot support your own idea."))
+    forum_services.check_restriction(user, "support")  # a suspension: 403 with its reason
     if not permissions.can_support(user, idea):
         raise Conflict(_("This idea can no longer be supported."))
-    forum_services.check_restriction(user, "support")
     existing = db.session.get(IdeaSupport, (idea.id, user.id))
     delta = -1 if existing is not None else 1
     try:
@@ -458,7 +458,7 @@ def toggle_support(user: User, idea: Idea) -> tuple[bool, int]:
 
 
 def _check_reviewable(staff: User, idea: Idea) -> None:
-    _require_staff(staff, _("Only staff may review ideas."))
+    _require_manager(staff, idea.process, _("Only staff may review ideas."))
     if idea.process.is_imported:
         raise Conflict(_("An imported election cannot be changed."))
     if idea.state != IdeaState.PUBLISHED:

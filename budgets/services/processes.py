@@ -9,12 +9,12 @@ from datetime import datetime
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from forum.errors import Conflict, InvalidInput
+from forum.errors import Conflict, InvalidInput, PermissionDenied
 from forum.extensions import db
 from forum.models import Area, Committee, User, utcnow
 from forum.rendering import render_markdown
 
-from .. import counting
+from .. import counting, permissions
 from ..labels import CHOOSABLE_RULES, PHASE_LABELS, money
 from ..models import (
     DATED_PHASES,
@@ -28,7 +28,7 @@ from ..models import (
     PhaseDate,
     Review,
 )
-from ._common import ORDER, _amount, _event, _require_staff, _text, _title
+from ._common import ORDER, _amount, _event, _require_manager, _text, _title
 from .results import count_process
 
 
@@ -190,6 +190,20 @@ def _apply(process: BudgetProcess, s: dict, ballot_locked: bool) -> None:
             process.area_amounts.remove(row)
 
 
+def _check_place(actor: User, settings: dict) -> None:
+    """A moderator scoped to local areas runs budgets of their own areas only: one of them
+    must be the budget's area (a budget without an area is municipality-wide)."""
+    if permissions.is_municipality_staff(actor):
+        return
+    area_id = settings.get("area_id")
+    if settings.get("committee_id") or not permissions.can_manage_area(actor, area_id):
+        raise InvalidInput(
+            area_id=_(
+                "You moderate only some local areas: the citizen budget must be for one of them."
+            )
+        )
+
+
 def create_process(actor: User, **settings) -> BudgetProcess:
     """Create a process as a draft (only staff see it until it moves to idea collection).
 
@@ -197,7 +211,9 @@ def create_process(actor: User, **settings) -> BudgetProcess:
     min_choices, max_choices, points_total, area_amounts ({area id: amount}) and phase_dates
     ({Phase: naive UTC datetime}).
     """
-    _require_staff(actor, _("Only staff may create a citizen budget."))
+    if not permissions.can_create_process(actor):
+        raise PermissionDenied(_("Only staff may create a citizen budget."))
+    _check_place(actor, settings)
     now = utcnow()
     process = BudgetProcess(
         phase=Phase.DRAFT,
@@ -218,7 +234,8 @@ def create_process(actor: User, **settings) -> BudgetProcess:
 def update_process(actor: User, process: BudgetProcess, **settings) -> BudgetProcess:
     """Change a process. Once voting has started, the money, the rule and the ballot are fixed
     (voters chose under them); title, description and dates stay editable."""
-    _require_staff(actor)
+    _require_manager(actor, process)
+    _check_place(actor, settings)
     locked = ORDER[process.phase] >= ORDER[Phase.VOTING] or process.is_imported
     _apply(process, settings, ballot_locked=locked)
     process.updated_at = utcnow()
@@ -231,7 +248,7 @@ def advance_phase(actor: User | None, process: BudgetProcess, now: datetime | No
     """Move ``process`` to its next phase (``actor`` None: the scheduled move). Entering the
     result phase runs the count. Returns the new phase."""
     if actor is not None:
-        _require_staff(actor)
+        _require_manager(actor, process)
     index = ORDER[process.phase]
     if index + 1 >= len(PHASES):
         raise Conflict(_("The process is in its last phase."))

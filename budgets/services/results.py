@@ -29,7 +29,7 @@ from ..models import (
     Review,
     StatusUpdate,
 )
-from ._common import ORDER, _event, _idea_event, _require_staff, _text, notify
+from ._common import ORDER, _event, _idea_event, _require_manager, _text, notify
 
 # --- counting --------------------------------------------------------------------------------
 
@@ -147,7 +147,7 @@ def count_process(actor: User | None, process: BudgetProcess) -> list[Result]:
     Staff may count on demand once voting has started; the public sees results from the
     result phase on."""
     if actor is not None:
-        _require_staff(actor, _("Only staff may count the ballots."))
+        _require_manager(actor, process, _("Only staff may count the ballots."))
     if ORDER[process.phase] < ORDER[Phase.VOTING]:
         raise Conflict(_("There is nothing to count before voting starts."))
     old = select(Result.id).where(Result.process_id == process.id).scalar_subquery()
@@ -225,8 +225,8 @@ def add_status_update(
 ) -> StatusUpdate:
     """Tell how a funded project is going. Followers of its debate thread and everyone whose
     ballot chose it are notified."""
-    _require_staff(staff, _("Only staff may post status updates."))
     process = idea.process
+    _require_manager(staff, process, _("Only staff may post status updates."))
     if not permissions.results_public(process):
         raise Conflict(_("Status updates start once the result is published."))
     if not is_funded(idea):

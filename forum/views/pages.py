@@ -55,7 +55,7 @@ def area(slug: str):
         kind="area",
         topics=queries.topics_for(current_user, area=item),
         politicians=queries.politicians_of_area(item),
-        can_open=current_user.is_authenticated,
+        can_open=permissions.can_write(current_user),
     )
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from .. import permissions, queries, render_error, services
 from ..cache import ThreadView, TTLCache
 from ..converters import parse_id
-from ..errors import Conflict, DomainError, InvalidInput
+from ..errors import Conflict, DomainError, InvalidInput, PermissionDenied
 from ..extensions import db, limiter
 from ..forms import (
     EditPostForm,
@@ -56,9 +56,18 @@ def _post_limit() -> str:
     return current_app.config["RATELIMIT_POST"]
 
 
+def _refuse_if_blocked() -> None:
+    """A write form's own page for someone who may write nothing now (suspended): 403 with
+    the reason, as the service would answer the form (its links are not shown to them)."""
+    reason = permissions.write_block(current_user)
+    if reason:
+        raise PermissionDenied(reason)
+
+
 @bp.route("/emner/nyt", methods=["GET", "POST"])
 @login_required
 def new_topic():
+    _refuse_if_blocked()
     form = TopicForm()
     form.committee_id.choices = choices(
         [("", _("— none —"))]
@@ -338,6 +347,7 @@ def reply(post_id: int):
     parent = _post_or_404(post_id)
     if not permissions.can_see_post(current_user, parent):
         abort(404)
+    _refuse_if_blocked()
     if not permissions.can_post(current_user, parent.topic):
         raise Conflict(_("This topic no longer takes posts."))
     form = PostForm(parent_id=str(parent.id))
@@ -353,6 +363,7 @@ def edit_post(post_id: int):
     post = _post_or_404(post_id)
     if not permissions.can_edit_post(current_user, post):
         abort(403)
+    _refuse_if_blocked()
     form = EditPostForm(body=post.body_source) if request.method == "GET" else EditPostForm()
     if form.validate_on_submit():
         try:

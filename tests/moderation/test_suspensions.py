@@ -27,9 +27,9 @@ def test_suspended_user_can_read_but_not_write(
     c = as_user(user)  # in Danish, the default
     page = c.get(f"/emner/{topic.id}").get_data(as_text=True)
     assert "Gentagne personangreb" in page  # the banner: why …
-    assert "Din konto er udelukket indtil" in page  # … and until when
+    assert "Du er udelukket fra at skrive indtil" in page  # … and until when
     page = as_user(user, "en").get(f"/emner/{topic.id}").get_data(as_text=True)
-    assert "Gentagne personangreb" in page and "Your account is suspended until" in page
+    assert "Gentagne personangreb" in page and "You are suspended from writing until" in page
     r = c.post(f"/emner/{topic.id}/indlaeg", data={"body": "Må jeg?"})
     assert r.status_code == 403 and "Gentagne personangreb" in r.get_data(as_text=True)
     assert c.post(f"/indlaeg/{other_post.id}/stoet").status_code == 403

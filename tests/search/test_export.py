@@ -133,3 +133,50 @@ def test_a_capped_export_says_so(corpus, reindex, login, make_user, client, csv_
     assert 'data-code="export_truncated"' not in client.get("/soeg?q=havnebad").get_data(
         as_text=True
     )
+
+
+def _streamed_get(app, client, url: str, params: dict):
+    """GET as a WSGI server does: in a context of its own, so the request pushes and pops its
+    own app context (ending its database session) before the streamed body is made, and
+    keeps its ``g`` (the signed-in user) for the body. (A test's requests otherwise share the
+    test's app context, whose session outlives them, and tests/conftest.py empties ``g``
+    after each request.)"""
+    import contextvars
+
+    funcs = app.teardown_request_funcs.get(None, [])
+    emptying = [f for f in funcs if f.__name__ == "_fresh_request_state"]
+    for f in emptying:
+        funcs.remove(f)
+    try:
+        ctx = contextvars.Context()
+        response = ctx.run(client.get, url, query_string=params)
+        return response, ctx.run(response.get_data).decode("utf-8-sig")
+    finally:
+        funcs.extend(emptying)
+
+
+@pytest.mark.parametrize("who", ["scoped", "everywhere", "admin"])
+def test_export_streams_for_moderators_within_their_scope(corpus, reindex, app, make_user, who):
+    """Moderators' exports were a 500 (DetachedInstanceError: the user's areas were loaded
+    after the request's session had ended). A scoped moderator's export holds restricted
+    content of their own areas only."""
+    posts = corpus["posts"]
+    set_state(posts["skolerne"], PostState.HIDDEN)  # Tølløse
+    set_state(posts["havn"], PostState.HIDDEN)  # Holbæk By
+    reindex()
+    viewer = {
+        "scoped": lambda: make_user("moderator", areas=[corpus["areas"]["tolloese"]]),
+        "everywhere": lambda: make_user("moderator"),
+        "admin": lambda: make_user("admin"),
+    }[who]()
+    client = app.test_client()
+    client.set_cookie("lang", "en")
+    r = client.post("/login", data={"email": viewer.email, "password": "correct-horse-battery"})
+    assert r.status_code == 302
+    response, body = _streamed_get(
+        app, client, "/soeg/eksport.csv", {"q": "", "skjulte": "1", "sort": "newest"}
+    )
+    assert response.status_code == 200
+    ids = {row[0] for row in csv.reader(io.StringIO(body))}
+    assert f"p{posts['skolerne'].id}" in ids and f"p{posts['aarhus'].id}" in ids
+    assert (f"p{posts['havn'].id}" in ids) is (who != "scoped")
