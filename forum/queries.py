@@ -41,6 +41,7 @@ class Node:
     show_text: bool  # False: a placeholder (deleted, or hidden from this viewer)
     children: list[Node] = field(default_factory=list)
     descendants: int = 0
+    more: int = 0  # replies left off a page's very long thread (behind a "continue" link)
 
 
 @dataclass
@@ -52,12 +53,15 @@ class Thread:
     total_visible: int
     page: int = 1  # which page of the thread ``roots`` are (see ``load_thread_page``)
     pages: int = 1  # how many pages the thread has for this viewer, sort and filter
+    shown_ids: set[int] = field(default_factory=set)  # the posts this page shows
 
 
 # A page of a long thread holds whole top-level posts (each with its replies) and ends
 # after this many of them, or earlier when the next one would take the page over the
-# post budget (a single large one still gets a page of its own). Only posts the page
-# shows count: replies deeper than THREAD_DISPLAY_DEPTH are behind "continue" links.
+# post budget. Only posts the page shows count: replies deeper than THREAD_DISPLAY_DEPTH
+# are behind "continue" links. A single top-level post with more replies than the budget
+# gets a page of its own, showing the budget's worth in reading order and the rest behind
+# "continue this thread" links (see ``_cap``).
 THREAD_PAGE_ROOTS = 20
 THREAD_PAGE_POSTS = 30
 
@@ -150,6 +154,28 @@ def _shown(node: Node, display_depth: int) -> list[Node]:
     return out
 
 
+def _cap(root: Node, display_depth: int, limit: int) -> None:
+    """Keep the first ``limit`` posts of ``root``'s shown tree in reading order (depth
+    first, replies oldest first); a post whose later replies are cut counts them in
+    ``more``."""
+    kept = 0
+
+    def walk(node: Node) -> None:
+        nonlocal kept
+        kept += 1
+        if node.post.depth + 1 >= display_depth:
+            return  # its replies are behind the "continue" link already
+        for i, child in enumerate(node.children):
+            if kept >= limit:
+                cut = node.children[i:]
+                node.children = node.children[:i]
+                node.more = sum(1 + c.descendants for c in cut)
+                return
+            walk(child)
+
+    walk(root)
+
+
 def split_pages(
     roots: list[Node],
     display_depth: int,
@@ -214,7 +240,10 @@ def load_thread_page(
                 break
     thread.page = page
     thread.roots = pages[page - 1] if 1 <= page <= len(pages) else []
+    for root in thread.roots:
+        _cap(root, display_depth, max_posts)
     shown = {n.post.id: n for root in thread.roots for n in _shown(root, display_depth)}
+    thread.shown_ids = set(shown)
     if shown:
         # The posts the page shows, in full with their authors, in place of their rows.
         for post in db.session.scalars(

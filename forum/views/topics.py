@@ -227,10 +227,10 @@ def topic(topic_id: int):
 
 
 def topic_url_at(post: Post, sort: str = "oldest", stance: str | None = None) -> str | None:
-    """The topic page (with its page number) showing ``post``, at the post; the post's own
-    page when it is deeper than the topic page shows (behind a "continue" link); None when
-    the viewer's tree does not have it. With a stance filter that leaves the post out, the
-    unfiltered page."""
+    """The topic page (with its page number) showing ``post``, at the post. The post's own
+    page when the topic page does not show it: deeper than THREAD_DISPLAY_DEPTH, or cut
+    from a very long thread (both behind "continue" links). None when the viewer's tree
+    does not have it. With a stance filter that leaves the post out, the unfiltered page."""
     topic = post.topic
     depth = current_app.config["THREAD_DISPLAY_DEPTH"]
     if post.depth >= depth:
@@ -239,10 +239,15 @@ def topic_url_at(post: Post, sort: str = "oldest", stance: str | None = None) ->
         thread = queries.load_thread_page(
             topic, current_user, sort=sort, stance=filter_, display_depth=depth, locate=post.id
         )
-        if thread.page:
-            args = _page_args(topic, sort, filter_, thread.page)
-            return url_for("forum.topic", **args) + f"#p{post.id}"
-    return None
+        if not thread.page:
+            continue
+        if post.id not in thread.shown_ids:
+            break
+        args = _page_args(topic, sort, filter_, thread.page)
+        return url_for("forum.topic", **args) + f"#p{post.id}"
+    else:
+        return None
+    return url_for("forum.post", post_id=post.id) + f"#p{post.id}"
 
 
 @bp.route("/indlaeg/<int:post_id>/i-debatten")

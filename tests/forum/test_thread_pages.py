@@ -225,3 +225,29 @@ def test_new_top_level_posts_are_announced_on_the_page_they_go_to(client, debate
     newest = page(client, topic.id, "?sort=newest&side=2")
     assert 'data-live-page="1"' in newest
     assert f'href="/emner/{topic.id}?sort=newest" class="btn-small"' in newest
+
+
+def test_a_very_long_thread_shows_the_post_budget_and_continues_on_its_own_page(
+    client, make_topic, writers
+):
+    """One top-level post with more replies than a page holds: the page shows the first
+    POSTS in reading order and links to the rest; the next top-level post is on page 2."""
+    topic = make_topic()
+    root = services.create_post(writers[0], topic, "Start")
+    replies = [
+        services.create_post(writers[1 + i % 2], topic, f"Svar {i}", parent_id=root.id)
+        for i in range(POSTS + 5)
+    ]
+    later = services.create_post(writers[0], topic, "Et andet emne")
+    db.session.commit()
+    html = page(client, topic.id)
+    assert shown_ids(html) == [root.id] + [r.id for r in replies[: POSTS - 1]]
+    assert "(6 more replies)" in html or "(6 svar mere)" in html
+    assert f'href="/indlaeg/{root.id}#p{root.id}"' in html
+    assert shown_ids(page(client, topic.id, "?side=2")) == [later.id]
+    # The root's own page has all of them; a cut reply's locator goes there.
+    assert len(shown_ids(client.get(f"/indlaeg/{root.id}").get_data(as_text=True))) == POSTS + 6
+    r = client.get(f"/indlaeg/{replies[-1].id}/i-debatten")
+    assert r.location.endswith(f"/indlaeg/{replies[-1].id}#p{replies[-1].id}")
+    r = client.get(f"/indlaeg/{replies[0].id}/i-debatten")
+    assert r.location.endswith(f"/emner/{topic.id}#p{replies[0].id}")
