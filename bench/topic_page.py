@@ -2,7 +2,7 @@
 
 Builds a topic of 300 nested posts (about 1 KB of Markdown each) in a fresh SQLite file
 through the forum's own services, serves the real app with gunicorn (2 workers) and loads
-the topic page's first page (long debates have pages: forum/queries.py, THREAD_PAGE_*) for
+the topic page's first page (long debates have pages: THREAD_PAGE_ROOTS, THREAD_PAGE_POSTS) for
 10 s at 32 connections, anonymously (the rendered thread is cached) and signed in as a
 citizen who supports posts and follows the topic (nothing cached: the tree, the page's posts
 and the citizen's supports are read on every GET); in the same run a minimal Flask app
@@ -245,11 +245,17 @@ def ceiling_data(topic_id: int) -> dict:
     anonymous reader gets) for the ceiling app."""
     topic = db.session.get(Topic, topic_id)
     first = queries.load_thread_page(
-        topic, None, display_depth=int(DEFAULTS["THREAD_DISPLAY_DEPTH"])
+        topic,
+        None,
+        display_depth=int(DEFAULTS["THREAD_DISPLAY_DEPTH"]),
+        max_roots=int(DEFAULTS["THREAD_PAGE_ROOTS"]),
+        max_posts=int(DEFAULTS["THREAD_PAGE_POSTS"]),
     )
     page_roots = [n.post.id for n in first.roots]
     posts = db.session.scalars(
-        select(Post).where(Post.topic_id == topic_id).order_by(Post.created_at, Post.id)
+        select(Post)
+        .where(Post.topic_id == topic_id, Post.id.in_(first.shown_ids))
+        .order_by(Post.created_at, Post.id)
     ).all()
     nodes: dict[int, dict] = {}
     roots: list[dict] = []

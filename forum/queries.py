@@ -62,6 +62,7 @@ class Thread:
 # are behind "continue" links. A single top-level post with more replies than the budget
 # gets a page of its own, showing the budget's worth in reading order and the rest behind
 # "continue this thread" links (see ``_cap``).
+# (The defaults; the app passes its THREAD_PAGE_ROOTS and THREAD_PAGE_POSTS settings.)
 THREAD_PAGE_ROOTS = 20
 THREAD_PAGE_POSTS = 30
 

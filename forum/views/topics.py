@@ -126,6 +126,15 @@ def _page_args(topic: Topic, sort: str, stance: str | None, page: int = 1) -> di
     return args
 
 
+def _page_sizes() -> dict:
+    cfg = current_app.config
+    return {
+        "display_depth": cfg["THREAD_DISPLAY_DEPTH"],
+        "max_roots": cfg["THREAD_PAGE_ROOTS"],
+        "max_posts": cfg["THREAD_PAGE_POSTS"],
+    }
+
+
 def _thread_view(
     topic: Topic, sort: str, stance: str | None, can_post: bool, page: int
 ) -> ThreadView:
@@ -149,7 +158,7 @@ def _thread_view(
         sort=sort,
         stance=stance,
         page=page,
-        display_depth=current_app.config["THREAD_DISPLAY_DEPTH"],
+        **_page_sizes(),
     )
     html = Markup("")
     if thread.roots:
@@ -237,7 +246,7 @@ def topic_url_at(post: Post, sort: str = "oldest", stance: str | None = None) ->
         return url_for("forum.post", post_id=post.id) + f"#p{post.id}"
     for filter_ in (stance, None) if stance else (None,):
         thread = queries.load_thread_page(
-            topic, current_user, sort=sort, stance=filter_, display_depth=depth, locate=post.id
+            topic, current_user, sort=sort, stance=filter_, locate=post.id, **_page_sizes()
         )
         if not thread.page:
             continue

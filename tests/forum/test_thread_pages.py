@@ -9,14 +9,15 @@ from datetime import timedelta
 
 import pytest
 
-from forum import hooks, queries, services
+from forum import hooks, services
+from forum.config import DEFAULTS
 from forum.extensions import db
 from forum.hooks import PostDecision
 from forum.models import Post, PostState, Topic, utcnow
 from forum.states import transition
 
-ROOTS = queries.THREAD_PAGE_ROOTS
-POSTS = queries.THREAD_PAGE_POSTS
+ROOTS = DEFAULTS["THREAD_PAGE_ROOTS"]
+POSTS = DEFAULTS["THREAD_PAGE_POSTS"]
 ARTICLE = re.compile(r'<article class="post[^"]*" id="p(\d+)"')
 
 
