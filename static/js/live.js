@@ -422,6 +422,9 @@
   function noteElsewhere(msg) {
     const filter = debate.dataset.stance;
     if (!elsewhere || (filter && msg.stance !== filter) || elsewhereIds.has(msg.post_id)) return;
+    // The first join replays a few events from before the page was read: those posts are
+    // on their pages already (the pager counts them), not new.
+    if (msg.id <= pageCursor) return;
     elsewhereIds.add(msg.post_id);
     const n = elsewhereIds.size;
     const text = n === 1 ? elsewhere.dataset.strOne : elsewhere.dataset.strMany.replace("999999", String(n));
