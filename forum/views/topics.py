@@ -198,7 +198,7 @@ def _page_numbers(page: int, pages: int) -> list[int | None]:
     return out
 
 
-def _render_topic(topic: Topic, form: PostForm, status: int = 200):
+def _render_topic(topic: Topic, form: PostForm | None, status: int = 200):
     sort, stance = _sort_and_stance()
     page = int_arg("side") if request.method == "GET" else 1
     can_post = permissions.can_post(current_user, topic)
@@ -208,6 +208,7 @@ def _render_topic(topic: Topic, form: PostForm, status: int = 200):
         return redirect(url_for("forum.topic", **_page_args(topic, sort, stance, thread.pages)))
     # The page new top-level posts go to: the first when the newest come first, else the last.
     live_page = 1 if sort == "newest" else thread.pages
+    can_manage = permissions.can_manage_topic(current_user, topic)
     return render_template(
         "forum/topic.html",
         topic=topic,
@@ -223,16 +224,18 @@ def _render_topic(topic: Topic, form: PostForm, status: int = 200):
         live_page=live_page,
         following=queries.is_following(current_user, topic),
         can_post=can_post,
-        can_manage=permissions.can_manage_topic(current_user, topic),
+        can_manage=can_manage,
         base_depth=0,
         button_form=EmptyForm(),
-        status_form=TopicStatusForm(status=topic.status.value),
+        status_form=TopicStatusForm(status=topic.status.value) if can_manage else None,
     ), status
 
 
 @bp.route("/emner/<int:topic_id>")
 def topic(topic_id: int):
-    return _render_topic(_topic_or_404(topic_id), PostForm())
+    topic = _topic_or_404(topic_id)
+    # The form only shows to those who may post (anonymous readers never may).
+    return _render_topic(topic, PostForm() if current_user.is_authenticated else None)
 
 
 def topic_url_at(post: Post, sort: str = "oldest", stance: str | None = None) -> str | None:

@@ -155,6 +155,20 @@ def test_support_returns_to_the_page_of_the_post(client, login, debate, make_use
     assert r.status_code == 302 and r.location.endswith(f"?side=2#p{last}")
 
 
+def test_a_report_returns_to_the_page_of_the_post(client, login, debate, make_user):
+    from moderation.services import ensure_default_rules
+
+    ensure_default_rules()
+    db.session.commit()
+    topic, roots = debate(ROOTS + 2)
+    login(make_user())
+    last = roots[-1]
+    r = client.post(f"/indlaeg/{last}/anmeld", data={"reason": "spam"})
+    assert r.status_code == 302
+    r = client.get(r.location)
+    assert r.status_code == 302 and r.location.endswith(f"?side=2#p{last}")
+
+
 def test_pages_past_the_end_and_malformed_page_numbers(client, debate):
     topic, _roots = debate(ROOTS + 1)
     r = client.get(f"/emner/{topic.id}?side=9&sort=newest")
