@@ -148,6 +148,8 @@ def _thread_view(
             sort,
             stance,
             page,
+            current_app.config["THREAD_PAGE_ROOTS"],
+            current_app.config["THREAD_PAGE_POSTS"],
         )
         cached = _anonymous_threads().get(key)
         if cached is not None:
