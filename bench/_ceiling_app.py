@@ -1,6 +1,6 @@
 """The ceiling for bench/topic_page.py: a minimal Flask app, no database.
 
-It renders the same posts as the real topic page (pre-made dicts with the stored,
+It renders the same posts as the real topic page's first page (pre-made dicts with the stored,
 already-sanitised HTML, the same tree) through one Jinja template of similar structure:
 page header and footer, a recursive ``<ol>`` of ``<article>``s with author, time, stance,
 body, agree count and reply/quote links. Everything a database or a framework extension
@@ -8,8 +8,8 @@ would supply (URLs, formatted dates, labels) is pre-computed in the dicts, so th
 what Flask + Jinja alone cost for this page.
 
 Served by gunicorn as ``_ceiling_app:app``; ``BENCH_CEILING_DATA`` names the JSON file
-bench/topic_page.py writes (``{"title": ..., "intro_html": ..., "roots": [node, ...]}``,
-each node a post dict with a ``children`` list).
+bench/topic_page.py writes (``{"title": ..., "intro_html": ..., "roots": [node, ...],
+"pages": n}``, each node a post dict with a ``children`` list).
 """
 
 from __future__ import annotations
@@ -74,6 +74,11 @@ PAGE = """<!doctype html>
       </li>
     {% endfor %}
     </ol>
+    {% if pages > 1 %}<nav aria-label="Debattens sider" class="pager"><ol>
+      {% for n in range(1, pages + 1) %}<li><a href="{{ path }}?side={{ n }}"
+        {%- if n == 1 %} aria-current="page"{% endif %}><span class="visually-hidden">Side </span>
+        {{- n }}</a></li>{% endfor %}
+      <li><a href="{{ path }}?side=2" rel="next">Næste side</a></li></ol></nav>{% endif %}
   </section>
   </main>
   <footer class="site-footer"><div class="wrap">
@@ -101,6 +106,7 @@ def create_ceiling_app(data: dict) -> Flask:
             intro_html=data["intro_html"],
             roots=data["roots"],
             total=total,
+            pages=data.get("pages", 1),
             path=f"/emner/{topic_id}",
         )
 

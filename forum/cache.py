@@ -51,3 +51,5 @@ class ThreadView:
     html: Markup
     total_visible: int
     stance_counts: dict[str, int]
+    page: int = 1
+    pages: int = 1

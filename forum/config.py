@@ -48,6 +48,10 @@ DEFAULTS: dict[str, object] = {
     # none: the headers are ignored and the socket's address counts.
     "TRUSTED_PROXIES": 0,
     "THREAD_DISPLAY_DEPTH": 4,
+    # A page of a long debate: at most this many top-level posts (each with its replies)
+    # and this many shown posts (see forum/queries.py, split_pages).
+    "THREAD_PAGE_ROOTS": 20,
+    "THREAD_PAGE_POSTS": 30,
     "TOPICS_PER_PAGE": 30,
     "PROFILE_POSTS_PER_PAGE": 30,
     "NOTIFICATIONS_PER_PAGE": 50,

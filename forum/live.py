@@ -48,7 +48,8 @@ log = logging.getLogger(__name__)
 SETTINGS: dict[str, object] = {
     # A client away longer than this (its first missed event is older) is told to reload.
     "LIVE_REPLAY_MAX_AGE": 60 * 60,
-    # ... and so is one that missed more messages than this.
+    # ... and so is one that missed more messages than this (messages it would receive,
+    # not log rows: a published reply is two rows and one message; see ``replay``).
     "LIVE_REPLAY_MAX_EVENTS": 500,
     # Origins allowed besides the page's own (comma-separated in the environment).
     "LIVE_ALLOWED_ORIGINS": (),
@@ -96,6 +97,13 @@ SMALL_FIELDS = (
 )
 # How far behind the last id a client's holes are filled (see ``replay``).
 GAP_IDS = 200
+# A replay reads at most this many log rows per message it may send (LIVE_REPLAY_MAX_EVENTS):
+# a reply published at once is two rows (created, published) and one message; a held post
+# is rows for its author and the moderators only. Activity and moderators' rooms gather
+# events from every room, so they may read more rows per message. A client whose missed
+# stretch is longer than that is asked to reload, like one that missed too many messages.
+REPLAY_ROWS_PER_MESSAGE = 4
+REPLAY_ROWS_PER_MESSAGE_SITEWIDE = 8
 _MANAGER_KEY = "borgerdialog.live_manager"
 _CURSOR_KEY = "borgerdialog.live_cursor"
 # Pages whose template needs the event cursor even for anonymous readers.
@@ -734,8 +742,9 @@ def replay(rooms: set[str], last_id: int, seen: set[int]) -> Replay:
     seen = {i for i in seen if i > last_id - GAP_IDS}
     lower = min(seen) if seen else last_id
     scan_all = any(r == "activity" or r.startswith("moderators") for r in rooms)
-    # Activity and moderators' rooms gather events from every topic room.
-    limit = max_events * (4 if scan_all else 1) + len(seen) + 1
+    # The limit counts messages; rows are read up to a bound (see REPLAY_ROWS_PER_MESSAGE).
+    per_message = REPLAY_ROWS_PER_MESSAGE_SITEWIDE if scan_all else REPLAY_ROWS_PER_MESSAGE
+    limit = max_events * per_message + len(seen) + 1
     stmt = select(Event).where(Event.id > lower).order_by(Event.id).limit(limit)
     if not scan_all:
         stmt = stmt.where(Event.room.in_(sorted(rooms)))

@@ -777,7 +777,8 @@ def report(post_id: int):
             else:
                 db.session.commit()
                 flash(_("Thank you. A moderator will look at the post."), "success")
-                return redirect(url_for("forum.topic", topic_id=p.topic_id) + f"#p{p.id}")
+                # The page of the debate showing the post (long debates have pages).
+                return redirect(url_for("forum.post_in_topic", post_id=p.id))
         status = 400
     return render_template("moderation/report.html", post=p, form=form), status
 

@@ -25,7 +25,7 @@ from ..forms import (
     choices,
 )
 from ..models import Area, Committee, Post, PostState, Support, Topic, TopicStatus
-from . import apply_errors, bp
+from . import apply_errors, bp, int_arg
 
 
 def _topic_or_404(topic_id: int) -> Topic:
@@ -114,16 +114,39 @@ def new_topic():
     return render_template("forum/topic_form.html", form=form), status
 
 
-# Rendered threads for anonymous readers, who all see the same page. The key holds the
-# newest event of the topic's room, so any change to the thread makes a new key; the TTL
-# bounds how long a renamed author or changed badge can stay stale.
+# Rendered thread pages for anonymous readers, who all see the same page. The key holds
+# the newest event of the topic's room, so any change to the thread makes a new key; the
+# TTL bounds how long a renamed author or changed badge can stay stale.
 def _anonymous_threads() -> TTLCache:
     return current_app.extensions.setdefault(
         "borgerdialog.anonymous_threads", TTLCache(maxsize=256, ttl=60)
     )
 
 
-def _thread_view(topic: Topic, sort: str, stance: str | None, can_post: bool) -> ThreadView:
+def _page_args(topic: Topic, sort: str, stance: str | None, page: int = 1) -> dict:
+    """The query arguments of a page of the thread (page 1 and the defaults left out)."""
+    args: dict = {"topic_id": topic.id}
+    if sort != "oldest":
+        args["sort"] = sort
+    if stance:
+        args["holdning"] = stance
+    if page > 1:
+        args["side"] = page
+    return args
+
+
+def _page_sizes() -> dict:
+    cfg = current_app.config
+    return {
+        "display_depth": cfg["THREAD_DISPLAY_DEPTH"],
+        "max_roots": cfg["THREAD_PAGE_ROOTS"],
+        "max_posts": cfg["THREAD_PAGE_POSTS"],
+    }
+
+
+def _thread_view(
+    topic: Topic, sort: str, stance: str | None, can_post: bool, page: int
+) -> ThreadView:
     anonymous = not current_user.is_authenticated
     key = None
     if anonymous:
@@ -133,11 +156,21 @@ def _thread_view(topic: Topic, sort: str, stance: str | None, can_post: bool) ->
             str(get_locale()),
             sort,
             stance,
+            page,
+            current_app.config["THREAD_PAGE_ROOTS"],
+            current_app.config["THREAD_PAGE_POSTS"],
         )
         cached = _anonymous_threads().get(key)
         if cached is not None:
             return cached
-    thread = queries.load_thread(topic, current_user, sort=sort, stance=stance)
+    thread = queries.load_thread_page(
+        topic,
+        current_user,
+        sort=sort,
+        stance=stance,
+        page=page,
+        **_page_sizes(),
+    )
     html = Markup("")
     if thread.roots:
         html = Markup(
@@ -150,18 +183,43 @@ def _thread_view(topic: Topic, sort: str, stance: str | None, can_post: bool) ->
                 can_post=can_post,
             )
         )
-    view = ThreadView(html, thread.total_visible, thread.stance_counts)
+    view = ThreadView(html, thread.total_visible, thread.stance_counts, thread.page, thread.pages)
     if key is not None:
         _anonymous_threads().set(key, view)
     return view
 
 
-def _render_topic(topic: Topic, form: PostForm, status: int = 200):
+def _sort_and_stance() -> tuple[str, str | None]:
     sort = request.args.get("sort", "oldest")
     sort = sort if sort in queries.SORTS else "oldest"
     stance = request.args.get("holdning") or None
+    return sort, stance
+
+
+def _page_numbers(page: int, pages: int) -> list[int | None]:
+    """The page links to show: the first, the last and two either side of the current one;
+    ``None`` where numbers are left out."""
+    wanted = {1, pages, *range(page - 2, page + 3)}
+    out: list[int | None] = []
+    for n in range(1, pages + 1):
+        if n in wanted:
+            out.append(n)
+        elif out and out[-1] is not None:
+            out.append(None)
+    return out
+
+
+def _render_topic(topic: Topic, form: PostForm | None, status: int = 200):
+    sort, stance = _sort_and_stance()
+    page = int_arg("side") if request.method == "GET" else 1
     can_post = permissions.can_post(current_user, topic)
-    thread = _thread_view(topic, sort, stance, can_post)
+    thread = _thread_view(topic, sort, stance, can_post, page)
+    if thread.page > thread.pages:
+        # A page that no longer exists (the thread got shorter, or a typed number): the last.
+        return redirect(url_for("forum.topic", **_page_args(topic, sort, stance, thread.pages)))
+    # The page new top-level posts go to: the first when the newest come first, else the last.
+    live_page = 1 if sort == "newest" else thread.pages
+    can_manage = permissions.can_manage_topic(current_user, topic)
     return render_template(
         "forum/topic.html",
         topic=topic,
@@ -170,18 +228,62 @@ def _render_topic(topic: Topic, form: PostForm, status: int = 200):
         form=form,
         sort=sort,
         stance=stance,
+        page=thread.page,
+        pages=thread.pages,
+        page_numbers=_page_numbers(thread.page, thread.pages),
+        page_url=lambda n: url_for("forum.topic", **_page_args(topic, sort, stance, n)),
+        live_page=live_page,
         following=queries.is_following(current_user, topic),
         can_post=can_post,
-        can_manage=permissions.can_manage_topic(current_user, topic),
+        can_manage=can_manage,
         base_depth=0,
         button_form=EmptyForm(),
-        status_form=TopicStatusForm(status=topic.status.value),
+        status_form=TopicStatusForm(status=topic.status.value) if can_manage else None,
     ), status
 
 
 @bp.route("/emner/<int:topic_id>")
 def topic(topic_id: int):
-    return _render_topic(_topic_or_404(topic_id), PostForm())
+    topic = _topic_or_404(topic_id)
+    # The form only shows to those who may post (anonymous readers never may).
+    return _render_topic(topic, PostForm() if current_user.is_authenticated else None)
+
+
+def topic_url_at(post: Post, sort: str = "oldest", stance: str | None = None) -> str | None:
+    """The topic page (with its page number) showing ``post``, at the post. The post's own
+    page when the topic page does not show it: deeper than THREAD_DISPLAY_DEPTH, or cut
+    from a very long thread (both behind "continue" links). None when the viewer's tree
+    does not have it. With a stance filter that leaves the post out, the unfiltered page."""
+    topic = post.topic
+    depth = current_app.config["THREAD_DISPLAY_DEPTH"]
+    if post.depth >= depth:
+        return url_for("forum.post", post_id=post.id) + f"#p{post.id}"
+    for filter_ in (stance, None) if stance else (None,):
+        thread = queries.load_thread_page(
+            topic, current_user, sort=sort, stance=filter_, locate=post.id, **_page_sizes()
+        )
+        if not thread.page:
+            continue
+        if post.id not in thread.shown_ids:
+            break
+        args = _page_args(topic, sort, filter_, thread.page)
+        return url_for("forum.topic", **args) + f"#p{post.id}"
+    else:
+        return None
+    return url_for("forum.post", post_id=post.id) + f"#p{post.id}"
+
+
+@bp.route("/indlaeg/<int:post_id>/i-debatten")
+def post_in_topic(post_id: int):
+    """Where a post is in its topic's debate: a redirect to the page showing it, at the post
+    (links from before the debate had pages, e.g. ``/emner/7#p42``, come here through
+    static/js/topic.js)."""
+    post = _post_or_404(post_id)
+    sort, stance = _sort_and_stance()
+    url = topic_url_at(post, sort, stance)
+    if url is None:
+        abort(404)
+    return redirect(url)
 
 
 @bp.route("/emner/<int:topic_id>/indlaeg", methods=["POST"])
@@ -414,7 +516,9 @@ def support(post_id: int):
     supported, _count = services.toggle_support(current_user._get_current_object(), post)
     db.session.commit()
     flash(_("You support this post.") if supported else _("Your support is withdrawn."), "success")
-    return redirect(url_for("forum.topic", topic_id=post.topic_id) + f"#p{post.id}")
+    return redirect(
+        topic_url_at(post) or url_for("forum.topic", topic_id=post.topic_id) + f"#p{post.id}"
+    )
 
 
 @bp.route("/emner/<int:topic_id>/foelg", methods=["POST"])

@@ -33,6 +33,11 @@
   const announcer = document.getElementById("live-announcer");
   const stale = document.querySelector(".live-stale");
   const newPostsButton = debate && debate.querySelector("[data-live-new-posts]");
+  // A long debate has pages: new top-level posts go on one of them (the first when the
+  // newest come first, else the last). Elsewhere a link to that page counts them.
+  const elsewhere = debate && debate.querySelector("[data-live-elsewhere]");
+  const onLivePage = !debate || !debate.dataset.livePage || debate.dataset.page === debate.dataset.livePage;
+  const elsewhereIds = new Set();
   const nativeAnchoring = !!(window.CSS && CSS.supports && CSS.supports("overflow-anchor", "auto"));
 
   let lastId = cfg.lastEventId === "" ? NaN : Number(cfg.lastEventId);
@@ -212,6 +217,10 @@
   async function refreshPost(msg, skipIfShown) {
     const current = article(msg.post_id);
     if (current && skipIfShown && shownAsPublished(current) && !isPlaceholder(current)) return;
+    if (!current && msg.parent_id == null && !onLivePage) {
+      noteElsewhere(msg); // a new top-level post: on another page of the debate
+      return;
+    }
     const li = await fetchFragment(msg.post_id);
     if (!li) {
       if (current) removeLi(current.closest("li"));
@@ -408,6 +417,20 @@
     }
     newPostsButton.textContent = plural("New", unseen.length);
     box.hidden = false;
+  }
+
+  function noteElsewhere(msg) {
+    const filter = debate.dataset.stance;
+    if (!elsewhere || (filter && msg.stance !== filter) || elsewhereIds.has(msg.post_id)) return;
+    // The first join replays a few events from before the page was read: those posts are
+    // on their pages already (the pager counts them), not new.
+    if (msg.id <= pageCursor) return;
+    elsewhereIds.add(msg.post_id);
+    const n = elsewhereIds.size;
+    const text = n === 1 ? elsewhere.dataset.strOne : elsewhere.dataset.strMany.replace("999999", String(n));
+    elsewhere.querySelector("a").textContent = text;
+    elsewhere.hidden = false;
+    if (announcer) announcer.textContent = text;
   }
 
   if (newPostsButton) {

@@ -66,6 +66,21 @@ def topic(key: str = "topic") -> Callable[[LiveServer], str]:
     return lambda live: f"/emner/{live.ids[key]}"
 
 
+def paged(key: str, side: int) -> Action:
+    """A page of a debate long enough to have pages (one top-level post a page)."""
+
+    def action(page, live: LiveServer) -> int:
+        config = live.app.config
+        before = config["THREAD_PAGE_ROOTS"]
+        config["THREAD_PAGE_ROOTS"] = 1
+        try:
+            return goto(f"/emner/{live.ids[key]}?side={side}")(page, live)
+        finally:
+            config["THREAD_PAGE_ROOTS"] = before
+
+    return action
+
+
 def post(key: str, suffix: str = "") -> Callable[[LiveServer], str]:
     return lambda live: f"/indlaeg/{live.ids[key]}{suffix}"
 
@@ -78,6 +93,7 @@ CASES = [
     Case("areas", goto("/omraader"), expect="ul.place-list li"),
     Case("area", goto(lambda live: f"/omraader/{live.ids['area_slug']}")),
     Case("topic-anonymous", goto(topic()), expect="ol.thread p.continue"),
+    Case("topic-page-2", paged("topic", 2), expect="nav.pager a[aria-current=page]"),
     Case("permalink", goto(post("deep_post")), expect="ol.ancestors"),
     Case("post-history", goto(post("edited_post", "/historik")), expect="article.revision"),
     Case(

@@ -186,7 +186,7 @@ def test_topic_page_query_count_does_not_grow(client, login, make_topic, make_us
     with count_queries() as large:
         assert client.get(f"/emner/{topic_id}").status_code == 200
     assert small() == large()
-    assert large() <= 7
+    assert large() <= 8  # the thread page: its tree, then the page's posts in full
 
 
 def test_get_requests_write_nothing(client, login, make_topic, make_user, make_post, count_queries):

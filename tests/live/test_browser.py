@@ -204,3 +204,55 @@ def test_home_page_activity_counts_update_live(browser, start_server, world, htt
         )
     finally:
         context.close()
+
+
+def test_a_long_debate_gets_new_top_level_posts_on_the_page_they_belong_to(
+    browser, start_server, world, http_login
+):
+    """Pages of two top-level posts: a new one appears live on the last page (oldest
+    first); on the first page a link says there is a new post on the last page. An old
+    link to a post (``/emner/7#p42``, from before the pages) opens the page showing it."""
+    server = start_server("threading", THREAD_PAGE_ROOTS=2)
+    topic_url = f"{server.url}/emner/{world.ids['topic']}"
+    writer = http_login(server.url, world.emails["neighbour"])
+
+    def write(body: str) -> int:
+        r = writer.post(
+            f"{topic_url}/indlaeg", data={"body": body}, allow_redirects=False, timeout=10
+        )
+        assert r.status_code == 302, r.text[:300]
+        return int(re.search(r"/indlaeg/(\d+)", r.headers["Location"]).group(1))
+
+    second, third = write("Nummer to"), write("Nummer tre")  # pages: [first, second], [third]
+    context = browser.new_context(locale="da-DK")
+    context.set_default_timeout(10_000)
+    first_page, last_page = context.new_page(), context.new_page()
+    try:
+        errors: list[str] = []
+        for page in (first_page, last_page):
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+        first_page.goto(topic_url)
+        last_page.goto(topic_url + "?side=2")
+        assert first_page.locator("nav.pager a[aria-current='page']").inner_text().endswith("1")
+        assert last_page.locator(f"#p{third}").count() == 1
+        wait_joined(first_page)
+        wait_joined(last_page)
+        fourth = write("Nummer fire")
+        last_page.wait_for_selector(
+            f"#p{third} >> xpath=ancestor::li/following-sibling::li//*[@id='p{fourth}']"
+        )
+        link = first_page.locator("[data-live-elsewhere] a")
+        link.wait_for(state="visible")
+        assert link.inner_text() == "1 nyt indlæg på side 2"
+        assert first_page.locator(f"#p{fourth}").count() == 0
+        assert first_page.locator(f"#p{world.ids['first_post']}").count() == 1
+        with first_page.expect_navigation():
+            link.click()
+        assert first_page.url.endswith("?side=2")
+        # An old link to a post on page 2.
+        first_page.goto(f"{topic_url}#p{third}")
+        first_page.wait_for_url(f"{topic_url}?side=2#p{third}")
+        assert first_page.locator(f"#p{third}").count() == 1
+        assert second and errors == []
+    finally:
+        context.close()

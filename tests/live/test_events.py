@@ -241,6 +241,40 @@ def test_too_much_or_too_old_tells_the_client_to_reload(app, socket_client, make
     assert [m["kind"] for m in live_messages(sc)] == ["post_published"]
 
 
+def test_the_replay_limit_counts_messages_not_log_rows(
+    socket_client, make_topic, make_post, make_user
+):
+    """LIVE_REPLAY_MAX_EVENTS (500) is what the README promises: missed messages. Each
+    published reply is two log rows (created, published) but one message."""
+    topic = make_topic()
+    root = make_post(topic)
+    writers = [make_user() for _ in range(3)]
+    since = live.cursor()
+
+    def reply(n: int) -> None:
+        for i in range(n):
+            make_post(topic, author=writers[i % 3], parent=root)
+
+    reply(400)
+    rows = db.session.scalar(
+        select(func.count(Event.id)).where(Event.id > since, Event.room == f"topic:{topic.id}")
+    )
+    assert rows == 800  # two rows per reply: only 250 replies fitted in the old limit
+    sc = socket_client()
+    [(name, payload)] = join(sc, [f"topic:{topic.id}"], last_event_id=since)
+    assert name == "joined"
+    assert len(payload["events"]) == 400
+    assert {m["kind"] for m in payload["events"]} == {"post_published"}
+    reply(100)  # exactly 500 messages: still replayed
+    received(sc)  # (the live copies of these, as joined)
+    [(name, payload)] = join(sc, [f"topic:{topic.id}"], last_event_id=since)
+    assert name == "joined" and len(payload["events"]) == 500
+    reply(1)  # 501 messages: reload
+    received(sc)
+    [(name, payload)] = join(sc, [f"topic:{topic.id}"], last_event_id=since)
+    assert (name, payload["reason"]) == ("reload", "too_many")
+
+
 # --- refusals --------------------------------------------------------------------------------
 
 
