@@ -6,7 +6,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 port="${NGINX_PORT:-8080}"
 if ! command -v nginx >/dev/null 2>&1; then
-  echo "nginx is not installed (Debian: apt-get install nginx); the instances answer on 127.0.0.1:8001 and :8002." >&2
+  echo "nginx is not installed (Debian: apt-get install nginx); the instances answer on their own ports." >&2
   [ "${1:-}" = "-t" ] && exit 3
   exec tail -f /dev/null  # keep honcho's other processes running
 fi
@@ -15,6 +15,8 @@ trap 'rm -rf "$run"' EXIT
 mkdir -p "$run/tmp"
 sed -e '/# BEGIN redirect/,/# END redirect/d' \
     -e "s#/srv/borgerdialog#$root#g" \
+    -e "s#server 127.0.0.1:8001 #server 127.0.0.1:${WEB1_PORT:-8001} #" \
+    -e "s#server 127.0.0.1:8002 #server 127.0.0.1:${WEB2_PORT:-8002} #" \
     -e "s#listen 443 ssl http2;#listen 127.0.0.1:$port;#" \
     -e '/listen \[::\]/d' -e '/ssl_/d' \
     -e "s#/var/log/nginx/borgerdialog.access.log#/dev/stdout#" \
@@ -42,7 +44,7 @@ if [ "${1:-}" = "-t" ]; then
   nginx -e stderr -p "$run" -c "$run/nginx.conf" -t
   exit
 fi
-echo "nginx: http://127.0.0.1:$port/ -> 127.0.0.1:8001, :8002" >&2
+echo "nginx: http://127.0.0.1:$port/ -> 127.0.0.1:${WEB1_PORT:-8001}, :${WEB2_PORT:-8002}" >&2
 nginx -e stderr -p "$run" -c "$run/nginx.conf" &
 pid=$!
 trap 'kill "$pid" 2>/dev/null; wait "$pid"; rm -rf "$run"' EXIT INT TERM

@@ -63,7 +63,7 @@ def _resolve(app, words: list[str]) -> click.Command:
 def test_the_procfile_runs_the_whole_shape():
     entries = procfile()
     assert set(entries) == {"web1", "web2", "search", "periodic", "proxy"}
-    for name, port in (("web1", "8001"), ("web2", "8002")):
+    for name, port in (("web1", "${WEB1_PORT:-8001}"), ("web2", "${WEB2_PORT:-8002}")):
         argv = shlex.split(entries[name])
         assert argv[0] == ".venv/bin/gunicorn" and argv[-1] == "app:create_app()"
         assert argv[argv.index("-k") + 1] == "gevent" and argv[argv.index("-w") + 1] == "1"
@@ -142,7 +142,12 @@ def test_nginx_site_is_valid(tmp_path):
     site = (DEPLOY / "nginx-borgerdialog.conf").read_text()
     assert "hash $remote_addr consistent;" in site
     assert "server 127.0.0.1:8001" in site and "server 127.0.0.1:8002" in site
-    for header in ("Host $host", "X-Forwarded-For", "X-Forwarded-Proto $scheme", "X-Request-ID"):
+    for header in (
+        "Host $http_host",
+        "X-Forwarded-For",
+        "X-Forwarded-Proto $scheme",
+        "X-Request-ID",
+    ):
         assert f"proxy_set_header {header}" in site
     assert "proxy_set_header Upgrade $http_upgrade;" in site
     subprocess.run(
