@@ -55,6 +55,13 @@ def _configure(app: Flask) -> None:
         for name in ENV_VARS:
             if os.environ.get(name):
                 app.config[name] = os.environ[name]
+    try:
+        app.config["READY_MAX_SEARCH_LAG"] = int(app.config["READY_MAX_SEARCH_LAG"])
+    except (TypeError, ValueError):
+        raise startup.refuse(
+            f"READY_MAX_SEARCH_LAG must be a whole number of events, "
+            f"not {app.config['READY_MAX_SEARCH_LAG']!r}."
+        ) from None
 
 
 def init_app(app: Flask) -> None:

@@ -134,6 +134,14 @@ def metrics():
 
 
 def init_app(app: Flask) -> None:
+    from .startup import refuse
+
+    try:
+        allow = _networks(app.config["METRICS_ALLOW"])
+    except ValueError as exc:
+        raise refuse(
+            f"METRICS_ALLOW must list networks such as 127.0.0.1/32,10.0.0.0/8 ({exc})."
+        ) from None
     registry = CollectorRegistry(auto_describe=False)
     latency = Histogram(
         "borgerdialog_http_request_duration_seconds",
@@ -146,7 +154,7 @@ def init_app(app: Flask) -> None:
     app.extensions[_KEY] = {
         "registry": registry,
         "latency": latency,
-        "allow": _networks(app.config["METRICS_ALLOW"]),
+        "allow": allow,
     }
     # First, so a request another before_request function answers early is timed too.
     app.before_request_funcs.setdefault(None, []).insert(0, _start_timer)

@@ -134,3 +134,14 @@ def test_the_refusal_is_one_line_without_traceback(tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
     assert "SECRET_KEY" in lines[0] and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [("METRICS_ALLOW", "127.0.0.1/32,not-a-network"), ("READY_MAX_SEARCH_LAG", "lots")],
+)
+def test_bad_ops_settings_refuse_in_any_environment(tmp_path, migrated_db, capsys, setting, value):
+    config = _production(tmp_path, migrated_db, **{setting: value})
+    config["BORGERDIALOG_ENV"] = "embedded"
+    line = _refused(config, capsys)
+    assert setting in line
