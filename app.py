@@ -11,10 +11,11 @@ import budgets
 import forum
 import mail
 import moderation
+import ops
 import qa
 import search
 from forum import live, ratelimits
-from forum.config import load_config, serving_address
+from forum.config import ConfigError, load_config, serving_address
 from forum.extensions import socketio
 
 HERE = Path(__file__).resolve().parent
@@ -27,7 +28,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder=str(HERE / "templates"),
         static_folder=str(HERE / "static"),
     )
-    load_config(app, test_config)
+    try:
+        load_config(app, test_config)
+    except ConfigError as exc:  # one line, no traceback (ops/startup.py)
+        raise ops.startup.refuse(str(exc)) from None
     app.config.setdefault("MIGRATIONS_DIR", str(HERE / "migrations"))
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(HERE / "translations"))
     forum.init_app(app)
@@ -36,6 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     mail.init_app(app)
     budgets.init_app(app)
     qa.init_app(app)
+    ops.init_app(app)  # health, metrics, request ids, backups; production start-up checks
     # A limit on every POST route that has none of its own (after all routes exist).
     ratelimits.apply(app)
     # async mode, Redis message queue (REDIS_URL), same-origin check, message size limit

@@ -7,6 +7,10 @@ line still sets the worker class, worker count and address.
 
 import gc
 
+# gunicorn 25.1+ opens a control socket at one default path per user ($HOME/.gunicorn); the
+# instances of one machine (deploy/, Procfile) would share it. Older versions ignore the name.
+control_socket_disable = True
+
 
 def post_worker_init(worker) -> None:
     """Fewer and cheaper garbage collections in the worker.

@@ -244,6 +244,11 @@ def on_disconnect(reason=None):
     _connections.pop(request.sid, None)
 
 
+def connection_count() -> int:
+    """Socket.IO connections open in this process (the ``/metrics`` gauge, ops/metrics.py)."""
+    return len(_connections)
+
+
 @socketio.on("join")
 @handler("join")
 def on_join(conn: Connection, *args):

@@ -3,13 +3,14 @@ from sqlalchemy import select
 
 from app import create_app
 from forum import services
-from forum.config import ConfigError
 from forum.extensions import db
 from forum.models import Notification, Post
+from ops.startup import StartupRefused
 
 
 def test_production_without_secret_key_refuses_to_start(tmp_path):
-    with pytest.raises(ConfigError, match="SECRET_KEY"):
+    # load_config's ConfigError, turned into a one-line refusal by the factory (ops/startup.py)
+    with pytest.raises(StartupRefused, match="SECRET_KEY"):
         create_app({"BORGERDIALOG_ENV": "production", "INSTANCE_PATH": str(tmp_path)})
 
 

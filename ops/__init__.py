@@ -1,0 +1,81 @@
+"""Operations: health endpoints, Prometheus metrics, request ids and log lines, backups, and
+the start-up checks of a production instance."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask, current_app, request
+
+from forum.extensions import csrf, limiter
+
+from . import startup
+
+DEFAULTS: dict[str, object] = {
+    "READY_MAX_SEARCH_LAG": 1000,  # events the index may be behind before /readyz says 503
+    "METRICS_ALLOW": "127.0.0.1/32,::1/128",  # networks served /metrics without a token
+    "METRICS_TOKEN": None,  # or ``Authorization: Bearer <token>``
+    "LOG_FORMAT": None,  # "json" or "text"; default: json in production, text otherwise
+    "OPS_STARTUP_CHECKS": True,  # production only
+}
+ENV_VARS = ("READY_MAX_SEARCH_LAG", "METRICS_ALLOW", "METRICS_TOKEN", "LOG_FORMAT")
+# Answered without a session cookie and without the request's side effects.
+QUIET_ENDPOINTS = frozenset({"ops.healthz", "ops.readyz", "ops.metrics"})
+
+
+class _QuietSessions:
+    """The app's session interface, except that it never saves (sets a cookie) for the
+    health and metrics endpoints."""
+
+    def __init__(self, inner) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+    def save_session(self, app, session, response) -> None:
+        if request.endpoint in QUIET_ENDPOINTS:
+            return None
+        return self._inner.save_session(app, session, response)
+
+
+def _answer_quiet():
+    """Answer the health and metrics endpoints before any other package's before_request
+    hook runs: those may query the database (qa/policy.py warms a list), which /readyz must
+    report as a failed check, never as an error page."""
+    if request.endpoint in QUIET_ENDPOINTS:
+        return current_app.view_functions[request.endpoint](**(request.view_args or {}))
+    return None
+
+
+def _configure(app: Flask) -> None:
+    for key, value in DEFAULTS.items():
+        app.config.setdefault(key, value)
+    if not app.config.get("TESTING"):
+        for name in ENV_VARS:
+            if os.environ.get(name):
+                app.config[name] = os.environ[name]
+    try:
+        app.config["READY_MAX_SEARCH_LAG"] = int(app.config["READY_MAX_SEARCH_LAG"])
+    except (TypeError, ValueError):
+        raise startup.refuse(
+            f"READY_MAX_SEARCH_LAG must be a whole number of events, "
+            f"not {app.config['READY_MAX_SEARCH_LAG']!r}."
+        ) from None
+
+
+def init_app(app: Flask) -> None:
+    from . import cli, health, logs, metrics
+
+    _configure(app)
+    app.before_request_funcs.setdefault(None, []).insert(0, _answer_quiet)
+    metrics.init_app(app)  # before it: the timer
+    logs.init_app(app)  # before both: the request id
+    for view in (health.healthz, health.readyz, metrics.metrics):
+        limiter.exempt(view)
+        csrf.exempt(view)
+    app.register_blueprint(health.bp)
+    app.session_interface = _QuietSessions(app.session_interface)
+    cli.register(app)
+    if app.config["BORGERDIALOG_ENV"] == "production" and app.config["OPS_STARTUP_CHECKS"]:
+        startup.check(app)
