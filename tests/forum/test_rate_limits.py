@@ -8,7 +8,7 @@ import re
 import pytest
 
 from app import create_app
-from forum.config import ConfigError
+from ops.startup import StartupRefused
 
 from ..conftest import PASSWORD
 
@@ -75,7 +75,8 @@ def test_a_trusted_proxy_reports_the_address_and_scheme(app):
 
 @pytest.mark.parametrize("value", ["many", "-1", "11"])
 def test_trusted_proxies_must_be_a_small_whole_number(tmp_path, value):
-    with pytest.raises(ConfigError, match="TRUSTED_PROXIES"):
+    # A configuration error refuses the start in one line (ops/startup.py), no traceback.
+    with pytest.raises(StartupRefused, match="TRUSTED_PROXIES"):
         create_app({"INSTANCE_PATH": str(tmp_path), "TRUSTED_PROXIES": value})
 
 
