@@ -22,6 +22,7 @@ from . import permissions
 from .converters import IdConverter
 from .errors import DomainError
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .i18n import quote
 
 
 def select_locale() -> str:
@@ -251,6 +252,9 @@ def _register_template_helpers(app: Flask) -> None:
             "current_lang": str(get_locale() or "da"),
             "languages": current_app.config["LANGUAGES"],
         }
+
+    # Quoted text in the reader's quotation marks (Danish »…«); forum/i18n.py.
+    app.add_template_filter(quote, "quoted")
 
     @app.template_filter("dt")
     def _dt(value, fmt: str = "medium"):

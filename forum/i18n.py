@@ -24,3 +24,9 @@ class SafeLazyString(LazyString):
 
 def lazy_gettext(string: str, **variables) -> SafeLazyString:
     return SafeLazyString(gettext, string, **variables)
+
+
+def quote(text) -> str:
+    """``text`` in the reader's quotation marks: Danish »…«, English “…” (a translated
+    pattern, so each language keeps its own typography)."""
+    return gettext("“%(text)s”", text=text)

@@ -25,6 +25,7 @@ from sqlalchemy.orm import joinedload
 
 from forum import permissions
 from forum.extensions import db
+from forum.i18n import quote
 from forum.models import Notification, Post, PostState, Topic, User
 from forum.text import drop_controls
 
@@ -309,7 +310,7 @@ def _add_reason(out: dict, user: User, item: MailItem, entry) -> None:
     if item.source == "moderation_suspension":
         out["said"] = _suspension_terms(entry)
     elif entry.text and entry.action != "appeal":
-        out["said"] = _("The moderator wrote:") + f" “{entry.text}”"
+        out["said"] = _("The moderator wrote:") + " " + quote(entry.text)
 
 
 def _moderation_entry(user: User, item: MailItem) -> dict | None:
@@ -466,7 +467,7 @@ def _budget_entry(user: User, item: MailItem) -> dict | None:
     if notice.text and item.source == "budget_idea_rejected":
         out["said"] = _("Reason:") + " " + notice.text
     elif notice.text and item.source != "budget_idea_approved":
-        out["said"] = _("The municipality wrote:") + f" “{notice.text}”"
+        out["said"] = _("The municipality wrote:") + " " + quote(notice.text)
     return out
 
 

@@ -159,11 +159,12 @@ def _edit_form(process: BudgetProcess) -> dict:
     return {
         "title": "Et andet navn til budgettet",
         "description": "Ny tekst",
-        "total_amount": str(process.total_amount),
+        "total_amount": str(int(process.total_amount)),  # whole kroner in the form
         "scope": "area" if process.area_id else "municipality",
         "area_id": str(process.area_id or ""),
         "rule": process.rule,
         "ballot_style": process.ballot_style.value,
+        "tie_break": process.tie_break,
     }
 
 
@@ -488,6 +489,7 @@ def test_budget_route_by_role(app, world, setup, expected, snapshot) -> None:
         before = snapshot(key) if snapshot else None
         client = _client(app, world, role)
         response = client.open(url, method=method, data=data)
+        response.close()  # a streamed download (CSV) keeps the request's context until closed
         want = expected[role]
         got = response.status_code
         location = response.headers.get("Location", "")

@@ -194,7 +194,7 @@ def test_mails_are_in_the_recipients_language(scene, make_post, send):
     db.session.commit()
     trigger(Kind.REPLY, scene, make_post)
     [mail] = to(send(), target)
-    assert mail["Subject"] == "Søren Skribent har svaret dig i “Cykelsti langs Skolevej”"
+    assert mail["Subject"] == "Søren Skribent har svaret dig i »Cykelsti langs Skolevej«"
     assert mail["Content-Language"] == "da"
     assert '<html lang="da">' in html_part(mail)
 

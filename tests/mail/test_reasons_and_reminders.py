@@ -103,9 +103,9 @@ def test_the_reason_is_in_the_recipients_language(trusted, cast, make_post, send
     assert mail["Content-Language"] == "da"
     assert "Ingen personangreb" in text and "No personal attacks" not in text
     assert "Skriv om sagen, ikke om personen." in text
-    assert mail["Subject"] == "Dit indlæg i “Ny skolevej” blev skjult af en moderator."
+    assert mail["Subject"] == "Dit indlæg i »Ny skolevej« blev skjult af en moderator."
     assert "Debatregel: Ingen personangreb" in text
-    assert "Moderatoren skrev: “Skriv om sagen, ikke om personen.”" in text
+    assert "Moderatoren skrev: »Skriv om sagen, ikke om personen.«" in text
     assert "/afgoerelser/" in text
 
 
