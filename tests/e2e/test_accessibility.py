@@ -35,13 +35,19 @@ def goto(path: str | Callable[[LiveServer], str]) -> Action:
     return action
 
 
-def submit(path, fill: dict[str, str], button: str = "main form button[type=submit]") -> Action:
-    """Open ``path``, fill the fields (CSS selector -> value) and send the form."""
+def submit(
+    path, fill: dict[str, str | bool], button: str = "main form button[type=submit]"
+) -> Action:
+    """Open ``path``, fill the fields (CSS selector -> value; True ticks a box) and send the
+    form."""
 
     def action(page, live: LiveServer) -> int:
         goto(path)(page, live)
         for selector, value in fill.items():
-            page.fill(selector, value)
+            if value is True:
+                page.check(selector)
+            else:
+                page.fill(selector, value)
         with page.expect_navigation() as nav:
             page.click(button)
         return nav.value.status
@@ -131,6 +137,7 @@ CASES = [
                 "#display_name": "Ny Borger",
                 "#password": "a-long-password-1",
                 "#confirm": "a-long-password-1",
+                "#accept": True,
             },
         ),
         expect="main a.btn[href='/login']",
