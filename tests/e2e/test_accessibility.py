@@ -115,6 +115,15 @@ CASES = [
     Case("notifications", goto("/notifikationer"), user="citizen", expect="li.unread"),
     Case("new-topic", goto("/emner/nyt"), user="politician"),
     Case("change-password", goto("/konto/adgangskode"), user="citizen"),
+    Case("privacy-policy", goto("/privatliv"), expect="p.address"),
+    Case("privacy-my-data", goto("/privatliv/mine-data"), user="citizen", expect="input#mode-0"),
+    Case(
+        "privacy-delete-empty",
+        submit("/privatliv/mine-data", {}, "#delete-h ~ form button[type=submit]"),
+        user="citizen",
+        status=400,
+        expect="#password[aria-invalid=true]",
+    ),
     Case("proposals", goto("/forslag"), user="moderator", expect="article.proposal"),
     # Error states.
     Case(
