@@ -79,8 +79,12 @@ class RegisterForm(BaseForm):
     accept = BooleanField(
         _l("I have read the debate rules and the privacy notice"),
         validators=[
-            DataRequired(_l("To create an account, tick that you have read the debate rules "
-                            "and the privacy notice."))
+            DataRequired(
+                _l(
+                    "To create an account, tick that you have read the debate rules "
+                    "and the privacy notice."
+                )
+            )
         ],
     )
 
