@@ -25,6 +25,7 @@ from forum.models import (
     Post,
     PostState,
     Role,
+    Topic,
     User,
     moderator_areas,
     politician_committees,
@@ -287,6 +288,20 @@ def complete_deletion(req: DeletionRequest, now: datetime | None = None) -> User
         ).all()
         for post in posts:
             forum_services.delete_post(user, post)  # as the author deleting it: placeholder
+        # Topics they opened or proposed keep their title (the thread's heading); the
+        # introduction, their own words, goes. The indexer follows the event.
+        for topic in db.session.scalars(select(Topic).where(Topic.author_id == user.id)):
+            topic.intro_source = ""
+            topic.intro_html = ""
+            topic.updated_at = now
+            eventlog.record(
+                "topic_changed",
+                "topic",
+                topic.id,
+                f"topic:{topic.id}",
+                forum_services.topic_payload(topic),
+                user.id,
+            )
         ideas = _table("budget_ideas")
         if ideas is not None:
             db.session.execute(
@@ -400,7 +415,7 @@ def purge(now: datetime | None = None) -> dict[str, int]:
 
 def _active_since(user_id: int, since: datetime) -> bool:
     """Logged in (a login row) since ``since``: not inactive."""
-    from forum.models import Topic, UserSession
+    from forum.models import UserSession
 
     return bool(
         db.session.scalar(

@@ -15,7 +15,7 @@ from budgets.models import Ballot, Idea
 from forum import services as forum_services
 from forum.errors import Conflict
 from forum.extensions import db
-from forum.models import Post, PostState, User, UserSession, utcnow
+from forum.models import Post, PostState, Topic, User, UserSession, utcnow
 from mail import services as mail_services
 from mail.models import MailMessage
 from privacy import services
@@ -65,7 +65,7 @@ def traces(*needles: str) -> list[str]:
 
 
 @pytest.fixture
-def world(app, make_user, make_topic, make_post, voting_process):
+def world(app, make_user, make_topic, make_post, make_area, voting_process):
     """The person with posts (one edited), a reply to them, a saved search, a queued mail,
     a ballot; and another person."""
     me = make_user(name=NAME, email=EMAIL)
@@ -74,6 +74,9 @@ def world(app, make_user, make_topic, make_post, voting_process):
     first = make_post(topic, author=me, body="Bænkene ved havnen er for få.")
     forum_services.edit_post(me, first, "Bænkene ved havnen er alt for få.")
     reply = make_post(topic, author=other, body="Enig, flere bænke!", parent=first)
+    proposal = forum_services.create_topic(
+        me, "Flere bænke", "Mit forslag om bænke.", area_id=make_area().id
+    )
     search_services.save_search(me, f"{NAME}s søgning", {"q": "havn"})
     mail_services.queue_verification(me)
     process = voting_process()
@@ -81,7 +84,14 @@ def world(app, make_user, make_topic, make_post, voting_process):
     idea = db.session.scalars(select(Idea).where(Idea.process_id == process.id)).first()
     budget_services.cast_ballot(me, process, [idea.id])
     db.session.commit()
-    return {"me": me, "other": other, "topic": topic, "first": first, "reply": reply}
+    return {
+        "me": me,
+        "other": other,
+        "topic": topic,
+        "first": first,
+        "reply": reply,
+        "proposal": proposal,
+    }
 
 
 def ask_deletion(client, login, user, mode: str):
@@ -121,6 +131,8 @@ def test_erasure_leaves_no_trace_of_name_or_address(app, client, login, world, i
     db.session.expire_all()
     first = db.session.get(Post, world["first"].id)
     assert first.state == PostState.DELETED and first.body_source == ""
+    proposal = db.session.get(Topic, world["proposal"].id)
+    assert proposal.title == "Flere bænke" and proposal.intro_source == ""
     page = client.get(f"/emner/{topic.id}").get_data(as_text=True)
     assert "Enig, flere bænke!" in page
     # Ballots stay counted, linked to nobody.
