@@ -413,15 +413,36 @@ def purge(now: datetime | None = None) -> dict[str, int]:
     return done
 
 
+# Rows that only served an account: they go with an unused unconfirmed one. A row in any
+# other owned table (a ballot, a vote, a support, a report...) means the account was used.
+DISPOSABLE = frozenset(
+    {
+        "user_sessions",
+        "notifications",
+        "follows",
+        "mail_preferences",
+        "mail_messages",
+        "mail_items",
+        "privacy_consents",
+        "privacy_deletions",
+    }
+)
+
+
 def _active_since(user_id: int, since: datetime) -> bool:
-    """Logged in (a login row) since ``since``: not inactive."""
+    """Logged in since ``since``, or did anything that counts: not an unused account."""
     from forum.models import UserSession
 
-    return bool(
-        db.session.scalar(
-            select(UserSession.id)
-            .where(UserSession.user_id == user_id, UserSession.created_at >= since)
-            .limit(1)
-        )
-        or db.session.scalar(select(Topic.id).where(Topic.author_id == user_id).limit(1))
-    )
+    if db.session.scalar(
+        select(UserSession.id)
+        .where(UserSession.user_id == user_id, UserSession.created_at >= since)
+        .limit(1)
+    ):
+        return True
+    for name, column in OWNED.items():
+        table = _table(name)
+        if name in DISPOSABLE or table is None:
+            continue
+        if db.session.scalar(select(table.c[column]).where(table.c[column] == user_id).limit(1)):
+            return True
+    return False

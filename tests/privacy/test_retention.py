@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import JSON, String, Text, select
 
+from forum import services as forum_services
 from forum.extensions import db
 from forum.models import User, utcnow
 from mail.models import MailMessage, MessageKind, MessageStatus
@@ -21,8 +22,10 @@ def test_the_purge_removes_old_unconfirmed_unused_accounts_only(
     confirmed = make_user(email="bekraeftet@example.dk")
     writer = make_user(email="skribent@example.dk")
     recent = make_user(email="ny@example.dk")
-    make_post(make_topic(), author=writer)
-    for user in (stale, confirmed, writer):
+    supporter = make_user(email="enig@example.dk")
+    post = make_post(make_topic(), author=writer)
+    forum_services.toggle_support(supporter, post)
+    for user in (stale, confirmed, writer, supporter):
         user.created_at = old
     confirmed.email_verified_at = old
     db.session.commit()
@@ -31,7 +34,7 @@ def test_the_purge_removes_old_unconfirmed_unused_accounts_only(
     assert done["unverified"] == 1
     left = set(db.session.scalars(select(User.email)))
     assert "glemt@example.dk" not in left
-    assert {"bekraeftet@example.dk", "skribent@example.dk", recent.email} <= left
+    assert {"bekraeftet@example.dk", "skribent@example.dk", "enig@example.dk", recent.email} <= left
 
 
 def test_the_purge_drops_sent_mails_past_their_retention(app, make_user):
