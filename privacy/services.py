@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from forum import eventlog
+from forum import eventlog, format_local
 from forum import services as forum_services
 from forum import sessions as forum_sessions
 from forum.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -224,7 +224,7 @@ def request_deletion(user: User, mode: str, password: str) -> DeletionRequest:
         raise Conflict(
             _(
                 "Your account is already being deleted; it will be deleted after %(date)s.",
-                date=existing.due_at.date().isoformat(),
+                date=format_local(existing.due_at, "long"),
             )
         )
     now = utcnow()
