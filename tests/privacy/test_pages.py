@@ -33,6 +33,7 @@ def test_the_policy_page_says_who_why_how_long_and_the_rights(client):
         "after 14 days",
         "at most 24 hours",  # the longest rate-limit window (RATELIMIT_TOPIC: per day)
         "no cookies for tracking",
+        "Version 1.",
     ):
         assert fact in html, fact
     # Linked from every page's footer and from the registration form.
