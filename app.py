@@ -12,6 +12,7 @@ import forum
 import mail
 import moderation
 import ops
+import privacy
 import qa
 import search
 from forum import live, ratelimits
@@ -40,6 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     mail.init_app(app)
     budgets.init_app(app)
     qa.init_app(app)
+    privacy.init_app(app)
     ops.init_app(app)  # health, metrics, request ids, backups; production start-up checks
     # A limit on every POST route that has none of its own (after all routes exist).
     ratelimits.apply(app)

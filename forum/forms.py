@@ -75,6 +75,18 @@ class RegisterForm(BaseForm):
         _l("Repeat password"),
         validators=[DataRequired(REQUIRED), EqualTo("password", _l("The passwords differ."))],
     )
+    # Required: the privacy package records it (with the notice's version) on registration.
+    accept = BooleanField(
+        _l("I have read the debate rules and the privacy notice"),
+        validators=[
+            DataRequired(
+                _l(
+                    "To create an account, tick that you have read the debate rules "
+                    "and the privacy notice."
+                )
+            )
+        ],
+    )
 
 
 class ChangePasswordForm(BaseForm):

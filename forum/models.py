@@ -105,6 +105,9 @@ class User(UserMixin, db.Model):
     # A new address waiting for its owner to follow the link mailed to it.
     pending_email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Set when the account was deleted (privacy package): the row stays so contributions keep
+    # an author, shown as a former participant without a profile.
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     committees: Mapped[list[Committee]] = relationship(
         secondary=politician_committees, back_populates="politicians", order_by="Committee.name"

@@ -22,7 +22,9 @@ post_state_changed = _signals.signal("post-state-changed")
 
 user_registered = _signals.signal("user-registered")
 """Sender: the new ``User`` who signed up through the registration form (flushed, not yet
-committed; the mail package queues the verification mail in the same transaction). Accounts
+committed; the mail package queues the verification mail in the same transaction, the
+privacy package records the acknowledged debate rules and privacy notice: the form requires
+the tick). Accounts
 made by the admin CLI or the demo seed do not send it."""
 
 registration_for_existing_account = _signals.signal("registration-for-existing-account")

@@ -61,7 +61,9 @@ def area(slug: str):
 
 @bp.route("/profil/<int:user_id>")
 def profile(user_id: int):
-    owner = queries.user_with_memberships(user_id) or abort(404)
+    owner = queries.user_with_memberships(user_id)
+    if owner is None or owner.deleted_at is not None:  # a deleted account has no profile
+        abort(404)
     page = int_arg("side")
     posts, more = queries.profile_posts(
         owner, current_user, page, current_app.config["PROFILE_POSTS_PER_PAGE"]

@@ -35,13 +35,19 @@ def goto(path: str | Callable[[LiveServer], str]) -> Action:
     return action
 
 
-def submit(path, fill: dict[str, str], button: str = "main form button[type=submit]") -> Action:
-    """Open ``path``, fill the fields (CSS selector -> value) and send the form."""
+def submit(
+    path, fill: dict[str, str | bool], button: str = "main form button[type=submit]"
+) -> Action:
+    """Open ``path``, fill the fields (CSS selector -> value; True ticks a box) and send the
+    form."""
 
     def action(page, live: LiveServer) -> int:
         goto(path)(page, live)
         for selector, value in fill.items():
-            page.fill(selector, value)
+            if value is True:
+                page.check(selector)
+            else:
+                page.fill(selector, value)
         with page.expect_navigation() as nav:
             page.click(button)
         return nav.value.status
@@ -125,6 +131,15 @@ CASES = [
     Case("notifications", goto("/notifikationer"), user="citizen", expect="li.unread"),
     Case("new-topic", goto("/emner/nyt"), user="politician"),
     Case("change-password", goto("/konto/adgangskode"), user="citizen"),
+    Case("privacy-policy", goto("/privatliv"), expect="p.address"),
+    Case("privacy-my-data", goto("/privatliv/mine-data"), user="citizen", expect="input#mode-0"),
+    Case(
+        "privacy-delete-empty",
+        submit("/privatliv/mine-data", {}, "#delete-h ~ form button[type=submit]"),
+        user="citizen",
+        status=400,
+        expect="#password[aria-invalid=true]",
+    ),
     Case("proposals", goto("/forslag"), user="moderator", expect="article.proposal"),
     # Error states.
     Case(
@@ -147,6 +162,7 @@ CASES = [
                 "#display_name": "Ny Borger",
                 "#password": "a-long-password-1",
                 "#confirm": "a-long-password-1",
+                "#accept": True,
             },
         ),
         expect="main a.btn[href='/login']",

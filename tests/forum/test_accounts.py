@@ -67,6 +67,7 @@ def test_register_with_a_taken_address_answers_as_for_a_new_one(client, make_use
             "display_name": "Ole",
             "password": PASSWORD,
             "confirm": PASSWORD,
+            "accept": "y",
         },
     )
     assert r.status_code == 200
@@ -83,6 +84,7 @@ def test_register_then_log_in(client):
             "display_name": "Ny Borger",
             "password": PASSWORD,
             "confirm": PASSWORD,
+            "accept": "y",
         },
     )
     assert r.status_code == 200  # "check your e-mail": the same page as for a taken address

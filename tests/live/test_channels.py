@@ -83,6 +83,7 @@ def test_the_prefix_can_be_configured(tmp_path, monkeypatch):
         "QA_WORKER",
         "BUDGETS_SCHEDULER",
         "MODERATION_REMINDER_WORKER",
+        "PRIVACY_WORKER",
     ):
         monkeypatch.setenv(worker, "external")  # no background threads on an empty database
     app = create_app()

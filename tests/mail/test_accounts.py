@@ -24,7 +24,13 @@ NEW_PASSWORD = "et-helt-nyt-kodeord"
 def register(client, email="ny@example.dk", name="Nina Nielsen"):
     return client.post(
         "/registrer",
-        data={"email": email, "display_name": name, "password": PASSWORD, "confirm": PASSWORD},
+        data={
+            "email": email,
+            "display_name": name,
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+            "accept": "y",
+        },
     )
 
 

@@ -174,6 +174,7 @@ class TestWithoutSMTPServer:
                 "display_name": "Ny Bruger",
                 "password": "correct-horse-battery",
                 "confirm": "correct-horse-battery",
+                "accept": "y",
             },
         )
         with caplog.at_level(logging.INFO, logger="borgerdialog.mail"):
@@ -220,6 +221,7 @@ class TestEmbeddedThread:
                     "display_name": "Ny",
                     "password": "correct-horse-battery",
                     "confirm": "correct-horse-battery",
+                    "accept": "y",
                 },
             )
             deadline = time.monotonic() + 10
