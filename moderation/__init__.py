@@ -232,6 +232,7 @@ def init_app(app: Flask) -> None:
     hooks.register_post_policy(app, policy.post_policy)
     hooks.register_user_restriction(app, services.restriction)
     hooks.register_review_queue(app, services.SourceQueue())
+    hooks.register_audit_log(app, services.audit)
     _connect_signals()
     events.register()
     app.register_blueprint(views.bp)
