@@ -444,10 +444,10 @@ def change_role(
     except ValueError:
         raise InvalidInput(role=_("Choose from the list.")) from None
     if user.role == Role.ADMIN and new_role != Role.ADMIN:
-        if user.id == actor.id:
-            raise Conflict(_("You cannot remove your own admin role; ask another admin to."))
         if user.deactivated_at is None and active_admin_count() <= 1:
             raise Conflict(_("This is the last admin: make someone else admin first."))
+        if user.id == actor.id:
+            raise Conflict(_("You cannot remove your own admin role; ask another admin to."))
     party = " ".join((party or "").split()) or None
     if party is not None and len(party) > PARTY_MAX:
         raise InvalidInput(party=_("Use at most %(n)d characters.", n=PARTY_MAX))
@@ -489,10 +489,10 @@ def set_active(actor: User, user: User, active: bool) -> bool:
     if (user.deactivated_at is None) == active:
         return False
     if not active:
-        if user.id == actor.id:
-            raise Conflict(_("You cannot deactivate your own account."))
         if user.role == Role.ADMIN and active_admin_count() <= 1:
             raise Conflict(_("This is the last admin: make someone else admin first."))
+        if user.id == actor.id:
+            raise Conflict(_("You cannot deactivate your own account."))
         user.deactivated_at = utcnow()
         sessions.end_all_logins(user)  # live connections of the old version close too
     else:
