@@ -16,10 +16,23 @@ def admin_user(make_user):
     return make_user("admin", name="Anne Admin", email="anne@kommune.example")
 
 
+def english(client):
+    """Pages in English (the messages asserted on are the English ones)."""
+    client.set_cookie("lang", "en")
+    return client
+
+
 @pytest.fixture
 def as_admin(client, login, admin_user):
+    english(client)
     assert login(admin_user).status_code == 302
     return client
+
+
+@pytest.fixture
+def new_client(app):
+    """Another browser, in English."""
+    return lambda: english(app.test_client())
 
 
 def audit_entries(action: str) -> list[AuditEntry]:

@@ -145,9 +145,11 @@ def test_a_deactivated_admin_may_not_administer(app, client, login, make_user, a
     assert client.get("/admin/").status_code == 302
 
 
-def test_deactivate_ends_sessions_and_blocks_login(app, as_admin, make_user, admin_user):
+def test_deactivate_ends_sessions_and_blocks_login(
+    app, as_admin, make_user, admin_user, new_client
+):
     user = make_user(name="Ole Kjærgaard", email="ole@example.dk")
-    other = app.test_client()
+    other = new_client()
     assert other.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
     assert other.get("/konto/adgangskode").status_code == 200  # signed in
     r = as_admin.post(f"/admin/personer/{user.id}/aktiv", data={"active": "0"})
