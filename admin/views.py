@@ -548,7 +548,7 @@ def invitation(token: str):
                 db.session.rollback()
                 return render_error(exc.status, exc.message)
             db.session.commit()
-            flash(_("You are now %(role)s.", role=role), "success")
+            flash(_("Your role is now: %(role)s.", role=role), "success")
             return redirect(url_for("forum.profile", user_id=existing.id))
         status = 200 if request.method == "GET" else 400
         return render_template(
@@ -571,7 +571,7 @@ def invitation(token: str):
         else:
             db.session.commit()
             login_user(user)
-            flash(_("Welcome! Your account is ready: you are %(role)s.", role=role), "success")
+            flash(_("Welcome! Your account is ready. Your role: %(role)s.", role=role), "success")
             return redirect(url_for("forum.home"))
     status = 400 if form.errors else 200
     return render_template(
