@@ -172,3 +172,13 @@ def test_deactivate_ends_sessions_and_blocks_login(
     as_admin.post(f"/admin/personer/{user.id}/aktiv", data={"active": "1"})
     assert other.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
     assert len(audit_entries("user_reactivate")) == 1
+
+
+def test_admin_actions_read_well_in_the_audit_log(as_admin, make_user):
+    user = make_user(name="Pia Politiker")
+    as_admin.post(f"/admin/personer/{user.id}", data={"role": "politician", "party": "SF"})
+    page = as_admin.get("/moderation/audit")
+    assert page.status_code == 200
+    text = text_of(page)
+    assert "Role changed" in text and "Pia Politiker" in text
+    assert "citizen" in text and "politician" in text

@@ -144,7 +144,7 @@ def test_archived_committee_keeps_topics_readable_and_takes_no_new_ones(
     try:
         forum_services.create_topic(admin_user, "Et nyt emne her", "Tekst.", committee_id=c.id)
     except InvalidInput as exc:
-        assert "archived" in exc.fields["committee_id"]
+        assert set(exc.fields) == {"committee_id"}  # the service refuses, not only the form
     else:
         raise AssertionError("an archived committee took a new topic")
     db.session.rollback()
