@@ -382,6 +382,7 @@ def move_topic(actor: User, topic: Topic, committee_id: int | None, area_id: int
         "topic_changed", "topic", topic.id, f"topic:{topic.id}", topic_payload(topic), actor.id
     )
     db.session.flush()
+    signals.topic_moved.send(topic)
     return True
 
 

@@ -45,6 +45,7 @@ def _connect_signals() -> None:
     signals.post_state_changed.connect(services.on_post_state_changed, weak=False)
     signals.topic_created.connect(services.on_topic_created, weak=False)
     signals.topic_proposal_decided.connect(services.on_topic_proposal_decided, weak=False)
+    signals.topic_moved.connect(services.on_topic_moved, weak=False)
 
 
 def _cache() -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
 from sqlalchemy import select
 
 from forum.extensions import db
@@ -149,3 +150,20 @@ def test_topic_list_filters(as_admin, make_topic):
     text = text_of(as_admin.get("/admin/emner?status=closed"))
     assert "Skolevej i Jyderup" in text and "Cykelsti" not in text
     assert as_admin.get("/admin/emner?status=nonsense").status_code == 400
+
+
+@pytest.mark.parametrize("app_config", [{"MODERATION_ENABLED": True}])
+def test_moving_a_topic_moves_its_open_queue_items(
+    as_admin, make_topic, make_area, make_post, make_user
+):
+    from moderation.models import QueueItem
+
+    old, new = make_area("Tølløse"), make_area("Jyderup")
+    topic = make_topic(area=old)
+    make_post(topic, author=make_user(), body="Et nyt indlæg fra en ny bruger.")  # held
+    item = db.session.scalar(select(QueueItem).where(QueueItem.topic_id == topic.id))
+    assert item is not None and item.status == "open" and item.area_id == old.id
+    r = as_admin.post(f"/admin/emner/{topic.id}/flyt", data={"area_id": str(new.id)})
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(QueueItem, item.id).area_id == new.id
