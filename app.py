@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+import admin
 import budgets
 import forum
 import mail
@@ -41,6 +42,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     mail.init_app(app)
     budgets.init_app(app)
     qa.init_app(app)
+    admin.init_app(app)  # after moderation: it writes moderation's audit log
     privacy.init_app(app)
     ops.init_app(app)  # health, metrics, request ids, backups; production start-up checks
     # A limit on every POST route that has none of its own (after all routes exist).

@@ -250,3 +250,27 @@ def withdraw_review(kind: str, target_id: int, actor_id: int | None) -> None:
     queue = current_app.extensions.get(_QUEUE_KEY) if has_app_context() else None
     if queue is not None:
         queue.withdraw(kind, target_id, actor_id)
+
+
+# The audit log (moderation's, registered at start-up): administration writes who did what,
+# to what, with the before/after values, in the same transaction as the change.
+# ``audit_log(action, target_type, target_id, actor=..., from_state=..., to_state=...,
+# text=..., data=..., area_id=..., committee_id=..., subject_user_id=...)``.
+_AUDIT_KEY = "borgerdialog.audit_log"
+
+
+def register_audit_log(app, writer: Callable[..., object]) -> None:
+    app.extensions[_AUDIT_KEY] = writer
+
+
+def audit_log_registered(app) -> bool:
+    return _AUDIT_KEY in app.extensions
+
+
+def audit_log(action: str, target_type: str, target_id: int | None, **kw) -> object:
+    """Append one entry to the registered audit log; without one there is nowhere to keep
+    who did what, so the action must not happen (RuntimeError, never a silent loss)."""
+    writer = current_app.extensions.get(_AUDIT_KEY)
+    if writer is None:
+        raise RuntimeError("No audit log is registered (the moderation package keeps it).")
+    return writer(action, target_type, target_id, **kw)

@@ -108,6 +108,9 @@ class User(UserMixin, db.Model):
     # Set when the account was deleted (privacy package): the row stays so contributions keep
     # an author, shown as a former participant without a profile.
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Set by an admin (admin package): a deactivated account cannot log in and its logins
+    # have ended; None means active.
+    deactivated_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     committees: Mapped[list[Committee]] = relationship(
         secondary=politician_committees, back_populates="politicians", order_by="Committee.name"
@@ -130,6 +133,10 @@ class User(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: a deactivated account cannot log in
+        return self.deactivated_at is None
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"
@@ -162,10 +169,20 @@ class Committee(db.Model):
     slug: Mapped[str] = mapped_column(String(120), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    # Rendered on write by forum.rendering.render_markdown (the admin pages edit it).
+    description_html: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Lists show places by position (then name); admins reorder them.
+    position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # An archived place keeps its page and topics but is not offered for new topics.
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    # The committee's chair: one of its politicians (admins set it), or None.
+    chair_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     politicians: Mapped[list[User]] = relationship(
         secondary=politician_committees, back_populates="committees", order_by="User.display_name"
     )
+    chair: Mapped[User | None] = relationship(foreign_keys=[chair_id])
 
 
 class Area(db.Model):
@@ -177,6 +194,25 @@ class Area(db.Model):
     slug: Mapped[str] = mapped_column(String(120), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    # Rendered on write by forum.rendering.render_markdown (the admin pages edit it).
+    description_html: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Lists show places by position (then name); admins reorder them.
+    position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # An archived place keeps its page and topics but is not offered for new topics.
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class SlugHistory(db.Model):
+    """A slug a committee or area had before: its old URLs redirect (301) to the new one."""
+
+    __tablename__ = "slug_history"
+    __table_args__ = (UniqueConstraint("kind", "old_slug", name="uq_slug_history_kind_slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # "committee" or "area"
+    old_slug: Mapped[str] = mapped_column(String(120))
+    target_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class Topic(db.Model):
@@ -194,6 +230,8 @@ class Topic(db.Model):
         _enum(TopicStatus, "topic_status"), default=TopicStatus.OPEN
     )
     deadline: Mapped[datetime | None] = mapped_column(DateTime)  # høringsfrist, UTC
+    # Set by an admin: the home page shows featured topics first (newest feature first).
+    featured_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_activity_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -307,6 +307,22 @@ def active_topics(viewer, limit: int = 10) -> list[Topic]:
     )
 
 
+def featured_topics(limit: int = 5) -> list[Topic]:
+    """Public topics an admin features on the home page, newest feature first."""
+    return list(
+        db.session.scalars(
+            select(Topic)
+            .options(joinedload(Topic.committee), joinedload(Topic.area))
+            .where(
+                Topic.featured_at.is_not(None),
+                Topic.status.in_((TopicStatus.OPEN, TopicStatus.CLOSED, TopicStatus.ARCHIVED)),
+            )
+            .order_by(Topic.featured_at.desc(), Topic.id.desc())
+            .limit(limit)
+        )
+    )
+
+
 def upcoming_deadlines(limit: int = 5) -> list[Topic]:
     return list(
         db.session.scalars(
@@ -347,7 +363,7 @@ def committees_with_counts() -> list[tuple[Committee, int]]:
     )
     return [
         (c, counts.get(c.id, 0))
-        for c in db.session.scalars(select(Committee).order_by(Committee.name))
+        for c in db.session.scalars(select(Committee).order_by(Committee.position, Committee.name))
     ]
 
 
@@ -359,7 +375,10 @@ def areas_with_counts() -> list[tuple[Area, int]]:
             .group_by(Topic.area_id)
         ).all()
     )
-    return [(a, counts.get(a.id, 0)) for a in db.session.scalars(select(Area).order_by(Area.name))]
+    return [
+        (a, counts.get(a.id, 0))
+        for a in db.session.scalars(select(Area).order_by(Area.position, Area.name))
+    ]
 
 
 def politicians_of_committee(committee: Committee) -> list[User]:

@@ -238,6 +238,18 @@ def _place(committee_id: int | None, area_id: int | None) -> tuple[Committee | N
     return committee, area
 
 
+def _open_place(
+    committee_id: int | None, area_id: int | None
+) -> tuple[Committee | None, Area | None]:
+    """``_place`` for a new topic: an archived committee or area takes no new topics."""
+    committee, area = _place(committee_id, area_id)
+    if committee is not None and committee.archived_at is not None:
+        raise InvalidInput(committee_id=_("This committee is archived and takes no new topics."))
+    if area is not None and area.archived_at is not None:
+        raise InvalidInput(area_id=_("This local area is archived and takes no new topics."))
+    return committee, area
+
+
 def topic_payload(topic: Topic) -> dict:
     return {
         "topic_id": topic.id,
@@ -261,7 +273,7 @@ def create_topic(
     check_restriction(author, "open_topic")
     title = _validate_title(title)
     intro = _validate_body(intro, "intro")
-    committee, area = _place(committee_id, area_id)
+    committee, area = _open_place(committee_id, area_id)
     if permissions.can_open_topic(author, committee_id, area_id):
         status = TopicStatus.OPEN
     elif permissions.can_propose_topic(author, area_id):
@@ -345,6 +357,33 @@ def set_topic_status(actor: User, topic: Topic, status: TopicStatus) -> None:
         "topic_changed", "topic", topic.id, f"topic:{topic.id}", topic_payload(topic), actor.id
     )
     db.session.flush()
+
+
+def move_topic(actor: User, topic: Topic, committee_id: int | None, area_id: int | None) -> bool:
+    """Move a topic to another committee and/or local area (not an archived one); False
+    when it is there already."""
+    if not permissions.can_manage_topic(actor, topic) or not permissions.can_open_topic(
+        actor, committee_id, area_id
+    ):
+        raise PermissionDenied(_("You may not change this topic."))
+    if (committee_id, area_id) == (topic.committee_id, topic.area_id):
+        return False
+    committee, area = _place(committee_id, area_id)
+    for place, field, old in (
+        (committee, "committee_id", topic.committee_id),
+        (area, "area_id", topic.area_id),
+    ):
+        if place is not None and place.archived_at is not None and place.id != old:
+            raise InvalidInput(**{field: _("This place is archived and takes no new topics.")})
+    topic.committee = committee
+    topic.area = area
+    topic.updated_at = utcnow()
+    eventlog.record(
+        "topic_changed", "topic", topic.id, f"topic:{topic.id}", topic_payload(topic), actor.id
+    )
+    db.session.flush()
+    signals.topic_moved.send(topic)
+    return True
 
 
 def edit_topic(

@@ -67,6 +67,8 @@ def load_user(login_id: str) -> User | None:
     user, version, created_at = row
     if version != user.session_version or created_at < utcnow() - lifetime():
         return None
+    if user.deactivated_at is not None:  # deactivation also ends the logins; fail closed
+        return None
     setattr(g, _HASH_KEY, key_hash)
     return user
 

@@ -36,3 +36,7 @@ topic_proposal_decided = _signals.signal("topic-proposal-decided")
 """Sender: the ``Topic`` whose proposal a moderator accepted (now open) or declined; keyword
 argument ``moderator`` (``User``). Moderation closes its queue item and audits the decision
 when it was made on the forum's own proposals page."""
+
+topic_moved = _signals.signal("topic-moved")
+"""Sender: the ``Topic`` whose committee or area changed (flushed, not yet committed).
+Moderation moves the topic's open queue items with it, so scoped moderators see them."""

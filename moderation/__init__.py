@@ -48,6 +48,7 @@ def _connect_signals() -> None:
     signals.post_state_changed.connect(services.on_post_state_changed, weak=False)
     signals.topic_created.connect(services.on_topic_created, weak=False)
     signals.topic_proposal_decided.connect(services.on_topic_proposal_decided, weak=False)
+    signals.topic_moved.connect(services.on_topic_moved, weak=False)
 
 
 def _cache() -> dict:
@@ -272,6 +273,7 @@ def init_app(app: Flask) -> None:
     hooks.register_user_restriction(app, services.restriction)
     hooks.register_write_block(app, _write_block)
     hooks.register_review_queue(app, services.SourceQueue())
+    hooks.register_audit_log(app, services.audit)
     _connect_signals()
     events.register()
     app.register_blueprint(views.bp)

@@ -49,6 +49,25 @@ ACTION_LABELS = {
     "rule_add": _l("Debate rule added"),
     "rule_edit": _l("Debate rule changed"),
     "access_denied": _l("Access refused"),
+    # administration (admin package)
+    "admin_setup": _l("First admin created"),
+    "place_create": _l("Created"),
+    "place_edit": _l("Name, address or description changed"),
+    "place_move": _l("Order changed"),
+    "place_archive": _l("Archived"),
+    "place_restore": _l("Taken into use again"),
+    "area_merge": _l("Local area merged into this one"),
+    "role_change": _l("Role changed"),
+    "user_deactivate": _l("Account deactivated"),
+    "user_reactivate": _l("Account reactivated"),
+    "invite_create": _l("Invitation made"),
+    "invite_accept": _l("Invitation accepted"),
+    "topic_create": _l("Topic opened by an admin"),
+    "topic_edit": _l("Topic edited by an admin"),
+    "topic_move": _l("Topic moved"),
+    "topic_status": _l("Topic status changed"),
+    "topic_feature": _l("Featured on the home page"),
+    "topic_unfeature": _l("No longer featured on the home page"),
 }
 
 # from_state / to_state: a post's state, a proposal's status, a suspension, a mode, a watched
@@ -74,6 +93,11 @@ STATE_LABELS = {
     "pre": _l("pre-moderation"),
     "hold": _l("hold for review"),
     "reject": _l("reject"),
+    "deactivated": _l("deactivated"),
+    "citizen": _l("citizen"),
+    "politician": _l("politician"),
+    "moderator": _l("moderator"),
+    "admin": _l("admin"),
 }
 
 TARGET_LABELS = {
@@ -86,6 +110,7 @@ TARGET_LABELS = {
     "area": _l("Local area"),
     "url": _l("Page"),
     "appeal": _l("Appeal"),
+    "invitation": _l("Invitation"),
 }
 
 
@@ -143,7 +168,7 @@ def target_links(viewer, rows: list[AuditEntry]) -> dict[int, Target]:
 def _title_and_url(viewer, e: AuditEntry, obj) -> tuple[str, str | None]:
     kind = e.target_type
     if obj is None:
-        if kind in ("word", "url"):  # the word itself; the address refused
+        if kind in ("word", "url", "invitation"):  # the word; the address refused or invited
             return e.text, None
         if e.data and e.data.get("url"):  # a review source's content
             return str(e.data.get("title") or ""), e.data["url"]

@@ -651,6 +651,16 @@ def on_topic_created(topic: Topic, **_kw) -> None:
         _open_item("proposal", "proposal", topic=topic)
 
 
+def on_topic_moved(topic: Topic, **_kw) -> None:
+    """``forum.signals.topic_moved``: the topic's open queue items follow it to its new
+    committee and area (their copies scope what area moderators see)."""
+    db.session.execute(
+        update(QueueItem)
+        .where(QueueItem.topic_id == topic.id, QueueItem.status == "open")
+        .values(area_id=topic.area_id, committee_id=topic.committee_id)
+    )
+
+
 def on_topic_proposal_decided(topic: Topic, moderator: User, **_kw) -> None:
     """A proposal decided on the forum's own proposals page: close its queue item (unless
     another moderator is handling it: ``Conflict``, nothing written) and audit it."""

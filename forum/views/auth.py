@@ -40,6 +40,16 @@ def login():
         form.next.data = safe_next(request.args.get("next"), "")
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
+        if user is not None and not user.is_active:
+            # Only someone who knows the password learns this; the account exists.
+            flash(
+                _(
+                    "This account has been deactivated. Contact the municipality if you "
+                    "think this is a mistake."
+                ),
+                "error",
+            )
+            return render_template("forum/login.html", form=form, failed=True), 200
         if user is not None:
             login_user(user, remember=form.remember.data)
             if user.locale is None:

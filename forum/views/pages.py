@@ -9,7 +9,7 @@ from .. import permissions, queries, services
 from ..converters import parse_id
 from ..extensions import db
 from ..forms import EmptyForm
-from ..models import Area, Committee, User
+from ..models import Area, Committee, SlugHistory, User
 from . import bp, int_arg
 
 
@@ -18,6 +18,7 @@ def home():
     return render_template(
         "forum/home.html",
         topics=queries.active_topics(current_user, limit=10),
+        featured=queries.featured_topics(limit=5),
         answers=queries.politician_answers(limit=5),
         deadlines=queries.upcoming_deadlines(limit=5),
     )
@@ -28,16 +29,31 @@ def committees():
     return render_template("forum/committees.html", items=queries.committees_with_counts())
 
 
+def _renamed(kind: str, slug: str, endpoint: str):
+    """A 301 to the place's current address when ``slug`` is one it had before, else 404."""
+    model = Committee if kind == "committee" else Area
+    target_id = db.session.scalar(
+        select(SlugHistory.target_id).where(SlugHistory.kind == kind, SlugHistory.old_slug == slug)
+    )
+    place = db.session.get(model, target_id) if target_id is not None else None
+    if place is None:
+        abort(404)
+    return redirect(url_for(endpoint, slug=place.slug), 301)
+
+
 @bp.route("/udvalg/<slug>")
 def committee(slug: str):
-    item = db.session.scalar(select(Committee).where(Committee.slug == slug)) or abort(404)
+    item = db.session.scalar(select(Committee).where(Committee.slug == slug))
+    if item is None:
+        return _renamed("committee", slug, "forum.committee")
     return render_template(
         "forum/place.html",
         place=item,
         kind="committee",
         topics=queries.topics_for(current_user, committee=item),
         politicians=queries.politicians_of_committee(item),
-        can_open=permissions.can_open_topic(current_user, item.id, None),
+        can_open=item.archived_at is None
+        and permissions.can_open_topic(current_user, item.id, None),
     )
 
 
@@ -48,14 +64,16 @@ def areas():
 
 @bp.route("/omraader/<slug>")
 def area(slug: str):
-    item = db.session.scalar(select(Area).where(Area.slug == slug)) or abort(404)
+    item = db.session.scalar(select(Area).where(Area.slug == slug))
+    if item is None:
+        return _renamed("area", slug, "forum.area")
     return render_template(
         "forum/place.html",
         place=item,
         kind="area",
         topics=queries.topics_for(current_user, area=item),
         politicians=queries.politicians_of_area(item),
-        can_open=permissions.can_write(current_user),
+        can_open=item.archived_at is None and permissions.can_write(current_user),
     )
 
 

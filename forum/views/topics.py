@@ -73,12 +73,21 @@ def new_topic():
         [("", _("— none —"))]
         + [
             (str(c.id), c.name)
-            for c in db.session.scalars(select(Committee).order_by(Committee.name))
+            for c in db.session.scalars(
+                select(Committee)
+                .where(Committee.archived_at.is_(None))
+                .order_by(Committee.position, Committee.name)
+            )
         ]
     )
     form.area_id.choices = choices(
         [("", _("— none —"))]
-        + [(str(a.id), a.name) for a in db.session.scalars(select(Area).order_by(Area.name))]
+        + [
+            (str(a.id), a.name)
+            for a in db.session.scalars(
+                select(Area).where(Area.archived_at.is_(None)).order_by(Area.position, Area.name)
+            )
+        ]
     )
     if request.method == "GET":
         form.committee_id.data = request.args.get("udvalg", "")

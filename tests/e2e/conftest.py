@@ -151,6 +151,7 @@ def _seed() -> tuple[dict[str, str], dict[str, int | str]]:
         "citizen2": "nabo@example.dk",
         "politician": "politiker@example.dk",
         "moderator": "moderator@example.dk",
+        "admin": "admin@example.dk",
     }
     citizen = services.register_user(emails["citizen"], "Karen Borger", PASSWORD)
     neighbour = services.register_user(emails["citizen2"], "Jens Nabo", PASSWORD)
@@ -158,6 +159,8 @@ def _seed() -> tuple[dict[str, str], dict[str, int | str]]:
     services.set_role(politician, Role.POLITICIAN, "Venstre", committees=[committee])
     moderator = services.register_user(emails["moderator"], "Ole Moderator", PASSWORD)
     services.set_role(moderator, Role.MODERATOR, areas=[tolloese])
+    admin = services.register_user(emails["admin"], "Anne Admin", PASSWORD)
+    services.set_role(admin, Role.ADMIN)
 
     topic = services.create_topic(
         politician,
@@ -231,7 +234,16 @@ def _seed() -> tuple[dict[str, str], dict[str, int | str]]:
         "citizen_post": p3.id,
         "citizen": citizen.id,
         "politician": politician.id,
+        "committee_id": committee.id,
+        "area_id": tolloese.id,
     }
+    from admin import services as admin_services
+
+    _invitation, token = admin_services.create_invitation(
+        admin, "inviteret@example.dk", "politician"
+    )
+    db.session.commit()
+    ids["invitation_token"] = token
     return emails, ids
 
 

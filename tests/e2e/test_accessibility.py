@@ -141,6 +141,45 @@ CASES = [
         expect="#password[aria-invalid=true]",
     ),
     Case("proposals", goto("/forslag"), user="moderator", expect="article.proposal"),
+    # Administration (admins only).
+    Case("admin-index", goto("/admin/"), user="admin", expect="nav.admin-nav"),
+    Case("admin-committees", goto("/admin/udvalg"), user="admin", expect="table.data"),
+    Case("admin-areas", goto("/admin/omraader"), user="admin", expect="td.order form"),
+    Case(
+        "admin-committee",
+        goto(lambda live: f"/admin/udvalg/{live.ids['committee_id']}"),
+        user="admin",
+    ),
+    Case(
+        "admin-area",
+        goto(lambda live: f"/admin/omraader/{live.ids['area_id']}"),
+        user="admin",
+        expect="#target_id",
+    ),
+    Case("admin-people", goto("/admin/personer?q=e"), user="admin", expect="table.data"),
+    Case(
+        "admin-person",
+        goto(lambda live: f"/admin/personer/{live.ids['politician']}"),
+        user="admin",
+        expect="fieldset.checkboxes",
+    ),
+    Case("admin-invitations", goto("/admin/invitationer"), user="admin", expect="table.data"),
+    Case("admin-topics", goto("/admin/emner"), user="admin", expect="table.data"),
+    Case("admin-new-topic", goto("/admin/emner/nyt"), user="admin"),
+    Case("admin-topic", goto(lambda live: f"/admin/emner/{live.ids['topic']}"), user="admin"),
+    Case(
+        "admin-create-area-empty",
+        submit("/admin/omraader", {}, button="main form[action='/admin/omraader'] button"),
+        user="admin",
+        status=400,
+        expect="#name[aria-invalid=true]",
+    ),
+    Case(
+        "invitation",
+        goto(lambda live: f"/invitation/{live.ids['invitation_token']}"),
+        expect="#display_name",
+    ),
+    Case("invitation-invalid", goto("/invitation/not-a-token"), status=404),
     # Error states.
     Case(
         "login-failed",

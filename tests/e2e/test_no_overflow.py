@@ -22,7 +22,7 @@ from .conftest import CHROMIUM_ARGS, LiveServer, _chromium_path, _live_config, l
 
 VIEWPORT = {"width": 390, "height": 844}
 ROLES = ("anonymous", "citizen", "politician", "moderator", "admin")
-BLUEPRINTS = ("forum", "moderation", "search", "mail", "budgets", "qa")
+BLUEPRINTS = ("forum", "moderation", "search", "mail", "budgets", "qa", "admin")
 # GET endpoints that answer something other than a page a person reads on its own: files
 # (CSV, calendar, Pabulib) and fragments the pages fetch to insert into themselves.
 NOT_PAGES = {

@@ -46,7 +46,7 @@ from search.indexer import Indexer, stop_thread
 from tests.conftest import PASSWORD, _config, _empty_tables
 
 ROOT = Path(__file__).resolve().parents[2]
-BLUEPRINTS = ("forum", "moderation", "search", "mail", "budgets", "qa", "privacy")
+BLUEPRINTS = ("forum", "moderation", "search", "mail", "budgets", "qa", "privacy", "admin")
 ROLES = ("anonymous", "citizen", "politician", "moderator", "admin")
 SIGNED_IN = ROLES[1:]
 
@@ -264,6 +264,13 @@ def _seed() -> World:
     saved = search_services.save_search(citizen, "Cykelsti", {"q": "cykelsti"})
     db.session.commit()
 
+    from admin import services as admin_services
+
+    _inv, invitation_token = admin_services.create_invitation(
+        admin, "inviteret@sweep.example", "politician", "SF", [committee.id]
+    )
+    db.session.commit()
+
     entry = db.session.scalar(
         select(AuditEntry).where(
             AuditEntry.subject_user_id == writer.id, AuditEntry.action == "reject"
@@ -288,6 +295,9 @@ def _seed() -> World:
         "qa.post_id": [question.id],
         "forum.committee.slug": [committee.slug],
         "forum.area.slug": [area.slug],
+        "admin.committee_id": [committee.id],
+        "admin.area_id": [area.id],
+        "admin.invitation.token": [invitation_token],
     }
     assert db.session.get(Suspension, suspension.id) and db.session.get(WatchedWord, word.id)
     tok = {
@@ -337,6 +347,7 @@ def _restore_accounts(world: World) -> None:
     for uid, (pw, email, version, role) in world.saved_password.items():
         u = db.session.get(User, uid)
         u.password_hash, u.email, u.session_version, u.role = pw, email, version, role
+        u.deactivated_at = None  # an admin page may have deactivated the account
     db.session.commit()
 
 

@@ -1,0 +1,31 @@
+"""Administration in the browser (``/admin``): committees and local areas, people and their
+roles, invitations, and topics, for admins; and ``flask setup`` for the first admin.
+
+Every action is a service (``admin/services.py``) that checks permission, validates, writes
+its rows and an entry in the audit log (moderation's, reached through
+``forum.hooks.audit_log``), and flushes; the views commit.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from forum import hooks
+
+DEFAULTS: dict[str, object] = {
+    "ADMIN_USERS_PER_PAGE": 50,
+    "ADMIN_TOPICS_PER_PAGE": 50,
+    "ADMIN_INVITATION_DAYS": 14,  # how long an invitation link works
+}
+
+
+def init_app(app: Flask) -> None:
+    for key, value in DEFAULTS.items():
+        app.config.setdefault(key, value)
+    if not hooks.audit_log_registered(app):
+        raise RuntimeError("The admin package needs the audit log: init moderation first.")
+
+    from . import cli, models, views  # noqa: F401
+
+    app.register_blueprint(views.bp)
+    cli.register(app)

@@ -1,0 +1,37 @@
+"""Administration's table: invitations of politicians and staff.
+
+An invitation link carries a signed token (``admin/tokens.py``) naming this row and its
+random nonce; the row records when it expires and when (and by whom) it was used, so a
+link works once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, DateTime, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from forum.extensions import db
+from forum.models import User, utcnow
+
+
+class Invitation(db.Model):
+    __tablename__ = "admin_invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)  # lower-cased
+    role: Mapped[str] = mapped_column(String(20))  # "politician" or "moderator"
+    party: Mapped[str | None] = mapped_column(String(80))
+    # Committee ids (politicians) or area ids (a scoped moderator); empty: none / everywhere.
+    committee_ids: Mapped[list] = mapped_column(JSON, default=list)
+    area_ids: Mapped[list] = mapped_column(JSON, default=list)
+    nonce: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    used_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    used_by: Mapped[User | None] = relationship(foreign_keys=[used_by_id])
