@@ -61,6 +61,7 @@ OWNED: dict[str, str] = {
     "moderation_suspensions": "user_id",
     "privacy_consents": "user_id",
     "privacy_deletions": "user_id",
+    "admin_invitations": "used_by_id",  # the invitation the person accepted (their address)
 }
 # Columns that name a person acting on someone else's data (staff decisions, the actor of
 # another person's notification): not the person's own data, and not exported to them.
@@ -79,6 +80,8 @@ NOT_OWNED: dict[str, set[str]] = {
     "notifications": {"actor_id"},
     "qa_sessions": {"created_by_id"},
     "privacy_site_settings": {"updated_by_id"},
+    "admin_invitations": {"created_by_id"},
+    "committees": {"chair_id"},
 }
 # Never handed out, even to the owner: secrets that would let a copy of the export log in.
 SECRET_COLUMNS = {("users", "password_hash"), ("user_sessions", "key_hash")}
