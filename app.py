@@ -11,6 +11,7 @@ import budgets
 import forum
 import mail
 import moderation
+import outcomes
 import qa
 import search
 from forum import live, ratelimits
@@ -36,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     mail.init_app(app)
     budgets.init_app(app)
     qa.init_app(app)
+    outcomes.init_app(app)
     # A limit on every POST route that has none of its own (after all routes exist).
     ratelimits.apply(app)
     # async mode, Redis message queue (REDIS_URL), same-origin check, message size limit

@@ -250,3 +250,37 @@ def withdraw_review(kind: str, target_id: int, actor_id: int | None) -> None:
     queue = current_app.extensions.get(_QUEUE_KEY) if has_app_context() else None
     if queue is not None:
         queue.withdraw(kind, target_id, actor_id)
+
+
+# --- notes on posts other packages cite -------------------------------------------------------
+# A package that cites forum posts (outcomes: "what we heard → what we did") registers a
+# reader; pages that show posts ask it once per page for all the posts they show (one query,
+# however many posts) and print each post's notes (``Citation``: the words and the link).
+
+
+class Citation(NamedTuple):
+    label: str  # e.g. "Cited in the outcome: Decided (3 December 2026)", already translated
+    url: str
+
+
+PostCitations = Callable[[list[int]], "dict[int, list[Citation]]"]
+_CITATIONS_KEY = "borgerdialog.post_citations"
+
+
+def register_post_citations(app, reader: PostCitations) -> None:
+    readers = app.extensions.setdefault(_CITATIONS_KEY, [])
+    if reader not in readers:
+        readers.append(reader)
+
+
+def post_citations(post_ids) -> dict[int, list[Citation]]:
+    """The notes of the posts ``post_ids`` (post id -> notes); only posts with notes appear.
+    No query when there are no posts or no readers."""
+    ids = sorted({int(i) for i in post_ids})
+    if not ids or not has_app_context():
+        return {}
+    out: dict[int, list[Citation]] = {}
+    for reader in current_app.extensions.get(_CITATIONS_KEY, ()):
+        for post_id, notes in reader(ids).items():
+            out.setdefault(post_id, []).extend(notes)
+    return out

@@ -93,6 +93,7 @@ TABLE: dict[str, tuple[tuple[str, ...], Callable[[], bool] | None]] = {
             "qa.merge",
             "qa.moderate",
             "qa.status",
+            "outcomes.add_update",
         ),
         None,
     ),

@@ -46,7 +46,7 @@ from search.indexer import Indexer, stop_thread
 from tests.conftest import PASSWORD, _config, _empty_tables
 
 ROOT = Path(__file__).resolve().parents[2]
-BLUEPRINTS = ("forum", "moderation", "search", "mail", "budgets", "qa")
+BLUEPRINTS = ("forum", "moderation", "search", "mail", "budgets", "qa", "outcomes")
 ROLES = ("anonymous", "citizen", "politician", "moderator", "admin")
 SIGNED_IN = ROLES[1:]
 
