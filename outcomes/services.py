@@ -212,7 +212,6 @@ def add_update(
             created_at=utcnow(),
         )
     update = OutcomeUpdate(
-        outcome=outcome,
         status=status,
         body=body,
         text_source=text,
@@ -228,19 +227,27 @@ def add_update(
         for post_id, note in wanted
     ]
     try:
-        # Added inside the savepoint: a lost double-submit race rolls back only this.
+        # Added inside the savepoint: a lost race (the same form twice, or two first
+        # updates of one topic at once) rolls back only this.
         with db.session.begin_nested():
+            if created:
+                db.session.add(outcome)
+                db.session.flush()
+            update.outcome_id = outcome.id
             db.session.add(update)
             db.session.flush()
     except IntegrityError:
-        if update in db.session:
-            db.session.expunge(update)
-        if created and outcome in db.session:
-            db.session.expunge(outcome)
+        for row in (update, outcome if created else None):
+            if row is not None and row in db.session:
+                db.session.expunge(row)
         existing = _by_nonce(writer, nonce)
-        if existing is None:
-            raise
-        return existing
+        if existing is not None:
+            return existing
+        if created:
+            raise Conflict(
+                _("Someone else wrote this outcome at the same moment. Send the form again.")
+            ) from None
+        raise
     # The timeline's head: the latest dated update (a later-added older entry leaves it).
     if created or decided_on >= outcome.updated_on:
         outcome.status, outcome.body, outcome.updated_on = status, body, decided_on
