@@ -254,8 +254,9 @@ def withdraw_review(kind: str, target_id: int, actor_id: int | None) -> None:
 
 # --- notes on posts other packages cite -------------------------------------------------------
 # A package that cites forum posts (outcomes: "what we heard → what we did") registers a
-# reader; pages that show posts ask it once per page for all the posts they show (one query,
-# however many posts) and print each post's notes (``Citation``: the words and the link).
+# reader; pages that show posts ask it once per page with the topic and all the posts they
+# show (a fixed number of queries, however many posts) and print each post's notes
+# (``Citation``: the words and the link).
 
 
 class Citation(NamedTuple):
@@ -263,7 +264,7 @@ class Citation(NamedTuple):
     url: str
 
 
-PostCitations = Callable[[list[int]], "dict[int, list[Citation]]"]
+PostCitations = Callable[[int, list[int]], "dict[int, list[Citation]]"]
 _CITATIONS_KEY = "borgerdialog.post_citations"
 
 
@@ -273,14 +274,14 @@ def register_post_citations(app, reader: PostCitations) -> None:
         readers.append(reader)
 
 
-def post_citations(post_ids) -> dict[int, list[Citation]]:
-    """The notes of the posts ``post_ids`` (post id -> notes); only posts with notes appear.
-    No query when there are no posts or no readers."""
+def post_citations(topic_id: int, post_ids) -> dict[int, list[Citation]]:
+    """The notes of the posts ``post_ids`` of topic ``topic_id`` (post id -> notes); only
+    posts with notes appear. No query when there are no posts or no readers."""
     ids = sorted({int(i) for i in post_ids})
     if not ids or not has_app_context():
         return {}
     out: dict[int, list[Citation]] = {}
     for reader in current_app.extensions.get(_CITATIONS_KEY, ()):
-        for post_id, notes in reader(ids).items():
+        for post_id, notes in reader(topic_id, ids).items():
             out.setdefault(post_id, []).extend(notes)
     return out

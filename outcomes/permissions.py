@@ -22,7 +22,5 @@ def can_write_outcome(user, topic: Topic) -> bool:
     if u.role == Role.MODERATOR:
         return fp.moderated_area_ids(u) is None
     if u.role == Role.POLITICIAN:
-        return topic.committee_id is not None and topic.committee_id in {
-            c.id for c in u.committees
-        }
+        return topic.committee_id is not None and topic.committee_id in {c.id for c in u.committees}
     return False

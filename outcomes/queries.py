@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import url_for
+from flask import g, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -14,27 +14,28 @@ from forum.extensions import db
 from forum.models import Area, Committee, Post, PostState, Topic
 
 from .forms import status_label
-from .models import CitationKind, Outcome, OutcomeCitation, OutcomeStatus, OutcomeUpdate
+from .models import CitationKind, Outcome, OutcomeStatus, OutcomeUpdate
 
 
-def outcome_for_topic(topic: Topic) -> Outcome | None:
-    """The topic's outcome with its timeline (two queries), or None."""
-    return db.session.scalar(
-        select(Outcome)
-        .options(selectinload(Outcome.updates).selectinload(OutcomeUpdate.citations))
-        .where(Outcome.topic_id == topic.id)
-    )
+def outcome_for_topic(topic: Topic | int) -> Outcome | None:
+    """The topic's outcome with its timeline and citations (three queries; one when there is
+    none), or None. Kept for the request: the topic page's box and the citation notes of its
+    posts read it once."""
+    topic_id = topic if isinstance(topic, int) else topic.id
+    memo = g.setdefault("_outcomes_by_topic", {})
+    if topic_id not in memo:
+        memo[topic_id] = db.session.scalar(
+            select(Outcome)
+            .options(selectinload(Outcome.updates).selectinload(OutcomeUpdate.citations))
+            .where(Outcome.topic_id == topic_id)
+        )
+    return memo[topic_id]
 
 
 def cited_posts(viewer, outcome: Outcome) -> dict[int, Post]:
     """The posts the timeline cites that ``viewer`` may read now (one query): a post hidden
     after it was cited drops out of the page."""
-    ids = {
-        c.target_id
-        for u in outcome.updates
-        for c in u.citations
-        if c.kind == CitationKind.POST
-    }
+    ids = {c.target_id for u in outcome.updates for c in u.citations if c.kind == CitationKind.POST}
     if not ids:
         return {}
     posts = db.session.scalars(
@@ -84,29 +85,25 @@ def list_outcomes(
     return list(rows), total or 0
 
 
-def post_citations(post_ids: list[int]) -> dict[int, list[hooks.Citation]]:
-    """The forum's hook: the notes »Cited in the outcome: …« of the posts on a page, in one
-    query. The outcome is on the post's own topic, so whoever sees the post may see it."""
-    rows = db.session.execute(
-        select(
-            OutcomeCitation.target_id,
-            OutcomeUpdate.id,
-            OutcomeUpdate.status,
-            OutcomeUpdate.decided_on,
-            Outcome.topic_id,
-        )
-        .join(OutcomeUpdate, OutcomeUpdate.id == OutcomeCitation.update_id)
-        .join(Outcome, Outcome.id == OutcomeUpdate.outcome_id)
-        .where(OutcomeCitation.kind == CitationKind.POST, OutcomeCitation.target_id.in_(post_ids))
-        .order_by(OutcomeUpdate.decided_on, OutcomeUpdate.id)
-    ).all()
+def post_citations(topic_id: int, post_ids: list[int]) -> dict[int, list[hooks.Citation]]:
+    """The forum's hook: the notes »Cited in the outcome: …« of the posts on a page of
+    ``topic_id``, from the topic's outcome (no query beyond ``outcome_for_topic``'s). The
+    outcome is on the posts' own topic, so whoever sees a post may see it."""
+    outcome = outcome_for_topic(topic_id)
+    if outcome is None:
+        return {}
+    wanted = set(post_ids)
     out: dict[int, list[hooks.Citation]] = {}
-    for post_id, update_id, status, decided_on, topic_id in rows:
+    base = url_for("outcomes.topic_outcome", topic_id=topic_id)
+    for update in sorted(outcome.updates, key=lambda u: (u.decided_on, u.id)):
         label = _(
             "Cited in the outcome: %(status)s, %(date)s",
-            status=status_label(status),
-            date=format_date(decided_on, "long"),
+            status=status_label(update.status),
+            date=format_date(update.decided_on, "long"),
         )
-        url = url_for("outcomes.topic_outcome", topic_id=topic_id) + f"#u{update_id}"
-        out.setdefault(post_id, []).append(hooks.Citation(label, url))
+        for c in update.citations:
+            if c.kind == CitationKind.POST and c.target_id in wanted:
+                out.setdefault(c.target_id, []).append(
+                    hooks.Citation(label, f"{base}#u{update.id}")
+                )
     return out

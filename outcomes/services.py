@@ -165,6 +165,46 @@ def outcome_of(topic: Topic) -> Outcome | None:
     return db.session.scalar(select(Outcome).where(Outcome.topic_id == topic.id))
 
 
+def _check_writer(writer: User, topic: Topic) -> None:
+    if not permissions.can_see_outcome(writer, topic):
+        raise NotFound(_("No such topic."))
+    if not permissions.can_write_outcome(writer, topic):
+        raise PermissionDenied(
+            _("Only staff and the politicians of the topic's committee write its outcome.")
+        )
+    if not topic.is_public:
+        raise Conflict(_("A topic that is not open to everybody cannot have an outcome."))
+
+
+def _insert(
+    writer: User, outcome: Outcome, created: bool, update: OutcomeUpdate, nonce: str | None
+) -> OutcomeUpdate:
+    """Write the update (and a new outcome) in a savepoint; a lost race (the same form
+    twice, or two first updates of one topic at once) rolls back only the savepoint and
+    returns the winner's update, or refuses."""
+    try:
+        with db.session.begin_nested():
+            if created:
+                db.session.add(outcome)
+                db.session.flush()
+            update.outcome_id = outcome.id
+            db.session.add(update)
+            db.session.flush()
+    except IntegrityError:
+        for row in (update, outcome if created else None):
+            if row is not None and row in db.session:
+                db.session.expunge(row)
+        existing = _by_nonce(writer, nonce)
+        if existing is not None:
+            return existing
+        if created:
+            raise Conflict(
+                _("Someone else wrote this outcome at the same moment. Send the form again.")
+            ) from None
+        raise
+    return update
+
+
 def add_update(
     writer: User,
     topic: Topic,
@@ -181,14 +221,7 @@ def add_update(
     """Add a dated update to ``topic``'s outcome (the first one creates the outcome).
 
     Returns the existing update for a repeated ``nonce`` (a double-submitted form)."""
-    if not permissions.can_see_outcome(writer, topic):
-        raise NotFound(_("No such topic."))
-    if not permissions.can_write_outcome(writer, topic):
-        raise PermissionDenied(
-            _("Only staff and the politicians of the topic's committee write its outcome.")
-        )
-    if not topic.is_public:
-        raise Conflict(_("A topic that is not open to everybody cannot have an outcome."))
+    _check_writer(writer, topic)
     existing = _by_nonce(writer, nonce)
     if existing is not None:
         return existing
@@ -226,28 +259,9 @@ def add_update(
         OutcomeCitation(kind=CitationKind.POST, target_id=post_id, note=note)
         for post_id, note in wanted
     ]
-    try:
-        # Added inside the savepoint: a lost race (the same form twice, or two first
-        # updates of one topic at once) rolls back only this.
-        with db.session.begin_nested():
-            if created:
-                db.session.add(outcome)
-                db.session.flush()
-            update.outcome_id = outcome.id
-            db.session.add(update)
-            db.session.flush()
-    except IntegrityError:
-        for row in (update, outcome if created else None):
-            if row is not None and row in db.session:
-                db.session.expunge(row)
-        existing = _by_nonce(writer, nonce)
-        if existing is not None:
-            return existing
-        if created:
-            raise Conflict(
-                _("Someone else wrote this outcome at the same moment. Send the form again.")
-            ) from None
-        raise
+    written = _insert(writer, outcome, created, update, nonce)
+    if written is not update:
+        return written  # the same form was sent twice at once; the first one won
     # The timeline's head: the latest dated update (a later-added older entry leaves it).
     if created or decided_on >= outcome.updated_on:
         outcome.status, outcome.body, outcome.updated_on = status, body, decided_on
@@ -293,9 +307,7 @@ def notify_participants(topic: Topic, update: OutcomeUpdate, writer: User) -> in
     mail package's feed of ``notification`` events); the writer is not told."""
     users = sorted(participants(topic) - {writer.id})
     rows = [
-        Notification(
-            user_id=uid, kind=NOTIFICATION_KIND, topic_id=topic.id, actor_id=writer.id
-        )
+        Notification(user_id=uid, kind=NOTIFICATION_KIND, topic_id=topic.id, actor_id=writer.id)
         for uid in users
     ]
     db.session.add_all(rows)

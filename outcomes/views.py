@@ -85,9 +85,7 @@ def add_update(topic_id: int):
         else:
             db.session.commit()
             flash(_("The update of the outcome is published."), "success")
-            return redirect(
-                url_for("outcomes.topic_outcome", topic_id=topic.id) + f"#u{update.id}"
-            )
+            return redirect(url_for("outcomes.topic_outcome", topic_id=topic.id) + f"#u{update.id}")
     elif request.method == "POST":
         status = 400
     return render_template(

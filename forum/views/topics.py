@@ -192,9 +192,9 @@ def _thread_view(
                 topic=topic,
                 base_depth=0,
                 can_post=can_post,
-                # Notes of other packages on the page's posts (outcomes' citations): one
-                # query for the page, however many posts it shows.
-                citations=hooks.post_citations(thread.shown_ids or _subtree_ids(thread.roots)),
+                # Notes of other packages on the page's posts (outcomes' citations): the
+                # same queries for the page, however many posts it shows.
+                citations=hooks.post_citations(topic.id, thread.shown_ids),
             )
         )
     view = ThreadView(html, thread.total_visible, thread.stance_counts, thread.page, thread.pages)
@@ -374,7 +374,7 @@ def post(post_id: int):
         base_depth=post.depth,
         can_post=permissions.can_post(current_user, topic),
         button_form=EmptyForm(),
-        citations=hooks.post_citations(_subtree_ids([node])),
+        citations=hooks.post_citations(topic.id, _subtree_ids([node])),
     )
 
 
@@ -442,7 +442,7 @@ def post_fragment(post_id: int):
         base_depth=0,
         can_post=permissions.can_post(current_user, topic),
         button_form=EmptyForm(),
-        citations=hooks.post_citations(_subtree_ids([node])),
+        citations=hooks.post_citations(topic.id, _subtree_ids([node])),
     )
     return html, 200, {"Cache-Control": "private, no-store"}
 

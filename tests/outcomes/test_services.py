@@ -40,7 +40,10 @@ def test_who_may_write_an_outcome(world, who, allowed):
             add(world, writer)
         db.session.rollback()
         assert db.session.scalar(select(func.count(Outcome.id))) == 0
-        assert db.session.scalar(select(func.count(Event.id)).where(Event.kind == "outcome_update")) == 0
+        assert (
+            db.session.scalar(select(func.count(Event.id)).where(Event.kind == "outcome_update"))
+            == 0
+        )
 
 
 def test_first_update_creates_the_outcome_and_the_latest_date_heads_it(world):
@@ -85,7 +88,9 @@ def test_invalid_input_names_its_field_and_writes_nothing(world, field, value):
 
 
 def test_http_and_https_links_are_kept(world):
-    assert add(world, link="https://holbaek.dk/dagsorden/12").link == "https://holbaek.dk/dagsorden/12"
+    assert (
+        add(world, link="https://holbaek.dk/dagsorden/12").link == "https://holbaek.dk/dagsorden/12"
+    )
     assert add(world, link="http://holbaek.dk/r").link == "http://holbaek.dk/r"
 
 
@@ -94,7 +99,9 @@ def test_a_double_submission_creates_one_update(world):
     two = add(world, nonce="form-1", text="Et andet forsøg på samme formular.")
     assert one.id == two.id
     assert db.session.scalar(select(func.count(OutcomeUpdate.id))) == 1
-    assert db.session.scalar(select(func.count(Event.id)).where(Event.kind == "outcome_update")) == 1
+    assert (
+        db.session.scalar(select(func.count(Event.id)).where(Event.kind == "outcome_update")) == 1
+    )
 
 
 def test_citations_of_published_posts_with_notes(world):
@@ -167,15 +174,16 @@ def test_everybody_who_took_part_is_told_exactly_once_per_update(world, make_use
     ).all()
     outcome_notes = [e for e in notes if e.payload.get("kind") == "outcome_update"]
     assert len(outcome_notes) == 2
-    assert outcome_notes[0].payload["path"] == f"/emner/{world.topic.id}/resultat#u{outcome_notes[0].payload['update_id']}"
+    assert (
+        outcome_notes[0].payload["path"]
+        == f"/emner/{world.topic.id}/resultat#u{outcome_notes[0].payload['update_id']}"
+    )
 
 
 def test_participants_of_a_hidden_post_are_not_counted(world):
     hidden = world.posts[0]
     hidden.state = PostState.HIDDEN
-    db.session.execute(
-        Follow.__table__.delete().where(Follow.user_id == hidden.author_id)
-    )
+    db.session.execute(Follow.__table__.delete().where(Follow.user_id == hidden.author_id))
     db.session.commit()
     assert hidden.author_id not in services.participants(world.topic)
     assert world.posts[1].author_id in services.participants(world.topic)
