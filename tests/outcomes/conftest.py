@@ -69,3 +69,21 @@ def add(world: World, writer: User | None = None, **kw):
     update = services.add_update(writer or world.staff, world.topic, **args)
     db.session.commit()
     return update
+
+
+@pytest.fixture
+def socket_client(app, client):
+    """``socket_client()``: a Socket.IO test client (anonymous unless ``client`` logged in)."""
+    from forum.extensions import socketio
+
+    made = []
+
+    def make(http_client=None):
+        sc = socketio.test_client(app, flask_test_client=http_client or client)
+        made.append(sc)
+        return sc
+
+    yield make
+    for sc in made:
+        if sc.is_connected():
+            sc.disconnect()
