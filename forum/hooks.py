@@ -285,3 +285,33 @@ def post_citations(topic_id: int, post_ids) -> dict[int, list[Citation]]:
         for post_id, notes in reader(topic_id, ids).items():
             out.setdefault(post_id, []).extend(notes)
     return out
+
+
+# --- the audit log of another package ----------------------------------------------------------
+# Moderation keeps the audit log; a feature package that wants an entry for its own actions
+# (outcomes: an update written) asks ``audit`` and never imports moderation. With no writer
+# registered (moderation absent) nothing is written and ``audit`` answers False.
+AuditWriter = Callable[..., None]
+_AUDIT_KEY = "borgerdialog.audit_writer"
+
+
+def register_audit_writer(app, writer: AuditWriter) -> None:
+    app.extensions[_AUDIT_KEY] = writer
+
+
+def audit(
+    action: str,
+    target_type: str,
+    target_id: int | None,
+    *,
+    actor: User | None,
+    topic: Topic | None = None,
+    text: str = "",
+    data: dict | None = None,
+) -> bool:
+    """Append an audit entry in the current transaction; False when no writer is registered."""
+    writer = current_app.extensions.get(_AUDIT_KEY) if has_app_context() else None
+    if writer is None:
+        return False
+    writer(action, target_type, target_id, actor=actor, topic=topic, text=text, data=data or {})
+    return True

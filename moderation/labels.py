@@ -49,6 +49,8 @@ ACTION_LABELS = {
     "rule_add": _l("Debate rule added"),
     "rule_edit": _l("Debate rule changed"),
     "access_denied": _l("Access refused"),
+    # Written by other packages through forum.hooks.audit.
+    "outcome_update": _l("Outcome of a debate updated"),
 }
 
 # from_state / to_state: a post's state, a proposal's status, a suspension, a mode, a watched

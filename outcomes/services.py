@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from forum import eventlog
+from forum import eventlog, hooks
 from forum import permissions as fp
 from forum.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
@@ -280,6 +280,16 @@ def add_update(
             "cited": [post_id for post_id, _n in wanted],
         },
         writer.id,
+    )
+    # The audit log (moderation's, through the forum's hook; nothing without moderation).
+    hooks.audit(
+        "outcome_update",
+        "outcome_update",
+        update.id,
+        actor=writer,
+        topic=topic,
+        text=status.value,
+        data={"outcome_id": outcome.id, "cited_posts": [post_id for post_id, _n in wanted]},
     )
     if notify:
         notify_participants(topic, update, writer)

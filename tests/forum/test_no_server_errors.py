@@ -261,6 +261,20 @@ def _seed() -> World:
         qa_services.moderate_question(admin, session, question.id, "approve")
     db.session.commit()
 
+    # An outcome of the committee's topic, citing the published post.
+    from outcomes import services as outcome_services
+
+    outcome_services.add_update(
+        admin,
+        topic,
+        status="decided",
+        body="committee",
+        text="Udvalget har besluttet cykelstien.",
+        decided_on=utcnow().date(),
+        citations=f"{published.id}: Cykelstien kommer",
+    )
+    db.session.commit()
+
     saved = search_services.save_search(citizen, "Cykelsti", {"q": "cykelsti"})
     db.session.commit()
 
@@ -288,6 +302,8 @@ def _seed() -> World:
         "qa.post_id": [question.id],
         "forum.committee.slug": [committee.slug],
         "forum.area.slug": [area.slug],
+        "outcomes.committee.slug": [committee.slug],
+        "outcomes.area.slug": [area.slug],
     }
     assert db.session.get(Suspension, suspension.id) and db.session.get(WatchedWord, word.id)
     tok = {

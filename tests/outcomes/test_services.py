@@ -187,3 +187,26 @@ def test_participants_of_a_hidden_post_are_not_counted(world):
     db.session.commit()
     assert hidden.author_id not in services.participants(world.topic)
     assert world.posts[1].author_id in services.participants(world.topic)
+
+
+def test_an_update_writes_an_audit_entry_through_the_hook(world):
+    from moderation.models import AuditEntry
+
+    update = add(world, citations=f"{world.posts[0].id}: x")
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "outcome_update"))
+    assert entry.target_id == update.id and entry.actor_id == world.staff.id
+    assert entry.topic_id == world.topic.id and entry.area_id == world.topic.area_id
+    assert entry.data["cited_posts"] == [world.posts[0].id] and entry.text == "decided"
+
+
+def test_without_an_audit_writer_nothing_is_audited_and_the_update_is_written(app, world):
+    from forum.hooks import _AUDIT_KEY
+    from moderation.models import AuditEntry
+
+    writer = app.extensions.pop(_AUDIT_KEY)
+    try:
+        add(world)
+    finally:
+        app.extensions[_AUDIT_KEY] = writer
+    assert db.session.scalar(select(func.count(AuditEntry.id))) == 0
+    assert db.session.scalar(select(func.count(OutcomeUpdate.id))) == 1
