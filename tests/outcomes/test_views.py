@@ -235,3 +235,31 @@ def test_outcome_path_is_the_route(app, world):
         assert url_for("outcomes.topic_outcome", topic_id=world.topic.id) == outcome_path(
             world.topic.id
         )
+
+
+def test_topic_page_holds_the_hidden_live_notice(world, client_for):
+    text = client_for(None).get(f"/emner/{world.topic.id}").text
+    # No outcome yet: only the notice live.js shows when one arrives (hidden until then).
+    assert "data-live-outcome" in text and 'class="outcome-box"' not in text
+    notice = text.split("data-live-outcome")[0].rsplit("<p", 1)[1]
+    assert "hidden" in notice
+    add(world)
+    text = client_for(None).get(f"/emner/{world.topic.id}").text
+    assert 'class="outcome-box"' in text and "data-live-outcome" in text
+
+
+def test_notification_of_a_topic_no_longer_visible_says_so(world, client_for):
+    author = world.posts[0].author
+    add(world)
+    world.topic.status = TopicStatus.PROPOSED
+    db.session.commit()
+    text = client_for(author).get("/notifikationer").text
+    assert f"/emner/{world.topic.id}/resultat" not in text
+    assert "ikke længere tilgængelig" in text
+
+
+def test_the_form_is_offered_only_to_writers(world, client_for):
+    path = f'href="/emner/{world.topic.id}/resultat/ny"'
+    assert path in client_for(world.politician).get(f"/emner/{world.topic.id}").text
+    assert path not in client_for(world.citizen).get(f"/emner/{world.topic.id}").text
+    assert path not in client_for(world.scoped).get(f"/emner/{world.topic.id}").text
