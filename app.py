@@ -13,6 +13,7 @@ import forum
 import mail
 import moderation
 import ops
+import outcomes
 import privacy
 import qa
 import search
@@ -44,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     qa.init_app(app)
     admin.init_app(app)  # after moderation: it writes moderation's audit log
     privacy.init_app(app)
+    outcomes.init_app(app)
     ops.init_app(app)  # health, metrics, request ids, backups; production start-up checks
     # A limit on every POST route that has none of its own (after all routes exist).
     ratelimits.apply(app)

@@ -274,3 +274,68 @@ def audit_log(action: str, target_type: str, target_id: int | None, **kw) -> obj
     if writer is None:
         raise RuntimeError("No audit log is registered (the moderation package keeps it).")
     return writer(action, target_type, target_id, **kw)
+
+
+# --- notes on posts other packages cite -------------------------------------------------------
+# A package that cites forum posts (outcomes: "what we heard → what we did") registers a
+# reader; pages that show posts ask it once per page with the topic and all the posts they
+# show (a fixed number of queries, however many posts) and print each post's notes
+# (``Citation``: the words and the link).
+
+
+class Citation(NamedTuple):
+    label: str  # e.g. "Cited in the outcome: Decided (3 December 2026)", already translated
+    url: str
+
+
+PostCitations = Callable[[int, list[int]], "dict[int, list[Citation]]"]
+_CITATIONS_KEY = "borgerdialog.post_citations"
+
+
+def register_post_citations(app, reader: PostCitations) -> None:
+    readers = app.extensions.setdefault(_CITATIONS_KEY, [])
+    if reader not in readers:
+        readers.append(reader)
+
+
+def post_citations(topic_id: int, post_ids) -> dict[int, list[Citation]]:
+    """The notes of the posts ``post_ids`` of topic ``topic_id`` (post id -> notes); only
+    posts with notes appear. No query when there are no posts or no readers."""
+    ids = sorted({int(i) for i in post_ids})
+    if not ids or not has_app_context():
+        return {}
+    out: dict[int, list[Citation]] = {}
+    for reader in current_app.extensions.get(_CITATIONS_KEY, ()):
+        for post_id, notes in reader(topic_id, ids).items():
+            out.setdefault(post_id, []).extend(notes)
+    return out
+
+
+# --- the audit log of another package ----------------------------------------------------------
+# Moderation keeps the audit log; a feature package that wants an entry for its own actions
+# (outcomes: an update written) asks ``audit`` and never imports moderation. With no writer
+# registered (moderation absent) nothing is written and ``audit`` answers False.
+AuditWriter = Callable[..., None]
+_AUDIT_WRITER_KEY = "borgerdialog.audit_writer"
+
+
+def register_audit_writer(app, writer: AuditWriter) -> None:
+    app.extensions[_AUDIT_WRITER_KEY] = writer
+
+
+def audit(
+    action: str,
+    target_type: str,
+    target_id: int | None,
+    *,
+    actor: User | None,
+    topic: Topic | None = None,
+    text: str = "",
+    data: dict | None = None,
+) -> bool:
+    """Append an audit entry in the current transaction; False when no writer is registered."""
+    writer = current_app.extensions.get(_AUDIT_WRITER_KEY) if has_app_context() else None
+    if writer is None:
+        return False
+    writer(action, target_type, target_id, actor=actor, topic=topic, text=text, data=data or {})
+    return True

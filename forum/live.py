@@ -281,6 +281,17 @@ def register_room(
         _fact_readers[prefix] = facts
 
 
+# Event kinds other packages record in a topic's room about the whole topic (outcomes'
+# ``outcome_update``): each goes to ``topic:<id>`` as a small message (ids, no text), so open
+# topic pages can say "something new, reload". The topic room only admits those who may see
+# the topic.
+_topic_notices: set[str] = set()
+
+
+def register_topic_notice(kind: str) -> None:
+    _topic_notices.add(kind)
+
+
 def unknown_room(name: str) -> LiveError:
     return LiveError("unknown_room", _("There is no room called %(room)s.", room=name[:60]))
 
@@ -540,6 +551,8 @@ def route(ev: dict, facts: Facts, fresh: frozenset[int] = frozenset()) -> list[O
     prefix = room.partition(":")[0]
     if prefix in _routers:
         return _routers[prefix](ev, facts)
+    if prefix == "topic" and ev["kind"] in _topic_notices:
+        return [((room,), _small(ev))]
     if subject == "post" and prefix == "topic" and "state" in ev["payload"]:
         return _route_post(ev, facts, fresh)
     if prefix == "user":

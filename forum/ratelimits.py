@@ -112,6 +112,7 @@ TABLE: dict[str, tuple[tuple[str, ...], Callable[[], bool] | None]] = {
             "admin.move_topic",
             "admin.topic_status",
             "admin.feature_topic",
+            "outcomes.add_update",
         ),
         None,
     ),

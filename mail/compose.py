@@ -71,6 +71,7 @@ def kind_label(kind: Kind) -> str:
         Kind.SAVED_SEARCH: _("New matches for your saved searches"),
         Kind.MODERATION: _("Moderation decisions about your contributions"),
         Kind.QA_REMINDER: _("Reminders of live Q&A sessions you signed up for"),
+        Kind.OUTCOME: _("Outcome of a debate you took part in"),
     }[kind]
 
 
@@ -471,6 +472,21 @@ def _budget_entry(user: User, item: MailItem) -> dict | None:
     return out
 
 
+def _outcome_entry(user: User, item: MailItem) -> dict | None:
+    """A new update of the outcome of a debate the user took part in: the event's payload
+    names the topic and the outcome page's path; the topic must still be visible to them."""
+    topic = db.session.get(Topic, item.topic_id) if item.topic_id else None
+    if topic is None or not permissions.can_see_topic(user, topic):
+        return None
+    path = (item.payload or {}).get("path")
+    return {
+        "kind": item.kind,
+        "text": _("New outcome of “%(title)s”, a debate you took part in", title=topic.title),
+        "url": site_url(path) if isinstance(path, str) and path.startswith("/") else site_url("/"),
+        "when": item.created_at,
+    }
+
+
 def entry(user: User, item: MailItem, now: datetime) -> dict | None:
     """What to say about one item, or None when the recipient may no longer see it."""
     if item.kind in (Kind.REPLY, Kind.FOLLOWED_TOPIC, Kind.SAVED_SEARCH):
@@ -483,6 +499,8 @@ def entry(user: User, item: MailItem, now: datetime) -> dict | None:
         return _moderation_entry(user, item)
     if item.kind == Kind.QA_REMINDER:
         return _qa_entry(user, item, now)
+    if item.kind == Kind.OUTCOME:
+        return _outcome_entry(user, item)
     return None
 
 

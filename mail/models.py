@@ -42,6 +42,7 @@ class Kind(enum.StrEnum):
     SAVED_SEARCH = "saved_search"
     MODERATION = "moderation"
     QA_REMINDER = "qa_reminder"
+    OUTCOME = "outcome"  # a new update of the outcome of a debate one took part in
 
 
 class Mode(enum.StrEnum):
@@ -57,6 +58,7 @@ DEFAULT_MODES: dict[Kind, Mode] = {
     Kind.SAVED_SEARCH: Mode.DAILY,
     Kind.MODERATION: Mode.IMMEDIATE,
     Kind.QA_REMINDER: Mode.IMMEDIATE,
+    Kind.OUTCOME: Mode.IMMEDIATE,
 }
 
 # The in-app notification kinds (``Notification.kind``, the ``kind`` in a notification
@@ -79,6 +81,9 @@ NOTIFICATION_KINDS: dict[str, Kind] = {
     "budget_idea_feasible": Kind.MODERATION,
     "budget_idea_infeasible": Kind.MODERATION,
     "budget_idea_merged": Kind.MODERATION,
+    # The outcomes package: a new update of the outcome of a debate the user took part in
+    # (the event's payload carries ``topic_id``, ``title`` and ``path``).
+    "outcome_update": Kind.OUTCOME,
 }
 
 

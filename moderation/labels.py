@@ -68,6 +68,8 @@ ACTION_LABELS = {
     "topic_status": _l("Topic status changed"),
     "topic_feature": _l("Featured on the home page"),
     "topic_unfeature": _l("No longer featured on the home page"),
+    # Written by other packages through forum.hooks.audit.
+    "outcome_update": _l("Outcome of a debate updated"),
 }
 
 # from_state / to_state: a post's state, a proposal's status, a suspension, a mode, a watched

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
 
-from .. import permissions, queries, render_error, services
+from .. import hooks, permissions, queries, render_error, services
 from ..cache import ThreadView, TTLCache
 from ..converters import parse_id
 from ..errors import Conflict, DomainError, InvalidInput, PermissionDenied
@@ -153,6 +153,17 @@ def _page_sizes() -> dict:
     }
 
 
+def _subtree_ids(nodes) -> list[int]:
+    """The ids of ``nodes`` and everything below them (the posts a page may show)."""
+    out: list[int] = []
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        out.append(node.post.id)
+        stack.extend(node.children)
+    return out
+
+
 def _thread_view(
     topic: Topic, sort: str, stance: str | None, can_post: bool, page: int
 ) -> ThreadView:
@@ -190,6 +201,9 @@ def _thread_view(
                 topic=topic,
                 base_depth=0,
                 can_post=can_post,
+                # Notes of other packages on the page's posts (outcomes' citations): the
+                # same queries for the page, however many posts it shows.
+                citations=hooks.post_citations(topic.id, thread.shown_ids),
             )
         )
     view = ThreadView(html, thread.total_visible, thread.stance_counts, thread.page, thread.pages)
@@ -369,6 +383,7 @@ def post(post_id: int):
         base_depth=post.depth,
         can_post=permissions.can_post(current_user, topic),
         button_form=EmptyForm(),
+        citations=hooks.post_citations(topic.id, _subtree_ids([node])),
     )
 
 
@@ -436,6 +451,7 @@ def post_fragment(post_id: int):
         base_depth=0,
         can_post=permissions.can_post(current_user, topic),
         button_form=EmptyForm(),
+        citations=hooks.post_citations(topic.id, _subtree_ids([node])),
     )
     return html, 200, {"Cache-Control": "private, no-store"}
 

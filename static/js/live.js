@@ -155,6 +155,13 @@
       case "topic_opened":
         if (msg.topic_id === topicId && !(msg.id <= pageCursor)) return refreshHead(msg);
         return undefined;
+      case "outcome_update":
+        // A new update of the topic's outcome: show the notice the page holds (its link
+        // leads to the outcome; nothing is fetched).
+        if (msg.topic_id === topicId) {
+          for (const el of document.querySelectorAll("[data-live-outcome]")) el.hidden = false;
+        }
+        return undefined;
       case "notification":
         return setUnread(msg);
       case "topic_activity":

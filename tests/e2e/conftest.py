@@ -209,6 +209,35 @@ def _seed() -> tuple[dict[str, str], dict[str, int | str]]:
     )
     services.create_post(neighbour, closed, "Ja, om morgenen er alt optaget.", stance=Stance.FOR)
     services.set_topic_status(politician, closed, TopicStatus.CLOSED)
+    # The closed topic's outcome: two dated updates, the latest citing the post.
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from forum.models import Post
+    from outcomes import services as outcome_services
+
+    cited = db.session.scalar(
+        select(Post.id).where(Post.topic_id == closed.id).order_by(Post.id).limit(1)
+    )
+    outcome_services.add_update(
+        politician,
+        closed,
+        status="in_progress",
+        body="administration",
+        text="Forvaltningen tæller p-pladserne om morgenen.",
+        decided_on=date(2026, 10, 1),
+    )
+    outcome_services.add_update(
+        politician,
+        closed,
+        status="decided",
+        body="committee",
+        text="Udvalget har besluttet **20 nye** p-pladser.",
+        decided_on=date(2026, 11, 3),
+        link="https://www.holbaek.dk/politik/referat",
+        citations=f"{cited}: Pladsmangel om morgenen",
+    )
 
     # A citizen's proposal, accepted by the area's moderator: another notification kind.
     proposal = services.create_topic(

@@ -255,6 +255,30 @@ CASES = [
         status=400,
         expect=".error-summary",
     ),
+    # Outcomes: the topic's box, the timeline, the results list, the update form.
+    Case("topic-outcome-box", goto(topic("closed_topic")), expect="section.outcome-box"),
+    Case(
+        "outcome",
+        goto(lambda live: f"/emner/{live.ids['closed_topic']}/resultat"),
+        expect="ol.outcome-timeline ul.outcome-citations",
+    ),
+    Case("results", goto("/resultater?status=decided"), expect="ul.outcome-list"),
+    Case(
+        "outcome-form",
+        goto(lambda live: f"/emner/{live.ids['topic']}/resultat/ny"),
+        user="politician",
+        expect="#citations",
+    ),
+    Case(
+        "outcome-form-errors",
+        submit(
+            lambda live: f"/emner/{live.ids['topic']}/resultat/ny",
+            {"#text": "Besluttet.", "#link": "javascript:alert(1)"},
+        ),
+        user="politician",
+        status=400,
+        expect="#link[aria-invalid=true]",
+    ),
     # Another language.
     Case("english-home", switch_to_english("/"), lang="en"),
     # Switching stores the choice on the account: a user of its own, so others stay Danish.

@@ -14,7 +14,7 @@ from forum import format_local
 
 ROOT = Path(__file__).resolve().parents[2]
 DA_PO = ROOT / "translations" / "da" / "LC_MESSAGES" / "messages.po"
-PACKAGES = ("forum", "moderation", "search", "mail", "qa", "budgets")
+PACKAGES = ("forum", "moderation", "search", "mail", "qa", "budgets", "outcomes")
 # Placeholders that carry an amount of money (``budget_money``/``money``): "100.000 kr."
 MONEY = ("amount", "budget", "left", "spent", "over", "cost", "share", "sum")
 

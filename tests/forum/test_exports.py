@@ -15,7 +15,7 @@ from flask_babel import force_locale
 from forum import exports
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("forum", "moderation", "search", "mail", "qa", "budgets", "app.py")
+PACKAGES = ("forum", "moderation", "search", "mail", "qa", "budgets", "outcomes", "app.py")
 
 
 @pytest.mark.parametrize(

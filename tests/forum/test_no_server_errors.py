@@ -46,7 +46,17 @@ from search.indexer import Indexer, stop_thread
 from tests.conftest import PASSWORD, _config, _empty_tables
 
 ROOT = Path(__file__).resolve().parents[2]
-BLUEPRINTS = ("forum", "moderation", "search", "mail", "budgets", "qa", "privacy", "admin")
+BLUEPRINTS = (
+    "forum",
+    "moderation",
+    "search",
+    "mail",
+    "budgets",
+    "qa",
+    "privacy",
+    "admin",
+    "outcomes",
+)
 ROLES = ("anonymous", "citizen", "politician", "moderator", "admin")
 SIGNED_IN = ROLES[1:]
 
@@ -261,6 +271,20 @@ def _seed() -> World:
         qa_services.moderate_question(admin, session, question.id, "approve")
     db.session.commit()
 
+    # An outcome of the committee's topic, citing the published post.
+    from outcomes import services as outcome_services
+
+    outcome_services.add_update(
+        admin,
+        topic,
+        status="decided",
+        body="committee",
+        text="Udvalget har besluttet cykelstien.",
+        decided_on=utcnow().date(),
+        citations=f"{published.id}: Cykelstien kommer",
+    )
+    db.session.commit()
+
     saved = search_services.save_search(citizen, "Cykelsti", {"q": "cykelsti"})
     db.session.commit()
 
@@ -298,6 +322,8 @@ def _seed() -> World:
         "admin.committee_id": [committee.id],
         "admin.area_id": [area.id],
         "admin.invitation.token": [invitation_token],
+        "outcomes.committee.slug": [committee.slug],
+        "outcomes.area.slug": [area.slug],
     }
     assert db.session.get(Suspension, suspension.id) and db.session.get(WatchedWord, word.id)
     tok = {

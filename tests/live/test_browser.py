@@ -179,6 +179,38 @@ def test_a_topic_status_change_updates_the_open_page(browser, start_server, worl
         reader_ctx.close()
 
 
+def test_a_new_outcome_shows_a_notice_on_the_open_page(browser, start_server, world, http_login):
+    server = start_server("threading")
+    topic_url = f"{server.url}/emner/{world.ids['topic']}"
+    reader_ctx, reader = logged_in_page(browser, server.url, world.emails["citizen"])
+    try:
+        reader.goto(topic_url)
+        wait_joined(reader)
+        notice = reader.locator("[data-live-outcome]")
+        assert notice.is_hidden()
+        admin = http_login(server.url, world.emails["admin"])
+        r = admin.post(
+            f"{topic_url}/resultat/ny",
+            data={
+                "status": "decided",
+                "body": "committee",
+                "decided_on": "2026-11-30",
+                "text": "Udvalget har besluttet cykelstien.",
+                "nonce": "browser-1",
+            },
+            timeout=10,
+        )
+        assert r.status_code == 200 and "/resultat" in r.url, r.text[:300]
+        notice.wait_for(state="visible")
+        assert (
+            notice.locator("a")
+            .get_attribute("href")
+            .endswith(f"/emner/{world.ids['topic']}/resultat")
+        )
+    finally:
+        reader_ctx.close()
+
+
 def test_home_page_activity_counts_update_live(browser, start_server, world, http_login):
     server = start_server("threading")
     context = browser.new_context(locale="da-DK")  # anonymous: public rooms only

@@ -83,6 +83,20 @@ def trigger(kind: Kind, scene, make_post):
         own = make_post(topic, author=target, body="Mit indlæg.")
         record_notification(target, "moderation_decision", own)
         return "decision about your post"
+    if kind == Kind.OUTCOME:
+        from outcomes import services as outcome_services
+
+        forum_services.set_follow(target, topic, True)
+        outcome_services.add_update(
+            topic.author,  # an admin (make_topic's default)
+            topic,
+            status="decided",
+            body="committee",
+            text="Udvalget har besluttet cykelstien.",
+            decided_on=utcnow().date(),
+        )
+        db.session.commit()
+        return "a debate you took part in"
     starts = (utcnow() + timedelta(days=10)).replace(microsecond=0)
     eventlog.record(
         "qa_signup",
