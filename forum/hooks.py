@@ -312,15 +312,9 @@ def post_citations(topic_id: int, post_ids) -> dict[int, list[Citation]]:
 
 
 # --- the audit log of another package ----------------------------------------------------------
-# Moderation keeps the audit log; a feature package that wants an entry for its own actions
-# (outcomes: an update written) asks ``audit`` and never imports moderation. With no writer
-# registered (moderation absent) nothing is written and ``audit`` answers False.
-AuditWriter = Callable[..., None]
-_AUDIT_WRITER_KEY = "borgerdialog.audit_writer"
-
-
-def register_audit_writer(app, writer: AuditWriter) -> None:
-    app.extensions[_AUDIT_WRITER_KEY] = writer
+# The same writer as ``audit_log`` above (moderation registers it), for packages whose
+# entries are optional (outcomes: an update written): with no writer registered (moderation
+# absent) nothing is written and ``audit`` answers False.
 
 
 def audit(
@@ -334,7 +328,7 @@ def audit(
     data: dict | None = None,
 ) -> bool:
     """Append an audit entry in the current transaction; False when no writer is registered."""
-    writer = current_app.extensions.get(_AUDIT_WRITER_KEY) if has_app_context() else None
+    writer = current_app.extensions.get(_AUDIT_KEY) if has_app_context() else None
     if writer is None:
         return False
     writer(action, target_type, target_id, actor=actor, topic=topic, text=text, data=data or {})

@@ -274,8 +274,6 @@ def init_app(app: Flask) -> None:
     hooks.register_write_block(app, _write_block)
     hooks.register_review_queue(app, services.SourceQueue())
     hooks.register_audit_log(app, services.audit)
-    # Other packages' actions in the audit log (outcomes), without importing moderation.
-    hooks.register_audit_writer(app, services.audit)
     _connect_signals()
     events.register()
     app.register_blueprint(views.bp)

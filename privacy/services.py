@@ -82,6 +82,9 @@ NOT_OWNED: dict[str, set[str]] = {
     "privacy_site_settings": {"updated_by_id"},
     "admin_invitations": {"created_by_id"},
     "committees": {"chair_id"},
+    # an outcome is the municipality's account of a decision, written in office
+    "outcomes": {"created_by_id"},
+    "outcome_updates": {"author_id"},
 }
 # Never handed out, even to the owner: secrets that would let a copy of the export log in.
 SECRET_COLUMNS = {("users", "password_hash"), ("user_sessions", "key_hash")}
