@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from . import hooks, permissions
@@ -254,6 +254,34 @@ def load_thread_page(
     return thread
 
 
+# A post of the viewer's own that others do not see as they do: its text shows to its author
+# only (pending, rejected, hidden, removed). A deleted post is a placeholder for everyone.
+PRIVATE_OWN_STATES = (PostState.PENDING, PostState.REJECTED, PostState.HIDDEN, PostState.REMOVED)
+
+
+def viewer_in_topic(viewer, topic: Topic) -> tuple[set[int], bool]:
+    """The posts of ``topic`` a signed-in viewer supports, and whether the viewer has a post
+    there that only they see (``PRIVATE_OWN_STATES``): one statement."""
+    supports = (
+        select(Support.post_id)
+        .join(Post, Post.id == Support.post_id)
+        .where(Support.user_id == viewer.id, Post.topic_id == topic.id)
+    )
+    private = select(literal(0)).where(
+        select(Post.id)
+        .where(
+            Post.topic_id == topic.id,
+            Post.author_id == viewer.id,
+            Post.state.in_(PRIVATE_OWN_STATES),
+        )
+        .exists()
+    )
+    ids = set(db.session.scalars(supports.union_all(private)))
+    has_private = 0 in ids  # post ids start at 1
+    ids.discard(0)
+    return ids, has_private
+
+
 def topic_with_place(topic_id: int) -> Topic | None:
     return db.session.scalar(
         select(Topic)
@@ -470,6 +498,33 @@ def user_with_memberships(user_id: int) -> User | None:
     return db.session.scalar(
         select(User).options(selectinload(User.committees)).where(User.id == user_id)
     )
+
+
+@dataclass(frozen=True)
+class TopicFacts:
+    """What a topic page needs to know before it reads its data (one statement)."""
+
+    status: TopicStatus
+    room_last: int  # the newest event of the topic's room (0 if none)
+    cursor: int  # the newest event of all (the live cursor, see forum/live.py)
+
+
+def topic_page_facts(topic_id: int) -> TopicFacts | None:
+    """The topic's status, its room's newest event and the live cursor, or None when there
+    is no such topic. Read together, before the page's data, so that neither event id
+    claims something the page does not show."""
+    from .models import Event
+
+    row = db.session.execute(
+        select(
+            Topic.status,
+            select(func.max(Event.id)).where(Event.room == f"topic:{topic_id}").scalar_subquery(),
+            select(func.max(Event.id)).scalar_subquery(),
+        ).where(Topic.id == topic_id)
+    ).first()
+    if row is None:
+        return None
+    return TopicFacts(row[0], row[1] or 0, row[2] or 0)
 
 
 def last_event_id(room: str) -> int:
