@@ -259,9 +259,19 @@ def load_thread_page(
 PRIVATE_OWN_STATES = (PostState.PENDING, PostState.REJECTED, PostState.HIDDEN, PostState.REMOVED)
 
 
-def viewer_in_topic(viewer, topic: Topic) -> tuple[set[int], bool]:
-    """The posts of ``topic`` a signed-in viewer supports, and whether the viewer has a post
-    there that only they see (``PRIVATE_OWN_STATES``): one statement."""
+@dataclass(frozen=True)
+class ViewerInTopic:
+    """What a signed-in viewer's topic page shows of their own: supports pressed, the follow
+    button, and whether they have a post there that only they see (``PRIVATE_OWN_STATES``)."""
+
+    supported_ids: frozenset[int]
+    has_private: bool
+    following: bool
+
+
+def viewer_in_topic(viewer, topic: Topic) -> ViewerInTopic:
+    """``ViewerInTopic`` in one statement: the supported post ids, with two marker rows
+    (post ids start at 1): 0 for a private post of the viewer's, -1 for a follow."""
     supports = (
         select(Support.post_id)
         .join(Post, Post.id == Support.post_id)
@@ -276,10 +286,13 @@ def viewer_in_topic(viewer, topic: Topic) -> tuple[set[int], bool]:
         )
         .exists()
     )
-    ids = set(db.session.scalars(supports.union_all(private)))
-    has_private = 0 in ids  # post ids start at 1
-    ids.discard(0)
-    return ids, has_private
+    follows = select(literal(-1)).where(
+        select(Follow.user_id)
+        .where(Follow.user_id == viewer.id, Follow.topic_id == topic.id)
+        .exists()
+    )
+    ids = set(db.session.scalars(supports.union_all(private, follows)))
+    return ViewerInTopic(frozenset(i for i in ids if i > 0), 0 in ids, -1 in ids)
 
 
 def topic_with_place(topic_id: int) -> Topic | None:
@@ -509,22 +522,38 @@ class TopicFacts:
     cursor: int  # the newest event of all (the live cursor, see forum/live.py)
 
 
+def _facts_columns(topic_id: int) -> tuple:
+    """The newest event of the topic's room and of all (the live cursor)."""
+    from .models import Event
+
+    return (
+        select(func.max(Event.id)).where(Event.room == f"topic:{topic_id}").scalar_subquery(),
+        select(func.max(Event.id)).scalar_subquery(),
+    )
+
+
 def topic_page_facts(topic_id: int) -> TopicFacts | None:
     """The topic's status, its room's newest event and the live cursor, or None when there
     is no such topic. Read together, before the page's data, so that neither event id
     claims something the page does not show."""
-    from .models import Event
-
     row = db.session.execute(
-        select(
-            Topic.status,
-            select(func.max(Event.id)).where(Event.room == f"topic:{topic_id}").scalar_subquery(),
-            select(func.max(Event.id)).scalar_subquery(),
-        ).where(Topic.id == topic_id)
+        select(Topic.status, *_facts_columns(topic_id)).where(Topic.id == topic_id)
     ).first()
     if row is None:
         return None
     return TopicFacts(row[0], row[1] or 0, row[2] or 0)
+
+
+def topic_with_facts(topic_id: int) -> tuple[Topic | None, TopicFacts | None]:
+    """``topic_with_place`` and ``topic_page_facts`` in one statement."""
+    row = db.session.execute(
+        select(Topic, *_facts_columns(topic_id))
+        .options(joinedload(Topic.committee), joinedload(Topic.area), joinedload(Topic.author))
+        .where(Topic.id == topic_id)
+    ).first()
+    if row is None:
+        return None, None
+    return row[0], TopicFacts(row[0].status, row[1] or 0, row[2] or 0)
 
 
 def last_event_id(room: str) -> int:

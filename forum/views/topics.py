@@ -165,10 +165,11 @@ def _thread_view(
     can_post: bool,
     page: int,
     room_last: int | None = None,
+    viewer: queries.ViewerInTopic | None = None,
 ) -> ThreadView:
     anonymous = not current_user.is_authenticated
     if not anonymous:
-        shared = _shared_thread(topic, sort, stance, can_post, page, room_last)
+        shared = _shared_thread(topic, sort, stance, can_post, page, room_last, viewer)
         if shared is not None:
             return shared
     key = None
@@ -253,7 +254,13 @@ def _fill_marks(html: str, supported: set[int]) -> Markup:
 
 
 def _shared_thread(
-    topic: Topic, sort: str, stance: str | None, can_post: bool, page: int, room_last: int | None
+    topic: Topic,
+    sort: str,
+    stance: str | None,
+    can_post: bool,
+    page: int,
+    room_last: int | None,
+    viewer: queries.ViewerInTopic | None,
 ) -> ThreadView | None:
     """The thread page from the signed-in readers' shared cache, or None when this reader
     does not see the thread as everyone does."""
@@ -263,8 +270,7 @@ def _shared_thread(
         or permissions.can_moderate_topic(current_user, topic)
     ):
         return None
-    supported, has_private = queries.viewer_in_topic(current_user, topic)
-    if has_private:
+    if viewer is None or viewer.has_private:
         return None
     key = (
         topic.id,
@@ -302,7 +308,7 @@ def _shared_thread(
             html, thread.total_visible, thread.stance_counts, thread.page, thread.pages
         )
         cache.set(key, view)
-    return dataclasses.replace(view, html=_fill_marks(view.html, supported))
+    return dataclasses.replace(view, html=_fill_marks(view.html, viewer.supported_ids))
 
 
 def _sort_and_stance() -> tuple[str, str | None]:
@@ -331,7 +337,10 @@ def _render_topic(
     sort, stance = _sort_and_stance()
     page = int_arg("side") if request.method == "GET" else 1
     can_post = permissions.can_post(current_user, topic)
-    thread = _thread_view(topic, sort, stance, can_post, page, room_last)
+    viewer = None
+    if current_user.is_authenticated:
+        viewer = queries.viewer_in_topic(current_user, topic)
+    thread = _thread_view(topic, sort, stance, can_post, page, room_last, viewer)
     if thread.page > thread.pages:
         # A page that no longer exists (the thread got shorter, or a typed number): the last.
         return redirect(url_for("forum.topic", **_page_args(topic, sort, stance, thread.pages)))
@@ -351,7 +360,7 @@ def _render_topic(
         page_numbers=_page_numbers(thread.page, thread.pages),
         page_url=lambda n: url_for("forum.topic", **_page_args(topic, sort, stance, n)),
         live_page=live_page,
-        following=queries.is_following(current_user, topic),
+        following=viewer is not None and viewer.following,
         can_post=can_post,
         can_manage=can_manage,
         base_depth=0,
@@ -419,15 +428,17 @@ def _anonymous_topic_page(topic_id: int, facts: queries.TopicFacts):
 
 @bp.route("/emner/<int:topic_id>")
 def topic(topic_id: int):
-    facts = queries.topic_page_facts(topic_id)
-    live.remember_cursor(facts.cursor if facts is not None else None)
-    if (
-        facts is not None
-        and facts.status in permissions.PUBLIC_TOPIC_STATES
-        and _cacheable_for_everyone()
-    ):
-        return _anonymous_topic_page(topic_id, facts)
-    topic = _topic_or_404(topic_id)
+    if _cacheable_for_everyone():
+        facts = queries.topic_page_facts(topic_id)
+        live.remember_cursor(facts.cursor if facts is not None else None)
+        if facts is not None and facts.status in permissions.PUBLIC_TOPIC_STATES:
+            return _anonymous_topic_page(topic_id, facts)
+        topic = _topic_or_404(topic_id)
+    else:
+        topic, facts = queries.topic_with_facts(topic_id)
+        live.remember_cursor(facts.cursor if facts is not None else None)
+        if topic is None or not permissions.can_see_topic(current_user, topic):
+            abort(404)
     # The form only shows to those who may post (anonymous readers never may).
     return _render_topic(
         topic,
