@@ -307,8 +307,15 @@ def _shared_thread(
         view = ThreadView(
             html, thread.total_visible, thread.stance_counts, thread.page, thread.pages
         )
+        if view.page <= view.pages:  # else the page redirects
+            section = render_template(
+                "forum/_debate.html", **_debate_context(topic, view, sort, stance)
+            )
+            view = dataclasses.replace(view, html=Markup(""), section=Markup(section))
         cache.set(key, view)
-    return dataclasses.replace(view, html=_fill_marks(view.html, viewer.supported_ids))
+    if view.section is None:
+        return view
+    return dataclasses.replace(view, section=_fill_marks(view.section, viewer.supported_ids))
 
 
 def _sort_and_stance() -> tuple[str, str | None]:
@@ -331,6 +338,24 @@ def _page_numbers(page: int, pages: int) -> list[int | None]:
     return out
 
 
+def _debate_context(topic: Topic, thread: ThreadView, sort: str, stance: str | None) -> dict:
+    """What templates/forum/_debate.html shows besides the topic."""
+    return {
+        "topic": topic,
+        "thread": thread,
+        "thread_html": thread.html,
+        "sort": sort,
+        "stance": stance,
+        "page": thread.page,
+        "pages": thread.pages,
+        "page_numbers": _page_numbers(thread.page, thread.pages),
+        "page_url": lambda n: url_for("forum.topic", **_page_args(topic, sort, stance, n)),
+        # The page new top-level posts go to: the first when the newest come first, else the
+        # last.
+        "live_page": 1 if sort == "newest" else thread.pages,
+    }
+
+
 def _render_topic(
     topic: Topic, form: PostForm | None, status: int = 200, room_last: int | None = None
 ):
@@ -344,22 +369,12 @@ def _render_topic(
     if thread.page > thread.pages:
         # A page that no longer exists (the thread got shorter, or a typed number): the last.
         return redirect(url_for("forum.topic", **_page_args(topic, sort, stance, thread.pages)))
-    # The page new top-level posts go to: the first when the newest come first, else the last.
-    live_page = 1 if sort == "newest" else thread.pages
     can_manage = permissions.can_manage_topic(current_user, topic)
     return render_template(
         "forum/topic.html",
-        topic=topic,
-        thread=thread,
-        thread_html=thread.html,
+        **_debate_context(topic, thread, sort, stance),
+        debate_html=thread.section,
         form=form,
-        sort=sort,
-        stance=stance,
-        page=thread.page,
-        pages=thread.pages,
-        page_numbers=_page_numbers(thread.page, thread.pages),
-        page_url=lambda n: url_for("forum.topic", **_page_args(topic, sort, stance, n)),
-        live_page=live_page,
         following=viewer is not None and viewer.following,
         can_post=can_post,
         can_manage=can_manage,
