@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import bindparam, func, literal, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from . import hooks, permissions
@@ -522,14 +522,18 @@ class TopicFacts:
     cursor: int  # the newest event of all (the live cursor, see forum/live.py)
 
 
-def _facts_columns(topic_id: int) -> tuple:
-    """The newest event of the topic's room and of all (the live cursor)."""
+def _facts_columns() -> tuple:
+    """The newest event of the topic's room and of all (the live cursor); binds ``room``."""
     from .models import Event
 
     return (
-        select(func.max(Event.id)).where(Event.room == f"topic:{topic_id}").scalar_subquery(),
+        select(func.max(Event.id)).where(Event.room == bindparam("room")).scalar_subquery(),
         select(func.max(Event.id)).scalar_subquery(),
     )
+
+
+# Built once: the anonymous topic page, served from the cache, runs only this statement.
+_TOPIC_FACTS = select(Topic.status, *_facts_columns()).where(Topic.id == bindparam("topic_id"))
 
 
 def topic_page_facts(topic_id: int) -> TopicFacts | None:
@@ -537,7 +541,7 @@ def topic_page_facts(topic_id: int) -> TopicFacts | None:
     is no such topic. Read together, before the page's data, so that neither event id
     claims something the page does not show."""
     row = db.session.execute(
-        select(Topic.status, *_facts_columns(topic_id)).where(Topic.id == topic_id)
+        _TOPIC_FACTS, {"topic_id": topic_id, "room": f"topic:{topic_id}"}
     ).first()
     if row is None:
         return None
@@ -547,9 +551,10 @@ def topic_page_facts(topic_id: int) -> TopicFacts | None:
 def topic_with_facts(topic_id: int) -> tuple[Topic | None, TopicFacts | None]:
     """``topic_with_place`` and ``topic_page_facts`` in one statement."""
     row = db.session.execute(
-        select(Topic, *_facts_columns(topic_id))
+        select(Topic, *_facts_columns())
         .options(joinedload(Topic.committee), joinedload(Topic.area), joinedload(Topic.author))
-        .where(Topic.id == topic_id)
+        .where(Topic.id == topic_id),
+        {"room": f"topic:{topic_id}"},
     ).first()
     if row is None:
         return None, None

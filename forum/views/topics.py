@@ -356,6 +356,37 @@ def _debate_context(topic: Topic, thread: ThreadView, sort: str, stance: str | N
     }
 
 
+def _shared_forms() -> TTLCache:
+    return current_app.extensions.setdefault(
+        "borgerdialog.topic_write_forms", TTLCache(maxsize=256, ttl=60)
+    )
+
+
+def _write_form(topic: Topic, form: PostForm) -> Markup | None:
+    """An empty post form (a GET) from the cache, with this reader's CSRF token and the
+    form's nonce put in; None for a form with input or errors (rendered as it is)."""
+    if (
+        not current_app.config.get("TOPIC_PAGE_SHARED_THREAD", True)
+        or request.method != "GET"
+        or form.errors
+        or form.body.data
+        or form.parent_id.data
+    ):
+        return None
+    key = (topic.id, str(get_locale()), bool(getattr(form, "csrf_token", None)))
+    cache = _shared_forms()
+    html = cache.get(key)
+    if html is None:
+        blank = PostForm()
+        if hasattr(blank, "csrf_token"):
+            blank.csrf_token.current_token = "\x00c\x00"
+        blank.nonce.data = "\x00n\x00"
+        html = render_template("forum/_write_form.html", topic=topic, form=blank)
+        cache.set(key, html)
+    token = generate_csrf() if hasattr(form, "csrf_token") else ""
+    return Markup(html.replace("\x00c\x00", token).replace("\x00n\x00", form.nonce.data))
+
+
 def _render_topic(
     topic: Topic, form: PostForm | None, status: int = 200, room_last: int | None = None
 ):
@@ -375,6 +406,7 @@ def _render_topic(
         **_debate_context(topic, thread, sort, stance),
         debate_html=thread.section,
         form=form,
+        write_form_html=_write_form(topic, form) if can_post and form is not None else None,
         following=viewer is not None and viewer.following,
         can_post=can_post,
         can_manage=can_manage,

@@ -209,3 +209,31 @@ def test_shared_thread_carries_each_readers_own_token(app, make_topic, make_user
     assert tokens[0] != tokens[1]
     db.session.refresh(post)
     assert post.support_count == 2
+
+
+def test_shared_write_form_has_each_readers_token_and_a_new_nonce(app, make_topic, make_user):
+    from forum.models import Post
+
+    app.config["WTF_CSRF_ENABLED"] = True
+    topic = make_topic()
+    for n in range(2):
+        user = make_user()
+        c = app.test_client()
+        page = _text(c.get("/login"))
+        token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+        c.post(
+            "/login",
+            data={"email": user.email, "password": "correct-horse-battery", "csrf_token": token},
+        )
+        pages = [_text(c.get(f"/emner/{topic.id}")) for _ in range(2)]
+        action = f'action="/emner/{topic.id}/indlaeg"'
+        forms = [p.split(action)[1].split("</form>")[0] for p in pages]
+        nonces = [f.split('name="nonce" type="hidden" value="')[1].split('"')[0] for f in forms]
+        assert nonces[0] != nonces[1] and "\x00" not in pages[0]
+        token = forms[1].split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+        r = c.post(
+            f"/emner/{topic.id}/indlaeg",
+            data={"body": f"Indlæg nummer {n}", "nonce": nonces[1], "csrf_token": token},
+        )
+        assert r.status_code == 302
+    assert db.session.query(Post).filter(Post.topic_id == topic.id).count() == 2
