@@ -269,29 +269,32 @@ class ViewerInTopic:
     following: bool
 
 
-def viewer_in_topic(viewer, topic: Topic) -> ViewerInTopic:
-    """``ViewerInTopic`` in one statement: the supported post ids, with two marker rows
-    (post ids start at 1): 0 for a private post of the viewer's, -1 for a follow."""
+def _viewer_in_topic_statement():
+    uid, tid = bindparam("user_id"), bindparam("topic_id")
     supports = (
         select(Support.post_id)
         .join(Post, Post.id == Support.post_id)
-        .where(Support.user_id == viewer.id, Post.topic_id == topic.id)
+        .where(Support.user_id == uid, Post.topic_id == tid)
     )
     private = select(literal(0)).where(
         select(Post.id)
-        .where(
-            Post.topic_id == topic.id,
-            Post.author_id == viewer.id,
-            Post.state.in_(PRIVATE_OWN_STATES),
-        )
+        .where(Post.topic_id == tid, Post.author_id == uid, Post.state.in_(PRIVATE_OWN_STATES))
         .exists()
     )
     follows = select(literal(-1)).where(
-        select(Follow.user_id)
-        .where(Follow.user_id == viewer.id, Follow.topic_id == topic.id)
-        .exists()
+        select(Follow.user_id).where(Follow.user_id == uid, Follow.topic_id == tid).exists()
     )
-    ids = set(db.session.scalars(supports.union_all(private, follows)))
+    return supports.union_all(private, follows)
+
+
+# Built once (every signed-in topic page GET runs it).
+_VIEWER_IN_TOPIC = _viewer_in_topic_statement()
+
+
+def viewer_in_topic(viewer, topic: Topic) -> ViewerInTopic:
+    """``ViewerInTopic`` in one statement: the supported post ids, with two marker rows
+    (post ids start at 1): 0 for a private post of the viewer's, -1 for a follow."""
+    ids = set(db.session.scalars(_VIEWER_IN_TOPIC, {"user_id": viewer.id, "topic_id": topic.id}))
     return ViewerInTopic(frozenset(i for i in ids if i > 0), 0 in ids, -1 in ids)
 
 
@@ -548,13 +551,17 @@ def topic_page_facts(topic_id: int) -> TopicFacts | None:
     return TopicFacts(row[0], row[1] or 0, row[2] or 0)
 
 
+_TOPIC_WITH_FACTS = (
+    select(Topic, *_facts_columns())
+    .options(joinedload(Topic.committee), joinedload(Topic.area), joinedload(Topic.author))
+    .where(Topic.id == bindparam("topic_id"))
+)
+
+
 def topic_with_facts(topic_id: int) -> tuple[Topic | None, TopicFacts | None]:
     """``topic_with_place`` and ``topic_page_facts`` in one statement."""
     row = db.session.execute(
-        select(Topic, *_facts_columns())
-        .options(joinedload(Topic.committee), joinedload(Topic.area), joinedload(Topic.author))
-        .where(Topic.id == topic_id),
-        {"room": f"topic:{topic_id}"},
+        _TOPIC_WITH_FACTS, {"topic_id": topic_id, "room": f"topic:{topic_id}"}
     ).first()
     if row is None:
         return None, None
