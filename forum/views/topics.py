@@ -411,7 +411,6 @@ def _render_topic(
         can_post=can_post,
         can_manage=can_manage,
         base_depth=0,
-        button_form=EmptyForm() if current_user.is_authenticated else None,
         status_form=TopicStatusForm(status=topic.status.value) if can_manage else None,
     ), status
 
