@@ -53,3 +53,4 @@ class ThreadView:
     stance_counts: dict[str, int]
     page: int = 1
     pages: int = 1
+    section: Markup | None = None  # the whole debate section (templates/forum/_debate.html)

@@ -108,6 +108,9 @@ _MANAGER_KEY = "borgerdialog.live_manager"
 _CURSOR_KEY = "borgerdialog.live_cursor"
 # Pages whose template needs the event cursor even for anonymous readers.
 LIVE_PAGES = frozenset({"forum.topic", "forum.home", "forum.committee", "forum.area"})
+# Of those, pages whose view reads the cursor itself (``remember_cursor``), in the same
+# statement as the other facts it needs first (forum/queries.py topic_page_facts).
+SELF_CURSOR_PAGES = frozenset({"forum.topic"})
 
 
 class LiveError(DomainError):
@@ -796,12 +799,20 @@ def _remember_cursor() -> None:
         "forum.topic_head",
     ):
         return
+    if request.endpoint in SELF_CURSOR_PAGES:
+        return  # the view calls remember_cursor with its first statement
     remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
     # Whether someone is logged in, without loading the user (the bell needs the cursor).
     signed_in = "_user_id" in flask_session or remember in request.cookies
     if request.endpoint in LIVE_PAGES or signed_in:
         # In the WSGI environ, not ``g``: tests run many requests in one app context.
         request.environ[_CURSOR_KEY] = cursor()
+
+
+def remember_cursor(value: int | None = None) -> None:
+    """For the views of SELF_CURSOR_PAGES: the cursor their first statement read (before
+    the page's data), or ``None`` to read it now."""
+    request.environ[_CURSOR_KEY] = cursor() if value is None else value
 
 
 def init_app(app: Flask) -> None:

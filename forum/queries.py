@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, literal, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from . import hooks, permissions
@@ -254,6 +254,50 @@ def load_thread_page(
     return thread
 
 
+# A post of the viewer's own that others do not see as they do: its text shows to its author
+# only (pending, rejected, hidden, removed). A deleted post is a placeholder for everyone.
+PRIVATE_OWN_STATES = (PostState.PENDING, PostState.REJECTED, PostState.HIDDEN, PostState.REMOVED)
+
+
+@dataclass(frozen=True)
+class ViewerInTopic:
+    """What a signed-in viewer's topic page shows of their own: supports pressed, the follow
+    button, and whether they have a post there that only they see (``PRIVATE_OWN_STATES``)."""
+
+    supported_ids: frozenset[int]
+    has_private: bool
+    following: bool
+
+
+def _viewer_in_topic_statement():
+    uid, tid = bindparam("user_id"), bindparam("topic_id")
+    supports = (
+        select(Support.post_id)
+        .join(Post, Post.id == Support.post_id)
+        .where(Support.user_id == uid, Post.topic_id == tid)
+    )
+    private = select(literal(0)).where(
+        select(Post.id)
+        .where(Post.topic_id == tid, Post.author_id == uid, Post.state.in_(PRIVATE_OWN_STATES))
+        .exists()
+    )
+    follows = select(literal(-1)).where(
+        select(Follow.user_id).where(Follow.user_id == uid, Follow.topic_id == tid).exists()
+    )
+    return supports.union_all(private, follows)
+
+
+# Built once (every signed-in topic page GET runs it).
+_VIEWER_IN_TOPIC = _viewer_in_topic_statement()
+
+
+def viewer_in_topic(viewer, topic: Topic) -> ViewerInTopic:
+    """``ViewerInTopic`` in one statement: the supported post ids, with two marker rows
+    (post ids start at 1): 0 for a private post of the viewer's, -1 for a follow."""
+    ids = set(db.session.scalars(_VIEWER_IN_TOPIC, {"user_id": viewer.id, "topic_id": topic.id}))
+    return ViewerInTopic(frozenset(i for i in ids if i > 0), 0 in ids, -1 in ids)
+
+
 def topic_with_place(topic_id: int) -> Topic | None:
     return db.session.scalar(
         select(Topic)
@@ -489,6 +533,58 @@ def user_with_memberships(user_id: int) -> User | None:
     return db.session.scalar(
         select(User).options(selectinload(User.committees)).where(User.id == user_id)
     )
+
+
+@dataclass(frozen=True)
+class TopicFacts:
+    """What a topic page needs to know before it reads its data (one statement)."""
+
+    status: TopicStatus
+    room_last: int  # the newest event of the topic's room (0 if none)
+    cursor: int  # the newest event of all (the live cursor, see forum/live.py)
+
+
+def _facts_columns() -> tuple:
+    """The newest event of the topic's room and of all (the live cursor); binds ``room``."""
+    from .models import Event
+
+    return (
+        select(func.max(Event.id)).where(Event.room == bindparam("room")).scalar_subquery(),
+        select(func.max(Event.id)).scalar_subquery(),
+    )
+
+
+# Built once: the anonymous topic page, served from the cache, runs only this statement.
+_TOPIC_FACTS = select(Topic.status, *_facts_columns()).where(Topic.id == bindparam("topic_id"))
+
+
+def topic_page_facts(topic_id: int) -> TopicFacts | None:
+    """The topic's status, its room's newest event and the live cursor, or None when there
+    is no such topic. Read together, before the page's data, so that neither event id
+    claims something the page does not show."""
+    row = db.session.execute(
+        _TOPIC_FACTS, {"topic_id": topic_id, "room": f"topic:{topic_id}"}
+    ).first()
+    if row is None:
+        return None
+    return TopicFacts(row[0], row[1] or 0, row[2] or 0)
+
+
+_TOPIC_WITH_FACTS = (
+    select(Topic, *_facts_columns())
+    .options(joinedload(Topic.committee), joinedload(Topic.area), joinedload(Topic.author))
+    .where(Topic.id == bindparam("topic_id"))
+)
+
+
+def topic_with_facts(topic_id: int) -> tuple[Topic | None, TopicFacts | None]:
+    """``topic_with_place`` and ``topic_page_facts`` in one statement."""
+    row = db.session.execute(
+        _TOPIC_WITH_FACTS, {"topic_id": topic_id, "room": f"topic:{topic_id}"}
+    ).first()
+    if row is None:
+        return None, None
+    return row[0], TopicFacts(row[0].status, row[1] or 0, row[2] or 0)
 
 
 def last_event_id(room: str) -> int:

@@ -197,10 +197,14 @@ def _may_report() -> bool:
     return cache["may_report"]
 
 
-def _post_actions(p, topic) -> Markup:
+def _post_actions(p, topic, viewer_id: int | None = None) -> Markup:
     """The report and moderate links of one post in a thread. What is the same for every post
     of the page (permission, URLs, labels) is worked out once per request: a 300-post thread
-    paid for a template include, two url_for and a permission check per post."""
+    paid for a template include, two url_for and a permission check per post.
+
+    ``viewer_id``: render the report link as for another reader than the signed-in one (0:
+    a reader who wrote none of the posts), for the thread that readers share
+    (templates/forum/_thread.html, ``shared``); the permissions stay the signed-in one's."""
     from flask import g
     from flask_babel import gettext
 
@@ -222,6 +226,8 @@ def _post_actions(p, topic) -> Markup:
     _key, can_moderate, report_url, moderate_url, report, moderate, post_by = page
     if uid is None:
         return Markup("")
+    if viewer_id is not None:
+        uid = viewer_id
     hidden = post_by % {"name": escape(p.author.display_name)}
     links = []
     if uid != p.author_id and p.state.value == "published" and _may_report():

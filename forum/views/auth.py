@@ -13,7 +13,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import services, sessions, signals
 from ..errors import InvalidInput
-from ..extensions import client_address, db, limiter
+from ..extensions import client_address, csrf, db, limiter
 from ..forms import ChangePasswordForm, LoginForm, RegisterForm
 from . import apply_errors, bp, safe_next
 
@@ -151,8 +151,16 @@ def change_password():
 
 
 @bp.route("/sprog", methods=["POST"])
+@csrf.exempt
 def set_language():
-    """Switch language; remembered in a cookie, and on the account when logged in."""
+    """Switch language; remembered in a cookie, and on the account when logged in.
+
+    The token is checked for signed-in people only (their switch writes the account).
+    Anonymously the switch sets the language cookie and nothing else, so anonymous pages
+    carry no per-visitor token: they are the same for everyone and can be cached whole
+    (forum/views/topics.py)."""
+    if current_user.is_authenticated and current_app.config.get("WTF_CSRF_ENABLED", True):
+        csrf.protect()  # what CSRFProtect does for every other form
     lang = request.form.get("lang", "")
     if lang not in current_app.config["LANGUAGES"]:
         lang = current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -1,16 +1,30 @@
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import re
+from dataclasses import dataclass
 from datetime import UTC
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from markupsafe import Markup
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
 from sqlalchemy import select
 
-from .. import hooks, permissions, queries, render_error, services
+from .. import hooks, live, permissions, queries, render_error, services
 from ..cache import ThreadView, TTLCache
 from ..converters import parse_id
 from ..errors import Conflict, DomainError, InvalidInput, PermissionDenied
@@ -165,14 +179,24 @@ def _subtree_ids(nodes) -> list[int]:
 
 
 def _thread_view(
-    topic: Topic, sort: str, stance: str | None, can_post: bool, page: int
+    topic: Topic,
+    sort: str,
+    stance: str | None,
+    can_post: bool,
+    page: int,
+    room_last: int | None = None,
+    viewer: queries.ViewerInTopic | None = None,
 ) -> ThreadView:
     anonymous = not current_user.is_authenticated
+    if not anonymous:
+        shared = _shared_thread(topic, sort, stance, can_post, page, room_last, viewer)
+        if shared is not None:
+            return shared
     key = None
     if anonymous:
         key = (
             topic.id,
-            queries.last_event_id(f"topic:{topic.id}"),
+            queries.last_event_id(f"topic:{topic.id}") if room_last is None else room_last,
             str(get_locale()),
             sort,
             stance,
@@ -212,6 +236,113 @@ def _thread_view(
     return view
 
 
+# Rendered thread pages that signed-in readers share: those who see the thread as everyone
+# does (no post of their own that only they see, not moderating the topic). Rendered once
+# with their own parts marked (templates/forum/_thread.html, ``shared``); each reader gets
+# the marks filled in for them (``_fill_marks``). The key holds what the marked page depends
+# on: the room's newest event, language, sort, filter, page, and the reader's rights.
+def _shared_threads() -> TTLCache:
+    return current_app.extensions.setdefault(
+        "borgerdialog.shared_threads", TTLCache(maxsize=256, ttl=60)
+    )
+
+
+_MARK = Markup("\x00")  # the NUL byte that marks a reader's own parts
+# A marked part: kind, post id, author id, the part. s: the supports form of another's post;
+# o: the report link of another's post; m: the edit and delete links of one's own post.
+_MARKED = re.compile(r"\x00([som])(\d+)\.(\d+)\x00(.*?)\x00/\x00", re.S)
+
+
+def _fill_marks(html: str, supported: set[int]) -> Markup:
+    """The shared thread for the signed-in reader: others' posts keep their supports form
+    (pressed where the reader agrees) and report link, the reader's own posts their edit
+    and delete links; the reader's CSRF token in every form."""
+    uid = current_user.id
+    agree = str(escape(_("Agree")))
+    off = f'aria-pressed="false">{agree}</button>'
+    on = f'aria-pressed="true">{agree} ✓</button>'
+
+    def fill(m: re.Match) -> str:
+        kind, post_id, author_id, part = m.group(1), int(m.group(2)), int(m.group(3)), m[4]
+        own = author_id == uid
+        if kind == "m":
+            return part if own else ""
+        if own:
+            return ""
+        if kind == "s" and post_id in supported:
+            return part.replace(off, on)
+        return part
+
+    return Markup(_MARKED.sub(fill, html).replace("\x00c\x00", generate_csrf()))
+
+
+def _shared_thread(
+    topic: Topic,
+    sort: str,
+    stance: str | None,
+    can_post: bool,
+    page: int,
+    room_last: int | None,
+    viewer: queries.ViewerInTopic | None,
+) -> ThreadView | None:
+    """The thread page from the signed-in readers' shared cache, or None when this reader
+    does not see the thread as everyone does."""
+    if (
+        not current_app.config.get("TOPIC_PAGE_SHARED_THREAD", True)
+        or topic.status not in permissions.PUBLIC_TOPIC_STATES
+        or permissions.can_moderate_topic(current_user, topic)
+    ):
+        return None
+    if viewer is None or viewer.has_private:
+        return None
+    key = (
+        topic.id,
+        queries.last_event_id(f"topic:{topic.id}") if room_last is None else room_last,
+        str(get_locale()),
+        sort,
+        stance,
+        page,
+        can_post,
+        permissions.can_write(current_user),
+        tuple(_page_sizes().values()),
+    )
+    cache = _shared_threads()
+    view = cache.get(key)
+    if view is None:
+        # Everyone's tree: the anonymous reader's (the reader has no post only they see).
+        thread = queries.load_thread_page(
+            topic, None, sort=sort, stance=stance, page=page, **_page_sizes()
+        )
+        html = Markup("")
+        if thread.roots:
+            html = Markup(
+                render_template(
+                    "forum/_thread.html",
+                    nodes=thread.roots,
+                    thread=thread,
+                    topic=topic,
+                    base_depth=0,
+                    can_post=can_post,
+                    shared=True,
+                    mark=_MARK,
+                    # other packages' notes (outcomes' citations) are public: shared too
+                    citations=hooks.post_citations(topic.id, thread.shown_ids),
+                )
+            )
+        view = ThreadView(
+            html, thread.total_visible, thread.stance_counts, thread.page, thread.pages
+        )
+        if view.page <= view.pages:  # else the page redirects
+            section = render_template(
+                "forum/_debate.html", **_debate_context(topic, view, sort, stance)
+            )
+            view = dataclasses.replace(view, html=Markup(""), section=Markup(section))
+        cache.set(key, view)
+    if view.section is None:
+        return view
+    return dataclasses.replace(view, section=_fill_marks(view.section, viewer.supported_ids))
+
+
 def _sort_and_stance() -> tuple[str, str | None]:
     sort = request.args.get("sort", "oldest")
     sort = sort if sort in queries.SORTS else "oldest"
@@ -232,44 +363,159 @@ def _page_numbers(page: int, pages: int) -> list[int | None]:
     return out
 
 
-def _render_topic(topic: Topic, form: PostForm | None, status: int = 200):
+def _debate_context(topic: Topic, thread: ThreadView, sort: str, stance: str | None) -> dict:
+    """What templates/forum/_debate.html shows besides the topic."""
+    return {
+        "topic": topic,
+        "thread": thread,
+        "thread_html": thread.html,
+        "sort": sort,
+        "stance": stance,
+        "page": thread.page,
+        "pages": thread.pages,
+        "page_numbers": _page_numbers(thread.page, thread.pages),
+        "page_url": lambda n: url_for("forum.topic", **_page_args(topic, sort, stance, n)),
+        # The page new top-level posts go to: the first when the newest come first, else the
+        # last.
+        "live_page": 1 if sort == "newest" else thread.pages,
+    }
+
+
+def _shared_forms() -> TTLCache:
+    return current_app.extensions.setdefault(
+        "borgerdialog.topic_write_forms", TTLCache(maxsize=256, ttl=60)
+    )
+
+
+def _write_form(topic: Topic, form: PostForm) -> Markup | None:
+    """An empty post form (a GET) from the cache, with this reader's CSRF token and the
+    form's nonce put in; None for a form with input or errors (rendered as it is)."""
+    if (
+        not current_app.config.get("TOPIC_PAGE_SHARED_THREAD", True)
+        or request.method != "GET"
+        or form.errors
+        or form.body.data
+        or form.parent_id.data
+    ):
+        return None
+    key = (topic.id, str(get_locale()), bool(getattr(form, "csrf_token", None)))
+    cache = _shared_forms()
+    html = cache.get(key)
+    if html is None:
+        blank = PostForm()
+        if hasattr(blank, "csrf_token"):
+            blank.csrf_token.current_token = "\x00c\x00"
+        blank.nonce.data = "\x00n\x00"
+        html = render_template("forum/_write_form.html", topic=topic, form=blank)
+        cache.set(key, html)
+    token = generate_csrf() if hasattr(form, "csrf_token") else ""
+    return Markup(html.replace("\x00c\x00", token).replace("\x00n\x00", form.nonce.data))
+
+
+def _render_topic(
+    topic: Topic, form: PostForm | None, status: int = 200, room_last: int | None = None
+):
     sort, stance = _sort_and_stance()
     page = int_arg("side") if request.method == "GET" else 1
     can_post = permissions.can_post(current_user, topic)
-    thread = _thread_view(topic, sort, stance, can_post, page)
+    viewer = None
+    if current_user.is_authenticated:
+        viewer = queries.viewer_in_topic(current_user, topic)
+    thread = _thread_view(topic, sort, stance, can_post, page, room_last, viewer)
     if thread.page > thread.pages:
         # A page that no longer exists (the thread got shorter, or a typed number): the last.
         return redirect(url_for("forum.topic", **_page_args(topic, sort, stance, thread.pages)))
-    # The page new top-level posts go to: the first when the newest come first, else the last.
-    live_page = 1 if sort == "newest" else thread.pages
     can_manage = permissions.can_manage_topic(current_user, topic)
     return render_template(
         "forum/topic.html",
-        topic=topic,
-        thread=thread,
-        thread_html=thread.html,
+        **_debate_context(topic, thread, sort, stance),
+        debate_html=thread.section,
         form=form,
-        sort=sort,
-        stance=stance,
-        page=thread.page,
-        pages=thread.pages,
-        page_numbers=_page_numbers(thread.page, thread.pages),
-        page_url=lambda n: url_for("forum.topic", **_page_args(topic, sort, stance, n)),
-        live_page=live_page,
-        following=queries.is_following(current_user, topic),
+        write_form_html=_write_form(topic, form) if can_post and form is not None else None,
+        following=viewer is not None and viewer.following,
         can_post=can_post,
         can_manage=can_manage,
         base_depth=0,
-        button_form=EmptyForm(),
         status_form=TopicStatusForm(status=topic.status.value) if can_manage else None,
     ), status
 
 
+# Whole topic pages for anonymous readers: the same bytes for everyone who asks for the same
+# URL in the same language while the topic's room has the same newest event. The page holds
+# nothing per visitor (no CSRF token: base.html's language form has none for them, nor has
+# the thread) and nothing of the session (pages with flashed messages are not cached). The
+# TTL bounds how long what changes without an event in the room (a renamed author or
+# committee, a Q&A session that starts) can stay stale, as for the thread cache above.
+@dataclass(frozen=True)
+class _CachedPage:
+    body: bytes
+    etag: str
+
+
+def _anonymous_pages() -> TTLCache:
+    return current_app.extensions.setdefault(
+        "borgerdialog.anonymous_topic_pages", TTLCache(maxsize=512, ttl=60)
+    )
+
+
+def _cacheable_for_everyone() -> bool:
+    return (
+        request.method in ("GET", "HEAD")
+        and not current_user.is_authenticated
+        and "_flashes" not in session
+    )
+
+
+def _anonymous_topic_page(topic_id: int, facts: queries.TopicFacts):
+    """The anonymous topic page from the cache (rendered on a miss), with its ETag: a
+    browser that has this very page gets 304 Not Modified."""
+    cfg = current_app.config
+    key = (
+        topic_id,
+        facts.room_last,
+        str(get_locale()),
+        request.full_path,  # the page, sort and filter; the login link's ``next``
+        cfg["THREAD_DISPLAY_DEPTH"],
+        cfg["THREAD_PAGE_ROOTS"],
+        cfg["THREAD_PAGE_POSTS"],
+    )
+    pages = _anonymous_pages()
+    cached = pages.get(key)
+    if cached is None:
+        result = _render_topic(_topic_or_404(topic_id), None, room_last=facts.room_last)
+        if not isinstance(result, tuple) or result[1] != 200:
+            return result  # a redirect (page past the end): not cached
+        body = result[0].encode()
+        cached = _CachedPage(body, hashlib.sha256(body).hexdigest()[:32])
+        # Only what was rendered without touching the session is the same for everyone.
+        if not session.modified:
+            pages.set(key, cached)
+    response = current_app.response_class(cached.body, mimetype="text/html")
+    response.set_etag(cached.etag)
+    response.headers["Cache-Control"] = "no-cache"  # revalidate: the thread changes
+    response.vary.add("Cookie")  # signed-in people get their own page at this URL
+    return response.make_conditional(request)
+
+
 @bp.route("/emner/<int:topic_id>")
 def topic(topic_id: int):
-    topic = _topic_or_404(topic_id)
+    if _cacheable_for_everyone():
+        facts = queries.topic_page_facts(topic_id)
+        live.remember_cursor(facts.cursor if facts is not None else None)
+        if facts is not None and facts.status in permissions.PUBLIC_TOPIC_STATES:
+            return _anonymous_topic_page(topic_id, facts)
+        topic = _topic_or_404(topic_id)
+    else:
+        topic, facts = queries.topic_with_facts(topic_id)
+        live.remember_cursor(facts.cursor if facts is not None else None)
+        if topic is None or not permissions.can_see_topic(current_user, topic):
+            abort(404)
     # The form only shows to those who may post (anonymous readers never may).
-    return _render_topic(topic, PostForm() if current_user.is_authenticated else None)
+    return _render_topic(
+        topic,
+        PostForm() if current_user.is_authenticated else None,
+        room_last=facts.room_last if facts is not None else None,
+    )
 
 
 def topic_url_at(post: Post, sort: str = "oldest", stance: str | None = None) -> str | None:
