@@ -263,3 +263,14 @@ def test_the_form_is_offered_only_to_writers(world, client_for):
     assert path in client_for(world.politician).get(f"/emner/{world.topic.id}").text
     assert path not in client_for(world.citizen).get(f"/emner/{world.topic.id}").text
     assert path not in client_for(world.scoped).get(f"/emner/{world.topic.id}").text
+
+
+def test_signed_in_readers_see_citations_in_the_shared_thread(world, client_for):
+    """Signed-in readers who see the thread as everyone does get a shared rendering
+    (forum/views/topics.py, shared thread): the citation notes are in it too."""
+    a = world.posts[0]
+    add(world, citations=f"{a.id}: Cykelstien kommer")
+    for _ in range(2):  # the first GET renders the shared page, the second reads it
+        text = client_for(world.citizen).get(f"/emner/{world.topic.id}").text
+        article = text.split(f'id="p{a.id}"')[1].split("</article>")[0]
+        assert "Citeret i resultatet: Besluttet" in article
