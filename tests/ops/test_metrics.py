@@ -17,7 +17,14 @@ def _value(text: str, series: str) -> float:
     return float(m.group(1))
 
 
-def test_metrics_has_the_series_after_a_few_requests(app, client, make_user, make_topic):
+def test_metrics_has_the_series_after_a_few_requests(
+    app, client, make_user, make_topic, monkeypatch
+):
+    from forum import events
+
+    # The connection table is the process's: live servers of earlier tests may have left
+    # entries in it. This test's process has no live connection of its own.
+    monkeypatch.setattr(events, "_connections", {})
     for _ in range(3):
         assert client.get("/healthz").status_code == 200
     assert client.get("/no/such/page/12345").status_code == 404
@@ -60,6 +67,7 @@ def test_metrics_has_the_series_after_a_few_requests(app, client, make_user, mak
 def test_metrics_counts_live_connections(client, monkeypatch):
     from forum import events
 
+    monkeypatch.setattr(events, "_connections", {})  # the process's table, fresh
     monkeypatch.setitem(events._connections, "sid-a", object())
     monkeypatch.setitem(events._connections, "sid-b", object())
     text = client.get("/metrics").get_data(as_text=True)

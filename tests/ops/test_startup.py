@@ -113,7 +113,10 @@ def test_schema_older_than_the_code(tmp_path, capsys):
         upgrade(revision="a58499b9788b")  # one migration short of the head
         db.engine.dispose()
     line = _refused(_production(tmp_path, url), capsys)
-    assert "schema is at a58499b9788b" in line and "d266c02ac503" in line
+    from alembic.script import ScriptDirectory
+
+    [head] = ScriptDirectory(str(ROOT / "migrations")).get_heads()
+    assert "schema is at a58499b9788b" in line and head in line
     assert "flask --app app db upgrade" in line
 
 
