@@ -126,7 +126,7 @@ def test_a_reply_appears_live_and_a_missed_post_after_going_offline(browser, sta
         assert reader.evaluate("() => window.borgerdialogLive.lastEventId") > 0
         # A post arriving out of view: a notice, not a jump; the notice leads to it.
         reader.locator(f"#p{missed}").scroll_into_view_if_needed()  # seen: no notice left
-        reader.wait_for_selector(".live-notice", state="hidden")
+        reader.wait_for_selector(".live-notice:has([data-live-new-posts])", state="hidden")
         reader.set_viewport_size({"width": 800, "height": 300})
         reader.evaluate("() => window.scrollTo(0, 0)")
         writer.goto(topic_url)
@@ -141,7 +141,7 @@ def test_a_reply_appears_live_and_a_missed_post_after_going_offline(browser, sta
         assert "1" in notice.inner_text()
         notice.click()
         reader.wait_for_function(f"() => document.activeElement?.id === 'p{below}'")
-        reader.wait_for_selector(".live-notice", state="hidden")
+        reader.wait_for_selector(".live-notice:has([data-live-new-posts])", state="hidden")
         assert errors == []
         # Nothing was added twice.
         assert reader.locator(f"#p{reply}").count() == 1
