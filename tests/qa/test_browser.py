@@ -6,6 +6,8 @@ axe-core, except under CI."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import requests
 
@@ -59,7 +61,7 @@ def open_as(browser, base: str, email: str | None, path: str):
 def token_of(http: requests.Session, url: str) -> str:
     """The CSRF token of a page's forms (the test server checks CSRF, as production does)."""
     page = http.get(url, timeout=10).text
-    return page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)[1]
 
 
 def no_violations(page) -> None:
