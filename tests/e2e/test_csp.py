@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from .conftest import LiveServer
 
@@ -120,6 +121,20 @@ def _open(browser, auth_cookies, role):
     return context
 
 
+def _violations(page) -> list:
+    """The page's recorded violations. A page may navigate on its own just after loading
+    (a live client told to reload, an old #p link sent on): read them from the page it
+    settles on (the console listener keeps what earlier documents reported)."""
+    for _ in range(3):
+        try:
+            return page.evaluate("() => window.__cspViolations || []")
+        except PlaywrightError as exc:
+            if "context was destroyed" not in str(exc):
+                raise
+            page.wait_for_load_state("load")
+    return page.evaluate("() => window.__cspViolations || []")
+
+
 def test_main_pages_load_without_csp_violations(browser, live_server, auth_cookies, extra):
     problems: list[str] = []
     checked = 0
@@ -142,7 +157,7 @@ def test_main_pages_load_without_csp_violations(browser, live_server, auth_cooki
             assert response.headers.get("content-security-policy"), path
             page.wait_for_load_state("load")
             page.wait_for_timeout(300)  # deferred scripts run, fragments load
-            violations = page.evaluate("() => window.__cspViolations")
+            violations = _violations(page)
             for v in violations + console:
                 problems.append(f"{role or 'anonymous'} {path}: {v}")
             checked += 1
