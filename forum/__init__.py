@@ -63,11 +63,15 @@ def _sqlite_begin_before_savepoint(conn, _name) -> None:
 
     pysqlite emits BEGIN only before INSERT/UPDATE/DELETE; a SAVEPOINT issued first opens a
     transaction of its own that its RELEASE commits, so a later rollback would not undo it.
-    BEGIN (deferred) here is what pysqlite would have sent before the first write anyway.
+    IMMEDIATE: savepoints guard writes (a post and its nonce), so take the write lock now,
+    waiting (busy_timeout) for another writer. A deferred BEGIN would read first and then,
+    if a background thread (search indexer, mail sender) committed in between, fail at the
+    first write with "database is locked" at once: WAL refuses to upgrade an old snapshot
+    and does not wait.
     """
     raw = conn.connection.dbapi_connection
     if type(raw).__module__.startswith("sqlite3") and not raw.in_transaction:
-        raw.execute("BEGIN")
+        raw.execute("BEGIN IMMEDIATE")
 
 
 ERROR_MESSAGES = {
