@@ -29,8 +29,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    # Store the values as plain strings (no native enum type): migrations stay simple.
+def string_enum(cls: type[enum.Enum], name: str) -> Enum:
+    """A column type for ``cls`` stored as its values in plain strings (no native enum type:
+    migrations stay simple). Feature packages use it for their own enums."""
     return Enum(
         cls,
         name=name,
@@ -39,6 +40,9 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
         values_callable=lambda e: [m.value for m in e],
         validate_strings=True,
     )
+
+
+_enum = string_enum
 
 
 class Role(enum.StrEnum):

@@ -16,7 +16,6 @@ from datetime import date, datetime
 from sqlalchemy import (
     Date,
     DateTime,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -27,19 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.extensions import db
-from forum.models import Topic, User, utcnow
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    # Plain strings, as the forum stores its enums: no native enum types to migrate.
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        length=20,
-        values_callable=lambda e: [m.value for m in e],
-        validate_strings=True,
-    )
+from forum.models import Topic, User, string_enum, utcnow
 
 
 class OutcomeStatus(enum.StrEnum):
@@ -67,8 +54,8 @@ class Outcome(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"), unique=True)
     # The latest update's status, body and date (the timeline's head), for list pages.
-    status: Mapped[OutcomeStatus] = mapped_column(_enum(OutcomeStatus, "outcome_status"))
-    body: Mapped[DecidingBody] = mapped_column(_enum(DecidingBody, "outcome_body"))
+    status: Mapped[OutcomeStatus] = mapped_column(string_enum(OutcomeStatus, "outcome_status"))
+    body: Mapped[DecidingBody] = mapped_column(string_enum(DecidingBody, "outcome_body"))
     updated_on: Mapped[date] = mapped_column(Date)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -91,8 +78,8 @@ class OutcomeUpdate(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     outcome_id: Mapped[int] = mapped_column(ForeignKey("outcomes.id", ondelete="CASCADE"))
-    status: Mapped[OutcomeStatus] = mapped_column(_enum(OutcomeStatus, "outcome_status"))
-    body: Mapped[DecidingBody] = mapped_column(_enum(DecidingBody, "outcome_body"))
+    status: Mapped[OutcomeStatus] = mapped_column(string_enum(OutcomeStatus, "outcome_status"))
+    body: Mapped[DecidingBody] = mapped_column(string_enum(DecidingBody, "outcome_body"))
     text_source: Mapped[str] = mapped_column(Text)
     text_html: Mapped[str] = mapped_column(Text)  # through forum.rendering, on write
     decided_on: Mapped[date] = mapped_column(Date)
@@ -118,7 +105,7 @@ class OutcomeCitation(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     update_id: Mapped[int] = mapped_column(ForeignKey("outcome_updates.id", ondelete="CASCADE"))
-    kind: Mapped[CitationKind] = mapped_column(_enum(CitationKind, "outcome_citation_kind"))
+    kind: Mapped[CitationKind] = mapped_column(string_enum(CitationKind, "outcome_citation_kind"))
     target_id: Mapped[int] = mapped_column(Integer)
     note: Mapped[str] = mapped_column(String(300), default="")
 
