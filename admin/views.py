@@ -134,7 +134,8 @@ def role_labels() -> dict[str, str]:
     return {
         "citizen": _("Citizen"),
         "politician": _("Politician"),
-        "moderator": _("Moderator (staff)"),
+        "moderator": _("Moderator"),
+        "staff": _("Municipal staff"),
         "admin": _("Admin"),
     }
 
@@ -478,7 +479,11 @@ def set_active(user_id: int):
 def _invite_form() -> InviteForm:
     form = InviteForm()
     form.role.choices = choices(
-        [("politician", _("Politician")), ("moderator", _("Moderator (staff)"))]
+        [
+            ("politician", _("Politician")),
+            ("moderator", _("Moderator")),
+            ("staff", _("Municipal staff")),
+        ]
     )
     form.committees.choices = _committee_choices(include_archived=False)
     form.areas.choices = _area_choices(include_archived=False)

@@ -49,6 +49,7 @@ class Role(enum.StrEnum):
     CITIZEN = "citizen"
     POLITICIAN = "politician"
     MODERATOR = "moderator"
+    STAFF = "staff"  # a municipal employee: runs processes (meetings, outcomes, reports)
     ADMIN = "admin"
 
 

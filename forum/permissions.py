@@ -30,6 +30,13 @@ def is_moderator(user) -> bool:
     return u is not None and u.role in (Role.MODERATOR, Role.ADMIN)
 
 
+def is_staff(user) -> bool:
+    """A municipal employee (or an admin): runs processes such as meetings, outcomes and
+    reports. Moderating is a separate role."""
+    u = _user(user)
+    return u is not None and u.role in (Role.STAFF, Role.ADMIN)
+
+
 def moderated_area_ids(user) -> set[int] | None:
     """The areas a moderator is scoped to; ``None`` means everywhere."""
     u = _user(user)

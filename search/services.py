@@ -461,6 +461,7 @@ ROLE_LABELS = {
     "citizen": _l("Citizen"),
     "politician": _l("Politician"),
     "moderator": _l("Municipality"),
+    "staff": _l("Municipality"),
     "admin": _l("Municipality"),
 }
 STANCE_LABELS = {"for": _l("For"), "against": _l("Against"), "question": _l("Question")}
