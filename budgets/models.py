@@ -18,7 +18,6 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
-    Enum,
     Float,
     ForeignKey,
     Index,
@@ -31,22 +30,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.extensions import db
-from forum.models import Area, Committee, Notification, Topic, User, utcnow
+from forum.models import Area, Committee, Notification, Topic, User, string_enum, utcnow
 
 # Amounts of money: two decimals, exact (budgets.pabulib.MAX_MONEY is the largest that fits).
 Money = Numeric(18, 2)
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    # Plain strings, as the forum stores its enums: no native enum types to migrate.
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        length=20,
-        values_callable=lambda e: [m.value for m in e],
-        validate_strings=True,
-    )
 
 
 class Phase(enum.StrEnum):
@@ -120,12 +107,12 @@ class BudgetProcess(db.Model):
     tie_break: Mapped[str] = mapped_column(String(20), default="cost", server_default="cost")
     tie_seed: Mapped[int | None] = mapped_column(BigInteger)
     ballot_style: Mapped[BallotStyle] = mapped_column(
-        _enum(BallotStyle, "budget_ballot_style"), default=BallotStyle.APPROVAL_BUDGET
+        string_enum(BallotStyle, "budget_ballot_style"), default=BallotStyle.APPROVAL_BUDGET
     )
     min_choices: Mapped[int | None] = mapped_column(Integer)  # approval_range
     max_choices: Mapped[int | None] = mapped_column(Integer)  # approval_range
     points_total: Mapped[int | None] = mapped_column(Integer)  # points
-    phase: Mapped[Phase] = mapped_column(_enum(Phase, "budget_phase"), default=Phase.DRAFT)
+    phase: Mapped[Phase] = mapped_column(string_enum(Phase, "budget_phase"), default=Phase.DRAFT)
     phase_changed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -166,7 +153,7 @@ class PhaseDate(db.Model):
     process_id: Mapped[int] = mapped_column(
         ForeignKey("budget_processes.id", ondelete="CASCADE"), primary_key=True
     )
-    phase: Mapped[Phase] = mapped_column(_enum(Phase, "budget_phase"), primary_key=True)
+    phase: Mapped[Phase] = mapped_column(string_enum(Phase, "budget_phase"), primary_key=True)
     starts_at: Mapped[datetime] = mapped_column(DateTime)
 
     process: Mapped[BudgetProcess] = relationship(back_populates="phase_dates")
@@ -209,10 +196,10 @@ class Idea(db.Model):
     estimated_cost: Mapped[Decimal] = mapped_column(Money)
     final_cost: Mapped[Decimal | None] = mapped_column(Money)
     state: Mapped[IdeaState] = mapped_column(
-        _enum(IdeaState, "budget_idea_state"), default=IdeaState.PENDING
+        string_enum(IdeaState, "budget_idea_state"), default=IdeaState.PENDING
     )
     moderation_reason: Mapped[str] = mapped_column(Text, default="")  # shown to the author
-    review: Mapped[Review | None] = mapped_column(_enum(Review, "budget_review"))
+    review: Mapped[Review | None] = mapped_column(string_enum(Review, "budget_review"))
     review_reason: Mapped[str] = mapped_column(Text, default="")  # public
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("budget_ideas.id"))
@@ -272,7 +259,7 @@ class IdeaReview(db.Model):
         ForeignKey("budget_ideas.id", ondelete="CASCADE"), index=True
     )
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    outcome: Mapped[Review] = mapped_column(_enum(Review, "budget_review"))
+    outcome: Mapped[Review] = mapped_column(string_enum(Review, "budget_review"))
     reason: Mapped[str] = mapped_column(Text, default="")
     final_cost: Mapped[Decimal | None] = mapped_column(Money)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("budget_ideas.id"))
@@ -400,7 +387,9 @@ class StatusUpdate(db.Model):
     idea_id: Mapped[int] = mapped_column(
         ForeignKey("budget_ideas.id", ondelete="CASCADE"), index=True
     )
-    status: Mapped[ProjectStatus] = mapped_column(_enum(ProjectStatus, "budget_project_status"))
+    status: Mapped[ProjectStatus] = mapped_column(
+        string_enum(ProjectStatus, "budget_project_status")
+    )
     happened_on: Mapped[date] = mapped_column(Date)
     text_source: Mapped[str] = mapped_column(Text, default="")
     text_html: Mapped[str] = mapped_column(Text, default="")

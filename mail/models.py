@@ -15,23 +15,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.extensions import db
-from forum.models import Event, User, utcnow
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    # As the forum's: values stored as plain strings, no native enum type.
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        length=20,
-        values_callable=lambda e: [m.value for m in e],
-        validate_strings=True,
-    )
+from forum.models import Event, User, string_enum, utcnow
 
 
 class Kind(enum.StrEnum):
@@ -122,8 +110,8 @@ class MailPreference(db.Model):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
-    kind: Mapped[Kind] = mapped_column(_enum(Kind, "mail_kind"), primary_key=True)
-    mode: Mapped[Mode] = mapped_column(_enum(Mode, "mail_mode"))
+    kind: Mapped[Kind] = mapped_column(string_enum(Kind, "mail_kind"), primary_key=True)
+    mode: Mapped[Mode] = mapped_column(string_enum(Mode, "mail_mode"))
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
@@ -138,13 +126,13 @@ class MailMessage(db.Model):
     # One e-mail per key, ever: a digest is "digest:<user>:<mode>:<period>", account mails
     # and immediate notifications carry a random part. Also the Message-ID's left side.
     key: Mapped[str] = mapped_column(String(120), unique=True)
-    kind: Mapped[MessageKind] = mapped_column(_enum(MessageKind, "mail_message_kind"))
+    kind: Mapped[MessageKind] = mapped_column(string_enum(MessageKind, "mail_message_kind"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     # Fixed for account mails (the new or the old address); None: the user's address when sent.
     to_addr: Mapped[str | None] = mapped_column(String(254))
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
     status: Mapped[MessageStatus] = mapped_column(
-        _enum(MessageStatus, "mail_message_status"), default=MessageStatus.QUEUED
+        string_enum(MessageStatus, "mail_message_status"), default=MessageStatus.QUEUED
     )
     due_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -164,7 +152,7 @@ class MailItem(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    kind: Mapped[Kind] = mapped_column(_enum(Kind, "mail_kind"))
+    kind: Mapped[Kind] = mapped_column(string_enum(Kind, "mail_kind"))
     # The notification kind (``reply``, ``moderation_decision``, ...) or ``qa_signup``.
     source: Mapped[str] = mapped_column(String(40))
     # The event that caused it: unique, so an event is never mailed twice.
@@ -173,9 +161,9 @@ class MailItem(db.Model):
     post_id: Mapped[int | None] = mapped_column(Integer)
     subject_id: Mapped[int | None] = mapped_column(Integer)  # e.g. the Q&A session's id
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
-    mode: Mapped[Mode] = mapped_column(_enum(Mode, "mail_mode"))
+    mode: Mapped[Mode] = mapped_column(string_enum(Mode, "mail_mode"))
     status: Mapped[ItemStatus] = mapped_column(
-        _enum(ItemStatus, "mail_item_status"), default=ItemStatus.PENDING
+        string_enum(ItemStatus, "mail_item_status"), default=ItemStatus.PENDING
     )
     due_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(DateTime)

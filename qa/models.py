@@ -13,7 +13,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -24,19 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.extensions import db
-from forum.models import Area, Committee, Post, Topic, User, utcnow
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    # Plain strings, as the forum stores its enums: no native enum types to migrate.
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        length=20,
-        values_callable=lambda e: [m.value for m in e],
-        validate_strings=True,
-    )
+from forum.models import Area, Committee, Post, Topic, User, string_enum, utcnow
 
 
 class SessionState(enum.StrEnum):
@@ -84,7 +71,7 @@ class QASession(db.Model):
     starts_at: Mapped[datetime] = mapped_column(DateTime)  # naive UTC
     ends_at: Mapped[datetime] = mapped_column(DateTime)
     state: Mapped[SessionState] = mapped_column(
-        _enum(SessionState, "qa_session_state"), default=SessionState.SCHEDULED
+        string_enum(SessionState, "qa_session_state"), default=SessionState.SCHEDULED
     )
     premoderated: Mapped[bool] = mapped_column(Boolean, default=True)
     advance_questions: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -119,9 +106,9 @@ class QAEntry(db.Model):
         ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
     )
     session_id: Mapped[int] = mapped_column(ForeignKey("qa_sessions.id", ondelete="CASCADE"))
-    kind: Mapped[EntryKind] = mapped_column(_enum(EntryKind, "qa_entry_kind"))
+    kind: Mapped[EntryKind] = mapped_column(string_enum(EntryKind, "qa_entry_kind"))
     status: Mapped[QuestionStatus] = mapped_column(
-        _enum(QuestionStatus, "qa_question_status"), default=QuestionStatus.OPEN
+        string_enum(QuestionStatus, "qa_question_status"), default=QuestionStatus.OPEN
     )
     vote_count: Mapped[int] = mapped_column(Integer, default=0)
     # A duplicate merged into another question points at it (always the surviving one).
