@@ -188,7 +188,8 @@ def _event_cls():
     return _event_class
 
 
-def _kind_of(ev) -> str:
+def kind_of(ev) -> str:
+    """An event's kind, from its row (flush phase) or its dict (commit phases)."""
     return ev["kind"] if isinstance(ev, dict) else ev.kind
 
 
@@ -249,7 +250,7 @@ class UnitOfWorkSession(_FlaskSession):
             self._in_handlers = True
             try:
                 with self.no_autoflush:
-                    seams_.run(FLUSH, self.unit, new, _kind_of)
+                    seams_.run(FLUSH, self.unit, new, kind_of)
             finally:
                 self._in_handlers = False
         new = [o for o in self.new if isinstance(o, event_cls)]
@@ -273,7 +274,7 @@ class UnitOfWorkSession(_FlaskSession):
         seams_ = self._seams()
         unit = self.unit
         events = self._written_events()
-        seams_.run(BEFORE_COMMIT, unit, events, _kind_of)
+        seams_.run(BEFORE_COMMIT, unit, events, kind_of)
         super().commit()
         self.unit = Unit(self)
         for h in seams_.handlers[AFTER_COMMIT]:
