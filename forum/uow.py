@@ -231,7 +231,10 @@ class UnitOfWorkSession(_FlaskSession):
         if guarded and getattr(statement, "is_dml", False):
             # An ORM statement (update(Model)); a Core one on the table (tests emptying
             # tables) is not the application's write path.
-            entity = (getattr(statement, "entity_description", None) or {}).get("entity")
+            try:
+                entity = statement.entity_description.get("entity")
+            except (AttributeError, KeyError):  # a Core statement on a plain table
+                entity = None
             error = guarded.get(entity)
             if error is not None and (statement.is_update or statement.is_delete):
                 raise error("These rows are append-only.")
