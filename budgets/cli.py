@@ -12,6 +12,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from forum import uow
 from forum.errors import DomainError
 from forum.extensions import db
 
@@ -19,7 +20,7 @@ budgets_cli = AppGroup("budgets", help="Citizen budgets: Pabulib import/export, 
 
 
 def _fail(exc: DomainError) -> click.ClickException:
-    db.session.rollback()
+    uow.rollback()
     detail = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
     return click.ClickException(detail or exc.message or type(exc).__name__)
 
@@ -69,7 +70,7 @@ def import_command(path: Path, title: str | None, rule: str | None, no_count: bo
         results = [] if no_count else services.count_process(None, process)
     except DomainError as exc:
         raise _fail(exc) from None
-    db.session.commit()
+    uow.commit()
     click.echo(
         f"Imported {path.name} as citizen budget {process.id}: "
         f"{len(election.projects)} projects, {n} ballots, rule {process.rule}."
@@ -132,7 +133,7 @@ def count_command(process_id: int) -> None:
         results = services.count_process(None, process)
     except DomainError as exc:
         raise _fail(exc) from None
-    db.session.commit()
+    uow.commit()
     for r in results:
         where = f" ({r.area.name})" if r.area else ""
         funded = [line.idea.key for line in r.lines if line.funded]
@@ -165,7 +166,7 @@ def advance_command(now_text: str | None) -> None:
         except ValueError:
             raise click.BadParameter("use YYYY-MM-DDTHH:MM", param_hint="--now") from None
     moved = advance_due(now)
-    db.session.commit()
+    uow.commit()
     for process, outcome in moved:
         if isinstance(outcome, Phase):
             click.echo(

@@ -27,7 +27,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms.validators import Optional
 
-from forum import exports, hooks
+from forum import exports, hooks, uow
 from forum import permissions as forum_permissions
 from forum.converters import parse_id
 from forum.errors import DomainError, PermissionDenied
@@ -93,7 +93,7 @@ def _to_local(value: datetime | None) -> datetime | None:
 
 def _fail(form, exc: DomainError, fallback: str) -> None:
     """Put a service's errors on the form (a message without a field goes on ``fallback``)."""
-    db.session.rollback()
+    uow.rollback()
     placed = apply_errors(form, exc)
     if not placed:
         field = getattr(form, fallback)
@@ -205,7 +205,7 @@ def _save_process(form: ProcessForm, areas: list[Area], process: BudgetProcess |
         else:
             services.update_process(_user(), process, **settings)
     except DomainError as exc:
-        db.session.rollback()
+        uow.rollback()
         for name, message in exc.fields.items():
             if name in ("area_amounts", "scope"):
                 form.area_amounts_errors = [message]
@@ -214,7 +214,7 @@ def _save_process(form: ProcessForm, areas: list[Area], process: BudgetProcess |
         if not apply_errors(form, exc) and not getattr(form, "area_amounts_errors", None):
             form.title.errors = [*form.title.errors, exc.message]
         return None
-    db.session.commit()
+    uow.commit()
     return process
 
 
@@ -309,10 +309,10 @@ def advance(process_id: int):
     try:
         new = services.advance_phase(_user(), process)
     except DomainError as exc:
-        db.session.rollback()
+        uow.rollback()
         flash(exc.message, "error")
     else:
-        db.session.commit()
+        uow.commit()
         from .labels import PHASE_LABELS
 
         flash(
@@ -333,10 +333,10 @@ def count(process_id: int):
     try:
         services.count_process(_user(), process)
     except DomainError as exc:
-        db.session.rollback()
+        uow.rollback()
         flash(exc.message, "error")
         return redirect(url_for("budgets.process", process_id=process_id))
-    db.session.commit()
+    uow.commit()
     flash(_("The ballots are counted."), "success")
     return redirect(url_for("budgets.result", process_id=process_id))
 
@@ -404,7 +404,7 @@ def new_idea(process_id: int):
             _fail(form, exc, "title")
             status = exc.status
         else:
-            db.session.commit()
+            uow.commit()
             if idea.state == IdeaState.PENDING:
                 flash(
                     _(
@@ -495,7 +495,7 @@ def edit_idea(idea_id: int):
             _fail(form, exc, "title")
             status = exc.status
         else:
-            db.session.commit()
+            uow.commit()
             if idea.state == IdeaState.PENDING:
                 flash(
                     _(
@@ -521,10 +521,10 @@ def withdraw_idea(idea_id: int):
     try:
         services.withdraw_idea(_user(), idea)
     except DomainError as exc:
-        db.session.rollback()
+        uow.rollback()
         flash(exc.message, "error")
         return redirect(url_for("budgets.idea", idea_id=idea_id))
-    db.session.commit()
+    uow.commit()
     flash(_("Your idea is withdrawn. Its supporters are told."), "success")
     return redirect(url_for("budgets.process", process_id=idea.process_id))
 
@@ -538,10 +538,10 @@ def support(idea_id: int):
     try:
         supported, _count = services.toggle_support(_user(), idea)
     except DomainError as exc:
-        db.session.rollback()
+        uow.rollback()
         flash(exc.message, "error")
     else:
-        db.session.commit()
+        uow.commit()
         flash(
             _("You support this idea.") if supported else _("You no longer support this idea."),
             "success",
@@ -564,7 +564,7 @@ def moderate(idea_id: int):
         except DomainError as exc:
             _fail(form, exc, "reason")
             return _render_idea(db.session.get(Idea, idea_id), exc.status, moderate_form=form)
-        db.session.commit()
+        uow.commit()
         if not decided:
             flash(
                 _("Decide this idea in the moderation queue, where it waits with the held posts."),
@@ -600,7 +600,7 @@ def review(idea_id: int):
         except DomainError as exc:
             _fail(form, exc, "reason")
             return _render_idea(db.session.get(Idea, idea_id), exc.status, review_form=form)
-        db.session.commit()
+        uow.commit()
         flash(_("The review is saved and the author is told."), "success")
         return redirect(url_for("budgets.idea", idea_id=idea_id))
     return _render_idea(idea, 400, review_form=form)
@@ -626,7 +626,7 @@ def merge(idea_id: int):
                 exc.fields["merge_reason"] = exc.fields.pop("reason")
             _fail(form, exc, "merge_reason")
             return _render_idea(db.session.get(Idea, idea_id), exc.status, merge_form=form)
-        db.session.commit()
+        uow.commit()
         flash(_("The ideas are merged; supporters are told."), "success")
         return redirect(url_for("budgets.idea", idea_id=target.id))
     return _render_idea(idea, 400, merge_form=form)
@@ -647,7 +647,7 @@ def status_update(idea_id: int):
         except DomainError as exc:
             _fail(form, exc, "text")
             return _render_idea(db.session.get(Idea, idea_id), exc.status, status_form=form)
-        db.session.commit()
+        uow.commit()
         flash(_("The status update is published; followers and voters are told."), "success")
         return redirect(url_for("budgets.idea", idea_id=idea_id) + "#status")
     return _render_idea(idea, 400, status_form=form)
@@ -751,10 +751,10 @@ def ballot(process_id: int):
     try:
         services.cast_ballot(_user(), process, posted, area_id=area_id)
     except DomainError as exc:
-        db.session.rollback()
+        uow.rollback()
         errors = list(exc.fields.items()) or [("ballot", exc.message)]
         return _ballot_page(process, form, area_id, selection, mine, errors, exc.status)
-    db.session.commit()
+    uow.commit()
     flash(_("Your ballot is received. You can change it until voting closes."), "success")
     return redirect(url_for("budgets.receipt", process_id=process.id))
 

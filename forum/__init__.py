@@ -18,7 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 
-from . import permissions
+from . import permissions, uow
 from .converters import IdConverter
 from .errors import DomainError
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -330,5 +330,6 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter
     app.register_blueprint(views.bp)
     cli.register(app)
+    app.cli.add_command(uow.seams_command)
     _register_errors(app)
     _register_template_helpers(app)

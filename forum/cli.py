@@ -7,7 +7,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select, update
 
-from . import hooks
+from . import hooks, uow
 from .extensions import db
 from .models import Area, Committee, Post, Role, Topic, User, utcnow
 from .text import drop_controls
@@ -49,7 +49,7 @@ def seed_demo_command(if_empty: bool, big_posts: int) -> None:
         current_app.config.update(paused)
     # Demo people count as having confirmed their (fictional) e-mail addresses.
     db.session.execute(update(User).values(email_verified_at=utcnow()))
-    db.session.commit()
+    uow.commit()
     click.echo("\nDemo accounts (role, name, e-mail, password):")
     for role, name, email, password in rows:
         click.echo(f"  {role:<12} {name:<28} {email:<40} {password}")
@@ -79,9 +79,9 @@ def users_create(email, display_name, password, role, party, committees, areas) 
         )
         user.email_verified_at = utcnow()  # made by an admin: the address counts as confirmed
     except InvalidInput as exc:
-        db.session.rollback()
+        uow.rollback()
         raise click.ClickException("; ".join(f"{k}: {v}" for k, v in exc.fields.items())) from None
-    db.session.commit()
+    uow.commit()
     click.echo(f"Created {user.email} ({user.role.value}).")
 
 
@@ -115,7 +115,7 @@ def users_set_role(email, role, party, committees, areas) -> None:
     if user is None:
         raise click.ClickException(f"No account with e-mail {email}.")
     services.set_role(user, Role(role), party, _committees(committees), _areas(areas))
-    db.session.commit()
+    uow.commit()
     click.echo(f"{user.email} is now {user.role.value}.")
 
 
@@ -167,7 +167,7 @@ def posts_rerender(batch: int) -> None:
                         p.body_html = html
                         changed += 1
             last = rows[-1].id
-            db.session.commit()
+            uow.commit()
             bar.update(len(rows))
         for t in db.session.scalars(select(Topic)):
             html = str(render_markdown(t.intro_source))
@@ -175,7 +175,7 @@ def posts_rerender(batch: int) -> None:
                 t.intro_html = html
                 changed += 1
             bar.update(1)
-        db.session.commit()
+        uow.commit()
     click.echo(f"\nRe-rendered; {changed} stored texts changed.")
 
 

@@ -40,7 +40,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import disconnect, emit, join_room, leave_room
 
-from . import live, sessions
+from . import live, sessions, uow
 from .extensions import db, socketio
 from .live import LiveError
 from .models import User
@@ -112,7 +112,7 @@ def handler(event: str):
             try:
                 fn(conn, *args)
             except LiveError as exc:
-                db.session.rollback()
+                uow.rollback()
                 if exc.code == "forbidden":
                     conn.refused += 1
                     if conn.refused >= int(current_app.config["LIVE_MAX_REFUSALS"]):
@@ -134,7 +134,7 @@ def handler(event: str):
                 _refuse(event, exc)
             except Exception:
                 log.exception("live: %s failed", event)
-                db.session.rollback()
+                uow.rollback()
                 _refuse(
                     event,
                     LiveError(

@@ -14,6 +14,8 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from .uow import UnitOfWorkSession
+
 # A naming convention keeps constraint names stable across databases and migrations.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -28,7 +30,8 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+# Every commit of db.session goes through the unit of work's seams (forum/uow.py).
+db = SQLAlchemy(model_class=Base, session_options={"class_": UnitOfWorkSession})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

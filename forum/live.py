@@ -2,10 +2,11 @@
 
 The write path records events in the transaction (``eventlog.record``). Here:
 
-* ``before_commit`` reads, inside that transaction, the few facts the routing needs (a
-  topic's area, public state and counts; users' unread counts);
-* after the commit (``eventlog.on_commit``) each event becomes zero or more small messages
-  (ids, kinds, counts, never text), each for an audience of rooms, and is emitted;
+* before the commit (the unit of work's ``live.read_facts``, forum/uow.py) reads, inside
+  that transaction, the few facts the routing needs (a topic's area, public state and
+  counts; users' unread counts);
+* after the commit (``live.push``) each event becomes zero or more small messages (ids,
+  kinds, counts, never text), each for an audience of rooms, and is emitted;
 * a client that (re)joins sends the last event id it saw and gets the messages it missed,
   computed by the same routing from the same log, filtered to the rooms it is in.
 
@@ -21,7 +22,6 @@ the HTML of a post through an ordinary GET route that applies ``can_see_post``.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -29,15 +29,14 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import socketio as python_socketio
-from flask import Flask, current_app, has_app_context, request
+from flask import Flask, current_app, request
 from flask import session as flask_session
 from flask_babel import gettext as _
-from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
-from . import eventlog, permissions
+from . import eventlog, permissions, uow
 from .errors import DomainError
 from .extensions import db, socketio
 from .models import Event, Notification, Post, PostState, Topic, User, UserSession, utcnow
@@ -598,43 +597,31 @@ def messages(events: list[dict], facts: Facts) -> list[Out]:
 
 # --- push after commit ---------------------------------------------------------------------
 
-_local = threading.local()  # greenlet-local under gevent's monkey-patching
+_FACTS = "live.facts"
+_ENDED = "live.ended_sessions"
 
 
-@sa_event.listens_for(Session, "before_commit")
-def _read_facts_before_commit(session: Session) -> None:
-    if session.in_nested_transaction():
-        return  # a savepoint: the real commit comes later (see eventlog._after_commit)
-    pending = session.info.get(eventlog._PENDING)
-    if not pending or not has_app_context():
-        return
+def read_facts_before_commit(unit: uow.Unit, events: list[dict]) -> None:
+    """In the transaction, before its commit: the facts ``push`` routes by."""
     try:
-        _local.facts = (pending, read_facts(pending, session))
+        unit.state[_FACTS] = read_facts(events, unit.session)
     except Exception:  # the commit must not fail because live updates could not be routed
-        log.exception("live: could not read facts for %d events", len(pending))
-        _local.facts = None
+        log.exception("live: could not read facts for %d events", len(events))
 
 
-def _take_facts(events: list[dict]) -> Facts:
-    held = getattr(_local, "facts", None)
-    _local.facts = None
-    if held is not None and held[0] is events:
-        return held[1]
-    return Facts()
-
-
-def _server():
-    if has_app_context():
-        manager = current_app.extensions.get(_MANAGER_KEY)
-        if manager is not None:
-            return getattr(manager, "server", None)
+def _server(app: Flask | None = None):
+    manager = (app or current_app).extensions.get(_MANAGER_KEY)
+    if manager is not None:
+        return getattr(manager, "server", None)
     return socketio.server
 
 
-def push(events: list[dict]) -> None:
+def push(unit: uow.Unit, events: list[dict]) -> None:
     """Emit the messages of a committed transaction (never raises: the commit is done)."""
-    facts = _take_facts(events)
-    server = _server()
+    if not events:
+        return
+    facts = unit.state.get(_FACTS) or Facts()
+    server = _server(unit.session.app)
     if server is None:
         return
     try:
@@ -647,9 +634,6 @@ def push(events: list[dict]) -> None:
         log.exception("live: pushing %d events failed", len(events))
 
 
-eventlog.on_commit(push)
-
-
 # --- sessions that end ---------------------------------------------------------------------
 # Each signed-in connection is also in ``session:<user>:<session version>`` and in its
 # login's ``session:<user>:login:<key>`` (events.py). A new password or logging out
@@ -657,8 +641,6 @@ eventlog.on_commit(push)
 # deletes the login's row. After that commit the old version's (or the login's) room is
 # closed, which disconnects its connections in every instance. They reconnect with
 # whatever their cookie is worth now.
-
-_ENDED_KEY = "borgerdialog.live.ended_sessions"
 
 
 # Losing moderation rights (another role, or moderated areas taken away) ends the
@@ -678,9 +660,10 @@ def _lost_moderation(state) -> bool:
     return bool(areas.deleted)
 
 
-@sa_event.listens_for(Session, "before_flush")
-def _note_ended_sessions(session: Session, _context, _instances) -> None:
-    ended = session.info.setdefault(_ENDED_KEY, set())
+def note_ended_sessions(unit: uow.Unit, _events) -> None:
+    """In the flush: the rooms of sessions this change ends (closed after the commit)."""
+    session = unit.session
+    ended: set[str] = set()
     for obj in session.dirty:
         if isinstance(obj, User):
             state = sa_inspect(obj)
@@ -697,18 +680,16 @@ def _note_ended_sessions(session: Session, _context, _instances) -> None:
     for obj in session.deleted:
         if isinstance(obj, UserSession):  # one login ended (logging out)
             ended.add(LOGIN_ROOM.format(user_id=obj.user_id, key=live_room_key(obj.key_hash)))
+    if ended:
+        unit.state.setdefault(_ENDED, set()).update(ended)
+
+
+def end_sessions(unit: uow.Unit, _events) -> None:
+    """After the commit: close the rooms of the sessions it ended."""
+    ended = unit.state.get(_ENDED)
     if not ended:
-        session.info.pop(_ENDED_KEY, None)
-
-
-@sa_event.listens_for(Session, "after_commit")
-def _end_sessions(session: Session) -> None:
-    if session.in_nested_transaction():
-        return  # a savepoint's release: the session ends at the real commit
-    ended = session.info.pop(_ENDED_KEY, None)
-    if not ended or not has_app_context():
         return
-    server = _server()
+    server = _server(unit.session.app)
     if server is None:
         return
     for room in sorted(ended):
@@ -716,13 +697,6 @@ def _end_sessions(session: Session) -> None:
             server.close_room(room, namespace="/")
         except Exception:  # the commit is done; a live failure must not undo the request
             log.exception("live: could not end the connections of %s", room)
-
-
-@sa_event.listens_for(Session, "after_rollback")
-def _forget_ended_sessions(session: Session) -> None:
-    if session.in_nested_transaction():
-        return  # a savepoint rolled back; what the transaction changed before it stays
-    session.info.pop(_ENDED_KEY, None)
 
 
 # --- replay ---------------------------------------------------------------------------------
@@ -820,6 +794,10 @@ def init_app(app: Flask) -> None:
     for key, value in SETTINGS.items():
         app.config.setdefault(key, value)
     app.before_request(_remember_cursor)
+    uow.register(app, "live.ended_sessions", note_ended_sessions)
+    uow.register(app, "live.read_facts", read_facts_before_commit)
+    uow.register(app, "live.push", push)
+    uow.register(app, "live.end_sessions", end_sessions)
 
     @app.context_processor
     def _live_helpers() -> dict:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 import click
 from flask import Flask
 
+from . import uow
 from .extensions import db
 
 log = logging.getLogger(__name__)
@@ -60,10 +61,10 @@ class PeriodicThread(threading.Thread):
                 if self.enabled is not None and not self.enabled():
                     return 0
                 done = self.job()
-                db.session.commit()
+                uow.commit()
                 return done
             except Exception:
-                db.session.rollback()
+                uow.rollback()
                 log.exception("%s failed; trying again later", self.name)
                 return 0
             finally:

@@ -29,6 +29,7 @@ from flask import session as flask_session
 from flask_login import user_logged_in
 from sqlalchemy import delete, select
 
+from . import uow
 from .extensions import db
 from .models import User, UserSession, utcnow
 
@@ -107,7 +108,7 @@ def issue_login(user: User, *, replaces: str | None = None) -> tuple[str, str]:
     )
     # Every caller of login_user has committed its own work already; the login must be
     # stored before the response carries its key.
-    db.session.commit()
+    uow.commit()
     return f"{user.id}:{key}", key_hash
 
 
@@ -131,7 +132,7 @@ def end_login(key_hash: str, *, commit: bool = True) -> None:
     if row is not None:
         db.session.delete(row)
     if commit:
-        db.session.commit()
+        uow.commit()
 
 
 def end_current_login() -> None:

@@ -165,7 +165,7 @@ def init_app(app: Flask) -> None:
     signals.registration_for_existing_account.connect(
         services.on_registration_for_existing_account, weak=False
     )
-    feed.install()
+    feed.install(app)
     app.register_blueprint(views.bp)
     app.cli.add_command(cli.mail_cli)
 

@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from forum import services as forum_services
+from forum import uow
 from forum.extensions import db
 from forum.models import utcnow
 
@@ -71,5 +72,5 @@ def verify_command(email: str) -> None:
     if user is None:
         raise click.ClickException(f"No account with e-mail {email}.")
     mark_verified(user)
-    db.session.commit()
+    uow.commit()
     click.echo(f"{user.email} is confirmed.")

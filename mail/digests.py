@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from forum import uow
 from forum.extensions import db
 from forum.models import utcnow
 
@@ -92,7 +93,7 @@ def _build_one(user_id: int, mode: Mode, now: datetime) -> bool:
         for item in keep:
             item.message = msg
             item.status = ItemStatus.QUEUED
-    db.session.commit()
+    uow.commit()
     return bool(keep)
 
 
@@ -125,7 +126,7 @@ def _build_all(now: datetime) -> int:
             try:
                 made += _build_one(uid, mode, now)
             except IntegrityError:
-                db.session.rollback()  # another builder made this one at the same moment
+                uow.rollback()  # another builder made this one at the same moment
                 log.info("Digest %s for user %s was built by another process", mode, uid)
             db.session.expunge_all()
     return made

@@ -1,7 +1,8 @@
 """Queueing notification mails in the transaction that records their event.
 
 Why in the transaction, not from a cursor over the event log (as the search indexer does):
-a ``before_flush`` listener sees each ``Event`` row as it is flushed and adds the
+the unit of work's ``mail.queue`` handler (forum/uow.py, phase "flush") sees each ``Event``
+row of its kinds as it is flushed and adds the
 ``MailItem`` (and, for "immediate", its ``MailMessage``) to the same flush. They commit or
 roll back together, savepoints included, so a mail is never queued for a change that did not
 happen and never missed for one that did; a unique ``event_id`` means an event is never
@@ -47,11 +48,11 @@ import logging
 import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app, has_app_context
+from flask import Flask, current_app
 from sqlalchemy import and_, select
-from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
+from forum import uow
 from forum.models import Event, Notification, User, utcnow
 
 from .models import (
@@ -158,7 +159,7 @@ def _item(
             due_at=item.due_at if due_at is not None else now + delay,
             created_at=now,
         )
-        session.info[WAKE] = True
+        uow.state(session)[WAKE] = True
     session.add(item)
     return item
 
@@ -185,7 +186,7 @@ def _on_notification(session: Session, ev: Event) -> None:
     )
     if item is not None and source in _MODERATION_SOURCES:
         key = _note_key(user_id, source, payload.get("post_id"), payload.get("topic_id"))
-        note = session.info.get(NOTES, {}).get(key)
+        note = uow.state(session).get(NOTES, {}).get(key)
         if note is not None and note.id is not None:
             item.payload = {**item.payload, "notification_id": note.id}
 
@@ -311,45 +312,33 @@ _HANDLERS = {
 }
 
 
-def _before_flush(session: Session, _flush_context, _instances) -> None:
-    if not has_app_context() or "mail" not in current_app.extensions:
-        return
-    for obj in list(session.new):
+def watch(unit: uow.Unit, _events) -> None:
+    """In the flush: a new mail message wakes the sender after the commit; a moderation
+    notification is remembered for its event's mail item (see the module docstring)."""
+    for obj in list(unit.session.new):
         if isinstance(obj, MailMessage):
-            session.info[WAKE] = True
+            unit.state[WAKE] = True
         elif isinstance(obj, Notification) and obj.kind in _MODERATION_SOURCES:
             key = _note_key(obj.user_id, obj.kind, obj.post_id, obj.topic_id)
-            session.info.setdefault(NOTES, {})[key] = obj
-        elif isinstance(obj, Event) and obj.kind in _HANDLERS:
-            _HANDLERS[obj.kind](session, obj)
+            unit.state.setdefault(NOTES, {})[key] = obj
 
 
-_installed = False
+def queue(unit: uow.Unit, events: list[Event]) -> None:
+    """In the flush: the mail items of notification and Q&A events, in the same flush."""
+    for ev in events:
+        _HANDLERS[ev.kind](unit.session, ev)
 
 
-def install() -> None:
-    """Once per process (SQLAlchemy session events are global; the handler checks the app)."""
-    global _installed
-    if _installed:
-        return
-    _installed = True
-    sa_event.listen(Session, "before_flush", _before_flush)
-    sa_event.listen(Session, "after_commit", _after_commit)
-    sa_event.listen(Session, "after_rollback", _after_rollback)
-
-
-def _after_commit(session: Session) -> None:
-    if session.in_nested_transaction():
-        return  # a savepoint's release (SQLAlchemy reports it too): wait for the real commit
-    session.info.pop(NOTES, None)
-    if session.info.pop(WAKE, None):
+def wake(unit: uow.Unit, _events) -> None:
+    """After the commit: the sender thread looks at its queue now if a mail was queued."""
+    if unit.state.get(WAKE):
         from .sender import wake_threads
 
         wake_threads()
 
 
-def _after_rollback(session: Session) -> None:
-    if session.in_nested_transaction():
-        return  # a savepoint rolled back; the transaction goes on
-    session.info.pop(WAKE, None)
-    session.info.pop(NOTES, None)
+def install(app: Flask) -> None:
+    """Register the queueing and the sender's wake-up with the app's unit of work."""
+    uow.register(app, "mail.watch", watch)
+    uow.register(app, "mail.queue", queue, kinds=_HANDLERS)
+    uow.register(app, "mail.wake", wake)

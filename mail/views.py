@@ -15,8 +15,9 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 
+from forum import uow
 from forum.errors import InvalidInput
-from forum.extensions import csrf, db, limiter
+from forum.extensions import csrf, limiter
 from forum.models import User
 from forum.views import apply_errors
 
@@ -38,7 +39,7 @@ _STATUS = {"invalid": 400, "expired": 410, "used": 410}
 
 def _link_problem(problem: tokens.TokenProblem, purpose: str):
     """The page for an invalid, expired or used link, with what to do next."""
-    db.session.rollback()
+    uow.rollback()
     status = _STATUS[problem.reason]
     if purpose == "verify" and problem.reason == "used":
         status = 200
@@ -61,7 +62,7 @@ def verify(token: str):
             services.verify_email(token)
         except tokens.TokenProblem as problem:
             return _link_problem(problem, "verify")
-        db.session.commit()
+        uow.commit()
         if not current_user.is_authenticated:  # straight from registering: not logged in yet
             flash(
                 _(
@@ -89,7 +90,7 @@ def resend_verification():
     if services.is_verified(user):
         flash(_("Your e-mail address is already confirmed."), "success")
     elif services.queue_verification(user):
-        db.session.commit()
+        uow.commit()
         flash(
             _(
                 "We sent a new link to %(email)s. It may take a few minutes; check your spam "
@@ -127,7 +128,7 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         services.request_password_reset(form.email.data)
-        db.session.commit()
+        uow.commit()
         return render_template("mail/forgot_sent.html", email=form.email.data)
     status = 400 if form.errors else 200
     return render_template("mail/forgot_password.html", form=form), status
@@ -146,10 +147,10 @@ def reset_password(token: str):
         except tokens.TokenProblem as problem:
             return _link_problem(problem, "reset")
         except InvalidInput as exc:
-            db.session.rollback()
+            uow.rollback()
             apply_errors(form, exc)
         else:
-            db.session.commit()
+            uow.commit()
             flash(
                 _(
                     "Your password is changed and you are logged out everywhere. Log in with "
@@ -175,17 +176,17 @@ def change_email():
     if request.method == "POST" and request.form.get("action") == "cancel":
         if cancel.validate_on_submit():
             services.cancel_email_change(user)
-            db.session.commit()
+            uow.commit()
             flash(_("The change of e-mail address is cancelled."), "success")
         return redirect(url_for("mail.change_email"))
     if form.validate_on_submit():
         try:
             new = services.request_email_change(user, form.new_email.data, form.password.data)
         except InvalidInput as exc:
-            db.session.rollback()
+            uow.rollback()
             apply_errors(form, exc)
         else:
-            db.session.commit()
+            uow.commit()
             flash(
                 _(
                     "We sent a link to %(email)s. Your address changes when you follow it; "
@@ -212,14 +213,14 @@ def confirm_email_change(token: str):
         except tokens.TokenProblem as problem:
             return _link_problem(problem, "change")
         except InvalidInput as exc:
-            db.session.commit()  # the pending address is cleared
+            uow.commit()  # the pending address is cleared
             return render_template(
                 "mail/link_problem.html",
                 reason="taken",
                 purpose="change",
                 message=exc.fields.get("new_email"),
             ), 409
-        db.session.commit()
+        uow.commit()
         if current_user.is_authenticated and current_user.id == user.id:
             login_user(user)
         flash(_("Your e-mail address is now %(email)s.", email=user.email), "success")
@@ -238,12 +239,12 @@ def _preferences(user: User, action: str):
         try:
             chosen = services.parse_preferences(request.form)
         except InvalidInput as exc:
-            db.session.rollback()
+            uow.rollback()
             return render_template(
                 "mail/preferences.html", error=exc.message, **_prefs_ctx(user, form, action)
             ), 400
         services.set_preferences(user, chosen)
-        db.session.commit()
+        uow.commit()
         flash(_("Your e-mail choices are saved."), "success")
         return redirect(action)
     return render_template("mail/preferences.html", **_prefs_ctx(user, form, action))
@@ -291,7 +292,7 @@ def unsubscribe(token: str):
     prefs_url = url_for("mail.preferences_link", token=tokens.preferences_token(user.id))
     if request.method == "POST":
         changed = services.unsubscribe(user, kinds)
-        db.session.commit()
+        uow.commit()
         return render_template(
             "mail/unsubscribed.html", labels=labels, already=not changed, prefs_url=prefs_url
         )

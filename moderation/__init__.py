@@ -13,7 +13,7 @@ from flask import Flask, current_app, has_request_context, request
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from forum import hooks, signals
+from forum import hooks, signals, uow
 
 DEFAULTS: dict[str, object] = {
     "MODERATION_ENABLED": True,
@@ -280,6 +280,8 @@ def init_app(app: Flask) -> None:
     hooks.register_write_block(app, _write_block)
     hooks.register_review_queue(app, services.SourceQueue())
     hooks.register_audit_log(app, services.audit)
+    # The audit log is append-only: the unit of work refuses updates and deletes of its rows.
+    uow.append_only(app, models.AuditEntry, models.AppendOnlyViolation)
     _connect_signals()
     events.register()
     app.register_blueprint(views.bp)

@@ -6,7 +6,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from forum.extensions import db
+from forum import uow
 
 moderation_cli = AppGroup("moderation", help="Moderation: reminders and debate rules.")
 
@@ -18,7 +18,7 @@ def remind() -> None:
     from .services import send_reminders
 
     told = send_reminders()
-    db.session.commit()
+    uow.commit()
     click.echo(f"{told} moderators notified.")
 
 
@@ -28,7 +28,7 @@ def ensure_rules() -> None:
     from .services import ensure_default_rules
 
     added = ensure_default_rules()
-    db.session.commit()
+    uow.commit()
     click.echo(f"{added} debate rules added.")
 
 

@@ -21,9 +21,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    event,
 )
-from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.extensions import db
 from forum.models import Area, Committee, Post, Topic, User, utcnow
@@ -286,20 +285,3 @@ class AuditEntry(db.Model):
 
 class AppendOnlyViolation(RuntimeError):
     """Raised when code tries to change or delete an audit entry."""
-
-
-@event.listens_for(AuditEntry, "before_update")
-def _no_update(mapper, connection, target) -> None:
-    raise AppendOnlyViolation("The moderation audit log is append-only.")
-
-
-@event.listens_for(AuditEntry, "before_delete")
-def _no_delete(mapper, connection, target) -> None:
-    raise AppendOnlyViolation("The moderation audit log is append-only.")
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _no_bulk_change(state: ORMExecuteState) -> None:
-    if (state.is_update or state.is_delete) and state.bind_mapper is not None:
-        if state.bind_mapper.class_ is AuditEntry:
-            raise AppendOnlyViolation("The moderation audit log is append-only.")

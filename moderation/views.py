@@ -27,7 +27,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from forum import exports, render_error
+from forum import exports, render_error, uow
 from forum.converters import parse_id
 from forum.errors import InvalidInput, PermissionDenied
 from forum.exports import neutralise as _csv_safe  # the writer neutralises every cell too
@@ -100,16 +100,16 @@ def _guard_moderation_urls():
         return None
     actor = _me() if current_user.is_authenticated else None
     services.record_denial(actor, f"{request.method} {path}")
-    db.session.commit()
+    uow.commit()
     abort(403)
 
 
 @bp.errorhandler(PermissionDenied)
 def _denied(exc: PermissionDenied):
-    db.session.rollback()
+    uow.rollback()
     actor = _me() if current_user.is_authenticated else None
     services.record_denial(actor, f"{request.method} {request.path}", exc.message)
-    db.session.commit()
+    uow.commit()
     return render_error(403, exc.message or None)
 
 
@@ -242,11 +242,11 @@ def bulk():
             form.text.data or "",
         )
     except InvalidInput as exc:
-        db.session.rollback()
+        uow.rollback()
         for message in exc.fields.values() or [exc.message]:
             flash(message, "error")
         return redirect(url_for("moderation.queue"))
-    db.session.commit()
+    uow.commit()
     if result.done:
         flash(
             ngettext("%(num)d item decided.", "%(num)d items decided.", len(result.done)), "success"
@@ -299,7 +299,7 @@ def claim(item_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     services.claim_item(_me(), services.get_item(item_id))
-    db.session.commit()
+    uow.commit()
     return redirect(url_for("moderation.item", item_id=item_id))
 
 
@@ -309,7 +309,7 @@ def release(item_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     services.release_item(_me(), services.get_item(item_id))
-    db.session.commit()
+    uow.commit()
     flash(_("You no longer handle this item."), "success")
     return redirect(url_for("moderation.queue"))
 
@@ -347,11 +347,11 @@ def decide(item_id: int):
             _me(), item_obj, action, form.rule_id.data or None, form.text.data or ""
         )
     except InvalidInput as exc:
-        db.session.rollback()
+        uow.rollback()
         if not apply_errors(form, exc):
             form.text.errors = [*form.text.errors, exc.message]
         return _render_item(item_id, form, 400)
-    db.session.commit()
+    uow.commit()
     messages = DECIDED_MESSAGES
     if item_obj.kind not in CORE_ITEM_KINDS or (
         item_obj.kind == "appeal" and item_obj.post_id is None
@@ -407,11 +407,11 @@ def decide_post(post_id: int):
     try:
         services.moderate_post(_me(), p, action, form.rule_id.data or None, form.text.data or "")
     except InvalidInput as exc:
-        db.session.rollback()
+        uow.rollback()
         if not apply_errors(form, exc):
             form.text.errors = [*form.text.errors, exc.message]
         return _render_post(db.session.get(Post, post_id), form, 400)
-    db.session.commit()
+    uow.commit()
     flash(DECIDED_MESSAGES.get(action, lambda: _("Decided."))(), "success")
     return redirect(url_for("moderation.post", post_id=post_id))
 
@@ -454,11 +454,11 @@ def suspend(user_id: int):
     try:
         services.suspend_user(_me(), u, form.reason.data, until, form.rule_id.data or None)
     except InvalidInput as exc:
-        db.session.rollback()
+        uow.rollback()
         if not apply_errors(form, exc):
             form.reason.errors = [*form.reason.errors, exc.message]
         return _render_user(u, form, 400)
-    db.session.commit()
+    uow.commit()
     flash(_("%(name)s is suspended.", name=u.display_name), "success")
     return redirect(url_for("moderation.user", user_id=u.id))
 
@@ -481,7 +481,7 @@ def lift(suspension_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     services.lift_suspension(_me(), s)
-    db.session.commit()
+    uow.commit()
     flash(_("The suspension is lifted."), "success")
     return redirect(safe_next(request.form.get("next"), url_for("moderation.suspensions")))
 
@@ -636,10 +636,10 @@ def words():
                 form.rule_id.data or None,
             )
         except InvalidInput as exc:
-            db.session.rollback()
+            uow.rollback()
             apply_errors(form, exc)
         else:
-            db.session.commit()
+            uow.commit()
             flash(_("The word is added."), "success")
             return redirect(url_for("moderation.words"))
     return _render_words(form, 400)
@@ -652,7 +652,7 @@ def delete_word(word_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     services.remove_watched_word(_me(), w)
-    db.session.commit()
+    uow.commit()
     flash(_("The word is removed."), "success")
     return redirect(url_for("moderation.words"))
 
@@ -691,10 +691,10 @@ def rule_form(rule_id: int | None = None):
                 active=bool(form.active.data),
             )
         except InvalidInput as exc:
-            db.session.rollback()
+            uow.rollback()
             apply_errors(form, exc)
         else:
-            db.session.commit()
+            uow.commit()
             flash(_("The debate rule is saved."), "success")
             return redirect(url_for("moderation.rules_admin"))
     status = 400 if form.errors else 200
@@ -726,7 +726,7 @@ def modes():
         if not form.validate_on_submit():
             abort(400)
         services.set_mode(_me(), form.target_type.data, form.target_id.data, form.mode.data)
-        db.session.commit()
+        uow.commit()
         flash(_("The moderation mode is saved."), "success")
         return redirect(safe_next(request.form.get("next"), url_for("moderation.modes")))
     return render_template("moderation/modes.html", form=form, **_modes_context())
@@ -771,11 +771,11 @@ def report(post_id: int):
             try:
                 services.report_post(_me(), p, form.reason.data, form.text.data or "")
             except InvalidInput as exc:
-                db.session.rollback()
+                uow.rollback()
                 if not apply_errors(form, exc):
                     form.text.errors = [*form.text.errors, exc.message]
             else:
-                db.session.commit()
+                uow.commit()
                 flash(_("Thank you. A moderator will look at the post."), "success")
                 # The page of the debate showing the post (long debates have pages).
                 return redirect(url_for("forum.post_in_topic", post_id=p.id))
@@ -800,11 +800,11 @@ def appeal(entry_id: int):
             try:
                 services.appeal_decision(_me(), entry, form.text.data)
             except InvalidInput as exc:
-                db.session.rollback()
+                uow.rollback()
                 if not apply_errors(form, exc):
                     form.text.errors = [*form.text.errors, exc.message]
             else:
-                db.session.commit()
+                uow.commit()
                 flash(_("Your appeal is sent. You will be told the outcome here."), "success")
                 if entry.post_id is None:
                     return redirect(

@@ -6,7 +6,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from forum.extensions import db
+from forum import uow
 
 qa_cli = AppGroup("qa", help="Live Q&A sessions.")
 
@@ -17,7 +17,7 @@ def tick_command() -> None:
     from . import services
 
     ended = services.tick()
-    db.session.commit()
+    uow.commit()
     click.echo(f"Ended {ended} session(s).")
 
 

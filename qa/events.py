@@ -20,8 +20,9 @@ from flask_babel import gettext as _
 from flask_socketio import emit
 
 from forum import events as forum_events
+from forum import uow
 from forum.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
-from forum.extensions import db, socketio
+from forum.extensions import socketio
 from forum.live import LiveError
 from forum.text import drop_controls
 
@@ -60,12 +61,12 @@ def _run(fn):
     """Call a service; a refusal becomes a LiveError (the handler rolls back)."""
     try:
         out = fn()
-        db.session.commit()
+        uow.commit()
         return out
     except DomainError as exc:
         if isinstance(exc, LiveError):
             raise
-        db.session.rollback()
+        uow.rollback()
         raise LiveError(_code(exc), _message(exc)) from None
 
 

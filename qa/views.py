@@ -22,7 +22,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from forum import live as forum_live
-from forum import render_error
+from forum import render_error, uow
 from forum.errors import DomainError
 from forum.extensions import db
 from forum.forms import EmptyForm, choices
@@ -79,9 +79,9 @@ def _lazy_end(session: QASession) -> None:
     """End an overdue session on page view (cron's ``flask qa tick`` does it otherwise)."""
     try:
         if services.end_if_overdue(session):
-            db.session.commit()
+            uow.commit()
     except DomainError:
-        db.session.rollback()
+        uow.rollback()
 
 
 def _rules():
@@ -172,7 +172,7 @@ def _failed(
 ):
     """A refused action: nothing was written; the page again with the message and the typed
     text (or JSON with the same for qa.js)."""
-    db.session.rollback()
+    uow.rollback()
     message = exc.message or next(iter(exc.fields.values()), "") or _("That is not possible.")
     if _wants_json():
         return jsonify({"ok": False, "message": message, "fields": exc.fields}), exc.status
@@ -279,12 +279,12 @@ def new():
                     advance_questions=form.advance_questions.data,
                 )
             except DomainError as exc:
-                db.session.rollback()
+                uow.rollback()
                 if not apply_errors(form, exc):
                     return render_error(exc.status, exc.message)
                 status = exc.status
             else:
-                db.session.commit()
+                uow.commit()
                 flash(_("The session is scheduled."), "success")
                 return redirect(url_for("qa.session", session_id=session.id))
     return render_template("qa/form.html", form=form, session=None), status
@@ -314,12 +314,12 @@ def edit(session_id: int):
                     form.advance_questions.data,
                 )
             except DomainError as exc:
-                db.session.rollback()
+                uow.rollback()
                 if not apply_errors(form, exc):
                     return render_error(exc.status, exc.message)
                 status = exc.status
             else:
-                db.session.commit()
+                uow.commit()
                 flash(_("The session is saved."), "success")
                 return redirect(url_for("qa.session", session_id=session.id))
     return render_template("qa/form.html", form=form, session=session), status
@@ -335,7 +335,7 @@ def start(session_id: int):
         services.start_session(_user(), session)
     except DomainError as exc:
         return _failed(session, exc)
-    db.session.commit()
+    uow.commit()
     return _done(session, _("The session is live."))
 
 
@@ -349,7 +349,7 @@ def end(session_id: int):
         services.end_session(_user(), session)
     except DomainError as exc:
         return _failed(session, exc)
-    db.session.commit()
+    uow.commit()
     return _done(session, _("The session has ended."))
 
 
@@ -382,7 +382,7 @@ def ask(session_id: int):
         post = services.ask(_user(), session, form.body.data, form.nonce.data or None)
     except DomainError as exc:
         return _failed(session, exc, "ask_form", form)
-    db.session.commit()
+    uow.commit()
     if post.state == PostState.PENDING:
         message = _("Your question waits for a moderator. You can see it; others cannot yet.")
     else:
@@ -406,7 +406,7 @@ def vote(session_id: int, post_id: int):
         votes = services.set_vote(_user(), session, post_id, want == "1")
     except DomainError as exc:
         return _failed(session, exc)
-    db.session.commit()
+    uow.commit()
     message = _("Your vote is counted.") if want == "1" else _("Your vote is withdrawn.")
     return _done(session, message, f"#q{post_id}", votes=votes, voted=want == "1")
 
@@ -425,7 +425,7 @@ def moderate(session_id: int, post_id: int):
         )
     except DomainError as exc:
         return _failed(session, exc, "reject_form", form)
-    db.session.commit()
+    uow.commit()
     message = (
         _("The question is published.")
         if action == "approve"
@@ -444,7 +444,7 @@ def merge(session_id: int, post_id: int):
         target = services.merge(_user(), session, post_id, request.form.get("into_id", ""))
     except DomainError as exc:
         return _failed(session, exc)
-    db.session.commit()
+    uow.commit()
     return _done(
         session, _("The questions are merged."), f"#q{target.post_id}", into=target.post_id
     )
@@ -460,7 +460,7 @@ def pin(session_id: int):
         services.pin(_user(), session, request.form.get("post_id") or None)
     except DomainError as exc:
         return _failed(session, exc)
-    db.session.commit()
+    uow.commit()
     message = (
         _("The question is shown as being answered now.")
         if session.pinned_post_id
@@ -479,7 +479,7 @@ def status(session_id: int, post_id: int):
         services.set_status(_user(), session, post_id, request.form.get("status", ""))
     except DomainError as exc:
         return _failed(session, exc)
-    db.session.commit()
+    uow.commit()
     return _done(session, _("The question's status is changed."), f"#q{post_id}")
 
 
@@ -496,7 +496,7 @@ def answer(session_id: int, post_id: int):
         post = services.answer(_user(), session, post_id, form.body.data, form.nonce.data or None)
     except DomainError as exc:
         return _failed(session, exc, "answer_form", form, answer_to=post_id)
-    db.session.commit()
+    uow.commit()
     return _done(
         session,
         _("Your answer is published.")
@@ -520,7 +520,7 @@ def statement(session_id: int):
         post = services.statement(_user(), session, form.body.data, form.nonce.data or None)
     except DomainError as exc:
         return _failed(session, exc, "statement_form", form)
-    db.session.commit()
+    uow.commit()
     return _done(session, _("Your statement is published."), post_id=post.id)
 
 
@@ -535,7 +535,7 @@ def signup(session_id: int):
         services.set_signup(_user(), session, on)
     except DomainError as exc:
         return _failed(session, exc)
-    db.session.commit()
+    uow.commit()
     return _done(
         session,
         _("We will remind you by e-mail before the session starts.")

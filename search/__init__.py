@@ -135,7 +135,7 @@ def init_app(app: Flask) -> None:
     weakref.finalize(app, st.close)
     app.register_blueprint(views.bp)
     app.cli.add_command(search_cli)
-    indexer.install_listeners()
+    indexer.install(app)
     if not app.config.get("TESTING"):
         # The lemmatiser's word list takes seconds to load: not in the first search's time.
         start_when_serving(app, _load_word_list_soon)

@@ -11,6 +11,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
+from forum import uow
 from forum.extensions import db
 from forum.models import Event
 
@@ -45,7 +46,7 @@ def rebuild_command(procs: int | None) -> None:
     alone = indexer.acquire()
     try:
         total = documents.count_all()
-        db.session.rollback()
+        uow.rollback()
         with click.progressbar(
             length=max(total, 1), label="Indexing", show_pos=True, file=sys.stderr
         ) as bar:

@@ -24,10 +24,9 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import delete, event, false, func, inspect, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, false, func, inspect, or_, select
 
-from forum import eventlog
+from forum import uow
 from forum.extensions import db
 from forum.models import Event, User, utcnow
 
@@ -369,19 +368,24 @@ class Indexer:
 
 # --- display-name, role and party changes ------------------------------------------------------
 
-_NEW_USERS = "borgerdialog.search.new_users"
+_NEW_USERS = "search.new_users"
 
 
-def _record_user_changes(session: Session, _flush_context, _instances) -> None:
-    """Log an event when an indexed field of an existing user changes, in the same transaction.
+def record_user_changes(unit: uow.Unit, _events) -> None:
+    """In the flush: log an event when an indexed field of an existing user changes.
 
     The forum writes no event when a display name, role or party changes, but posts carry
-    them in the index; this listener (search's own, the forum knows nothing of it) adds a
+    them in the index; this handler (search's own, the forum knows nothing of it) adds a
     ``user_changed`` event to the log so the indexer re-indexes that user's contributions.
+    Users created in the same unit of work are indexed with their posts anyway.
     """
-    new_ids = session.info.setdefault(_NEW_USERS, set())
+    session = unit.session
+    new_users = unit.state.setdefault(_NEW_USERS, {})
+    for obj in session.new:
+        if isinstance(obj, User):
+            new_users[id(obj)] = obj  # kept alive with the unit, so the id stays unique
     for obj in list(session.dirty):
-        if not isinstance(obj, User) or obj.id is None or obj.id in new_ids:
+        if not isinstance(obj, User) or obj.id is None or id(obj) in new_users:
             continue
         state = inspect(obj)
         changed = [
@@ -401,30 +405,10 @@ def _record_user_changes(session: Session, _flush_context, _instances) -> None:
             )
 
 
-def _remember_new_users(session: Session, _flush_context) -> None:
-    ids = {obj.id for obj in session.new if isinstance(obj, User)}
-    if ids:
-        session.info.setdefault(_NEW_USERS, set()).update(i for i in ids if i is not None)
-
-
-def _forget_new_users(session: Session, transaction) -> None:
-    if transaction.parent is None:  # the outermost transaction (savepoints end inside it)
-        session.info.pop(_NEW_USERS, None)
-
-
-_installed = False
-
-
-def install_listeners() -> None:
-    """Once per process: user-change events, and waking the indexer thread after commits."""
-    global _installed
-    if _installed:
-        return
-    _installed = True
-    event.listen(Session, "before_flush", _record_user_changes)
-    event.listen(Session, "after_flush", _remember_new_users)
-    event.listen(Session, "after_transaction_end", _forget_new_users)
-    eventlog.on_commit(_wake)
+def install(app: Flask) -> None:
+    """Register user-change events and waking the indexer thread with the unit of work."""
+    uow.register(app, "search.user_changes", record_user_changes)
+    uow.register(app, "search.wake", _wake)
 
 
 # --- the embedded thread ------------------------------------------------------------------------
@@ -475,8 +459,10 @@ _thread: IndexerThread | None = None
 _thread_lock = threading.Lock()
 
 
-def _wake(_events) -> None:
+def _wake(_unit, events) -> None:
     t = _thread
+    if not events:
+        return
     if t is not None:
         t.wake.set()
 

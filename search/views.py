@@ -20,8 +20,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
+from forum import uow
 from forum.errors import DomainError
-from forum.extensions import db, limiter
+from forum.extensions import limiter
 from forum.forms import EmptyForm, choices
 
 from . import services
@@ -136,11 +137,11 @@ def save():
                 current_user._get_current_object(), form.name.data, params, notify=form.notify.data
             )
         except DomainError as exc:
-            db.session.rollback()
+            uow.rollback()
             for message in exc.fields.values() or [exc.message]:
                 flash(message, "error")
         else:
-            db.session.commit()
+            uow.commit()
             flash(_("The search is saved."), "success")
             return redirect(url_for("search.saved"))
     else:
@@ -156,6 +157,6 @@ def delete(saved_id: int):
     if not EmptyForm().validate_on_submit():
         return redirect(url_for("search.saved"))
     services.delete_saved(current_user._get_current_object(), saved_id)
-    db.session.commit()
+    uow.commit()
     flash(_("The saved search is deleted."), "success")
     return redirect(url_for("search.saved"))

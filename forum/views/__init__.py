@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, request
 from wtforms import Form
 
+from .. import uow
 from ..errors import DomainError
 
 bp = Blueprint("forum", __name__)
@@ -32,13 +33,7 @@ def safe_next(target: str | None, default: str = "/") -> str:
 
 def apply_errors(form: Form, exc: DomainError) -> bool:
     """Copy a service's field errors onto the form; False if none of them fit a field."""
-    placed = False
-    for name, message in exc.fields.items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = [*list(field.errors or []), message]
-            placed = True
-    return placed
+    return uow.place_errors(form, exc)
 
 
 def int_arg(name: str, default: int = 1, lo: int = 1, hi: int = 10_000) -> int:

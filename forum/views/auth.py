@@ -11,9 +11,9 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import services, sessions, signals
+from .. import services, sessions, signals, uow
 from ..errors import InvalidInput
-from ..extensions import client_address, csrf, db, limiter
+from ..extensions import client_address, csrf, limiter
 from ..forms import ChangePasswordForm, LoginForm, RegisterForm
 from . import apply_errors, bp, safe_next
 
@@ -54,7 +54,7 @@ def login():
             login_user(user, remember=form.remember.data)
             if user.locale is None:
                 user.locale = _current_lang()
-                db.session.commit()
+                uow.commit()
             flash(_("You are logged in."), "success")
             return redirect(safe_next(form.next.data, url_for("forum.home")))
         form.password.errors = []
@@ -86,7 +86,7 @@ def logout():
 def logout_everywhere():
     """End every login of the account (this one, other browsers, remember-me cookies)."""
     sessions.end_all_logins(current_user._get_current_object())
-    db.session.commit()
+    uow.commit()
     logout_user()
     flash(_("You are logged out on all your devices."), "success")
     return redirect(url_for("forum.home"))
@@ -112,14 +112,14 @@ def register():
                 locale=_current_lang(),
             )
         except InvalidInput as exc:
-            db.session.rollback()
+            uow.rollback()
             apply_errors(form, exc)
         else:
             if created:
                 signals.user_registered.send(user)  # mail queues the confirmation mail
             else:
                 signals.registration_for_existing_account.send(user)  # mail tells the owner
-            db.session.commit()
+            uow.commit()
             # The same page for a new and a taken address (not even the address is shown).
             return render_template("forum/register_sent.html"), 200
     status = 400 if form.errors else 200
@@ -138,10 +138,10 @@ def change_password():
                 form.new_password.data,
             )
         except InvalidInput as exc:
-            db.session.rollback()
+            uow.rollback()
             apply_errors(form, exc)
         else:
-            db.session.commit()
+            uow.commit()
             # The session version changed: log in again here, other devices are logged out.
             login_user(current_user._get_current_object())
             flash(_("Your password is changed. Other devices have been logged out."), "success")
@@ -168,5 +168,5 @@ def set_language():
     response.set_cookie("lang", lang, max_age=60 * 60 * 24 * 365, samesite="Lax", httponly=True)
     if current_user.is_authenticated:
         current_user.locale = lang
-        db.session.commit()
+        uow.commit()
     return response

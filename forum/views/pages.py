@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from .. import permissions, queries, services
+from .. import permissions, queries, services, uow
 from ..converters import parse_id
 from ..extensions import db
 from ..forms import EmptyForm
@@ -131,7 +131,7 @@ def notifications_read():
         except ValueError:
             abort(400)
     services.mark_notifications_read(current_user, ids)
-    db.session.commit()
+    uow.commit()
     if ids is None:
         flash(_("All notifications are marked as read."), "success")
     return redirect(url_for("forum.notifications"))

@@ -24,10 +24,10 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
-from .. import hooks, live, permissions, queries, render_error, services
+from .. import hooks, live, permissions, queries, render_error, services, uow
 from ..cache import ThreadView, TTLCache
 from ..converters import parse_id
-from ..errors import Conflict, DomainError, InvalidInput, PermissionDenied
+from ..errors import Conflict, InvalidInput, PermissionDenied
 from ..extensions import db, limiter
 from ..forms import (
     EditPostForm,
@@ -107,7 +107,7 @@ def new_topic():
         form.committee_id.data = request.args.get("udvalg", "")
         form.area_id.data = request.args.get("omraade", "")
     if form.validate_on_submit():
-        try:
+        with uow.saving(form) as saved:
             topic = services.create_topic(
                 current_user._get_current_object(),
                 form.title.data,
@@ -116,12 +116,10 @@ def new_topic():
                 area_id=int(form.area_id.data) if form.area_id.data else None,
                 deadline=_local_to_utc(form.deadline.data),
             )
-        except DomainError as exc:
-            db.session.rollback()
-            if not apply_errors(form, exc):
-                form.title.errors = [*form.title.errors, exc.message]
+        if not saved.ok:
+            if not saved.placed:
+                form.title.errors = [*form.title.errors, saved.error.message]
         else:
-            db.session.commit()
             if topic.status == TopicStatus.PROPOSED:
                 flash(
                     _(
@@ -569,7 +567,7 @@ def create_post(topic_id: int):
         except ValueError:
             abort(400)
     if form.validate_on_submit():
-        try:
+        with uow.saving(form) as saved:
             post = services.create_post(
                 current_user._get_current_object(),
                 topic,
@@ -578,15 +576,13 @@ def create_post(topic_id: int):
                 stance=form.stance.data or None,
                 nonce=form.nonce.data,
             )
-        except DomainError as exc:
-            db.session.rollback()
-            if not apply_errors(form, exc):
+        if not saved.ok:
+            if not saved.placed:
                 # Not about a field (closed topic, vanished parent): an error page that
                 # gives back the typed text.
-                return render_error(exc.status, exc.message)
-            status = exc.status
+                return render_error(saved.status, saved.error.message)
+            status = saved.status
         else:
-            db.session.commit()
             if post.state == PostState.PENDING:
                 flash(
                     _("Your post waits for a moderator. You can see it; others cannot yet."), "info"
@@ -742,10 +738,10 @@ def edit_post(post_id: int):
         try:
             services.edit_post(current_user._get_current_object(), post, form.body.data)
         except InvalidInput as exc:
-            db.session.rollback()
+            uow.rollback()
             apply_errors(form, exc)
         else:
-            db.session.commit()
+            uow.commit()
             flash(_("Your post is updated."), "success")
             return redirect(url_for("forum.post", post_id=post.id) + f"#p{post.id}")
     status = 400 if form.errors else 200
@@ -763,7 +759,7 @@ def delete_post(post_id: int):
         if not form.validate_on_submit():
             abort(400)
         services.delete_post(current_user._get_current_object(), post)
-        db.session.commit()
+        uow.commit()
         flash(_("Your post is deleted."), "success")
         return redirect(url_for("forum.topic", topic_id=post.topic_id))
     return render_template("forum/delete_post.html", post=post, form=form)
@@ -785,7 +781,7 @@ def support(post_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     supported, _count = services.toggle_support(current_user._get_current_object(), post)
-    db.session.commit()
+    uow.commit()
     flash(_("You support this post.") if supported else _("Your support is withdrawn."), "success")
     return redirect(
         topic_url_at(post) or url_for("forum.topic", topic_id=post.topic_id) + f"#p{post.id}"
@@ -800,7 +796,7 @@ def follow(topic_id: int):
         abort(400)
     on = request.form.get("follow") == "1"
     services.set_follow(current_user._get_current_object(), topic, on)
-    db.session.commit()
+    uow.commit()
     flash(_("You follow this topic.") if on else _("You no longer follow this topic."), "success")
     return redirect(url_for("forum.topic", topic_id=topic.id))
 
@@ -815,7 +811,7 @@ def topic_status(topic_id: int):
     services.set_topic_status(
         current_user._get_current_object(), topic, TopicStatus(form.status.data)
     )
-    db.session.commit()
+    uow.commit()
     flash(_("The topic's status is changed."), "success")
     return redirect(url_for("forum.topic", topic_id=topic.id))
 
@@ -842,7 +838,7 @@ def decide_proposal(topic_id: int):
     services.decide_topic_proposal(
         current_user._get_current_object(), topic, form.decision.data == "accept"
     )
-    db.session.commit()
+    uow.commit()
     flash(
         _("The proposal is accepted.")
         if form.decision.data == "accept"

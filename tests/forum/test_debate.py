@@ -250,10 +250,13 @@ def test_failed_transaction_leaves_no_event(make_topic, make_user):
 
 
 def test_events_are_pushed_only_after_commit(make_topic, make_user):
-    from forum import eventlog
+    from forum import uow
 
     seen: list[list[dict]] = []
-    eventlog.on_commit(seen.append)
+    handlers = uow.seams(db.session().app)
+    entry = handlers.add(
+        uow.AFTER_COMMIT, "test.seen", lambda _unit, events: events and seen.append(events)
+    )
     try:
         topic = make_topic()
         seen.clear()
@@ -265,7 +268,7 @@ def test_events_are_pushed_only_after_commit(make_topic, make_user):
         db.session.commit()
         assert [e["kind"] for e in seen[-1]][:2] == ["post_created", "post_published"]
     finally:
-        eventlog._listeners.remove(seen.append)
+        handlers.remove(entry)
 
 
 def test_not_found_for_invisible_topic(make_user, make_area):

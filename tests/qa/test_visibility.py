@@ -156,21 +156,24 @@ def test_messages_leave_only_after_the_real_commit(world):
     """Asking opens savepoints (the forum's double-submit guard, moderation's queue item);
     SQLAlchemy reports a savepoint's release as a commit, which must not push the events
     early: a client fetching the question at once would get a 404."""
-    from forum import eventlog
+    from forum import uow
 
     batches: list[list[str]] = []
 
     def listen(events):
         batches.append([e["kind"] for e in events])
 
-    eventlog.on_commit(listen)
+    handlers = uow.seams(db.session().app)
+    entry = handlers.add(
+        uow.AFTER_COMMIT, "test.listen", lambda _unit, events: events and listen(events)
+    )
     try:
         services.ask(world.citizen, world.session, HELD)
         assert batches == []
         db.session.commit()
         assert len(batches) == 1 and "post_created" in batches[0]
     finally:
-        eventlog._listeners.remove(listen)
+        handlers.remove(entry)
 
 
 def test_a_question_asked_over_the_socket_drops_control_characters(world, client_for, sockets):
