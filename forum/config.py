@@ -32,6 +32,9 @@ DEFAULTS: dict[str, object] = {
     "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * 30,
     "MAX_CONTENT_LENGTH": 256 * 1024,
     "RATELIMIT_STORAGE_URI": "memory://",
+    # Redis gone (restarting): count in this process's memory until it answers again, rather
+    # than fail every limited request with a 500 (bench/topology.py restarts Redis).
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
     "RATELIMIT_HEADERS_ENABLED": True,
     "RATELIMIT_LOGIN_IP": "20 per minute;100 per hour",
     "RATELIMIT_LOGIN_ACCOUNT": "5 per minute;30 per hour",
