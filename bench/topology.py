@@ -691,6 +691,8 @@ def run(args) -> dict:  # noqa: C901  (one scripted scenario, step by step)
         figures["live_delivered_mean_pct"] = round(
             100 * sum(per_client) / max(1, len(per_client)), 2
         )
+        missed = expected - {p for g in live["got"] for p in g}
+        figures["live_missed_by_every_client"] = _when(shape, missed)
         figures["live_applied_twice"] = 0  # by event id and kind, as live.js applies them
         figures["live_redelivered"] = live["dups"]
         figures["live_reconnects"] = live["reconnects"]
@@ -723,21 +725,34 @@ def _psql(shape, query: str):
 
 
 def _mail_left(shape) -> int:
-    return _psql(shape, "SELECT count(*) FROM mail_messages WHERE status IN ('queued', 'sending')")[
-        0
-    ][0]
+    query = (
+        "SELECT count(*) FROM mail_messages WHERE status IN ('queued', 'sending', 'handed_over')"
+    )
+    return _psql(shape, query)[0][0]
 
 
 def _mail_figures(shape, received: list[str], killed_at: int) -> dict:
-    handed = _psql(shape, "SELECT count(*) FROM mail_messages WHERE status = 'handed_over'")[0][0]
+    handed = _psql(shape, "SELECT count(*) FROM mail_messages WHERE status = 'sent'")[0][0]
     counts = Counter(received)
     return {
-        "mails_handed_over": handed,
+        "mails_sent": handed,
         "mails_received": len(received),
         "mails_received_before_kill": killed_at,
         "mails_lost": max(0, handed - len(counts)) + _mail_left(shape),
         "mails_duplicated": sum(c - 1 for c in counts.values() if c > 1),
     }
+
+
+def _when(shape, post_ids: set[int]) -> list[str]:
+    """Each post id with the fault window its creation fell in (or "no fault")."""
+    out = []
+    for pid in sorted(post_ids):
+        created = _psql(
+            shape, f"SELECT extract(epoch FROM created_at) FROM posts WHERE id = {int(pid)}"
+        )[0][0]
+        where = [n for n, s, e in shape.faults if s - 1 <= float(created) <= e]
+        out.append(f"post {pid}: {where[0] if where else 'no fault'}")
+    return out
 
 
 def _stored_tokens(shape) -> set[str]:
