@@ -715,6 +715,18 @@ def run(args) -> dict:  # noqa: C901  (one scripted scenario, step by step)
         shape.stop()
         if not args.keep:
             shutil.rmtree(shape.tmp, ignore_errors=True)
+            _drop_database()
+
+
+def _drop_database() -> None:
+    import psycopg
+
+    pg = os.environ.get("TOPOLOGY_PG", "postgresql://postgres@127.0.0.1:5432")
+    try:
+        with psycopg.connect(pg + "/postgres", autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+    except psycopg.Error as exc:
+        print(f"Could not drop the scratch database {DB_NAME}: {exc}", file=sys.stderr)
 
 
 def _psql(shape, query: str):
@@ -797,7 +809,9 @@ def main() -> None:
     parser.add_argument("--reads-per-s", type=float, default=20.0)
     parser.add_argument("--posters", type=int, default=20)
     parser.add_argument("--step", type=float, default=15.0, help="seconds between faults")
-    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the work directory and the database"
+    )
     args = parser.parse_args()
     if args.quick:
         args.clients, args.step, args.posts_per_s, args.reads_per_s = 60, 8.0, 3.0, 10.0
