@@ -32,6 +32,9 @@ DEFAULTS: dict[str, object] = {
     "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * 30,
     "MAX_CONTENT_LENGTH": 256 * 1024,
     "RATELIMIT_STORAGE_URI": "memory://",
+    # Redis gone (restarting): count in this process's memory until it answers again, rather
+    # than fail every limited request with a 500 (bench/topology.py restarts Redis).
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
     "RATELIMIT_HEADERS_ENABLED": True,
     "RATELIMIT_LOGIN_IP": "20 per minute;100 per hour",
     "RATELIMIT_LOGIN_ACCOUNT": "5 per minute;30 per hour",
@@ -62,6 +65,9 @@ DEFAULTS: dict[str, object] = {
     "BODY_MAX": 10_000,
     "REDIS_URL": None,
     "SEARCH_INDEX_DIR": None,
+    # Seconds a PostgreSQL connection attempt may take (psycopg's connect_timeout), so an
+    # unreachable database fails a start or a request in seconds, not minutes.
+    "DATABASE_CONNECT_TIMEOUT": 5,
 }
 
 # Forced under BORGERDIALOG_ENV=production, whatever else says otherwise: cookies only over
@@ -82,6 +88,7 @@ PRODUCTION: dict[str, object] = {
 ENV_VARS = (
     "SECRET_KEY",
     "DATABASE_URL",
+    "DATABASE_CONNECT_TIMEOUT",
     "REDIS_URL",
     "SEARCH_INDEX_DIR",
     "BORGERDIALOG_ENV",
@@ -136,6 +143,24 @@ def _trusted_proxies(value) -> int:
     return count
 
 
+def _with_connect_timeout(app: Flask) -> None:
+    raw = app.config.get("DATABASE_CONNECT_TIMEOUT")
+    try:
+        seconds = int(raw)
+    except (TypeError, ValueError):
+        seconds = 0
+    if not 1 <= seconds <= 300:
+        raise ConfigError(
+            "DATABASE_CONNECT_TIMEOUT must be a whole number of seconds from 1 to 300, "
+            f"not {raw!r}."
+        )
+    app.config["DATABASE_CONNECT_TIMEOUT"] = seconds
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])  # not the shared default
+        options["connect_args"] = {"connect_timeout": seconds, **options.get("connect_args", {})}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
 def serving_address(environ=None) -> tuple[str, int]:
     """Where ``python app.py`` (and ``./dev.sh start``) listens: ``HOST`` (default 127.0.0.1,
     this machine only) and ``PORT`` (default 5000; macOS's AirPlay receiver takes 5000)."""
@@ -176,6 +201,7 @@ def load_config(app: Flask, test_config: dict | None = None) -> None:
     app.config.setdefault(
         "SQLALCHEMY_DATABASE_URI", f"sqlite:///{instance / 'borgerdialog.sqlite3'}"
     )
+    _with_connect_timeout(app)
     if not app.config.get("SEARCH_INDEX_DIR"):
         app.config["SEARCH_INDEX_DIR"] = str(instance / "search-index")
     if app.config.get("REDIS_URL") and app.config["RATELIMIT_STORAGE_URI"] == "memory://":

@@ -509,7 +509,11 @@ def create_post(
             raise
         return existing
     if not db.session.get(Follow, (author.id, topic.id)):
-        db.session.add(Follow(user_id=author.id, topic_id=topic.id))
+        try:
+            with db.session.begin_nested():
+                db.session.add(Follow(user_id=author.id, topic_id=topic.id))
+        except IntegrityError:
+            pass  # the author's other post, written at the same moment, followed it first
     _post_event("post_created", post, author.id)
     if decision.state == PostState.PUBLISHED:
         publish_post(post, author.id)

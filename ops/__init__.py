@@ -3,6 +3,7 @@ the start-up checks of a production instance."""
 
 from __future__ import annotations
 
+import logging
 import os
 
 from flask import Flask, current_app, request
@@ -48,6 +49,28 @@ def _answer_quiet():
     return None
 
 
+_UNPROXIED = "borgerdialog.ops.unproxied_warned"
+
+
+def _warn_unproxied() -> None:
+    """``TRUSTED_PROXIES`` says a proxy stands in front, yet a request came without
+    ``X-Forwarded-For``: either it bypassed the proxy (then a client could also forge the
+    header and choose its rate-limit address) or the proxy does not pass it on. Said once
+    per process; the health endpoints (probed directly) are answered before this hook."""
+    app = current_app._get_current_object()
+    if app.extensions.get(_UNPROXIED) or request.headers.get("X-Forwarded-For"):
+        return
+    app.extensions[_UNPROXIED] = True
+    logging.getLogger("borgerdialog.ops").warning(
+        "TRUSTED_PROXIES is %d, but a request from %s came without X-Forwarded-For: either "
+        "nothing stands in front of this instance (set TRUSTED_PROXIES=0) or the proxy does "
+        "not pass the header on (nginx: proxy_set_header X-Forwarded-For "
+        "$proxy_add_x_forwarded_for).",
+        app.config["TRUSTED_PROXIES"],
+        request.remote_addr,
+    )
+
+
 def _configure(app: Flask) -> None:
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
@@ -75,6 +98,8 @@ def init_app(app: Flask) -> None:
         limiter.exempt(view)
         csrf.exempt(view)
     app.register_blueprint(health.bp)
+    if app.config.get("TRUSTED_PROXIES"):
+        app.before_request(_warn_unproxied)
     app.session_interface = _QuietSessions(app.session_interface)
     cli.register(app)
     if app.config["BORGERDIALOG_ENV"] == "production" and app.config["OPS_STARTUP_CHECKS"]:

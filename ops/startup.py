@@ -3,7 +3,13 @@
 A misconfigured instance refuses to start with one line on stderr saying what to fix, and no
 traceback. ``SECRET_KEY`` is checked by ``forum.config.load_config`` (its ``ConfigError`` goes
 through ``refuse`` in app.py); the rest is checked here, after the packages are bound:
-Redis (when ``REDIS_URL`` is set), the database, the search index directory, the schema.
+Redis (when ``REDIS_URL`` is set), the database (within ``DATABASE_CONNECT_TIMEOUT``
+seconds on PostgreSQL), the search index directory, the schema: older than the code (run the
+migration) or newer than it (a node started with old code after another node migrated).
+
+``TRUSTED_PROXIES`` set on an instance that no proxy stands in front of cannot be seen at
+start (nothing tells the app what connects to it); ``ops/__init__.py`` logs one warning per
+process at the first request that arrives without ``X-Forwarded-For``.
 """
 
 from __future__ import annotations
@@ -105,6 +111,7 @@ def _schema(app: Flask) -> str | None:
 
     script = ScriptDirectory(app.config["MIGRATIONS_DIR"])
     heads = set(script.get_heads())
+    known = {rev.revision for rev in script.walk_revisions()}
     quiet = logging.getLogger("alembic")
     level = quiet.level
     quiet.setLevel(logging.WARNING)  # no "Context impl ..." lines before the one we print
@@ -116,6 +123,12 @@ def _schema(app: Flask) -> str | None:
     if current == heads:
         return None
     at = ", ".join(sorted(current)) or "no migration"
+    if current - known:
+        return (
+            f"the database schema is at {at}, newer than this code knows (it needs "
+            f"{', '.join(sorted(heads))}): another node has migrated it; deploy the same "
+            "version of Borgerdialog on this node as on the others."
+        )
     return (
         f"the database schema is at {at} but the code needs {', '.join(sorted(heads))}; "
         "run `flask --app app db upgrade`."

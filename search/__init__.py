@@ -12,6 +12,12 @@ Configuration (defaults set here; ``SEARCH_INDEX_DIR`` comes from ``forum.config
     process sharing ``SEARCH_INDEX_DIR``. The environment variable ``SEARCH_WORKER``
     overrides the default outside tests. If both run by mistake, a file lock lets only one
     of them write; the other waits.
+``SEARCH_NODE``
+    This node's name (default: the host name; the environment variable ``SEARCH_NODE``
+    overrides it outside tests). Every node keeps its own index in its own
+    ``SEARCH_INDEX_DIR`` (no shared disk) and follows the event log with its own cursor rows,
+    named by it; ``flask search status`` lists every node's lag. Processes on one node share
+    the name and the directory (one writer, any number of readers).
 ``SEARCH_THREAD_WHEN_TESTING``
     Start the thread even when ``TESTING`` is true (tests normally call
     ``indexer.run_once()`` themselves).
@@ -34,6 +40,8 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+import socket
 import threading
 import weakref
 
@@ -82,9 +90,22 @@ def state(app: Flask | None = None) -> SearchState:
     return (app or current_app).extensions[_KEY]
 
 
+def node_name(raw: str | None) -> str:
+    """A node name for the cursor rows: printable, at most 64 characters; the host name when
+    empty."""
+    name = re.sub(r"[^A-Za-z0-9._:@-]+", "-", (raw or "").strip())[:64].strip("-")
+    if not name:
+        name = re.sub(r"[^A-Za-z0-9._:@-]+", "-", socket.gethostname())[:64] or "node"
+    return name
+
+
 def _configure(app: Flask) -> None:
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
+    node = app.config.get("SEARCH_NODE")
+    if not node and not app.config.get("TESTING"):
+        node = os.environ.get("SEARCH_NODE")
+    app.config["SEARCH_NODE"] = node_name(node)
     if "SEARCH_WORKER" not in app.config:
         default = "external" if app.config.get("BORGERDIALOG_ENV") == "production" else "thread"
         if not app.config.get("TESTING"):

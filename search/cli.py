@@ -1,4 +1,4 @@
-"""``flask --app app search rebuild | status | worker``."""
+"""``flask --app app search rebuild | status | worker | forget``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from forum import uow
 from forum.extensions import db
@@ -64,14 +64,51 @@ def rebuild_command(procs: int | None) -> None:
     )
 
 
+def _ago(when) -> str:
+    from forum.models import utcnow
+
+    if when is None:
+        return "never"
+    seconds = max(0, int((utcnow() - when).total_seconds()))
+    return f"{seconds} s ago" if seconds < 120 else f"{seconds // 60} min ago"
+
+
+def _echo_nodes(newest: int) -> None:
+    """Every node's cursor rows: the generation its searches read and any being built."""
+    from .models import SearchCursor
+
+    this = current_app.config["SEARCH_NODE"]
+    rows = list(db.session.scalars(select(SearchCursor).order_by(SearchCursor.node)))
+    if not rows:
+        click.echo("Nodes: none has built an index yet")
+        return
+    click.echo(f"Nodes (each follows the event log into its own index; newest event {newest}):")
+    for row in sorted(rows, key=lambda r: (r.node, not r.in_use, r.generation)):
+        name = row.node or "(unnamed)"
+        mark = " (this node)" if row.node == this else ""
+        what = "in use" if row.in_use else "being built or replaced"
+        click.echo(
+            f"  {name}{mark}: lag {max(0, newest - row.last_event_id)} events, "
+            f"generation {row.generation} {what}, cursor moved {_ago(row.updated_at)}"
+        )
+
+
 @search_cli.command("status")
 def status_command() -> None:
-    """Documents, how far the index lags behind the event log, and its size."""
+    """Documents, how far this node's index and every other node's lag behind the event log,
+    and its size."""
+    newest = db.session.scalar(select(func.max(Event.id))) or 0
+    _status_of_this_node(newest)
+    _echo_nodes(newest)
+
+
+def _status_of_this_node(newest: int) -> None:
     from . import state
     from .index import doc_count
     from .models import SearchCursor
 
     store = state().store
+    click.echo(f"Node: {current_app.config['SEARCH_NODE']}")
     click.echo(f"Index directory: {store.root}")
     click.echo(
         f"Indexer: {current_app.config['SEARCH_WORKER']} "
@@ -93,7 +130,6 @@ def status_command() -> None:
         return
     name = health.generation
     ix = store.open(name)
-    newest = db.session.scalar(select(func.max(Event.id))) or 0
     cursor = db.session.get(SearchCursor, name)
     click.echo(f"Health: ok (generation {name})")
     click.echo(f"Documents: {doc_count(ix)}")
@@ -113,6 +149,22 @@ def status_command() -> None:
     click.echo(f"Cursor: event {cursor.last_event_id} of {newest} (lag {lag} events{age})")
     if cursor.gaps:
         click.echo(f"Waiting for {len(cursor.gaps)} event ids not yet committed")
+
+
+@search_cli.command("forget")
+@click.argument("node")
+def forget_command(node: str) -> None:
+    """Drop the cursor rows of a node taken out of service (its index directory stays)."""
+    from .models import SearchCursor
+
+    if node == current_app.config["SEARCH_NODE"]:
+        raise click.UsageError(
+            f"{node} is this node; run `forget` from another node, or stop this node's "
+            "indexer first and delete its SEARCH_INDEX_DIR."
+        )
+    n = db.session.execute(delete(SearchCursor).where(SearchCursor.node == node)).rowcount
+    db.session.commit()
+    click.echo(f"Forgot {n} cursor rows of node {node}." if n else f"No node named {node}.")
 
 
 @search_cli.command("worker")

@@ -7,6 +7,12 @@ and commits the database. A crash anywhere in between repeats the batch on resta
 is idempotent (documents are replaced from the database, never patched; notifications are not
 sent twice), so the index ends up as a full rebuild would make it.
 
+Every node keeps its own index (its own ``SEARCH_INDEX_DIR``, no shared disk) and runs its
+own indexer, with its own cursor rows named by the node (``SEARCH_NODE``): a new node finds no
+index, builds one from the database and then follows the log; a node whose index directory is
+deleted rebuilds it the same way while its searches answer 503 meanwhile. Saved-search
+notifications are told once however many nodes index the same post (``_one_notifier``).
+
 Who runs it: in the embedded default a daemon thread in the app process (``start_thread``,
 woken at once by the forum's after-commit hook, and polling as a fallback); in production
 ``flask --app app search worker`` as its own process (``SEARCH_WORKER = "external"`` in the
@@ -17,6 +23,7 @@ waits as a standby.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -24,14 +31,14 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import delete, false, func, inspect, or_, select
+from sqlalchemy import delete, false, func, inspect, or_, select, text, update
 
 from forum import uow
 from forum.extensions import db
 from forum.models import Event, User, utcnow
 
 from . import documents
-from .index import IndexStore, Writer
+from .index import ROLE_LOCK, IndexStore, Writer
 from .models import SearchCursor
 
 log = logging.getLogger("borgerdialog.search")
@@ -42,6 +49,8 @@ IGNORED_POST_KINDS = frozenset({"support_changed"})
 # Fields of a topic document that its posts' documents repeat.
 TOPIC_FIELDS_IN_POSTS = ("title", "committee", "area", "vis")
 MAX_GAPS = 10_000
+# pg_advisory_xact_lock key held while a batch tells saved searches about new contributions.
+NOTIFY_LOCK = 0x5EA2C4
 
 Step = Callable[..., None]
 
@@ -85,6 +94,7 @@ class Indexer:
 
     def __init__(self, app: Flask, on_step: Step | None = None) -> None:
         self.app = app
+        self.node = str(app.config["SEARCH_NODE"])
         self.store = IndexStore(app.config["SEARCH_INDEX_DIR"])
         self.batch_size = int(app.config["SEARCH_BATCH_SIZE"])
         self.max_batch_size = max(self.batch_size, int(app.config["SEARCH_MAX_BATCH_SIZE"]))
@@ -98,6 +108,12 @@ class Indexer:
 
     def acquire(self) -> bool:
         """Become the one writer if nobody else is (never blocks)."""
+        if self._role is not None and not self._lock_still_ours():
+            # The index directory was deleted under us (to rebuild it while the node serves):
+            # our lock went with it, so another writer may hold the new directory's.
+            log.warning("The search index directory was removed; taking the writer role anew.")
+            self._role.release()
+            self._role = None
         if self._role is not None:
             return True
         lock = self.store.role_lock()
@@ -105,6 +121,15 @@ class Indexer:
             self._role = lock
             return True
         return False
+
+    def _lock_still_ours(self) -> bool:
+        fd = getattr(self._role, "fd", None)
+        if fd is None:
+            return True  # a lock kind without a file: nothing to compare
+        try:
+            return os.fstat(fd).st_ino == os.stat(self.store.root / ROLE_LOCK).st_ino
+        except OSError:
+            return False
 
     @property
     def is_writer(self) -> bool:
@@ -145,6 +170,7 @@ class Indexer:
                 log.warning("Search index %s has no cursor in this database; rebuilding.", name)
                 self.rebuild(notify=True)
                 name, ix = self.store.current()
+            self._claim(name)
             total, batches = 0, 0
             try:
                 while max_batches is None or batches < max_batches:
@@ -221,11 +247,26 @@ class Indexer:
                     targets.newly_published if d["kind"] == documents.POST else targets.newly_opened
                 )
             ]
+            _one_notifier()
             services.notify_saved_searches(fresh)
         self._advance(cur, gaps, [ev.id for ev in events], now)
         db.session.commit()
         self.on_step("db_committed")
         return len(events)
+
+    def _claim(self, name: str) -> None:
+        """Mark ``name`` as the generation this node's searches read, and no other row of the
+        node (a cursor from before nodes had names is taken over by the node holding it)."""
+        cur = db.session.get(SearchCursor, name)
+        if cur.node == self.node and cur.in_use:
+            return
+        db.session.execute(
+            update(SearchCursor)
+            .where(SearchCursor.node == self.node, SearchCursor.generation != name)
+            .values(in_use=False)
+        )
+        cur.node, cur.in_use, cur.index_dir = self.node, True, str(self.store.root)
+        db.session.commit()
 
     def _load(self, t: _Targets, ix) -> documents.Loaded:
         posts, topics = set(t.posts), set(t.topics)
@@ -346,7 +387,15 @@ class Indexer:
             self.store.mark_complete(name)
             last = min((g for g, _t in gaps), default=newest + 1) - 1
             db.session.add(
-                SearchCursor(generation=name, last_event_id=last, high_event_id=newest, gaps=gaps)
+                SearchCursor(
+                    generation=name,
+                    node=self.node,
+                    index_dir=str(self.store.root),
+                    in_use=False,
+                    last_event_id=last,
+                    high_event_id=newest,
+                    gaps=gaps,
+                )
             )
             db.session.commit()
             while self._apply_batch(name, ix, notify=notify):
@@ -355,6 +404,15 @@ class Indexer:
             removed = self.store.remove_old(keep={name, replaced} - {None})
             if removed:
                 db.session.execute(delete(SearchCursor).where(SearchCursor.generation.in_(removed)))
+            # Rows of generations gone from this node's disk (a deleted index directory).
+            db.session.execute(
+                delete(SearchCursor).where(
+                    SearchCursor.node == self.node,
+                    SearchCursor.index_dir == str(self.store.root),
+                    SearchCursor.generation.not_in(self.store.generations()),
+                )
+            )
+            self._claim(name)
             db.session.commit()
             seconds = time.monotonic() - started
             log.info(
@@ -364,6 +422,15 @@ class Indexer:
                 name,
             )
             return RebuildResult(name, count, seconds, replaced)
+
+
+def _one_notifier() -> None:
+    """Every node indexes every new post and would tell saved searches about it: on
+    PostgreSQL the nodes take turns here (a lock held until the batch commits), so the
+    second finds the first one's notifications and skips them
+    (``services.notify_saved_searches`` never tells twice). SQLite has one writer anyway."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": NOTIFY_LOCK})
 
 
 # --- display-name, role and party changes ------------------------------------------------------

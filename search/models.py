@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.extensions import db
@@ -12,10 +12,14 @@ from forum.models import User, utcnow
 
 
 class SearchCursor(db.Model):
-    """How far one index generation has followed the event log.
+    """How far one index generation of one node has followed the event log.
 
-    Each index generation (a directory under ``SEARCH_INDEX_DIR``) has its own row, so a
-    rebuild can prepare a new generation while the old one keeps being updated. Every event
+    Every node (``SEARCH_NODE``, by default the host name) keeps its own index in its own
+    ``SEARCH_INDEX_DIR`` and follows the log with its own rows here: ``node`` names the node,
+    ``in_use`` marks the generation its searches read (``flask search status`` lists every
+    node's lag from these rows). Each index generation (a directory under
+    ``SEARCH_INDEX_DIR``, its name unique across nodes) has its own row, so a rebuild can
+    prepare a new generation while the old one keeps being updated. Every event
     with ``id <= last_event_id`` is in the index. Ids above it up to ``high_event_id`` are
     applied too, except ``gaps``: ids not yet seen, which on PostgreSQL can belong to a
     transaction still running (sequence values are handed out before commit). A gap that stays
@@ -25,6 +29,10 @@ class SearchCursor(db.Model):
     __tablename__ = "search_cursors"
 
     generation: Mapped[str] = mapped_column(String(64), primary_key=True)
+    node: Mapped[str] = mapped_column(String(64), default="", server_default="", index=True)
+    in_use: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The node's SEARCH_INDEX_DIR: a rebuild drops the node's rows of generations gone from it.
+    index_dir: Mapped[str] = mapped_column(String(500), default="", server_default="")
     last_event_id: Mapped[int] = mapped_column(Integer, default=0)
     high_event_id: Mapped[int] = mapped_column(Integer, default=0)
     # [[event id, first seen as a unix timestamp], ...]

@@ -148,3 +148,71 @@ def test_bad_ops_settings_refuse_in_any_environment(tmp_path, migrated_db, capsy
     config["BORGERDIALOG_ENV"] = "embedded"
     line = _refused(config, capsys)
     assert setting in line
+
+
+def test_schema_newer_than_the_code(tmp_path, migrated_db, capsys):
+    import shutil
+
+    from sqlalchemy import create_engine, text
+
+    copy = tmp_path / "newer.sqlite3"
+    shutil.copy(migrated_db.removeprefix("sqlite:///"), copy)
+    engine = create_engine(f"sqlite:///{copy}")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'f00dfeedbeef'"))
+    engine.dispose()
+    line = _refused(_production(tmp_path, f"sqlite:///{copy}"), capsys)
+    assert "schema is at f00dfeedbeef, newer than this code knows" in line
+    assert "deploy the same version" in line
+
+
+def test_postgresql_connections_time_out_in_seconds(tmp_path, capsys):
+    import time
+
+    url = "postgresql+psycopg://someone@192.0.2.1:5432/nothing"  # TEST-NET-1: never answers
+    app_config = _production(tmp_path, url, DATABASE_CONNECT_TIMEOUT=2)
+    started = time.monotonic()
+    line = _refused(app_config, capsys)
+    assert time.monotonic() - started < 10
+    assert "cannot be reached" in line
+    config = dict(app_config, OPS_STARTUP_CHECKS=False)
+    app = create_app(config)
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] == {"connect_timeout": 2}
+    assert (
+        "connect_args"
+        not in create_app(dict(config, SQLALCHEMY_DATABASE_URI="sqlite://")).config[
+            "SQLALCHEMY_ENGINE_OPTIONS"
+        ]
+    )
+    line = _refused(dict(config, DATABASE_CONNECT_TIMEOUT="soon"), capsys)
+    assert "DATABASE_CONNECT_TIMEOUT" in line
+
+
+def test_trusted_proxies_without_a_proxy_is_said_once(tmp_path, migrated_db):
+    import logging
+
+    seen: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record.getMessage())
+
+    app = create_app(_production(tmp_path, migrated_db, TRUSTED_PROXIES=1))
+    client = app.test_client()
+    keep = Keep(logging.WARNING)
+    logger = logging.getLogger("borgerdialog.ops")
+    logger.addHandler(keep)
+    was, logger.disabled = logger.disabled, False  # Alembic's fileConfig() disables loggers
+    try:
+        client.get("/healthz")  # probes go straight to the port: not counted
+        client.get("/login", headers={"X-Forwarded-For": "203.0.113.9"})
+        assert not seen
+        client.get("/login")
+        client.get("/login")
+    finally:
+        logger.removeHandler(keep)
+        logger.disabled = was
+    warned = [m for m in seen if "TRUSTED_PROXIES" in m]
+    assert len(warned) == 1 and "without X-Forwarded-For" in warned[0]
+    with app.app_context():
+        db.engine.dispose()
