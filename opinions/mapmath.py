@@ -196,8 +196,10 @@ def cluster(
         return Clustering(np.zeros(n, dtype=np.int64), {}, 1 if n else 0, 0.0)
     prev_centres = previous.centre_array() if previous else None
     best: tuple[float, int, np.ndarray, np.ndarray] | None = None
+    # Identical voters make identical points: never ask for more groups than places.
+    distinct = len(np.unique(np.round(points, 9), axis=0))
     for k in K_RANGE:
-        if k >= n:
+        if k >= n or k > distinct:
             break
         model = _kmeans(points, k, prev_centres)
         score = _silhouette(points, model.labels_)
