@@ -98,16 +98,64 @@ def stability(name: str) -> float:
     return sum(1 for p in both if old[p] != new[p]) / max(1, len(both))
 
 
-def vote_latency() -> float | None:
-    try:
-        from bench_opinion_votes import measure  # type: ignore  # noqa: F401
-    except ImportError:
-        pass
-    try:
-        from opinions.benchvotes import measure_vote_ms
-    except ImportError:
-        return None
-    return measure_vote_ms()
+def vote_latency(n_votes: int = 100) -> float:
+    """p50 ms of one vote through the service and the commit (SQLite in a temp dir, the real
+    app, a round with 40 statements and 50 earlier voters)."""
+    import tempfile
+    from datetime import timedelta
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from _topic_page_app import bench_config
+    from sqlalchemy import select
+
+    from app import create_app
+    from forum import services as fs
+    from forum import uow
+    from forum.extensions import db
+    from forum.models import Committee, Role, utcnow
+    from opinions import services
+
+    with tempfile.TemporaryDirectory() as tmp:
+        config = bench_config(f"sqlite:///{tmp}/bench.sqlite3", tmp)
+        config["OPINIONS_WORKER"] = "external"  # no recomputing thread beside the timing
+        app = create_app(config)
+        with app.app_context():
+            db.create_all()
+            admin = fs.register_user("admin@example.dk", "Admin", "bench-password-1")
+            fs.set_role(admin, Role.ADMIN, None, None, None)
+            admin.email_verified_at = utcnow()
+            committee = Committee(slug="plan", name="Plan- og Boligudvalget")
+            db.session.add(committee)
+            db.session.flush()
+            topic = fs.create_topic(
+                admin, "Havnen", "Hvad skal havnen bruges til?", committee_id=committee.id
+            )
+            rnd = services.open_round(
+                admin, topic, "Havnen?", utcnow() + timedelta(days=7), True,
+                [f"Udsagn {i}" for i in range(40)],
+            )  # fmt: skip
+            uow.commit()
+            ids = db.session.scalars(
+                select(services.OpinionStatement.id).where(
+                    services.OpinionStatement.round_id == rnd.id
+                )
+            ).all()
+            t = utcnow()
+            for i in range(50):
+                p = services.participant_for(rnd, anon_key=f"seed-{i}")
+                for j in ids[:10]:
+                    services.cast_vote(rnd, p, j, "agree" if (i + j) % 3 else "disagree", t)
+            uow.commit()
+            times = []
+            for i in range(n_votes):
+                p = services.participant_for(rnd, anon_key=f"timed-{i // len(ids)}")
+                uow.commit()
+                sid = ids[i % len(ids)]
+                t0 = time.perf_counter()
+                services.cast_vote(rnd, p, sid, "agree")
+                uow.commit()
+                times.append((time.perf_counter() - t0) * 1000)
+        return statistics.median(times)
 
 
 def main() -> None:
@@ -128,19 +176,18 @@ def main() -> None:
     print(f"stability, +1 % votes: {figures['stability_changed_share']:.1%} of participants"
           " changed group (target ≤ 5 %)")  # fmt: skip
     figures["vote_p50_ms"] = vote_latency()
-    if figures["vote_p50_ms"] is not None:
-        print(f"vote recorded, p50: {figures['vote_p50_ms']:.1f} ms (target ≤ 20)")
+    print(f"vote recorded (service + commit), p50: {figures['vote_p50_ms']:.1f} ms"
+          " (target ≤ 20)")  # fmt: skip
     met = {
         "ari_seattle": figures["ari_seattle"] >= TARGETS["ari_seattle"],
         "ari_canadian": figures["ari_canadian"] >= TARGETS["ari_canadian"],
         "recompute_5000x300_s": secs <= TARGETS["recompute_5000x300_s"],
         "planted_ari": ari >= TARGETS["planted_ari"],
-        "vote_p50_ms": figures["vote_p50_ms"] is not None
-        and figures["vote_p50_ms"] <= TARGETS["vote_p50_ms"],
+        "vote_p50_ms": figures["vote_p50_ms"] <= TARGETS["vote_p50_ms"],
         "stability_changed_share": figures["stability_changed_share"]
         <= TARGETS["stability_changed_share"],
     }
-    rounded = {k: (None if v is None else round(v, 4)) for k, v in figures.items()}
+    rounded = {k: round(v, 4) for k, v in figures.items()}
     print(json.dumps({"figures": rounded, "targets": TARGETS, "met": met}))
 
 
