@@ -221,21 +221,27 @@ def cast_vote(
         raise InvalidInput(choice=_("Choose agree, disagree or pass."))
     if not rnd.is_open(now):
         raise Conflict(_("This round has ended; votes are no longer counted."))
-    st = db.session.get(OpinionStatement, statement_id)
-    if st is None or st.round_id != rnd.id:
-        raise NotFound()
-    if st.state != StatementState.PUBLISHED:
-        raise Conflict(_("This statement is not approved yet, so it cannot be voted on."))
-    vote = db.session.scalar(
-        select(OpinionVote).where(
-            OpinionVote.statement_id == st.id, OpinionVote.participant_id == participant.id
+    # The statement and the participant's vote on it in one query (a vote is the hot path).
+    row = db.session.execute(
+        select(OpinionStatement.state, OpinionVote)
+        .outerjoin(
+            OpinionVote,
+            (OpinionVote.statement_id == OpinionStatement.id)
+            & (OpinionVote.participant_id == participant.id),
         )
-    )
+        .where(OpinionStatement.id == statement_id, OpinionStatement.round_id == rnd.id)
+    ).first()
+    if row is None:
+        raise NotFound()
+    state, vote = row
+    if state != StatementState.PUBLISHED:
+        raise Conflict(_("This statement is not approved yet, so it cannot be voted on."))
     if vote is not None and now - vote.updated_at < SAME_SECOND:
         raise Conflict(_("Your vote on this statement was just recorded; it counts once."))
     if vote is None:
         vote = OpinionVote(
-            round_id=rnd.id, statement_id=st.id, participant_id=participant.id, value=value,
+            round_id=rnd.id, statement_id=statement_id, participant_id=participant.id,
+            value=value,
             created_at=now, updated_at=now,
         )  # fmt: skip
         db.session.add(vote)
