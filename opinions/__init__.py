@@ -38,6 +38,14 @@ def init_app(app: Flask) -> None:
     hooks.register_review_source(app, StatementSource())
     hooks.register_demo_step(app, demo.seed)
     live.register()
+
+    @app.context_processor
+    def _opinion_helpers() -> dict:
+        from .permissions import can_open_round
+        from .queries import rounds_for
+
+        return {"opinion_rounds_for": rounds_for, "can_open_opinion_round": can_open_round}
+
     start_periodic(
         app,
         "OPINIONS_WORKER",

@@ -14,6 +14,17 @@ SIZE = 400  # the SVG's view box: SIZE × SIZE
 MARGIN = 16
 
 
+def rounds_for(topic) -> list[OpinionRound]:
+    """The topic's statements rounds, newest first (the topic page's box)."""
+    return list(
+        db.session.scalars(
+            select(OpinionRound)
+            .where(OpinionRound.topic_id == topic.id)
+            .order_by(OpinionRound.id.desc())
+        )
+    )
+
+
 def progress(rnd: OpinionRound, participant) -> tuple[int, int]:
     total = db.session.scalar(
         select(func.count()).where(

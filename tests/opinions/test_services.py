@@ -137,3 +137,9 @@ def test_map_page_shows_groups_and_no_rejected_text(client, rnd):
     assert b"<svg" in page.data and b"<circle" in page.data and b"group B" in page.data
     assert b"Udsagn nummer 0" not in page.data and b"Udsagn nummer 7" not in page.data
     assert json.loads(rnd.map_json)["placed"] == 12
+
+
+def test_topic_page_links_to_the_round(client, rnd, topic):
+    page = client.get(f"/emner/{topic.id}")
+    assert page.status_code == 200
+    assert f"/holdninger/{rnd.id}/kort".encode() in page.data
