@@ -37,7 +37,7 @@ K_RANGE = range(2, 6)
 Z_90 = 1.2816  # one-sided 90 % (Pol.is's z-sig-90)
 # A previous k is kept unless another k's silhouette beats it by this much (stability).
 K_HYSTERESIS = 0.02
-SILHOUETTE_SAMPLE = 2000
+SILHOUETTE_SAMPLE = 1500
 REPNESS_PER_GROUP = 5
 SEED = 17
 
