@@ -143,3 +143,31 @@ def test_topic_page_links_to_the_round(client, rnd, topic):
     page = client.get(f"/emner/{topic.id}")
     assert page.status_code == 200
     assert f"/holdninger/{rnd.id}/kort".encode() in page.data
+
+
+class TestModerationQueue:
+    """With moderation on, a participant's statement waits in moderation's queue (the
+    review source opinions registers) and is voted on only once a moderator approves it."""
+
+    @pytest.fixture
+    def app_config(self) -> dict:
+        return {"BABEL_DEFAULT_LOCALE": "en", "MODERATION_ENABLED": True}
+
+    def test_statement_held_then_approved(self, app, rnd, make_user):
+        from forum import hooks
+
+        user = make_user()
+        p = services.participant_for(rnd, user=user)
+        st = services.add_statement(rnd, p, "Flere bænke ved vandet", user)
+        db.session.commit()
+        assert st.state == StatementState.PENDING
+        with pytest.raises(Conflict, match="not approved"):
+            services.cast_vote(rnd, p, st.id, "agree")
+        source = hooks.review_sources()["opinion"]
+        view = source.views([st.id])[st.id]
+        assert view.title == "Flere bænke ved vandet" and view.author_id == user.id
+        moderator = make_user("moderator")
+        source.decide(moderator, st.id, True, "")
+        db.session.commit()
+        assert st.state == StatementState.PUBLISHED
+        assert services.cast_vote(rnd, p, st.id, "agree") == "recorded"
