@@ -1,5 +1,5 @@
-"""The live room ``opinions:<round id>``: open map and vote pages hear that the map was
-recomputed (ids only, never text) and reload it. Whoever may see the topic may join."""
+"""The live room ``opinions:<round id>``: an open map page hears that the map was recomputed
+(ids only, never text) and offers to reload. Whoever may see the topic may join."""
 
 from __future__ import annotations
 
@@ -19,5 +19,12 @@ def _resolve(user, key: str) -> list[str]:
     return [f"opinions:{rnd.id}"]
 
 
+def _route(ev: dict, _facts) -> list:
+    """Only a recomputed map is news for an open page (votes and statements are not)."""
+    if ev["kind"] != "opinion_map_updated":
+        return []
+    return [((ev["room"],), {"id": ev["id"], "kind": ev["kind"]})]
+
+
 def register() -> None:
-    live.register_room("opinions", _resolve)
+    live.register_room("opinions", _resolve, _route)

@@ -24,7 +24,7 @@ from flask_login import current_user, login_required
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
-from forum import uow
+from forum import live, uow
 from forum.errors import DomainError, PermissionDenied
 from forum.extensions import db, limiter
 from forum.models import Area, Post, Topic
@@ -221,6 +221,7 @@ def propose_post(round_id: int):
 @bp.route("/holdninger/<int:round_id>/kort")
 def map_page(round_id: int):
     rnd = _round_or_404(round_id)
+    live.remember_cursor()  # before the map: the page never claims an unseen recomputation
     participant, _cookie = _participant(rnd, create=False)
     view = queries.map_view(rnd, participant)
     areas = {}

@@ -171,3 +171,15 @@ class TestModerationQueue:
         db.session.commit()
         assert st.state == StatementState.PUBLISHED
         assert services.cast_vote(rnd, p, st.id, "agree") == "recorded"
+
+
+def test_only_a_recomputed_map_goes_live(rnd, client):
+    from opinions.live import _route
+
+    ev = {"id": 9, "kind": "opinion_vote", "room": f"opinions:{rnd.id}", "payload": {}}
+    assert _route(ev, None) == []
+    ev |= {"kind": "opinion_map_updated"}
+    assert _route(ev, None) == [((f"opinions:{rnd.id}",), {"id": 9, "kind": ev["kind"]})]
+    page = client.get(f"/holdninger/{rnd.id}/kort")
+    assert f'data-live-room="opinions:{rnd.id}"'.encode() in page.data
+    assert b"js/live.js" in page.data
