@@ -12,6 +12,7 @@ import budgets
 import forum
 import mail
 import moderation
+import opinions
 import ops
 import outcomes
 import privacy
@@ -46,6 +47,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     admin.init_app(app)  # after moderation: it writes moderation's audit log
     privacy.init_app(app)
     outcomes.init_app(app)
+    opinions.init_app(app)
     ops.init_app(app)  # health, metrics, request ids, backups; production start-up checks
     # A limit on every POST route that has none of its own (after all routes exist).
     ratelimits.apply(app)

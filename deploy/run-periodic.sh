@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The periodic jobs in one loop (Procfile's "periodic"; systemd uses deploy/systemd/*.timer):
-# every minute `mail send`, `qa tick`, `budgets advance`; every 5 minutes `moderation remind`;
+# every minute `mail send`, `qa tick`, `budgets advance`, `opinions recompute`; every 5 minutes `moderation remind`;
 # every 10 minutes `mail digests`; every hour `privacy purge`. A failing job is reported and the loop goes on.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,7 @@ while :; do
   job mail send
   job qa tick
   job budgets advance
+  job opinions recompute
   if (( minute % 5 == 0 )); then job moderation remind; fi
   if (( minute % 10 == 0 )); then job mail digests; fi
   if (( minute == 17 )); then job privacy purge; fi

@@ -61,12 +61,15 @@ OWNED: dict[str, str] = {
     "moderation_suspensions": "user_id",
     "privacy_consents": "user_id",
     "privacy_deletions": "user_id",
+    "opinion_participants": "user_id",  # votes and statements hang on the participant
     "admin_invitations": "used_by_id",  # the invitation the person accepted (their address)
 }
 # Columns that name a person acting on someone else's data (staff decisions, the actor of
 # another person's notification): not the person's own data, and not exported to them.
 NOT_OWNED: dict[str, set[str]] = {
     "budget_processes": {"created_by_id"},
+    "opinion_rounds": {"created_by_id"},
+    "opinion_statements": {"proposed_by_id"},
     "budget_results": {"counted_by_id"},
     "budget_idea_reviews": {"actor_id"},
     "budget_status_updates": {"author_id"},

@@ -162,6 +162,10 @@
           for (const el of document.querySelectorAll("[data-live-outcome]")) el.hidden = false;
         }
         return undefined;
+      case "opinion_map_updated":
+        // An opinion map page (its room is the round's): show the notice the page holds.
+        for (const el of document.querySelectorAll("[data-live-opinion-map]")) el.hidden = false;
+        return undefined;
       case "notification":
         return setUnread(msg);
       case "topic_activity":

@@ -56,6 +56,7 @@ BLUEPRINTS = (
     "privacy",
     "admin",
     "outcomes",
+    "opinions",
 )
 ROLES = ("anonymous", "citizen", "politician", "moderator", "admin")
 SIGNED_IN = ROLES[1:]
@@ -288,6 +289,13 @@ def _seed() -> World:
     saved = search_services.save_search(citizen, "Cykelsti", {"q": "cykelsti"})
     db.session.commit()
 
+    from opinions import services as opinion_services
+
+    opinion_round = opinion_services.open_round(
+        admin, topic, "Cykelsti?", utcnow() + timedelta(days=7), True, ["Ja tak", "Nej tak"]
+    )
+    db.session.commit()
+
     from admin import services as admin_services
 
     _inv, invitation_token = admin_services.create_invitation(
@@ -324,6 +332,7 @@ def _seed() -> World:
         "admin.invitation.token": [invitation_token],
         "outcomes.committee.slug": [committee.slug],
         "outcomes.area.slug": [area.slug],
+        "round_id": [opinion_round.id],
     }
     assert db.session.get(Suspension, suspension.id) and db.session.get(WatchedWord, word.id)
     tok = {

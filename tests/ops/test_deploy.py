@@ -83,6 +83,7 @@ def test_every_flask_command_named_exists(app):
         ("mail", "digests"),
         ("qa", "tick"),
         ("budgets", "advance"),
+        ("opinions", "recompute"),
         ("moderation", "remind"),
         ("privacy", "purge"),
     }
@@ -95,6 +96,7 @@ def test_every_flask_command_named_exists(app):
 
 def test_periodic_schedules_match_the_readme():
     every = {"mail-send": "*:*:00", "qa-tick": "*:*:00", "budgets-advance": "*:*:00"}
+    every["opinions-recompute"] = "*:*:00"
     every |= {"mail-digests": "*:00/10:00", "moderation-remind": "*:00/5:00"}
     every |= {"privacy-purge": "*:17:00"}
     for name, calendar in every.items():
