@@ -7,10 +7,13 @@ nothing: the report's stylesheet is put into the HTML it gets, and any URL is re
 
 from __future__ import annotations
 
+import logging
+import warnings
 from functools import cache
 from pathlib import Path
 
 from flask import current_app
+from markupsafe import Markup
 
 INSTALL_HINT = "apt-get install libpango-1.0-0 libpangoft2-1.0-0"
 
@@ -18,9 +21,14 @@ INSTALL_HINT = "apt-get install libpango-1.0-0 libpangoft2-1.0-0"
 @cache
 def _weasyprint():
     try:
-        import weasyprint
+        with warnings.catch_warnings():
+            # WeasyPrint warns at import when the optional HarfBuzz-Subset library is missing
+            # (fonts are then embedded whole); the PDF is still right.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import weasyprint
     except (ImportError, OSError):  # OSError: the Python package is there, Pango is not
         return None
+    logging.getLogger("fontTools").setLevel(logging.WARNING)  # a line per font subset
     return weasyprint
 
 
@@ -37,9 +45,10 @@ def render(html: str) -> bytes:
     return doc.write_pdf()
 
 
-def stylesheet() -> str:
-    """The report's stylesheet, put into the PDF's HTML (WeasyPrint fetches nothing)."""
-    return (Path(current_app.static_folder) / "css" / "reports.css").read_text("utf-8")
+def stylesheet() -> Markup:
+    """The report's stylesheet (our own file), put into the PDF's HTML as it is: WeasyPrint
+    fetches nothing."""
+    return Markup((Path(current_app.static_folder) / "css" / "reports.css").read_text("utf-8"))
 
 
 def _no_fetching(wp):
