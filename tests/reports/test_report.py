@@ -67,7 +67,12 @@ def test_the_form_makes_a_definition_and_refuses_bad_input(world, client_for):
     assert r.status_code == 400 and "Choose a date on or after the start." in r.text
     r = staff.post(
         "/rapporter",
-        data={"title": "Min rapport", "scope": "topic", "topic": str(world.topic.id), "locale": "en"},
+        data={
+            "title": "Min rapport",
+            "scope": "topic",
+            "topic": str(world.topic.id),
+            "locale": "en",
+        },
     )
     assert r.status_code == 302
     d = db.session.get(ReportDefinition, int(r.headers["Location"].rsplit("/", 1)[1]))
