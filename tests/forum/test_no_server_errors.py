@@ -56,6 +56,7 @@ BLUEPRINTS = (
     "privacy",
     "admin",
     "outcomes",
+    "reports",
 )
 ROLES = ("anonymous", "citizen", "politician", "moderator", "admin")
 SIGNED_IN = ROLES[1:]
@@ -294,6 +295,12 @@ def _seed() -> World:
         admin, "inviteret@sweep.example", "politician", "SF", [committee.id]
     )
     db.session.commit()
+    from reports import services as report_services
+
+    report = report_services.create_definition(
+        admin, title="Rapport", scope="committee", committee_id=committee.id
+    )
+    db.session.commit()
 
     entry = db.session.scalar(
         select(AuditEntry).where(
@@ -324,6 +331,7 @@ def _seed() -> World:
         "admin.invitation.token": [invitation_token],
         "outcomes.committee.slug": [committee.slug],
         "outcomes.area.slug": [area.slug],
+        "reports.definition_id": [report.id],
     }
     assert db.session.get(Suspension, suspension.id) and db.session.get(WatchedWord, word.id)
     tok = {
