@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, or_, select
 
 from forum import hooks
 from forum import permissions as fp
@@ -164,12 +164,25 @@ def _qa(d: ReportDefinition, topic_ids: list[int], start, end) -> list[QASummary
         entries.c.status != "merged",
         posts.c.state == PostState.PUBLISHED.value,
     )
+    # answered: marked so by a moderator, or a politician's published answer replies to it
+    answers, answer_posts = entries.alias("answers"), posts.alias("answer_posts")
+    has_answer = (
+        select(answer_posts.c.id)
+        .join(answers, answers.c.post_id == answer_posts.c.id)
+        .where(
+            answer_posts.c.parent_id == entries.c.post_id,
+            answer_posts.c.state == PostState.PUBLISHED.value,
+            answers.c.kind == "answer",
+        )
+        .exists()
+    )
+    answered = case((or_(entries.c.answered_at.is_not(None), has_answer), entries.c.post_id))
     q = (
         select(
             sessions.c.title,
             sessions.c.starts_at,
             func.count(entries.c.post_id),
-            func.count(entries.c.answered_at),
+            func.count(answered),
         )
         .select_from(sessions)
         .join(Topic, Topic.id == sessions.c.debate_topic_id)

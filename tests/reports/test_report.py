@@ -158,3 +158,36 @@ def test_the_cli_makes_a_report_with_a_progress_bar(world, app, tmp_path):
     assert "Topics" in result.output and "1 topics" in result.output
     html = out.read_text("utf-8")
     assert "Biblioteket" in html and "<style>" in html
+
+
+def test_qa_sessions_count_published_questions_and_the_share_answered(world, client_for, app):
+    from datetime import timedelta
+
+    from forum.models import Role, utcnow
+    from qa import services as qa
+
+    app.config["MODERATION_ENABLED"] = False
+    mod = world.staff
+    mod.role = Role.MODERATOR  # sessions are run by moderators
+    db.session.commit()
+    now = utcnow()
+    session = qa.schedule_session(
+        mod,
+        "Spørgetid om biblioteket",
+        "Spørg løs.",
+        now + timedelta(minutes=5),
+        now + timedelta(hours=1),
+        [world.politician.id],
+        committee_id=world.topic.committee_id,
+        premoderated=False,
+    )
+    qa.start_session(mod, session)
+    db.session.commit()
+    asked = [qa.ask(world.posts[i].author, session, f"Spørgsmål nummer {i}?") for i in range(3)]
+    db.session.commit()
+    qa.answer(world.politician, session, asked[0].id, "Svar på det første.")
+    set_state(asked[2], "hidden")  # a hidden question never counts
+    d = define(world, locale="en")
+    page = client_for(world.staff).get(f"/rapporter/{d.id}").text
+    row = page.split("Spørgetid om biblioteket</th>")[1].split("</tr>")[0]
+    assert [c.split("<")[0] for c in row.split("<td>")[2:]] == ["2", "1", "50 %"]
