@@ -191,3 +191,25 @@ def test_qa_sessions_count_published_questions_and_the_share_answered(world, cli
     page = client_for(world.staff).get(f"/rapporter/{d.id}").text
     row = page.split("Spørgetid om biblioteket</th>")[1].split("</tr>")[0]
     assert [c.split("<")[0] for c in row.split("<td>")[2:]] == ["2", "1", "50 %"]
+
+
+def test_citizen_budgets_count_published_ideas(world, client_for, make_user, app):
+    from budgets import services as budgets
+
+    app.config["MODERATION_ENABLED"] = True  # ideas wait for review
+    admin = make_user("admin")
+    process = budgets.create_process(
+        admin,
+        title="Borgerbudget Tølløse",
+        total_amount=100_000,
+        committee_id=world.topic.committee_id,
+    )
+    budgets.advance_phase(admin, process)
+    db.session.commit()
+    budgets.propose_idea(world.citizen, process, "VENTENDE idé", "Venter på en moderator.", 1000)
+    db.session.commit()
+    d = define(world, locale="en")
+    page = client_for(world.staff).get(f"/rapporter/{d.id}").text
+    section = page.split('id="r-budgets"')[1].split("</section>")[0]
+    assert "Borgerbudget Tølløse" in section and "0 ideas" in section
+    assert "VENTENDE" not in page
