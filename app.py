@@ -17,6 +17,7 @@ import ops
 import outcomes
 import privacy
 import qa
+import reports
 import search
 from forum import live, ratelimits
 from forum.config import ConfigError, load_config, serving_address
@@ -48,6 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     privacy.init_app(app)
     outcomes.init_app(app)
     opinions.init_app(app)
+    reports.init_app(app)  # reads every package's public content
     ops.init_app(app)  # health, metrics, request ids, backups; production start-up checks
     # A limit on every POST route that has none of its own (after all routes exist).
     ratelimits.apply(app)

@@ -333,3 +333,37 @@ def audit(
         return False
     writer(action, target_type, target_id, actor=actor, topic=topic, text=text, data=data or {})
     return True
+
+
+# --- who a participant is, for syntheses and reports ------------------------------------------
+# Reports (the synthesis page, the council report) group people by local area and name only
+# those who agreed to be named. The facts belong to another package (consented facts: area
+# of residence, consent to be named); it registers readers here. With none registered, a
+# person's area is unknown to these readers and nobody but politicians is named.
+
+ParticipantAreas = Callable[[list[int]], "dict[int, int]"]
+NamedParticipants = Callable[[list[int]], "set[int]"]
+_AREAS_KEY = "borgerdialog.participant_areas"
+_NAMED_KEY = "borgerdialog.named_participants"
+
+
+def register_participant_areas(app, reader: ParticipantAreas) -> None:
+    """``reader(user_ids)`` -> {user id: area id} for those whose area is known."""
+    app.extensions[_AREAS_KEY] = reader
+
+
+def participant_areas(user_ids) -> dict[int, int] | None:
+    """{user id: area id} from the registered reader, or None when no reader is registered
+    (the caller decides its fallback)."""
+    reader = current_app.extensions.get(_AREAS_KEY) if has_app_context() else None
+    return None if reader is None else reader(sorted(set(user_ids)))
+
+
+def register_named_participants(app, reader: NamedParticipants) -> None:
+    """``reader(user_ids)`` -> the ids of those who agreed to be named in reports."""
+    app.extensions[_NAMED_KEY] = reader
+
+
+def named_participants(user_ids) -> set[int]:
+    reader = current_app.extensions.get(_NAMED_KEY) if has_app_context() else None
+    return set() if reader is None else set(reader(sorted(set(user_ids))))

@@ -113,6 +113,7 @@ TABLE: dict[str, tuple[tuple[str, ...], Callable[[], bool] | None]] = {
             "admin.topic_status",
             "admin.feature_topic",
             "outcomes.add_update",
+            "reports.index",
         ),
         None,
     ),

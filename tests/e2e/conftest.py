@@ -273,6 +273,13 @@ def _seed() -> tuple[dict[str, str], dict[str, int | str]]:
     )
     db.session.commit()
     ids["invitation_token"] = token
+    from reports import services as report_services
+
+    report = report_services.create_definition(
+        admin, title="Erfaringsrapport", scope="committee", committee_id=committee.id
+    )
+    db.session.commit()
+    ids["report"] = report.id
     return emails, ids
 
 

@@ -168,6 +168,26 @@ CASES = [
     Case("admin-new-topic", goto("/admin/emner/nyt"), user="admin"),
     Case("admin-topic", goto(lambda live: f"/admin/emner/{live.ids['topic']}"), user="admin"),
     Case(
+        "synthesis",
+        goto(lambda live: f"/emner/{live.ids['topic']}/hvad-mener-borgerne"),
+        user="politician",
+        expect="svg.chart",
+    ),
+    Case("reports", goto("/rapporter"), user="admin", expect="select#scope"),
+    Case(
+        "report",
+        goto(lambda live: f"/rapporter/{live.ids['report']}"),
+        user="admin",
+        expect="nav.report-toc",
+    ),
+    Case(
+        "report-english",
+        goto(lambda live: f"/rapporter/{live.ids['report']}?sprog=en"),
+        user="admin",
+        lang="en",
+        expect="table.data",
+    ),
+    Case(
         "admin-create-area-empty",
         submit("/admin/omraader", {}, button="main form[action='/admin/omraader'] button"),
         user="admin",

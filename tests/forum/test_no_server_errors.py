@@ -57,6 +57,7 @@ BLUEPRINTS = (
     "admin",
     "outcomes",
     "opinions",
+    "reports",
 )
 ROLES = ("anonymous", "citizen", "politician", "moderator", "admin")
 SIGNED_IN = ROLES[1:]
@@ -302,6 +303,12 @@ def _seed() -> World:
         admin, "inviteret@sweep.example", "politician", "SF", [committee.id]
     )
     db.session.commit()
+    from reports import services as report_services
+
+    report = report_services.create_definition(
+        admin, title="Rapport", scope="committee", committee_id=committee.id
+    )
+    db.session.commit()
 
     entry = db.session.scalar(
         select(AuditEntry).where(
@@ -333,6 +340,7 @@ def _seed() -> World:
         "outcomes.committee.slug": [committee.slug],
         "outcomes.area.slug": [area.slug],
         "round_id": [opinion_round.id],
+        "reports.definition_id": [report.id],
     }
     assert db.session.get(Suspension, suspension.id) and db.session.get(WatchedWord, word.id)
     tok = {

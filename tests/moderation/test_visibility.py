@@ -337,3 +337,32 @@ def test_citizen_budget_ideas(world, as_user, admin, make_user, rules):
     queue = local.get("/moderation").get_data(as_text=True)
     assert "IDEVENTER" in queue and "IDERETTET ny tekst" in queue
     assert "IDEAFVIST" not in queue and "IDETRUKKET" not in queue
+
+
+def test_synthesis_and_council_report(world, as_user, make_user):
+    """The synthesis page and the council report (HTML, CSV, PDF) count and quote published
+    posts only, for every reader they have (politicians, staff)."""
+    from reports import pdf
+    from reports import services as reports
+
+    staff = make_user("staff")
+    d = reports.create_definition(
+        staff, title="Rapport", scope="committee", committee_id=world.topic.committee_id
+    )
+    db.session.commit()
+    readers = {"politician": as_user(world.politician), "staff": as_user(staff)}
+    for who, c in readers.items():
+        text = c.get(f"/emner/{world.topic.id}/hvad-mener-borgerne").get_data(as_text=True)
+        _assert_hidden(text, world, who, "synthesis")
+    c = readers["staff"]
+    for url in (f"/rapporter/{d.id}", f"/rapporter/{d.id}/csv"):
+        r = c.get(url)
+        assert r.status_code == 200
+        _assert_hidden(r.get_data(as_text=True), world, "staff", url)
+    if pdf.available():
+        import pypdf
+
+        reader = pypdf.PdfReader(io.BytesIO(c.get(f"/rapporter/{d.id}/pdf").data))
+        text = " ".join(p.extract_text() or "" for p in reader.pages)
+        _assert_hidden(text, world, "staff", "report PDF")
+        assert "1 indlæg" in " ".join(text.split())  # the one public post, counted

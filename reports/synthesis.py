@@ -1,0 +1,288 @@
+"""What citizens think of a topic, as figures: the read side shared by the synthesis page and
+the council report.
+
+Only what everyone may read counts: published posts of public topics. Groups of people
+(local areas) smaller than ``REPORTS_K_MIN`` (5) are never shown; the group is counted as
+suppressed instead, so a page can say so. A person's local area is their area of residence
+where another package registers it (``forum.hooks.register_participant_areas``); without
+that, the area of the public debates they take part in most (ties: the lower area id).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from markupsafe import Markup
+from sqlalchemy import func, select
+
+from forum import hooks
+from forum import permissions as fp
+from forum.extensions import db
+from forum.models import Area, Post, PostState, Role, Stance, Topic, User
+
+STANCES = ("for", "against", "question", "none")
+ARGUMENT_STANCES = ("for", "against")
+TOP_ARGUMENTS = 3
+EXCERPT_CHARS = 280
+UNKNOWN_AREA = 0  # the group of people whose area is not known
+
+
+def k_min() -> int:
+    return int(current_app.config.get("REPORTS_K_MIN", 5))
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """A post as a synthesis quotes it (plain text, shortened)."""
+
+    post_id: int
+    topic_id: int
+    stance: str
+    supports: int
+    excerpt: str
+    author_id: int
+    author_name: str
+    politician: bool
+    party: str | None
+    area_id: int
+    created_at: datetime
+
+
+@dataclass
+class AreaGroup:
+    area_id: int
+    name: str  # "" for the unknown area (the template names it)
+    people: int
+    posts: int
+    stances: dict[str, int]  # people per stance
+
+
+@dataclass
+class Synthesis:
+    posts: int = 0
+    participants: int = 0
+    stance_people: dict[str, int] = field(default_factory=dict)
+    stance_posts: dict[str, int] = field(default_factory=dict)
+    weeks: list[tuple[date, dict[str, int]]] = field(default_factory=list)
+    areas: list[AreaGroup] = field(default_factory=list)  # shown groups, k or more people
+    suppressed_groups: int = 0
+    suppressed_people: int = 0
+    arguments: dict[str, list[Contribution]] = field(default_factory=dict)
+    unanswered: list[Contribution] = field(default_factory=list)
+    replies: list[Contribution] = field(default_factory=list)
+    k: int = 5
+    area_names: dict[int, str] = field(default_factory=dict)  # of the quoted people's areas
+
+    @property
+    def empty(self) -> bool:
+        return self.posts == 0
+
+
+def excerpt(html: str, limit: int = EXCERPT_CHARS) -> str:
+    """A post's text without markup, cut at a word boundary with an ellipsis."""
+    text = " ".join(Markup(html).striptags().split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0]
+    return cut.rstrip(",.;:") + "…"
+
+
+def _rows(topic_ids: list[int], start: datetime | None, end: datetime | None):
+    """The published posts of the public topics ``topic_ids`` (in the period), one query."""
+    q = (
+        select(
+            Post.id,
+            Post.topic_id,
+            Post.parent_id,
+            Post.author_id,
+            Post.stance,
+            Post.support_count,
+            Post.body_html,
+            Post.created_at,
+            User.role,
+            User.display_name,
+            User.party,
+            User.deleted_at,
+        )
+        .join(User, User.id == Post.author_id)
+        .join(Topic, Topic.id == Post.topic_id)
+        .where(
+            Post.topic_id.in_(topic_ids),
+            Post.state == PostState.PUBLISHED,
+            Topic.status.in_(fp.PUBLIC_TOPIC_STATES),
+        )
+        .order_by(Post.created_at, Post.id)
+    )
+    if start is not None:
+        q = q.where(Post.created_at >= start)
+    if end is not None:
+        q = q.where(Post.created_at < end)
+    return db.session.execute(q).all()
+
+
+def person_areas(user_ids: set[int]) -> dict[int, int]:
+    """Each person's local area (see the module's docstring); missing ids: unknown."""
+    if not user_ids:
+        return {}
+    registered = hooks.participant_areas(user_ids)
+    if registered is not None:
+        return registered
+    counts = db.session.execute(
+        select(Post.author_id, Topic.area_id, func.count(Post.id))
+        .join(Topic, Topic.id == Post.topic_id)
+        .where(
+            Post.author_id.in_(user_ids),
+            Post.state == PostState.PUBLISHED,
+            Topic.status.in_(fp.PUBLIC_TOPIC_STATES),
+            Topic.area_id.is_not(None),
+        )
+        .group_by(Post.author_id, Topic.area_id)
+    ).all()
+    best: dict[int, tuple[int, int]] = {}
+    for author_id, area_id, n in counts:
+        cur = best.get(author_id)
+        if cur is None or (n, -area_id) > (cur[1], -cur[0]):
+            best[author_id] = (area_id, n)
+    return {uid: a for uid, (a, _n) in best.items()}
+
+
+def area_names(ids) -> dict[int, str]:
+    ids = {i for i in ids if i}
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Area.id, Area.name).where(Area.id.in_(ids))).all())
+
+
+def _contribution(row, area_id: int) -> Contribution:
+    stance = row.stance.value if row.stance is not None else "none"
+    return Contribution(
+        post_id=row.id,
+        topic_id=row.topic_id,
+        stance=stance,
+        supports=row.support_count or 0,
+        excerpt=excerpt(row.body_html),
+        author_id=row.author_id,
+        author_name="" if row.deleted_at is not None else row.display_name,
+        politician=row.role == Role.POLITICIAN and row.deleted_at is None,
+        party=row.party,
+        area_id=area_id,
+        created_at=row.created_at,
+    )
+
+
+def strongest(candidates: list[Contribution], n: int = TOP_ARGUMENTS) -> list[Contribution]:
+    """The ``n`` most supported, never two from one author, spread over areas first: a pass
+    taking only new authors in new areas, then one taking new authors anywhere."""
+    ranked = sorted(candidates, key=lambda c: (-c.supports, c.created_at, c.post_id))
+    chosen: list[Contribution] = []
+    authors: set[int] = set()
+    areas: set[int] = set()
+    for spread in (True, False):
+        for c in ranked:
+            if len(chosen) >= n:
+                break
+            if c.author_id in authors or (spread and c.area_id in areas):
+                continue
+            chosen.append(c)
+            authors.add(c.author_id)
+            areas.add(c.area_id)
+    chosen.sort(key=lambda c: (-c.supports, c.created_at, c.post_id))
+    return chosen
+
+
+def _week(d: datetime) -> date:
+    day = d.date()
+    return day - timedelta(days=day.weekday())
+
+
+def _people_stances(rows) -> dict[int, str]:
+    """Each person's stance: that of their newest post with a stance (else "none")."""
+    out: dict[int, str] = {}
+    for r in rows:  # oldest first: later posts override
+        if r.stance is not None:
+            out[r.author_id] = r.stance.value
+        else:
+            out.setdefault(r.author_id, "none")
+    return out
+
+
+def _area_groups(s: Synthesis, rows, areas: dict[int, int], stance_of: dict[int, str]) -> None:
+    people: dict[int, set[int]] = defaultdict(set)
+    posts: Counter[int] = Counter()
+    for r in rows:
+        a = areas.get(r.author_id, UNKNOWN_AREA)
+        people[a].add(r.author_id)
+        posts[a] += 1
+    names = s.area_names
+    for a, members in people.items():
+        if len(members) < s.k:
+            s.suppressed_groups += 1
+            s.suppressed_people += len(members)
+            continue
+        stances = Counter(stance_of[u] for u in members)
+        s.areas.append(
+            AreaGroup(a, names.get(a, ""), len(members), posts[a], {k: stances[k] for k in STANCES})
+        )
+    s.areas.sort(key=lambda g: (g.area_id == UNKNOWN_AREA, -g.people, g.name))
+
+
+def _questions(rows, areas: dict[int, int]) -> tuple[list[Contribution], list[Contribution]]:
+    """(questions without a politician's answer, politicians' posts), newest first."""
+    answered = {r.parent_id for r in rows if r.role == Role.POLITICIAN and r.parent_id}
+    unanswered = [
+        _contribution(r, areas.get(r.author_id, UNKNOWN_AREA))
+        for r in rows
+        if r.stance == Stance.QUESTION and r.role != Role.POLITICIAN and r.id not in answered
+    ]
+    replies = [
+        _contribution(r, areas.get(r.author_id, UNKNOWN_AREA))
+        for r in rows
+        if r.role == Role.POLITICIAN and r.deleted_at is None
+    ]
+    unanswered.reverse()
+    replies.reverse()
+    return unanswered, replies
+
+
+def synthesise(
+    topic_ids: list[int],
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit_lists: int = 10,
+) -> Synthesis:
+    """The figures of the published posts of the public topics ``topic_ids`` (in the period
+    [start, end)). Three queries however many posts."""
+    s = Synthesis(k=k_min())
+    rows = _rows(topic_ids, start, end) if topic_ids else []
+    if not rows:
+        s.stance_people = dict.fromkeys(STANCES, 0)
+        s.stance_posts = dict.fromkeys(STANCES, 0)
+        return s
+    s.posts = len(rows)
+    stance_of = _people_stances(rows)
+    s.participants = len(stance_of)
+    people = Counter(stance_of.values())
+    s.stance_people = {k: people[k] for k in STANCES}
+    posts = Counter(r.stance.value if r.stance is not None else "none" for r in rows)
+    s.stance_posts = {k: posts[k] for k in STANCES}
+    weeks: dict[date, Counter] = defaultdict(Counter)
+    for r in rows:
+        weeks[_week(r.created_at)][r.stance.value if r.stance is not None else "none"] += 1
+    s.weeks = [(w, {k: c[k] for k in STANCES}) for w, c in sorted(weeks.items())]
+    areas = person_areas(set(stance_of))
+    s.area_names = area_names(areas.values())
+    _area_groups(s, rows, areas, stance_of)
+    for stance in ARGUMENT_STANCES:
+        candidates = [
+            _contribution(r, areas.get(r.author_id, UNKNOWN_AREA))
+            for r in rows
+            if r.stance is not None and r.stance.value == stance
+        ]
+        s.arguments[stance] = strongest(candidates)
+    unanswered, replies = _questions(rows, areas)
+    s.unanswered = unanswered[:limit_lists]
+    s.replies = replies[:limit_lists]
+    return s
