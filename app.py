@@ -11,6 +11,7 @@ import admin
 import budgets
 import forum
 import mail
+import meetings
 import moderation
 import ops
 import outcomes
@@ -46,6 +47,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     admin.init_app(app)  # after moderation: it writes moderation's audit log
     privacy.init_app(app)
     outcomes.init_app(app)
+    meetings.init_app(app)  # meetings, registration, calendars (issue 16)
     ops.init_app(app)  # health, metrics, request ids, backups; production start-up checks
     # A limit on every POST route that has none of its own (after all routes exist).
     ratelimits.apply(app)

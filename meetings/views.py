@@ -1,0 +1,403 @@
+"""Meeting pages: the list, a meeting with its registration form, create/edit/cancel for
+organisers, the attendee CSV, and the calendars (.ics per meeting, feeds per committee,
+area and topic, and a personal feed at a secret address). Every page works without
+JavaScript; every POST has a rate limit of its own."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_timezone
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from forum import exports, uow
+from forum import permissions as fp
+from forum.errors import PermissionDenied
+from forum.extensions import db, limiter
+from forum.models import Area, Committee, Role, Topic, User, utcnow
+
+from . import ics, permissions, queries, services
+from .forms import CancelForm, EmptyForm, MeetingForm, RegisterForm, kind_label
+from .models import Meeting, MeetingRegistration, RegistrationStatus
+
+bp = Blueprint("meetings", __name__, url_prefix="/moeder")
+
+
+def _write_limit() -> str:
+    return current_app.config["RATELIMIT_WRITE"]
+
+
+def _staff_limit() -> str:
+    return current_app.config["RATELIMIT_STAFF"]
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(str(get_timezone()))
+
+
+def to_utc(value):
+    if value is None:
+        return None
+    return value.replace(tzinfo=_zone()).astimezone(UTC).replace(tzinfo=None)
+
+
+def to_local(value):
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC).astimezone(_zone()).replace(tzinfo=None)
+
+
+def _user() -> User:
+    return current_user._get_current_object()
+
+
+def _meeting_or_404(meeting_id: int) -> Meeting:
+    meeting = db.session.get(Meeting, meeting_id)
+    if meeting is None:
+        abort(404)
+    return meeting
+
+
+def _host() -> str:
+    return urlsplit(request.host_url).hostname or "borgerdialog"
+
+
+# --- pages ------------------------------------------------------------------------------------
+
+
+@bp.route("")
+def index():
+    coming, past = queries.listing()
+    return render_template(
+        "meetings/index.html",
+        coming=coming,
+        past=past,
+        kind_label=kind_label,
+        can_organise=permissions.can_organise(current_user),
+    )
+
+
+@bp.route("/<int:meeting_id>")
+def meeting(meeting_id: int, form: RegisterForm | None = None, status: int = 200):
+    m = _meeting_or_404(meeting_id)
+    manage = permissions.can_manage(current_user, m)
+    seats, waiting = queries.counts(m.id)
+    return render_template(
+        "meetings/meeting.html",
+        meeting=m,
+        kind_label=kind_label,
+        manage=manage,
+        attendees=queries.attendees(m.id) if manage else [],
+        seats=seats,
+        waiting=waiting,
+        mine=services.registration_of(current_user, m.id),
+        closed=services.registration_closed(m),
+        form=form or RegisterForm(formdata=None),
+        button=EmptyForm(),
+        cancel_form=CancelForm(formdata=None),
+        topic_visible=permissions.can_see_topic_link(current_user, m),
+        started=m.starts_at <= utcnow(),
+    ), status
+
+
+def _form_lists():
+    committees = db.session.scalars(
+        select(Committee).where(Committee.archived_at.is_(None)).order_by(Committee.name)
+    ).all()
+    areas = db.session.scalars(
+        select(Area).where(Area.archived_at.is_(None)).order_by(Area.name)
+    ).all()
+    politicians = db.session.scalars(
+        select(User)
+        .where(User.role == Role.POLITICIAN, User.deleted_at.is_(None))
+        .order_by(User.display_name)
+    ).all()
+    return committees, areas, politicians
+
+
+def _data(form: MeetingForm) -> dict:
+    def opt_int(value):
+        return int(value) if value not in (None, "") and str(value).isdigit() else None
+
+    return {
+        "kind": form.kind.data,
+        "title": form.title.data,
+        "description": form.description.data,
+        "starts_at": to_utc(form.starts_at.data),
+        "ends_at": to_utc(form.ends_at.data),
+        "address": form.address.data,
+        "room": form.room.data,
+        "accessibility": form.accessibility.data,
+        "step_free": form.step_free.data,
+        "hearing_loop": form.hearing_loop.data,
+        "child_care": form.child_care.data,
+        "interpretation": form.interpretation.data,
+        "online_link": form.online_link.data,
+        "committee_id": opt_int(form.committee_id.data),
+        "area_id": opt_int(form.area_id.data),
+        "topic_id": form.topic_id.data,
+        "politician_ids": [int(i) for i in form.politician_ids.data or () if str(i).isdigit()],
+        "registration": form.registration.data,
+        "capacity": form.capacity.data,
+        "registration_deadline": to_utc(form.registration_deadline.data),
+    }
+
+
+@bp.route("/ny", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_staff_limit, methods=["POST"])
+def new():
+    if not permissions.can_organise(current_user):
+        raise PermissionDenied(
+            _("Only staff, politicians and local forum contacts organise meetings.")
+        )
+    form = MeetingForm()
+    form.set_choices(*_form_lists())
+    if request.method == "GET":
+        for key, arg in (("committee_id", "udvalg"), ("area_id", "omraade")):
+            if request.args.get(arg, "").isdigit():
+                getattr(form, key).data = request.args[arg]
+        if request.args.get("emne", "").isdigit():
+            form.topic_id.data = int(request.args["emne"])
+    status = 200
+    if form.validate_on_submit():
+        with uow.saving(form) as saved:
+            created = services.create_meeting(_user(), _data(form))
+        if saved.ok:
+            flash(_("The meeting is published."), "success")
+            return redirect(url_for("meetings.meeting", meeting_id=created.id))
+        if not saved.placed:
+            raise saved.error
+        status = saved.status
+    elif request.method == "POST":
+        status = 400
+    return render_template("meetings/form.html", form=form, meeting=None), status
+
+
+@bp.route("/<int:meeting_id>/rediger", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_staff_limit, methods=["POST"])
+def edit(meeting_id: int):
+    m = _meeting_or_404(meeting_id)
+    if not permissions.can_manage(current_user, m):
+        raise PermissionDenied(_("Only the meeting's organisers change it."))
+    form = MeetingForm(obj=None if request.method == "POST" else _as_form(m))
+    form.set_choices(*_form_lists())
+    status = 200
+    if form.validate_on_submit():
+        with uow.saving(form) as saved:
+            changed = services.edit_meeting(_user(), m, _data(form))
+        if saved.ok:
+            flash(_("The meeting is saved.") if changed else _("Nothing was changed."), "success")
+            return redirect(url_for("meetings.meeting", meeting_id=m.id))
+        if not saved.placed:
+            raise saved.error
+        status = saved.status
+    elif request.method == "POST":
+        status = 400
+    return render_template("meetings/form.html", form=form, meeting=m), status
+
+
+class _FormData:
+    def __init__(self, **kw) -> None:
+        self.__dict__.update(kw)
+
+
+def _as_form(m: Meeting) -> _FormData:
+    return _FormData(
+        kind=m.kind.value,
+        title=m.title,
+        description=m.description_source,
+        starts_at=to_local(m.starts_at),
+        ends_at=to_local(m.ends_at),
+        address=m.address,
+        room=m.room,
+        accessibility=m.accessibility,
+        step_free=m.step_free,
+        hearing_loop=m.hearing_loop,
+        child_care=m.child_care,
+        interpretation=m.interpretation,
+        online_link=m.online_link or "",
+        committee_id=str(m.committee_id or ""),
+        area_id=str(m.area_id or ""),
+        topic_id=m.topic_id,
+        politician_ids=[str(p.id) for p in m.politicians],
+        registration=m.registration,
+        capacity=m.capacity,
+        registration_deadline=to_local(m.registration_deadline),
+    )
+
+
+@bp.route("/<int:meeting_id>/aflys", methods=["POST"])
+@login_required
+@limiter.limit(_staff_limit, methods=["POST"])
+def cancel(meeting_id: int):
+    m = _meeting_or_404(meeting_id)
+    form = CancelForm()
+    if not form.validate_on_submit():
+        abort(400)
+    with uow.saving(form) as saved:
+        services.cancel_meeting(_user(), m, form.reason.data)
+    if not saved.ok:
+        raise saved.error
+    flash(_("The meeting is cancelled; everybody registered is told."), "success")
+    return redirect(url_for("meetings.meeting", meeting_id=m.id))
+
+
+@bp.route("/<int:meeting_id>/tilmeld", methods=["POST"])
+@login_required
+@limiter.limit(_write_limit, methods=["POST"])
+def register(meeting_id: int):
+    m = _meeting_or_404(meeting_id)
+    form = RegisterForm()
+    if not form.validate_on_submit():
+        return meeting(m.id, form=form, status=400)
+    with uow.saving(form) as saved:
+        row = services.register(_user(), m.id, form.question.data)
+    if not saved.ok:
+        if saved.placed:
+            return meeting(m.id, form=form, status=saved.status)
+        flash(saved.error.message, "error")
+        return redirect(url_for("meetings.meeting", meeting_id=m.id)), 303
+    if row.status == RegistrationStatus.CONFIRMED:
+        flash(_("You are registered. See you there!"), "success")
+    else:
+        flash(
+            _(
+                "The meeting is full: you are number %(n)d on the waiting list. We write to "
+                "you when a seat is free.",
+                n=row.position,
+            ),
+            "success",
+        )
+    return redirect(url_for("meetings.meeting", meeting_id=m.id))
+
+
+@bp.route("/tilmeldinger/<int:registration_id>/afmeld", methods=["POST"])
+@login_required
+@limiter.limit(_write_limit, methods=["POST"])
+def unregister(registration_id: int):
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    row = db.session.get(MeetingRegistration, registration_id)
+    meeting_id = row.meeting_id if row is not None else None
+    with uow.saving(form) as saved:
+        services.cancel_registration(_user(), registration_id)
+    if not saved.ok:
+        raise saved.error
+    flash(_("Your registration is cancelled."), "success")
+    return redirect(url_for("meetings.meeting", meeting_id=meeting_id))
+
+
+@bp.route("/<int:meeting_id>/deltagere.csv")
+@login_required
+def attendees_csv(meeting_id: int):
+    m = _meeting_or_404(meeting_id)
+    if not permissions.can_manage(current_user, m):
+        abort(404)
+    rows = queries.attendees(m.id)
+    header = [_("Name"), _("E-mail"), _("Status"), _("Waiting list number"), _("Question")]
+    labels = {
+        RegistrationStatus.CONFIRMED: _("Seat"),
+        RegistrationStatus.WAITING: _("Waiting list"),
+    }
+    body = (
+        [r.user.display_name, r.user.email, labels[r.status], r.position or "", r.question]
+        for r in rows
+    )
+    return exports.response(exports.stream(header, body), f"deltagere-mode-{m.id}.csv")
+
+
+# --- calendars --------------------------------------------------------------------------------
+
+
+def _ics(body: bytes, filename: str, attachment: bool = True) -> Response:
+    resp = Response(body, mimetype="text/calendar")
+    resp.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    if attachment:
+        resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return resp
+
+
+def _url(m: Meeting) -> str:
+    return url_for("meetings.meeting", meeting_id=m.id, _external=True)
+
+
+@bp.route("/<int:meeting_id>.ics")
+def meeting_ics(meeting_id: int):
+    m = _meeting_or_404(meeting_id)
+    return _ics(ics.meetings_calendar([m], _url, _host()), f"moede-{m.id}.ics")
+
+
+@bp.route("/kalender/udvalg/<slug>.ics")
+def committee_ics(slug: str):
+    item = db.session.scalar(select(Committee).where(Committee.slug == slug)) or abort(404)
+    rows = queries.for_feed(committee_id=item.id)
+    return _ics(ics.meetings_calendar(rows, _url, _host(), item.name), f"{slug}.ics", False)
+
+
+@bp.route("/kalender/omraader/<slug>.ics")
+def area_ics(slug: str):
+    item = db.session.scalar(select(Area).where(Area.slug == slug)) or abort(404)
+    rows = queries.for_feed(area_id=item.id)
+    return _ics(ics.meetings_calendar(rows, _url, _host(), item.name), f"{slug}.ics", False)
+
+
+@bp.route("/kalender/emner/<int:topic_id>.ics")
+def topic_ics(topic_id: int):
+    topic = db.session.get(Topic, topic_id)
+    if topic is None or not fp.can_see_topic(None, topic):
+        abort(404)  # a feed has no login: public topics only
+    rows = queries.for_feed(topic_id=topic.id)
+    return _ics(
+        ics.meetings_calendar(rows, _url, _host(), topic.title), f"emne-{topic.id}.ics", False
+    )
+
+
+@bp.route("/kalender/mig/<token>.ics")
+def personal_ics(token: str):
+    user = services.user_for_token(token)
+    if user is None:
+        abort(404)
+    rows = queries.personal(user.id)
+    return _ics(
+        ics.meetings_calendar(rows, _url, _host(), _("My meetings")), "mine-moeder.ics", False
+    )
+
+
+@bp.route("/min-kalender", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_write_limit, methods=["POST"])
+def my_calendar():
+    form = EmptyForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        had = services.existing_calendar_token(_user()) is not None
+        services.calendar_token(_user(), reset=True)
+        uow.commit()
+        if had:
+            flash(_("Your calendar has a new address; the old one no longer works."), "success")
+        return redirect(url_for("meetings.my_calendar"))
+    token = services.existing_calendar_token(_user())  # never written on a GET
+    return render_template(
+        "meetings/my_calendar.html",
+        feed_url=url_for("meetings.personal_ics", token=token, _external=True) if token else None,
+        form=form,
+    )
