@@ -498,6 +498,11 @@ def _meeting_entry(user: User, item: MailItem) -> dict | None:
         "meeting_changed": _("“%(title)s”, a meeting you registered for, has moved"),
         "meeting_cancelled": _("“%(title)s”, a meeting you registered for, is cancelled"),
         "meeting_new": _("New meeting on a debate you follow: “%(title)s”"),
+        "meeting_invitation": _("A local area invites you to a dialogue meeting: “%(title)s”"),
+        "meeting_invitation_reminder": _(
+            "Reminder: a local area waits for your answer to its invitation “%(title)s”"
+        ),
+        "meeting_invitation_answered": _("Your invitation “%(title)s” has been answered"),
     }
     if item.source not in texts or not isinstance(path, str) or not path.startswith("/"):
         return None

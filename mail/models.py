@@ -92,6 +92,10 @@ NOTIFICATION_KINDS: dict[str, Kind] = {
     "meeting_changed": Kind.MEETING,
     "meeting_cancelled": Kind.MEETING,
     "meeting_new": Kind.MEETING,
+    # … and invitations from local areas: invited, reminded, answered (to the inviter).
+    "meeting_invitation": Kind.MEETING,
+    "meeting_invitation_reminder": Kind.MEETING,
+    "meeting_invitation_answered": Kind.MEETING,
 }
 
 

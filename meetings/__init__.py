@@ -44,8 +44,9 @@ def init_app(app: Flask) -> None:
     """Register the pages, the command, the live notices, template helpers and the demo."""
     from forum import hooks
     from forum import live as forum_live
+    from forum.periodic import PeriodicThread, start_periodic
 
-    from . import cli, demo, views
+    from . import cli, demo, invitations, views
     from .forms import kind_label
 
     app.register_blueprint(views.bp)
@@ -56,4 +57,16 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _meeting_helpers() -> dict:
-        return {"meetings_for": _meetings_for, "meeting_kind_label": kind_label}
+        return {
+            "meetings_for": _meetings_for,
+            "meeting_kind_label": kind_label,
+            "meeting_invitations_for": lambda area: invitations.for_area(area.id),
+        }
+
+    app.config.setdefault("MEETINGS_INVITATION_REMINDER_DAYS", 7)
+    app.config.setdefault("MEETINGS_REMINDER_INTERVAL", 3600.0)
+    start_periodic(
+        app,
+        "MEETINGS_REMINDER_WORKER",
+        PeriodicThread(app, "meetings-reminders", invitations.remind, "MEETINGS_REMINDER_INTERVAL"),
+    )

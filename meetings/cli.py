@@ -68,3 +68,13 @@ def remove(email: str, area: str) -> None:
     click.echo(
         f"{email} is no longer a local forum contact for {place.name}" if changed else "No change."
     )
+
+
+@meetings_cli.command("remind")
+def remind() -> None:
+    """Remind invitees of invitations unanswered for 7 days (cron: every hour)."""
+    from . import invitations
+
+    n = invitations.remind()
+    uow.commit()
+    click.echo(f"{n} invitations reminded.")

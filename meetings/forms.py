@@ -129,3 +129,47 @@ class CancelForm(BaseForm):
 
 class EmptyForm(BaseForm):
     pass
+
+
+class InvitationForm(BaseForm):
+    area_id = SelectField(_l("Local area"), coerce=str, validators=[InputRequired(REQUIRED)])
+    subject = StringField(
+        _l("Subject"),
+        validators=[
+            InputRequired(REQUIRED),
+            Length(min=3, max=200, message=_l("Use between 3 and 200 characters.")),
+        ],
+    )
+    committee_id = SelectField(_l("Invite a committee"), coerce=str, validators=[Optional()])
+    politician_ids = CheckboxList(
+        _l("… or invite named politicians"), coerce=str, validators=[Optional()]
+    )
+    proposed_dates = TextAreaField(
+        _l("Proposed dates"),
+        validators=[Optional(), Length(max=500, message=_l("Use at most 500 characters."))],
+    )
+    message = TextAreaField(
+        _l("Message"),
+        validators=[Optional(), Length(max=5000, message=_l("Use at most 5,000 characters."))],
+    )
+
+
+class AcceptForm(BaseForm):
+    starts_at = DateTimeLocalField(
+        _l("Starts"),
+        format=DT,
+        validators=[InputRequired(REQUIRED)],
+        description=_l("Danish time."),
+    )
+    ends_at = DateTimeLocalField(_l("Ends"), format=DT, validators=[InputRequired(REQUIRED)])
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
+
+
+class DeclineForm(BaseForm):
+    reason = TextAreaField(
+        _l("Why you decline"),
+        validators=[
+            InputRequired(REQUIRED),
+            Length(min=3, max=1000, message=_l("Use between 3 and 1,000 characters.")),
+        ],
+    )

@@ -181,10 +181,13 @@ FIELDS = (
 )
 
 
-def create_meeting(user: User, data: dict, now: datetime | None = None) -> Meeting:
-    """A new meeting from the form's ``data`` (times naive UTC)."""
+def create_meeting(
+    user: User, data: dict, now: datetime | None = None, organise_for_area: bool = False
+) -> Meeting:
+    """A new meeting from the form's ``data`` (times naive UTC). ``organise_for_area``: an
+    accepted invitation (the invitee may organise in the inviting area)."""
     now = now or utcnow()
-    if not permissions.can_organise(user):
+    if not permissions.can_organise(user) and not organise_for_area:
         raise PermissionDenied(
             _("Only staff, politicians and local forum contacts organise meetings.")
         )
@@ -194,7 +197,7 @@ def create_meeting(user: User, data: dict, now: datetime | None = None) -> Meeti
     _check_times(data.get("starts_at"), data.get("ends_at"), now)
     link = check_link(data.get("online_link"))
     committee_id, area_id, topic_id = _places(data, user)
-    if not permissions.can_organise_in(user, area_id):
+    if not organise_for_area and not permissions.can_organise_in(user, area_id):
         raise InvalidInput(area_id=_("You organise meetings only in your own local areas."))
     politicians = _politicians(data.get("politician_ids"))
     registration, capacity, deadline = _registration(data, data["starts_at"])

@@ -29,10 +29,20 @@ from forum import exports, uow
 from forum import permissions as fp
 from forum.errors import PermissionDenied
 from forum.extensions import db, limiter
+from forum.forms import choices
 from forum.models import Area, Committee, Role, Topic, User, utcnow
 
-from . import ics, permissions, queries, services
-from .forms import CancelForm, EmptyForm, MeetingForm, RegisterForm, kind_label
+from . import ics, invitations, permissions, queries, services
+from .forms import (
+    AcceptForm,
+    CancelForm,
+    DeclineForm,
+    EmptyForm,
+    InvitationForm,
+    MeetingForm,
+    RegisterForm,
+    kind_label,
+)
 from .models import Meeting, MeetingRegistration, RegistrationStatus
 
 bp = Blueprint("meetings", __name__, url_prefix="/moeder")
@@ -401,3 +411,125 @@ def my_calendar():
         feed_url=url_for("meetings.personal_ics", token=token, _external=True) if token else None,
         form=form,
     )
+
+
+# --- invitations from local areas -------------------------------------------------------------
+
+
+@bp.route("/invitationer")
+def invitation_list():
+    """Every invitation (public), open ones first with how long they have waited."""
+    return render_template(
+        "meetings/invitations.html",
+        rows=invitations.overview(),
+        now=utcnow(),
+        staff=fp.is_staff(current_user),
+    )
+
+
+@bp.route("/invitationer/ny", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_write_limit, methods=["POST"])
+def new_invitation():
+    u = _user()
+    areas = db.session.scalars(select(Area).order_by(Area.name)).all()
+    mine = [a for a in areas if invitations.can_invite(u, a.id)]
+    if not mine:
+        raise PermissionDenied(_("Only the area's local forum contacts and staff invite."))
+    committees, _areas, politicians = _form_lists()
+    form = InvitationForm()
+    form.area_id.choices = choices((str(a.id), a.name) for a in mine)
+    form.committee_id.choices = choices(
+        [("", _("None"))] + [(str(c.id), c.name) for c in committees]
+    )
+    form.politician_ids.choices = choices(
+        (str(p.id), f"{p.display_name} ({p.party})" if p.party else p.display_name)
+        for p in politicians
+    )
+    status = 200
+    if form.validate_on_submit():
+        with uow.saving(form) as saved:
+            inv = invitations.invite(
+                u,
+                int(form.area_id.data) if str(form.area_id.data).isdigit() else None,
+                subject=form.subject.data,
+                proposed_dates=form.proposed_dates.data,
+                message=form.message.data,
+                committee_id=int(form.committee_id.data)
+                if str(form.committee_id.data).isdigit()
+                else None,
+                politician_ids=[int(i) for i in form.politician_ids.data or () if i.isdigit()],
+            )
+        if saved.ok:
+            flash(_("The invitation is sent."), "success")
+            return redirect(url_for("meetings.invitation", invitation_id=inv.id))
+        if not saved.placed:
+            raise saved.error
+        status = saved.status
+    elif request.method == "POST":
+        status = 400
+    return render_template("meetings/invitation_form.html", form=form), status
+
+
+def _invitation_or_404(invitation_id: int):
+    from .models import MeetingInvitation
+
+    inv = db.session.get(MeetingInvitation, invitation_id)
+    if inv is None:
+        abort(404)
+    return inv
+
+
+@bp.route("/invitationer/<int:invitation_id>")
+def invitation(invitation_id: int, accept_form=None, decline_form=None, status: int = 200):
+    inv = _invitation_or_404(invitation_id)
+    return render_template(
+        "meetings/invitation.html",
+        inv=inv,
+        now=utcnow(),
+        may_answer=invitations.can_answer(current_user, inv),
+        accept_form=accept_form or AcceptForm(formdata=None),
+        decline_form=decline_form or DeclineForm(formdata=None),
+    ), status
+
+
+@bp.route("/invitationer/<int:invitation_id>/accepter", methods=["POST"])
+@login_required
+@limiter.limit(_write_limit, methods=["POST"])
+def accept_invitation(invitation_id: int):
+    inv = _invitation_or_404(invitation_id)
+    form = AcceptForm()
+    if not form.validate_on_submit():
+        return invitation(inv.id, accept_form=form, status=400)
+    with uow.saving(form) as saved:
+        m = invitations.accept(
+            _user(),
+            inv.id,
+            to_utc(form.starts_at.data),
+            to_utc(form.ends_at.data),
+            form.address.data,
+        )
+    if saved.ok:
+        flash(_("The invitation is accepted and the meeting is planned."), "success")
+        return redirect(url_for("meetings.meeting", meeting_id=m.id))
+    if not saved.placed:
+        raise saved.error
+    return invitation(inv.id, accept_form=form, status=saved.status)
+
+
+@bp.route("/invitationer/<int:invitation_id>/afslaa", methods=["POST"])
+@login_required
+@limiter.limit(_write_limit, methods=["POST"])
+def decline_invitation(invitation_id: int):
+    inv = _invitation_or_404(invitation_id)
+    form = DeclineForm()
+    if not form.validate_on_submit():
+        return invitation(inv.id, decline_form=form, status=400)
+    with uow.saving(form) as saved:
+        invitations.decline(_user(), inv.id, form.reason.data)
+    if saved.ok:
+        flash(_("The invitation is declined; the local area is told."), "success")
+        return redirect(url_for("meetings.invitation", invitation_id=inv.id))
+    if not saved.placed:
+        raise saved.error
+    return invitation(inv.id, decline_form=form, status=saved.status)
