@@ -173,3 +173,39 @@ class DeclineForm(BaseForm):
             Length(min=3, max=1000, message=_l("Use between 3 and 1,000 characters.")),
         ],
     )
+
+
+class MinutesForm(BaseForm):
+    minutes = TextAreaField(
+        _l("Minutes"),
+        validators=[
+            InputRequired(REQUIRED),
+            Length(min=10, max=50_000, message=_l("Use between 10 and 50,000 characters.")),
+        ],
+        description=_l("Markdown: **bold**, *italics*, lists and links."),
+    )
+
+
+class ContributionForm(BaseForm):
+    body = TextAreaField(
+        _l("What was said"),
+        validators=[InputRequired(REQUIRED), Length(max=10_000)],
+    )
+    stance = SelectField(_l("Stance"), coerce=str, validators=[Optional()])
+    speaker_name = StringField(
+        _l("Speaker's name (optional)"),
+        validators=[Optional(), Length(max=80)],
+        description=_l("No account needed. Only with the speaker's consent."),
+    )
+    consent = BooleanField(_l("The speaker agreed to their name being shown"))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.stance.choices = choices(
+            [
+                ("", _l("No stance")),
+                ("for", _l("For")),
+                ("against", _l("Against")),
+                ("question", _l("Question")),
+            ]
+        )

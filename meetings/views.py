@@ -32,14 +32,16 @@ from forum.extensions import db, limiter
 from forum.forms import choices
 from forum.models import Area, Committee, Role, Topic, User, utcnow
 
-from . import ics, invitations, permissions, queries, services
+from . import ics, invitations, minutes, permissions, queries, services
 from .forms import (
     AcceptForm,
     CancelForm,
+    ContributionForm,
     DeclineForm,
     EmptyForm,
     InvitationForm,
     MeetingForm,
+    MinutesForm,
     RegisterForm,
     kind_label,
 )
@@ -103,7 +105,7 @@ def index():
 
 
 @bp.route("/<int:meeting_id>")
-def meeting(meeting_id: int, form: RegisterForm | None = None, status: int = 200):
+def meeting(meeting_id: int, form: RegisterForm | None = None, status: int = 200, **forms):
     m = _meeting_or_404(meeting_id)
     manage = permissions.can_manage(current_user, m)
     seats, waiting = queries.counts(m.id)
@@ -122,6 +124,10 @@ def meeting(meeting_id: int, form: RegisterForm | None = None, status: int = 200
         cancel_form=CancelForm(formdata=None),
         topic_visible=permissions.can_see_topic_link(current_user, m),
         started=m.starts_at <= utcnow(),
+        contributions=minutes.contributions(current_user, m),
+        minutes_form=forms.get("minutes_form")
+        or MinutesForm(formdata=None, data={"minutes": m.minutes_source}),
+        contribution_form=forms.get("contribution_form") or ContributionForm(formdata=None),
     ), status
 
 
@@ -533,3 +539,49 @@ def decline_invitation(invitation_id: int):
     if not saved.placed:
         raise saved.error
     return invitation(inv.id, decline_form=form, status=saved.status)
+
+
+# --- what was said there ----------------------------------------------------------------------
+
+
+@bp.route("/<int:meeting_id>/referat", methods=["POST"])
+@login_required
+@limiter.limit(_staff_limit, methods=["POST"])
+def publish_minutes(meeting_id: int):
+    m = _meeting_or_404(meeting_id)
+    form = MinutesForm()
+    if not form.validate_on_submit():
+        return meeting(m.id, status=400, minutes_form=form)
+    with uow.saving(form) as saved:
+        minutes.publish_minutes(_user(), m, form.minutes.data)
+    if saved.ok:
+        flash(_("The minutes are published."), "success")
+        return redirect(url_for("meetings.meeting", meeting_id=m.id) + "#minutes-h")
+    if not saved.placed:
+        raise saved.error
+    return meeting(m.id, status=saved.status, minutes_form=form)
+
+
+@bp.route("/<int:meeting_id>/bidrag", methods=["POST"])
+@login_required
+@limiter.limit(_staff_limit, methods=["POST"])
+def add_contribution(meeting_id: int):
+    m = _meeting_or_404(meeting_id)
+    form = ContributionForm()
+    if not form.validate_on_submit():
+        return meeting(m.id, status=400, contribution_form=form)
+    with uow.saving(form) as saved:
+        post = minutes.add_contribution(
+            _user(),
+            m,
+            form.body.data,
+            stance=form.stance.data or None,
+            speaker_name=form.speaker_name.data,
+            consent=form.consent.data,
+        )
+    if saved.ok:
+        flash(_("The contribution is entered into the debate."), "success")
+        return redirect(url_for("forum.post", post_id=post.id) + f"#p{post.id}")
+    if not saved.placed:
+        raise saved.error
+    return meeting(m.id, status=saved.status, contribution_form=form)
