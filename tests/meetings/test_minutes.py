@@ -39,7 +39,7 @@ def test_contributions_with_provenance_in_the_thread_and_stance(world, past, cli
     assert post.stance.value == "against" and post.state == PostState.PUBLISHED
     page = client.get(f"/emner/{world.topic.id}").get_data(as_text=True)
     assert "Vi ønsker færre vindmøller" in page
-    assert "Hanne Holm" in page and "Tølløse" in page
+    assert "fra borgermødet i Tølløse" in page and "sagt af Hanne Holm" in page
     assert f"/moeder/{past.id}" in page
     assert "Vi ønsker færre vindmøller" in client.get(f"/moeder/{past.id}").get_data(as_text=True)
 

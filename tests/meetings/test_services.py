@@ -108,17 +108,17 @@ def test_registering_twice_after_the_deadline_or_when_cancelled_is_refused(
     m = make_meeting()
     services.register(world.citizen, m.id)
     db.session.commit()
-    with pytest.raises(Conflict, match="already"):
+    with pytest.raises(Conflict, match="allerede tilmeldt"):
         services.register(world.citizen, m.id)
     db.session.rollback()
     assert _count(MeetingRegistration) == 1
     late = make_meeting(registration_deadline=utcnow() + timedelta(days=1))
-    with pytest.raises(Conflict, match="deadline"):
+    with pytest.raises(Conflict, match="Tilmeldingsfristen"):
         services.register(world.citizen, late.id, now=utcnow() + timedelta(days=2))
     db.session.rollback()
     services.cancel_meeting(world.staff, m, "Sygdom")
     db.session.commit()
-    with pytest.raises(Conflict, match="cancelled"):
+    with pytest.raises(Conflict, match="aflyst"):
         services.register(make_user(), m.id)
     db.session.rollback()
     assert _count(MeetingRegistration) == 1
