@@ -337,7 +337,12 @@ def attendees_csv(meeting_id: int):
         [r.user.display_name, r.user.email, labels[r.status], r.position or "", r.question]
         for r in rows
     )
-    return exports.response(exports.stream(header, body), f"deltagere-mode-{m.id}.csv")
+    # Built whole (a meeting's list is small), not streamed: nothing is left open.
+    text = "".join(exports.stream(header, body))
+    resp = Response(text, mimetype="text/csv")
+    resp.headers["Content-Type"] = "text/csv; charset=utf-8"
+    resp.headers["Content-Disposition"] = f'attachment; filename="deltagere-mode-{m.id}.csv"'
+    return resp
 
 
 # --- calendars --------------------------------------------------------------------------------
