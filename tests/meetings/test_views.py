@@ -193,3 +193,24 @@ def test_meetings_show_on_topic_area_committee_and_home_pages(world, make_meetin
         resp = client.get(url)
         assert resp.status_code == 200, url
         assert "Vindmøllemødet" in resp.get_data(as_text=True), url
+
+
+def test_edit_page_keeps_the_values_and_moves_the_meeting(world, make_meeting, client, login):
+    m = make_meeting(title="Mødet om vindmøller", area_id=world.area.id)
+    login(world.contact)  # the area's local forum contact
+    page = client.get(f"/moeder/{m.id}/rediger").get_data(as_text=True)
+    assert "Mødet om vindmøller" in page and 'value="2"' in page  # capacity kept
+    later = m.starts_at + timedelta(days=2)
+    data = _form(
+        title="Mødet om vindmøller (flyttet)",
+        area_id=str(world.area.id),
+        starts_at=later.strftime("%Y-%m-%dT18:00"),
+        ends_at=later.strftime("%Y-%m-%dT20:00"),
+        capacity="2",
+    )
+    assert client.post(f"/moeder/{m.id}/rediger", data=data).status_code == 302
+    db.session.refresh(m)
+    assert m.title.endswith("(flyttet)") and m.sequence == 1 and m.moved_at is not None
+    client.post("/logout")
+    login(world.citizen)
+    assert client.get(f"/moeder/{m.id}/rediger").status_code == 403
