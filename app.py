@@ -11,6 +11,7 @@ import admin
 import budgets
 import forum
 import mail
+import meetings
 import moderation
 import opinions
 import ops
@@ -50,6 +51,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     outcomes.init_app(app)
     opinions.init_app(app)
     reports.init_app(app)  # reads every package's public content
+    meetings.init_app(app)  # meetings, registration, calendars (issue 16)
     ops.init_app(app)  # health, metrics, request ids, backups; production start-up checks
     # A limit on every POST route that has none of its own (after all routes exist).
     ratelimits.apply(app)

@@ -72,6 +72,7 @@ def kind_label(kind: Kind) -> str:
         Kind.MODERATION: _("Moderation decisions about your contributions"),
         Kind.QA_REMINDER: _("Reminders of live Q&A sessions you signed up for"),
         Kind.OUTCOME: _("Outcome of a debate you took part in"),
+        Kind.MEETING: _("Meetings: a seat from the waiting list, changes and cancellations"),
     }[kind]
 
 
@@ -487,6 +488,32 @@ def _outcome_entry(user: User, item: MailItem) -> dict | None:
     }
 
 
+def _meeting_entry(user: User, item: MailItem) -> dict | None:
+    """A meeting the user registered for (a seat came free, it moved, it was cancelled) or a
+    new meeting on a followed topic: the event's payload names its title and page."""
+    payload = item.payload or {}
+    title, path = payload.get("title") or "", payload.get("path")
+    texts = {
+        "meeting_seat": _("You have a seat at “%(title)s”: you moved up from the waiting list"),
+        "meeting_changed": _("“%(title)s”, a meeting you registered for, has moved"),
+        "meeting_cancelled": _("“%(title)s”, a meeting you registered for, is cancelled"),
+        "meeting_new": _("New meeting on a debate you follow: “%(title)s”"),
+        "meeting_invitation": _("A local area invites you to a dialogue meeting: “%(title)s”"),
+        "meeting_invitation_reminder": _(
+            "Reminder: a local area waits for your answer to its invitation “%(title)s”"
+        ),
+        "meeting_invitation_answered": _("Your invitation “%(title)s” has been answered"),
+    }
+    if item.source not in texts or not isinstance(path, str) or not path.startswith("/"):
+        return None
+    return {
+        "kind": item.kind,
+        "text": texts[item.source] % {"title": title},
+        "url": site_url(path),
+        "when": item.created_at,
+    }
+
+
 def entry(user: User, item: MailItem, now: datetime) -> dict | None:
     """What to say about one item, or None when the recipient may no longer see it."""
     if item.kind in (Kind.REPLY, Kind.FOLLOWED_TOPIC, Kind.SAVED_SEARCH):
@@ -501,6 +528,8 @@ def entry(user: User, item: MailItem, now: datetime) -> dict | None:
         return _qa_entry(user, item, now)
     if item.kind == Kind.OUTCOME:
         return _outcome_entry(user, item)
+    if item.kind == Kind.MEETING:
+        return _meeting_entry(user, item)
     return None
 
 

@@ -31,6 +31,7 @@ class Kind(enum.StrEnum):
     MODERATION = "moderation"
     QA_REMINDER = "qa_reminder"
     OUTCOME = "outcome"  # a new update of the outcome of a debate one took part in
+    MEETING = "meeting"  # a seat from the waiting list, a meeting moved or cancelled, …
 
 
 class Mode(enum.StrEnum):
@@ -47,6 +48,7 @@ DEFAULT_MODES: dict[Kind, Mode] = {
     Kind.MODERATION: Mode.IMMEDIATE,
     Kind.QA_REMINDER: Mode.IMMEDIATE,
     Kind.OUTCOME: Mode.IMMEDIATE,
+    Kind.MEETING: Mode.IMMEDIATE,
 }
 
 # The in-app notification kinds (``Notification.kind``, the ``kind`` in a notification
@@ -72,6 +74,16 @@ NOTIFICATION_KINDS: dict[str, Kind] = {
     # The outcomes package: a new update of the outcome of a debate the user took part in
     # (the event's payload carries ``topic_id``, ``title`` and ``path``).
     "outcome_update": Kind.OUTCOME,
+    # The meetings package: a seat freed up from the waiting list, a meeting one registered
+    # for moved or cancelled, a new meeting on a followed topic (payload: ``title``, ``path``).
+    "meeting_seat": Kind.MEETING,
+    "meeting_changed": Kind.MEETING,
+    "meeting_cancelled": Kind.MEETING,
+    "meeting_new": Kind.MEETING,
+    # … and invitations from local areas: invited, reminded, answered (to the inviter).
+    "meeting_invitation": Kind.MEETING,
+    "meeting_invitation_reminder": Kind.MEETING,
+    "meeting_invitation_answered": Kind.MEETING,
 }
 
 

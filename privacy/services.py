@@ -63,6 +63,11 @@ OWNED: dict[str, str] = {
     "privacy_deletions": "user_id",
     "opinion_participants": "user_id",  # votes and statements hang on the participant
     "admin_invitations": "used_by_id",  # the invitation the person accepted (their address)
+    "meeting_registrations": "user_id",
+    "meeting_contacts": "user_id",
+    "meeting_politicians": "user_id",
+    "meeting_invitation_politicians": "user_id",
+    "meeting_calendar_tokens": "user_id",
 }
 # Columns that name a person acting on someone else's data (staff decisions, the actor of
 # another person's notification): not the person's own data, and not exported to them.
@@ -90,9 +95,17 @@ NOT_OWNED: dict[str, set[str]] = {
     "outcome_updates": {"author_id"},
     # a report definition is made in office, like an outcome
     "report_definitions": {"created_by_id"},
+    # meetings are organised, invitations sent and offline contributions noted in office
+    "meetings": {"organiser_id"},
+    "meeting_invitations": {"inviter_id", "answered_by_id"},
+    "meeting_contributions": {"noted_by_id"},
 }
 # Never handed out, even to the owner: secrets that would let a copy of the export log in.
-SECRET_COLUMNS = {("users", "password_hash"), ("user_sessions", "key_hash")}
+SECRET_COLUMNS = {
+    ("users", "password_hash"),
+    ("user_sessions", "key_hash"),
+    ("meeting_calendar_tokens", "token"),
+}
 
 FORMER_NAME = "Tidligere deltager"  # what an anonymised account's name becomes
 TEXT_LIMITS = {

@@ -58,6 +58,7 @@ BLUEPRINTS = (
     "outcomes",
     "opinions",
     "reports",
+    "meetings",
 )
 ROLES = ("anonymous", "citizen", "politician", "moderator", "admin")
 SIGNED_IN = ROLES[1:]
@@ -295,6 +296,41 @@ def _seed() -> World:
     opinion_round = opinion_services.open_round(
         admin, topic, "Cykelsti?", utcnow() + timedelta(days=7), True, ["Ja tak", "Nej tak"]
     )
+    # Meetings: one to come with registration (a seat taken), one past on the topic, an
+    # invitation from the area, a personal calendar address.
+    from meetings import invitations as meeting_invitations
+    from meetings import services as meeting_services
+
+    meeting = meeting_services.create_meeting(
+        admin,
+        {
+            "kind": "citizens",
+            "title": "Borgermøde i Tølløse",
+            "starts_at": now + timedelta(days=5),
+            "ends_at": now + timedelta(days=5, hours=2),
+            "committee_id": committee.id,
+            "area_id": area.id,
+            "topic_id": topic.id,
+            "registration": True,
+            "capacity": 1,
+        },
+    )
+    registration = meeting_services.register(citizen, meeting.id, "Vegetar")
+    past_meeting = meeting_services.create_meeting(
+        admin,
+        {
+            "kind": "summit",
+            "title": "Topmøde",
+            "starts_at": now - timedelta(days=3),
+            "ends_at": now - timedelta(days=3) + timedelta(hours=2),
+            "topic_id": topic.id,
+        },
+        now=now - timedelta(days=10),
+    )
+    meeting_invitation = meeting_invitations.invite(
+        admin, area.id, subject="Dialog om torvet", committee_id=committee.id
+    )
+    calendar_token = meeting_services.calendar_token(citizen)
     db.session.commit()
 
     from admin import services as admin_services
@@ -341,6 +377,12 @@ def _seed() -> World:
         "outcomes.area.slug": [area.slug],
         "round_id": [opinion_round.id],
         "reports.definition_id": [report.id],
+        "meeting_id": [meeting.id, past_meeting.id],
+        "registration_id": [registration.id],
+        "invitation_id": [meeting_invitation.id],
+        "meetings.committee_ics.slug": [committee.slug],
+        "meetings.area_ics.slug": [area.slug],
+        "meetings.personal_ics.token": [calendar_token],
     }
     assert db.session.get(Suspension, suspension.id) and db.session.get(WatchedWord, word.id)
     tok = {

@@ -97,6 +97,23 @@ def trigger(kind: Kind, scene, make_post):
         )
         db.session.commit()
         return "a debate you took part in"
+    if kind == Kind.MEETING:
+        from meetings import services as meeting_services
+
+        forum_services.set_follow(target, topic, True)
+        starts = utcnow() + timedelta(days=3)
+        meeting_services.create_meeting(
+            topic.author,  # an admin: staff organise meetings
+            {
+                "kind": "citizens",
+                "title": "Borgermøde om cykelstien",
+                "starts_at": starts,
+                "ends_at": starts + timedelta(hours=2),
+                "topic_id": topic.id,
+            },
+        )
+        db.session.commit()
+        return "Borgermøde om cykelstien"
     starts = (utcnow() + timedelta(days=10)).replace(microsecond=0)
     eventlog.record(
         "qa_signup",

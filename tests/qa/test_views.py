@@ -254,7 +254,18 @@ def test_ics(world, client_for):
     unfolded = body.replace("\r\n ", "")
     assert "SUMMARY:Spørgetid\\; budget\\, skoler og \\\\ veje\r\n" in unfolded
     assert all(len(line.encode()) <= 75 for line in body.split("\r\n"))
-    assert f"DTSTART:{world.session.starts_at:%Y%m%dT%H%M%S}Z" in body
+    # Parsed back (made with the icalendar library): local time with its VTIMEZONE.
+    from datetime import UTC
+
+    from icalendar import Calendar
+
+    cal = Calendar.from_ical(r.data)
+    assert [str(tz["TZID"]) for tz in cal.walk("VTIMEZONE")] == ["Europe/Copenhagen"]
+    (ev,) = cal.walk("VEVENT")
+    assert str(ev["UID"]).startswith(f"qa-{world.session.id}@")
+    starts = ev.decoded("DTSTART").astimezone(UTC).replace(tzinfo=None)
+    assert starts == world.session.starts_at.replace(microsecond=0)
+    assert str(ev["SUMMARY"]) == "Spørgetid; budget, skoler og \\ veje"
 
 
 def test_merge_notification_on_the_notifications_page(world, client_for):

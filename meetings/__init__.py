@@ -1,0 +1,74 @@
+"""Meetings and local dialogue (issue 16): topic summits, committee meetings out in the
+local areas, study trips, local debate meetings, theme meetings of the council, citizens'
+meetings — with registration, waiting lists and calendars.
+
+- Organisers: staff, politicians, and local forum contacts (``meeting_contacts``: an
+  area-scoped capacity set by admins with ``flask meetings contacts add EMAIL AREA``) for
+  their own areas (``permissions``).
+- Registration: capacity, a waiting list that moves up on its own when someone cancels (the
+  one who moves up gets an in-app notification of kind ``meeting_seat`` and so a mail of the
+  mail package's ``meeting`` kind), a deadline, a question to the organiser only organisers
+  see, an attendee CSV (``forum.exports``). Race-safe: the meeting's row is locked
+  (``SELECT … FOR UPDATE``) while seats are counted (``services.register``).
+- Calendars (``ics``, the ``icalendar`` library): one .ics per meeting, feeds per committee,
+  area and topic, and a personal feed at a secret, resettable address; VTIMEZONE, a stable
+  UID, SEQUENCE bumped on each change, STATUS:CANCELLED.
+- Events: ``meeting_created``/``meeting_changed``/``meeting_cancelled`` in the topic's room
+  (open topic pages get a live notice); followers of the topic are notified of a new meeting,
+  everybody registered of a move or a cancellation.
+
+The forum imports nothing of this package; its templates include ``meetings/_box.html``
+with "ignore missing".
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from . import models  # noqa: F401  (tables at import time)
+
+
+def _meetings_for(kind: str, place) -> list:
+    from . import queries
+
+    if kind == "topic":
+        return queries.upcoming(topic_id=place.id)
+    if kind == "committee":
+        return queries.upcoming(committee_id=place.id)
+    if kind == "area":
+        return queries.upcoming(area_id=place.id)
+    return queries.upcoming(limit=3)
+
+
+def init_app(app: Flask) -> None:
+    """Register the pages, the command, the live notices, template helpers and the demo."""
+    from forum import hooks
+    from forum import live as forum_live
+    from forum.periodic import PeriodicThread, start_periodic
+
+    from . import cli, demo, invitations, minutes, views
+    from .forms import kind_label
+
+    app.register_blueprint(views.bp)
+    app.cli.add_command(cli.meetings_cli)
+    hooks.register_demo_step(app, demo.seed)
+    # Offline contributions show their provenance in the thread ("fra borgermødet i …").
+    hooks.register_post_citations(app, minutes.provenance_notes)
+    for kind in ("meeting_created", "meeting_changed", "meeting_cancelled"):
+        forum_live.register_topic_notice(kind)
+
+    @app.context_processor
+    def _meeting_helpers() -> dict:
+        return {
+            "meetings_for": _meetings_for,
+            "meeting_kind_label": kind_label,
+            "meeting_invitations_for": lambda area: invitations.for_area(area.id),
+        }
+
+    app.config.setdefault("MEETINGS_INVITATION_REMINDER_DAYS", 7)
+    app.config.setdefault("MEETINGS_REMINDER_INTERVAL", 3600.0)
+    start_periodic(
+        app,
+        "MEETINGS_REMINDER_WORKER",
+        PeriodicThread(app, "meetings-reminders", invitations.remind, "MEETINGS_REMINDER_INTERVAL"),
+    )
