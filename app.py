@@ -8,6 +8,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import admin
+import api
 import budgets
 import forum
 import mail
@@ -46,6 +47,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     admin.init_app(app)  # after moderation: it writes moderation's audit log
     privacy.init_app(app)
     outcomes.init_app(app)
+    api.init_app(app)  # after the packages it reads (outcomes, qa, search)
     ops.init_app(app)  # health, metrics, request ids, backups; production start-up checks
     # A limit on every POST route that has none of its own (after all routes exist).
     ratelimits.apply(app)

@@ -85,6 +85,8 @@ NOT_OWNED: dict[str, set[str]] = {
     # an outcome is the municipality's account of a decision, written in office
     "outcomes": {"created_by_id"},
     "outcome_updates": {"author_id"},
+    # an API key is the municipality's integration, made by staff in office
+    "api_keys": {"owner_id", "created_by_id"},
 }
 # Never handed out, even to the owner: secrets that would let a copy of the export log in.
 SECRET_COLUMNS = {("users", "password_hash"), ("user_sessions", "key_hash")}
