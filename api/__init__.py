@@ -46,9 +46,12 @@ def rate_key() -> str:
 
 
 def rate_value() -> str:
+    from flask import has_request_context
+
     from .keys import current_key
 
-    name = "API_RATELIMIT_KEY" if current_key() is not None else "API_RATELIMIT_ANON"
+    keyed = has_request_context() and current_key() is not None
+    name = "API_RATELIMIT_KEY" if keyed else "API_RATELIMIT_ANON"
     return current_app.config[name]
 
 

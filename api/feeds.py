@@ -221,7 +221,7 @@ def saved_search(token: str):
     def build():
         req = search_services.read_request(search_services.saved_params(saved), None)
         page = search_services.run_search(None, req)
-        link = url_for("search.results", _external=True, **req.accepted)
+        link = url_for("search.results", _external=True, **req.params)
         fg = _feed(request.url, _("Search: %(name)s", name=saved.name), link)
         for hit in reversed(page.hits):
             fe = fg.add_entry()

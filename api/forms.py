@@ -5,7 +5,7 @@ from __future__ import annotations
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from forum.forms import BaseForm
+from forum.forms import BaseForm, choices
 from forum.i18n import lazy_gettext as _l
 
 
@@ -17,9 +17,11 @@ class KeyForm(BaseForm):
     )
     scope = SelectField(
         _l("What the key may do"),
-        choices=[
-            ("read", _l("Read public content")),
-            ("write_area", _l("Read, and open topics in one local area")),
-        ],
+        choices=choices(
+            [
+                ("read", _l("Read public content")),
+                ("write_area", _l("Read, and open topics in one local area")),
+            ]
+        ),
     )
     area = SelectField(_l("Local area (for a key that writes)"), choices=[], coerce=str)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from forum import uow
 from forum.extensions import db, limiter
-from forum.forms import BaseForm
+from forum.forms import BaseForm, choices
 from forum.models import Area
 
 from . import keys
@@ -48,7 +48,7 @@ def _staff_only() -> None:
 def _form() -> KeyForm:
     form = KeyForm()
     areas = db.session.scalars(select(Area).where(Area.archived_at.is_(None)).order_by(Area.name))
-    form.area.choices = [("", "—")] + [(str(a.id), a.name) for a in areas]
+    form.area.choices = choices([("", "—")] + [(str(a.id), a.name) for a in areas])
     return form
 
 

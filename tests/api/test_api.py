@@ -173,3 +173,26 @@ def test_keys_write_in_their_area_audited_and_revocable(app, client, admin, make
     db.session.commit()
     _error(client.post("/api/v1/topics", json=body, headers=auth), 401, "invalid_key")
     _error(client.get("/api/v1/topics", headers=auth), 401, "invalid_key")
+
+
+@pytest.mark.parametrize(
+    "app_config",
+    [
+        {
+            "RATELIMIT_ENABLED": True,
+            "API_RATELIMIT_ANON": "3 per minute",
+            "API_RATELIMIT_KEY": "5 per minute",
+        }
+    ],
+)
+def test_rate_limits_per_address_and_per_key(client, admin):
+    for _ in range(3):
+        assert client.get("/api/v1/committees").status_code == 200
+    r = client.get("/api/v1/committees")
+    _error(r, 429, "rate_limited")
+    assert int(r.headers["Retry-After"]) > 0
+    _key, secret = keys.create_key(admin, "Hjemmesiden", "read")
+    db.session.commit()
+    auth = {"Authorization": f"Bearer {secret}"}
+    codes = [client.get("/api/v1/committees", headers=auth).status_code for _ in range(6)]
+    assert codes == [200] * 5 + [429]  # the key's own budget, not the address's
