@@ -39,6 +39,7 @@ from .http import (
     check_params,
     choice_param,
     etag_for,
+    int_param,
     last_event_id,
     make_cursor,
     not_modified,
@@ -353,6 +354,285 @@ def _topic_posts(topic_id: int) -> dict:
 )
 def topic_posts(topic_id: int):
     return _versioned(lambda: _topic_posts(topic_id))
+
+
+# --- live Q&A sessions --------------------------------------------------------------------
+
+QA_STATES = ("scheduled", "live", "ended")
+
+
+def _qa_session_dict(s) -> dict:
+    return {
+        "id": s.id,
+        "title": s.title,
+        "description_html": s.description_html or "",
+        "state": s.state.value,
+        "starts_at": s.starts_at,
+        "ends_at": s.ends_at,
+        "committee": place_ref(s.committee),
+        "area": place_ref(s.area),
+        "politicians": [person(u) for u in s.politicians],
+        "url": _abs("qa.session", session_id=s.id),
+        "ics_url": _abs("qa.calendar", session_id=s.id),
+    }
+
+
+def _qa_public(session) -> bool:
+    return permissions.can_see_topic(None, session.debate_topic)
+
+
+def _qa_list() -> dict:
+    from qa.models import QASession, SessionState
+
+    check_params({"state"})
+    limit = page_limit()
+    state = choice_param("state", QA_STATES)
+    after = read_cursor("qa")
+    stmt = (
+        select(QASession)
+        .join(Topic, Topic.id == QASession.debate_topic_id)
+        .where(permissions.visible_topics_clause(None))
+        .options(joinedload(QASession.committee), joinedload(QASession.area))
+        .order_by(QASession.id.desc())
+        .limit(limit + 1)
+    )
+    if state:
+        stmt = stmt.where(QASession.state == SessionState(state))
+    if after:
+        stmt = stmt.where(QASession.id < int(after[0]))
+    rows = list(db.session.scalars(stmt).unique())
+    shown = rows[:limit]
+    page = schemas.QASessionPage().dump(
+        {"items": [_qa_session_dict(s) for s in shown], "next_cursor": None}
+    )
+    if len(rows) > limit:
+        page["next_cursor"] = make_cursor("qa", [shown[-1].id])
+    return page
+
+
+@read(
+    "/qa-sessions",
+    "Live Q&A sessions with politicians, newest first.",
+    {"state": "scheduled, live or ended."},
+    schemas.QASessionPage,
+)
+def qa_sessions():
+    _require("qa")
+    return _versioned(_qa_list)
+
+
+def _qa_item(item) -> dict:
+    return {
+        "id": item.post.id,
+        "body_html": item.post.body_html,
+        "author": person(item.post.author),
+        "created_at": item.post.created_at,
+    }
+
+
+def _qa_detail(session_id: int) -> dict:
+    from qa import queries as qa_queries
+    from qa.models import QASession
+
+    check_params(set())
+    session = db.session.get(QASession, session_id) if 0 < session_id <= ID_MAX else None
+    if session is None or not _qa_public(session):
+        raise ApiError(404, "No public Q&A session with that id.")
+    view = qa_queries.load(session, None)
+    public = permissions.PUBLIC_POST_STATES
+    out = _qa_session_dict(session)
+    out["questions"] = [
+        {
+            **_qa_item(q),
+            "votes": q.entry.vote_count,
+            "status": q.entry.status.value,
+            "answers": [_qa_item(a) for a in q.answers if a.post.state in public],
+        }
+        for q in view.questions
+        if q.post.state in public
+    ]
+    out["statements"] = [_qa_item(st) for st in view.statements if st.post.state in public]
+    return schemas.QASessionDetail().dump(out)
+
+
+@read(
+    "/qa-sessions/<digits:session_id>",
+    "One Q&A session with its published questions, answers and statements.",
+    {},
+    schemas.QASessionDetail,
+)
+def qa_session(session_id: int):
+    _require("qa")
+    return _versioned(lambda: _qa_detail(session_id))
+
+
+def _require(package: str) -> None:
+    if package not in current_app.blueprints:
+        raise ApiError(404, "This part of the site is not installed.")
+
+
+# --- citizen budgets -----------------------------------------------------------------------
+
+
+def _budget_dict(p) -> dict:
+    from budgets import permissions as bperm
+
+    return {
+        "id": p.id,
+        "title": p.title,
+        "phase": p.phase.value,
+        "total": int(p.total_amount),
+        "url": _abs("budgets.process", process_id=p.id),
+        "pabulib_url": _abs("budgets.result_pb", process_id=p.id)
+        if bperm.results_public(p)
+        else None,
+    }
+
+
+def _budget_list() -> dict:
+    from budgets import queries as bq
+
+    check_params(set())
+    limit = page_limit()
+    after = read_cursor("budgets")
+    rows = sorted(bq.processes_for(None), key=lambda p: -p.id)
+    if after:
+        rows = [p for p in rows if p.id < int(after[0])]
+    shown = rows[:limit]
+    page = schemas.BudgetPage().dump(
+        {"items": [_budget_dict(p) for p in shown], "next_cursor": None}
+    )
+    if len(rows) > limit:
+        page["next_cursor"] = make_cursor("budgets", [shown[-1].id])
+    return page
+
+
+@read("/budgets", "Citizen budgets (not drafts), newest first.", {}, schemas.BudgetPage)
+def budgets():
+    _require("budgets")
+    return _versioned(_budget_list)
+
+
+def _budget_detail(process_id: int) -> dict:
+    from budgets import permissions as bperm
+    from budgets import queries as bq
+    from budgets.models import Phase
+
+    check_params(set())
+    process = bq.process_or_none(process_id) if 0 < process_id <= ID_MAX else None
+    if process is None or process.phase == Phase.DRAFT:
+        raise ApiError(404, "No public citizen budget with that id.")
+    lines = {}
+    if bperm.results_public(process):
+        for result in bq.results(process):
+            for line in result.lines:
+                lines[line.idea_id] = line
+    projects = [
+        {
+            "id": idea.id,
+            "title": idea.title,
+            "cost": int(idea.final_cost or idea.estimated_cost),
+            "votes": lines[idea.id].score if idea.id in lines else None,
+            "selected": lines[idea.id].funded if idea.id in lines else None,
+        }
+        for idea in bq.ideas_for(None, process)
+    ]
+    return schemas.BudgetDetail().dump({**_budget_dict(process), "projects": projects})
+
+
+@read(
+    "/budgets/<digits:process_id>",
+    "One citizen budget with its published projects and, once counted, the result.",
+    {},
+    schemas.BudgetDetail,
+)
+def budget(process_id: int):
+    _require("budgets")
+    return _versioned(lambda: _budget_detail(process_id))
+
+
+# --- search and moderation figures -----------------------------------------------------------
+
+
+def _search() -> dict:
+    from markupsafe import Markup
+
+    from search import services as search_services
+
+    check_params({"q", "udvalg", "omraade", "rolle", "parti", "holdning", "fra", "til", "sort"})
+    page_limit()  # checked; a page of hits is the search page's size
+    after = read_cursor("search")
+    params = {k: v for k, v in request.args.items() if k not in ("cursor", "limit")}
+    page_no = int(after[0]) if after else 1
+    params["side"] = str(page_no)
+    req = search_services.read_request(params, None)
+    refused = [n for n in req.notices if getattr(n, "refused", False)]
+    if refused:
+        raise ApiError(400, f"The search was refused ({refused[0].code}).", "invalid_parameter")
+    if search_services.index_unavailable():
+        raise ApiError(503, "Search is being rebuilt; try again later.", "unavailable")
+    result = search_services.run_search(None, req)
+    items = [
+        {
+            "kind": h.kind,
+            "id": h.post.id if h.post is not None else h.topic.id,
+            "topic_id": h.topic.id,
+            "title": Markup(h.title).striptags(),
+            "excerpt": Markup(h.snippet).striptags(),
+            "created_at": h.created_at,
+            "url": h.url if h.url.startswith("http") else request.host_url.rstrip("/") + h.url,
+        }
+        for h in result.hits
+    ]
+    page = schemas.SearchPage().dump({"items": items, "next_cursor": None})
+    if result.has_next:
+        page["next_cursor"] = make_cursor("search", [page_no + 1])
+    return page
+
+
+@read(
+    "/search",
+    "Search published posts and topics (the same analysis and rules as the search page; "
+    "pages of the search page's size).",
+    {
+        "q": "Words to find.",
+        "udvalg": "A committee's slug.",
+        "omraade": "A local area's slug.",
+        "rolle": "The author's role.",
+        "parti": "A politician's party.",
+        "holdning": "for, against or question.",
+        "fra": "From date (YYYY-MM-DD).",
+        "til": "To date (YYYY-MM-DD).",
+        "sort": "relevance, newest or oldest.",
+    },
+    schemas.SearchPage,
+)
+def search():
+    _require("search")
+    return _versioned(_search)
+
+
+def _transparency() -> dict:
+    from moderation import queries as mq
+
+    check_params({"months"})
+    months = int_param("months", 12, 1, 36) or 12
+    figures: dict[str, int] = {}
+    for month in mq.transparency(months):
+        for name, n in month.counts.items():
+            figures[name] = figures.get(name, 0) + n
+    return schemas.Transparency().dump({"period_days": months * 30, "figures": figures})
+
+
+@read(
+    "/moderation/transparency",
+    "Moderation figures of the last months (the transparency page's totals; no names).",
+    {"months": "1-36, default 12."},
+    schemas.Transparency,
+)
+def transparency():
+    _require("moderation")
+    return _versioned(_transparency, _minute())
 
 
 # --- writes through keys ------------------------------------------------------------------
