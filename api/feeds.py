@@ -287,7 +287,7 @@ def _qa_upcoming() -> list[hooks.Upcoming]:
 def init_app(app) -> None:
     @app.context_processor
     def feed_links():
-        return {"alternate_feeds": alternate_links}
+        return {"alternate_feeds": alternate_links, "saved_search_feed_url": saved_search_feed_url}
 
     if "qa" in app.blueprints:
         hooks.register_upcoming(app, _qa_upcoming)

@@ -136,7 +136,7 @@ def test_feeds_are_atom_and_linked_from_pages(client, thread):
     )
 
 
-def test_saved_search_feed_needs_its_secret(app, client, make_user):
+def test_saved_search_feed_needs_its_secret(app, client, make_user, login):
     from api.feeds import saved_search_feed_url
     from forum.extensions import db
     from search.models import SavedSearch
@@ -151,6 +151,8 @@ def test_saved_search_feed_needs_its_secret(app, client, make_user):
     r = client.get(path)
     assert r.status_code == 200 and b"<feed" in r.data
     assert client.get(f"/feeds/soegning/{saved.id}.atom").status_code == 404
+    login(owner)
+    assert path in client.get("/soeg/gemte").get_data(as_text=True)  # the owner's link
 
 
 def test_dump_is_a_zip_of_public_csv_and_json(app, client, thread, tmp_path):
