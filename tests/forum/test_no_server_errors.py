@@ -56,6 +56,10 @@ BLUEPRINTS = (
     "privacy",
     "admin",
     "outcomes",
+    "api",
+    "api_pages",
+    "api_feeds",
+    "api_dump",
 )
 ROLES = ("anonymous", "citizen", "politician", "moderator", "admin")
 SIGNED_IN = ROLES[1:]
