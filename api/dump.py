@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-from flask import Blueprint, Flask, abort, current_app, send_file
+from flask import Blueprint, Flask, Response, abort, current_app, request
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
@@ -292,16 +292,22 @@ def latest():
     path = dump_dir() / FILENAME
     if not path.exists():
         abort(404)
-    resp = send_file(
-        path,
-        mimetype="application/zip",
-        as_attachment=True,
-        download_name=FILENAME,
-        conditional=True,
-        max_age=3600,
-    )
+    stat = path.stat()
+
+    def pieces():
+        # Opened only when the body is sent: a HEAD or a 304 opens nothing.
+        with open(path, "rb") as f:
+            while chunk := f.read(256 * 1024):
+                yield chunk
+
+    resp = Response(pieces(), mimetype="application/zip")
+    resp.headers["Content-Disposition"] = f'attachment; filename="{FILENAME}"'
+    resp.headers["Content-Length"] = str(stat.st_size)
     resp.headers["Access-Control-Allow-Origin"] = "*"
-    return resp
+    resp.headers["Cache-Control"] = "public, max-age=3600"
+    resp.set_etag(f"{stat.st_mtime_ns:x}-{stat.st_size:x}")
+    resp.last_modified = datetime.fromtimestamp(stat.st_mtime, UTC)
+    return resp.make_conditional(request)
 
 
 def due() -> bool:

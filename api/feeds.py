@@ -199,10 +199,14 @@ def _saved_serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="borgerdialog-saved-feed")
 
 
+def saved_search_token(saved_id: int) -> str:
+    """The secret part of a saved search's feed address (signed with the app's key)."""
+    return _saved_serializer().dumps(saved_id)
+
+
 def saved_search_feed_url(saved_id: int) -> str:
     """The secret address of a saved search's feed (unguessable: signed with the app's key)."""
-    token = _saved_serializer().dumps(saved_id)
-    return url_for("api_feeds.saved_search", token=token, _external=True)
+    return url_for("api_feeds.saved_search", token=saved_search_token(saved_id), _external=True)
 
 
 @bp.route("/soegning/<token>.atom")

@@ -199,7 +199,7 @@ def _outcomes(topic_ids: list[int]) -> dict[int, dict]:
         r.topic_id: {
             "status": r.status.value,
             "deciding_body": r.body.value,
-            "updated_on": r.updated_on.isoformat(),
+            "updated_on": r.updated_on,
             "url": _abs("outcomes.topic_outcome", topic_id=r.topic_id),
         }
         for r in rows
