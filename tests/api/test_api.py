@@ -196,3 +196,27 @@ def test_rate_limits_per_address_and_per_key(client, admin):
     auth = {"Authorization": f"Bearer {secret}"}
     codes = [client.get("/api/v1/committees", headers=auth).status_code for _ in range(6)]
     assert codes == [200] * 5 + [429]  # the key's own budget, not the address's
+
+
+def test_a_topic_carries_its_outcome_and_the_outcomes_feed_lists_it(client, thread, admin):
+    from datetime import date
+
+    from outcomes import services as outcome_services
+
+    topic, _root, _reply = thread
+    outcome_services.add_update(
+        admin,
+        topic,
+        status="decided",
+        body="committee",
+        text="Vedtaget af udvalget på mødet i december.",
+        decided_on=date(2026, 12, 1),
+        notify=False,
+    )
+    db.session.commit()
+    got = client.get(f"/api/v1/topics/{topic.id}").get_json()["outcome"]
+    assert got["status"] == "decided" and got["updated_on"] == "2026-12-01"
+    listed = client.get("/api/v1/topics").get_json()["items"][0]["outcome"]
+    assert listed == got
+    feed = client.get("/feeds/resultater.atom").get_data(as_text=True)
+    assert topic.title in feed and "Vedtaget af udvalget" in feed
