@@ -1060,7 +1060,7 @@ def test_post_without_csrf_token_is_refused(sweep, database_url, tmp_path):
         )
         # The API's blueprint: only a key in a header authorises a write there (a cookie
         # never does), so it is exempt from CSRF; tests/api checks it refuses cookies (401).
-        exempt_blueprints = set(getattr(csrf, "_exempt_blueprints", set()))
+        exempt_blueprints = {bp.name for bp in getattr(csrf, "_exempt_blueprints", set())}
         before = _row_counts()
         for rule in RULES:
             view = app.view_functions[rule.endpoint]
