@@ -8,6 +8,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import admin
+import api
 import budgets
 import forum
 import mail
@@ -52,6 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     opinions.init_app(app)
     reports.init_app(app)  # reads every package's public content
     meetings.init_app(app)  # meetings, registration, calendars (issue 16)
+    api.init_app(app)  # after the packages it reads (outcomes, qa, search)
     ops.init_app(app)  # health, metrics, request ids, backups; production start-up checks
     # A limit on every POST route that has none of its own (after all routes exist).
     ratelimits.apply(app)

@@ -8,6 +8,7 @@ a published post. Registration is per app, so tests can build many apps.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Literal, NamedTuple, Protocol
 
 from flask import current_app, has_app_context
@@ -367,3 +368,30 @@ def register_named_participants(app, reader: NamedParticipants) -> None:
 def named_participants(user_ids) -> set[int]:
     reader = current_app.extensions.get(_NAMED_KEY) if has_app_context() else None
     return set() if reader is None else set(reader(sorted(set(user_ids))))
+# --- upcoming dated events (feeds) ------------------------------------------------------------
+# Packages with public dated events (live Q&A sessions; meetings) register a reader; the
+# "upcoming" Atom feed (api/feeds.py) asks them all. Each reader answers public items only.
+
+
+class Upcoming(NamedTuple):
+    title: str
+    url: str  # absolute
+    starts_at: datetime  # naive UTC
+    updated_at: datetime  # naive UTC
+    summary: str = ""
+
+
+_UPCOMING_KEY = "borgerdialog.upcoming"
+
+
+def register_upcoming(app, reader: Callable[[], list[Upcoming]]) -> None:
+    readers = app.extensions.setdefault(_UPCOMING_KEY, [])
+    if reader not in readers:
+        readers.append(reader)
+
+
+def upcoming() -> list[Upcoming]:
+    """Every registered reader's upcoming public events (none outside an app context)."""
+    if not has_app_context():
+        return []
+    return [item for reader in current_app.extensions.get(_UPCOMING_KEY, ()) for item in reader()]

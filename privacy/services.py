@@ -99,6 +99,8 @@ NOT_OWNED: dict[str, set[str]] = {
     "meetings": {"organiser_id"},
     "meeting_invitations": {"inviter_id", "answered_by_id"},
     "meeting_contributions": {"noted_by_id"},
+    # an API key is the municipality's integration, made by staff in office
+    "api_keys": {"owner_id", "created_by_id"},
 }
 # Never handed out, even to the owner: secrets that would let a copy of the export log in.
 SECRET_COLUMNS = {

@@ -366,3 +366,60 @@ def test_synthesis_and_council_report(world, as_user, make_user):
         text = " ".join(p.extract_text() or "" for p in reader.pages)
         _assert_hidden(text, world, "staff", "report PDF")
         assert "1 indlæg" in " ".join(text.split())  # the one public post, counted
+def test_api_feeds_and_open_data(world, as_user, app, tmp_path):
+    """The API, the Atom feeds and the open-data dump: only the public post, never an id or
+    a count of the others; a citizen's topic proposal is absent everywhere."""
+    import json
+    import zipfile
+
+    from api import dump
+
+    proposal = forum_services.create_topic(
+        world.citizen, "FORSLAGHEMMELIG emne", "Et forslag.", area_id=world.topic.area_id
+    )
+    db.session.commit()
+    assert proposal.status.value == "proposed"
+    t = world.topic.id
+    urls = [
+        "/api/v1/topics",
+        f"/api/v1/topics/{t}",
+        f"/api/v1/topics/{t}/posts",
+        f"/api/v1/topics/{t}/posts?stance=for",
+        f"/api/v1/topics?area={world.topic.area.slug}",
+        "/api/v1/areas",
+        "/feeds/emner.atom",
+        f"/feeds/omraader/{world.topic.area.slug}.atom",
+        f"/feeds/emner/{t}/indlaeg.atom",
+    ]
+    hidden_ids = {p.id for p in world.posts.values()}
+    anonymous = as_user(None)
+    for url in urls:
+        text = anonymous.get(url).get_data(as_text=True)
+        _assert_hidden(text, world, "anonymous", f"api {url}")
+        assert "FORSLAGHEMMELIG" not in text, url
+    posts = anonymous.get(f"/api/v1/topics/{t}/posts").get_json()["items"]
+    assert [p["body_html"].count(world.public_marker) for p in posts] == [1]
+    named = {p["id"] for p in posts} | {p["parent_id"] for p in posts if p["parent_id"]}
+    assert not named & hidden_ids
+    topic = anonymous.get(f"/api/v1/topics/{t}").get_json()
+    assert topic["post_count"] == 1
+    assert [x["id"] for x in anonymous.get("/api/v1/topics").get_json()["items"]] == [t]
+    assert anonymous.get(f"/api/v1/topics/{proposal.id}").status_code == 404
+    assert anonymous.get(f"/api/v1/topics/{proposal.id}/posts").status_code == 404
+    areas = anonymous.get("/api/v1/areas").get_json()["items"]
+    assert sum(a["open_topics"] for a in areas) == 1  # the proposal is not counted
+    for post in world.posts.values():
+        assert anonymous.get(f"/api/v1/topics/{t}/posts").status_code == 200
+        assert f'"id":{post.id},' not in anonymous.get(f"/api/v1/topics/{t}/posts").get_data(
+            as_text=True
+        ).replace(" ", "")
+    app.config["API_DUMP_DIR"] = str(tmp_path)
+    dump.write_dump()
+    with zipfile.ZipFile(tmp_path / dump.FILENAME) as zf:
+        for name in zf.namelist():
+            text = zf.read(name).decode("utf-8")
+            _assert_hidden(text, world, "open data", name)
+            assert "FORSLAGHEMMELIG" not in text, name
+        dumped = json.loads(zf.read("posts.json"))
+    assert {p["id"] for p in dumped} == {p["id"] for p in posts}
+    assert not {p["parent_id"] for p in dumped if p["parent_id"]} & hidden_ids
