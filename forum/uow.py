@@ -248,15 +248,17 @@ class UnitOfWorkSession(_FlaskSession):
             self._check_append_only(seams_)
         handlers = seams_.handlers[FLUSH]
         event_cls = _event_cls()
-        if handlers and (self.new or self.dirty or self.deleted):
-            new = [o for o in self.new if isinstance(o, event_cls)]
+        added = list(self.new)
+        new = [o for o in added if isinstance(o, event_cls)]
+        if handlers and (added or self.dirty or self.deleted):
             self._in_handlers = True
             try:
                 with self.no_autoflush:
                     seams_.run(FLUSH, self.unit, new, kind_of)
             finally:
                 self._in_handlers = False
-        new = [o for o in self.new if isinstance(o, event_cls)]
+            if len(self.new) != len(added):  # the handlers added rows (user_changed events)
+                new = [o for o in self.new if isinstance(o, event_cls)]
         super().flush(objects)
         if new:
             self.unit.events.extend(new)
