@@ -61,6 +61,7 @@ OWNED: dict[str, str] = {
     "moderation_suspensions": "user_id",
     "privacy_consents": "user_id",
     "privacy_deletions": "user_id",
+    "privacy_facts": "user_id",  # optional facts given with consent (reach.py)
     "admin_invitations": "used_by_id",  # the invitation the person accepted (their address)
 }
 # Columns that name a person acting on someone else's data (staff decisions, the actor of
@@ -80,6 +81,7 @@ NOT_OWNED: dict[str, set[str]] = {
     "notifications": {"actor_id"},
     "qa_sessions": {"created_by_id"},
     "privacy_site_settings": {"updated_by_id"},
+    "privacy_population_shares": {"updated_by_id"},
     "admin_invitations": {"created_by_id"},
     "committees": {"chair_id"},
     # an outcome is the municipality's account of a decision, written in office
@@ -335,6 +337,7 @@ def complete_deletion(req: DeletionRequest, now: datetime | None = None) -> User
         "qa_signups",
         "qa_session_politicians",
         "privacy_consents",
+        "privacy_facts",
         "user_sessions",
     ):
         table = _table(name)
@@ -431,6 +434,7 @@ DISPOSABLE = frozenset(
         "mail_items",
         "privacy_consents",
         "privacy_deletions",
+        "privacy_facts",
     }
 )
 
