@@ -25,7 +25,8 @@ def init_app(app: Flask) -> None:
     if not hooks.audit_log_registered(app):
         raise RuntimeError("The admin package needs the audit log: init moderation first.")
 
-    from . import cli, models, views  # noqa: F401
+    from . import cli, mails, models, views  # noqa: F401
 
+    hooks.register_mail_composer(app, mails.KIND, mails.compose)
     app.register_blueprint(views.bp)
     cli.register(app)

@@ -493,7 +493,7 @@ def _invite_form() -> InviteForm:
 @bp.route("/admin/invitationer", methods=["GET", "POST"])
 def invitations():
     form = _invite_form()
-    link = None
+    link = invited_email = None
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
@@ -513,6 +513,7 @@ def invitations():
                 db.session.commit()
                 # Shown once, on this answer only: the token is not stored.
                 link = url_for("admin.invitation", token=token, _external=True)
+                invited_email = invitation.email
                 form = _invite_form()
                 form.email.data = ""
         else:
@@ -522,6 +523,7 @@ def invitations():
         "admin/invitations.html",
         form=form,
         link=link,
+        invited_email=invited_email,
         recent=recent,
         role_labels=role_labels(),
         now=services.utcnow(),

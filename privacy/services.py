@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from forum import eventlog, format_local
+from forum import eventlog, format_local, hooks
 from forum import services as forum_services
 from forum import sessions as forum_sessions
 from forum.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -283,6 +283,25 @@ def _drop_outbox(user_id: int) -> None:
     db.session.execute(delete(messages).where(messages.c.id.in_(unsent)))
 
 
+def _erase_address_traces(user: User) -> None:
+    """Files other packages keep (mail's .eml outbox files) go before the rows naming them;
+    mails to the person's address with no account on them (an invitation) go too, and the
+    invitation they accepted keeps no address."""
+    hooks.erase_account_traces(user.id, user.email)
+    mails = _table("mail_messages")
+    if mails is not None:
+        db.session.execute(
+            delete(mails).where(mails.c.user_id.is_(None), mails.c.to_addr == user.email)
+        )
+    invitations = _table("admin_invitations")
+    if invitations is not None:
+        db.session.execute(
+            update(invitations)
+            .where(invitations.c.used_by_id == user.id)
+            .values(email=f"deleted-{user.id}@deleted.invalid")
+        )
+
+
 def complete_deletion(req: DeletionRequest, now: datetime | None = None) -> User:
     """Delete the account of ``req``: the row stays as an anonymous author, everything that
     named or described the person goes; with "erase" their texts go too."""
@@ -326,6 +345,7 @@ def complete_deletion(req: DeletionRequest, now: datetime | None = None) -> User
                 db.session.execute(
                     update(table).where(table.c[column] == user.id).values({text: ""})
                 )
+    _erase_address_traces(user)
     # What only described the person, or only served them, goes in both modes.
     for name in (
         "notifications",
@@ -407,6 +427,7 @@ def purge(now: datetime | None = None) -> dict[str, int]:
         db.session.execute(
             update(Notification).where(Notification.actor_id == user.id).values(actor_id=None)
         )
+        hooks.erase_account_traces(user.id, user.email)
         db.session.delete(user)  # never wrote anything: the row and its cascades go
         done["unverified"] += 1
     db.session.flush()
