@@ -16,6 +16,8 @@ DEFAULTS: dict[str, object] = {
     "ADMIN_USERS_PER_PAGE": 50,
     "ADMIN_TOPICS_PER_PAGE": 50,
     "ADMIN_INVITATION_DAYS": 14,  # how long an invitation link works
+    "ADMIN_LOGO_MAX_BYTES": 200 * 1024,  # an uploaded logo (PNG or JPEG)
+    "ADMIN_SITE_LOOK_TTL": 30,  # seconds a process keeps the site settings it read
 }
 
 

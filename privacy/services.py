@@ -83,6 +83,7 @@ NOT_OWNED: dict[str, set[str]] = {
     "privacy_site_settings": {"updated_by_id"},
     "privacy_population_shares": {"updated_by_id"},
     "admin_invitations": {"created_by_id"},
+    "admin_site_look": {"updated_by_id"},
     "committees": {"chair_id"},
     # an outcome is the municipality's account of a decision, written in office
     "outcomes": {"created_by_id"},
