@@ -144,6 +144,7 @@ def update_settings(admin: User, values: dict) -> SiteSettings:
         row = SiteSettings(id=1, **DEFAULTS)
         db.session.add(row)
     changed = sorted(k for k, v in clean.items() if getattr(row, k) != v)
+    before = {k: getattr(row, k) for k in changed}
     if changed:
         for name in changed:
             setattr(row, name, clean[name])
@@ -151,8 +152,19 @@ def update_settings(admin: User, values: dict) -> SiteSettings:
         row.updated_at = utcnow()
         row.updated_by_id = admin.id
     db.session.flush()
-    # The moderation audit log has no hook for other packages (forum/hooks.py): the change
-    # is recorded on the row (who, when, the notice's version) and in the application log.
+    if changed:  # in the audit log (when moderation keeps one), and on the row
+        hooks.audit(
+            "privacy_settings",
+            "site",
+            1,
+            actor=admin,
+            text=", ".join(changed),
+            data={
+                "before": before,
+                "after": {k: clean[k] for k in changed},
+                "notice_version": row.notice_version,
+            },
+        )
     log.info(
         "privacy settings changed by user %s: %s (notice version %s)",
         admin.id,

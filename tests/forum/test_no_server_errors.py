@@ -324,6 +324,8 @@ def _seed() -> World:
         "admin.invitation.token": [invitation_token],
         "outcomes.committee.slug": [committee.slug],
         "outcomes.area.slug": [area.slug],
+        "version": [1],  # the site settings' stylesheet and logo
+        "fact": ["children", "area"],  # privacy's optional facts and population shares
     }
     assert db.session.get(Suspension, suspension.id) and db.session.get(WatchedWord, word.id)
     tok = {

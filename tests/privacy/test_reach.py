@@ -219,3 +219,26 @@ def test_the_demo_tells_who_takes_part(make_user, make_area, make_topic, make_po
     assert tables["background"].stated == 6  # of the 12, as the demo spreads its facts
     assert {g.key: g.population for g in tables["background"].groups}["descendant"] == 3.0
     assert sum(g.population or 0 for g in tables["area"].groups) == pytest.approx(51.0)
+
+
+def test_privacy_settings_changes_are_audited(client, login, make_user):
+    from moderation.models import AuditEntry
+
+    admin = make_user("admin")
+    services.update_settings(
+        admin,
+        {
+            "municipality_name": "Testrup Kommune",
+            "contact_address": "Torvet 1",
+            "data_controller": "Testrup Kommune",
+            "dpo_contact": "dpo@testrup.example",
+            "deletion_grace_days": 14,
+            "unverified_retention_days": 30,
+            "mail_retention_days": 90,
+        },
+    )
+    db.session.commit()
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "privacy_settings"))
+    assert entry.actor_id == admin.id
+    assert entry.data["before"]["municipality_name"] == "Holbæk Kommune"
+    assert entry.data["after"]["municipality_name"] == "Testrup Kommune"
