@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 from forum import render_error, uow
 from forum.converters import parse_id
 from forum.errors import DomainError, InvalidInput
-from forum.extensions import db, login_manager
+from forum.extensions import db, limiter, login_manager
 from forum.forms import EmptyForm, choices
 from forum.models import Area, Committee, Role, Topic, TopicStatus, User
 from forum.views import apply_errors, int_arg
@@ -787,6 +787,7 @@ __all__ = ["bp", "Role"]
 
 
 @bp.route("/admin/indstillinger", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_WRITE"], methods=["POST"])
 def site_settings():
     look = site.row()
     form = SiteSettingsForm(
