@@ -16,6 +16,8 @@ DEFAULTS: dict[str, object] = {
     "ADMIN_USERS_PER_PAGE": 50,
     "ADMIN_TOPICS_PER_PAGE": 50,
     "ADMIN_INVITATION_DAYS": 14,  # how long an invitation link works
+    "ADMIN_LOGO_MAX_BYTES": 200 * 1024,  # an uploaded logo (PNG or JPEG)
+    "ADMIN_SITE_LOOK_TTL": 30,  # seconds a process keeps the site settings it read
 }
 
 
@@ -25,7 +27,8 @@ def init_app(app: Flask) -> None:
     if not hooks.audit_log_registered(app):
         raise RuntimeError("The admin package needs the audit log: init moderation first.")
 
-    from . import cli, models, views  # noqa: F401
+    from . import cli, mails, models, views  # noqa: F401
 
+    hooks.register_mail_composer(app, mails.KIND, mails.compose)
     app.register_blueprint(views.bp)
     cli.register(app)

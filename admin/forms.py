@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from flask_wtf.file import FileField
 from wtforms import (
+    BooleanField,
     DateTimeLocalField,
     EmailField,
     HiddenField,
@@ -165,3 +167,35 @@ class TopicFilterForm(BaseForm):
 
     q = StringField(_l("Title contains"), validators=[Optional(), Length(max=200)])
     status = SelectField(_l("Status"), coerce=str, validators=[Optional()])
+
+
+class SiteSettingsForm(BaseForm):
+    """The logo, colours, the home page's introduction and the footer's contact."""
+
+    intro = TextAreaField(
+        _l("Introduction on the home page"),
+        validators=[Optional(), Length(max=4000, message=_l("Use at most 4000 characters."))],
+        description=MARKDOWN,
+    )
+    contact = TextAreaField(
+        _l("Contact (shown at the foot of every page)"),
+        validators=[Optional(), Length(max=500, message=_l("Use at most 500 characters."))],
+    )
+    brand_colour = StringField(
+        _l("Main colour"),
+        validators=[Optional(), Length(max=7)],
+        description=_l(
+            "For the header, buttons and links, e.g. #00507a. It must contrast at least 4.5:1 "
+            "with white. Leave it empty for the built-in colour."
+        ),
+    )
+    brand_dark_colour = StringField(
+        _l("Dark colour"),
+        validators=[Optional(), Length(max=7)],
+        description=_l("For links and buttons under the pointer, e.g. #003a59."),
+    )
+    logo = FileField(
+        _l("Logo"),
+        description=_l("PNG or JPEG, at most 200 KB. SVG files are not accepted."),
+    )
+    remove_logo = BooleanField(_l("Remove the logo"))

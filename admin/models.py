@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, String
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.extensions import db
@@ -35,3 +35,23 @@ class Invitation(db.Model):
 
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     used_by: Mapped[User | None] = relationship(foreign_keys=[used_by_id])
+
+
+class SiteLook(db.Model):
+    """One row (id 1): how the site presents the municipality — logo, colours, the home
+    page's introduction, the contact shown in the footer. Admins edit it at
+    /admin/indstillinger; ``version`` names the generated stylesheet and the logo's address,
+    so browsers may keep them for a year."""
+
+    __tablename__ = "admin_site_look"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    intro_source: Mapped[str] = mapped_column(Text, default="")
+    intro_html: Mapped[str] = mapped_column(Text, default="")
+    contact: Mapped[str] = mapped_column(Text, default="")
+    brand_colour: Mapped[str | None] = mapped_column(String(7))  # "#rrggbb"; None: built in
+    brand_dark_colour: Mapped[str | None] = mapped_column(String(7))
+    logo_type: Mapped[str | None] = mapped_column(String(4))  # "png" or "jpeg"; None: no logo
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -36,7 +36,7 @@ from forum.models import (
 )
 from forum.rendering import render_markdown
 
-from . import permissions, tokens
+from . import mails, permissions, tokens
 from .models import Invitation
 
 Kind = Literal["committee", "area"]
@@ -572,6 +572,8 @@ def create_invitation(
             "expires_at": invitation.expires_at.isoformat(timespec="minutes"),
         },
     )
+    # Mailed through the outbox (an existing account gets the role offer at its address).
+    mails.queue(invitation, existing)
     return invitation, tokens.make_token(invitation)
 
 

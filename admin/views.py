@@ -25,15 +25,15 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from sqlalchemy import func, select
 
-from forum import render_error
+from forum import render_error, uow
 from forum.converters import parse_id
 from forum.errors import DomainError, InvalidInput
-from forum.extensions import db, login_manager
+from forum.extensions import db, limiter, login_manager
 from forum.forms import EmptyForm, choices
 from forum.models import Area, Committee, Role, Topic, TopicStatus, User
 from forum.views import apply_errors, int_arg
 
-from . import permissions, services, tokens
+from . import permissions, services, site, tokens
 from .forms import (
     AcceptInvitationForm,
     ActiveForm,
@@ -44,6 +44,7 @@ from .forms import (
     MoveForm,
     PlaceForm,
     RoleForm,
+    SiteSettingsForm,
     TopicEditForm,
     TopicFilterForm,
     TopicMoveForm,
@@ -493,7 +494,7 @@ def _invite_form() -> InviteForm:
 @bp.route("/admin/invitationer", methods=["GET", "POST"])
 def invitations():
     form = _invite_form()
-    link = None
+    link = invited_email = None
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
@@ -513,6 +514,7 @@ def invitations():
                 db.session.commit()
                 # Shown once, on this answer only: the token is not stored.
                 link = url_for("admin.invitation", token=token, _external=True)
+                invited_email = invitation.email
                 form = _invite_form()
                 form.email.data = ""
         else:
@@ -522,6 +524,7 @@ def invitations():
         "admin/invitations.html",
         form=form,
         link=link,
+        invited_email=invited_email,
         recent=recent,
         role_labels=role_labels(),
         now=services.utcnow(),
@@ -778,3 +781,90 @@ def feature_topic(topic_id: int):
 
 
 __all__ = ["bp", "Role"]
+
+
+# --- site settings ------------------------------------------------------------------------
+
+
+@bp.route("/admin/indstillinger", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_WRITE"], methods=["POST"])
+def site_settings():
+    look = site.row()
+    form = SiteSettingsForm(
+        data={
+            "intro": look.intro_source or "",
+            "contact": look.contact or "",
+            "brand_colour": look.brand_colour or "",
+            "brand_dark_colour": look.brand_dark_colour or "",
+        }
+    )
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            upload = form.logo.data
+            logo = upload.read() if upload and getattr(upload, "filename", "") else None
+            with uow.saving(form) as saved:
+                changed = site.update(
+                    _me(),
+                    form.intro.data,
+                    form.contact.data,
+                    form.brand_colour.data,
+                    form.brand_dark_colour.data,
+                    logo=logo,
+                    remove_logo=bool(form.remove_logo.data),
+                )
+            if saved.ok:
+                site.forget_cached()
+                flash(
+                    _("The site settings are saved.") if changed else _("Nothing was changed."),
+                    "success",
+                )
+                return redirect(url_for("admin.site_settings"))
+            if not saved.placed:
+                raise saved.error
+            status = saved.status
+        else:
+            status = 400
+    return render_template(
+        "admin/site_settings.html",
+        form=form,
+        look=look,
+        default_brand=site.DEFAULT_BRAND,
+        default_dark=site.DEFAULT_BRAND_DARK,
+    ), status
+
+
+@bp.route("/udseende/tema-<int:version>.css")
+def theme_css(version: int):
+    """The generated stylesheet with the chosen colours (the CSP allows no inline style)."""
+    snap = site.current()
+    response = current_app.response_class(site.stylesheet(snap), mimetype="text/css")
+    if version == snap.version:
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    else:  # an old or future version: serve what is current, briefly
+        response.headers["Cache-Control"] = "public, max-age=60"
+    return response
+
+
+@bp.route("/udseende/logo-<int:version>")
+def logo(version: int):
+    """The uploaded logo, with the content type it was checked to have (never guessed)."""
+    snap = site.current()
+    if not snap.logo_type or version != snap.version:
+        look = site.row()  # another process may have saved a newer one
+        if not look.logo_type or version != look.version:
+            abort(404)
+        snap = site.snapshot(look)
+    path = site.logo_path(snap.version, snap.logo_type)
+    if not path.is_file():
+        abort(404)
+    # Small (ADMIN_LOGO_MAX_BYTES): read whole, so no file stays open with the response.
+    response = current_app.response_class(path.read_bytes(), mimetype=f"image/{snap.logo_type}")
+    response.headers["Content-Disposition"] = "inline"
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
+
+
+@bp.app_context_processor
+def _inject_site_look():
+    return {"site_look": site.current}

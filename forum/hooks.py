@@ -368,6 +368,8 @@ def register_named_participants(app, reader: NamedParticipants) -> None:
 def named_participants(user_ids) -> set[int]:
     reader = current_app.extensions.get(_NAMED_KEY) if has_app_context() else None
     return set() if reader is None else set(reader(sorted(set(user_ids))))
+
+
 # --- upcoming dated events (feeds) ------------------------------------------------------------
 # Packages with public dated events (live Q&A sessions; meetings) register a reader; the
 # "upcoming" Atom feed (api/feeds.py) asks them all. Each reader answers public items only.
@@ -395,3 +397,74 @@ def upcoming() -> list[Upcoming]:
     if not has_app_context():
         return []
     return [item for reader in current_app.extensions.get(_UPCOMING_KEY, ()) for item in reader()]
+
+
+# --- mails other packages send through the outbox ---------------------------------------------
+# A package with a mail of its own (admin: an invitation) registers a composer for its kind and
+# queues the mail with ``queue_mail``; the mail package registers the outbox and, when the mail
+# is sent, asks the composer for its content. Neither imports the other.
+
+
+class OutboxMail(NamedTuple):
+    """A mail's content: ``template`` names ``<template>.txt`` and ``<template>.html``
+    (which may extend ``mail/email/_layout.html``), rendered in the recipient's language
+    with ``context``."""
+
+    subject: str
+    template: str
+    context: dict
+
+
+# payload -> the mail, or None when there is nothing to send any more (e.g. already used)
+MailComposer = Callable[[dict], "OutboxMail | None"]
+_COMPOSERS_KEY = "borgerdialog.mail_composers"
+_OUTBOX_KEY = "borgerdialog.outbox"
+
+
+def register_mail_composer(app, kind: str, composer: MailComposer) -> None:
+    app.extensions.setdefault(_COMPOSERS_KEY, {})[kind] = composer
+
+
+def mail_composer(kind: str) -> MailComposer | None:
+    if not has_app_context():
+        return None
+    return current_app.extensions.get(_COMPOSERS_KEY, {}).get(kind)
+
+
+def register_outbox(app, queue: Callable[..., object]) -> None:
+    """``queue(kind, to_addr, payload, user=None, locale=None)`` adds a mail to the outbox in
+    the current transaction (the mail package)."""
+    app.extensions[_OUTBOX_KEY] = queue
+
+
+def queue_mail(
+    kind: str, to_addr: str, payload: dict, user: User | None = None, locale: str | None = None
+) -> bool:
+    """Queue a mail of a registered kind to ``to_addr`` (``user``: the account it is about,
+    if any, so deleting the account drops it); False when no outbox is registered."""
+    queue = current_app.extensions.get(_OUTBOX_KEY) if has_app_context() else None
+    if queue is None:
+        return False
+    queue(kind, to_addr, payload, user=user, locale=locale)
+    return True
+
+
+# --- erasing what a package keeps outside the database ----------------------------------------
+# Deleting an account (privacy) asks every registered eraser to remove what it keeps about the
+# person outside the tables (mail: the ``.eml`` files its file backend wrote), before the rows
+# that name those things go.
+AccountEraser = Callable[[int, str], int]  # (user id, e-mail address) -> things removed
+_ERASERS_KEY = "borgerdialog.account_erasers"
+
+
+def register_account_eraser(app, eraser: AccountEraser) -> None:
+    erasers = app.extensions.setdefault(_ERASERS_KEY, [])
+    if eraser not in erasers:
+        erasers.append(eraser)
+
+
+def erase_account_traces(user_id: int, email: str) -> int:
+    """Run every registered eraser; returns how many things they removed."""
+    if not has_app_context():
+        return 0
+    return sum(e(user_id, email) for e in current_app.extensions.get(_ERASERS_KEY, ()))

@@ -161,6 +161,8 @@ def init_app(app: Flask) -> None:
 
     app.extensions["mail"] = True
     hooks.register_user_restriction(app, services.restriction)
+    hooks.register_outbox(app, services.queue_other)
+    hooks.register_account_eraser(app, services.erase_outbox_files)
     signals.user_registered.connect(services.on_user_registered, weak=False)
     signals.registration_for_existing_account.connect(
         services.on_registration_for_existing_account, weak=False

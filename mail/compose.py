@@ -23,7 +23,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from forum import permissions
+from forum import hooks, permissions
 from forum.extensions import db
 from forum.i18n import quote
 from forum.models import Notification, Post, PostState, Topic, User
@@ -741,8 +741,32 @@ def _digest(msg: MailMessage, user: User, now: datetime) -> Composed:
     return Composed(user.email, subject, text, html, locale_of(user), ctx["unsubscribe_url"], items)
 
 
+def _other_mail(msg: MailMessage) -> Composed:
+    """Another package's mail (``forum.hooks.queue_mail``), written by its composer now."""
+    payload = dict(msg.payload or {})
+    composer = hooks.mail_composer(str(payload.get("kind")))
+    if composer is None:
+        raise Skip("no composer is registered for this kind")
+    user = msg.user
+    langs = current_app.config["LANGUAGES"]
+    loc = payload.get("locale")
+    if loc not in langs:
+        loc = locale_of(user) if user is not None else current_app.config["BABEL_DEFAULT_LOCALE"]
+    with force_locale(loc):
+        mail = composer(payload)
+        if mail is None:
+            raise Skip("nothing to send any more")
+        env = current_app.jinja_env
+        ctx = {"site_url": site_url("/"), "lang": loc, **mail.context}
+        text = env.get_template(f"{mail.template}.txt").render(**ctx).strip() + "\n"
+        html = env.get_template(f"{mail.template}.html").render(**ctx)
+        return Composed(msg.to_addr, str(mail.subject), text, html, loc)
+
+
 def build(msg: MailMessage, now: datetime) -> Composed:
     """Render ``msg`` for its recipient now; raises ``Skip`` when it should not go out."""
+    if msg.kind == MessageKind.OTHER:
+        return _other_mail(msg)
     user = _recipient(msg)
     with force_locale(locale_of(user)):
         if msg.kind in (MessageKind.NOTIFICATION, MessageKind.DIGEST):

@@ -93,6 +93,8 @@ class MessageKind(enum.StrEnum):
     EMAIL_CHANGE = "email_change"  # to the new address: confirm it
     EMAIL_CHANGED = "email_changed"  # to the old address: it was changed
     ACCOUNT_EXISTS = "account_exists"  # someone tried to register with the address
+    # Another package's mail (forum.hooks.queue_mail): the payload's "kind" names its composer
+    OTHER = "other"
     NOTIFICATION = "notification"
     DIGEST = "digest"
 
@@ -139,7 +141,8 @@ class MailMessage(db.Model):
     # and immediate notifications carry a random part. Also the Message-ID's left side.
     key: Mapped[str] = mapped_column(String(120), unique=True)
     kind: Mapped[MessageKind] = mapped_column(string_enum(MessageKind, "mail_message_kind"))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # None: a mail to an address with no account yet (another package's, e.g. an invitation)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     # Fixed for account mails (the new or the old address); None: the user's address when sent.
     to_addr: Mapped[str | None] = mapped_column(String(254))
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
@@ -154,7 +157,7 @@ class MailMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
-    user: Mapped[User] = relationship()
+    user: Mapped[User | None] = relationship()
     items: Mapped[list[MailItem]] = relationship(back_populates="message", order_by="MailItem.id")
 
 

@@ -96,6 +96,28 @@ def queue_message(
     return msg
 
 
+def queue_other(
+    kind: str,
+    to_addr: str,
+    payload: dict,
+    user: User | None = None,
+    locale: str | None = None,
+) -> MailMessage:
+    """``forum.hooks.queue_mail``: another package's mail of ``kind`` (its registered composer
+    writes it when it is sent) to ``to_addr``, about ``user``'s account if there is one."""
+    msg = MailMessage(
+        key=f"other:{kind}:{secrets.token_hex(8)}"[:120],
+        kind=MessageKind.OTHER,
+        user_id=user.id if user is not None else None,
+        to_addr=to_addr,
+        payload={**payload, "kind": kind, "locale": locale},
+        due_at=utcnow(),
+    )
+    db.session.add(msg)
+    db.session.flush()
+    return msg
+
+
 def _recent(user: User, kind: MessageKind, seconds: int = 3600) -> int:
     since = utcnow() - timedelta(seconds=seconds)
     return (
@@ -288,3 +310,28 @@ def unsubscribe(user: User, kinds: list[Kind]) -> bool:
     changed = sum(_set(user.id, kind, Mode.OFF) for kind in kinds)
     db.session.flush()
     return changed > 0
+
+
+def erase_outbox_files(user_id: int, email: str) -> int:
+    """``forum.hooks.register_account_eraser``: remove the ``.eml`` files the file backend
+    wrote for the person's mails (to their account or their address); returns how many."""
+    from .sender import FileTransport
+
+    directory = current_app.config.get("MAIL_OUTBOX_DIR")
+    if not directory:
+        return 0
+    keys = db.session.scalars(
+        select(MailMessage.key).where(
+            (MailMessage.user_id == user_id) | (func.lower(MailMessage.to_addr) == email.lower())
+        )
+    ).all()
+    transport = FileTransport(directory)
+    removed = 0
+    for key in keys:
+        path = transport.path_for(key)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        removed += 1
+    return removed

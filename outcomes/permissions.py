@@ -12,13 +12,16 @@ def can_see_outcome(user, topic: Topic) -> bool:
 
 
 def can_write_outcome(user, topic: Topic) -> bool:
-    """Staff (moderators without an area scope, admins) and the politicians of the topic's
-    committee write a topic's outcome; nobody blocked from writing (suspended)."""
+    """Municipal staff (Role.STAFF, on topics they may see), moderators without an area
+    scope, admins and the politicians of the topic's committee write a topic's outcome;
+    nobody blocked from writing (suspended)."""
     u = fp._user(user)
     if u is None or fp.write_block(u) is not None:
         return False
     if u.role == Role.ADMIN:
         return True
+    if u.role == Role.STAFF:
+        return fp.can_see_topic(u, topic)
     if u.role == Role.MODERATOR:
         return fp.moderated_area_ids(u) is None
     if u.role == Role.POLITICIAN:

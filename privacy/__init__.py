@@ -5,6 +5,8 @@ consent records, export of one's data, deletion of one's account, retention.
   /privatliv/indstillinger) feeds the notice at /privatliv.
 * Registration requires ticking the debate rules and the notice (``forum.forms``); on
   ``forum.signals.user_registered`` a ``ConsentRecord`` keeps the notice's version and time.
+* Optional facts (/privatliv/om-dig), each with its own consent, and the reach figures for
+  staff (/deltagelse): ``reach.py``, the public module other packages call.
 * Export (/privatliv/mine-data): a zip with JSON and HTML, built in the request.
 * Deletion: a request with a grace period (logging in cancels it, through Flask-Login's
   ``user_logged_in``); the purge completes it: anonymise (the row stays as a former
@@ -22,7 +24,7 @@ from flask import Flask, flash
 from flask_babel import gettext as _
 from flask_login import user_logged_in
 
-from forum import signals
+from forum import hooks, signals
 from forum.periodic import PeriodicThread, start_periodic
 
 from . import models  # noqa: F401  (tables at import time)
@@ -31,6 +33,7 @@ DEFAULTS: dict[str, object] = {
     "PRIVACY_EXPORT_RATE": "3 per hour;10 per day",
     "PRIVACY_DELETE_RATE": "5 per hour",
     "PRIVACY_SETTINGS_RATE": "30 per hour",
+    "PRIVACY_FACTS_RATE": "30 per hour",  # giving/withdrawing facts; population shares
     "PRIVACY_PURGE_INTERVAL_SECONDS": 3600,
 }
 
@@ -55,12 +58,13 @@ def _cancel_deletion(_app, user, **_extra) -> None:
 def init_app(app: Flask) -> None:
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
-    from . import cli, services, views
+    from . import cli, demo, services, views
 
     signals.user_registered.connect(services.on_user_registered, weak=False)
     user_logged_in.connect(_cancel_deletion, weak=False)
     app.register_blueprint(views.bp)
     cli.register(app)
+    hooks.register_demo_step(app, demo.seed)
     start_periodic(
         app,
         "PRIVACY_WORKER",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from forum.extensions import db
@@ -49,9 +49,12 @@ class ConsentRecord(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(40))  # "registration": rules + privacy notice
+    # "registration": rules + privacy notice; "fact:<name>": one optional fact (reach.py)
+    kind: Mapped[str] = mapped_column(String(40))
     notice_version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # When the person withdrew this consent (the fact itself is deleted then).
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class DeletionRequest(db.Model):
@@ -69,3 +72,36 @@ class DeletionRequest(db.Model):
     mode: Mapped[str] = mapped_column(String(10))
     requested_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     due_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class PersonalFact(db.Model):
+    """One optional fact a person chose to give, with its own consent (``privacy_consents``
+    row of kind ``fact:<fact>``). Withdrawing deletes the row."""
+
+    __tablename__ = "privacy_facts"
+    __table_args__ = (UniqueConstraint("user_id", "fact"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    fact: Mapped[str] = mapped_column(String(20))  # facts.FACTS
+    value: Mapped[str] = mapped_column(String(40))  # "" for the area: see area_id
+    # The area of residence (a foreign key, so merging areas moves it along).
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class PopulationShare(db.Model):
+    """The municipality's population share (percent) of one group, entered by staff (e.g.
+    from Danmarks Statistik): the yardstick of the reach dashboard. For ``fact == "area"``
+    the row names the area (``area_id``) and ``value`` is empty."""
+
+    __tablename__ = "privacy_population_shares"
+    # No unique key: merging two areas leaves two rows for the target, which add up.
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fact: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str] = mapped_column(String(40))
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"))
+    percent: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from forum import eventlog, format_local
+from forum import eventlog, format_local, hooks
 from forum import services as forum_services
 from forum import sessions as forum_sessions
 from forum.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -62,6 +62,7 @@ OWNED: dict[str, str] = {
     "privacy_consents": "user_id",
     "privacy_deletions": "user_id",
     "opinion_participants": "user_id",  # votes and statements hang on the participant
+    "privacy_facts": "user_id",  # optional facts given with consent (reach.py)
     "admin_invitations": "used_by_id",  # the invitation the person accepted (their address)
     "meeting_registrations": "user_id",
     "meeting_contacts": "user_id",
@@ -88,7 +89,9 @@ NOT_OWNED: dict[str, set[str]] = {
     "notifications": {"actor_id"},
     "qa_sessions": {"created_by_id"},
     "privacy_site_settings": {"updated_by_id"},
+    "privacy_population_shares": {"updated_by_id"},
     "admin_invitations": {"created_by_id"},
+    "admin_site_look": {"updated_by_id"},
     "committees": {"chair_id"},
     # an outcome is the municipality's account of a decision, written in office
     "outcomes": {"created_by_id"},
@@ -161,6 +164,7 @@ def update_settings(admin: User, values: dict) -> SiteSettings:
         row = SiteSettings(id=1, **DEFAULTS)
         db.session.add(row)
     changed = sorted(k for k, v in clean.items() if getattr(row, k) != v)
+    before = {k: getattr(row, k) for k in changed}
     if changed:
         for name in changed:
             setattr(row, name, clean[name])
@@ -168,8 +172,19 @@ def update_settings(admin: User, values: dict) -> SiteSettings:
         row.updated_at = utcnow()
         row.updated_by_id = admin.id
     db.session.flush()
-    # The moderation audit log has no hook for other packages (forum/hooks.py): the change
-    # is recorded on the row (who, when, the notice's version) and in the application log.
+    if changed:  # in the audit log (when moderation keeps one), and on the row
+        hooks.audit(
+            "privacy_settings",
+            "site",
+            1,
+            actor=admin,
+            text=", ".join(changed),
+            data={
+                "before": before,
+                "after": {k: clean[k] for k in changed},
+                "notice_version": row.notice_version,
+            },
+        )
     log.info(
         "privacy settings changed by user %s: %s (notice version %s)",
         admin.id,
@@ -301,6 +316,25 @@ def _drop_outbox(user_id: int) -> None:
     db.session.execute(delete(messages).where(messages.c.id.in_(unsent)))
 
 
+def _erase_address_traces(user: User) -> None:
+    """Files other packages keep (mail's .eml outbox files) go before the rows naming them;
+    mails to the person's address with no account on them (an invitation) go too, and the
+    invitation they accepted keeps no address."""
+    hooks.erase_account_traces(user.id, user.email)
+    mails = _table("mail_messages")
+    if mails is not None:
+        db.session.execute(
+            delete(mails).where(mails.c.user_id.is_(None), mails.c.to_addr == user.email)
+        )
+    invitations = _table("admin_invitations")
+    if invitations is not None:
+        db.session.execute(
+            update(invitations)
+            .where(invitations.c.used_by_id == user.id)
+            .values(email=f"deleted-{user.id}@deleted.invalid")
+        )
+
+
 def complete_deletion(req: DeletionRequest, now: datetime | None = None) -> User:
     """Delete the account of ``req``: the row stays as an anonymous author, everything that
     named or described the person goes; with "erase" their texts go too."""
@@ -344,6 +378,7 @@ def complete_deletion(req: DeletionRequest, now: datetime | None = None) -> User
                 db.session.execute(
                     update(table).where(table.c[column] == user.id).values({text: ""})
                 )
+    _erase_address_traces(user)
     # What only described the person, or only served them, goes in both modes.
     for name in (
         "notifications",
@@ -355,6 +390,7 @@ def complete_deletion(req: DeletionRequest, now: datetime | None = None) -> User
         "qa_signups",
         "qa_session_politicians",
         "privacy_consents",
+        "privacy_facts",
         "user_sessions",
     ):
         table = _table(name)
@@ -424,6 +460,7 @@ def purge(now: datetime | None = None) -> dict[str, int]:
         db.session.execute(
             update(Notification).where(Notification.actor_id == user.id).values(actor_id=None)
         )
+        hooks.erase_account_traces(user.id, user.email)
         db.session.delete(user)  # never wrote anything: the row and its cascades go
         done["unverified"] += 1
     db.session.flush()
@@ -451,6 +488,7 @@ DISPOSABLE = frozenset(
         "mail_items",
         "privacy_consents",
         "privacy_deletions",
+        "privacy_facts",
     }
 )
 

@@ -1,7 +1,8 @@
 """Authorisation matrix: every /admin route for every kind of person.
 
-Anonymous visitors are sent to log in; citizens, politicians, scoped moderators and
-municipality-wide moderators (staff) get 403 and change nothing; admins get the page (GET)
+Anonymous visitors are sent to log in; citizens, politicians, scoped moderators,
+municipality-wide moderators (staff) and municipal employees (Role.STAFF) get 403 and change
+nothing; admins get the page (GET)
 or an answer of the form itself (POST without fields: a 400 page, never a refusal).
 """
 
@@ -29,7 +30,15 @@ def _admin_rules():
 
 
 RULES = _admin_rules()
-ROLES = ("anonymous", "citizen", "politician", "scoped_moderator", "staff", "admin")
+ROLES = (
+    "anonymous",
+    "citizen",
+    "politician",
+    "scoped_moderator",
+    "staff",
+    "municipal_staff",
+    "admin",
+)
 
 
 def test_every_admin_rule_is_covered():
@@ -46,6 +55,7 @@ def world(app, make_user, make_committee, make_area, make_topic):
         "politician": make_user("politician", committees=[committee]),
         "scoped_moderator": make_user("moderator", areas=[area]),
         "staff": make_user("moderator"),
+        "municipal_staff": make_user("staff"),  # Role.STAFF: outcomes and reach, not /admin
         "admin": make_user("admin"),
     }
     topic = make_topic(committee=committee, author=users["admin"])
@@ -94,7 +104,7 @@ def test_access_matrix(app, world, role):
 
 def test_the_admin_link_is_shown_to_admins_only(app, world):
     users, _values = world
-    for role, shown in (("staff", False), ("admin", True)):
+    for role, shown in (("staff", False), ("municipal_staff", False), ("admin", True)):
         client = english(app.test_client())
         client.post("/login", data={"email": users[role].email, "password": PASSWORD})
         assert ('href="/admin/"' in client.get("/").get_data(as_text=True)) is shown

@@ -127,6 +127,7 @@ def _live_config(db_path: Path, tmp: Path) -> dict:
         RATELIMIT_REGISTER=UNLIMITED,
         RATELIMIT_POST=UNLIMITED,
         BABEL_TRANSLATION_DIRECTORIES=str(_compile_translations(tmp / "translations")),
+        INSTANCE_PATH=str(tmp / "instance"),  # uploads (the site's logo) stay out of the repo
     )
 
 

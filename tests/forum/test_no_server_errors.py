@@ -397,6 +397,8 @@ def _seed() -> World:
         "api_feeds.saved_search.token": [saved_search_token(saved.id)],
         "api_pages.revoke.key_id": [api_key.id],
         "api.unknown.rest": ["nothing-here", "topics/1/nothing"],
+        "version": [1],  # the site settings' stylesheet and logo
+        "fact": ["children", "area"],  # privacy's optional facts and population shares
     }
     assert db.session.get(Suspension, suspension.id) and db.session.get(WatchedWord, word.id)
     tok = {

@@ -22,6 +22,7 @@ class World:
     other_politician: User  # in another committee
     citizen: User
     posts: list[Post]
+    municipal: User | None = None  # Role.STAFF: a municipal employee (not a moderator)
 
 
 @pytest.fixture
@@ -39,7 +40,10 @@ def world(app, make_user, make_committee, make_area, make_topic, make_post) -> W
         make_post(topic, make_user(), body="Vi har brug for en cykelsti langs skolevejen."),
         make_post(topic, make_user(), body="Lad os hellere få en bedre busforbindelse."),
     ]
-    return World(topic, admin, staff, scoped, politician, other_politician, citizen, posts)
+    municipal = make_user("staff")
+    return World(
+        topic, admin, staff, scoped, politician, other_politician, citizen, posts, municipal
+    )
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from .conftest import add
         ("politician", True),
         ("scoped", False),
         ("staff", True),
+        ("municipal", True),
         ("admin", True),
     ],
 )

@@ -37,6 +37,7 @@ def form_url(world) -> str:
         ("politician", 200, 302),
         ("scoped", 403, 403),
         ("staff", 200, 302),
+        ("municipal", 200, 302),
         ("admin", 200, 302),
     ],
 )
