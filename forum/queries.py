@@ -298,6 +298,59 @@ def viewer_in_topic(viewer, topic: Topic) -> ViewerInTopic:
     return ViewerInTopic(frozenset(i for i in ids if i > 0), 0 in ids, -1 in ids)
 
 
+@dataclass(frozen=True)
+class ReaderFacts:
+    """The signed-in reader's unread notifications and the facts other packages registered
+    (``hooks.register_reader_fact``): ``personal`` when any of them is true."""
+
+    unread: int
+    facts: dict[str, bool]
+
+    @property
+    def personal(self) -> bool:
+        return any(self.facts.values())
+
+
+def _reader_facts_statement():
+    """The names of the facts that apply now and the statement that reads them, built once
+    per app and set of facts."""
+    from flask import current_app
+
+    expressions = hooks.reader_fact_expressions()
+    names = tuple(expressions)
+    statements = current_app.extensions.setdefault("borgerdialog.reader_facts_statements", {})
+    built = statements.get(names)
+    if built is not None:
+        return built
+    uid, now = bindparam("reader_id"), bindparam("now")
+    unread = (
+        select(func.count(Notification.id))
+        .where(Notification.user_id == uid, Notification.read_at.is_(None))
+        .scalar_subquery()
+    )
+    columns = [unread.label("unread")]
+    columns += [expr(uid, now).label(f"fact_{i}") for i, expr in enumerate(expressions.values())]
+    built = statements[names] = (names, select(*columns))
+    return built
+
+
+def reader_facts(user) -> ReaderFacts:
+    """``ReaderFacts`` of ``user`` in one statement, read once per request."""
+    from flask import has_request_context, request
+
+    from .models import utcnow
+
+    memo = request.environ.get(hooks.READER_FACTS_MEMO) if has_request_context() else None
+    if memo is not None and memo[0] == user.id:
+        return ReaderFacts(memo[2], memo[1])
+    names, statement = _reader_facts_statement()
+    row = db.session.execute(statement, {"reader_id": user.id, "now": utcnow()}).one()
+    facts = {name: bool(value) for name, value in zip(names, row[1:], strict=True)}
+    if has_request_context():
+        request.environ[hooks.READER_FACTS_MEMO] = (user.id, facts, row[0] or 0)
+    return ReaderFacts(row[0] or 0, facts)
+
+
 def topic_with_place(topic_id: int) -> Topic | None:
     return db.session.scalar(
         select(Topic)
