@@ -547,22 +547,31 @@ _PAGE_MARKS = {
 }
 
 
+def _may_share_page() -> bool:
+    """Could the shared whole page fit this request's reader (before reading their facts)?"""
+    return (
+        current_app.config.get("TOPIC_PAGE_SHARED_THREAD", True)
+        and request.method == "GET"
+        and "_flashes" not in session
+        and current_user.is_authenticated
+        and current_user.role == Role.CITIZEN
+    )
+
+
 def _plain_reader(topic: Topic) -> queries.ViewerInTopic | None:
     """The reader's facts in the topic when the shared whole page fits them, else None."""
     user = current_user._get_current_object()
+    if not _may_share_page() or topic.status not in permissions.PUBLIC_TOPIC_STATES:
+        return None
+    reader, viewer = queries.reader_in_topic(user, topic)
     if (
-        not current_app.config.get("TOPIC_PAGE_SHARED_THREAD", True)
-        or request.method != "GET"
-        or "_flashes" in session
-        or user.role != Role.CITIZEN
-        or topic.status not in permissions.PUBLIC_TOPIC_STATES
-        or queries.reader_facts(user).personal
+        reader.personal
+        or viewer.has_private
         or permissions.write_block(user) is not None
         or permissions.can_manage_topic(user, topic)
     ):
         return None
-    viewer = queries.viewer_in_topic(user, topic)
-    return None if viewer.has_private else viewer
+    return viewer
 
 
 def _plain_reader_page(topic: Topic, facts: queries.TopicFacts):
@@ -610,15 +619,20 @@ def topic(topic_id: int):
         if facts is not None and facts.status in permissions.PUBLIC_TOPIC_STATES:
             return _anonymous_topic_page(topic_id, facts)
         topic = _topic_or_404(topic_id)
+    elif _may_share_page():
+        # Most often from the cache: the topic alone (its place and author load if rendered).
+        topic, facts = queries.topic_alone_with_facts(topic_id)
+        live.remember_cursor(facts.cursor if facts is not None else None)
+        if topic is None or not permissions.can_see_topic(current_user, topic):
+            abort(404)
+        shared = _plain_reader_page(topic, facts)
+        if shared is not None:
+            return shared
     else:
         topic, facts = queries.topic_with_facts(topic_id)
         live.remember_cursor(facts.cursor if facts is not None else None)
         if topic is None or not permissions.can_see_topic(current_user, topic):
             abort(404)
-        if current_user.is_authenticated:
-            shared = _plain_reader_page(topic, facts)
-            if shared is not None:
-                return shared
     # The form only shows to those who may post (anonymous readers never may).
     return _render_topic(
         topic,

@@ -84,10 +84,10 @@ def test_readers_share_one_page_with_their_own_parts(
     assert 'data-unread="1"' in page and 'name="follow" value="0"' in page
     page = _text(a.get(url))
     assert 'data-unread="0"' in page and 'name="follow" value="1"' in page
-    # From the cache: the login, the topic and its events, the reader's facts, their supports.
+    # From the cache: the login, the topic and its events, the reader's facts and supports.
     with count_queries() as n:
         a.get(url)
-    assert n() == 4
+    assert n() == 3
 
 
 def test_each_reader_gets_their_own_token_and_nonce(app, make_topic, reader):
