@@ -596,6 +596,7 @@ def _plain_reader_page(topic: Topic, facts: queries.TopicFacts):
     pages = _reader_pages()
     html = pages.get(key)
     if html is None:
+        queries.topic_with_place(topic.id)  # its committee, area and author, in one statement
         result = _render_topic(
             topic, PostForm(), room_last=facts.room_last, viewer=viewer, marks=_PAGE_MARKS
         )
