@@ -212,19 +212,25 @@ def test_one_connection_that_comes_back_after_the_server_ends_it(
         page.fill("#password", PASSWORD)
         with page.expect_navigation():
             page.click("main form button[type=submit]")
-        # A new engine.io connection is a request or websocket to /socket.io/ without a sid.
-        opened: list[str] = []
-
-        def note(url: str) -> None:
-            if "/socket.io/" in url and "sid=" not in url:
-                opened.append(url)
-
-        page.on("request", lambda req: note(req.url))
-        page.on("websocket", lambda ws: note(ws.url))
+        # Count the Socket.IO clients the page's scripts create (each is a connection of its
+        # own; a reconnection reuses its client).
+        page.add_init_script(
+            """(() => {
+              let real;
+              window.__ioClients = 0;
+              Object.defineProperty(window, "io", {
+                configurable: true,
+                get() {
+                  return real && ((...args) => { window.__ioClients += 1; return real(...args); });
+                },
+                set(value) { real = value; },
+              });
+            })();"""
+        )
         page.goto(base + path)
         page.wait_for_function("() => window.borgerdialogQa && window.borgerdialogQa.joined")
         page.wait_for_timeout(1000)
-        assert len(opened) == 1, opened
+        assert page.evaluate("() => window.__ioClients") == 1
         rooms = page.evaluate("() => window.borgerdialogQa.rooms")
         user_room = next(r for r in rooms if r.startswith("user:"))
         assert {f"qa:{sid}", user_room} <= set(rooms)
@@ -273,8 +279,9 @@ def test_one_connection_that_comes_back_after_the_server_ends_it(
             f"() => !window.borgerdialogQa.limited && window.borgerdialogQa.joined"
             f" && window.borgerdialogQa.rooms.includes('{user_room}')"
         )
-        vote("citizen4", votes + 3)
+        vote("citizen0", votes + 3)
         assert page.evaluate("() => window.__notReloaded === true")
+        assert page.evaluate("() => window.__ioClients") == 1
         assert page.evaluate("() => window.borgerdialogQa.socket.connected")
         assert errors == []
     finally:
