@@ -259,6 +259,7 @@
 
   window.borgerdialogLiveClient = { subscribe, fetchHtml, state };
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", connect);
-  else window.setTimeout(connect, 0);
+  // Deferred scripts run while readyState is "interactive", before DOMContentLoaded.
+  if (document.readyState === "complete") window.setTimeout(connect, 0);
+  else document.addEventListener("DOMContentLoaded", connect);
 })();

@@ -224,8 +224,9 @@
     };
   }
 
-  // Deferred scripts run in document order, and this one comes before live-client.js: start
-  // once all of them have run (live-client.js connects then too, after this subscribed).
-  if (document.readyState !== "loading") start();
+  // Deferred scripts run in document order (while readyState is "interactive"), and this one
+  // comes before live-client.js: start once all of them have run (live-client.js connects
+  // then too, after this subscribed).
+  if (document.readyState === "complete") start();
   else document.addEventListener("DOMContentLoaded", start);
 })();
