@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from babel import Locale, dates
-from flask import Flask, current_app, g, render_template, request
+from flask import Flask, current_app, render_template, request
 from flask_babel import format_datetime, get_locale, get_timezone, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -270,14 +270,13 @@ def _install_template_gettext(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def inject():
-        from . import services
+        from . import queries
 
         unread = 0
         if current_user.is_authenticated:
-            # A page may render several templates; count once per request.
-            if "_unread_count" not in g:
-                g._unread_count = services.unread_count(current_user)
-            unread = g._unread_count
+            # A page may render several templates; read once per request, with the other
+            # facts about the reader (queries.reader_facts: one statement).
+            unread = queries.reader_facts(current_user).unread
         return {
             "perm": permissions,
             "unread_count": unread,

@@ -468,3 +468,50 @@ def erase_account_traces(user_id: int, email: str) -> int:
     if not has_app_context():
         return 0
     return sum(e(user_id, email) for e in current_app.extensions.get(_ERASERS_KEY, ()))
+
+
+# --- facts about the signed-in reader that make a page personal ---------------------------------
+# A package whose pages show a signed-in reader something of their own on every page (a banner:
+# moderation's suspension, mail's unconfirmed address) registers a fact: a function of the
+# reader's id (a bind parameter) and the time now (another) that returns a SQL boolean
+# expression, true when that reader gets it, and optionally ``applies()``: whether the fact
+# can be true under the app's configuration now (e.g. mail asks for confirmation only when
+# configured to). The core reads every applying fact and the unread-notification count in one
+# statement per request (``forum.queries.reader_facts``; the statement is built once per set
+# of applying facts); pages cached for many readers are served only to readers for whom all
+# facts are false, and a package may skip its own lookup when its fact is known to be false
+# this request (``known_reader_fact``).
+ReaderFact = Callable[[object, object], object]
+_READER_FACTS_KEY = "borgerdialog.reader_facts"
+READER_FACTS_MEMO = "borgerdialog.reader_facts"  # request.environ: (user id, facts, unread)
+
+
+def register_reader_fact(
+    app, name: str, expression: ReaderFact, applies: Callable[[], bool] | None = None
+) -> None:
+    app.extensions.setdefault(_READER_FACTS_KEY, {})[name] = (expression, applies)
+
+
+def reader_fact_expressions() -> dict[str, ReaderFact]:
+    """The facts that apply now, by name, in the order they were registered."""
+    if not has_app_context():
+        return {}
+    registered = current_app.extensions.get(_READER_FACTS_KEY, {})
+    return {
+        name: expression
+        for name, (expression, applies) in registered.items()
+        if applies is None or applies()
+    }
+
+
+def known_reader_fact(name: str, user_id: int) -> bool | None:
+    """The fact ``name`` of reader ``user_id`` if this request read it already (False also
+    when it does not apply now), else None."""
+    from flask import has_request_context, request
+
+    if not has_request_context():
+        return None
+    facts = request.environ.get(READER_FACTS_MEMO)
+    if facts is None or facts[0] != user_id:
+        return None
+    return facts[1].get(name, False)

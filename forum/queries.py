@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, func, literal, select
+from sqlalchemy import bindparam, func, literal, null, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from . import hooks, permissions
@@ -298,6 +298,98 @@ def viewer_in_topic(viewer, topic: Topic) -> ViewerInTopic:
     return ViewerInTopic(frozenset(i for i in ids if i > 0), 0 in ids, -1 in ids)
 
 
+@dataclass(frozen=True)
+class ReaderFacts:
+    """The signed-in reader's unread notifications and the facts other packages registered
+    (``hooks.register_reader_fact``): ``personal`` when any of them is true."""
+
+    unread: int
+    facts: dict[str, bool]
+
+    @property
+    def personal(self) -> bool:
+        return any(self.facts.values())
+
+
+def _reader_facts_statement():
+    """The names of the facts that apply now and the statement that reads them, built once
+    per app and set of facts."""
+    from flask import current_app
+
+    expressions = hooks.reader_fact_expressions()
+    names = tuple(expressions)
+    statements = current_app.extensions.setdefault("borgerdialog.reader_facts_statements", {})
+    built = statements.get(names)
+    if built is not None:
+        return built
+    uid, now = bindparam("reader_id"), bindparam("now")
+    unread = (
+        select(func.count(Notification.id))
+        .where(Notification.user_id == uid, Notification.read_at.is_(None))
+        .scalar_subquery()
+    )
+    columns = [unread.label("unread")]
+    columns += [expr(uid, now).label(f"fact_{i}") for i, expr in enumerate(expressions.values())]
+    built = statements[names] = (names, select(*columns))
+    return built
+
+
+def reader_facts(user) -> ReaderFacts:
+    """``ReaderFacts`` of ``user`` in one statement, read once per request."""
+    from flask import has_request_context, request
+
+    from .models import utcnow
+
+    memo = request.environ.get(hooks.READER_FACTS_MEMO) if has_request_context() else None
+    if memo is not None and memo[0] == user.id:
+        return ReaderFacts(memo[2], memo[1])
+    names, statement = _reader_facts_statement()
+    row = db.session.execute(statement, {"reader_id": user.id, "now": utcnow()}).one()
+    facts = {name: bool(value) for name, value in zip(names, row[1:], strict=True)}
+    if has_request_context():
+        request.environ[hooks.READER_FACTS_MEMO] = (user.id, facts, row[0] or 0)
+    return ReaderFacts(row[0] or 0, facts)
+
+
+def reader_in_topic(user, topic: Topic) -> tuple[ReaderFacts, ViewerInTopic]:
+    """``reader_facts`` and ``viewer_in_topic`` in one statement (the topic page of a signed-in
+    reader); the reader facts are remembered for the request as ``reader_facts`` does."""
+    from flask import has_request_context, request
+
+    from .models import utcnow
+
+    names, facts_statement = _reader_facts_statement()
+    statement = _reader_in_topic_statements().get(names)
+    if statement is None:
+        # One row of (unread, facts...) as the marker -2 and its columns, then the viewer rows.
+        first = facts_statement.add_columns(literal(-2).label("marker"))
+        viewer = _VIEWER_IN_TOPIC.subquery()
+        width = len(first.selected_columns) - 1
+        rows = select(*([null()] * width), viewer.c[0])
+        statement = first.union_all(rows)
+        _reader_in_topic_statements()[names] = statement
+    params = {"reader_id": user.id, "user_id": user.id, "topic_id": topic.id, "now": utcnow()}
+    ids: set[int] = set()
+    facts_row = None
+    for row in db.session.connection().execute(statement, params):
+        if row[-1] == -2:
+            facts_row = row
+        else:
+            ids.add(row[-1])
+    facts = {name: bool(value) for name, value in zip(names, facts_row[1:-1], strict=True)}
+    unread = facts_row[0] or 0
+    if has_request_context():
+        request.environ[hooks.READER_FACTS_MEMO] = (user.id, facts, unread)
+    viewer_facts = ViewerInTopic(frozenset(i for i in ids if i > 0), 0 in ids, -1 in ids)
+    return ReaderFacts(unread, facts), viewer_facts
+
+
+def _reader_in_topic_statements() -> dict:
+    from flask import current_app
+
+    return current_app.extensions.setdefault("borgerdialog.reader_in_topic_statements", {})
+
+
 def topic_with_place(topic_id: int) -> Topic | None:
     return db.session.scalar(
         select(Topic)
@@ -575,6 +667,20 @@ _TOPIC_WITH_FACTS = (
     .options(joinedload(Topic.committee), joinedload(Topic.area), joinedload(Topic.author))
     .where(Topic.id == bindparam("topic_id"))
 )
+
+
+_TOPIC_ALONE_WITH_FACTS = select(Topic, *_facts_columns()).where(Topic.id == bindparam("topic_id"))
+
+
+def topic_alone_with_facts(topic_id: int) -> tuple[Topic | None, TopicFacts | None]:
+    """``topic_with_facts`` without the committee, area and author (loaded when used): for
+    a page that is most often served from a cache."""
+    row = db.session.execute(
+        _TOPIC_ALONE_WITH_FACTS, {"topic_id": topic_id, "room": f"topic:{topic_id}"}
+    ).first()
+    if row is None:
+        return None, None
+    return row[0], TopicFacts(row[0].status, row[1] or 0, row[2] or 0)
 
 
 def topic_with_facts(topic_id: int) -> tuple[Topic | None, TopicFacts | None]:

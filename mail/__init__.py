@@ -137,6 +137,16 @@ def _unverified_banner():
     return current_user.email
 
 
+def _unverified_fact(user_id, now):
+    """The reader fact "unverified" (``hooks.register_reader_fact``): the banner above shows
+    (applies when the site asks for confirmation)."""
+    from sqlalchemy import exists
+
+    from forum.models import User
+
+    return exists().where(User.id == user_id, User.email_verified_at.is_(None))
+
+
 def _wants_thread(app: Flask) -> bool:
     if app.config["MAIL_WORKER"] != "thread":
         return False
@@ -163,6 +173,12 @@ def init_app(app: Flask) -> None:
     hooks.register_user_restriction(app, services.restriction)
     hooks.register_outbox(app, services.queue_other)
     hooks.register_account_eraser(app, services.erase_outbox_files)
+    hooks.register_reader_fact(
+        app,
+        "unverified",
+        _unverified_fact,
+        lambda: bool(current_app.config["MAIL_REQUIRE_VERIFICATION"]),
+    )
     signals.user_registered.connect(services.on_user_registered, weak=False)
     signals.registration_for_existing_account.connect(
         services.on_registration_for_existing_account, weak=False

@@ -107,8 +107,24 @@ def _my_suspension():
         return None
     cache = _cache()
     if "suspension" not in cache:
-        cache["suspension"] = services.active_suspension(current_user.id)
+        if hooks.known_reader_fact("suspended", current_user.id) is False:
+            cache["suspension"] = None  # read with the reader's other facts: none in force
+        else:
+            cache["suspension"] = services.active_suspension(current_user.id)
     return cache["suspension"]
+
+
+def _suspended_fact(user_id, now):
+    """The reader fact "suspended" (``hooks.register_reader_fact``): a suspension in force."""
+    from sqlalchemy import exists, or_
+
+    from .models import Suspension
+
+    return exists().where(
+        Suspension.user_id == user_id,
+        Suspension.lifted_at.is_(None),
+        or_(Suspension.until.is_(None), Suspension.until > now),
+    )
 
 
 def _until(value) -> str:
@@ -278,6 +294,7 @@ def init_app(app: Flask) -> None:
     hooks.register_post_policy(app, policy.post_policy)
     hooks.register_user_restriction(app, services.restriction)
     hooks.register_write_block(app, _write_block)
+    hooks.register_reader_fact(app, "suspended", _suspended_fact, _enabled)
     hooks.register_review_queue(app, services.SourceQueue())
     hooks.register_audit_log(app, services.audit)
     # The audit log is append-only: the unit of work refuses updates and deletes of its rows.

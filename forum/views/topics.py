@@ -37,8 +37,9 @@ from ..forms import (
     TopicForm,
     TopicStatusForm,
     choices,
+    new_nonce,
 )
-from ..models import Area, Committee, Post, PostState, Support, Topic, TopicStatus
+from ..models import Area, Committee, Post, PostState, Role, Support, Topic, TopicStatus
 from . import apply_errors, bp, int_arg
 
 
@@ -184,10 +185,11 @@ def _thread_view(
     page: int,
     room_last: int | None = None,
     viewer: queries.ViewerInTopic | None = None,
+    marked: bool = False,
 ) -> ThreadView:
     anonymous = not current_user.is_authenticated
     if not anonymous:
-        shared = _shared_thread(topic, sort, stance, can_post, page, room_last, viewer)
+        shared = _shared_thread(topic, sort, stance, can_post, page, room_last, viewer, marked)
         if shared is not None:
             return shared
     key = None
@@ -248,20 +250,29 @@ def _shared_threads() -> TTLCache:
 _MARK = Markup("\x00")  # the NUL byte that marks a reader's own parts
 # A marked part: kind, post id, author id, the part. s: the supports form of another's post;
 # o: the report link of another's post; m: the edit and delete links of one's own post.
-_MARKED = re.compile(r"\x00([som])(\d+)\.(\d+)\x00(.*?)\x00/\x00", re.S)
+# Or a single mark (``_fill_marks``' ``values``): c the CSRF token, and on a whole page shared
+# by readers (``_plain_reader_page``) n the post form's nonce, l the live cursor, r the
+# navigation's own items.
+_MARKED = re.compile(r"\x00(?:([som])(\d+)\.(\d+)\x00(.*?)\x00/\x00|([cnlr])\x00)", re.S)
 
 
-def _fill_marks(html: str, supported: set[int]) -> Markup:
+def _fill_marks(html: str, supported: set[int], values: dict[str, str] | None = None) -> Markup:
     """The shared thread for the signed-in reader: others' posts keep their supports form
     (pressed where the reader agrees) and report link, the reader's own posts their edit
-    and delete links; the reader's CSRF token in every form."""
+    and delete links; the reader's CSRF token in every form; the single marks ``values``
+    names. One pass over the page."""
     uid = current_user.id
     agree = str(escape(_("Agree")))
     off = f'aria-pressed="false">{agree}</button>'
     on = f'aria-pressed="true">{agree} ✓</button>'
+    token = generate_csrf()
+    singles = {"c": token, **(values or {})}
 
     def fill(m: re.Match) -> str:
-        kind, post_id, author_id, part = m.group(1), int(m.group(2)), int(m.group(3)), m[4]
+        if m[5]:
+            return singles.get(m[5], m[0])
+        kind, post_id, author_id = m.group(1), int(m.group(2)), int(m.group(3))
+        part = m[4].replace("\x00c\x00", token)  # the forms inside the part
         own = author_id == uid
         if kind == "m":
             return part if own else ""
@@ -271,7 +282,7 @@ def _fill_marks(html: str, supported: set[int]) -> Markup:
             return part.replace(off, on)
         return part
 
-    return Markup(_MARKED.sub(fill, html).replace("\x00c\x00", generate_csrf()))
+    return Markup(_MARKED.sub(fill, html))
 
 
 def _shared_thread(
@@ -282,9 +293,11 @@ def _shared_thread(
     page: int,
     room_last: int | None,
     viewer: queries.ViewerInTopic | None,
+    marked: bool = False,
 ) -> ThreadView | None:
     """The thread page from the signed-in readers' shared cache, or None when this reader
-    does not see the thread as everyone does."""
+    does not see the thread as everyone does. ``marked``: the reader's parts left marked
+    (for a whole page shared by readers, ``_plain_reader_page``)."""
     if (
         not current_app.config.get("TOPIC_PAGE_SHARED_THREAD", True)
         or topic.status not in permissions.PUBLIC_TOPIC_STATES
@@ -336,7 +349,7 @@ def _shared_thread(
             )
             view = dataclasses.replace(view, html=Markup(""), section=Markup(section))
         cache.set(key, view)
-    if view.section is None:
+    if view.section is None or marked:
         return view
     return dataclasses.replace(view, section=_fill_marks(view.section, viewer.supported_ids))
 
@@ -385,9 +398,10 @@ def _shared_forms() -> TTLCache:
     )
 
 
-def _write_form(topic: Topic, form: PostForm) -> Markup | None:
+def _write_form(topic: Topic, form: PostForm, marked: bool = False) -> Markup | None:
     """An empty post form (a GET) from the cache, with this reader's CSRF token and the
-    form's nonce put in; None for a form with input or errors (rendered as it is)."""
+    form's nonce put in (left marked with ``marked``); None for a form with input or
+    errors (rendered as it is)."""
     if (
         not current_app.config.get("TOPIC_PAGE_SHARED_THREAD", True)
         or request.method != "GET"
@@ -406,35 +420,50 @@ def _write_form(topic: Topic, form: PostForm) -> Markup | None:
         blank.nonce.data = "\x00n\x00"
         html = render_template("forum/_write_form.html", topic=topic, form=blank)
         cache.set(key, html)
+    if marked:
+        return Markup(html)
     token = generate_csrf() if hasattr(form, "csrf_token") else ""
     return Markup(html.replace("\x00c\x00", token).replace("\x00n\x00", form.nonce.data))
 
 
 def _render_topic(
-    topic: Topic, form: PostForm | None, status: int = 200, room_last: int | None = None
+    topic: Topic,
+    form: PostForm | None,
+    status: int = 200,
+    room_last: int | None = None,
+    viewer: queries.ViewerInTopic | None = None,
+    marks: dict | None = None,
 ):
+    """The topic page. ``marks``: render it once for many readers (``_plain_reader_page``),
+    their own parts marked: the template variables that stand for them."""
     sort, stance = _sort_and_stance()
     page = int_arg("side") if request.method == "GET" else 1
     can_post = permissions.can_post(current_user, topic)
-    viewer = None
-    if current_user.is_authenticated:
+    if viewer is None and current_user.is_authenticated:
         viewer = queries.viewer_in_topic(current_user, topic)
-    thread = _thread_view(topic, sort, stance, can_post, page, room_last, viewer)
+    marked = marks is not None
+    thread = _thread_view(topic, sort, stance, can_post, page, room_last, viewer, marked)
+    if marked and thread.section is None:
+        return None  # not the shared debate section (or a page past the end): not shareable
     if thread.page > thread.pages:
         # A page that no longer exists (the thread got shorter, or a typed number): the last.
         return redirect(url_for("forum.topic", **_page_args(topic, sort, stance, thread.pages)))
+    write_form_html = _write_form(topic, form, marked) if can_post and form is not None else None
+    if marked and can_post and write_form_html is None:
+        return None
     can_manage = permissions.can_manage_topic(current_user, topic)
     return render_template(
         "forum/topic.html",
         **_debate_context(topic, thread, sort, stance),
         debate_html=thread.section,
         form=form,
-        write_form_html=_write_form(topic, form) if can_post and form is not None else None,
+        write_form_html=write_form_html,
         following=viewer is not None and viewer.following,
         can_post=can_post,
         can_manage=can_manage,
         base_depth=0,
         status_form=TopicStatusForm(status=topic.status.value) if can_manage else None,
+        **(marks or {}),
     ), status
 
 
@@ -495,6 +524,92 @@ def _anonymous_topic_page(topic_id: int, facts: queries.TopicFacts):
     return response.make_conditional(request)
 
 
+# Whole topic pages that plain signed-in readers share: citizens with nothing of their own on
+# the page but their supports, their own published posts' links and the follow button (no
+# held post of theirs in the topic, no banner: hooks.register_reader_fact, no flashed
+# message). Rendered once per key with every personal part marked and filled in for each
+# reader: the debate section's marks (``_fill_marks``), the CSRF token, the post form's
+# nonce, the live cursor, and the navigation's own items (templates/forum/_reader_nav.html,
+# rendered for the reader). The key holds the rest of what the page depends on: the room's
+# newest event, language, URL, page sizes, whether the reader may post and follows.
+def _reader_pages() -> TTLCache:
+    return current_app.extensions.setdefault(
+        "borgerdialog.reader_topic_pages", TTLCache(maxsize=512, ttl=60)
+    )
+
+
+_PAGE_MARKS = {
+    "csrf_token": lambda: "\x00c\x00",
+    "live_cursor": lambda: "\x00l\x00",
+    "reader_nav_mark": Markup("\x00r\x00"),
+}
+
+
+def _may_share_page() -> bool:
+    """Could the shared whole page fit this request's reader (before reading their facts)?"""
+    return (
+        current_app.config.get("TOPIC_PAGE_SHARED_THREAD", True)
+        and request.method == "GET"
+        and "_flashes" not in session
+        and current_user.is_authenticated
+        and current_user.role == Role.CITIZEN
+    )
+
+
+def _plain_reader(topic: Topic) -> queries.ViewerInTopic | None:
+    """The reader's facts in the topic when the shared whole page fits them, else None."""
+    user = current_user._get_current_object()
+    if not _may_share_page() or topic.status not in permissions.PUBLIC_TOPIC_STATES:
+        return None
+    reader, viewer = queries.reader_in_topic(user, topic)
+    if (
+        reader.personal
+        or viewer.has_private
+        or permissions.write_block(user) is not None
+        or permissions.can_manage_topic(user, topic)
+    ):
+        return None
+    return viewer
+
+
+def _plain_reader_page(topic: Topic, facts: queries.TopicFacts):
+    """The page from the plain readers' cache (rendered on a miss), or None when it does not
+    fit this reader."""
+    viewer = _plain_reader(topic)
+    if viewer is None:
+        return None
+    cfg = current_app.config
+    can_post = permissions.can_post(current_user, topic)
+    key = (
+        topic.id,
+        facts.room_last,
+        str(get_locale()),
+        request.full_path,
+        cfg["THREAD_DISPLAY_DEPTH"],
+        cfg["THREAD_PAGE_ROOTS"],
+        cfg["THREAD_PAGE_POSTS"],
+        can_post,
+        viewer.following,
+    )
+    pages = _reader_pages()
+    html = pages.get(key)
+    if html is None:
+        queries.topic_with_place(topic.id)  # its committee, area and author, in one statement
+        result = _render_topic(
+            topic, PostForm(), room_last=facts.room_last, viewer=viewer, marks=_PAGE_MARKS
+        )
+        if result is None or not isinstance(result, tuple) or result[1] != 200:
+            return result  # not shareable (None), or a redirect
+        html = result[0]
+        pages.set(key, html)
+    user = current_user._get_current_object()
+    nav = current_app.jinja_env.get_template("forum/_reader_nav.html").render(
+        current_user=user, unread_count=queries.reader_facts(user).unread
+    )
+    values = {"n": new_nonce(), "l": str(facts.cursor), "r": nav}
+    return str(_fill_marks(html, viewer.supported_ids, values)), 200
+
+
 @bp.route("/emner/<int:topic_id>")
 def topic(topic_id: int):
     if _cacheable_for_everyone():
@@ -503,6 +618,15 @@ def topic(topic_id: int):
         if facts is not None and facts.status in permissions.PUBLIC_TOPIC_STATES:
             return _anonymous_topic_page(topic_id, facts)
         topic = _topic_or_404(topic_id)
+    elif _may_share_page():
+        # Most often from the cache: the topic alone (its place and author load if rendered).
+        topic, facts = queries.topic_alone_with_facts(topic_id)
+        live.remember_cursor(facts.cursor if facts is not None else None)
+        if topic is None or not permissions.can_see_topic(current_user, topic):
+            abort(404)
+        shared = _plain_reader_page(topic, facts)
+        if shared is not None:
+            return shared
     else:
         topic, facts = queries.topic_with_facts(topic_id)
         live.remember_cursor(facts.cursor if facts is not None else None)

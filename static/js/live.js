@@ -1,11 +1,12 @@
 /* Borgerdialog live updates (server side: forum/events.py and forum/live.py).
  *
- * Joins the rooms named by [data-live-room] elements, applies the small messages the
- * server pushes after each commit, and on every (re)connection sends the last event id it
- * applied so the server replays what it missed. Messages carry ids and counts, never text:
- * the HTML of a new or changed post comes from the ordinary fragment route, which applies
- * the same visibility rule as the page. Every message is applied at most once (by event id
- * and kind); counts keep the value of the newest event that set them.
+ * Follows the rooms named by [data-live-room] elements through the page's one live
+ * connection (static/js/live-client.js: joining, replay from the last event id applied,
+ * fetching fragments) and applies the small messages the server pushes after each commit.
+ * Messages carry ids and counts, never text: the HTML of a new or changed post comes from
+ * the ordinary fragment route, which applies the same visibility rule as the page. Every
+ * message is applied at most once (by event id and kind); counts keep the value of the
+ * newest event that set them.
  *
  * Without JavaScript (or without this script) every page works as before.
  */
@@ -13,19 +14,13 @@
   "use strict";
 
   const script = document.currentScript;
-  if (!script || typeof window.io !== "function") return;
+  const client = window.borgerdialogLiveClient;
+  if (!script || !client) return;
   const cfg = script.dataset;
   const rooms = Array.from(
     new Set(Array.from(document.querySelectorAll("[data-live-room]"), (el) => el.dataset.liveRoom))
   );
   if (!rooms.length) return;
-
-  // Event ids are given when a transaction writes, not when it commits: on PostgreSQL an
-  // event numbered just below the page's cursor may commit after the page was read. The
-  // first join therefore replays a few ids before the cursor; re-applying them is harmless.
-  const FIRST_JOIN_OVERLAP = 20;
-  const RECENT_MAX = 100; // ids sent as seen_ids, so the server can fill holes behind them
-  const FETCH_TRIES = 3;
 
   const debate = document.querySelector("[data-live-room^='topic:'][data-topic-id]");
   const topicId = debate ? Number(debate.dataset.topicId) : null;
@@ -40,12 +35,7 @@
   const elsewhereIds = new Set();
   const nativeAnchoring = !!(window.CSS && CSS.supports && CSS.supports("overflow-anchor", "auto"));
 
-  let lastId = cfg.lastEventId === "" ? NaN : Number(cfg.lastEventId);
-  const pageCursor = lastId; // the page already shows events up to here
-  let joinedOnce = false;
-  const applied = new Set(); // "id:kind"
-  const inflight = new Set();
-  const recent = []; // applied event ids, oldest first
+  const pageCursor = cfg.lastEventId === "" ? NaN : Number(cfg.lastEventId); // shown up to here
   const versions = new Map(); // what -> id of the event whose value is shown
 
   // --- strings (rendered by the template through gettext) -------------------------------
@@ -54,90 +44,18 @@
   const plural = (name, n) =>
     n === 1 ? str(name + "One") : str(name + "Many").replace("999999", String(n));
 
-  // --- connection -------------------------------------------------------------------------
+  // --- connection (static/js/live-client.js) -----------------------------------------------
 
-  const socket = window.io({ reconnectionDelayMax: 10000 });
-
-  socket.on("connect", () => {
-    const payload = { rooms };
-    if (Number.isFinite(lastId)) {
-      const from = joinedOnce ? lastId : Math.max(0, lastId - FIRST_JOIN_OVERLAP);
-      payload.last_event_id = from;
-      const seen = recent.filter((id) => id <= from);
-      if (seen.length) payload.seen_ids = seen;
-    }
-    socket.emit("join", payload);
-  });
-
-  socket.on("joined", (data) => {
-    joinedOnce = true;
-    if (!Number.isFinite(lastId) && Number.isFinite(data.last_event_id)) {
-      lastId = data.last_event_id;
-    }
-    (data.events || []).forEach(receive);
-  });
-
-  socket.on("live", receive);
-  socket.on("reload", (data) => showStale(data && data.message));
-  socket.on("error", (data) => {
-    const code = data && data.code;
-    // A session that ended elsewhere (a new password): this page's rooms are not for it.
-    if (code === "session_ended" || code === "login_required" || code === "forbidden") {
-      showStale(data.message);
-    } else if (window.console) console.warn("live:", code, data && data.message);
-  });
-  // The server ends the connections of a session that ended; connect again with what the
-  // cookie is worth now (the same account in another tab still is, a stale copy is not).
-  let serverDisconnects = 0;
-  socket.on("disconnect", (reason) => {
-    if (reason === "io server disconnect" && serverDisconnects++ < 3) socket.connect();
-  });
-
-  // A laptop that goes offline reconnects the moment it is back, not at the next backoff.
-  window.addEventListener("offline", () => socket.disconnect());
-  window.addEventListener("online", () => {
-    if (!socket.connected) socket.connect();
+  client.subscribe({
+    rooms,
+    lastEventId: pageCursor,
+    apply,
+    // The server asks for a reload (too much missed), or the session this page was made
+    // for ended elsewhere (a new password): its personal rooms are not for this connection.
+    onStale: (message) => showStale(message),
   });
 
   // --- receiving ----------------------------------------------------------------------------
-
-  function markApplied(msg) {
-    applied.add(msg.id + ":" + msg.kind);
-    if (!recent.includes(msg.id)) {
-      recent.push(msg.id);
-      recent.sort((a, b) => a - b);
-      if (recent.length > RECENT_MAX) recent.shift();
-    }
-    if (!(msg.id <= lastId)) lastId = msg.id;
-    if (applied.size > 20 * RECENT_MAX) {
-      // Forget keys older than anything a replay can send again.
-      for (const key of applied) if (Number(key.split(":")[0]) < recent[0]) applied.delete(key);
-    }
-  }
-
-  function receive(msg) {
-    if (!msg || typeof msg.id !== "number" || typeof msg.kind !== "string") return;
-    const key = msg.id + ":" + msg.kind;
-    if (applied.has(key) || inflight.has(key)) return;
-    inflight.add(key);
-    let result;
-    try {
-      result = apply(msg);
-    } catch (err) {
-      result = Promise.reject(err);
-    }
-    Promise.resolve(result).then(
-      () => {
-        inflight.delete(key);
-        markApplied(msg);
-      },
-      (err) => {
-        // Not applied: a later replay (its id is missing from seen_ids) brings it again.
-        inflight.delete(key);
-        if (window.console) console.warn("live: could not apply", key, err);
-      }
-    );
-  }
 
   function apply(msg) {
     if (msg.post_count != null && msg.topic_id != null) setPostCount(msg);
@@ -204,25 +122,10 @@
     fetchHtml(cfg.fragmentUrl.replace("/0/", "/" + postId + "/"), "li.post-item");
 
   // The element ``selector`` of what an ordinary GET route answers for this viewer; null
-  // when the route says the viewer may not see it (404/403). Retries other failures.
+  // when the route says the viewer may not see it (404/403).
   async function fetchHtml(url, selector) {
-    let wait = 500;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const res = await fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } });
-        if (res.status === 404 || res.status === 403) return null;
-        if (res.ok) {
-          const tpl = document.createElement("template");
-          tpl.innerHTML = await res.text();
-          return tpl.content.querySelector(selector);
-        }
-        if (attempt >= FETCH_TRIES) throw new Error("HTTP " + res.status);
-      } catch (err) {
-        if (attempt >= FETCH_TRIES) throw err;
-      }
-      await new Promise((resolve) => setTimeout(resolve, wait));
-      wait *= 2;
-    }
+    const content = await client.fetchHtml(url);
+    return content && content.querySelector(selector);
   }
 
   async function refreshPost(msg, skipIfShown) {
@@ -521,16 +424,5 @@
   }
 
   // For tests and curious developers: the state of the live connection.
-  window.borgerdialogLive = {
-    socket,
-    get lastEventId() {
-      return lastId;
-    },
-    get joined() {
-      return joinedOnce && socket.connected;
-    },
-    get applied() {
-      return applied.size;
-    },
-  };
+  window.borgerdialogLive = client.state;
 })();

@@ -1,8 +1,8 @@
 /* Borgerdialog: the moderation queue, live (server side: moderation/events.py).
  *
- * Loaded for moderators on every page (templates/moderation/_nav.html). It rides on the live
- * connection of static/js/live.js, which joins the "moderators" room named by the
- * navigation's count: the server enters a moderator acting everywhere in "moderators" and a
+ * Loaded for moderators on every page (templates/moderation/_nav.html). It follows the
+ * "moderators" room named by the navigation's count through the page's one live connection
+ * (static/js/live-client.js): the server enters a moderator acting everywhere in "moderators" and a
  * scoped one in "moderators:area:<id>" for each of their areas, and sends each queue event
  * with the number of waiting items ("waiting", everywhere) or the number waiting in the
  * event's area ("area_waiting"; the navigation shows the sum over the moderator's areas).
@@ -22,19 +22,19 @@
   const me = Number(cfg.me);
 
   function start() {
-    const live = window.borgerdialogLive;
+    const client = window.borgerdialogLiveClient;
     const nav = document.querySelector("[data-moderation-waiting]");
-    if (!live || !live.socket || !nav) return;
+    if (!client || !nav) return;
 
     const str = (name) => cfg["str" + name] || "";
     const plural = (name, n) =>
       n === 1 ? str(name + "One") : str(name + "Many").replace("999999", String(n));
 
-    // live.js replays a few events from before the page's cursor: the page already shows them.
+    // The first join replays a few events from before the page's cursor: the page already
+    // shows them.
     const liveScript = document.querySelector("script[data-last-event-id]");
     const pageCursor = liveScript ? Number(liveScript.dataset.lastEventId) : NaN;
     const fresh = (msg) => !(msg.id <= pageCursor);
-    const applied = new Set(); // "id:kind"
     const versions = new Map(); // what -> newest event id that set it
     const newer = (what, id) => {
       if ((versions.get(what) || 0) > id) return false;
@@ -126,12 +126,8 @@
 
     async function fetchRow(itemId) {
       const url = list.dataset.rowUrl.replace("/0/", "/" + itemId + "/");
-      const res = await fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } });
-      if (res.status === 410 || res.status === 404 || res.status === 403) return null;
-      if (!res.ok) throw new Error("HTTP " + res.status);
-      const tpl = document.createElement("template");
-      tpl.innerHTML = (await res.text()).trim();
-      return tpl.content.querySelector("li.queue-item");
+      const content = await client.fetchHtml(url, { gone: [410, 404, 403] });
+      return content && content.querySelector("li.queue-item");
     }
 
     function removeRow(itemId) {
@@ -211,21 +207,15 @@
       return next;
     }
 
-    function receive(msg) {
-      if (!msg || typeof msg.id !== "number" || typeof msg.kind !== "string") return;
-      if (!("waiting" in msg) && !("area_waiting" in msg) && msg.item_kind == null) return;
-      const key = msg.id + ":" + msg.kind;
-      if (applied.has(key)) return;
-      applied.add(key);
+    // Each message once (live-client.js keeps the books); one it could not apply comes again
+    // with a replay.
+    function apply(msg) {
+      if (!("waiting" in msg) && !("area_waiting" in msg) && msg.item_kind == null) return undefined;
       updateCount(msg);
-      Promise.resolve(onQueueMessage(msg)).catch((err) => {
-        applied.delete(key); // a replay may bring it again
-        if (window.console) console.warn("moderation live:", key, err);
-      });
+      return onQueueMessage(msg);
     }
 
-    live.socket.on("live", receive);
-    live.socket.on("joined", (data) => (data && data.events ? data.events : []).forEach(receive));
+    client.subscribe({ rooms: [nav.dataset.liveRoom], lastEventId: pageCursor, apply });
 
     window.borgerdialogModeration = {
       get waiting() {
@@ -235,7 +225,8 @@
   }
 
   // Deferred scripts run in document order (while readyState is "interactive"), and this one
-  // comes before live.js: start once all of them have run.
+  // comes before live-client.js: start once all of them have run (live-client.js connects
+  // then too, after this subscribed).
   if (document.readyState === "complete") start();
   else document.addEventListener("DOMContentLoaded", start);
 })();

@@ -1,10 +1,12 @@
 /* Live Q&A (server side: qa/live.py, qa/events.py, qa/views.py).
  *
- * On the session page (#qa-session) and the projector (#projector): joins the session's
+ * On the session page (#qa-session) and the projector (#projector): follows the session's
  * rooms (qa:<id> for votes, status, pin and state; topic:<id> for its posts; user:<me> and
- * moderators for held questions), replays what was missed on every (re)connection from the
- * last event id it applied, and applies the small messages: counts directly, everything
- * with text by fetching the item's HTML from a GET route that applies visibility.
+ * moderators for held questions) through the page's one live connection
+ * (static/js/live-client.js: joining, replay of what was missed, reconnecting after the
+ * server ends the connection, fetching fragments), and applies the small messages: counts
+ * directly, everything with text by fetching the item's HTML from a GET route that applies
+ * visibility.
  * The page's forms are sent with fetch (the same POST routes answer JSON), so acting does
  * not reload the page. Without JavaScript every form works as an ordinary POST.
  */
@@ -14,72 +16,28 @@
   const page = document.getElementById("qa-session");
   const projector = document.getElementById("projector");
   const root = page || projector;
-  if (!root || typeof window.io !== "function") return;
+  const client = window.borgerdialogLiveClient;
+  if (!root || !client) return;
   const cfg = root.dataset;
   const rooms = cfg.rooms.split(",").filter(Boolean);
   const topicId = Number(cfg.topicId);
-  const FIRST_JOIN_OVERLAP = 20;
-  const RECENT_MAX = 100;
 
-  let lastId = cfg.lastEventId === "" ? NaN : Number(cfg.lastEventId);
-  const pageCursor = lastId; // the page already shows events up to here
-  let joinedOnce = false;
-  const applied = new Set();
-  const recent = [];
+  const pageCursor = cfg.lastEventId === "" ? NaN : Number(cfg.lastEventId); // shown up to here
   const versions = new Map();
 
   const str = (name) => cfg["str" + name] || "";
   const plural = (name, n) =>
     n === 1 ? str(name + "One") : str(name + "Many").replace("999999", String(n));
 
-  const socket = window.io({ reconnectionDelayMax: 10000 });
-
-  socket.on("connect", () => {
-    const payload = { rooms };
-    if (Number.isFinite(lastId)) {
-      const from = joinedOnce ? lastId : Math.max(0, lastId - FIRST_JOIN_OVERLAP);
-      payload.last_event_id = from;
-      const seen = recent.filter((id) => id <= from);
-      if (seen.length) payload.seen_ids = seen;
-    }
-    socket.emit("join", payload);
+  client.subscribe({
+    rooms,
+    lastEventId: pageCursor,
+    apply: (msg) => (projector ? applyProjector(msg) : apply(msg)),
+    // Too much missed, or the session ended (the person's rooms were refused; the public
+    // ones are followed on): the page offers a reload (the projector just reloads).
+    onStale: (_message, code) => (projector && code === "reload" ? window.location.reload() : stale()),
+    events: { qa_presence: presence },
   });
-  socket.on("joined", (data) => {
-    joinedOnce = true;
-    if (!Number.isFinite(lastId) && Number.isFinite(data.last_event_id)) lastId = data.last_event_id;
-    (data.events || []).forEach(receive);
-  });
-  socket.on("live", receive);
-  socket.on("reload", () => (projector ? window.location.reload() : stale()));
-  socket.on("qa_presence", presence);
-  window.addEventListener("offline", () => socket.disconnect());
-  window.addEventListener("online", () => socket.connected || socket.connect());
-
-  function markApplied(msg) {
-    applied.add(msg.id + ":" + msg.kind);
-    if (!recent.includes(msg.id)) {
-      recent.push(msg.id);
-      recent.sort((a, b) => a - b);
-      if (recent.length > RECENT_MAX) recent.shift();
-    }
-    if (!(msg.id <= lastId)) lastId = msg.id;
-  }
-
-  function receive(msg) {
-    if (!msg || typeof msg.id !== "number" || typeof msg.kind !== "string") return;
-    const key = msg.id + ":" + msg.kind;
-    if (applied.has(key)) return;
-    applied.add(key);
-    Promise.resolve()
-      .then(() => (projector ? applyProjector(msg) : apply(msg)))
-      .then(
-        () => markApplied(msg),
-        (err) => {
-          applied.delete(key); // a later replay brings it again
-          if (window.console) console.warn("qa: could not apply", key, err);
-        }
-      );
-  }
 
   function newer(what, id) {
     if ((versions.get(what) || 0) > id) return false;
@@ -128,25 +86,7 @@
     document.getElementById("q" + id) || document.getElementById("a" + id) ||
     document.getElementById("s" + id);
 
-  async function fetchHtml(url) {
-    let wait = 300;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const res = await fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } });
-        if (res.status === 404 || res.status === 403) return null;
-        if (res.ok) {
-          const tpl = document.createElement("template");
-          tpl.innerHTML = (await res.text()).trim();
-          return tpl.content;
-        }
-        if (attempt >= 3) throw new Error("HTTP " + res.status);
-      } catch (err) {
-        if (attempt >= 3) throw err;
-      }
-      await new Promise((r) => setTimeout(r, wait));
-      wait *= 2;
-    }
-  }
+  const fetchHtml = (url) => client.fetchHtml(url, { wait: 300 });
 
   const queues = new Map(); // one refresh of an item at a time, in order
   function refreshItem(id, parentId) {
@@ -371,13 +311,5 @@
     }, 500);
   }
 
-  window.borgerdialogQa = {
-    socket,
-    get lastEventId() {
-      return lastId;
-    },
-    get joined() {
-      return joinedOnce && socket.connected;
-    },
-  };
+  window.borgerdialogQa = client.state;
 })();

@@ -221,7 +221,7 @@ def start_server(tmp_path, world) -> Iterator[Callable[..., Server]]:
             )
         server = Server(mode, port, proc, log)
         started.append(server)
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + float(os.environ.get("LIVE_TEST_START_TIMEOUT", 20))
         while True:
             if proc.poll() is not None:
                 raise AssertionError(f"server exited early:\n{server.output()}")

@@ -172,3 +172,119 @@ def test_three_people_in_one_session(browser, start_server, world):  # noqa: F81
             context.close()
         for s in sessions:
             s.close()
+
+
+def _requests_login(base: str, email: str) -> requests.Session:
+    s = requests.Session()
+    r = s.post(
+        base + "/login",
+        data={"email": email, "password": PASSWORD},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert r.status_code == 302
+    return s
+
+
+def test_one_connection_that_comes_back_after_the_server_ends_it(
+    browser,
+    start_server,  # noqa: F811
+    world,  # noqa: F811
+):
+    """A signed-in citizen's Q&A page opens one Socket.IO connection (static/js/live-client.js
+    serves live.js and qa.js alike). "Log out everywhere" elsewhere ends it on the server:
+    the page connects again, follows the public rooms on (a vote still arrives) and offers a
+    reload; after logging in again, back on the page, it joins the citizen's rooms again."""
+    server = start_server("threading")
+    base, sid = server.url, world.ids["session"]
+    path = f"/spoergetid/{sid}"
+    first = world.ids["first"]
+    me = "citizen3"
+    context = browser.new_context(locale="da-DK")
+    context.set_default_timeout(15_000)
+    sessions: list[requests.Session] = []
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(base + "/login")
+        page.fill("#email", world.emails[me])
+        page.fill("#password", PASSWORD)
+        with page.expect_navigation():
+            page.click("main form button[type=submit]")
+        # Count the Socket.IO clients the page's scripts create (each is a connection of its
+        # own; a reconnection reuses its client).
+        page.add_init_script(
+            """(() => {
+              let real;
+              window.__ioClients = 0;
+              Object.defineProperty(window, "io", {
+                configurable: true,
+                get() {
+                  return real && ((...args) => { window.__ioClients += 1; return real(...args); });
+                },
+                set(value) { real = value; },
+              });
+            })();"""
+        )
+        page.goto(base + path)
+        page.wait_for_function("() => window.borgerdialogQa && window.borgerdialogQa.joined")
+        page.wait_for_timeout(1000)
+        assert page.evaluate("() => window.__ioClients") == 1
+        rooms = page.evaluate("() => window.borgerdialogQa.rooms")
+        user_room = next(r for r in rooms if r.startswith("user:"))
+        assert {f"qa:{sid}", user_room} <= set(rooms)
+        page.evaluate("() => { window.__notReloaded = true; }")
+
+        def vote(key: str, expected: int) -> None:
+            s = _requests_login(base, world.emails[key])
+            sessions.append(s)
+            r = s.post(
+                f"{base}{path}/spoergsmaal/{first}/stem",
+                data={"vote": "1"},
+                allow_redirects=False,
+                timeout=10,
+            )
+            assert r.status_code == 302, r.text[:300]
+            page.wait_for_function(
+                f"() => document.getElementById('q{first}').dataset.votes === '{expected}'"
+            )
+
+        votes = int(page.get_attribute(f"#q{first}", "data-votes"))
+        vote("citizen1", votes + 1)
+
+        # Another device logs out everywhere: the server ends this page's connection.
+        other = _requests_login(base, world.emails[me])
+        sessions.append(other)
+        r = other.post(base + "/konto/log-ud-overalt", allow_redirects=False, timeout=10)
+        assert r.status_code == 302
+        page.wait_for_function("() => window.borgerdialogQa.limited")
+        page.wait_for_function("() => window.borgerdialogQa.joined")
+        assert user_room not in page.evaluate("() => window.borgerdialogQa.rooms")
+        page.locator(".qa-js-message").wait_for(state="visible")
+        vote("citizen2", votes + 2)  # the public rooms still follow
+
+        # Logged in again (another tab of the same browser), back on the page: the
+        # citizen's rooms again, on one connection, without a reload.
+        tab = context.new_page()
+        tab.goto(base + "/login")
+        tab.fill("#email", world.emails[me])
+        tab.fill("#password", PASSWORD)
+        with tab.expect_navigation():
+            tab.click("main form button[type=submit]")
+        tab.close()
+        page.bring_to_front()
+        page.evaluate("() => window.dispatchEvent(new Event('focus'))")
+        page.wait_for_function(
+            f"() => !window.borgerdialogQa.limited && window.borgerdialogQa.joined"
+            f" && window.borgerdialogQa.rooms.includes('{user_room}')"
+        )
+        vote("citizen0", votes + 3)
+        assert page.evaluate("() => window.__notReloaded === true")
+        assert page.evaluate("() => window.__ioClients") == 1
+        assert page.evaluate("() => window.borgerdialogQa.socket.connected")
+        assert errors == []
+    finally:
+        context.close()
+        for s in sessions:
+            s.close()
