@@ -40,6 +40,27 @@ def _meetings_for(kind: str, place) -> list:
     return queries.upcoming(limit=3)
 
 
+def _upcoming_for_feed() -> list:
+    """Meetings to come that are not cancelled, as ``forum.hooks.Upcoming`` items."""
+    from flask import url_for
+
+    from forum import hooks
+
+    from . import queries
+
+    return [
+        hooks.Upcoming(
+            title=m.title,
+            url=url_for("meetings.meeting", meeting_id=m.id, _external=True),
+            starts_at=m.starts_at,
+            updated_at=m.updated_at,
+            summary=m.title,
+        )
+        for m in queries.upcoming(limit=20)
+        if m.cancelled_at is None
+    ]
+
+
 def init_app(app: Flask) -> None:
     """Register the pages, the command, the live notices, template helpers and the demo."""
     from forum import hooks
@@ -56,6 +77,8 @@ def init_app(app: Flask) -> None:
     hooks.register_post_citations(app, minutes.provenance_notes)
     for kind in ("meeting_created", "meeting_changed", "meeting_cancelled"):
         forum_live.register_topic_notice(kind)
+    # The "upcoming events" Atom feed (api/feeds.py) lists meetings beside Q&A sessions.
+    hooks.register_upcoming(app, _upcoming_for_feed)
 
     @app.context_processor
     def _meeting_helpers() -> dict:

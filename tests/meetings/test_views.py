@@ -214,3 +214,18 @@ def test_edit_page_keeps_the_values_and_moves_the_meeting(world, make_meeting, c
     client.post("/logout")
     login(world.citizen)
     assert client.get(f"/moeder/{m.id}/rediger").status_code == 403
+
+
+def test_upcoming_meetings_are_in_the_upcoming_events_feed(world, make_meeting, client):
+    """The Atom feed of upcoming events (api/feeds.py) lists meetings to come through the
+    forum.hooks.register_upcoming hook; a cancelled meeting is left out."""
+    kept = make_meeting(title="Borgermøde om vindmøllerne")
+    dropped = make_meeting(title="Aflyst møde om stier")
+    services.cancel_meeting(world.staff, dropped, "Sygdom")
+    db.session.commit()
+    r = client.get("/feeds/kommende.atom")
+    assert r.status_code == 200
+    text = r.get_data(as_text=True)
+    assert "Borgermøde om vindmøllerne" in text
+    assert f"/moeder/{kept.id}" in text
+    assert "Aflyst møde om stier" not in text
