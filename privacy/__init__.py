@@ -58,13 +58,15 @@ def _cancel_deletion(_app, user, **_extra) -> None:
 def init_app(app: Flask) -> None:
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
-    from . import cli, demo, services, views
+    from . import cli, demo, reach, services, views
 
     signals.user_registered.connect(services.on_user_registered, weak=False)
     user_logged_in.connect(_cancel_deletion, weak=False)
     app.register_blueprint(views.bp)
     cli.register(app)
     hooks.register_demo_step(app, demo.seed)
+    # Reports group people by the area of residence they gave (consented facts).
+    hooks.register_participant_areas(app, reach.areas_of_residence)
     start_periodic(
         app,
         "PRIVACY_WORKER",

@@ -203,6 +203,22 @@ def withdraw_fact(user: User, fact: str) -> None:
 # --- population shares (staff) ------------------------------------------------------------
 
 
+def areas_of_residence(user_ids: list[int]) -> dict[int, int]:
+    """{user id: area id} for those who gave their area of residence (with its consent; a
+    withdrawn fact is deleted, so it is not here). Registered as the forum's
+    ``participant_areas`` reader, which the synthesis page and council report group by."""
+    if not user_ids:
+        return {}
+    rows = db.session.execute(
+        select(PersonalFact.user_id, PersonalFact.area_id).where(
+            PersonalFact.fact == "area",
+            PersonalFact.user_id.in_(user_ids),
+            PersonalFact.area_id.is_not(None),
+        )
+    )
+    return {user_id: area_id for user_id, area_id in rows}
+
+
 def can_see_reach(user) -> bool:
     """Staff and admins see the reach figures and enter the population's shares."""
     return permissions.is_staff(user)

@@ -4,8 +4,9 @@ the council report.
 Only what everyone may read counts: published posts of public topics. Groups of people
 (local areas) smaller than ``REPORTS_K_MIN`` (5) are never shown; the group is counted as
 suppressed instead, so a page can say so. A person's local area is their area of residence
-where another package registers it (``forum.hooks.register_participant_areas``); without
-that, the area of the public debates they take part in most (ties: the lower area id).
+where they gave it (privacy's consented facts, through
+``forum.hooks.register_participant_areas``); for everyone else, the area of the public
+debates they take part in most (ties: the lower area id).
 """
 
 from __future__ import annotations
@@ -127,9 +128,7 @@ def person_areas(user_ids: set[int]) -> dict[int, int]:
     """Each person's local area (see the module's docstring); missing ids: unknown."""
     if not user_ids:
         return {}
-    registered = hooks.participant_areas(user_ids)
-    if registered is not None:
-        return registered
+    registered = hooks.participant_areas(user_ids) or {}
     counts = db.session.execute(
         select(Post.author_id, Topic.area_id, func.count(Post.id))
         .join(Topic, Topic.id == Post.topic_id)
@@ -146,7 +145,8 @@ def person_areas(user_ids: set[int]) -> dict[int, int]:
         cur = best.get(author_id)
         if cur is None or (n, -area_id) > (cur[1], -cur[0]):
             best[author_id] = (area_id, n)
-    return {uid: a for uid, (a, _n) in best.items()}
+    # A given area of residence wins over the area someone writes in.
+    return {uid: a for uid, (a, _n) in best.items()} | registered
 
 
 def area_names(ids) -> dict[int, str]:

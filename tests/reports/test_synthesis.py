@@ -117,3 +117,24 @@ def test_an_empty_debate_says_so(client_for, make_topic, make_user):
     topic = make_topic()
     page = client_for(make_user("staff")).get(f"/emner/{topic.id}/hvad-mener-borgerne").text
     assert "Nobody has written in this debate yet." in page
+
+
+def test_a_given_area_of_residence_wins_over_where_someone_writes(
+    app, make_user, make_area, make_topic
+):
+    """privacy registers the consented area of residence as the participant_areas reader;
+    people who gave none keep the area they write in most."""
+    from privacy import reach
+    from reports.synthesis import person_areas
+
+    home, other = make_area("Tølløse", "toelloese-r"), make_area("Mørkøv", "moerkoev-r")
+    topic = make_topic(area=other)
+    resident, writer = make_user(), make_user()
+    for person in (resident, writer):
+        forum_services.create_post(person, topic, "Et synspunkt om sagen.", stance="for")
+    reach.give_fact(resident, "area", str(home.id), consent=True)
+    db.session.commit()
+    assert person_areas({resident.id, writer.id}) == {resident.id: home.id, writer.id: other.id}
+    reach.withdraw_fact(resident, "area")
+    db.session.commit()
+    assert person_areas({resident.id}) == {resident.id: other.id}
