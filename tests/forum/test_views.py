@@ -178,6 +178,9 @@ def test_topic_page_query_count_does_not_grow(client, login, make_topic, make_us
         db.session.commit()
 
     add_posts(5)
+    # The site's look (admin/site.py) is read once and kept for a while: the home page reads
+    # it here, so both measured pages find it kept.
+    assert client.get("/").status_code == 200
     db.session.expunge_all()  # start the request with an empty session, as in production
     with count_queries() as small:
         assert client.get(f"/emner/{topic_id}").status_code == 200
@@ -186,9 +189,10 @@ def test_topic_page_query_count_does_not_grow(client, login, make_topic, make_us
     with count_queries() as large:
         assert client.get(f"/emner/{topic_id}").status_code == 200
     assert small() == large()
-    # The thread page: its tree, then the page's posts in full; plus one for the topic's
-    # outcome (the outcomes package's box and its citation notes share it).
-    assert large() <= 9
+    # The thread page: its tree, then the page's posts in full; plus one each for what other
+    # packages add to a topic: its outcome (the box and its citation notes share it), the
+    # provenance of offline contributions (meetings), the opinion rounds and the meetings.
+    assert large() <= 10
 
 
 def test_get_requests_write_nothing(client, login, make_topic, make_user, make_post, count_queries):
