@@ -120,11 +120,12 @@ def visible_topics_clause(user) -> ColumnElement[bool]:
 
 
 def can_open_topic(user, committee_id: int | None, area_id: int | None) -> bool:
-    """Politicians in the committee, moderators (in scope) and admins open topics directly."""
+    """Politicians in the committee, moderators (in scope), municipal staff and admins open
+    topics directly (staff publish the municipality's own questions, e.g. through an API key)."""
     u = _user(user)
     if u is None or write_block(u) is not None:
         return False
-    if u.role == Role.ADMIN:
+    if u.role in (Role.ADMIN, Role.STAFF):
         return True
     if u.role == Role.MODERATOR:
         return moderated_area_ids(u) is None or can_moderate_area(u, area_id)

@@ -35,6 +35,23 @@ def test_politician_opens_topic_in_own_committee_only(make_user, make_committee)
         services.create_topic(pol, "Ny skolevej", "Hvad mener I?", committee_id=other.id)
 
 
+def test_municipal_staff_open_topics_directly(make_user, make_committee, make_area):
+    """Staff publish the municipality's own questions (e.g. through an API key): open at
+    once in any committee or area, as admins do; a citizen's topic waits as a proposal."""
+    staff, citizen = make_user("staff"), make_user()
+    committee, area = make_committee(), make_area()
+    topic = services.create_topic(
+        staff,
+        "Ny hal i Tølløse",
+        "Hvad skal den kunne?",
+        committee_id=committee.id,
+        area_id=area.id,
+    )
+    assert topic.status == TopicStatus.OPEN
+    proposal = services.create_topic(citizen, "Bænke", "Flere bænke, tak.", area_id=area.id)
+    assert proposal.status == TopicStatus.PROPOSED
+
+
 def test_citizen_proposal_is_invisible_until_accepted(client, login, make_user, make_area):
     area = make_area()
     citizen, stranger = make_user(), make_user()
