@@ -92,10 +92,12 @@ def make_report(d, fmt: str, lang: str, progress=None) -> bytes:
             stances=STANCES,
             labels=labels,
             area_name=area_name,
-            stylesheet=pdf.stylesheet(),
         )
         if fmt == "html":
-            return html.encode("utf-8")
+            # A file to keep or send on, read without the app: its stylesheet goes inside.
+            # (Pages the app serves link it instead; the policy allows no inline style.)
+            style = f"<style>{pdf.stylesheet()}</style>\n</head>"
+            return html.replace("</head>", style, 1).encode("utf-8")
         return pdf.render(html)
 
 

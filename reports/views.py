@@ -184,7 +184,6 @@ def _render_report(d, lang: str, pdf: bool = False) -> str:
             area_name=area_name,
             pdf_available=report_pdf.available(),
             install_hint=report_pdf.INSTALL_HINT,
-            stylesheet=report_pdf.stylesheet() if pdf else "",
         )
 
 

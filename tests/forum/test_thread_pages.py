@@ -183,6 +183,7 @@ def test_query_count_is_the_same_on_every_page(client, login, debate, make_user,
     topic, roots = debate(ROOTS * 2 + 5, replies=1)
     topic_id = topic.id
     login(make_user())
+    assert client.get("/").status_code == 200  # the site's look, kept for a while, read here
     counts = []
     for q in ("", "?side=2", "?side=3", "?sort=newest&side=2"):
         db.session.expunge_all()
