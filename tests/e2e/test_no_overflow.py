@@ -38,6 +38,8 @@ NOT_PAGES = {
     "qa.projector_content": "fragment inserted into the projector page",
     "qa.item": "fragment inserted into the session page",
     "forum.user_redirect": "redirect to the profile page",
+    "admin.theme_css": "stylesheet of the site's colours",
+    "admin.logo": "the municipality's logo (an image)",
 }
 LONG_WORD = "Kommunalbestyrelsesmedlemsvederlagsberegningsbekendtgørelsesændringsforslaget"
 LONG_LINK = (
