@@ -8,7 +8,7 @@ setsid ./dev.sh start >"$log" 2>&1 &
 pid=$!
 cleanup() { kill -- -"$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
 trap cleanup EXIT
-for i in $(seq 1 180); do
+for i in $(seq 1 600); do  # set-up, migrations and the demo seed (about 3 minutes on a busy 2-core machine)
   if curl -fsS -o /dev/null http://127.0.0.1:5000/ 2>/dev/null; then break; fi
   if ! kill -0 "$pid" 2>/dev/null; then echo "dev.sh start exited early:"; cat "$log"; exit 1; fi
   sleep 1
