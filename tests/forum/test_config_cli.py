@@ -8,6 +8,17 @@ from forum.models import Notification, Post
 from ops.startup import StartupRefused
 
 
+@pytest.fixture(autouse=True)
+def _no_background_jobs(monkeypatch):
+    """The apps built here are not TESTING apps (their configuration is what is tested), so
+    they would start every periodic job (mail, opinions, meetings, open data, privacy) on
+    their own databases and leave the threads running into later tests. Configuration is
+    what these tests check; the jobs are tested where they live."""
+    from forum import periodic
+
+    monkeypatch.setattr(periodic, "wants_thread", lambda app, key: False)
+
+
 def test_production_without_secret_key_refuses_to_start(tmp_path):
     # load_config's ConfigError, turned into a one-line refusal by the factory (ops/startup.py)
     with pytest.raises(StartupRefused, match="SECRET_KEY"):
