@@ -366,6 +366,8 @@ def test_synthesis_and_council_report(world, as_user, make_user):
         text = " ".join(p.extract_text() or "" for p in reader.pages)
         _assert_hidden(text, world, "staff", "report PDF")
         assert "1 indlæg" in " ".join(text.split())  # the one public post, counted
+
+
 def test_api_feeds_and_open_data(world, as_user, app, tmp_path):
     """The API, the Atom feeds and the open-data dump: only the public post, never an id or
     a count of the others; a citizen's topic proposal is absent everywhere."""
