@@ -77,8 +77,16 @@ case "$cmd" in
     ;;
   test)
     setup "[test]"
+    # Spread the tests over the cores (pytest-xdist; tests/conftest.py keeps the live and
+    # browser tests together): PYTEST_WORKERS=0 runs them in this one process, a number
+    # sets how many workers; an explicit -n among the arguments wins.
+    parallel=(-n "${PYTEST_WORKERS:-auto}" --dist loadgroup)
+    for arg in "$@"; do
+      case "$arg" in -n|-n*|--numprocesses*|-pno:xdist) parallel=() ;; esac
+    done
+    [ "${PYTEST_WORKERS:-auto}" = "0" ] && parallel=(-p no:xdist)
     log "Running the tests"
-    exec .venv/bin/python -m pytest "$@"
+    exec .venv/bin/python -m pytest "${parallel[@]}" "$@"
     ;;
   i18n)
     # Developers: after changing user-facing strings, refresh the catalogues, then

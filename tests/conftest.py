@@ -24,13 +24,42 @@ ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "correct-horse-battery"
 
 
+def worker_suffix() -> str:
+    """``""`` in a plain run; ``"_gw0"``, ``"_gw1"``… in a pytest-xdist worker (``-n 2``).
+
+    Anything the workers would otherwise share by name (a PostgreSQL database, a scratch
+    database a test creates) carries it, so parallel workers never meet."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return f"_{worker}" if worker else ""
+
+
+def per_worker_database(url: str) -> str:
+    """TEST_DATABASE_URL's database for this worker: the same one in a plain run, else
+    ``<name>_gw0``… created empty (on the same server) at the start of the run."""
+    suffix = worker_suffix()
+    if not suffix:
+        return url
+    from sqlalchemy import create_engine
+
+    base, name = url.rsplit("/", 1)
+    mine = f"{name}{suffix}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{mine}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{mine}"'))
+    finally:
+        admin.dispose()
+    return f"{base}/{mine}"
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
         from forum.config import _normalise_db_url
 
-        return _normalise_db_url(url)
+        return per_worker_database(_normalise_db_url(url))
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
 
 
@@ -68,6 +97,27 @@ def _empty_tables() -> None:
         for t in tables:
             db.session.execute(t.delete())
     db.session.commit()
+
+
+@pytest.fixture(autouse=True)
+def _no_stray_workers() -> Iterator[None]:
+    """Stop the background workers a test leaves running.
+
+    Tests that build a real (non-TESTING) app, e.g. the configuration and serving tests,
+    start its periodic jobs, mail sender and search follower. Those threads would outlive
+    the test and run on a database the next test empties or replaces, logging failures
+    into (and racing with) later tests. Every such thread has a ``stop()``."""
+    import threading
+
+    before = set(threading.enumerate())
+    yield
+    for thread in set(threading.enumerate()) - before:
+        stop = getattr(thread, "stop", None)
+        if thread.daemon and callable(stop):
+            try:
+                stop()
+            except Exception:  # a worker that fails to stop must not fail the test
+                pass
 
 
 @pytest.fixture
@@ -260,9 +310,20 @@ KNOWN_FAILING: dict[str, str] = {}
 KNOWN_HANGING: dict[str, str] = {}
 
 
+# Under pytest-xdist (CI runs ``-n auto --dist loadgroup``) tests are spread over worker
+# processes one by one, except these directories, each kept whole on one worker: the live
+# tests start real servers that talk through the one Redis (its pub/sub ignores database
+# numbers, and several tests choose their SECRET_KEY, hence their channel, themselves), and
+# the browser tests share one seeded world and one Chromium per process.
+SERIAL_GROUPS = ("tests/live/", "tests/e2e/")
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         nodeid = item.nodeid
+        for group in SERIAL_GROUPS:
+            if nodeid.startswith(group):
+                item.add_marker(pytest.mark.xdist_group(group.strip("/").replace("/", "-")))
         base = nodeid.split("[", 1)[0]
         for key, reason in KNOWN_HANGING.items():
             if base == key:

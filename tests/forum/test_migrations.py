@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from app import create_app
+from tests.conftest import worker_suffix
 
 
 @pytest.fixture
@@ -17,13 +18,14 @@ def empty_database_url(tmp_path):
     from forum.config import _normalise_db_url
 
     base = _normalise_db_url(url)
+    name = f"borgerdialog_migrations{worker_suffix()}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS borgerdialog_migrations"))
-        conn.execute(text("CREATE DATABASE borgerdialog_migrations"))
-    yield base.rsplit("/", 1)[0] + "/borgerdialog_migrations"
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    yield base.rsplit("/", 1)[0] + f"/{name}"
     with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS borgerdialog_migrations WITH (FORCE)"))
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
     admin.dispose()
 
 
