@@ -32,7 +32,7 @@ from forum.extensions import db, limiter
 from forum.forms import choices
 from forum.models import Area, Committee, Role, Topic, User, utcnow
 
-from . import ics, invitations, minutes, permissions, queries, services
+from . import hybrid, ics, invitations, minutes, permissions, queries, services
 from .forms import (
     AcceptForm,
     CancelForm,
@@ -125,6 +125,10 @@ def meeting(meeting_id: int, form: RegisterForm | None = None, status: int = 200
         topic_visible=permissions.can_see_topic_link(current_user, m),
         started=m.starts_at <= utcnow(),
         contributions=minutes.contributions(current_user, m),
+        live_session=hybrid.live_session_of(m),
+        # Live Q&A sessions are scheduled by moderators of the area (qa/permissions.py).
+        may_schedule_qa="qa" in current_app.blueprints
+        and fp.can_moderate_area(current_user, m.area_id),
         minutes_form=forms.get("minutes_form")
         or MinutesForm(formdata=None, data={"minutes": m.minutes_source}),
         contribution_form=forms.get("contribution_form") or ContributionForm(formdata=None),

@@ -11,6 +11,7 @@ from datetime import datetime, time
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -138,6 +139,7 @@ def _round_page(rnd: OpinionRound, vote_form=None, statement_form=None, status=2
         propose_form=ProposePostForm()
         if permissions.can_moderate_round(current_user, rnd.topic) else None,
         may_take_part=current_user.is_authenticated or rnd.allow_anonymous,
+        may_export=permissions.can_export_round(current_user),
         progress=queries.progress(rnd, participant),
     ), status  # fmt: skip
 
@@ -216,6 +218,25 @@ def propose_post(round_id: int):
         return _round_page(rnd, status=saved.status)
     flash(_("The post is proposed as a statement."), "success")
     return redirect(url_for("opinions.round_page", round_id=rnd.id))
+
+
+@bp.route("/holdninger/<int:round_id>/polis.zip")
+@login_required
+@limiter.limit(lambda: current_app.config["RATELIMIT_STAFF"])
+def export(round_id: int):
+    """Staff download the round in Pol.is's format: approved statements only, participants
+    numbered anew (``interchange.export_zip``)."""
+    rnd = _round_or_404(round_id)
+    if not permissions.can_export_round(current_user):
+        raise PermissionDenied(_("Only municipal staff download a round's data."))
+    from .interchange import export_zip
+
+    body = export_zip(rnd)
+    return Response(
+        body,
+        mimetype="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="holdninger-{rnd.id}-polis.zip"'},
+    )
 
 
 @bp.route("/holdninger/<int:round_id>/kort")
