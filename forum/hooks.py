@@ -617,3 +617,86 @@ def register_live_sessions(app, reader: Callable[[int], SessionFacts | None]) ->
 def live_session(session_id: int) -> SessionFacts | None:
     reader = current_app.extensions.get(_LIVE_SESSIONS_KEY) if has_app_context() else None
     return None if reader is None else reader(session_id)
+
+
+# --- search over what other packages keep ------------------------------------------------------
+# Search indexes forum posts and topics. A package with content of its own that people search
+# for (meetings) registers a ``SearchSource``: the indexer re-reads an item whenever an event
+# with the source's ``subject_type`` names it, and the results page shows the items the viewer
+# may see. A package that marks some forum posts as coming from somewhere (meetings: what was
+# said at a meeting, entered afterwards) registers a ``PostOrigin``; search indexes the origin
+# with each post and offers it as a filter. Search imports neither package.
+
+
+class SearchItem(NamedTuple):
+    id: int
+    title: str
+    text: str  # Markdown source or plain text (search makes it plain)
+    url: str  # the item's page (path)
+    label: str  # what it is, for the hit ("Meeting"), already translated
+    author_id: int
+    created_at: datetime  # naive UTC: the item's date (a meeting's start)
+    committee_id: int | None = None
+    area_id: int | None = None
+    topic_id: int | None = None
+    public: bool = True  # may anyone see it?
+    state: str = "published"  # e.g. "cancelled"; shown on the hit when not "published"
+    state_label: str = ""  # the state in words, already translated
+
+
+class SearchSource(Protocol):
+    kind: str  # the document kind, e.g. "meeting" (its first letter must be new: "m")
+    subject_type: str  # events with this subject_type name items to re-index
+    origin: str | None  # the PostOrigin key its items also count under (None: none)
+
+    def items(self, ids: list[int]) -> dict[int, SearchItem]:
+        """The current items (ids missing from the answer are gone)."""
+
+    def all_ids(self) -> list[int]:
+        """Every item's id (for a rebuild)."""
+
+    def visible(self, viewer, ids: list[int]) -> dict[int, SearchItem]:
+        """The items ``viewer`` may see now (the results page's re-check)."""
+
+
+class PostOrigin(NamedTuple):
+    key: str  # the filter's URL value, e.g. "moeder"
+    label: object  # the filter's option, e.g. "From meetings" (lazy gettext)
+    posts: Callable[[list[int]], set[int]]  # which of these post ids have this origin
+
+
+_SEARCH_SOURCES_KEY = "borgerdialog.search_sources"
+_POST_ORIGINS_KEY = "borgerdialog.post_origins"
+
+
+def register_search_source(app, source: SearchSource) -> None:
+    app.extensions.setdefault(_SEARCH_SOURCES_KEY, {})[source.kind] = source
+
+
+def search_sources() -> dict[str, SearchSource]:
+    if not has_app_context():
+        return {}
+    return dict(current_app.extensions.get(_SEARCH_SOURCES_KEY, {}))
+
+
+def register_post_origin(app, origin: PostOrigin) -> None:
+    app.extensions.setdefault(_POST_ORIGINS_KEY, {})[origin.key] = origin
+
+
+def post_origins() -> dict[str, PostOrigin]:
+    if not has_app_context():
+        return {}
+    return dict(current_app.extensions.get(_POST_ORIGINS_KEY, {}))
+
+
+def origins_of_posts(post_ids) -> dict[int, str]:
+    """post id -> origin key, for the posts among ``post_ids`` that have one (the first
+    registered origin wins). No query without registered origins or posts."""
+    ids = sorted({int(i) for i in post_ids})
+    out: dict[int, str] = {}
+    if not ids:
+        return out
+    for key, origin in post_origins().items():
+        for pid in origin.posts(ids):
+            out.setdefault(pid, key)
+    return out

@@ -68,7 +68,7 @@ def init_app(app: Flask) -> None:
     from forum.i18n import lazy_gettext as _l
     from forum.periodic import PeriodicThread, start_periodic
 
-    from . import cli, demo, hybrid, invitations, minutes, services, views
+    from . import cli, demo, hybrid, invitations, minutes, searching, services, views
     from .forms import kind_label
 
     app.register_blueprint(views.bp)
@@ -80,6 +80,8 @@ def init_app(app: Flask) -> None:
         forum_live.register_topic_notice(kind)
     # The "upcoming events" Atom feed (api/feeds.py) lists meetings beside Q&A sessions.
     hooks.register_upcoming(app, _upcoming_for_feed)
+    # Meetings and what was said at them in search (the filter »Fra møder«).
+    searching.register(app)
     # A live Q&A session held at a meeting (hybrid): live Q&A links and reads it.
     hooks.register_meeting_links(app, hybrid.Links())
     # Local forum contacts are named on admin's person page, beside the moderated areas.
