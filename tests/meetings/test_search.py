@@ -11,15 +11,15 @@ import pytest
 from forum.extensions import db
 from forum.models import PostState
 from meetings import minutes, services
-from tests.search.conftest import (  # noqa: F401  (fixtures)
-    ANON,
-    _close_searchers,
-    _no_stray_indexer_thread,
-    find,
-    indexer,
-    reindex,
-    set_state,
-)
+from tests.search import conftest as search_fixtures
+from tests.search.conftest import set_state
+
+# search's fixtures (an indexer run by hand, the results as the view builds them)
+_no_stray_indexer_thread = search_fixtures._no_stray_indexer_thread
+_close_searchers = search_fixtures._close_searchers
+indexer = search_fixtures.indexer
+reindex = search_fixtures.reindex
+find = search_fixtures.find
 
 
 @pytest.fixture
