@@ -662,7 +662,9 @@ class SearchSource(Protocol):
 class PostOrigin(NamedTuple):
     key: str  # the filter's URL value, e.g. "moeder"
     label: object  # the filter's option, e.g. "From meetings" (lazy gettext)
-    posts: Callable[[list[int]], set[int]]  # which of these post ids have this origin
+    # A SELECT of one column: the ids of the posts with this origin (used as a subquery, so
+    # the results page reads origins in its one query for posts)
+    post_ids: Callable[[], object]
 
 
 _SEARCH_SOURCES_KEY = "borgerdialog.search_sources"
@@ -692,11 +694,20 @@ def post_origins() -> dict[str, PostOrigin]:
 def origins_of_posts(post_ids) -> dict[int, str]:
     """post id -> origin key, for the posts among ``post_ids`` that have one (the first
     registered origin wins). No query without registered origins or posts."""
+    from sqlalchemy import select
+
+    from .extensions import db
+    from .models import Post
+
     ids = sorted({int(i) for i in post_ids})
     out: dict[int, str] = {}
-    if not ids:
+    origins = post_origins()
+    if not ids or not origins:
         return out
-    for key, origin in post_origins().items():
-        for pid in origin.posts(ids):
+    for key, origin in origins.items():
+        found = db.session.scalars(
+            select(Post.id).where(Post.id.in_(ids), Post.id.in_(origin.post_ids()))
+        )
+        for pid in found:
             out.setdefault(pid, key)
     return out

@@ -65,13 +65,9 @@ class MeetingSource:
         return self.items(ids)  # meetings are public
 
 
-def contribution_posts(post_ids: list[int]) -> set[int]:
-    """Which of ``post_ids`` were entered from a meeting."""
-    return set(
-        db.session.scalars(
-            select(MeetingContribution.post_id).where(MeetingContribution.post_id.in_(post_ids))
-        )
-    )
+def contribution_posts():
+    """The ids of the posts entered from a meeting (a SELECT, used as a subquery)."""
+    return select(MeetingContribution.post_id)
 
 
 def register(app) -> None:

@@ -334,29 +334,44 @@ class SearchPage:
         return any(n.refused for n in self.notices)
 
 
+def _posts_with_origins(post_ids: list[int]) -> list[Post]:
+    """The posts, each with ``search_origin``: the key of its registered origin
+    (``forum.hooks.PostOrigin``) or None — the origins are columns of the same query."""
+    origins = list(hooks.post_origins().items())
+    rows = db.session.execute(
+        select(
+            Post,
+            *(Post.id.in_(o.post_ids()).label(f"origin_{i}") for i, (_k, o) in enumerate(origins)),
+        )
+        .options(
+            joinedload(Post.author),
+            joinedload(Post.topic).joinedload(Topic.committee),
+            joinedload(Post.topic).joinedload(Topic.area),
+        )
+        .where(Post.id.in_(post_ids))
+    ).unique()
+    posts = []
+    for p, *marks in rows:
+        p.search_origin = next(
+            (key for (key, _o), mark in zip(origins, marks, strict=True) if mark), None
+        )
+        posts.append(p)
+    return posts
+
+
 def _visible(viewer, crit: Criteria, hits: list[tuple[str, int]]) -> dict[tuple[str, int], object]:
     """The hits ``viewer`` may see now, by the database: one query per kind of hit."""
     post_ids = [pk for kind, pk in hits if kind == documents.POST]
     topic_ids = [pk for kind, pk in hits if kind == documents.TOPIC]
     out: dict[tuple[str, int], object] = {}
-    if post_ids:
-        posts = db.session.scalars(
-            select(Post)
-            .options(
-                joinedload(Post.author),
-                joinedload(Post.topic).joinedload(Topic.committee),
-                joinedload(Post.topic).joinedload(Topic.area),
-            )
-            .where(Post.id.in_(post_ids))
-        ).unique()
-        for p in posts:
-            if not permissions.can_see_post(viewer, p, p.topic):
-                continue
-            if not crit.include_restricted and not (
-                p.state in permissions.PUBLIC_POST_STATES and p.topic.is_public
-            ):
-                continue
-            out[(documents.POST, p.id)] = p
+    for p in _posts_with_origins(post_ids) if post_ids else ():
+        if not permissions.can_see_post(viewer, p, p.topic):
+            continue
+        if not crit.include_restricted and not (
+            p.state in permissions.PUBLIC_POST_STATES and p.topic.is_public
+        ):
+            continue
+        out[(documents.POST, p.id)] = p
     if topic_ids:
         topics = db.session.scalars(
             select(Topic)
@@ -368,10 +383,9 @@ def _visible(viewer, crit: Criteria, hits: list[tuple[str, int]]) -> dict[tuple[
                 out[(documents.TOPIC, t.id)] = t
     for kind, source in hooks.search_sources().items():
         ids = [pk for k, pk in hits if k == kind]
-        if ids:
-            for pk, item in source.visible(viewer, ids).items():
-                if crit.include_restricted or item.public:
-                    out[(kind, pk)] = item
+        for pk, item in source.visible(viewer, ids).items() if ids else ():
+            if crit.include_restricted or item.public:
+                out[(kind, pk)] = item
     return out
 
 
@@ -380,7 +394,6 @@ def _make_hit(
     obj,
     raw: index.RawResults,
     places: Places,
-    origins: dict[int, str] | None = None,
 ) -> Hit:
     exact, stems = raw.exact_terms, raw.stem_terms
     width = _cfg("SEARCH_SNIPPET_CHARS")
@@ -412,7 +425,7 @@ def _make_hit(
             snippet=snippet(
                 markdown_to_text(obj.body_source), index.word_forms, exact, stems, max_chars=width
             ),
-            origin=(origins or {}).get(obj.id),
+            origin=getattr(obj, "search_origin", None),
         )
     return Hit(
         kind=documents.TOPIC,
@@ -506,8 +519,7 @@ def run_search(viewer, req: SearchRequest, places: Places | None = None) -> Sear
     result.last_page = max(1, math.ceil(result.total / per_page))
     result.has_next = len(visible) > need or len(raw.hits) < raw.total
     shown = visible[need - per_page : need]
-    origins = hooks.origins_of_posts(pk for kind, pk in shown if kind == documents.POST)
-    result.hits = [_make_hit(h, checked[h], raw, places, origins) for h in shown]
+    result.hits = [_make_hit(h, checked[h], raw, places) for h in shown]
     result.facets = _facets(raw, places)
     if not result.hits and req.page > 1:
         result.notices.append(

@@ -103,3 +103,28 @@ def test_only_staff_download(client, login, rnd, make_user):
     assert client.get(f"/holdninger/{rnd.id}/polis.zip").status_code == 403
     assert "polis.zip" not in client.get(f"/holdninger/{rnd.id}").get_data(as_text=True)
     assert client.get("/holdninger/999999/polis.zip").status_code == 404
+
+
+def test_map_fragments_follow_the_pages_rules(client, rnd, make_user, login, topic):
+    """The fragments live.js fetches when the map is recomputed: the map's content and the
+    voting page's summary, without rejected or waiting statements nor anyone's name."""
+    _voted(rnd, make_user)
+    page = client.get(f"/holdninger/{rnd.id}/kort").get_data(as_text=True)
+    assert f"/holdninger/{rnd.id}/kort/indhold" in page and "data-opinion-map-live" in page
+    frag = client.get(f"/holdninger/{rnd.id}/kort/indhold")
+    assert frag.status_code == 200
+    html = frag.get_data(as_text=True)
+    assert "<svg" in html and "<html" not in html
+    assert "Hemmeligt" not in html and "Ventende" not in html and "Navnesen" not in html
+    voting = client.get(f"/holdninger/{rnd.id}").get_data(as_text=True)
+    assert f'data-live-room="opinions:{rnd.id}"' in voting and "js/live.js" in voting
+    summary = client.get(f"/holdninger/{rnd.id}/kort/resume").get_data(as_text=True)
+    assert "8 participants are placed on the map" in summary and "<html" not in summary
+    # who may not see the topic gets neither fragment
+    from forum.models import TopicStatus
+
+    topic.status = TopicStatus.PROPOSED
+    db.session.commit()
+    login(make_user())
+    assert client.get(f"/holdninger/{rnd.id}/kort/indhold").status_code == 404
+    assert client.get(f"/holdninger/{rnd.id}/kort/resume").status_code == 404
