@@ -201,6 +201,10 @@ def create_meeting(
         raise InvalidInput(area_id=_("You organise meetings only in your own local areas."))
     politicians = _politicians(data.get("politician_ids"))
     registration, capacity, deadline = _registration(data, data["starts_at"])
+    if deadline is not None and deadline < now:
+        raise InvalidInput(
+            registration_deadline=_("The registration deadline cannot be in the past.")
+        )
     meeting = Meeting(
         kind=kind,
         title=data["title"],
@@ -284,6 +288,10 @@ def edit_meeting(user: User, meeting: Meeting, data: dict, now: datetime | None 
         raise InvalidInput(area_id=_("You organise meetings only in your own local areas."))
     politicians = _politicians(data.get("politician_ids"))
     registration, capacity, deadline = _registration(data, starts, _confirmed_count(meeting.id))
+    if deadline is not None and deadline != meeting.registration_deadline and deadline < now:
+        raise InvalidInput(
+            registration_deadline=_("The registration deadline cannot be in the past.")
+        )
     if not registration and _confirmed_count(meeting.id):
         raise InvalidInput(
             registration=_("People have registered: registration cannot be turned off.")

@@ -74,6 +74,13 @@ def to_local(value):
     return value.replace(tzinfo=UTC).astimezone(_zone()).replace(tzinfo=None)
 
 
+def _id(value) -> int | None:
+    """A row id typed into a form, or None (not digits, or longer than any id: a forged
+    value never reaches the database as an out-of-range integer)."""
+    text = str(value or "")
+    return int(text) if text.isdigit() and len(text) < 10 else None
+
+
 def _user() -> User:
     return current_user._get_current_object()
 
@@ -152,7 +159,7 @@ def _form_lists():
 
 def _data(form: MeetingForm) -> dict:
     def opt_int(value):
-        return int(value) if value not in (None, "") and str(value).isdigit() else None
+        return _id(value)
 
     return {
         "kind": form.kind.data,
@@ -171,7 +178,7 @@ def _data(form: MeetingForm) -> dict:
         "committee_id": opt_int(form.committee_id.data),
         "area_id": opt_int(form.area_id.data),
         "topic_id": form.topic_id.data,
-        "politician_ids": [int(i) for i in form.politician_ids.data or () if str(i).isdigit()],
+        "politician_ids": [_id(i) for i in form.politician_ids.data or () if _id(i) is not None],
         "registration": form.registration.data,
         "capacity": form.capacity.data,
         "registration_deadline": to_utc(form.registration_deadline.data),
@@ -466,14 +473,14 @@ def new_invitation():
         with uow.saving(form) as saved:
             inv = invitations.invite(
                 u,
-                int(form.area_id.data) if str(form.area_id.data).isdigit() else None,
+                _id(form.area_id.data),
                 subject=form.subject.data,
                 proposed_dates=form.proposed_dates.data,
                 message=form.message.data,
-                committee_id=int(form.committee_id.data)
-                if str(form.committee_id.data).isdigit()
-                else None,
-                politician_ids=[int(i) for i in form.politician_ids.data or () if i.isdigit()],
+                committee_id=_id(form.committee_id.data),
+                politician_ids=[
+                    _id(i) for i in form.politician_ids.data or () if _id(i) is not None
+                ],
             )
         if saved.ok:
             flash(_("The invitation is sent."), "success")
