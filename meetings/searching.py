@@ -35,7 +35,7 @@ def _item(m: Meeting) -> hooks.SearchItem:
         title=m.title,
         text=text,
         url=meeting_path(m.id),
-        label=f"{_('Meeting')} ({kind_label(m.kind)})",
+        label=_("Meeting: %(kind)s", kind=kind_label(m.kind)),
         author_id=m.organiser_id,
         created_at=m.starts_at,
         committee_id=m.committee_id,

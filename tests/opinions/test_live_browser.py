@@ -97,7 +97,7 @@ def test_open_map_page_updates_when_the_map_is_recomputed(start_server, world): 
             assert page.evaluate("() => window.__notReloaded === true")
             assert "Udsagn om cykelstien" in box.inner_text()
             announced = page.locator("#live-announcer").inner_text()
-            assert "opdateret" in announced or "updated" in announced
+            assert announced == "Holdningskortet er opdateret med nye stemmer."
         finally:
             browser.close()
         with app.app_context():
