@@ -658,6 +658,9 @@ class SearchSource(Protocol):
     def visible(self, viewer, ids: list[int]) -> dict[int, SearchItem]:
         """The items ``viewer`` may see now (the results page's re-check)."""
 
+    def ids_by_authors(self, user_ids: list[int]) -> list[int]:
+        """The items these people are the authors of (a new display name re-indexes them)."""
+
 
 class PostOrigin(NamedTuple):
     key: str  # the filter's URL value, e.g. "moeder"

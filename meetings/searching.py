@@ -64,6 +64,11 @@ class MeetingSource:
     def visible(self, viewer, ids: list[int]) -> dict[int, hooks.SearchItem]:
         return self.items(ids)  # meetings are public
 
+    def ids_by_authors(self, user_ids: list[int]) -> list[int]:
+        return list(
+            db.session.scalars(select(Meeting.id).where(Meeting.organiser_id.in_(user_ids)))
+        )
+
 
 def contribution_posts():
     """The ids of the posts entered from a meeting (a SELECT, used as a subquery)."""

@@ -284,6 +284,8 @@ class Indexer:
             user_posts, user_topics = documents.content_of_users(t.users)
             posts.update(user_posts)
             topics.update(user_topics)
+            for kind, source in hooks.search_sources().items():
+                t.others.setdefault(kind, set()).update(source.ids_by_authors(sorted(t.users)))
         loaded = documents.load(posts, topics, t.others)
         # A renamed, moved, hidden or reopened topic: its posts repeat those fields. (A topic
         # not in the index yet has no posts there: each of its posts has its own events.)

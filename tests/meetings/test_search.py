@@ -78,6 +78,11 @@ def test_meetings_and_contributions_are_found_and_filtered(world, said, reindex,
     reindex()
     [cancelled] = [h for h in find("vindmøllemøde").hits if h.kind == "meeting"]
     assert cancelled.state == "cancelled"
+    # the organiser's new name: their meetings are re-indexed under it
+    world.staff.display_name = "Birthe Byplanlægger"  # search's flush handler logs the change
+    db.session.commit()
+    reindex()
+    assert ("meeting", new.id) in _keys(find("vindmøllemøde Byplanlægger"))
 
 
 def _new_meeting() -> dict:
