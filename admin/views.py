@@ -400,7 +400,10 @@ def _role_form_class() -> type[RoleForm]:
     if not caps:
         return RoleForm
     fields = {
-        f"cap_{cap.name}": SelectMultipleField(cap.label, coerce=str, validators=[Optional()])
+        # choices checked by the service, which answers in the reader's language
+        f"cap_{cap.name}": SelectMultipleField(
+            cap.label, coerce=str, validators=[Optional()], validate_choice=False
+        )
         for cap in caps
     }
     return type("RoleFormWithCapacities", (RoleForm,), fields)

@@ -62,6 +62,7 @@ class SessionForm(BaseForm):
         _l("Held at a meeting (optional)"),
         validators=[Optional()],
         coerce=str,
+        validate_choice=False,  # the meetings package checks it (answers in the reader's language)
         description=_l(
             "A hybrid meeting: the room asks through the projector view, people at home online."
         ),

@@ -79,6 +79,7 @@ def test_unknown_area_is_a_form_error_and_changes_nothing(world, client, login, 
         data={"role": "citizen", "cap_meeting_contact": ["999999"]},
     )
     assert resp.status_code == 400
+    assert "Vælg fra listen." in resp.get_data(as_text=True)  # in the reader's language
     db.session.expire_all()
     assert services.contact_areas(world.contact) == {world.area.id}
     assert _entries() == []
