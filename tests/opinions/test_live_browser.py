@@ -77,7 +77,9 @@ def test_open_map_page_updates_when_the_map_is_recomputed(start_server, world): 
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
-    server = start_server(OPINIONS_DEBOUNCE_SECONDS=0, OPINIONS_INTERVAL_SECONDS=0.5)
+    server = start_server(
+        OPINIONS_DEBOUNCE_SECONDS=0, OPINIONS_INTERVAL_SECONDS=0.5, SEARCH_WORKER="external"
+    )
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=_chromium_path(), args=CHROMIUM_ARGS)
         try:
