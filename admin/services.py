@@ -407,7 +407,7 @@ def active_admin_count() -> int:
 
 
 def _user_data(user: User) -> dict:
-    return {
+    data = {
         "role": user.role.value,
         "party": user.party,
         "committees": sorted(c.slug for c in user.committees),
@@ -416,6 +416,12 @@ def _user_data(user: User) -> dict:
             db.session.scalars(select(Committee.slug).where(Committee.chair_id == user.id))
         ),
     }
+    # Area-scoped capacities of other packages (forum.hooks.register_area_capacity).
+    for cap in hooks.area_capacities():
+        ids = sorted(cap.read(user))
+        slugs = db.session.scalars(select(Area.slug).where(Area.id.in_(ids))) if ids else []
+        data[cap.name] = sorted(slugs)
+    return data
 
 
 def _load(model, ids, field: str) -> list:
@@ -426,6 +432,17 @@ def _load(model, ids, field: str) -> list:
     return found
 
 
+def _set_capacities(actor: User, user: User, capacities: dict[str, list[int]]) -> None:
+    """Set the area-scoped capacities given (``forum.hooks.register_area_capacity``)."""
+    registered = {cap.name: cap for cap in hooks.area_capacities()}
+    for name, ids in capacities.items():
+        cap = registered.get(name)
+        if cap is None:
+            raise InvalidInput(_("Choose from the list."))
+        areas_of = _load(Area, ids, f"cap_{name}")
+        cap.write(actor, user, {a.id for a in areas_of})
+
+
 def change_role(
     actor: User,
     user: User,
@@ -434,10 +451,16 @@ def change_role(
     committee_ids: list[int] | None = None,
     area_ids: list[int] | None = None,
     chair_ids: list[int] | None = None,
+    capacities: dict[str, list[int]] | None = None,
 ) -> bool:
     """Give ``user`` a role with its party, committees (and chairs) or moderated areas, by
     the rules of ``flask users set-role`` (forum.services.set_role). An admin keeps their own
-    role, and the last admin stays one."""
+    role, and the last admin stays one.
+
+    ``capacities``: for each area-scoped capacity another package registered
+    (``forum.hooks.register_area_capacity``; meetings' local forum contacts) given here, the
+    areas ``user`` holds it in from now on; one left out is not changed. Audited in the same
+    ``role_change`` entry."""
     _require_admin(actor)
     try:
         new_role = Role(role)
@@ -466,6 +489,7 @@ def change_role(
             c.chair_id = None
     for c in chairs:
         c.chair_id = user.id
+    _set_capacities(actor, user, capacities or {})
     db.session.flush()
     after = _user_data(user)
     if after == before:

@@ -24,8 +24,10 @@ from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from sqlalchemy import func, select
+from wtforms import SelectMultipleField
+from wtforms.validators import Optional
 
-from forum import render_error, uow
+from forum import hooks, render_error, uow
 from forum.converters import parse_id
 from forum.errors import DomainError, InvalidInput
 from forum.extensions import db, limiter, login_manager
@@ -391,9 +393,26 @@ def people():
     )
 
 
+def _role_form_class() -> type[RoleForm]:
+    """The role form with one checkbox list per area-scoped capacity another package keeps
+    (``forum.hooks.register_area_capacity``: meetings' local forum contacts)."""
+    caps = hooks.area_capacities()
+    if not caps:
+        return RoleForm
+    fields = {
+        # choices checked by the service, which answers in the reader's language
+        f"cap_{cap.name}": SelectMultipleField(
+            cap.label, coerce=str, validators=[Optional()], validate_choice=False
+        )
+        for cap in caps
+    }
+    return type("RoleFormWithCapacities", (RoleForm,), fields)
+
+
 def _role_form(user: User | None, data=None) -> RoleForm:
+    cls = _role_form_class()
     if user is not None and data is None:
-        form = RoleForm(
+        form = cls(
             formdata=None,
             role=user.role.value,
             party=user.party or "",
@@ -405,14 +424,24 @@ def _role_form(user: User | None, data=None) -> RoleForm:
                     select(Committee.id).where(Committee.chair_id == user.id)
                 )
             ],
+            **{
+                f"cap_{cap.name}": [str(i) for i in cap.read(user)]
+                for cap in hooks.area_capacities()
+            },
         )
     else:
-        form = RoleForm()
+        form = cls()
     form.role.choices = choices(list(role_labels().items()))
     form.committees.choices = _committee_choices()
     form.chairs.choices = _committee_choices()
     form.areas.choices = _area_choices()
+    for cap in hooks.area_capacities():
+        form[f"cap_{cap.name}"].choices = _area_choices()
     return form
+
+
+def _capacity_fields(form: RoleForm) -> list:
+    return [form[f"cap_{cap.name}"] for cap in hooks.area_capacities()]
 
 
 def _render_person(user: User, form: RoleForm, status: int = 200):
@@ -422,6 +451,7 @@ def _render_person(user: User, form: RoleForm, status: int = 200):
         form=form,
         active_form=ActiveForm(),
         role_labels=role_labels(),
+        capacity_fields=_capacity_fields(form),
     ), status
 
 
@@ -441,6 +471,7 @@ def person(user_id: int):
                 _ids(form.committees.data),
                 _ids(form.areas.data),
                 _ids(form.chairs.data),
+                {cap.name: _ids(form[f"cap_{cap.name}"].data) for cap in hooks.area_capacities()},
             )
         except DomainError as exc:
             _form_failed(form, exc)

@@ -167,9 +167,9 @@ class BudgetDetail(Budget):
 
 
 class SearchHit(Base):
-    kind = fields.String(required=True, validate=validate.OneOf(["post", "topic"]))
+    kind = fields.String(required=True, validate=validate.OneOf(["post", "topic", "meeting"]))
     id = fields.Integer(required=True)
-    topic_id = fields.Integer(required=True)
+    topic_id = fields.Integer(required=True, allow_none=True)  # None for a meeting
     title = fields.String(required=True)
     excerpt = fields.String(required=True)
     created_at = UtcDateTime(required=True)

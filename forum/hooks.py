@@ -515,3 +515,202 @@ def known_reader_fact(name: str, user_id: int) -> bool | None:
     if facts is None or facts[0] != user_id:
         return None
     return facts[1].get(name, False)
+
+
+# --- area-scoped capacities other packages keep -------------------------------------------------
+# A capacity a person holds in some local areas, kept by a feature package (meetings: the
+# local forum contact of an area), administered where roles are: admin's person page shows one
+# checkbox list per registered capacity in the role form, and a change goes into the same
+# audited ``role_change`` entry, with the before/after areas. Neither package imports the other.
+
+
+class AreaCapacity(NamedTuple):
+    name: str  # a short key, e.g. "meeting_contact" (the form field is ``cap_<name>``)
+    label: object  # the checkbox list's legend (lazy gettext)
+    read: Callable[[User], set[int]]  # the areas ``user`` holds it in
+    # (actor, user, area ids) -> changed?; sets exactly these areas, flushes, refuses with
+    # the forum's DomainErrors
+    write: Callable[[User, User, set[int]], bool]
+
+
+_CAPACITIES_KEY = "borgerdialog.area_capacities"
+
+
+def register_area_capacity(app, capacity: AreaCapacity) -> None:
+    app.extensions.setdefault(_CAPACITIES_KEY, {})[capacity.name] = capacity
+
+
+def area_capacities() -> list[AreaCapacity]:
+    """The registered capacities, in the order they were registered (none outside an app)."""
+    if not has_app_context():
+        return []
+    return list(current_app.extensions.get(_CAPACITIES_KEY, {}).values())
+
+
+# --- a live Q&A session held at a meeting (hybrid) ---------------------------------------------
+# A meeting out in the municipality may have a live Q&A session: the room asks through the
+# projector view, people at home online. Meetings keeps the link (its table
+# ``meeting_qa_sessions``) and registers ``MeetingLinks``; live Q&A registers a reader of its
+# sessions. The session's form offers the meetings its organiser may link, the session's page
+# shows the meeting, the meeting's page shows the session. Neither package imports the other.
+
+
+class MeetingFacts(NamedTuple):
+    id: int
+    title: str
+    url: str  # the meeting's page (path)
+    starts_at: datetime  # naive UTC
+    ends_at: datetime
+    place: str  # address and room, or ""
+    online_link: str | None
+    cancelled: bool
+    committee_id: int | None
+    area_id: int | None
+    topic_id: int | None
+    politician_ids: tuple[int, ...]
+
+
+class MeetingLinks(Protocol):
+    def choices(self, user: User, session_id: int | None) -> list[tuple[int, str]]:
+        """Meetings ``user`` may hold a session at (not over, not cancelled, theirs to
+        manage), plus the one ``session_id`` is linked to now."""
+
+    def facts(self, meeting_id: int) -> MeetingFacts | None:
+        """A meeting's public facts (for the session form's prefill)."""
+
+    def of_session(self, session_id: int) -> MeetingFacts | None:
+        """The meeting the session is held at, if any."""
+
+    def link(self, user: User, session_id: int, meeting_id: int | None) -> bool:
+        """Hold the session at ``meeting_id`` (None: at no meeting); refuses with the
+        forum's DomainErrors (field ``meeting_id``); True when something changed."""
+
+
+class SessionFacts(NamedTuple):
+    id: int
+    title: str
+    url: str  # the session's page (path)
+    projector_url: str
+    state: str  # "scheduled", "live", "ended"
+    starts_at: datetime
+    ends_at: datetime
+
+
+_MEETING_LINKS_KEY = "borgerdialog.meeting_links"
+_LIVE_SESSIONS_KEY = "borgerdialog.live_sessions"
+
+
+def register_meeting_links(app, links: MeetingLinks) -> None:
+    app.extensions[_MEETING_LINKS_KEY] = links
+
+
+def meeting_links() -> MeetingLinks | None:
+    """The registered meeting links (None without the meetings package)."""
+    return current_app.extensions.get(_MEETING_LINKS_KEY) if has_app_context() else None
+
+
+def register_live_sessions(app, reader: Callable[[int], SessionFacts | None]) -> None:
+    """``reader(session_id)`` -> the session's facts (None when there is no such session)."""
+    app.extensions[_LIVE_SESSIONS_KEY] = reader
+
+
+def live_session(session_id: int) -> SessionFacts | None:
+    reader = current_app.extensions.get(_LIVE_SESSIONS_KEY) if has_app_context() else None
+    return None if reader is None else reader(session_id)
+
+
+# --- search over what other packages keep ------------------------------------------------------
+# Search indexes forum posts and topics. A package with content of its own that people search
+# for (meetings) registers a ``SearchSource``: the indexer re-reads an item whenever an event
+# with the source's ``subject_type`` names it, and the results page shows the items the viewer
+# may see. A package that marks some forum posts as coming from somewhere (meetings: what was
+# said at a meeting, entered afterwards) registers a ``PostOrigin``; search indexes the origin
+# with each post and offers it as a filter. Search imports neither package.
+
+
+class SearchItem(NamedTuple):
+    id: int
+    title: str
+    text: str  # Markdown source or plain text (search makes it plain)
+    url: str  # the item's page (path)
+    label: str  # what it is, for the hit ("Meeting"), already translated
+    author_id: int
+    created_at: datetime  # naive UTC: the item's date (a meeting's start)
+    committee_id: int | None = None
+    area_id: int | None = None
+    topic_id: int | None = None
+    public: bool = True  # may anyone see it?
+    state: str = "published"  # e.g. "cancelled"; shown on the hit when not "published"
+    state_label: str = ""  # the state in words, already translated
+
+
+class SearchSource(Protocol):
+    kind: str  # the document kind, e.g. "meeting" (its first letter must be new: "m")
+    subject_type: str  # events with this subject_type name items to re-index
+    origin: str | None  # the PostOrigin key its items also count under (None: none)
+
+    def items(self, ids: list[int]) -> dict[int, SearchItem]:
+        """The current items (ids missing from the answer are gone)."""
+
+    def all_ids(self) -> list[int]:
+        """Every item's id (for a rebuild)."""
+
+    def visible(self, viewer, ids: list[int]) -> dict[int, SearchItem]:
+        """The items ``viewer`` may see now (the results page's re-check)."""
+
+    def ids_by_authors(self, user_ids: list[int]) -> list[int]:
+        """The items these people are the authors of (a new display name re-indexes them)."""
+
+
+class PostOrigin(NamedTuple):
+    key: str  # the filter's URL value, e.g. "moeder"
+    label: object  # the filter's option, e.g. "From meetings" (lazy gettext)
+    # A SELECT of one column: the ids of the posts with this origin (used as a subquery, so
+    # the results page reads origins in its one query for posts)
+    post_ids: Callable[[], object]
+
+
+_SEARCH_SOURCES_KEY = "borgerdialog.search_sources"
+_POST_ORIGINS_KEY = "borgerdialog.post_origins"
+
+
+def register_search_source(app, source: SearchSource) -> None:
+    app.extensions.setdefault(_SEARCH_SOURCES_KEY, {})[source.kind] = source
+
+
+def search_sources() -> dict[str, SearchSource]:
+    if not has_app_context():
+        return {}
+    return dict(current_app.extensions.get(_SEARCH_SOURCES_KEY, {}))
+
+
+def register_post_origin(app, origin: PostOrigin) -> None:
+    app.extensions.setdefault(_POST_ORIGINS_KEY, {})[origin.key] = origin
+
+
+def post_origins() -> dict[str, PostOrigin]:
+    if not has_app_context():
+        return {}
+    return dict(current_app.extensions.get(_POST_ORIGINS_KEY, {}))
+
+
+def origins_of_posts(post_ids) -> dict[int, str]:
+    """post id -> origin key, for the posts among ``post_ids`` that have one (the first
+    registered origin wins). No query without registered origins or posts."""
+    from sqlalchemy import select
+
+    from .extensions import db
+    from .models import Post
+
+    ids = sorted({int(i) for i in post_ids})
+    out: dict[int, str] = {}
+    origins = post_origins()
+    if not ids or not origins:
+        return out
+    for key, origin in origins.items():
+        found = db.session.scalars(
+            select(Post.id).where(Post.id.in_(ids), Post.id.in_(origin.post_ids()))
+        )
+        for pid in found:
+            out.setdefault(pid, key)
+    return out

@@ -65,9 +65,10 @@ def init_app(app: Flask) -> None:
     """Register the pages, the command, the live notices, template helpers and the demo."""
     from forum import hooks
     from forum import live as forum_live
+    from forum.i18n import lazy_gettext as _l
     from forum.periodic import PeriodicThread, start_periodic
 
-    from . import cli, demo, invitations, minutes, views
+    from . import cli, demo, hybrid, invitations, minutes, searching, services, views
     from .forms import kind_label
 
     app.register_blueprint(views.bp)
@@ -79,6 +80,20 @@ def init_app(app: Flask) -> None:
         forum_live.register_topic_notice(kind)
     # The "upcoming events" Atom feed (api/feeds.py) lists meetings beside Q&A sessions.
     hooks.register_upcoming(app, _upcoming_for_feed)
+    # Meetings and what was said at them in search (the filter »Fra møder«).
+    searching.register(app)
+    # A live Q&A session held at a meeting (hybrid): live Q&A links and reads it.
+    hooks.register_meeting_links(app, hybrid.Links())
+    # Local forum contacts are named on admin's person page, beside the moderated areas.
+    hooks.register_area_capacity(
+        app,
+        hooks.AreaCapacity(
+            "meeting_contact",
+            _l("Local forum contact for these local areas (organises meetings, invites)"),
+            services.contact_areas,
+            services.set_contact_areas,
+        ),
+    )
 
     @app.context_processor
     def _meeting_helpers() -> dict:

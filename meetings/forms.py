@@ -42,8 +42,15 @@ class CheckboxList(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+# The services check every choice and answer in the reader's language; WTForms' own
+# "Not a valid choice" has no Danish translation, so the forms leave choices to them.
+NO_CHOICE_CHECK = {"validate_choice": False}
+
+
 class MeetingForm(BaseForm):
-    kind = SelectField(_l("Kind of meeting"), validators=[InputRequired(REQUIRED)])
+    kind = SelectField(
+        _l("Kind of meeting"), validators=[InputRequired(REQUIRED)], **NO_CHOICE_CHECK
+    )
     title = StringField(
         _l("Title"),
         validators=[
@@ -77,15 +84,17 @@ class MeetingForm(BaseForm):
         validators=[Optional(), Length(max=500, message=_l("Use at most 500 characters."))],
         description=_l("Optional; a web address starting with http:// or https://."),
     )
-    committee_id = SelectField(_l("Committee"), coerce=str, validators=[Optional()])
-    area_id = SelectField(_l("Local area"), coerce=str, validators=[Optional()])
+    committee_id = SelectField(
+        _l("Committee"), coerce=str, validators=[Optional()], **NO_CHOICE_CHECK
+    )
+    area_id = SelectField(_l("Local area"), coerce=str, validators=[Optional()], **NO_CHOICE_CHECK)
     topic_id = IntegerField(
         _l("Topic (number, optional)"),
         validators=[Optional()],
         description=_l("The number in the topic's address, e.g. 12 for /emner/12."),
     )
     politician_ids = CheckboxList(
-        _l("Politicians taking part"), coerce=str, validators=[Optional()]
+        _l("Politicians taking part"), coerce=str, validators=[Optional()], **NO_CHOICE_CHECK
     )
     registration = BooleanField(_l("People register for this meeting"))
     capacity = IntegerField(
@@ -132,7 +141,9 @@ class EmptyForm(BaseForm):
 
 
 class InvitationForm(BaseForm):
-    area_id = SelectField(_l("Local area"), coerce=str, validators=[InputRequired(REQUIRED)])
+    area_id = SelectField(
+        _l("Local area"), coerce=str, validators=[InputRequired(REQUIRED)], **NO_CHOICE_CHECK
+    )
     subject = StringField(
         _l("Subject"),
         validators=[
@@ -140,9 +151,11 @@ class InvitationForm(BaseForm):
             Length(min=3, max=200, message=_l("Use between 3 and 200 characters.")),
         ],
     )
-    committee_id = SelectField(_l("Invite a committee"), coerce=str, validators=[Optional()])
+    committee_id = SelectField(
+        _l("Invite a committee"), coerce=str, validators=[Optional()], **NO_CHOICE_CHECK
+    )
     politician_ids = CheckboxList(
-        _l("… or invite named politicians"), coerce=str, validators=[Optional()]
+        _l("… or invite named politicians"), coerce=str, validators=[Optional()], **NO_CHOICE_CHECK
     )
     proposed_dates = TextAreaField(
         _l("Proposed dates"),

@@ -13,6 +13,7 @@
 - ``MeetingCalendarToken``: the secret of a person's personal calendar feed.
 - ``MeetingInvitation``: a local area invites a committee or named politicians.
 - ``MeetingContribution``: the provenance of a post entered from a meeting (offline).
+- ``meeting_qa_sessions``: the live Q&A session held at a meeting (hybrid).
 """
 
 from __future__ import annotations
@@ -72,6 +73,20 @@ meeting_politicians = Table(
     db.metadata,
     Column("meeting_id", ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True),
     Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+)
+
+# A live Q&A session held at a meeting (hybrid): one session per meeting and one meeting per
+# session. ``forum.hooks.register_meeting_links`` lets live Q&A read and set it.
+meeting_qa_sessions = Table(
+    "meeting_qa_sessions",
+    db.metadata,
+    Column("meeting_id", ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "session_id",
+        ForeignKey("qa_sessions.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+    ),
 )
 
 meeting_invitation_politicians = Table(

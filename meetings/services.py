@@ -201,6 +201,10 @@ def create_meeting(
         raise InvalidInput(area_id=_("You organise meetings only in your own local areas."))
     politicians = _politicians(data.get("politician_ids"))
     registration, capacity, deadline = _registration(data, data["starts_at"])
+    if deadline is not None and deadline < now:
+        raise InvalidInput(
+            registration_deadline=_("The registration deadline cannot be in the past.")
+        )
     meeting = Meeting(
         kind=kind,
         title=data["title"],
@@ -284,6 +288,10 @@ def edit_meeting(user: User, meeting: Meeting, data: dict, now: datetime | None 
         raise InvalidInput(area_id=_("You organise meetings only in your own local areas."))
     politicians = _politicians(data.get("politician_ids"))
     registration, capacity, deadline = _registration(data, starts, _confirmed_count(meeting.id))
+    if deadline is not None and deadline != meeting.registration_deadline and deadline < now:
+        raise InvalidInput(
+            registration_deadline=_("The registration deadline cannot be in the past.")
+        )
     if not registration and _confirmed_count(meeting.id):
         raise InvalidInput(
             registration=_("People have registered: registration cannot be turned off.")
@@ -580,6 +588,30 @@ def set_contact(admin: User | None, user: User, area: Area, on: bool) -> bool:
         admin.id if admin else None,
     )
     return True
+
+
+def contact_areas(user: User) -> set[int]:
+    """The areas ``user`` is a local forum contact for (read fresh, for administration)."""
+    return set(
+        db.session.scalars(
+            select(meeting_contacts.c.area_id).where(meeting_contacts.c.user_id == user.id)
+        )
+    )
+
+
+def set_contact_areas(admin: User, user: User, area_ids: set[int]) -> bool:
+    """``user`` is a local forum contact for exactly ``area_ids`` from now on (admins only;
+    admin's person page through ``forum.hooks.register_area_capacity``). True when
+    something changed; each area added or removed is an event like ``set_contact``'s."""
+    if not getattr(admin, "is_admin", False):
+        raise PermissionDenied(_("Only admins name local forum contacts."))
+    now = contact_areas(user)
+    wanted = set(area_ids)
+    areas = {a.id: a for a in db.session.scalars(select(Area).where(Area.id.in_(now ^ wanted)))}
+    changed = False
+    for area_id in sorted(now ^ wanted):
+        changed |= set_contact(admin, user, areas[area_id], area_id in wanted)
+    return changed
 
 
 # --- personal calendar ------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from forum.extensions import db, limiter
 from forum.forms import choices
 from forum.models import Area, Committee, Role, Topic, User, utcnow
 
-from . import ics, invitations, minutes, permissions, queries, services
+from . import hybrid, ics, invitations, minutes, permissions, queries, services
 from .forms import (
     AcceptForm,
     CancelForm,
@@ -72,6 +72,13 @@ def to_local(value):
     if value is None:
         return None
     return value.replace(tzinfo=UTC).astimezone(_zone()).replace(tzinfo=None)
+
+
+def _id(value) -> int | None:
+    """A row id typed into a form, or None (not digits, or longer than any id: a forged
+    value never reaches the database as an out-of-range integer)."""
+    text = str(value or "")
+    return int(text) if text.isdigit() and len(text) < 10 else None
 
 
 def _user() -> User:
@@ -125,6 +132,10 @@ def meeting(meeting_id: int, form: RegisterForm | None = None, status: int = 200
         topic_visible=permissions.can_see_topic_link(current_user, m),
         started=m.starts_at <= utcnow(),
         contributions=minutes.contributions(current_user, m),
+        live_session=hybrid.live_session_of(m),
+        # Live Q&A sessions are scheduled by moderators of the area (qa/permissions.py).
+        may_schedule_qa="qa" in current_app.blueprints
+        and fp.can_moderate_area(current_user, m.area_id),
         minutes_form=forms.get("minutes_form")
         or MinutesForm(formdata=None, data={"minutes": m.minutes_source}),
         contribution_form=forms.get("contribution_form") or ContributionForm(formdata=None),
@@ -148,7 +159,7 @@ def _form_lists():
 
 def _data(form: MeetingForm) -> dict:
     def opt_int(value):
-        return int(value) if value not in (None, "") and str(value).isdigit() else None
+        return _id(value)
 
     return {
         "kind": form.kind.data,
@@ -167,7 +178,7 @@ def _data(form: MeetingForm) -> dict:
         "committee_id": opt_int(form.committee_id.data),
         "area_id": opt_int(form.area_id.data),
         "topic_id": form.topic_id.data,
-        "politician_ids": [int(i) for i in form.politician_ids.data or () if str(i).isdigit()],
+        "politician_ids": [_id(i) for i in form.politician_ids.data or () if _id(i) is not None],
         "registration": form.registration.data,
         "capacity": form.capacity.data,
         "registration_deadline": to_utc(form.registration_deadline.data),
@@ -462,14 +473,14 @@ def new_invitation():
         with uow.saving(form) as saved:
             inv = invitations.invite(
                 u,
-                int(form.area_id.data) if str(form.area_id.data).isdigit() else None,
+                _id(form.area_id.data),
                 subject=form.subject.data,
                 proposed_dates=form.proposed_dates.data,
                 message=form.message.data,
-                committee_id=int(form.committee_id.data)
-                if str(form.committee_id.data).isdigit()
-                else None,
-                politician_ids=[int(i) for i in form.politician_ids.data or () if i.isdigit()],
+                committee_id=_id(form.committee_id.data),
+                politician_ids=[
+                    _id(i) for i in form.politician_ids.data or () if _id(i) is not None
+                ],
             )
         if saved.ok:
             flash(_("The invitation is sent."), "success")

@@ -27,7 +27,13 @@ from .models import (
     OpinionVote,
     StatementState,
 )
-from .polis import PolisComment, PolisConversation, PolisVote, read_conversation
+from .polis import (
+    PolisComment,
+    PolisConversation,
+    PolisVote,
+    conversation_files,
+    read_conversation,
+)
 from .services import recompute
 
 STATE_OF = {1: StatementState.PUBLISHED, 0: StatementState.PUBLISHED, -1: StatementState.REJECTED}
@@ -152,19 +158,38 @@ def _ms(when: datetime) -> int:
     return int(when.replace(tzinfo=UTC).timestamp() * 1000)
 
 
-def export_round(rnd: OpinionRound) -> PolisConversation:
+def export_round(rnd: OpinionRound, published_only: bool = False) -> PolisConversation:
     """The round as a Pol.is conversation (ids: Pol.is's for imported rows, ours else);
-    ``group-id`` is this site's map group."""
+    ``group-id`` is this site's map group.
+
+    ``published_only`` (the download on the round's page): only approved statements and the
+    votes on them, and participants numbered 0, 1, 2, … in the order they joined, so no id
+    of ours (nor an imported Pol.is id) leaves the site; authors of statements that are not
+    shown are not named either."""
     parts = db.session.scalars(
-        select(OpinionParticipant).where(OpinionParticipant.round_id == rnd.id)
+        select(OpinionParticipant)
+        .where(OpinionParticipant.round_id == rnd.id)
+        .order_by(OpinionParticipant.id)
     ).all()
-    ext = {p.id: (p.external_id if p.external_id is not None else p.id) for p in parts}
-    stmts = db.session.scalars(
-        select(OpinionStatement)
-        .where(OpinionStatement.round_id == rnd.id)
-        .order_by(OpinionStatement.id)
+    stmt = select(OpinionStatement).where(OpinionStatement.round_id == rnd.id)
+    if published_only:
+        stmt = stmt.where(OpinionStatement.state == StatementState.PUBLISHED)
+    stmts = db.session.scalars(stmt.order_by(OpinionStatement.id)).all()
+    vote_rows = db.session.scalars(
+        select(OpinionVote).where(
+            OpinionVote.round_id == rnd.id,
+            OpinionVote.statement_id.in_([s.id for s in stmts]),
+        )
     ).all()
-    cid = {s.id: (s.external_id if s.external_id is not None else s.id) for s in stmts}
+    if published_only:
+        active = {v.participant_id for v in vote_rows} | {
+            s.author_participant_id for s in stmts if s.author_participant_id
+        }
+        ext = {p.id: n for n, p in enumerate(p for p in parts if p.id in active)}
+        cid = {s.id: n for n, s in enumerate(stmts)}
+    else:
+        ext = {p.id: (p.external_id if p.external_id is not None else p.id) for p in parts}
+        cid = {s.id: (s.external_id if s.external_id is not None else s.id) for s in stmts}
     comments = [
         PolisComment(
             id=cid[s.id],
@@ -178,9 +203,33 @@ def export_round(rnd: OpinionRound) -> PolisConversation:
     votes = [
         PolisVote(comment=cid[v.statement_id], voter=ext[v.participant_id], vote=v.value,
                   timestamp=_ms(v.updated_at))
-        for v in db.session.scalars(select(OpinionVote).where(OpinionVote.round_id == rnd.id))
+        for v in vote_rows
     ]  # fmt: skip
     state = json.loads(rnd.map_state) if rnd.map_state else {}
     labels = {int(p): g for p, g in (state.get("labels") or {}).items()}
-    groups = {ext[p.id]: labels.get(p.id) for p in parts}
+    groups = {ext[p.id]: labels.get(p.id) for p in parts if p.id in ext}
     return PolisConversation(comments, votes, groups)
+
+
+def export_zip(rnd: OpinionRound) -> bytes:
+    """The download for staff: a zip of the Pol.is files of ``export_round(published_only)``
+    and a README with the round's question and the attribution of imported data. Cells that
+    a spreadsheet would run as a formula are neutralised (``forum.exports.neutralise``)."""
+    import io
+    import zipfile
+
+    from forum.exports import neutralise
+
+    conv = export_round(rnd, published_only=True)
+    for c in conv.comments:
+        c.body = neutralise(c.body)
+    files = conversation_files(conv)
+    note = f"{rnd.question}\n\nExported {utcnow():%Y-%m-%d %H:%M} UTC in the Pol.is format.\n"
+    if rnd.source == "polis":
+        note += f"\n{ATTRIBUTION}\n"
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, text in files.items():
+            zf.writestr(name, text)
+        zf.writestr("README.txt", note)
+    return buf.getvalue()

@@ -25,3 +25,8 @@ def can_moderate_round(user, topic: Topic) -> bool:
 
 def can_see_round(user, topic: Topic) -> bool:
     return fp.can_see_topic(user, topic)
+
+
+def can_export_round(user) -> bool:
+    """Download a round's data (Pol.is format): municipal staff and admins."""
+    return fp.is_staff(user)

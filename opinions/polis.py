@@ -179,10 +179,16 @@ def read_conversation(directory: Path | str) -> PolisConversation:
 
 def write_conversation(directory: Path | str, conv: PolisConversation) -> None:
     """Write comments.csv, votes.csv and participants-votes.csv in Pol.is's format."""
-    from datetime import UTC, datetime
-
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    for name, text in conversation_files(conv).items():
+        with open(directory / name, "w", newline="", encoding="utf-8") as fh:
+            fh.write(text)
+
+
+def conversation_files(conv: PolisConversation) -> dict[str, str]:
+    """The three Pol.is files (name -> CSV text), as ``write_conversation`` writes them."""
+    from datetime import UTC, datetime
 
     def stamp(ms: int) -> str:
         return datetime.fromtimestamp(ms / 1000, UTC).strftime("%a %b %d %H:%M:%S UTC %Y")
@@ -195,31 +201,37 @@ def write_conversation(directory: Path | str, conv: PolisConversation) -> None:
         elif v.vote == -1:
             tally[v.comment][1] += 1
         per_voter.setdefault(v.voter, {})[v.comment] = v.vote
-    with open(directory / "comments.csv", "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(COMMENT_COLUMNS)
-        for c in conv.comments:
-            a, d = tally[c.id]
-            w.writerow([c.timestamp, stamp(c.timestamp), c.id, c.author, a, d, c.moderated, c.body])
-    with open(directory / "votes.csv", "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(VOTE_COLUMNS)
-        for v in sorted(conv.votes, key=lambda v: (v.timestamp, v.voter, v.comment)):
-            w.writerow([v.timestamp, stamp(v.timestamp), v.comment, v.voter, v.vote])
+    out: dict[str, str] = {}
+    fh = io.StringIO(newline="")
+    w = csv.writer(fh)
+    w.writerow(COMMENT_COLUMNS)
+    for c in conv.comments:
+        a, d = tally[c.id]
+        w.writerow([c.timestamp, stamp(c.timestamp), c.id, c.author, a, d, c.moderated, c.body])
+    out["comments.csv"] = fh.getvalue()
+    fh = io.StringIO(newline="")
+    w = csv.writer(fh)
+    w.writerow(VOTE_COLUMNS)
+    for v in sorted(conv.votes, key=lambda v: (v.timestamp, v.voter, v.comment)):
+        w.writerow([v.timestamp, stamp(v.timestamp), v.comment, v.voter, v.vote])
+    out["votes.csv"] = fh.getvalue()
     authored: dict[int, int] = {}
     for c in conv.comments:
-        authored[c.author] = authored.get(c.author, 0) + 1
+        if c.author >= 0:  # -1: no participant wrote it (a seed statement)
+            authored[c.author] = authored.get(c.author, 0) + 1
     ids = [c.id for c in conv.comments]
     people = sorted(set(per_voter) | set(authored) | set(conv.groups))
-    with open(directory / "participants-votes.csv", "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(PV_COLUMNS + [str(i) for i in ids])
-        for p in people:
-            mine = per_voter.get(p, {})
-            g = conv.groups.get(p)
-            w.writerow(
-                [p, "" if g is None else g, authored.get(p, 0), len(mine),
-                 sum(1 for x in mine.values() if x == 1),
-                 sum(1 for x in mine.values() if x == -1)]
-                + ["" if i not in mine else mine[i] for i in ids]
-            )  # fmt: skip
+    fh = io.StringIO(newline="")
+    w = csv.writer(fh)
+    w.writerow(PV_COLUMNS + [str(i) for i in ids])
+    for p in people:
+        mine = per_voter.get(p, {})
+        g = conv.groups.get(p)
+        w.writerow(
+            [p, "" if g is None else g, authored.get(p, 0), len(mine),
+             sum(1 for x in mine.values() if x == 1),
+             sum(1 for x in mine.values() if x == -1)]
+            + ["" if i not in mine else mine[i] for i in ids]
+        )  # fmt: skip
+    out["participants-votes.csv"] = fh.getvalue()
+    return out

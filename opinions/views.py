@@ -11,6 +11,7 @@ from datetime import datetime, time
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -123,6 +124,7 @@ def new_round(topic_id: int):
 
 
 def _round_page(rnd: OpinionRound, vote_form=None, statement_form=None, status=200):
+    live.remember_cursor()  # before the map's summary: live updates replay from here
     participant, _cookie = _participant(rnd, create=False)
     statement = services.next_statement(rnd, participant) if rnd.is_open() else None
     vote_form = vote_form or VoteForm()
@@ -138,7 +140,9 @@ def _round_page(rnd: OpinionRound, vote_form=None, statement_form=None, status=2
         propose_form=ProposePostForm()
         if permissions.can_moderate_round(current_user, rnd.topic) else None,
         may_take_part=current_user.is_authenticated or rnd.allow_anonymous,
+        may_export=permissions.can_export_round(current_user),
         progress=queries.progress(rnd, participant),
+        view=queries.map_view(rnd, participant),
     ), status  # fmt: skip
 
 
@@ -218,16 +222,54 @@ def propose_post(round_id: int):
     return redirect(url_for("opinions.round_page", round_id=rnd.id))
 
 
-@bp.route("/holdninger/<int:round_id>/kort")
-def map_page(round_id: int):
+@bp.route("/holdninger/<int:round_id>/polis.zip")
+@login_required
+@limiter.limit(lambda: current_app.config["RATELIMIT_STAFF"])
+def export(round_id: int):
+    """Staff download the round in Pol.is's format: approved statements only, participants
+    numbered anew (``interchange.export_zip``)."""
     rnd = _round_or_404(round_id)
-    live.remember_cursor()  # before the map: the page never claims an unseen recomputation
+    if not permissions.can_export_round(current_user):
+        raise PermissionDenied(_("Only municipal staff download a round's data."))
+    from .interchange import export_zip
+
+    body = export_zip(rnd)
+    return Response(
+        body,
+        mimetype="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="holdninger-{rnd.id}-polis.zip"'},
+    )
+
+
+def _map_context(rnd: OpinionRound) -> dict:
     participant, _cookie = _participant(rnd, create=False)
     view = queries.map_view(rnd, participant)
     areas = {}
     if view and view.get("areas"):
         ids = [a["area_id"] for a in view["areas"]]
         areas = dict(db.session.execute(select(Area.id, Area.name).where(Area.id.in_(ids))).all())
-    return render_template(
-        "opinions/map.html", rnd=rnd, topic=rnd.topic, view=view, area_names=areas
-    )
+    return {"rnd": rnd, "topic": rnd.topic, "view": view, "area_names": areas}
+
+
+@bp.route("/holdninger/<int:round_id>/kort")
+def map_page(round_id: int):
+    rnd = _round_or_404(round_id)
+    live.remember_cursor()  # before the map: the page never claims an unseen recomputation
+    return render_template("opinions/map.html", **_map_context(rnd))
+
+
+@bp.route("/holdninger/<int:round_id>/kort/indhold")
+def map_fragment(round_id: int):
+    """The map's content alone: what an open map page fetches when the map is recomputed
+    (static/js/live.js), with the page's visibility rule (404 for who may not see it)."""
+    rnd = _round_or_404(round_id)
+    return render_template("opinions/_map_content.html", **_map_context(rnd))
+
+
+@bp.route("/holdninger/<int:round_id>/kort/resume")
+def map_summary(round_id: int):
+    """The map in one line, for the voting page's live update."""
+    rnd = _round_or_404(round_id)
+    participant, _cookie = _participant(rnd, create=False)
+    view = queries.map_view(rnd, participant)
+    return render_template("opinions/_map_summary.html", rnd=rnd, view=view)

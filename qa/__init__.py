@@ -94,6 +94,10 @@ def init_app(app: Flask) -> None:
     hooks.register_demo_step(app, demo.seed)
     # Sessions' debate topics are not debates of their own on the home page's list.
     hooks.register_owned_topics(app, queries.debate_topic_ids)
+    # A session held at a meeting (hybrid): the meeting's page reads the session's facts.
+    from .services import session_facts
+
+    hooks.register_live_sessions(app, session_facts)
     live.register()
     app.before_request(policy.warm_topic_ids)
     app.register_blueprint(views.bp)

@@ -58,6 +58,15 @@ class SessionForm(BaseForm):
     advance_questions = BooleanField(
         _l("Questions may be sent before the session starts"), default=True
     )
+    meeting_id = SelectField(
+        _l("Held at a meeting (optional)"),
+        validators=[Optional()],
+        coerce=str,
+        validate_choice=False,  # the meetings package checks it (answers in the reader's language)
+        description=_l(
+            "A hybrid meeting: the room asks through the projector view, people at home online."
+        ),
+    )
 
 
 class AskForm(BaseForm):

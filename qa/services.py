@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from forum import eventlog
+from forum import eventlog, hooks
 from forum import permissions as forum_permissions
 from forum import services as forum_services
 from forum.converters import ID_MAX
@@ -738,3 +738,56 @@ def set_signup(user: User, session: QASession, on: bool) -> bool:
         db.session.flush()
         eventlog.record("qa_signoff", "qa", session.id, f"user:{user.id}", {}, user.id)
     return on
+
+
+# --- held at a meeting (hybrid) -----------------------------------------------------------------
+# The meetings package keeps the link (forum.hooks.register_meeting_links); without it these
+# answer nothing and linking is refused.
+
+
+def meeting_choices(user, session_id: int | None) -> list[tuple[int, str]]:
+    """The meetings ``user`` may hold a session at (for the session form)."""
+    links = hooks.meeting_links()
+    if links is None or not getattr(user, "is_authenticated", False):
+        return []
+    return links.choices(user, session_id)
+
+
+def meeting_facts(meeting_id: int):
+    links = hooks.meeting_links()
+    return links.facts(meeting_id) if links is not None else None
+
+
+def meeting_of(session_id: int):
+    """The meeting a session is held at (``forum.hooks.MeetingFacts``), or None."""
+    links = hooks.meeting_links()
+    return links.of_session(session_id) if links is not None else None
+
+
+def hold_at_meeting(actor: User, session: QASession, meeting_id: int | None) -> bool:
+    """Hold ``session`` at the meeting ``meeting_id`` (None: at none); the session's
+    managers only, and the meeting's organisers (checked by the meetings package)."""
+    if not permissions.can_manage(actor, session):
+        raise PermissionDenied(_("Only staff may change this session."))
+    links = hooks.meeting_links()
+    if links is None:
+        if meeting_id is not None:
+            raise InvalidInput(meeting_id=_("Choose one of the options."))
+        return False
+    return links.link(actor, session.id, meeting_id)
+
+
+def session_facts(session_id: int):
+    """``forum.hooks.live_session``: a session's public facts for the meeting it is held at."""
+    session = db.session.get(QASession, session_id)
+    if session is None:
+        return None
+    return hooks.SessionFacts(
+        id=session.id,
+        title=session.title,
+        url=f"/spoergetid/{session.id}",
+        projector_url=f"/spoergetid/{session.id}/projektor",
+        state=session.state.value,
+        starts_at=session.starts_at,
+        ends_at=session.ends_at,
+    )

@@ -142,6 +142,7 @@ def _render_session(
         countdown=queries.countdown(session),
         signed_up=queries.is_signed_up(current_user, session),
         can_manage=permissions.can_manage(current_user, session),
+        held_at=services.meeting_of(session.id),
         answer_to=answer_to,
         typed=typed,
         **_forms(**forms),
@@ -229,9 +230,12 @@ def _session_form(session: QASession | None = None) -> SessionForm:
             politician_ids=[str(p.id) for p in session.politicians],
             premoderated=session.premoderated,
             advance_questions=session.advance_questions,
+            meeting_id=str(held.id) if (held := services.meeting_of(session.id)) else "",
         )
     else:
         form = SessionForm()
+    if request.method == "GET" and session is None:
+        _prefill_from_meeting(form)
     form.committee_id.choices = choices(
         [("", _("None"))]
         + [
@@ -251,7 +255,33 @@ def _session_form(session: QASession | None = None) -> SessionForm:
             )
         ]
     )
+    meetings = services.meeting_choices(current_user, session.id if session else None)
+    form.meeting_id.choices = choices(
+        [("", _("None"))] + [(str(i), label) for i, label in meetings]
+    )
     return form
+
+
+def _prefill_from_meeting(form: SessionForm) -> None:
+    """``/spoergetid/ny?moede=ID`` (the meeting page's link): the meeting's title, time,
+    places and politicians to start from."""
+    raw = request.args.get("moede", "")
+    facts = services.meeting_facts(int(raw)) if raw.isdigit() and len(raw) < 10 else None
+    if facts is None:
+        return
+    form.meeting_id.data = str(facts.id)
+    form.title.data = facts.title
+    form.starts_at.data = _to_local(facts.starts_at)
+    form.ends_at.data = _to_local(facts.ends_at)
+    form.committee_id.data = str(facts.committee_id or "")
+    form.area_id.data = str(facts.area_id or "")
+    form.topic_id.data = str(facts.topic_id or "")
+    form.politician_ids.data = [str(i) for i in facts.politician_ids]
+
+
+def _meeting_id(form: SessionForm) -> int | None:
+    raw = str(form.meeting_id.data or "")
+    return int(raw) if raw.isdigit() and len(raw) < 10 else None
 
 
 @bp.route("/ny", methods=["GET", "POST"])
@@ -278,6 +308,7 @@ def new():
                     premoderated=form.premoderated.data,
                     advance_questions=form.advance_questions.data,
                 )
+                services.hold_at_meeting(_user(), session, _meeting_id(form))
             except DomainError as exc:
                 uow.rollback()
                 if not apply_errors(form, exc):
@@ -313,6 +344,7 @@ def edit(session_id: int):
                     form.premoderated.data,
                     form.advance_questions.data,
                 )
+                services.hold_at_meeting(_user(), session, _meeting_id(form))
             except DomainError as exc:
                 uow.rollback()
                 if not apply_errors(form, exc):

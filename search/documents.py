@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from forum import permissions
+from forum import hooks, permissions
 from forum.extensions import db
 from forum.models import Post, PostState, Topic, User
 
@@ -112,7 +112,7 @@ def topic_doc(t: _Topic, author: _Author | None) -> dict:
     }
 
 
-def post_doc(row, t: _Topic, author: _Author | None) -> dict | None:
+def post_doc(row, t: _Topic, author: _Author | None, origin: str | None = None) -> dict | None:
     pid, _topic_id, author_id, body, stance, state, created = row
     state = _value(state)
     if state == PostState.DELETED.value:
@@ -134,7 +134,38 @@ def post_doc(row, t: _Topic, author: _Author | None) -> dict | None:
         "created": created,
         "body": markdown_to_text(body),
         "ttitle": t.title,
+        "origin": origin,
     }
+
+
+def source_doc(source, item: hooks.SearchItem, author: _Author | None) -> dict:
+    """A document for an item another package keeps (``forum.hooks.SearchSource``)."""
+    return {
+        "id": doc_id(source.kind, item.id),
+        "kind": source.kind,
+        "pk": str(item.id),
+        "topic": str(item.topic_id) if item.topic_id else None,
+        "committee": str(item.committee_id) if item.committee_id else None,
+        "area": str(item.area_id) if item.area_id else None,
+        "author_id": str(item.author_id),
+        "author": author.display_name if author else None,
+        "role": author.role if author else None,
+        "party": author.party if author else None,
+        "state": item.state,
+        "vis": "public" if item.public else "restricted",
+        "created": item.created_at,
+        "title": item.title,
+        "body": markdown_to_text(item.text),
+        "origin": source.origin,
+    }
+
+
+def _source_docs(source, ids: set[int]) -> tuple[list[dict], list[str]]:
+    items = source.items(sorted(ids)) if ids else {}
+    authors = _authors({i.author_id for i in items.values()})
+    docs = [source_doc(source, item, authors.get(item.author_id)) for item in items.values()]
+    gone = [doc_id(source.kind, i) for i in sorted(set(ids) - set(items))]
+    return docs, gone
 
 
 @dataclass
@@ -143,9 +174,14 @@ class Loaded:
     deleted: list[str]  # document ids to remove
 
 
-def load(post_ids: Iterable[int] = (), topic_ids: Iterable[int] = ()) -> Loaded:
-    """Current documents for these posts and topics; ids with no document come back as
-    ``deleted`` (gone from the database, or deleted by their author)."""
+def load(
+    post_ids: Iterable[int] = (),
+    topic_ids: Iterable[int] = (),
+    others: dict[str, set[int]] | None = None,
+) -> Loaded:
+    """Current documents for these posts and topics (and ``others``: ids per kind of a
+    registered ``SearchSource``); ids with no document come back as ``deleted`` (gone from
+    the database, or deleted by their author)."""
     post_ids, topic_ids = set(post_ids), set(topic_ids)
     docs: list[dict] = []
     deleted: list[str] = []
@@ -154,9 +190,10 @@ def load(post_ids: Iterable[int] = (), topic_ids: Iterable[int] = ()) -> Loaded:
         rows = db.session.execute(select(*_POST_COLUMNS).where(Post.id.in_(post_ids))).all()
     topics = _topics({r[1] for r in rows} | topic_ids)
     authors = _authors({r[2] for r in rows} | {t.author_id for t in topics.values()})
+    origins = hooks.origins_of_posts(r[0] for r in rows)
     found = set()
     for row in rows:
-        doc = post_doc(row, topics[row[1]], authors.get(row[2]))
+        doc = post_doc(row, topics[row[1]], authors.get(row[2]), origins.get(row[0]))
         found.add(row[0])
         if doc is None:
             deleted.append(doc_id(POST, row[0]))
@@ -169,6 +206,12 @@ def load(post_ids: Iterable[int] = (), topic_ids: Iterable[int] = ()) -> Loaded:
             deleted.append(doc_id(TOPIC, tid))
         else:
             docs.append(topic_doc(t, authors.get(t.author_id)))
+    sources = hooks.search_sources()
+    for kind, ids in (others or {}).items():
+        if kind in sources and ids:
+            more, gone = _source_docs(sources[kind], set(ids))
+            docs += more
+            deleted += gone
     return Loaded(docs, deleted)
 
 
@@ -193,11 +236,13 @@ def count_all() -> int:
     posts = (
         db.session.scalar(select(func.count(Post.id)).where(Post.state != PostState.DELETED)) or 0
     )
-    return posts + (db.session.scalar(select(func.count(Topic.id))) or 0)
+    others = sum(len(source.all_ids()) for source in hooks.search_sources().values())
+    return posts + (db.session.scalar(select(func.count(Topic.id))) or 0) + others
 
 
 def iter_all(batch: int = 2000) -> Iterator[list[dict]]:
-    """Every document in the database, in batches (topics first, then posts by id)."""
+    """Every document in the database, in batches (topics first, then posts by id, then the
+    items of registered search sources)."""
     topics = _topics(db.session.scalars(select(Topic.id)))
     authors: dict[int, _Author] = {}
 
@@ -219,14 +264,20 @@ def iter_all(batch: int = 2000) -> Iterator[list[dict]]:
             .limit(batch)
         ).all()
         if not rows:
-            return
+            break
         missing = {r[2] for r in rows} - authors.keys()
         if missing:
             authors.update(_authors(missing))
         missing_topics = {r[1] for r in rows} - topics.keys()
         if missing_topics:  # topics created while the rebuild runs
             topics.update(_topics(missing_topics))
-        docs = [post_doc(r, topics[r[1]], authors.get(r[2])) for r in rows]
+        origins = hooks.origins_of_posts(r[0] for r in rows)
+        docs = [post_doc(r, topics[r[1]], authors.get(r[2]), origins.get(r[0])) for r in rows]
         yield [d for d in docs if d is not None]
         last = rows[-1][0]
         db.session.expire_all()
+    for source in hooks.search_sources().values():
+        ids = sorted(source.all_ids())
+        for i in range(0, len(ids), batch):
+            docs, _gone = _source_docs(source, set(ids[i : i + batch]))
+            yield docs

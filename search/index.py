@@ -25,7 +25,11 @@ What a document holds (one per topic and one per post; ids ``t<id>`` and ``p<id>
 * ``author``: the display name, unstemmed;
 * filters: ``committee``, ``area``, ``topic``, ``author_id``, ``role``, ``party``, ``stance``,
   ``state``, ``vis`` ("public": anyone may see it; "restricted": only its author and
-  moderators), ``created``.
+  moderators), ``created``, ``origin`` (where a post comes from, e.g. "moeder": said at a
+  meeting and entered afterwards; ``forum.hooks.PostOrigin``).
+
+Other packages' items (``forum.hooks.SearchSource``: meetings, ids ``m<id>``) are documents
+with the same fields.
 """
 
 from __future__ import annotations
@@ -67,8 +71,9 @@ from whoosh.reading import TermNotFound
 from . import language
 from .query import AllOf, AnyOf, Criteria, Node, Not, Phrase, Prefix, Word
 
-SCHEMA_VERSION = 6  # 4: more stemmer fixes (language.py); 5: løn/lønninger, stor/større;
-# 6: the lemmatiser (simplemma's word list) before Snowball, grønt
+SCHEMA_VERSION = 7  # 4: more stemmer fixes (language.py); 5: løn/lønninger, stor/større;
+# 6: the lemmatiser (simplemma's word list) before Snowball, grønt; 7: ``origin`` and the
+# documents of other packages' search sources (meetings)
 META_FILE = "borgerdialog.json"
 CURRENT_FILE = "CURRENT"
 ROLE_LOCK = "WRITER"
@@ -481,6 +486,7 @@ def make_schema() -> Schema:
         body=text(da),
         ttitle=text(danish_analyzer(exact=False), phrase=False),
         author=EXACT(stored=True),
+        origin=ID(),
     )
 
 
@@ -1446,6 +1452,7 @@ def _filter_sets(snap: Snapshot, c: Criteria, public_only: bool) -> list[frozens
         ("role", c.role),
         ("party", c.party),
         ("stance", c.stance),
+        ("origin", c.origin),
     ):
         if value is not None and value != "":
             sets.append(snap.term_set(fieldname, str(value)))

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import delete, false, func, inspect, or_, select, text, update
 
-from forum import uow
+from forum import hooks, uow
 from forum.extensions import db
 from forum.models import Event, User, utcnow
 
@@ -62,9 +62,16 @@ class _Targets:
     users: set[int] = field(default_factory=set)
     newly_published: set[int] = field(default_factory=set)
     newly_opened: set[int] = field(default_factory=set)  # topics
+    # Items of other packages' search sources (forum.hooks.SearchSource), per kind.
+    others: dict[str, set[int]] = field(default_factory=dict)
+    source_kinds: dict[str, str] = field(default_factory=dict)  # subject_type -> kind
 
     def add(self, ev: Event) -> None:
         if ev.kind == "notification":
+            return
+        kind = self.source_kinds.get(ev.subject_type)
+        if kind is not None and ev.subject_id is not None:
+            self.others.setdefault(kind, set()).add(ev.subject_id)
             return
         if ev.subject_type == "post":
             if ev.kind in IGNORED_POST_KINDS:
@@ -213,7 +220,9 @@ class Indexer:
                 db.session.rollback()  # end the read transaction
             return 0
         self.on_step("batch_read", events=len(events))
-        targets = _Targets()
+        targets = _Targets(
+            source_kinds={s.subject_type: s.kind for s in hooks.search_sources().values()}
+        )
         for ev in events:
             targets.add(ev)
         loaded = self._load(targets, ix)
@@ -242,6 +251,7 @@ class Indexer:
                 d
                 for d in loaded.docs
                 if d["vis"] == "public"
+                and d["kind"] in (documents.POST, documents.TOPIC)
                 and int(d["pk"])
                 in (
                     targets.newly_published if d["kind"] == documents.POST else targets.newly_opened
@@ -274,7 +284,9 @@ class Indexer:
             user_posts, user_topics = documents.content_of_users(t.users)
             posts.update(user_posts)
             topics.update(user_topics)
-        loaded = documents.load(posts, topics)
+            for kind, source in hooks.search_sources().items():
+                t.others.setdefault(kind, set()).update(source.ids_by_authors(sorted(t.users)))
+        loaded = documents.load(posts, topics, t.others)
         # A renamed, moved, hidden or reopened topic: its posts repeat those fields. (A topic
         # not in the index yet has no posts there: each of its posts has its own events.)
         changed = []

@@ -374,6 +374,7 @@ class Criteria:
     role: str | None = None
     party: str | None = None
     stance: str | None = None
+    origin: str | None = None  # a registered post origin's key (forum.hooks.PostOrigin)
     date_from: date | None = None
     date_to: date | None = None  # inclusive
     # The date range as naive UTC datetimes [from, until), worked out in the local time zone.

@@ -26,7 +26,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from forum import eventlog, exports, permissions
+from forum import eventlog, exports, hooks, permissions
 from forum.errors import InvalidInput, NotFound
 from forum.exports import neutralise as _csv_safe  # the writer neutralises every cell too
 from forum.extensions import db
@@ -48,7 +48,19 @@ from .models import SavedSearch
 from .query import ROLES, SORTS, STANCES, Criteria, Notice, parse
 from .text import markdown_to_text, snippet
 
-PARAMS = ("q", "udvalg", "omraade", "emne", "rolle", "parti", "holdning", "fra", "til", "sort")
+PARAMS = (
+    "q",
+    "udvalg",
+    "omraade",
+    "emne",
+    "rolle",
+    "parti",
+    "holdning",
+    "kilde",
+    "fra",
+    "til",
+    "sort",
+)
 NOTIFICATION_KIND = "saved_search"
 
 
@@ -236,6 +248,10 @@ def read_request(params: Mapping[str, str], viewer, places: Places | None = None
         if value:
             setattr(crit, attr, value)
             accepted[name] = value
+    origin = _choice(params, "kilde", hooks.post_origins(), _l("source"), notices)
+    if origin:
+        crit.origin = origin
+        accepted["kilde"] = origin
     _read_dates(params, crit, accepted, notices)
     sort = (params.get("sort") or "").strip()
     if sort in SORTS:
@@ -256,13 +272,36 @@ def read_request(params: Mapping[str, str], viewer, places: Places | None = None
 @dataclass
 class Hit:
     kind: str
-    topic: Topic
+    topic: Topic | None  # None for another package's item
     post: Post | None
-    author: User
+    author: User | None
     created_at: datetime
     url: str
     title: Markup
     snippet: Markup
+    item: hooks.SearchItem | None = None  # another package's item (a meeting)
+    item_committee: Committee | None = None
+    item_area: Area | None = None
+    origin: str | None = None  # a post's origin key ("moeder"), for its label
+
+    @property
+    def pk(self) -> int:
+        if self.item is not None:
+            return self.item.id
+        return self.post.id if self.post is not None else self.topic.id
+
+    @property
+    def committee(self) -> Committee | None:
+        return self.item_committee if self.item is not None else self.topic.committee
+
+    @property
+    def area(self) -> Area | None:
+        return self.item_area if self.item is not None else self.topic.area
+
+    @property
+    def origin_label(self) -> str:
+        origin = hooks.post_origins().get(self.origin or "")
+        return str(origin.label) if origin is not None else ""
 
     @property
     def stance(self) -> str | None:
@@ -270,6 +309,8 @@ class Hit:
 
     @property
     def state(self) -> str:
+        if self.item is not None:
+            return self.item.state
         if self.post is not None:
             return self.post.state.value
         return "published" if self.topic.is_public else self.topic.status.value
@@ -293,29 +334,44 @@ class SearchPage:
         return any(n.refused for n in self.notices)
 
 
+def _posts_with_origins(post_ids: list[int]) -> list[Post]:
+    """The posts, each with ``search_origin``: the key of its registered origin
+    (``forum.hooks.PostOrigin``) or None — the origins are columns of the same query."""
+    origins = list(hooks.post_origins().items())
+    rows = db.session.execute(
+        select(
+            Post,
+            *(Post.id.in_(o.post_ids()).label(f"origin_{i}") for i, (_k, o) in enumerate(origins)),
+        )
+        .options(
+            joinedload(Post.author),
+            joinedload(Post.topic).joinedload(Topic.committee),
+            joinedload(Post.topic).joinedload(Topic.area),
+        )
+        .where(Post.id.in_(post_ids))
+    ).unique()
+    posts = []
+    for p, *marks in rows:
+        p.search_origin = next(
+            (key for (key, _o), mark in zip(origins, marks, strict=True) if mark), None
+        )
+        posts.append(p)
+    return posts
+
+
 def _visible(viewer, crit: Criteria, hits: list[tuple[str, int]]) -> dict[tuple[str, int], object]:
     """The hits ``viewer`` may see now, by the database: one query per kind of hit."""
     post_ids = [pk for kind, pk in hits if kind == documents.POST]
     topic_ids = [pk for kind, pk in hits if kind == documents.TOPIC]
     out: dict[tuple[str, int], object] = {}
-    if post_ids:
-        posts = db.session.scalars(
-            select(Post)
-            .options(
-                joinedload(Post.author),
-                joinedload(Post.topic).joinedload(Topic.committee),
-                joinedload(Post.topic).joinedload(Topic.area),
-            )
-            .where(Post.id.in_(post_ids))
-        ).unique()
-        for p in posts:
-            if not permissions.can_see_post(viewer, p, p.topic):
-                continue
-            if not crit.include_restricted and not (
-                p.state in permissions.PUBLIC_POST_STATES and p.topic.is_public
-            ):
-                continue
-            out[(documents.POST, p.id)] = p
+    for p in _posts_with_origins(post_ids) if post_ids else ():
+        if not permissions.can_see_post(viewer, p, p.topic):
+            continue
+        if not crit.include_restricted and not (
+            p.state in permissions.PUBLIC_POST_STATES and p.topic.is_public
+        ):
+            continue
+        out[(documents.POST, p.id)] = p
     if topic_ids:
         topics = db.session.scalars(
             select(Topic)
@@ -325,12 +381,38 @@ def _visible(viewer, crit: Criteria, hits: list[tuple[str, int]]) -> dict[tuple[
         for t in topics:
             if permissions.can_see_topic(viewer, t) and (crit.include_restricted or t.is_public):
                 out[(documents.TOPIC, t.id)] = t
+    for kind, source in hooks.search_sources().items():
+        ids = [pk for k, pk in hits if k == kind]
+        for pk, item in source.visible(viewer, ids).items() if ids else ():
+            if crit.include_restricted or item.public:
+                out[(kind, pk)] = item
     return out
 
 
-def _make_hit(obj, raw: index.RawResults) -> Hit:
+def _make_hit(
+    key: tuple[str, int],
+    obj,
+    raw: index.RawResults,
+    places: Places,
+) -> Hit:
     exact, stems = raw.exact_terms, raw.stem_terms
     width = _cfg("SEARCH_SNIPPET_CHARS")
+    if isinstance(obj, hooks.SearchItem):
+        return Hit(
+            kind=key[0],
+            topic=None,
+            post=None,
+            author=db.session.get(User, obj.author_id),
+            created_at=obj.created_at,
+            url=obj.url,
+            title=snippet(obj.title, index.word_forms, exact, stems, max_chars=1000),
+            snippet=snippet(
+                markdown_to_text(obj.text), index.word_forms, exact, stems, max_chars=width
+            ),
+            item=obj,
+            item_committee=next((c for c in places.committees if c.id == obj.committee_id), None),
+            item_area=next((a for a in places.areas if a.id == obj.area_id), None),
+        )
     if isinstance(obj, Post):
         return Hit(
             kind=documents.POST,
@@ -343,6 +425,7 @@ def _make_hit(obj, raw: index.RawResults) -> Hit:
             snippet=snippet(
                 markdown_to_text(obj.body_source), index.word_forms, exact, stems, max_chars=width
             ),
+            origin=getattr(obj, "search_origin", None),
         )
     return Hit(
         kind=documents.TOPIC,
@@ -435,7 +518,8 @@ def run_search(viewer, req: SearchRequest, places: Places | None = None) -> Sear
     result.total = max(0, raw.total - dropped)
     result.last_page = max(1, math.ceil(result.total / per_page))
     result.has_next = len(visible) > need or len(raw.hits) < raw.total
-    result.hits = [_make_hit(checked[h], raw) for h in visible[need - per_page : need]]
+    shown = visible[need - per_page : need]
+    result.hits = [_make_hit(h, checked[h], raw, places) for h in shown]
     result.facets = _facets(raw, places)
     if not result.hits and req.page > 1:
         result.notices.append(
@@ -534,6 +618,24 @@ def _csv_pieces(
 
 
 def _csv_row(h: tuple[str, int], obj, tz) -> list[str]:
+    if isinstance(obj, hooks.SearchItem):
+        created = obj.created_at.replace(tzinfo=ZoneInfo("UTC")).astimezone(tz)
+        author = db.session.get(User, obj.author_id)
+        committee = db.session.get(Committee, obj.committee_id) if obj.committee_id else None
+        area = db.session.get(Area, obj.area_id) if obj.area_id else None
+        return [
+            documents.doc_id(h[0], h[1]),
+            url_for("forum.home", _external=True).rstrip("/") + obj.url,
+            created.strftime("%Y-%m-%d %H:%M"),
+            _csv_safe(author.display_name if author else ""),
+            str(ROLE_LABELS.get(author.role.value, author.role.value)) if author else "",
+            _csv_safe(author.party or "") if author else "",
+            _csv_safe(committee.name if committee else ""),
+            _csv_safe(area.name if area else ""),
+            _csv_safe(obj.title),
+            "",
+            _csv_safe(obj.text),
+        ]
     if isinstance(obj, Post):
         topic, text, stance = obj.topic, obj.body_source, obj.stance
         link = url_for("forum.post", post_id=obj.id, _external=True) + f"#p{obj.id}"
@@ -588,6 +690,9 @@ def describe_filters(saved: SavedSearch, places: Places) -> list[str]:
         out.append(f["parti"])
     if f.get("holdning") in STANCE_LABELS:
         out.append(str(STANCE_LABELS[f["holdning"]]))
+    origin = hooks.post_origins().get(f.get("kilde", ""))
+    if origin is not None:
+        out.append(str(origin.label))
     if f.get("fra"):
         out.append(f"{_('From date')}: {f['fra']}")
     if f.get("til"):

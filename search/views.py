@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
-from forum import uow
+from forum import hooks, uow
 from forum.errors import DomainError
 from forum.extensions import limiter
 from forum.forms import EmptyForm, choices
@@ -65,6 +65,9 @@ def _search_form(req: services.SearchRequest, places: services.Places) -> Search
         [("", _("All local areas"))] + [(x.slug, x.name) for x in places.areas]
     )
     form.parti.choices = choices([("", _("All parties"))] + [(p, p) for p in places.parties])
+    form.kilde.choices = choices(
+        [("", _("Everything"))] + [(key, str(o.label)) for key, o in hooks.post_origins().items()]
+    )
     return form
 
 

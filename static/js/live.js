@@ -81,9 +81,8 @@
         }
         return undefined;
       case "opinion_map_updated":
-        // An opinion map page (its room is the round's): show the notice the page holds.
-        for (const el of document.querySelectorAll("[data-live-opinion-map]")) el.hidden = false;
-        return undefined;
+        // An opinion map or voting page (its room is the round's): fetch the map anew.
+        return refreshOpinionMap(msg);
       case "notification":
         return setUnread(msg);
       case "topic_activity":
@@ -93,6 +92,32 @@
         // moderators: fetch the post as this viewer may see it.
         if (msg.post_id != null) return withPost(msg, () => refreshPost(msg, false));
         return undefined;
+    }
+  }
+
+  // --- the opinion map ------------------------------------------------------------------------
+
+  // The map was recomputed: each [data-opinion-map-live] box fetches its fragment (the same
+  // visibility rule as the page: published statements only, no one's identity) and replaces
+  // its content. A box that cannot be fetched shows the page's notice to reload instead.
+  async function refreshOpinionMap(msg) {
+    if (msg.id <= pageCursor) return;
+    const shown = versions.get("opinion-map");
+    if (shown !== undefined && shown >= msg.id) return;
+    versions.set("opinion-map", msg.id);
+    for (const box of document.querySelectorAll("[data-opinion-map-live]")) {
+      let content = null;
+      try {
+        content = await client.fetchHtml(box.dataset.fragmentUrl);
+      } catch (err) {
+        content = null;
+      }
+      if (!content) {
+        for (const el of document.querySelectorAll("[data-live-opinion-map]")) el.hidden = false;
+        continue;
+      }
+      box.replaceChildren(content);
+      if (announcer && box.dataset.updatedText) announcer.textContent = box.dataset.updatedText;
     }
   }
 
