@@ -515,3 +515,35 @@ def known_reader_fact(name: str, user_id: int) -> bool | None:
     if facts is None or facts[0] != user_id:
         return None
     return facts[1].get(name, False)
+
+
+# --- moderation's desk, for packages that moderate on pages of their own ------------------------
+# Live Q&A moderates its questions on the session's own page: it sets a topic's mode (pre- or
+# post-moderation), approves or rejects a held question, and offers the debate rules as the
+# reasons. Moderation registers its desk; qa asks it without importing moderation. With none
+# registered (moderation absent) modes are not kept, there are no rules to choose, and
+# ``moderator_desk()`` answers None.
+
+
+class ModeratorDesk(Protocol):
+    def set_mode(self, actor: User, target_type: str, target_id: int, mode: str | None) -> None:
+        """A committee's, area's or topic's mode ("post"/"pre"; None: inherit), audited."""
+
+    def moderate_post(
+        self, moderator: User, post: Post, action: str, rule_id=None, text: str = ""
+    ) -> None:
+        """Act on ``post`` as from its moderation page (decision, audit entry, notice)."""
+
+    def rule_choices(self, lang: str) -> list[tuple[str, str]]:
+        """The active debate rules as (id, title in ``lang``), in their order."""
+
+
+_DESK_KEY = "borgerdialog.moderator_desk"
+
+
+def register_moderator_desk(app, desk: ModeratorDesk) -> None:
+    app.extensions[_DESK_KEY] = desk
+
+
+def moderator_desk() -> ModeratorDesk | None:
+    return current_app.extensions.get(_DESK_KEY) if has_app_context() else None

@@ -296,6 +296,8 @@ def init_app(app: Flask) -> None:
     hooks.register_write_block(app, _write_block)
     hooks.register_reader_fact(app, "suspended", _suspended_fact, _enabled)
     hooks.register_review_queue(app, services.SourceQueue())
+    # Live Q&A moderates its questions on its own page through the desk (no import of ours).
+    hooks.register_moderator_desk(app, services.Desk())
     hooks.register_audit_log(app, services.audit)
     # The audit log is append-only: the unit of work refuses updates and deletes of its rows.
     uow.append_only(app, models.AuditEntry, models.AppendOnlyViolation)
