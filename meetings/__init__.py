@@ -67,12 +67,13 @@ def init_app(app: Flask) -> None:
     from forum import live as forum_live
     from forum.periodic import PeriodicThread, start_periodic
 
-    from . import cli, demo, invitations, minutes, views
+    from . import cli, demo, invitations, minutes, notices, views
     from .forms import kind_label
 
     app.register_blueprint(views.bp)
     app.cli.add_command(cli.meetings_cli)
     hooks.register_demo_step(app, demo.seed)
+    notices.register(app)  # how its notifications read, on the page and in mails
     # Offline contributions show their provenance in the thread ("fra borgermødet i …").
     hooks.register_post_citations(app, minutes.provenance_notes)
     for kind in ("meeting_created", "meeting_changed", "meeting_cancelled"):
