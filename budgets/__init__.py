@@ -20,13 +20,14 @@ def init_app(app: Flask) -> None:
     """Register citizen budgets' pages, commands and template helpers."""
     from forum import hooks
 
-    from . import cli, queries, views
+    from . import cli, notices, queries, views
     from .labels import PHASE_LABELS, RULE_LABELS, STATUS_LABELS, STYLE_LABELS, TIE_BREAK_LABELS
     from .permissions import can_create_process, can_manage_process
     from .review import IdeaSource
 
     app.register_blueprint(views.bp)
     cli.register(app)
+    notices.register(app)  # how its notifications read, on the page and in mails
     # Held ideas wait in moderation's queue when there is one (see budgets.review).
     hooks.register_review_source(app, IdeaSource())
     # Ideas' debate threads are not debates of their own on the home page's list.
@@ -39,7 +40,6 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _budget_helpers() -> dict:
         return {
-            "budget_notice": queries.notice_for,
             "budget_home": queries.home_processes,
             "budget_phase_labels": PHASE_LABELS,
             "budget_rule_labels": RULE_LABELS,

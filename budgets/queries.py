@@ -258,24 +258,25 @@ def merge_targets(idea: Idea) -> list[Idea]:
     )
 
 
-def notice_for(notification) -> Notice | None:
-    """The ``Notice`` behind a budget notification (all of the page's in one query)."""
+def notice_for_id(user_id: int, notification_id: int) -> Notice | None:
+    """The ``Notice`` behind user ``user_id``'s notification ``notification_id`` (on a page,
+    the user's 200 newest up to it in one query)."""
     cache: dict = {}
     if has_request_context():
         cache = request.environ.setdefault("borgerdialog.budget_notices", {})
-    if notification.id not in cache:
+    if (user_id, notification_id) not in cache:
         loaded = db.session.scalars(
             select(Notice)
             .options(selectinload(Notice.idea), selectinload(Notice.process))
             .join(Notification, Notification.id == Notice.notification_id)
             .where(
-                Notification.user_id == notification.user_id,
-                Notice.notification_id <= notification.id,
+                Notification.user_id == user_id,
+                Notice.notification_id <= notification_id,
             )
             .order_by(Notice.notification_id.desc())
             .limit(200)
         ).all()
         for row in loaded:
-            cache[row.notification_id] = row
-        cache.setdefault(notification.id, None)
-    return cache[notification.id]
+            cache[(user_id, row.notification_id)] = row
+        cache.setdefault((user_id, notification_id), None)
+    return cache[(user_id, notification_id)]

@@ -332,3 +332,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(uow.seams_command)
     _register_errors(app)
     _register_template_helpers(app)
+    from . import notices
+
+    notices.register(app)  # how the forum's own notifications read (forum/hooks.py registry)

@@ -147,7 +147,7 @@ def handler(event: str):
     return wrap
 
 
-def _viewer(conn: Connection) -> User | None:
+def viewer(conn: Connection) -> User | None:
     """The connection's user, re-read; a session ended elsewhere (logout, new password)
     ends the connection's rights too."""
     if conn.user_id is None:
@@ -162,7 +162,9 @@ def _viewer(conn: Connection) -> User | None:
     return user
 
 
-def _object(args: tuple, fields: frozenset[str], required: tuple[str, ...]) -> dict:
+def message_object(args: tuple, fields: frozenset[str], required: tuple[str, ...]) -> dict:
+    """The one object a client sent with a message, with only ``fields`` and all of
+    ``required`` (a ``LiveError`` "invalid" otherwise). Public: other packages' handlers."""
     if len(args) != 1 or not isinstance(args[0], dict):
         raise _bad(
             _("Send one object with the fields: %(fields)s.", fields=", ".join(sorted(fields)))
@@ -260,7 +262,7 @@ def on_join(conn: Connection, *args):
     above ``last_event_id``). All rooms are joined or none. Answer: ``joined`` (or
     ``reload``) to this client only; nothing is broadcast.
     """
-    data = _object(args, JOIN_FIELDS, ("rooms",))
+    data = message_object(args, JOIN_FIELDS, ("rooms",))
     names = _room_names(data["rooms"])
     last_id = None
     seen: set[int] = set()
@@ -269,7 +271,7 @@ def on_join(conn: Connection, *args):
         seen = _seen_ids(data.get("seen_ids"), last_id)
     elif data.get("seen_ids"):
         raise _bad(_("seen_ids needs last_event_id."))
-    user = _viewer(conn)
+    user = viewer(conn)
     resolved = live.resolve_rooms(user, names)
     newest = live.cursor()
     if last_id is not None and last_id > newest:
@@ -305,7 +307,7 @@ def on_leave(conn: Connection, *args):
 
     Payload: ``rooms`` (names as given to ``join``). Unknown names are an error.
     """
-    data = _object(args, LEAVE_FIELDS, ("rooms",))
+    data = message_object(args, LEAVE_FIELDS, ("rooms",))
     names = _room_names(data["rooms"])
     missing = [n for n in names if n not in conn.rooms]
     if missing:

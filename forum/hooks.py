@@ -8,6 +8,7 @@ a published post. Registration is per app, so tests can build many apps.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal, NamedTuple, Protocol
 
@@ -714,3 +715,137 @@ def origins_of_posts(post_ids) -> dict[int, str]:
         for pid in found:
             out.setdefault(pid, key)
     return out
+# --- moderation's desk, for packages that moderate on pages of their own ------------------------
+# Live Q&A moderates its questions on the session's own page: it sets a topic's mode (pre- or
+# post-moderation), approves or rejects a held question, and offers the debate rules as the
+# reasons. Moderation registers its desk; qa asks it without importing moderation. With none
+# registered (moderation absent) modes are not kept, there are no rules to choose, and
+# ``moderator_desk()`` answers None.
+
+
+class ModeratorDesk(Protocol):
+    def set_mode(self, actor: User, target_type: str, target_id: int, mode: str | None) -> None:
+        """A committee's, area's or topic's mode ("post"/"pre"; None: inherit), audited."""
+
+    def moderate_post(
+        self, moderator: User, post: Post, action: str, rule_id=None, text: str = ""
+    ) -> None:
+        """Act on ``post`` as from its moderation page (decision, audit entry, notice)."""
+
+    def rule_choices(self, lang: str) -> list[tuple[str, str]]:
+        """The active debate rules as (id, title in ``lang``), in their order."""
+
+
+_DESK_KEY = "borgerdialog.moderator_desk"
+
+
+def register_moderator_desk(app, desk: ModeratorDesk) -> None:
+    app.extensions[_DESK_KEY] = desk
+
+
+def moderator_desk() -> ModeratorDesk | None:
+    return current_app.extensions.get(_DESK_KEY) if has_app_context() else None
+
+
+# --- how each kind of notification is described to a person -------------------------------------
+# One registry of notification kinds. The package that writes a kind registers, once, how it
+# reads: a ``Describer`` that turns the facts of one notification (``NoticeFacts``: the row on
+# the notifications page, or the mail item at send time) into a ``Notice``: the sentence, the
+# link and the detail. The notifications page (templates/forum/notifications.html, through
+# ``describe_notification``) and every mail, immediate and digest (mail/compose.py), ask the
+# same describer, so each sentence is written once and mail imports no feature package.
+# Registration is per app; a later registration of a kind replaces the earlier one (moderation
+# adds the debate rule and the moderator's words to the forum's own proposal kinds).
+
+Medium = Literal["page", "mail"]
+
+
+@dataclass
+class NoticeFacts:
+    """One notification as a describer sees it. ``link(endpoint, **values)`` builds a URL of
+    the site and ``site(path)`` turns a path an event carried into one: plain paths on the page,
+    absolute URLs (``MAIL_BASE_URL``) in a mail. ``topic`` and ``post`` are what the row or the
+    item names, not yet checked against ``user``'s rights (the describer checks what it shows;
+    the page has already replaced a notification whose post the reader may not see)."""
+
+    kind: str
+    user: User  # the person told
+    medium: Medium
+    link: Callable[..., str]
+    site: Callable[[str], str]
+    topic: Topic | None = None
+    post: Post | None = None
+    actor: User | None = None  # who did it (a post's author), if anyone
+    payload: dict = field(default_factory=dict)  # what the event carried (mail: title, path, …)
+    created_at: datetime | None = None
+    expires_at: datetime | None = None  # mail: when the item stops being worth sending
+    now: datetime | None = None
+    find_notification: Callable[[], int | None] | None = None  # mail: the in-app row, if any
+    _notification_id: int | None = None
+
+    @property
+    def notification_id(self) -> int | None:
+        """The in-app notification's id (found once, lazily, for a mail item)."""
+        if self._notification_id is None and self.find_notification is not None:
+            self._notification_id = self.find_notification()
+            self.find_notification = None
+        return self._notification_id
+
+
+@dataclass
+class Notice:
+    """How one notification reads. ``text``: the sentence (the mail's subject). ``url``: where
+    it leads. ``detail``, by key (both media read the same keys; a describer may leave out
+    what one medium does not show):
+
+    - ``said``: what else is said, one line (the reason, the moderator's or municipality's
+      words, already quoted);
+    - ``rule``, ``rule_url``: the debate rule invoked, and its place on the rules page;
+    - ``see``, ``see_hint``: on the page the sentence is the link, unless ``see`` names a link
+      of its own after it (``see_hint``: its words for screen readers);
+    - mail only: ``excerpt_html`` (the post or topic; the mail shortens it to text),
+      ``own_excerpt_html`` (the recipient's own post, likewise), ``appeal_url``, ``more``.
+    """
+
+    text: str
+    url: str | None = None
+    detail: dict = field(default_factory=dict)
+
+
+Describer = Callable[[NoticeFacts], "Notice | None"]  # None: nothing to say (no longer visible)
+
+
+class NotificationKind(NamedTuple):
+    kind: str
+    describe: Describer
+    gone: object  # what the page says when ``describe`` answers None (lazy gettext)
+    package: str  # who registered it (``flask seams`` lists it)
+
+
+_NOTICE_KINDS_KEY = "borgerdialog.notification_kinds"
+
+
+def register_notification_kind(
+    app, kind: str, describe: Describer, *, gone: object = None, package: str = ""
+) -> None:
+    """Register how notifications of ``kind`` read; ``gone``: the page's words when there is
+    nothing left to say (default: the post is no longer available)."""
+    app.extensions.setdefault(_NOTICE_KINDS_KEY, {})[kind] = NotificationKind(
+        kind, describe, gone, package or describe.__module__.split(".")[0]
+    )
+
+
+def notification_kinds(app=None) -> dict[str, NotificationKind]:
+    """The registered kinds (``app``: default the current app)."""
+    if app is None:
+        if not has_app_context():
+            return {}
+        app = current_app
+    return dict(app.extensions.get(_NOTICE_KINDS_KEY, {}))
+
+
+def describe_notification(facts: NoticeFacts) -> Notice | None:
+    """The registered description of ``facts``; None for a kind nobody registered and for a
+    notification with nothing left to say."""
+    registered = notification_kinds().get(facts.kind)
+    return registered.describe(facts) if registered is not None else None

@@ -446,7 +446,10 @@ def read_facts(events: list[dict], session: Session | None = None) -> Facts:
 # --- routing: events -> messages -----------------------------------------------------------
 
 
-def _small(ev: dict, kind: str | None = None, **extra) -> dict:
+def small_message(ev: dict, kind: str | None = None, **extra) -> dict:
+    """The small message of an event (id, kind and the ``SMALL_FIELDS`` of its payload, plus
+    ``extra``): what a room is told; clients fetch the text through a GET that checks rights.
+    Public: packages that route their own rooms (moderation, qa) build their messages with it."""
     msg = {"id": ev["id"], "kind": kind or ev["kind"]}
     p = ev["payload"]
     for key in SMALL_FIELDS:
@@ -498,14 +501,14 @@ def _route_post(ev: dict, facts: Facts, fresh: frozenset[int]) -> list[Out]:
     if state == PUBLIC:
         public(kind if kind != "post_created" else "post_published")
         if prev is not None and prev != PUBLIC and p.get("post_id") not in fresh:
-            out.append((restricted, _small(ev)))  # the author and the queue learn it is out
+            out.append((restricted, small_message(ev)))  # the author and the queue learn it is out
     elif state == DELETED:
         if prev is None or prev == PUBLIC or prev in PLACEHOLDER_STATES:
             public("post_deleted")
         if prev != PUBLIC:  # the topic room never knew it as it was; the queue did
-            out.append((restricted, _small(ev)))
+            out.append((restricted, small_message(ev)))
     elif state is not None:
-        out.append((restricted, _small(ev)))
+        out.append((restricted, small_message(ev)))
         # A post that may have been public leaves everyone else's view, without content.
         if kind != "post_created" and (prev is None or prev == PUBLIC):
             out.append(
@@ -539,9 +542,9 @@ def _route_post(ev: dict, facts: Facts, fresh: frozenset[int]) -> list[Out]:
 def _route_topic(ev: dict, facts: Facts) -> list[Out]:
     p = ev["payload"]
     if p.get("status") in PUBLIC_TOPIC_STATES and ev["room"].startswith("topic:"):
-        return [((ev["room"],), _small(ev))]
+        return [((ev["room"],), small_message(ev))]
     area = _int(p.get("area_id"))
-    return [(moderator_rooms(area), _small(ev))]
+    return [(moderator_rooms(area), small_message(ev))]
 
 
 def route(ev: dict, facts: Facts, fresh: frozenset[int] = frozenset()) -> list[Out]:
@@ -554,11 +557,11 @@ def route(ev: dict, facts: Facts, fresh: frozenset[int] = frozenset()) -> list[O
     if prefix in _routers:
         return _routers[prefix](ev, facts)
     if prefix == "topic" and ev["kind"] in _topic_notices:
-        return [((room,), _small(ev))]
+        return [((room,), small_message(ev))]
     if subject == "post" and prefix == "topic" and "state" in ev["payload"]:
         return _route_post(ev, facts, fresh)
     if prefix == "user":
-        msg = _small(ev, notification_kind=ev["payload"].get("kind"))
+        msg = small_message(ev, notification_kind=ev["payload"].get("kind"))
         uid = _int(ev["subject_id"])
         if uid in facts.unread:
             msg["unread"] = facts.unread[uid]
@@ -568,9 +571,9 @@ def route(ev: dict, facts: Facts, fresh: frozenset[int] = frozenset()) -> list[O
     if room == "moderators":
         tf = facts.topics.get(ev["payload"].get("topic_id"))
         area = _int(ev["payload"].get("area_id")) or (tf.area_id if tf else None)
-        return [(moderator_rooms(area), _small(ev))]
+        return [(moderator_rooms(area), small_message(ev))]
     if prefix in _resolvers and prefix not in ("topic", "activity"):
-        return [((room,), _small(ev))]
+        return [((room,), small_message(ev))]
     return []
 
 
@@ -609,7 +612,9 @@ def read_facts_before_commit(unit: uow.Unit, events: list[dict]) -> None:
         log.exception("live: could not read facts for %d events", len(events))
 
 
-def _server(app: Flask | None = None):
+def live_server(app: Flask | None = None):
+    """This process's Socket.IO server of ``app`` (default: the current app). Public: packages
+    ask it who is in a room (qa's presence)."""
     manager = (app or current_app).extensions.get(_MANAGER_KEY)
     if manager is not None:
         return getattr(manager, "server", None)
@@ -621,7 +626,7 @@ def push(unit: uow.Unit, events: list[dict]) -> None:
     if not events:
         return
     facts = unit.state.get(_FACTS) or Facts()
-    server = _server(unit.session.app)
+    server = live_server(unit.session.app)
     if server is None:
         return
     try:
@@ -689,7 +694,7 @@ def end_sessions(unit: uow.Unit, _events) -> None:
     ended = unit.state.get(_ENDED)
     if not ended:
         return
-    server = _server(unit.session.app)
+    server = live_server(unit.session.app)
     if server is None:
         return
     for room in sorted(ended):

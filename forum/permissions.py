@@ -19,27 +19,29 @@ PLACEHOLDER_POST_STATES = (PostState.DELETED, PostState.HIDDEN, PostState.REMOVE
 PUBLIC_TOPIC_STATES = (TopicStatus.OPEN, TopicStatus.CLOSED, TopicStatus.ARCHIVED)
 
 
-def _user(user) -> User | None:
+def signed_in(user) -> User | None:
+    """The signed-in person ``user`` is (a ``User`` or Flask-Login's ``current_user``), or
+    None for nobody and anonymous visitors. Other packages ask this too."""
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     return user
 
 
 def is_moderator(user) -> bool:
-    u = _user(user)
+    u = signed_in(user)
     return u is not None and u.role in (Role.MODERATOR, Role.ADMIN)
 
 
 def is_staff(user) -> bool:
     """A municipal employee (or an admin): runs processes such as meetings, outcomes and
     reports. Moderating is a separate role."""
-    u = _user(user)
+    u = signed_in(user)
     return u is not None and u.role in (Role.STAFF, Role.ADMIN)
 
 
 def moderated_area_ids(user) -> set[int] | None:
     """The areas a moderator is scoped to; ``None`` means everywhere."""
-    u = _user(user)
+    u = signed_in(user)
     if u is None or u.role == Role.ADMIN:
         return None
     return {a.id for a in u.moderated_areas} or None
@@ -47,13 +49,13 @@ def moderated_area_ids(user) -> set[int] | None:
 
 def write_block(user) -> str | None:
     """Why a signed-in ``user`` may write nothing now (a suspension), or None."""
-    u = _user(user)
+    u = signed_in(user)
     return None if u is None else hooks.write_block(u)
 
 
 def can_write(user) -> bool:
     """Signed in and not blocked from writing: pages show write controls only then."""
-    return _user(user) is not None and write_block(user) is None
+    return signed_in(user) is not None and write_block(user) is None
 
 
 def can_moderate_area(user, area_id: int | None) -> bool:
@@ -71,7 +73,7 @@ def can_moderate_topic(user, topic: Topic) -> bool:
 def can_see_topic(user, topic: Topic) -> bool:
     if topic.status in PUBLIC_TOPIC_STATES:
         return True
-    u = _user(user)
+    u = signed_in(user)
     return u is not None and (u.id == topic.author_id or can_moderate_topic(u, topic))
 
 
@@ -84,7 +86,7 @@ def can_see_post(user, post: Post, topic: Topic | None = None) -> bool:
         return True
     if post.state == PostState.DELETED:
         return False
-    u = _user(user)
+    u = signed_in(user)
     return u is not None and (u.id == post.author_id or can_moderate_topic(u, topic))
 
 
@@ -93,7 +95,7 @@ def visible_posts_clause(user, topic: Topic | None = None) -> ColumnElement[bool
 
     With ``topic`` given the moderator check is decided once for the page.
     """
-    u = _user(user)
+    u = signed_in(user)
     shown = Post.state.in_(PUBLIC_POST_STATES + PLACEHOLDER_POST_STATES)
     if u is None:
         return shown
@@ -107,7 +109,7 @@ def visible_posts_clause(user, topic: Topic | None = None) -> ColumnElement[bool
 
 
 def visible_topics_clause(user) -> ColumnElement[bool]:
-    u = _user(user)
+    u = signed_in(user)
     public = Topic.status.in_(PUBLIC_TOPIC_STATES)
     if u is None:
         return public
@@ -122,7 +124,7 @@ def visible_topics_clause(user) -> ColumnElement[bool]:
 def can_open_topic(user, committee_id: int | None, area_id: int | None) -> bool:
     """Politicians in the committee, moderators (in scope), municipal staff and admins open
     topics directly (staff publish the municipality's own questions, e.g. through an API key)."""
-    u = _user(user)
+    u = signed_in(user)
     if u is None or write_block(u) is not None:
         return False
     if u.role in (Role.ADMIN, Role.STAFF):
@@ -147,16 +149,16 @@ def topic_accepts_posts(topic: Topic, now: datetime | None = None) -> bool:
 
 def can_post(user, topic: Topic) -> bool:
     return (
-        _user(user) is not None
+        signed_in(user) is not None
         and topic_accepts_posts(topic)
         and can_see_topic(user, topic)
-        and hooks.topic_guard(_user(user), topic, "post") is None
+        and hooks.topic_guard(signed_in(user), topic, "post") is None
         and write_block(user) is None
     )
 
 
 def can_edit_post(user, post: Post) -> bool:
-    u = _user(user)
+    u = signed_in(user)
     return (
         u is not None
         and u.id == post.author_id
@@ -166,12 +168,12 @@ def can_edit_post(user, post: Post) -> bool:
 
 
 def can_delete_post(user, post: Post) -> bool:
-    u = _user(user)
+    u = signed_in(user)
     return u is not None and u.id == post.author_id and post.state != PostState.DELETED
 
 
 def can_support(user, post: Post) -> bool:
-    u = _user(user)
+    u = signed_in(user)
     return (
         u is not None
         and u.id != post.author_id
@@ -182,7 +184,7 @@ def can_support(user, post: Post) -> bool:
 
 def can_manage_topic(user, topic: Topic) -> bool:
     """Close, reopen, archive or edit a topic: its opener if not a citizen, or a moderator."""
-    u = _user(user)
+    u = signed_in(user)
     if u is None:
         return False
     if can_moderate_topic(u, topic):

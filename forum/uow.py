@@ -325,9 +325,16 @@ def rollback() -> None:
 
 @click.command("seams")
 def seams_command() -> None:
-    """Print what saving does: the handlers per phase and event kind, in order."""
+    """Print what saving does: the handlers per phase and event kind, in order; then the
+    notification kinds and the package that describes each (forum/hooks.py)."""
+    from . import hooks
+
     for line in seams(current_app).describe():
         click.echo(line)
+    kinds = hooks.notification_kinds(current_app)
+    click.echo("notification kinds (described on the notifications page and in mails):")
+    for kind in sorted(kinds):
+        click.echo(f"  {kind}: {kinds[kind].package}")
 
 
 @dataclass

@@ -17,16 +17,14 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import force_locale, get_locale, ngettext
-from flask_babel import format_datetime as babel_datetime
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from forum import hooks, permissions
+from forum import hooks
 from forum.extensions import db
-from forum.i18n import quote
-from forum.models import Notification, Post, PostState, Topic, User
+from forum.models import Notification, Post, Topic, User
 from forum.text import drop_controls
 
 from . import services, tokens
@@ -109,276 +107,11 @@ def _render(name: str, **ctx) -> tuple[str, str]:
 
 
 # --- notification entries ------------------------------------------------------------------
+# What a mail says of each item is registered by the package that writes the notification
+# (forum.hooks.register_notification_kind): the same sentence, link and detail as on the
+# notifications page. The mail adds only its own shape: excerpts, the grouping by topic.
 
-
-def _topic_entry(user: User, item: MailItem) -> dict | None:
-    """A newly opened topic that matches a saved search (search tells of topics too)."""
-    topic = db.session.get(Topic, item.topic_id) if item.topic_id else None
-    if topic is None or not permissions.can_see_topic(user, topic):
-        return None
-    name, title = topic.author.display_name, topic.title
-    url = external_url("forum.topic", topic_id=topic.id)
-    return {
-        "kind": item.kind,
-        "text": _(
-            "%(name)s opened the topic “%(title)s”, which matches one of your saved searches",
-            name=name,
-            title=title,
-        ),
-        "author": name,
-        "topic_id": topic.id,
-        "topic_title": title,
-        "topic_url": url,
-        "url": url,
-        "excerpt": excerpt(topic.intro_html),
-        "when": topic.created_at,
-    }
-
-
-def _post_entry(user: User, item: MailItem) -> dict | None:
-    if item.source == "saved_search" and not item.post_id and item.topic_id:
-        return _topic_entry(user, item)
-    post = db.session.get(Post, item.post_id) if item.post_id else None
-    if post is None or post.state != PostState.PUBLISHED:
-        return None
-    if not permissions.can_see_post(user, post):
-        return None
-    name, title = post.author.display_name, post.topic.title
-    if item.source == "reply":
-        text = _("%(name)s replied to you in “%(title)s”", name=name, title=title)
-    elif item.source == "saved_search":
-        text = _(
-            "%(name)s wrote in “%(title)s”, which matches one of your saved searches",
-            name=name,
-            title=title,
-        )
-    else:
-        text = _("%(name)s wrote in “%(title)s”, which you follow", name=name, title=title)
-    return {
-        "kind": item.kind,
-        "text": text,
-        "author": name,
-        "topic_id": post.topic_id,
-        "topic_title": title,
-        "topic_url": external_url("forum.topic", topic_id=post.topic_id),
-        "url": external_url("forum.post", post_id=post.id) + f"#p{post.id}",
-        "excerpt": excerpt(post.body_html),
-        "when": post.created_at,
-        "post_id": post.id,
-    }
-
-
-# The sentences of the notifications page (templates/moderation/_notification.html), by the
-# audit entry's action: the same words in the mail and on the site.
-def _decision_text(action: str, title: str) -> str | None:
-    texts = {
-        "approve": lambda: _("Your post in “%(title)s” is approved and published.", title=title),
-        "reject": lambda: _("Your post in “%(title)s” was rejected.", title=title),
-        "auto_reject": lambda: _("Your post in “%(title)s” was rejected.", title=title),
-        "hide": lambda: _("Your post in “%(title)s” was hidden by a moderator.", title=title),
-        "flag_hide": lambda: _(
-            "Your post in “%(title)s” was reported by several users and is "
-            "hidden until a moderator has looked at it.",
-            title=title,
-        ),
-        "remove": lambda: _("Your post in “%(title)s” was removed.", title=title),
-        "restore": lambda: _("Your post in “%(title)s” is public again.", title=title),
-        "appeal_granted": lambda: _(
-            "Your appeal was granted: your post in “%(title)s” is public again.", title=title
-        ),
-        "appeal_denied": lambda: _(
-            "Your appeal about your post in “%(title)s” was denied.", title=title
-        ),
-    }
-    make = texts.get(action)
-    return make() if make else None
-
-
-def _audit_entry(user: User, item: MailItem):
-    """The moderation audit entry behind a moderation notification, or None (moderation not
-    installed, or nothing recorded). Found by the notification's id, which the feed keeps;
-    items queued without it fall back to the newest notification of the kind about the post."""
-    if "moderation" not in current_app.blueprints:
-        return None
-    from moderation.models import AuditEntry
-
-    if item.source in ("topic_accepted", "topic_declined"):
-        if item.topic_id is None:
-            return None
-        return db.session.scalar(
-            select(AuditEntry)
-            .where(
-                AuditEntry.target_type == "topic",
-                AuditEntry.target_id == item.topic_id,
-                AuditEntry.subject_user_id == user.id,
-                AuditEntry.action.in_(("proposal_accept", "proposal_decline")),
-            )
-            .order_by(AuditEntry.id.desc())
-            .limit(1)
-        )
-    nid = _notification_id(user, item)
-    if nid is None:
-        return None
-    return db.session.scalar(
-        select(AuditEntry)
-        .where(AuditEntry.notification_id == nid, AuditEntry.subject_user_id == user.id)
-        .limit(1)
-    )
-
-
-def _appeal_url(entry, post: Post | None) -> str | None:
-    """The link to appeal ``entry``, while it can be appealed (once, while it applies)."""
-    from moderation.models import Appeal
-    from moderation.services import appealable_entry
-
-    if not appealable_entry(entry, post):
-        return None
-    if db.session.scalar(select(Appeal.id).where(Appeal.entry_id == entry.id)) is not None:
-        return None
-    return external_url("moderation.appeal", entry_id=entry.id)
-
-
-def _suspension_terms(entry) -> str:
-    until = _parse_iso((entry.data or {}).get("until"))
-    if until is None:
-        return _(
-            "Your account is suspended until further notice: you can read, but not "
-            "write, support, report, ask or vote. Reason: %(reason)s",
-            reason=entry.text,
-        )
-    return _(
-        "Your account is suspended until %(until)s: you can read, but not write, "
-        "support, report, ask or vote. Reason: %(reason)s",
-        until=babel_datetime(until.replace(tzinfo=UTC), "short"),
-        reason=entry.text,
-    )
-
-
-def _other_content(entry) -> dict | None:
-    """What an audit entry about another package's content (a citizen-budget idea) keeps of
-    it: its title and page, or None for posts, topics and people."""
-    if entry is None or entry.post_id or not entry.data or not entry.data.get("url"):
-        return None
-    return entry.data
-
-
-def _moderation_headline(source: str, entry, title: str) -> str | None:
-    """The sentence of the mail's subject, as the notifications page words it."""
-    other = _other_content(entry)
-    if source == "moderation_appeal" and other is not None:
-        title = other.get("title", "")
-        if entry.action == "appeal_granted":
-            return _("Your appeal was granted: “%(title)s” is published again.", title=title)
-        return _("Your appeal about “%(title)s” was denied.", title=title)
-    if source in ("moderation_decision", "moderation_appeal") and entry is not None:
-        return _decision_text(entry.action, title)
-    texts = {
-        "moderation_decision": lambda: _(
-            "A moderator has made a decision about your post in “%(title)s”.", title=title
-        ),
-        "moderation_appeal": lambda: _(
-            "Your appeal about your post in “%(title)s” has been decided.", title=title
-        ),
-        "moderation_suspension": lambda: _("Your account is suspended."),
-        "moderation_unsuspended": lambda: _(
-            "Your suspension is lifted. Welcome back to the debate."
-        ),
-        "topic_accepted": lambda: _(
-            "Your proposed topic “%(title)s” is accepted and open", title=title
-        ),
-        "topic_declined": lambda: _("Your proposed topic “%(title)s” was declined", title=title),
-    }
-    make = texts.get(source)
-    return make() if make else None
-
-
-def _superseded(item: MailItem, entry, post: Post | None) -> bool:
-    """A decision on a post that no longer holds (hidden, then restored within the minute
-    before the mail left): the later decision's mail tells what is true."""
-    return (
-        item.source == "moderation_decision"
-        and entry is not None
-        and post is not None
-        and entry.target_type == "post"
-        and bool(entry.to_state)
-        and post.state.value != entry.to_state
-    )
-
-
-def _add_reason(out: dict, user: User, item: MailItem, entry) -> None:
-    if entry.rule is not None:
-        out["rule"] = entry.rule.title(locale_of(user))
-        out["rule_url"] = external_url("moderation.rules") + f"#rule-{entry.rule.code}"
-    if item.source == "moderation_suspension":
-        out["said"] = _suspension_terms(entry)
-    elif entry.text and entry.action != "appeal":
-        out["said"] = _("The moderator wrote:") + " " + quote(entry.text)
-
-
-def _moderation_entry(user: User, item: MailItem) -> dict | None:
-    """A moderation decision with its reason: the debate rule (in the recipient's language)
-    and the moderator's words, the post it is about (the author may read it), and how to
-    appeal while the decision can be appealed."""
-    topic = db.session.get(Topic, item.topic_id) if item.topic_id else None
-    title = topic.title if topic is not None and permissions.can_see_topic(user, topic) else ""
-    post = db.session.get(Post, item.post_id) if item.post_id else None
-    if post is not None and not permissions.can_see_post(user, post):
-        post = None
-    entry = _audit_entry(user, item)
-    text = _moderation_headline(item.source, entry, title)
-    if text is None or _superseded(item, entry, post):
-        return None
-    out: dict = {
-        "kind": item.kind,
-        "text": text,
-        "url": external_url("forum.notifications"),
-        "when": item.created_at,
-    }
-    if entry is None:
-        out["more"] = _("See the reasons and what you can do on your notifications page.")
-    else:
-        _add_reason(out, user, item, entry)
-    if item.source == "topic_accepted" and title:
-        out["url"] = external_url("forum.topic", topic_id=topic.id)
-    other = _other_content(entry)
-    if other is not None and str(other["url"]).startswith("/"):
-        out["url"] = site_url(other["url"])
-    if post is not None and item.source in ("moderation_decision", "moderation_appeal"):
-        out["own_excerpt"] = excerpt(post.body_html)
-        out["url"] = external_url("forum.post", post_id=post.id) + f"#p{post.id}"
-    if entry is not None and item.source == "moderation_decision":
-        appeal = _appeal_url(entry, post)
-        if appeal:
-            out["appeal_url"] = appeal
-    return out
-
-
-def _parse_iso(raw) -> datetime | None:
-    if not isinstance(raw, str):
-        return None
-    try:
-        value = datetime.fromisoformat(raw.removesuffix("Z"))
-    except ValueError:
-        return None
-    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
-
-
-def _qa_entry(user: User, item: MailItem, now: datetime) -> dict | None:
-    if item.expires_at is not None and item.expires_at <= now:
-        return None
-    payload = item.payload or {}
-    starts = item.expires_at
-    path = payload.get("path")
-    return {
-        "kind": item.kind,
-        "text": _(
-            "Reminder: the live Q&A “%(title)s” starts %(when)s.",
-            title=payload.get("title") or "",
-            when=babel_datetime(starts.replace(tzinfo=UTC), "short") if starts else "",
-        ),
-        "url": site_url(path) if isinstance(path, str) and path.startswith("/") else site_url("/"),
-        "when": item.created_at,
-    }
+_POST_KINDS = (Kind.REPLY, Kind.FOLLOWED_TOPIC, Kind.SAVED_SEARCH)
 
 
 def _notification_id(user: User, item: MailItem) -> int | None:
@@ -405,132 +138,62 @@ def _notification_id(user: User, item: MailItem) -> int | None:
     )
 
 
-def _qa_merged_entry(user: User, item: MailItem) -> dict | None:
+def facts_of(user: User, item: MailItem, now: datetime) -> hooks.NoticeFacts:
+    """A mail item as the registered describers see it (absolute links)."""
     post = db.session.get(Post, item.post_id) if item.post_id else None
-    if post is None or not permissions.can_see_post(user, post):
-        return None
-    return {
-        "kind": item.kind,
-        "text": _(
-            "Your question in “%(title)s” was merged with a similar question; your "
-            "voice counts there",
-            title=post.topic.title,
-        ),
-        "url": external_url("forum.post", post_id=post.id) + f"#p{post.id}",
-        "when": item.created_at,
-    }
-
-
-def _budget_entry(user: User, item: MailItem) -> dict | None:
-    """A decision on a citizen-budget idea, with the reason the municipality gave (the
-    budgets package keeps it beside the notification, as its notifications page shows it)."""
-    if "budgets" not in current_app.blueprints:
-        return None
-    from budgets.models import Notice
-
-    nid = _notification_id(user, item)
-    notice = db.session.get(Notice, nid) if nid is not None else None
-    if notice is None or notice.notification.user_id != user.id:
-        return None
-    idea = notice.idea
-    title = idea.title if idea is not None else notice.process.title
-    texts = {
-        "budget_idea_approved": lambda: _(
-            "Your idea “%(title)s” is approved and published.", title=title
-        ),
-        "budget_idea_rejected": lambda: _(
-            "Your idea “%(title)s” was rejected by a moderator.", title=title
-        ),
-        "budget_idea_feasible": lambda: _(
-            "Your idea “%(title)s” is feasible and goes on the ballot.", title=title
-        ),
-        "budget_idea_infeasible": lambda: _(
-            "Your idea “%(title)s” was found not feasible.", title=title
-        ),
-        "budget_idea_merged": lambda: _(
-            "The idea “%(title)s”, which you proposed or "
-            "supported, was merged into another idea; your "
-            "support moved with it.",
-            title=title,
-        ),
-    }
-    if item.source not in texts:
-        return None
-    out = {
-        "kind": item.kind,
-        "text": texts[item.source](),
-        "when": item.created_at,
-        "url": (
-            external_url("budgets.idea", idea_id=idea.id)
-            if idea is not None
-            else external_url("budgets.process", process_id=notice.process_id)
-        ),
-    }
-    if notice.text and item.source == "budget_idea_rejected":
-        out["said"] = _("Reason:") + " " + notice.text
-    elif notice.text and item.source != "budget_idea_approved":
-        out["said"] = _("The municipality wrote:") + " " + quote(notice.text)
-    return out
-
-
-def _outcome_entry(user: User, item: MailItem) -> dict | None:
-    """A new update of the outcome of a debate the user took part in: the event's payload
-    names the topic and the outcome page's path; the topic must still be visible to them."""
     topic = db.session.get(Topic, item.topic_id) if item.topic_id else None
-    if topic is None or not permissions.can_see_topic(user, topic):
-        return None
-    path = (item.payload or {}).get("path")
-    return {
-        "kind": item.kind,
-        "text": _("New outcome of “%(title)s”, a debate you took part in", title=topic.title),
-        "url": site_url(path) if isinstance(path, str) and path.startswith("/") else site_url("/"),
-        "when": item.created_at,
-    }
-
-
-def _meeting_entry(user: User, item: MailItem) -> dict | None:
-    """A meeting the user registered for (a seat came free, it moved, it was cancelled) or a
-    new meeting on a followed topic: the event's payload names its title and page."""
-    payload = item.payload or {}
-    title, path = payload.get("title") or "", payload.get("path")
-    texts = {
-        "meeting_seat": _("You have a seat at “%(title)s”: you moved up from the waiting list"),
-        "meeting_changed": _("“%(title)s”, a meeting you registered for, has moved"),
-        "meeting_cancelled": _("“%(title)s”, a meeting you registered for, is cancelled"),
-        "meeting_new": _("New meeting on a debate you follow: “%(title)s”"),
-        "meeting_invitation": _("A local area invites you to a dialogue meeting: “%(title)s”"),
-        "meeting_invitation_reminder": _(
-            "Reminder: a local area waits for your answer to its invitation “%(title)s”"
-        ),
-        "meeting_invitation_answered": _("Your invitation “%(title)s” has been answered"),
-    }
-    if item.source not in texts or not isinstance(path, str) or not path.startswith("/"):
-        return None
-    return {
-        "kind": item.kind,
-        "text": texts[item.source] % {"title": title},
-        "url": site_url(path),
-        "when": item.created_at,
-    }
+    return hooks.NoticeFacts(
+        kind=item.source or "",
+        user=user,
+        medium="mail",
+        link=external_url,
+        site=site_url,
+        topic=topic,
+        post=post,
+        actor=post.author if post is not None else None,
+        payload=dict(item.payload or {}),
+        created_at=item.created_at,
+        expires_at=item.expires_at,
+        now=now,
+        find_notification=lambda: _notification_id(user, item),
+    )
 
 
 def entry(user: User, item: MailItem, now: datetime) -> dict | None:
     """What to say about one item, or None when the recipient may no longer see it."""
-    if item.kind in (Kind.REPLY, Kind.FOLLOWED_TOPIC, Kind.SAVED_SEARCH):
-        return _post_entry(user, item)
-    if item.source == "qa_merged":
-        return _qa_merged_entry(user, item)
-    if item.source.startswith("budget_"):
-        return _budget_entry(user, item)
-    if item.kind == Kind.MODERATION:
-        return _moderation_entry(user, item)
-    if item.kind == Kind.QA_REMINDER:
-        return _qa_entry(user, item, now)
-    if item.kind == Kind.OUTCOME:
-        return _outcome_entry(user, item)
-    if item.kind == Kind.MEETING:
-        return _meeting_entry(user, item)
-    return None
+    facts = facts_of(user, item, now)
+    notice = hooks.describe_notification(facts)
+    if notice is None:
+        return None
+    detail = dict(notice.detail)
+    out: dict = {
+        "kind": item.kind,
+        "text": notice.text,
+        "url": notice.url or external_url("forum.notifications"),
+        "when": item.created_at,
+    }
+    for key in ("said", "rule", "rule_url", "appeal_url", "more"):
+        if detail.get(key):
+            out[key] = detail[key]
+    if detail.get("own_excerpt_html") is not None:
+        out["own_excerpt"] = excerpt(detail["own_excerpt_html"])
+    if "excerpt_html" in detail:
+        out["excerpt"] = excerpt(detail["excerpt_html"])
+    if item.kind in _POST_KINDS:
+        # Grouped by topic in a digest (a saved search's new topic is a group of its own).
+        topic = facts.post.topic if facts.post is not None else facts.topic
+        out["author"] = (
+            facts.post.author.display_name if facts.post is not None else topic.author.display_name
+        )
+        out["topic_id"] = topic.id
+        out["topic_title"] = topic.title
+        out["topic_url"] = external_url("forum.topic", topic_id=topic.id)
+        if facts.post is not None:
+            out["post_id"] = facts.post.id
+            out["when"] = facts.post.created_at
+        else:
+            out["when"] = topic.created_at
+    return out
 
 
 # --- the messages ----------------------------------------------------------------------------

@@ -68,12 +68,13 @@ def init_app(app: Flask) -> None:
     from forum.i18n import lazy_gettext as _l
     from forum.periodic import PeriodicThread, start_periodic
 
-    from . import cli, demo, hybrid, invitations, minutes, searching, services, views
+    from . import cli, demo, hybrid, invitations, minutes, notices, searching, services, views
     from .forms import kind_label
 
     app.register_blueprint(views.bp)
     app.cli.add_command(cli.meetings_cli)
     hooks.register_demo_step(app, demo.seed)
+    notices.register(app)  # how its notifications read, on the page and in mails
     # Offline contributions show their provenance in the thread ("fra borgermødet i …").
     hooks.register_post_citations(app, minutes.provenance_notes)
     for kind in ("meeting_created", "meeting_changed", "meeting_cancelled"):

@@ -41,14 +41,14 @@ def invitee_ids(inv: MeetingInvitation) -> set[int]:
 
 
 def can_invite(user, area_id: int | None) -> bool:
-    u = fp._user(user)
+    u = fp.signed_in(user)
     if u is None or fp.write_block(u) is not None or area_id is None:
         return False
     return fp.is_staff(u) or area_id in permissions.contact_area_ids(u)
 
 
 def can_answer(user, inv: MeetingInvitation) -> bool:
-    u = fp._user(user)
+    u = fp.signed_in(user)
     if u is None or fp.write_block(u) is not None or inv.status != InvitationStatus.OPEN:
         return False
     return fp.is_staff(u) or u.id in invitee_ids(inv)

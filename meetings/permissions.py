@@ -21,7 +21,7 @@ from .models import Meeting, meeting_contacts
 
 def contact_area_ids(user) -> set[int]:
     """The areas ``user`` is a local forum contact for (empty for anyone else)."""
-    u = fp._user(user)
+    u = fp.signed_in(user)
     if u is None:
         return set()
     cache = getattr(u, "_meeting_contact_areas", None)
@@ -36,7 +36,7 @@ def contact_area_ids(user) -> set[int]:
 
 
 def _active(user):
-    u = fp._user(user)
+    u = fp.signed_in(user)
     if u is None or fp.write_block(u) is not None:
         return None
     return u

@@ -380,7 +380,7 @@ def _locked(meeting_id: int) -> Meeting:
 
 
 def registration_of(user, meeting_id: int) -> MeetingRegistration | None:
-    u = fp._user(user)
+    u = fp.signed_in(user)
     if u is None:
         return None
     return db.session.scalar(
@@ -458,7 +458,7 @@ def cancel_registration(user: User, registration_id: int, now: datetime | None =
     """Give up one's own seat (or waiting-list place); the first on the waiting list moves
     up and is told by mail."""
     now = now or utcnow()
-    u = fp._user(user)
+    u = fp.signed_in(user)
     row = db.session.get(MeetingRegistration, registration_id)
     if u is None or row is None or row.user_id != u.id:
         # Someone else's registration is answered like one that does not exist.
@@ -563,7 +563,7 @@ def _notify_followers(meeting: Meeting, actor: User) -> int:
 def set_contact(admin: User | None, user: User, area: Area, on: bool) -> bool:
     """Make ``user`` a local forum contact for ``area`` (or not); admins only (None: the CLI).
     True when something changed."""
-    if admin is not None and not fp._user(admin) or (admin is not None and not admin.is_admin):
+    if admin is not None and not fp.signed_in(admin) or (admin is not None and not admin.is_admin):
         raise PermissionDenied(_("Only admins name local forum contacts."))
     table = meeting_contacts
     exists = db.session.execute(

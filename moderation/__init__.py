@@ -164,18 +164,6 @@ def _post_note(post):
     return cache[post.topic_id].get(post.id)
 
 
-def _notice(notification):
-    """The audit entry behind one of the viewer's moderation notifications."""
-    from . import queries
-
-    if not current_user.is_authenticated:
-        return None
-    cache = _cache()
-    if "notices" not in cache:
-        cache["notices"] = queries.notices_for(current_user.id)
-    return cache["notices"].get(notification.id)
-
-
 def _source_label(kind: str) -> str:
     """What a registered source's content is called (its kind, if none is registered)."""
     source = hooks.review_sources().get(kind)
@@ -272,7 +260,6 @@ def _template_helpers(app: Flask) -> None:
             "moderation_suspension": _my_suspension,
             "moderation_until": _until,
             "moderation_post_note": _post_note,
-            "moderation_notice": _notice,
             "moderation_reasons": policy.describe,
             "moderation_labels": policy.labels,
             "moderation_perm": permissions,
@@ -289,13 +276,16 @@ def init_app(app: Flask) -> None:
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
 
-    from . import cli, events, models, policy, reminders, services, views  # noqa: F401
+    from . import cli, events, models, notices, policy, reminders, services, views  # noqa: F401
 
     hooks.register_post_policy(app, policy.post_policy)
     hooks.register_user_restriction(app, services.restriction)
     hooks.register_write_block(app, _write_block)
     hooks.register_reader_fact(app, "suspended", _suspended_fact, _enabled)
     hooks.register_review_queue(app, services.SourceQueue())
+    # Live Q&A moderates its questions on its own page through the desk (no import of ours).
+    hooks.register_moderator_desk(app, services.Desk())
+    notices.register(app)  # how its notifications read, on the page and in mails
     hooks.register_audit_log(app, services.audit)
     # The audit log is append-only: the unit of work refuses updates and deletes of its rows.
     uow.append_only(app, models.AuditEntry, models.AppendOnlyViolation)

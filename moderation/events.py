@@ -132,7 +132,7 @@ def route(ev: dict, facts: live.Facts) -> list[live.Out]:
     if not isinstance(area, int) or isinstance(area, bool):
         tf = facts.topics.get(p.get("topic_id"))
         area = tf.area_id if tf is not None else None
-    msg = live._small(ev)
+    msg = live.small_message(ev)
     if ev["subject_type"] == "queue_item":
         msg["item_kind"] = str(p.get("kind", ""))[:20]
         for key in _QUEUE_FIELDS:

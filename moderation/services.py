@@ -685,6 +685,30 @@ def on_topic_proposal_decided(topic: Topic, moderator: User, **_kw) -> None:
     )
 
 
+# --- moderating on other packages' pages (forum.hooks.ModeratorDesk) -------------------------
+
+
+class Desk:
+    """The desk registered with ``forum.hooks.register_moderator_desk``: live Q&A sets its
+    topics' modes and decides its held questions here, with the debate rules as reasons."""
+
+    def set_mode(self, actor: User, target_type: str, target_id: int, mode: str | None) -> None:
+        set_mode(actor, target_type, target_id, mode)
+
+    def moderate_post(
+        self, moderator: User, post: Post, action: str, rule_id=None, text: str = ""
+    ) -> None:
+        moderate_post(moderator, post, action, rule_id, text)
+
+    def rule_choices(self, lang: str) -> list[tuple[str, str]]:
+        rows = db.session.scalars(
+            select(DebateRule)
+            .where(DebateRule.active.is_(True))
+            .order_by(DebateRule.position, DebateRule.id)
+        )
+        return [(str(r.id), r.title(lang)) for r in rows]
+
+
 # --- content of other packages (forum.hooks.ReviewQueue) --------------------------------------
 
 

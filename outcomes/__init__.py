@@ -34,10 +34,11 @@ def init_app(app: Flask) -> None:
     from forum import hooks
     from forum import live as forum_live
 
-    from . import demo, permissions, queries, views
+    from . import demo, notices, permissions, queries, views
     from .forms import status_label
 
     hooks.register_post_citations(app, queries.post_citations)
+    notices.register(app)  # how its notifications read, on the page and in mails
     hooks.register_demo_step(app, demo.seed)
     forum_live.register_topic_notice("outcome_update")
     app.register_blueprint(views.bp)

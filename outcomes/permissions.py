@@ -15,7 +15,7 @@ def can_write_outcome(user, topic: Topic) -> bool:
     """Municipal staff (Role.STAFF, on topics they may see), moderators without an area
     scope, admins and the politicians of the topic's committee write a topic's outcome;
     nobody blocked from writing (suspended)."""
-    u = fp._user(user)
+    u = fp.signed_in(user)
     if u is None or fp.write_block(u) is not None:
         return False
     if u.role == Role.ADMIN:

@@ -87,11 +87,12 @@ def init_app(app: Flask) -> None:
 
     from forum import hooks
 
-    from . import cli, demo, live, policy, queries, views
+    from . import cli, demo, live, notices, policy, queries, views
 
     hooks.register_topic_guard(app, policy.topic_guard)
     hooks.register_post_policy(app, policy.wrap(hooks.registered_post_policy(app)))
     hooks.register_demo_step(app, demo.seed)
+    notices.register(app)  # how its notifications read, on the page and in mails
     # Sessions' debate topics are not debates of their own on the home page's list.
     hooks.register_owned_topics(app, queries.debate_topic_ids)
     # A session held at a meeting (hybrid): the meeting's page reads the session's facts.

@@ -51,7 +51,7 @@ def _message(exc: DomainError) -> str:
 
 
 def _user(conn):
-    user = forum_events._viewer(conn)
+    user = forum_events.viewer(conn)
     if user is None:
         raise LiveError("login_required", _("Log in to take part."))
     return user
@@ -76,7 +76,7 @@ def on_vote(conn, *args):
     """Vote or withdraw a vote. Sent by: qa.js and python clients (see the module doc)."""
     from . import services
 
-    data = forum_events._object(args, VOTE_FIELDS, ("session_id", "post_id", "vote"))
+    data = forum_events.message_object(args, VOTE_FIELDS, ("session_id", "post_id", "vote"))
     user = _user(conn)
 
     def act():
@@ -101,7 +101,7 @@ def on_ask(conn, *args):
     """Ask a question. Sent by: python clients and qa.js (the page's form also works)."""
     from . import services
 
-    data = forum_events._object(args, ASK_FIELDS, ("session_id", "body"))
+    data = forum_events.message_object(args, ASK_FIELDS, ("session_id", "body"))
     if not isinstance(data["body"], str) or not isinstance(data.get("nonce") or "", str):
         raise LiveError("invalid", _("body must be text."))
     user = _user(conn)

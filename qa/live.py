@@ -72,8 +72,7 @@ def register() -> None:
 
 
 def _server():
-    manager = current_app.extensions.get(forum_live._MANAGER_KEY)
-    return getattr(manager, "server", None)
+    return forum_live.live_server()
 
 
 def room_presence(server, session_id: int) -> tuple[int, list[int]]:

@@ -9,7 +9,7 @@ from .models import QASession
 
 
 def _user(user):
-    return fp._user(user)
+    return fp.signed_in(user)
 
 
 def can_schedule(user, area_id: int | None = None) -> bool:

@@ -107,7 +107,7 @@ class View:
 
 def _visible(user, session: QASession, moderator: bool):
     """Which of the session's posts ``user`` may see (published; own; held for moderators)."""
-    u = fp._user(user)
+    u = fp.signed_in(user)
     conds = [Post.state == PostState.PUBLISHED]
     if u is not None:
         conds.append(and_(Post.author_id == u.id, Post.state != PostState.DELETED))
@@ -144,7 +144,7 @@ def load(
 ) -> View:
     """The session as ``user`` sees it (one query for the posts, a few for the rest)."""
     moderator = fp.can_moderate_topic(user, session.debate_topic)
-    u = fp._user(user)
+    u = fp.signed_in(user)
     politician = u is not None and any(p.id == u.id for p in session.politicians)
     stmt = (
         select(QAEntry, Post)

@@ -180,11 +180,9 @@ def _place(committee_id, area_id, topic_id) -> tuple[int | None, int | None, Top
 
 def _set_mode(actor: User, topic: Topic, premoderated: bool) -> None:
     """Pre-moderation is moderation's per-topic mode (audited there)."""
-    if "moderation" not in current_app.blueprints:
-        return
-    from moderation import services as moderation_services
-
-    moderation_services.set_mode(actor, "topic", topic.id, "pre" if premoderated else None)
+    desk = hooks.moderator_desk()
+    if desk is not None:
+        desk.set_mode(actor, "topic", topic.id, "pre" if premoderated else None)
 
 
 def schedule_session(
@@ -486,9 +484,10 @@ def moderate_question(
     entry = _entry(session, post_id)
     if entry.post.state != PostState.PENDING:
         raise Conflict(_("This question is not awaiting moderation."))
-    from moderation import services as moderation_services
-
-    moderation_services.moderate_post(moderator, entry.post, action, rule_id, text or "")
+    desk = hooks.moderator_desk()
+    if desk is None:
+        raise Conflict(_("Questions cannot be moderated: moderation is not available."))
+    desk.moderate_post(moderator, entry.post, action, rule_id, text or "")
 
 
 def merge(moderator: User, session: QASession, post_id, into_id) -> QAEntry:

@@ -21,8 +21,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from forum import hooks, render_error, uow
 from forum import live as forum_live
-from forum import render_error, uow
 from forum.errors import DomainError
 from forum.extensions import db
 from forum.forms import EmptyForm, choices
@@ -85,17 +85,8 @@ def _lazy_end(session: QASession) -> None:
 
 
 def _rules():
-    if "moderation" not in current_app.blueprints:
-        return []
-    from moderation.models import DebateRule
-
-    lang = str(get_locale() or "da")
-    rows = db.session.scalars(
-        select(DebateRule)
-        .where(DebateRule.active.is_(True))
-        .order_by(DebateRule.position, DebateRule.id)
-    )
-    return [(str(r.id), r.title(lang)) for r in rows]
+    desk = hooks.moderator_desk()
+    return desk.rule_choices(str(get_locale() or "da")) if desk is not None else []
 
 
 def _reject_form() -> RejectForm:

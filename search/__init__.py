@@ -147,7 +147,7 @@ def _report_health(app: Flask, st: SearchState, thread: bool) -> None:
 
 def init_app(app: Flask) -> None:
     """Register search's pages and commands; start the indexer thread where it belongs."""
-    from . import indexer, models, views  # noqa: F401  (models: the tables)
+    from . import indexer, models, notices, views  # noqa: F401  (models: the tables)
     from .cli import search_cli
 
     _configure(app)
@@ -156,6 +156,7 @@ def init_app(app: Flask) -> None:
     weakref.finalize(app, st.close)
     app.register_blueprint(views.bp)
     app.cli.add_command(search_cli)
+    notices.register(app)  # how saved-search notifications read (page and mails)
     indexer.install(app)
     if not app.config.get("TESTING"):
         # The lemmatiser's word list takes seconds to load: not in the first search's time.

@@ -49,7 +49,7 @@ def test_two_deployments_on_one_redis_do_not_hear_each_other(tmp_path, redis_url
     try:
         for app in (staging, production):
             with app.app_context():
-                server = live._server()
+                server = live.live_server()
                 server.emit("live", {"id": 1, "kind": "post_published"}, to="topic:1")
                 # A forced disconnect (a new password) travels the same channel.
                 server.close_room(live.SESSION_ROOM.format(user_id=1, version=1), namespace="/")
