@@ -82,7 +82,7 @@ case "$cmd" in
     # sets how many workers; an explicit -n among the arguments wins.
     parallel=(-n "${PYTEST_WORKERS:-auto}" --dist loadgroup)
     for arg in "$@"; do
-      case "$arg" in -n|-n*|--numprocesses*|-pno:xdist) parallel=() ;; esac
+      case "$arg" in -n|-n*|--numprocesses*|-pno:xdist|no:xdist) parallel=() ;; esac
     done
     [ "${PYTEST_WORKERS:-auto}" = "0" ] && parallel=(-p no:xdist)
     log "Running the tests"
