@@ -205,7 +205,24 @@ SearchPage = page_schema("SearchPage", SearchHit)
 class NewTopic(Base):
     """A topic a key publishes (the municipality's case system opening a debate)."""
 
-    title = fields.String(required=True, validate=validate.Length(min=3, max=200))
-    intro = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+    # The forum's rules (forum/services.py, TITLE_MIN/MAX and BODY_MAX): at least 5 visible
+    # characters in the title, some in the introduction; no NUL (the database cannot store it).
+    title = fields.String(
+        required=True,
+        validate=[
+            validate.Length(max=200),
+            validate.Regexp(
+                r"^\s*[^\s\x00](\s*[^\s\x00]){4}[^\x00]*$",
+                error="At least 5 visible characters, no NUL.",
+            ),
+        ],
+    )
+    intro = fields.String(
+        required=True,
+        validate=[
+            validate.Length(max=10000),
+            validate.Regexp(r"^[^\x00]*[^\s\x00][^\x00]*$", error="Some text, no NUL."),
+        ],
+    )
     committee = fields.String(load_default=None, allow_none=True)
     area = fields.String(load_default=None, allow_none=True)
