@@ -45,7 +45,7 @@ MARKERS = {
     "draft_budget": "kladdeqz",
 }
 EMAIL_DOMAIN = "@schemathesis.example"
-EXAMPLES = 12  # per operation and mode: enough to vary every parameter, cheap in CI
+EXAMPLES = 8  # per operation and mode: enough to vary every parameter, cheap in CI
 
 
 def _seed() -> dict:
