@@ -338,8 +338,16 @@ def init_app(app: Flask) -> None:
         """Open data: the dump."""
 
     @api_cli.command("dump")
-    def dump_command() -> None:
-        """Write the open-data zip now (cron: nightly)."""
+    @click.option(
+        "--if-due",
+        is_flag=True,
+        help="Only when the last zip is older than API_DUMP_INTERVAL (deploy/run-periodic.sh).",
+    )
+    def dump_command(if_due: bool) -> None:
+        """Write the open-data zip now (systemd timer / cron: nightly)."""
+        if if_due and not due():
+            click.echo("The open-data zip is recent; nothing to do.")
+            return
         counts = write_dump()
         click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))
 

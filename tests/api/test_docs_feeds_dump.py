@@ -191,3 +191,16 @@ def test_feed_leaves_out_characters_xml_cannot_hold(client, make_topic, admin):
     r = client.get("/feeds/emner.atom")
     assert r.status_code == 200
     assert "Cykelsti til Orø" in r.get_data(as_text=True)
+
+
+def test_dump_command_if_due_writes_only_when_the_last_zip_is_old(runner, app, thread):
+    first = runner.invoke(args=["api", "dump", "--if-due"])
+    assert first.exit_code == 0 and "posts: 2" in first.output
+    path = dump.dump_dir() / dump.FILENAME
+    made = path.stat().st_mtime_ns
+    again = runner.invoke(args=["api", "dump", "--if-due"])
+    assert again.exit_code == 0 and "nothing to do" in again.output
+    assert path.stat().st_mtime_ns == made
+    app.config["API_DUMP_INTERVAL"] = 0  # now every zip is old enough
+    third = runner.invoke(args=["api", "dump", "--if-due"])
+    assert "posts: 2" in third.output
