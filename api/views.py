@@ -34,6 +34,7 @@ from forum.models import (
     TopicStatus,
     User,
 )
+from forum.text import drop_controls
 
 from . import api_limit, schemas, setup_blueprint, write_limit
 from .http import (
@@ -713,8 +714,8 @@ def create_topic():
     with force_locale("en"):  # the service's refusals in the API's language
         created = forum_services.create_topic(
             key.owner,
-            data["title"],
-            data["intro"],
+            _typed(data["title"]),
+            _typed(data["intro"]),
             committee_id=committee.id if committee else None,
             area_id=area.id,
         )
@@ -734,6 +735,16 @@ def create_topic():
     resp.status_code = 201
     resp.headers["Location"] = body["url"]
     return resp
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _typed(text: str) -> str:
+    """Text from a JSON body as the site's forms take it: control characters dropped
+    (forum/text.py) and a lone surrogate (JSON can carry one; no database can store it) as
+    U+FFFD."""
+    return _SURROGATE.sub("\ufffd", drop_controls(text))
 
 
 def _place_by_value(model, slug):
