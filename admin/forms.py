@@ -199,3 +199,11 @@ class SiteSettingsForm(BaseForm):
         description=_l("PNG or JPEG, at most 200 KB. SVG files are not accepted."),
     )
     remove_logo = BooleanField(_l("Remove the logo"))
+    licence = SelectField(
+        _l("Licence of the open data"),
+        validators=[Optional()],
+        description=_l(
+            "Under which terms others may reuse the open-data file, the API and the feeds. "
+            "It is stated on the open-data page, in the file and in the API's description."
+        ),
+    )

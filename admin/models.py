@@ -39,7 +39,7 @@ class Invitation(db.Model):
 
 class SiteLook(db.Model):
     """One row (id 1): how the site presents the municipality — logo, colours, the home
-    page's introduction, the contact shown in the footer. Admins edit it at
+    page's introduction, the contact shown in the footer, the open data's licence. Admins edit it at
     /admin/indstillinger; ``version`` names the generated stylesheet and the logo's address,
     so browsers may keep them for a year."""
 
@@ -52,6 +52,9 @@ class SiteLook(db.Model):
     brand_colour: Mapped[str | None] = mapped_column(String(7))  # "#rrggbb"; None: built in
     brand_dark_colour: Mapped[str | None] = mapped_column(String(7))
     logo_type: Mapped[str | None] = mapped_column(String(4))  # "png" or "jpeg"; None: no logo
+    # The open-data licence (a key of ``admin.site.LICENCES``); None: the configured default
+    # (OPEN_DATA_LICENCE).
+    open_data_licence: Mapped[str | None] = mapped_column(String(20))
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

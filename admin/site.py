@@ -1,4 +1,5 @@
-"""Site settings: the logo, the colours, the home page's introduction and the footer's contact.
+"""Site settings: the logo, the colours, the home page's introduction, the footer's contact and
+the licence of the open data (the dump, the API and the feeds state it: ``LICENCES``).
 
 Colours must keep WCAG 2.1 AA contrast (4.5:1) where the stylesheet uses them: the brand
 colour under white text (header, buttons) and as link text on the white and the pale grey
@@ -47,9 +48,43 @@ class Snapshot(NamedTuple):
     brand: str | None
     brand_dark: str | None
     logo_type: str | None
+    licence: str | None = None  # a key of LICENCES; None: the configured default
 
 
 EMPTY = Snapshot(0, "", "", None, None, None)
+
+
+class Licence(NamedTuple):
+    name: str
+    url: str
+
+
+# The licences a municipality may choose for its open data (the usual ones for public-sector
+# data: Creative Commons and Open Data Commons). Names are the licences' own (not translated).
+LICENCES: dict[str, Licence] = {
+    "cc0-1.0": Licence("CC0 1.0", "https://creativecommons.org/publicdomain/zero/1.0/"),
+    "cc-by-4.0": Licence("CC BY 4.0", "https://creativecommons.org/licenses/by/4.0/"),
+    "cc-by-sa-4.0": Licence("CC BY-SA 4.0", "https://creativecommons.org/licenses/by-sa/4.0/"),
+    "pddl-1.0": Licence("ODC PDDL 1.0", "https://opendatacommons.org/licenses/pddl/1-0/"),
+    "odc-by-1.0": Licence("ODC-By 1.0", "https://opendatacommons.org/licenses/by/1-0/"),
+}
+_KEEP = object()
+
+
+def default_licence() -> Licence:
+    """The licence when none is chosen: the configuration's OPEN_DATA_LICENCE(_URL)."""
+    cfg = current_app.config
+    return Licence(
+        cfg.get("OPEN_DATA_LICENCE", LICENCES["cc-by-4.0"].name),
+        cfg.get("OPEN_DATA_LICENCE_URL", LICENCES["cc-by-4.0"].url),
+    )
+
+
+def licence(snap: Snapshot | None = None) -> Licence:
+    """The open data's licence: the one chosen in the settings, else the default. Pass a
+    fresh ``snapshot(row())`` where the cached one may be behind (the nightly dump)."""
+    snap = snap if snap is not None else current()
+    return LICENCES.get(snap.licence or "") or default_licence()
 
 
 # --- contrast (WCAG 2.1, 1.4.3) -----------------------------------------------------------
@@ -150,6 +185,7 @@ def snapshot(look: SiteLook) -> Snapshot:
         look.brand_colour,
         look.brand_dark_colour,
         look.logo_type,
+        look.open_data_licence,
     )
 
 
@@ -177,8 +213,20 @@ def _data(look: SiteLook) -> dict:
         "brand_colour": look.brand_colour,
         "brand_dark_colour": look.brand_dark_colour,
         "logo": look.logo_type,
+        "licence": look.open_data_licence,
         "version": look.version or 0,
     }
+
+
+def _checked_logo(logo: bytes | None, errors: dict[str, str]) -> str | None:
+    """The uploaded logo's kind ("png"/"jpeg"), None without one; problems go to ``errors``."""
+    if not logo:
+        return None
+    try:
+        return _logo_kind(logo)
+    except InvalidInput as exc:
+        errors.update(exc.fields)
+        return None
 
 
 def update(
@@ -189,9 +237,11 @@ def update(
     brand_dark_colour: str | None,
     logo: bytes | None = None,
     remove_logo: bool = False,
+    licence=_KEEP,
 ) -> bool:
     """Save the site settings (admins only), audited with before/after. Returns False when
-    nothing changed. Bad input is an ``InvalidInput`` naming the fields; nothing is kept."""
+    nothing changed. Bad input is an ``InvalidInput`` naming the fields; nothing is kept.
+    ``licence``: a key of ``LICENCES``, or "" / None for the default; left out: unchanged."""
     if not permissions.is_admin(actor):
         raise PermissionDenied(_("Only admins may do this."))
     errors: dict[str, str] = {}
@@ -203,12 +253,9 @@ def update(
         errors["contact"] = _("Use at most %(n)d characters.", n=CONTACT_MAX)
     brand = _check_colour("brand_colour", brand_colour, errors)
     dark = _check_colour("brand_dark_colour", brand_dark_colour, errors)
-    kind = None
-    if logo:
-        try:
-            kind = _logo_kind(logo)
-        except InvalidInput as exc:
-            errors.update(exc.fields)
+    if licence is not _KEEP and licence and licence not in LICENCES:
+        errors["licence"] = _("Choose one of the listed licences.")
+    kind = _checked_logo(logo, errors)
     if errors:
         raise InvalidInput(_("Please correct the marked fields."), **errors)
     look = db.session.get(SiteLook, 1)
@@ -222,6 +269,8 @@ def update(
     look.brand_colour, look.brand_dark_colour = brand, dark
     if remove_logo:
         look.logo_type = None
+    if licence is not _KEEP:
+        look.open_data_licence = licence or None
     after = _data(look) | {"logo": kind or look.logo_type, "version": before["version"]}
     if after == before and not logo:
         return False

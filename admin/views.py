@@ -827,7 +827,13 @@ def site_settings():
             "contact": look.contact or "",
             "brand_colour": look.brand_colour or "",
             "brand_dark_colour": look.brand_dark_colour or "",
+            "licence": look.open_data_licence or "",
         }
+    )
+    default = site.default_licence()
+    form.licence.choices = choices(
+        [("", _("The default: %(name)s", name=default.name))]
+        + [(code, lic.name) for code, lic in site.LICENCES.items()]
     )
     status = 200
     if request.method == "POST":
@@ -843,6 +849,7 @@ def site_settings():
                     form.brand_dark_colour.data,
                     logo=logo,
                     remove_logo=bool(form.remove_logo.data),
+                    licence=form.licence.data or "",
                 )
             if saved.ok:
                 site.forget_cached()
@@ -862,6 +869,7 @@ def site_settings():
         look=look,
         default_brand=site.DEFAULT_BRAND,
         default_dark=site.DEFAULT_BRAND_DARK,
+        licence=site.licence(site.snapshot(look)),
     ), status
 
 

@@ -6,7 +6,9 @@ Atom feeds and the open-data dump.
   which ``openapi.py`` turns into ``/api/v1/openapi.json`` with apispec.
 - ``keys.py``: staff's keys (hashed, scoped, revocable, last use); pages under ``/api/noegler``.
 - ``feeds.py``: Atom feeds (feedgen) under ``/feeds/…``.
-- ``dump.py``: the nightly zip of all public content (CSV and JSON) at ``/open-data/…``.
+- ``dump.py``: the nightly zip of all public content (CSV and JSON) at
+  ``/aabne-data/borgerdialog.zip``, described for people at ``/aabne-data`` (``pages.py``),
+  under the licence chosen in the site settings (``licence()``).
 
 The forum imports nothing of this package; it reads other packages' public models and
 services only.
@@ -23,6 +25,9 @@ from forum.extensions import csrf, db, limiter
 from . import models  # noqa: F401  (tables at import time)
 
 DEFAULTS = {
+    # the open data's licence when none is chosen in the site settings (/admin/indstillinger)
+    "OPEN_DATA_LICENCE": "CC BY 4.0",
+    "OPEN_DATA_LICENCE_URL": "https://creativecommons.org/licenses/by/4.0/",
     # requests per client address without a key, and per key with one
     "API_RATELIMIT_ANON": "120 per minute;3000 per hour",
     "API_RATELIMIT_KEY": "600 per minute;20000 per hour",
@@ -30,9 +35,20 @@ DEFAULTS = {
     "API_DUMP_DIR": None,  # default: <instance>/open-data
     "API_DUMP_INTERVAL": 24 * 3600,  # seconds between dumps of the embedded thread
     "API_DUMP_WORKER": None,  # "thread" (embedded) or "external" (production: cron)
-    "OPEN_DATA_LICENCE": "CC BY 4.0",
-    "OPEN_DATA_LICENCE_URL": "https://creativecommons.org/licenses/by/4.0/",
 }
+
+
+def licence(fresh: bool = False) -> tuple[str, str]:
+    """The open data's licence as (name, address): the one the municipality chose in the site
+    settings (``admin/site.py``), else OPEN_DATA_LICENCE(_URL). ``fresh`` reads the setting
+    from the database rather than the per-process snapshot (the nightly dump)."""
+    if "admin" in current_app.blueprints:
+        from admin import site
+
+        chosen = site.licence(site.snapshot(site.row()) if fresh else None)
+        return chosen.name, chosen.url
+    cfg = current_app.config
+    return cfg["OPEN_DATA_LICENCE"], cfg["OPEN_DATA_LICENCE_URL"]
 
 
 def rate_key() -> str:
@@ -78,8 +94,12 @@ def _json_errors(bp) -> None:
 
     @bp.errorhandler(DomainError)
     def domain_error(exc: DomainError):
+        from forum.errors import InvalidInput
+
         db.session.rollback()
-        message = str(exc.message or "") or "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
+        message = "; ".join(f"{k}: {v}" for k, v in exc.fields.items()) or str(exc.message or "")
+        if isinstance(exc, InvalidInput):  # a value the service refused: as the schema's 422
+            return error_response(422, message or "Invalid input.", "invalid_input")
         return error_response(exc.status, message or "Refused.")
 
     @bp.errorhandler(HTTPException)
@@ -129,7 +149,17 @@ def _before(bp) -> None:
 
     @bp.after_request
     def headers(resp):
-        from .http import add_cors
+        from .http import add_cors, error_response
+
+        if resp.status_code >= 400 and resp.mimetype == "text/html":
+            # An answer made before the API's views (the site's guards, e.g. forum/__init__.py
+            # refusing NUL bytes) is the site's HTML page: the API answers JSON only.
+            message = {
+                400: "The request contains a character that is not allowed (a NUL byte)."
+                if any("\x00" in k + v for k, v in request.args.items(multi=True))
+                else "Bad request.",
+            }.get(resp.status_code, "Refused.")
+            resp = error_response(resp.status_code, message)
 
         key = current_key() if request.headers.get("Authorization") else None
         if key is not None and request.method == "GET" and note_use(key):

@@ -26,11 +26,13 @@ from pathlib import Path
 
 import click
 from flask import Blueprint, Flask, Response, abort, current_app, request
+from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from forum import exports, permissions
 from forum.extensions import db
+from forum.i18n import lazy_gettext as _l
 from forum.models import Area, Committee, Post, Role, Topic, User, utcnow
 from forum.periodic import PeriodicThread, start_periodic
 
@@ -38,45 +40,46 @@ bp = Blueprint("api_dump", __name__)
 FILENAME = "borgerdialog.zip"
 BATCH = 2000
 
-# file -> [(column, meaning)]: the data dictionary, written into the zip as well.
-COLUMNS: dict[str, list[tuple[str, str]]] = {
+# file -> [(column, meaning)]: the data dictionary, written into the zip (in English) and
+# shown on the open-data page (in the reader's language).
+COLUMNS: dict[str, list[tuple[str, object]]] = {
     "committees": [
-        ("id", "Committee id (stable)."),
-        ("slug", "The committee's address name."),
-        ("name", "Name."),
-        ("archived", "1 when the committee is archived."),
+        ("id", _l("Committee id (stable).")),
+        ("slug", _l("The committee's address name.")),
+        ("name", _l("Name.")),
+        ("archived", _l("1 when the committee is archived.")),
     ],
     "areas": [
-        ("id", "Local area id (stable)."),
-        ("slug", "The area's address name."),
-        ("name", "Name."),
-        ("archived", "1 when the area is archived."),
+        ("id", _l("Local area id (stable).")),
+        ("slug", _l("The area's address name.")),
+        ("name", _l("Name.")),
+        ("archived", _l("1 when the area is archived.")),
     ],
     "topics": [
-        ("id", "Topic id (stable)."),
-        ("title", "Title."),
-        ("status", "open, closed or archived."),
-        ("committee_id", "Committee id, or empty."),
-        ("area_id", "Local area id, or empty."),
-        ("author", "Who opened it: a name (politicians, staff) or a citizen pseudonym."),
-        ("author_role", "citizen, politician, staff or former."),
-        ("created_at", "When it was opened (ISO 8601, UTC)."),
-        ("deadline", "Consultation deadline (ISO 8601, UTC), or empty."),
-        ("post_count", "Published posts."),
-        ("intro_html", "The introduction (sanitised HTML)."),
+        ("id", _l("Topic id (stable).")),
+        ("title", _l("Title.")),
+        ("status", _l("open, closed or archived.")),
+        ("committee_id", _l("Committee id, or empty.")),
+        ("area_id", _l("Local area id, or empty.")),
+        ("author", _l("Who opened it: a name (politicians, staff) or a citizen pseudonym.")),
+        ("author_role", _l("citizen, politician, staff or former.")),
+        ("created_at", _l("When it was opened (ISO 8601, UTC).")),
+        ("deadline", _l("Consultation deadline (ISO 8601, UTC), or empty.")),
+        ("post_count", _l("Published posts.")),
+        ("intro_html", _l("The introduction (sanitised HTML).")),
     ],
     "posts": [
-        ("id", "Post id (stable)."),
-        ("topic_id", "The topic's id."),
-        ("parent_id", "The post it replies to, when that post is public; else empty."),
-        ("author", "A name (politicians, staff) or a citizen pseudonym."),
-        ("author_role", "citizen, politician, staff or former."),
-        ("party", "A politician's party, or empty."),
-        ("stance", "for, against, question, or empty."),
-        ("supports", "How many agreed with it."),
-        ("created_at", "When it was written (ISO 8601, UTC)."),
-        ("edited_at", "When it was last edited (ISO 8601, UTC), or empty."),
-        ("body_html", "The text (sanitised HTML)."),
+        ("id", _l("Post id (stable).")),
+        ("topic_id", _l("The topic's id.")),
+        ("parent_id", _l("The post it replies to, when that post is public; else empty.")),
+        ("author", _l("A name (politicians, staff) or a citizen pseudonym.")),
+        ("author_role", _l("citizen, politician, staff or former.")),
+        ("party", _l("A politician's party, or empty.")),
+        ("stance", _l("for, against, question, or empty.")),
+        ("supports", _l("How many agreed with it.")),
+        ("created_at", _l("When it was written (ISO 8601, UTC).")),
+        ("edited_at", _l("When it was last edited (ISO 8601, UTC), or empty.")),
+        ("body_html", _l("The text (sanitised HTML).")),
     ],
 }
 
@@ -231,31 +234,34 @@ def _sources(people: People) -> dict:
 
 def write_dump(target: Path | None = None) -> dict[str, int]:
     """Write the zip (atomically replacing the last one); returns rows per file."""
+    from . import licence
+
+    terms = licence(fresh=True)
     folder = dump_dir()
     folder.mkdir(parents=True, exist_ok=True)
     target = target or folder / FILENAME
     partial = target.with_suffix(".partial")
     people = People()
     counts: dict[str, int] = {}
-    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    with force_locale("en"), zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name, rows in _sources(people).items():
             counts[name] = _write_csv(zf, name, rows())
             _write_json(zf, name, rows())
         zf.writestr(
-            "datapackage.json", json.dumps(_dictionary(counts), ensure_ascii=False, indent=2)
+            "datapackage.json",
+            json.dumps(_dictionary(counts, terms), ensure_ascii=False, indent=2),
         )
-        zf.writestr("README.txt", _readme())
+        zf.writestr("README.txt", _readme(terms))
     os.replace(partial, target)
     db.session.rollback()  # read-only: end the snapshot
     return counts
 
 
-def _dictionary(counts: dict[str, int]) -> dict:
-    cfg = current_app.config
+def _dictionary(counts: dict[str, int], terms: tuple[str, str]) -> dict:
     return {
         "name": "borgerdialog-open-data",
         "created": _iso(utcnow()),
-        "licenses": [{"name": cfg["OPEN_DATA_LICENCE"], "path": cfg["OPEN_DATA_LICENCE_URL"]}],
+        "licenses": [{"name": terms[0], "path": terms[1], "title": terms[0]}],
         "resources": [
             {
                 "name": name,
@@ -264,19 +270,18 @@ def _dictionary(counts: dict[str, int]) -> dict:
                 "rows": counts.get(name, 0),
                 "format": "csv",
                 "encoding": "utf-8-sig",
-                "schema": {"fields": [{"name": c, "description": m} for c, m in columns]},
+                "schema": {"fields": [{"name": c, "description": str(m)} for c, m in columns]},
             }
             for name, columns in COLUMNS.items()
         ],
     }
 
 
-def _readme() -> str:
-    cfg = current_app.config
+def _readme(terms: tuple[str, str]) -> str:
     lines = [
         "Borgerdialog: open data",
         "",
-        f"Licence: {cfg['OPEN_DATA_LICENCE']} ({cfg['OPEN_DATA_LICENCE_URL']})",
+        f"Licence: {terms[0]} ({terms[1]})",
         "",
         "Only public content: published posts in public topics. Citizens appear as stable",
         "pseudonyms; politicians and staff by name. CSV files are UTF-8 with a byte-order",
@@ -333,8 +338,16 @@ def init_app(app: Flask) -> None:
         """Open data: the dump."""
 
     @api_cli.command("dump")
-    def dump_command() -> None:
-        """Write the open-data zip now (cron: nightly)."""
+    @click.option(
+        "--if-due",
+        is_flag=True,
+        help="Only when the last zip is older than API_DUMP_INTERVAL (deploy/run-periodic.sh).",
+    )
+    def dump_command(if_due: bool) -> None:
+        """Write the open-data zip now (systemd timer / cron: nightly)."""
+        if if_due and not due():
+            click.echo("The open-data zip is recent; nothing to do.")
+            return
         counts = write_dump()
         click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))
 

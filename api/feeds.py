@@ -9,6 +9,7 @@ its URL may travel further than its owner.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from feedgen.feed import FeedGenerator
@@ -22,11 +23,22 @@ from forum import hooks, permissions
 from forum.extensions import db
 from forum.models import Area, Committee, Post, Topic
 
+from . import licence
 from .http import etag_for, last_event_id, not_modified
 from .views import public_topic_or_404, public_topics
 
 bp = Blueprint("api_feeds", __name__, url_prefix="/feeds")
 ENTRIES = 50
+
+
+# Characters XML 1.0 cannot hold (C0 controls but tab and newlines, lone surrogates, U+FFFE/F):
+# text may contain them (a title sent through the API), and lxml refuses to write them.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml(text) -> str:
+    """``text`` without the characters an XML document cannot contain."""
+    return _NOT_XML.sub("", str(text or ""))
 
 
 def _utc(value: datetime) -> datetime:
@@ -36,18 +48,21 @@ def _utc(value: datetime) -> datetime:
 def _feed(feed_id: str, title: str, link: str) -> FeedGenerator:
     fg = FeedGenerator()
     fg.id(feed_id)
-    fg.title(title)
+    fg.title(_xml(title))
     fg.link(href=link, rel="alternate")
     fg.link(href=request.url, rel="self")
     fg.language("da")
     fg.updated(datetime.now(UTC))
     fg.author({"name": current_app.config.get("SITE_NAME", "Borgerdialog")})
+    name, url = licence()
+    fg.rights(f"{name}: {url}")  # the open data's licence (site settings)
+    fg.link(href=url, rel="license")
     return fg
 
 
 def _answer(build) -> Response:
     """The feed as Atom with an ETag of the log's newest event (304 without building)."""
-    tag = etag_for(last_event_id())
+    tag = etag_for(last_event_id(), licence()[0])
     early = not_modified(tag)
     if early is not None:
         return early
@@ -64,11 +79,11 @@ def _topic_entries(fg: FeedGenerator, topics: list[Topic]) -> None:
         fe = fg.add_entry()
         url = url_for("forum.topic", topic_id=t.id, _external=True)
         fe.id(url)
-        fe.title(t.title)
+        fe.title(_xml(t.title))
         fe.link(href=url)
         fe.published(_utc(t.created_at))
         fe.updated(_utc(t.updated_at or t.created_at))
-        fe.content(t.intro_html, type="html")
+        fe.content(_xml(t.intro_html), type="html")
 
 
 def _topics_feed(where=None, title: str = "", link: str = "") -> Response:
@@ -125,12 +140,12 @@ def topic_posts(topic_id: int):
             fe = fg.add_entry()
             url = url_for("forum.post", post_id=p.id, _external=True)
             fe.id(url)
-            fe.title(_("%(name)s in %(title)s", name=_author(p), title=topic.title))
+            fe.title(_xml(_("%(name)s in %(title)s", name=_author(p), title=topic.title)))
             fe.link(href=url)
-            fe.author({"name": _author(p)})
+            fe.author({"name": _xml(_author(p))})
             fe.published(_utc(p.created_at))
             fe.updated(_utc(p.edited_at or p.created_at))
-            fe.content(p.body_html, type="html")
+            fe.content(_xml(p.body_html), type="html")
         return fg
 
     return _answer(build)
@@ -159,13 +174,13 @@ def outcomes():
             fe = fg.add_entry()
             url = url_for("outcomes.topic_outcome", topic_id=topic.id, _external=True)
             fe.id(f"{url}#{outcome.updated_on.isoformat()}")
-            fe.title(topic.title)
+            fe.title(_xml(topic.title))
             fe.link(href=url)
             updated = datetime(*outcome.updated_on.timetuple()[:3], tzinfo=UTC)
             fe.updated(updated)
             latest = outcome.updates[0] if outcome.updates else None
             if latest is not None and getattr(latest, "text_html", None):
-                fe.content(latest.text_html, type="html")
+                fe.content(_xml(latest.text_html), type="html")
         return fg
 
     return _answer(build)
@@ -182,11 +197,11 @@ def upcoming():
         for item in items[:ENTRIES]:
             fe = fg.add_entry()
             fe.id(item.url)
-            fe.title(item.title)
+            fe.title(_xml(item.title))
             fe.link(href=item.url)
             fe.updated(_utc(item.updated_at))
             fe.published(_utc(item.starts_at))
-            fe.summary(item.summary or item.title)
+            fe.summary(_xml(item.summary or item.title))
         return fg
 
     return _answer(build)
@@ -231,10 +246,10 @@ def saved_search(token: str):
             fe = fg.add_entry()
             url = hit.url if hit.url.startswith("http") else request.host_url.rstrip("/") + hit.url
             fe.id(url)
-            fe.title(str(hit.title) or hit.topic.title)
+            fe.title(_xml(str(hit.title) or hit.topic.title))
             fe.link(href=url)
             fe.updated(_utc(hit.created_at))
-            fe.content(str(hit.snippet), type="html")
+            fe.content(_xml(str(hit.snippet)), type="html")
         return fg
 
     return _answer(build)

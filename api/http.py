@@ -79,7 +79,7 @@ def check_params(allowed: set[str]) -> Mapping[str, str]:
 
 def int_param(name: str, default: int | None = None, lo: int = 1, hi: int = ID_MAX) -> int | None:
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     if not raw.isdigit() or len(raw) > 12:
         raise ApiError(400, f"Query parameter {name} must be a whole number.", "invalid_parameter")
@@ -93,9 +93,9 @@ def int_param(name: str, default: int | None = None, lo: int = 1, hi: int = ID_M
 
 def choice_param(name: str, choices: tuple[str, ...]) -> str | None:
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return None
-    if raw not in choices:
+    if raw not in choices:  # (an empty value too: leave the parameter out for "any")
         raise ApiError(
             400,
             f"Query parameter {name} must be one of: {', '.join(choices)}.",

@@ -18,6 +18,8 @@ from . import schemas
 from .http import DEFAULT_LIMIT, ERROR_CODES, MAX_LIMIT
 
 _PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
+# Text in a query never holds a NUL byte: the site refuses it (forum/__init__.py).
+NO_NUL = "^[^\\x00]*$"
 
 
 def _openapi_path(rule: str) -> str:
@@ -36,7 +38,10 @@ def _error_responses(*codes: int) -> dict:
 
 def build_spec(server_url: str) -> dict:
     """The document as a dict (cheap: built on each request to the JSON route)."""
+    from . import licence
     from .views import READS
+
+    licence_name, licence_url = licence()
 
     spec = APISpec(
         title="Borgerdialog API",
@@ -52,7 +57,7 @@ def build_spec(server_url: str) -> dict:
                 f"(1-{MAX_LIMIT}, default {DEFAULT_LIMIT}) and the opaque `cursor` of the "
                 "previous page's `next_cursor`."
             ),
-            "license": {"name": "Open data: see the dump's licence"},
+            "license": {"name": licence_name, "url": licence_url},
         },
         servers=[{"url": server_url}],
     )
@@ -69,16 +74,19 @@ def build_spec(server_url: str) -> dict:
             }
             for p in path_params
         ]
-        parameters += [
-            {
-                "name": p,
-                "in": "query",
-                "required": False,
-                "schema": {"type": "string"},
-                "description": text,
-            }
-            for p, text in params.items()
-        ]
+        for p, about in params.items():
+            text, schema_of = about if isinstance(about, tuple) else (about, {"type": "string"})
+            if schema_of["type"] == "string" and "enum" not in schema_of:
+                schema_of = {"pattern": NO_NUL, **schema_of}
+            parameters.append(
+                {
+                    "name": p,
+                    "in": "query",
+                    "required": False,
+                    "schema": schema_of,
+                    "description": text,
+                }
+            )
         if schema.__name__.endswith("Page"):
             parameters += [
                 {
@@ -87,7 +95,14 @@ def build_spec(server_url: str) -> dict:
                     "required": False,
                     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
                 },
-                {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"}},
+                {
+                    "name": "cursor",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string", "maxLength": 500, "pattern": NO_NUL},
+                    "description": "The previous page's next_cursor, as it was given (signed: "
+                    "any other value is refused with 400 invalid_cursor).",
+                },
             ]
         spec.path(
             path=_openapi_path(rule),

@@ -1,8 +1,10 @@
-"""Pages for people: the API's documentation and the staff's key management."""
+"""Pages for people: the API's documentation, the open-data page and the staff's key
+management."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, url_for
+from flask_babel import format_decimal
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -38,6 +40,30 @@ def docs():
         for method, op in item.items()
     ]
     return render_template("api/docs.html", spec=spec, operations=operations)
+
+
+@bp.route("/aabne-data")
+def open_data():
+    """What the open-data file holds, its licence and its columns (the data dictionary)."""
+    from datetime import UTC, datetime
+
+    from . import dump, licence
+
+    path = dump.dump_dir() / dump.FILENAME
+    made = size = None
+    if path.exists():
+        stat = path.stat()
+        made = datetime.fromtimestamp(stat.st_mtime, UTC).replace(tzinfo=None)
+        size = format_decimal(max(stat.st_size / 1_000_000, 0.1), format="#,##0.0")
+    name, url = licence()
+    return render_template(
+        "api/open_data.html",
+        made=made,
+        size=size,
+        licence_name=name,
+        licence_url=url,
+        columns=dump.COLUMNS,
+    )
 
 
 def _staff_only() -> None:

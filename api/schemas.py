@@ -202,10 +202,34 @@ BudgetPage = page_schema("BudgetPage", Budget)
 SearchPage = page_schema("SearchPage", SearchHit)
 
 
+# What counts as a visible character: not a space and not a control character (the API drops
+# those as the site's forms do, forum/text.py).
+_VISIBLE = r"[^\s\x00-\x1f\x7f-\x9f]"
+_BLANK = r"[\s\x00-\x1f\x7f-\x9f]"
+
+
 class NewTopic(Base):
     """A topic a key publishes (the municipality's case system opening a debate)."""
 
-    title = fields.String(required=True, validate=validate.Length(min=3, max=200))
-    intro = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+    # The forum's rules (forum/services.py, TITLE_MIN/MAX and BODY_MAX): at least 5 visible
+    # characters in the title, some in the introduction; no NUL (the database cannot store it).
+    # Control characters are dropped before the forum sees the text (views.create_topic).
+    title = fields.String(
+        required=True,
+        validate=[
+            validate.Length(max=200),
+            validate.Regexp(
+                rf"^{_BLANK}*{_VISIBLE}({_BLANK}*{_VISIBLE}){{4}}[^\x00]*$",
+                error="At least 5 visible characters, no NUL.",
+            ),
+        ],
+    )
+    intro = fields.String(
+        required=True,
+        validate=[
+            validate.Length(max=10000),
+            validate.Regexp(rf"^[^\x00]*{_VISIBLE}[^\x00]*$", error="Some text, no NUL."),
+        ],
+    )
     committee = fields.String(load_default=None, allow_none=True)
     area = fields.String(load_default=None, allow_none=True)

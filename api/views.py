@@ -13,7 +13,10 @@ computed before any data is read) and ``Cache-Control``. Errors are JSON (``api/
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, current_app, jsonify, request, url_for
+from flask_babel import force_locale
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased, joinedload
 from werkzeug.routing import BaseConverter
@@ -31,6 +34,7 @@ from forum.models import (
     TopicStatus,
     User,
 )
+from forum.text import drop_controls
 
 from . import api_limit, schemas, setup_blueprint, write_limit
 from .http import (
@@ -51,11 +55,18 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 setup_blueprint(bp)
 
 # Every read endpoint, for the OpenAPI document (``api/openapi.py``): name -> (path, summary,
-# query parameters, response schema).
-READS: dict[str, tuple[str, str, dict[str, str], type]] = {}
+# query parameters, response schema). A parameter is its description, or (description, its
+# JSON schema) when only some values are accepted: the document says which, so a request the
+# document calls valid is not refused.
+READS: dict[str, tuple[str, str, dict[str, str | tuple[str, dict]], type]] = {}
 
 
-def read(rule: str, summary: str, params: dict[str, str], schema: type):
+def one_of(text: str, values) -> tuple[str, dict]:
+    """A query parameter that takes one of ``values``."""
+    return text, {"type": "string", "enum": list(values)}
+
+
+def read(rule: str, summary: str, params: dict[str, str | tuple[str, dict]], schema: type):
     """Register a GET endpoint and describe it for the OpenAPI document."""
 
     def wrap(view):
@@ -268,7 +279,7 @@ def _topic_list() -> dict:
     {
         "committee": "A committee's slug.",
         "area": "A local area's slug.",
-        "status": "open, closed or archived.",
+        "status": one_of("open, closed or archived.", TOPIC_STATUSES),
     },
     schemas.TopicPage,
 )
@@ -349,7 +360,7 @@ def _topic_posts(topic_id: int) -> dict:
 @read(
     "/topics/<digits:topic_id>/posts",
     "A topic's published posts in the order they were written (the thread: parent ids).",
-    {"stance": "for, against or question."},
+    {"stance": one_of("for, against or question.", (s.value for s in Stance))},
     schemas.PostPage,
 )
 def topic_posts(topic_id: int):
@@ -413,7 +424,7 @@ def _qa_list() -> dict:
 @read(
     "/qa-sessions",
     "Live Q&A sessions with politicians, newest first.",
-    {"state": "scheduled, live or ended."},
+    {"state": one_of("scheduled, live or ended.", QA_STATES)},
     schemas.QASessionPage,
 )
 def qa_sessions():
@@ -554,6 +565,11 @@ def budget(process_id: int):
 # --- search and moderation figures -----------------------------------------------------------
 
 
+_ISO_DATE = re.compile(r"^(19|2\d)\d\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
+# Notices of the search's reading that the API turns into a 400 (search/services.py).
+_REFUSED_NOTICES = {"bad_date", "unknown_rolle", "unknown_holdning"}
+
+
 def _search() -> dict:
     from markupsafe import Markup
 
@@ -563,12 +579,23 @@ def _search() -> dict:
         {"q", "udvalg", "omraade", "rolle", "parti", "holdning", "kilde", "fra", "til", "sort"}
     )
     page_limit()  # checked; a page of hits is the search page's size
+    # The search page leaves a value it cannot read out with a notice; the API refuses it.
+    choice_param("rolle", ("politician", "citizen"))
+    choice_param("holdning", ("for", "against", "question"))
+    choice_param("kilde", ("moeder",))
+    choice_param("sort", ("relevance", "newest"))
+    for name in ("fra", "til"):
+        raw = request.args.get(name)
+        if raw is not None and not _ISO_DATE.match(raw):
+            raise ApiError(
+                400, f"Query parameter {name} must be a date (YYYY-MM-DD).", "invalid_parameter"
+            )
     after = read_cursor("search")
     params = {k: v for k, v in request.args.items() if k not in ("cursor", "limit")}
     page_no = int(after[0]) if after else 1
     params["side"] = str(page_no)
     req = search_services.read_request(params, None)
-    refused = [n for n in req.notices if getattr(n, "refused", False)]
+    refused = [n for n in req.notices if getattr(n, "refused", False) or n.code in _REFUSED_NOTICES]
     if refused:
         raise ApiError(400, f"The search was refused ({refused[0].code}).", "invalid_parameter")
     if search_services.index_unavailable():
@@ -593,21 +620,32 @@ def _search() -> dict:
     return page
 
 
+_DATE_SCHEMA = {"type": "string", "format": "date", "pattern": _ISO_DATE.pattern}
+
+
 @read(
     "/search",
     "Search published posts, topics and meetings (the same analysis and rules as the search "
     "page; pages of the search page's size).",
+    # (the values search/query.py's ROLES, STANCES and SORTS accept; other filter values are
+    # left out of the search, as on the search page)
     {
-        "q": "Words to find.",
+        "q": (
+            "Words to find (at most 200 characters and 12 words; a * ends a prefix of at "
+            "least 3 letters).",
+            {"type": "string", "maxLength": 200},
+        ),
         "udvalg": "A committee's slug.",
         "omraade": "A local area's slug.",
-        "rolle": "The author's role.",
+        "rolle": one_of("The author's role: politician or citizen.", ("politician", "citizen")),
         "parti": "A politician's party.",
-        "holdning": "for, against or question.",
-        "kilde": "moeder: meetings and what was said at them (entered afterwards).",
-        "fra": "From date (YYYY-MM-DD).",
-        "til": "To date (YYYY-MM-DD).",
-        "sort": "relevance, newest or oldest.",
+        "holdning": one_of("for, against or question.", ("for", "against", "question")),
+        "kilde": one_of(
+            "moeder: meetings and what was said at them (entered afterwards).", ("moeder",)
+        ),
+        "fra": ("From date (YYYY-MM-DD).", _DATE_SCHEMA),
+        "til": ("To date (YYYY-MM-DD).", _DATE_SCHEMA),
+        "sort": one_of("relevance or newest.", ("relevance", "newest")),
     },
     schemas.SearchPage,
 )
@@ -631,7 +669,7 @@ def _transparency() -> dict:
 @read(
     "/moderation/transparency",
     "Moderation figures of the last months (the transparency page's totals; no names).",
-    {"months": "1-36, default 12."},
+    {"months": ("1-36, default 12.", {"type": "integer", "minimum": 1, "maximum": 36})},
     schemas.Transparency,
 )
 def transparency():
@@ -680,13 +718,14 @@ def create_topic():
     if area is None or area.id != key.area_id:
         raise ApiError(403, "This key writes only in its own local area.", "wrong_scope")
     committee = _place_by_value(Committee, data["committee"]) if data.get("committee") else None
-    created = forum_services.create_topic(
-        key.owner,
-        data["title"],
-        data["intro"],
-        committee_id=committee.id if committee else None,
-        area_id=area.id,
-    )
+    with force_locale("en"):  # the service's refusals in the API's language
+        created = forum_services.create_topic(
+            key.owner,
+            _typed(data["title"]),
+            _typed(data["intro"]),
+            committee_id=committee.id if committee else None,
+            area_id=area.id,
+        )
     hooks.audit(
         "api_topic_created",
         "topic",
@@ -703,6 +742,16 @@ def create_topic():
     resp.status_code = 201
     resp.headers["Location"] = body["url"]
     return resp
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _typed(text: str) -> str:
+    """Text from a JSON body as the site's forms take it: control characters dropped
+    (forum/text.py) and a lone surrogate (JSON can carry one; no database can store it) as
+    U+FFFD."""
+    return _SURROGATE.sub("\ufffd", drop_controls(text))
 
 
 def _place_by_value(model, slug):

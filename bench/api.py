@@ -179,8 +179,16 @@ def _p(values: list[float], q: float) -> float:
 
 
 def dump_child(url: str, tmp: str) -> None:
-    """In a process of its own: write the dump, print seconds and rows as JSON."""
-    app = create_app(_config(url, tmp))
+    """In a process of its own: write the dump, print seconds and rows as JSON.
+
+    The app is made inside a click context, as ``flask --app app api dump`` makes it: the
+    threads and preloads a serving process starts (the search's word list, the periodic jobs)
+    then wait for a first request that a command never serves (``forum/periodic.py``,
+    ``start_when_serving``), so the RSS is the command's, not a web instance's."""
+    import click
+
+    with click.Context(click.Command("dump")):
+        app = create_app(_config(url, tmp))
     with app.app_context():
         from api import dump
 

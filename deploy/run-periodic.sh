@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The periodic jobs in one loop (Procfile's "periodic"; systemd uses deploy/systemd/*.timer):
 # every minute `mail send`, `qa tick`, `budgets advance`, `opinions recompute`; every 5 minutes `moderation remind`;
-# every 10 minutes `mail digests`; every hour `privacy purge`. A failing job is reported and the loop goes on.
+# every 10 minutes `mail digests`; every hour `privacy purge` and `api dump --if-due` (the open-data zip
+# when the last is older than API_DUMP_INTERVAL, 24 h). A failing job is reported and the loop goes on.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 flask="${FLASK:-.venv/bin/flask}"
@@ -16,6 +17,7 @@ while :; do
   if (( minute % 5 == 0 )); then job moderation remind; fi
   if (( minute % 10 == 0 )); then job mail digests; fi
   if (( minute == 17 )); then job privacy purge; fi
+  if (( minute == 43 )); then job api dump --if-due; fi
   minute=$(( (minute + 1) % 60 ))
   sleep $(( 60 - ( $(date +%s) - started ) % 60 ))
 done

@@ -161,6 +161,11 @@ def _seed_people(
     services.set_role(people["staff"], Role.MODERATOR)
     tick(1)
 
+    name, email = STAFF["employee"]
+    people["employee"] = register("staff (administration)", name, email, DEMO_PASSWORD)
+    services.set_role(people["employee"], Role.STAFF)
+    tick(1)
+
     for name, party, slugs in POLITICIANS:
         email = f"{email_local_part(name)}@{POLITICIAN_DOMAIN}"
         user = register(f"politician ({party})", name, email, DEMO_PASSWORD)

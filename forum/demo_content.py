@@ -4,7 +4,7 @@ twelve topics with hand-written debates, and a generator for one large debate.
 Pure data and plain Python (no Flask): ``forum.demo`` writes it through the services.
 
 Authors in debates are referred to by display name (a citizen or a politician), or by one
-of the staff keys in ``STAFF`` ("admin", "moderator", "staff").
+of the staff keys in ``STAFF`` ("admin", "moderator", "staff", "employee").
 """
 
 from __future__ import annotations
@@ -174,11 +174,14 @@ POLITICIANS: list[tuple[str, str, list[str]]] = [
 ]
 
 # Staff accounts: key -> (display name, e-mail). The "moderator" is a local-area
-# consultant scoped to MODERATOR_AREAS; "staff" moderates everywhere.
+# consultant scoped to MODERATOR_AREAS; "staff" moderates everywhere; "employee" is a
+# municipal employee in Holbæk Kommune's administration (Role.STAFF: runs meetings,
+# outcomes and reports, moderates nothing).
 STAFF: dict[str, tuple[str, str]] = {
     "admin": ("Anne Damgaard", "admin@holbaek.example"),
     "moderator": ("Kirsten Lauridsen", "moderator@holbaek.example"),
     "staff": ("Jens Bruun", "staff@holbaek.example"),
+    "employee": ("Maria Holm", "medarbejder@holbaek.example"),
 }
 MODERATOR_AREAS: list[str] = ["toelloese", "jyderup"]
 

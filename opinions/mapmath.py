@@ -26,10 +26,11 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
-from sklearn.cluster import KMeans
-from sklearn.metrics import silhouette_score
 from threadpoolctl import threadpool_limits
+
+# scipy and scikit-learn are imported where the map is computed, not with the module: they
+# cost some 100 MB of memory, which every process importing the app (the web instances, the
+# nightly open-data dump, the other periodic jobs) would otherwise carry (bench/api.py).
 
 AGREE, DISAGREE, PASS = 1, -1, 0
 MIN_VOTES = 7
@@ -138,7 +139,9 @@ class Clustering:
     silhouette: float
 
 
-def _kmeans(points: np.ndarray, k: int, init: np.ndarray | None) -> KMeans:
+def _kmeans(points: np.ndarray, k: int, init: np.ndarray | None):
+    from sklearn.cluster import KMeans
+
     if init is not None and len(init) == k:
         model = KMeans(n_clusters=k, init=init, n_init=1, random_state=SEED)
     else:
@@ -147,6 +150,8 @@ def _kmeans(points: np.ndarray, k: int, init: np.ndarray | None) -> KMeans:
 
 
 def _silhouette(points: np.ndarray, labels: np.ndarray) -> float:
+    from sklearn.metrics import silhouette_score
+
     if len(set(labels.tolist())) < 2:
         return -1.0
     sample = min(SILHOUETTE_SAMPLE, len(points))
@@ -164,6 +169,8 @@ def match_groups(
 ) -> np.ndarray:
     """Renumber k-means labels to the previous run's group ids: the Hungarian method on the
     number of shared members. New groups take the smallest free ids."""
+    from scipy.optimize import linear_sum_assignment
+
     uniq = sorted(set(labels.tolist()))
     if not previous:
         return labels.copy()

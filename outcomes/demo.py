@@ -26,7 +26,8 @@ def _topic(title: str) -> Topic | None:
 def seed() -> int:
     """Write the demo outcomes (no commit); returns the rows written (0 without the forum
     demo's topics)."""
-    staff = db.session.scalar(select(User).where(User.email == "staff@holbaek.example"))
+    # The municipal employee of the demo (Role.STAFF; forum/demo_content.py's STAFF).
+    staff = db.session.scalar(select(User).where(User.email == "medarbejder@holbaek.example"))
     library, wind, harbour = _topic(LIBRARY), _topic(WIND), _topic(HARBOUR)
     if None in (staff, library, wind, harbour):
         return 0

@@ -17,7 +17,8 @@ COMMITTEE = "kultur-og-fritid"
 
 
 def seed() -> int:
-    staff = db.session.scalar(select(User).where(User.email == "staff@holbaek.example"))
+    # The municipal employee of the demo (Role.STAFF; forum/demo_content.py's STAFF).
+    staff = db.session.scalar(select(User).where(User.email == "medarbejder@holbaek.example"))
     committee = db.session.scalar(select(Committee).where(Committee.slug == COMMITTEE))
     if staff is None or committee is None:
         return 0

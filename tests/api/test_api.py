@@ -220,3 +220,14 @@ def test_a_topic_carries_its_outcome_and_the_outcomes_feed_lists_it(client, thre
     assert listed == got
     feed = client.get("/feeds/resultater.atom").get_data(as_text=True)
     assert topic.title in feed and "Vedtaget af udvalget" in feed
+
+
+def test_a_nul_byte_in_the_query_is_a_json_error_not_the_sites_page(client):
+    """The site's guard refuses a NUL byte with its HTML page before any view runs; under
+    /api/v1 the answer is the API's JSON error (found by tests/api/test_schemathesis.py)."""
+    r = client.get("/api/v1/topics?status=open%00")
+    assert r.status_code == 400 and r.mimetype == "application/json"
+    assert r.get_json()["error"]["code"] == "bad_request"
+    assert "NUL" in r.get_json()["error"]["message"]
+    r = client.get("/api/v1/topics?status=")  # an empty value is not "any": it is refused
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "invalid_parameter"

@@ -281,6 +281,46 @@ def _seed() -> tuple[dict[str, str], dict[str, int | str]]:
     )
     db.session.commit()
     ids["report"] = report.id
+
+    # An opinion round, a citizens' meeting with registration and an area's invitation to
+    # a meeting (the meetings and opinions pages), a staff's API key and the open-data file.
+    from meetings import invitations as meeting_invitations
+    from meetings import services as meeting_services
+    from opinions import services as opinion_services
+
+    opinion_round = opinion_services.open_round(
+        admin,
+        topic,
+        "Cykelsti langs skolevejen?",
+        utcnow() + timedelta(days=7),
+        True,
+        ["Ja tak, det er for farligt i dag", "Nej, pengene skal bruges på fortov"],
+    )
+    now = utcnow()
+    meeting = meeting_services.create_meeting(
+        admin,
+        {
+            "kind": "citizens",
+            "title": "Borgermøde om skolevejen i Tølløse",
+            "starts_at": now + timedelta(days=5),
+            "ends_at": now + timedelta(days=5, hours=2),
+            "committee_id": committee.id,
+            "area_id": tolloese.id,
+            "topic_id": topic.id,
+            "registration": True,
+            "capacity": 40,
+        },
+    )
+    meeting_services.register(citizen, meeting.id, "")
+    invitation = meeting_invitations.invite(
+        admin, tolloese.id, subject="Dialog om torvet", committee_id=committee.id
+    )
+    from api import dump, keys
+
+    keys.create_key(admin, "Sagssystemet", "read")
+    db.session.commit()
+    dump.write_dump()
+    ids.update(round=opinion_round.id, meeting=meeting.id, meeting_invitation=invitation.id)
     return emails, ids
 
 

@@ -299,6 +299,45 @@ CASES = [
         status=400,
         expect="#link[aria-invalid=true]",
     ),
+    # Open data and the API: the endpoints in words, the open-data page, the staff's keys.
+    Case("api-docs", goto("/api"), expect="table.data code"),
+    Case("open-data", goto("/aabne-data"), expect="a[rel=license]"),
+    Case("api-keys", goto("/api/noegler"), user="admin", expect="#name"),
+    Case(
+        "api-keys-errors",
+        submit("/api/noegler", {"#name": ""}, button="main form[action='/api/noegler'] button"),
+        user="admin",
+        status=400,
+        expect="#name[aria-invalid=true]",
+    ),
+    Case("admin-site-settings", goto("/admin/indstillinger"), user="admin", expect="#licence"),
+    # Meetings: the calendar, a meeting, the forms, the invitations, the personal calendar.
+    Case("meetings", goto("/moeder")),
+    Case("meeting", goto(lambda live: f"/moeder/{live.ids['meeting']}")),
+    Case("meeting-registered", goto(lambda live: f"/moeder/{live.ids['meeting']}"), user="citizen"),
+    Case("meeting-new", goto("/moeder/ny"), user="admin"),
+    Case("meeting-edit", goto(lambda live: f"/moeder/{live.ids['meeting']}/rediger"), user="admin"),
+    Case("meeting-invitations", goto("/moeder/invitationer"), user="admin"),
+    Case(
+        "meeting-invitation",
+        goto(lambda live: f"/moeder/invitationer/{live.ids['meeting_invitation']}"),
+        user="admin",
+    ),
+    Case("meeting-invitation-new", goto("/moeder/invitationer/ny"), user="admin"),
+    Case("my-calendar", goto("/moeder/min-kalender"), user="citizen"),
+    # Opinions: the round (statements to vote on), its map, the form that opens one.
+    Case("opinion-round", goto(lambda live: f"/holdninger/{live.ids['round']}")),
+    Case("opinion-map", goto(lambda live: f"/holdninger/{live.ids['round']}/kort")),
+    Case(
+        "opinion-round-new",
+        goto(lambda live: f"/emner/{live.ids['deadline_topic']}/holdninger/ny"),
+        user="admin",
+    ),
+    # Privacy and reach: the optional facts, the settings, the reach figures.
+    Case("privacy-facts", goto("/privatliv/om-dig"), user="citizen"),
+    Case("privacy-settings", goto("/privatliv/indstillinger"), user="admin"),
+    Case("reach", goto("/deltagelse"), user="admin"),
+    Case("reach-population", goto("/deltagelse/befolkning/area"), user="admin"),
     # Another language.
     Case("english-home", switch_to_english("/"), lang="en"),
     # Switching stores the choice on the account: a user of its own, so others stay Danish.

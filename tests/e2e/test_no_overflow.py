@@ -22,7 +22,22 @@ from .conftest import CHROMIUM_ARGS, LiveServer, _chromium_path, _live_config, l
 
 VIEWPORT = {"width": 390, "height": 844}
 ROLES = ("anonymous", "citizen", "politician", "moderator", "admin")
-BLUEPRINTS = ("forum", "moderation", "search", "mail", "budgets", "qa", "admin")
+BLUEPRINTS = (
+    "forum",
+    "moderation",
+    "search",
+    "mail",
+    "budgets",
+    "qa",
+    "admin",
+    "outcomes",
+    "opinions",
+    "reports",
+    "meetings",
+    "privacy",
+    "api_pages",  # the API's documentation, the open-data page, the staff's keys
+    "api_dump",
+)
 # GET endpoints that answer something other than a page a person reads on its own: files
 # (CSV, calendar, Pabulib) and fragments the pages fetch to insert into themselves.
 NOT_PAGES = {
@@ -40,6 +55,16 @@ NOT_PAGES = {
     "forum.user_redirect": "redirect to the profile page",
     "admin.theme_css": "stylesheet of the site's colours",
     "admin.logo": "the municipality's logo (an image)",
+    "reports.pdf": "PDF file",
+    "reports.csv_appendix": "CSV file",
+    "meetings.attendees_csv": "CSV file",
+    "meetings.meeting_ics": "calendar file",
+    "meetings.topic_ics": "calendar file",
+    "meetings.committee_ics": "calendar file",
+    "meetings.area_ics": "calendar file",
+    "meetings.personal_ics": "calendar file",
+    "api_pages.openapi_json": "the API's description (JSON)",
+    "api_dump.latest": "the open-data zip file",
 }
 LONG_WORD = "Kommunalbestyrelsesmedlemsvederlagsberegningsbekendtgørelsesændringsforslaget"
 LONG_LINK = (

@@ -78,6 +78,16 @@ def test_seed_demo_builds_the_demo_municipality(app):
     assert {a.slug for a in scoped[0].moderated_areas} == {"toelloese", "jyderup"}
     assert any(not m.moderated_areas for m in moderators)
 
+    # A municipal employee (Role.STAFF): staff's work without moderating.
+    from forum import permissions
+
+    [employee] = db.session.scalars(select(User).where(User.role == Role.STAFF))
+    assert employee.email == "medarbejder@holbaek.example"
+    assert permissions.is_staff(employee) and not permissions.is_moderator(employee)
+    assert ("staff (administration)", employee.display_name, employee.email, DEMO_PASSWORD) in (
+        accounts
+    )
+
     politicians = list(db.session.scalars(select(User).where(User.role == Role.POLITICIAN)))
     assert len(politicians) >= 8
     for politician in politicians:

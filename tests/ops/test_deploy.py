@@ -86,6 +86,7 @@ def test_every_flask_command_named_exists(app):
         ("opinions", "recompute"),
         ("moderation", "remind"),
         ("privacy", "purge"),
+        ("api", "dump"),
     }
     assert {tuple(w) for w in named} == expected
     for words in named:
@@ -98,7 +99,7 @@ def test_periodic_schedules_match_the_readme():
     every = {"mail-send": "*:*:00", "qa-tick": "*:*:00", "budgets-advance": "*:*:00"}
     every["opinions-recompute"] = "*:*:00"
     every |= {"mail-digests": "*:00/10:00", "moderation-remind": "*:00/5:00"}
-    every |= {"privacy-purge": "*:17:00"}
+    every |= {"privacy-purge": "*:17:00", "api-dump": "03:30:00"}
     for name, calendar in every.items():
         timer = (UNITS / f"borgerdialog-{name}.timer").read_text()
         assert f"OnCalendar=*-*-* {calendar}\n" in timer, name
@@ -108,6 +109,10 @@ def test_periodic_schedules_match_the_readme():
         assert f"flask --app app {name.replace('-', ' ')}\n" in service
     loop = (DEPLOY / "run-periodic.sh").read_text()
     assert "minute % 5 == 0" in loop and "minute % 10 == 0" in loop
+    assert "job api dump --if-due" in loop
+    target = (UNITS / "borgerdialog.target").read_text()
+    for timer in UNITS.glob("*.timer"):
+        assert timer.name in target, f"borgerdialog.target does not want {timer.name}"
 
 
 def test_systemd_units_parse(tmp_path):

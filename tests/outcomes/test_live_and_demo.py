@@ -8,7 +8,7 @@ from forum.demo import seed_demo
 from forum.extensions import db
 from forum.live import Facts, route
 from outcomes import demo
-from outcomes.models import Outcome, OutcomeCitation, OutcomeStatus
+from outcomes.models import Outcome, OutcomeCitation, OutcomeStatus, OutcomeUpdate
 from tests.live.conftest import received
 
 from .conftest import add
@@ -52,6 +52,9 @@ def test_demo_outcomes(app, client):
         [OutcomeStatus.DECIDED, OutcomeStatus.IN_PROGRESS, OutcomeStatus.REFERRED]
     )
     assert db.session.scalar(select(func.count(OutcomeCitation.id))) == 2
+    # Written by the demo's municipal employee (Role.STAFF), not a moderator.
+    authors = {u.author.email for u in db.session.scalars(select(OutcomeUpdate))}
+    assert authors == {"medarbejder@holbaek.example"}
     for o in db.session.scalars(select(Outcome)):
         assert client.get(f"/emner/{o.topic_id}/resultat").status_code == 200
     assert "Besluttet" in client.get("/resultater").text

@@ -18,9 +18,11 @@ def test_demo_report(app):
     assert demo.seed() == 1
     db.session.commit()
     d = db.session.scalar(select(ReportDefinition))
+    assert d.created_by.email == "medarbejder@holbaek.example"  # the demo's Role.STAFF
     assert d.committee.slug == "kultur-og-fritid" and d.locale == "da"
     c = app.test_client()
-    r = c.post("/login", data={"email": "staff@holbaek.example", "password": "demo-holbaek-2026"})
+    login = {"email": "medarbejder@holbaek.example", "password": "demo-holbaek-2026"}
+    r = c.post("/login", data=login)
     assert r.status_code == 302
     page = c.get(f"/rapporter/{d.id}").text
     assert "Udvalget for Kultur og Fritid" in page
