@@ -56,9 +56,10 @@ PHASES = (FLUSH, BEFORE_COMMIT, AFTER_COMMIT)
 # The one list of what saving does, in the order it runs within each phase. A handler not
 # named here cannot be registered (so this list is complete).
 ORDER: tuple[tuple[str, str], ...] = (
-    # in the flush (forum/live.py, search/indexer.py, mail/feed.py)
+    # in the flush (forum/live.py, search/indexer.py, forum/fanout.py, mail/feed.py)
     (FLUSH, "live.ended_sessions"),  # a new password, logout, lost moderation: note rooms
     (FLUSH, "search.user_changes"),  # a display name, role or party changed: a user_changed
+    (FLUSH, "forum.fanout"),  # a post made public: one fan-out job (forum/fanout.py)
     (FLUSH, "mail.watch"),  # new mail messages (wake the sender), moderation notifications
     (FLUSH, "mail.queue"),  # notification and Q&A events: mail items in the same flush
     # before the outermost commit
@@ -68,6 +69,7 @@ ORDER: tuple[tuple[str, str], ...] = (
     (AFTER_COMMIT, "live.end_sessions"),  # close the rooms noted in the flush
     (AFTER_COMMIT, "search.wake"),  # the indexer thread reads the log now
     (AFTER_COMMIT, "mail.wake"),  # the sender thread looks at its queue now
+    (AFTER_COMMIT, "forum.fanout_wake"),  # the fan-out worker writes notifications now
 )
 
 _KEY = "borgerdialog.seams"
