@@ -123,10 +123,7 @@ class Batch:
 
 def _next_job(session: Session) -> FanoutJob | None:
     stmt = (
-        select(FanoutJob)
-        .where(FanoutJob.done_at.is_(None))
-        .order_by(FanoutJob.event_id)
-        .limit(1)
+        select(FanoutJob).where(FanoutJob.done_at.is_(None)).order_by(FanoutJob.event_id).limit(1)
     )
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)  # parallel workers take other jobs
@@ -181,14 +178,15 @@ def process(session: Session | None = None, limit: int | None = None) -> Batch |
                     Follow.user_id.not_in(excluded),
                 )
                 .order_by(Follow.user_id)
-                .limit(want)
+                .limit(want + 1)  # one more: is this the last batch?
             )
         )
         if want > 0
         else []
     )
+    done = want > 0 and len(followers) <= want
+    followers = followers[:want]
     recipients += [(uid, "followed_topic") for uid in followers]
-    done = want > 0 and len(followers) < want
 
     told = 0
     if recipients:
