@@ -99,11 +99,11 @@ def wake(unit: uow.Unit, _events) -> None:
     """After the commit: wake the worker thread (or, under tests, do the work now)."""
     if not unit.state.get(WAKE):
         return
+    app = unit.session.app
     t = _thread
-    if t is not None and t.is_alive():
+    if t is not None and t.is_alive() and t.app is app:
         t.wake.set()
         return
-    app = unit.session.app
     if app.config.get("TESTING") and app.config["FANOUT_DRAIN_WHEN_TESTING"]:
         if not getattr(_local, "draining", False):
             drain()
@@ -374,10 +374,10 @@ def running_thread() -> FanoutThread | None:
 
 def install(app: Flask) -> None:
     """Configure, register the seams, and start the thread in the embedded default."""
-    from .periodic import start_when_serving
+    from .periodic import start_when_serving, wants_thread
 
     configure(app)
     uow.register(app, "forum.fanout", queue_jobs, kinds=("post_published",))
     uow.register(app, "forum.fanout_wake", wake)
-    if app.config["FANOUT_WORKER"] == "thread" and not app.config.get("TESTING"):
+    if wants_thread(app, "FANOUT_WORKER"):  # "thread" and not under tests
         start_when_serving(app, lambda: start_thread(app))
