@@ -50,6 +50,9 @@ def seed_demo_command(if_empty: bool, big_posts: int) -> None:
     # Demo people count as having confirmed their (fictional) e-mail addresses.
     db.session.execute(update(User).values(email_verified_at=utcnow()))
     uow.commit()
+    from .fanout import drain
+
+    drain()  # other packages' demo posts: their readers are told now, not at the first request
     click.echo("\nDemo accounts (role, name, e-mail, password):")
     for role, name, email, password in rows:
         click.echo(f"  {role:<12} {name:<28} {email:<40} {password}")
