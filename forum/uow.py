@@ -21,12 +21,14 @@ extensions.py), so any ``db.session.commit()`` — a view, a test, a CLI command
 through the same seam:
 
 ``flush``         in the transaction, before each flush, with the ``Event`` rows about to be
-                  written: what they add (mail items, search's user-change events) is written
-                  in the same flush and commits or rolls back with them, savepoints included.
+                  written: what they add (mail items, search's user-change events, fan-out
+                  jobs) is written in the same flush and commits or rolls back with them,
+                  savepoints included.
 ``before_commit`` in the transaction, once, before the outermost commit, with the
                   transaction's events (as dicts): read what after-commit handlers need.
 ``after_commit``  after the outermost commit, with the same events: live pushes, ending
-                  sessions, waking the indexer and the mail sender. They never raise (the
+                  sessions, waking the indexer, the mail sender and the fan-out worker
+                  (forum/fanout.py: followers' notifications). They never raise (the
                   commit is done; a failure is logged).
 
 A savepoint (``begin_nested``) is released without ``Session.commit``: nothing after-commit
