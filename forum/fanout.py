@@ -319,12 +319,15 @@ class FanoutThread(threading.Thread):
         self.poll = float(app.config["FANOUT_POLL_INTERVAL"])
         self.wake = threading.Event()
         self.stopping = threading.Event()
+        self.idle = threading.Event()  # set while waiting (bench/post_create.py reads it)
 
     def run(self) -> None:
         delay = 0.0
         while not self.stopping.is_set():
             if delay:
+                self.idle.set()
                 self.wake.wait(delay)
+            self.idle.clear()
             self.wake.clear()
             if self.stopping.is_set():
                 break
