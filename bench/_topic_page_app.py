@@ -31,6 +31,9 @@ def bench_config(db_url: str, tmp: str) -> dict:
         # Likewise no mail sender thread (it updates mail rows); files stay in the temp dir.
         "MAIL_WORKER": "external",
         "MAIL_OUTBOX_DIR": str(Path(tmp) / "outbox"),
+        # And no fan-out thread writing notifications: a bench that wants them drains the
+        # jobs itself (forum.fanout.drain) or starts the thread (bench/post_create.py).
+        "FANOUT_WORKER": "external",
         # The bench's own accounts only: cheaper scrypt (as the tests use) makes seeding fast.
         "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
     }

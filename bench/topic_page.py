@@ -65,7 +65,7 @@ from _topic_page_app import bench_config  # noqa: E402
 from sqlalchemy import event, select  # noqa: E402
 
 from app import create_app  # noqa: E402
-from forum import queries, services, sessions  # noqa: E402
+from forum import fanout, queries, services, sessions  # noqa: E402
 from forum.config import DEFAULTS  # noqa: E402
 from forum.extensions import db  # noqa: E402
 from forum.models import Committee, Post, Role, Topic, User, utcnow  # noqa: E402
@@ -217,6 +217,7 @@ def build_database(tmp: Path, n_posts: int, max_depth: int, seed: int = SEED) ->
             db.session.commit()
             ids.append(post.id)
             depth_of[post.id] = post.depth
+        fanout.drain()  # the followers' notifications, as the worker would have written them
         # The signed-in reader: a citizen who follows the topic and agrees with many posts.
         member = citizens[0]
         services.set_follow(member, topic, True)

@@ -460,6 +460,8 @@ class Shape:
             follower = Proc(f"search{i}", [*flask, "search", "worker"], node, self.tmp)
             self.procs += [web, follower]
             self.nodes.append({"web": web, "search": follower, "env": node, "name": f"node{i}"})
+        # Followers' notifications are written behind the commit (forum/fanout.py).
+        self.procs.append(Proc("fanout", [*flask, "fanout", "worker"], self.env(), self.tmp))
         nginx_env = self.env(
             NGINX_PORT=str(self.nginx_port),
             WEB1_PORT=str(self.web_ports[0]),

@@ -319,11 +319,12 @@ def init_app(app: Flask) -> None:
     _install_template_gettext(app)
     limiter.init_app(app)
 
-    from . import cli, live, security, views
+    from . import cli, fanout, live, security, views
     from . import events as _events  # noqa: F401  (Socket.IO handlers: before socketio.init_app)
     from . import sessions as _sessions  # noqa: F401  (a key per login, on user_logged_in)
 
     live.init_app(app)
+    fanout.install(app)
     security.init_app(app)
     # Before any blueprint registers a rule: every package's <int:id> is a bounded row id.
     app.url_map.converters["int"] = IdConverter

@@ -50,6 +50,9 @@ def seed_demo_command(if_empty: bool, big_posts: int) -> None:
     # Demo people count as having confirmed their (fictional) e-mail addresses.
     db.session.execute(update(User).values(email_verified_at=utcnow()))
     uow.commit()
+    from .fanout import drain
+
+    drain()  # other packages' demo posts: their readers are told now, not at the first request
     click.echo("\nDemo accounts (role, name, e-mail, password):")
     for role, name, email, password in rows:
         click.echo(f"  {role:<12} {name:<28} {email:<40} {password}")
@@ -179,7 +182,70 @@ def posts_rerender(batch: int) -> None:
     click.echo(f"\nRe-rendered; {changed} stored texts changed.")
 
 
+fanout_cli = AppGroup("fanout", help="Tell followers of new posts (forum/fanout.py).")
+
+
+@fanout_cli.command("worker")
+@click.option("--once", is_flag=True, help="Write what is pending, then stop.")
+def fanout_worker(once: bool) -> None:
+    """Write the notifications of newly public posts as they come (production runs this)."""
+    import signal
+    import time
+
+    from . import fanout
+
+    app = current_app._get_current_object()
+    if app.config["FANOUT_WORKER"] == "thread" and not once:
+        click.echo(
+            "Note: FANOUT_WORKER is 'thread', so app processes fan out too; each job is "
+            "taken by one of them. Set FANOUT_WORKER=external for the app.",
+            err=True,
+        )
+    stopping: list[bool] = []
+    previous = signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    poll = float(app.config["FANOUT_POLL_INTERVAL"])
+    try:
+        while not stopping:
+            try:
+                told = fanout.drain()
+            except Exception:
+                app.logger.exception("The notification fan-out failed; it retries shortly.")
+                db.session.rollback()
+                time.sleep(5)
+                continue
+            finally:
+                db.session.remove()
+            if told:
+                click.echo(f"Told {told} readers.", err=True)
+            if once:
+                break
+            time.sleep(poll)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@fanout_cli.command("status")
+def fanout_status() -> None:
+    """Open jobs and how long the oldest has waited; jobs done and readers told."""
+    from . import fanout
+
+    st = fanout.status()
+    mode = current_app.config["FANOUT_WORKER"]
+    where = "a thread in the app" if mode == "thread" else "`flask fanout worker`"
+    click.echo(f"Worker: {mode} ({where})")
+    waited = (
+        f", the oldest waiting {st.oldest_open_seconds:.1f} s"
+        if st.oldest_open_seconds is not None
+        else ""
+    )
+    click.echo(f"Open jobs: {st.open_jobs}{waited}")
+    click.echo(f"Done: {st.done_jobs} jobs ({st.skipped_jobs} skipped), {st.told} readers told")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(posts_cli)
+    app.cli.add_command(fanout_cli)

@@ -100,6 +100,7 @@ ENV_VARS = (
     "BUDGETS_SCHEDULER",
     "QA_WORKER",
     "PRIVACY_WORKER",
+    "FANOUT_WORKER",
 )
 
 

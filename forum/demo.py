@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from . import services
+from . import fanout, services
 from .demo_content import (
     AREAS,
     CITIZENS,
@@ -309,6 +309,7 @@ def _seed_topic(
 def _backdate_post(post: Post, when: datetime) -> None:
     """Move a just-written post (and the notifications it caused) back to ``when``."""
     post.created_at = when
+    fanout.drain_in_transaction()  # the demo is written in one transaction: tell readers now
     db.session.execute(
         update(Notification).where(Notification.post_id == post.id).values(created_at=when)
     )

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -321,9 +322,26 @@ class Follow(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
+# The kinds the fan-out worker writes (forum/fanout.py): one per post and recipient, at most.
+POST_FANOUT_KINDS = ("reply", "followed_topic")
+_FANOUT_WHERE = text("kind IN ('reply', 'followed_topic') AND post_id IS NOT NULL")
+
+
 class Notification(db.Model):
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_user_read", "user_id", "read_at"),)
+    __table_args__ = (
+        Index("ix_notifications_user_read", "user_id", "read_at"),
+        # A follower or the parent's author hears of a newly public post once, however often
+        # the fan-out runs (a worker that died mid-batch, a post approved again after an edit).
+        Index(
+            "uq_notifications_post_recipient",
+            "post_id",
+            "user_id",
+            unique=True,
+            sqlite_where=_FANOUT_WHERE,
+            postgresql_where=_FANOUT_WHERE,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -337,6 +355,34 @@ class Notification(db.Model):
     topic: Mapped[Topic | None] = relationship()
     post: Mapped[Post | None] = relationship()
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+
+
+class FanoutJob(db.Model):
+    """A newly public post whose notifications are still to be written (forum/fanout.py).
+
+    Added in the transaction that publishes the post (the ``forum.fanout`` flush handler, one
+    row whatever the number of followers); the fan-out worker writes the notifications in
+    batches after the commit, moving ``recipient_after`` in the same transaction as each
+    batch. ``version`` makes two workers on one job refuse each other's stale batch.
+    """
+
+    __tablename__ = "notification_fanout"
+    __table_args__ = (Index("ix_notification_fanout_pending", "done_at", "event_id"),)
+
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    # -1: nobody told yet (the parent's author comes first); then the last follower's user id.
+    recipient_after: Mapped[int] = mapped_column(Integer, default=-1)
+    told: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[str | None] = mapped_column(String(40))  # why nobody was told
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    event: Mapped[Event] = relationship()
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Event(db.Model):

@@ -523,59 +523,17 @@ def create_post(
 
 
 def publish_post(post: Post, actor_id: int | None) -> None:
-    """Make a pending (or hidden/rejected/removed) post public and tell those who follow."""
+    """Make a pending (or hidden/rejected/removed) post public.
+
+    Made public from pending (written now, or approved), its event gets a fan-out job in the
+    same flush (forum/fanout.py): the parent's author and the topic's followers are told after
+    the commit, so publishing costs the same whatever the number of followers.
+    """
     old = transition(post, PostState.PUBLISHED)
     topic = post.topic
     topic.last_activity_at = utcnow()
     _post_event("post_published", post, actor_id, previous_state=old.value)
-    if old == PostState.PENDING:
-        notify_new_post(post)
     signals.post_state_changed.send(post, old=old, new=PostState.PUBLISHED)
-
-
-def notify_new_post(post: Post) -> None:
-    """In-app notifications for a newly public post: its parent's author, and followers."""
-    told: set[int] = {post.author_id}
-    rows: list[Notification] = []
-    if post.parent is not None and post.parent.author_id not in told:
-        told.add(post.parent.author_id)
-        rows.append(
-            Notification(
-                user_id=post.parent.author_id,
-                kind="reply",
-                topic_id=post.topic_id,
-                post_id=post.id,
-                actor_id=post.author_id,
-            )
-        )
-    followers = db.session.scalars(
-        select(Follow.user_id).where(Follow.topic_id == post.topic_id)
-    ).all()
-    for uid in followers:
-        if uid not in told:
-            told.add(uid)
-            rows.append(
-                Notification(
-                    user_id=uid,
-                    kind="followed_topic",
-                    topic_id=post.topic_id,
-                    post_id=post.id,
-                    actor_id=post.author_id,
-                )
-            )
-    db.session.add_all(rows)
-    eventlog.record_many(
-        [
-            {
-                "kind": "notification",
-                "subject_type": "user",
-                "subject_id": row.user_id,
-                "room": f"user:{row.user_id}",
-                "payload": {"kind": row.kind, "post_id": post.id, "topic_id": post.topic_id},
-            }
-            for row in rows
-        ]
-    )
 
 
 def edit_post(author: User, post: Post, body: str) -> Post:

@@ -21,12 +21,14 @@ extensions.py), so any ``db.session.commit()`` — a view, a test, a CLI command
 through the same seam:
 
 ``flush``         in the transaction, before each flush, with the ``Event`` rows about to be
-                  written: what they add (mail items, search's user-change events) is written
-                  in the same flush and commits or rolls back with them, savepoints included.
+                  written: what they add (mail items, search's user-change events, fan-out
+                  jobs) is written in the same flush and commits or rolls back with them,
+                  savepoints included.
 ``before_commit`` in the transaction, once, before the outermost commit, with the
                   transaction's events (as dicts): read what after-commit handlers need.
 ``after_commit``  after the outermost commit, with the same events: live pushes, ending
-                  sessions, waking the indexer and the mail sender. They never raise (the
+                  sessions, waking the indexer, the mail sender and the fan-out worker
+                  (forum/fanout.py: followers' notifications). They never raise (the
                   commit is done; a failure is logged).
 
 A savepoint (``begin_nested``) is released without ``Session.commit``: nothing after-commit
@@ -56,9 +58,10 @@ PHASES = (FLUSH, BEFORE_COMMIT, AFTER_COMMIT)
 # The one list of what saving does, in the order it runs within each phase. A handler not
 # named here cannot be registered (so this list is complete).
 ORDER: tuple[tuple[str, str], ...] = (
-    # in the flush (forum/live.py, search/indexer.py, mail/feed.py)
+    # in the flush (forum/live.py, search/indexer.py, forum/fanout.py, mail/feed.py)
     (FLUSH, "live.ended_sessions"),  # a new password, logout, lost moderation: note rooms
     (FLUSH, "search.user_changes"),  # a display name, role or party changed: a user_changed
+    (FLUSH, "forum.fanout"),  # a post made public: one fan-out job (forum/fanout.py)
     (FLUSH, "mail.watch"),  # new mail messages (wake the sender), moderation notifications
     (FLUSH, "mail.queue"),  # notification and Q&A events: mail items in the same flush
     # before the outermost commit
@@ -68,6 +71,7 @@ ORDER: tuple[tuple[str, str], ...] = (
     (AFTER_COMMIT, "live.end_sessions"),  # close the rooms noted in the flush
     (AFTER_COMMIT, "search.wake"),  # the indexer thread reads the log now
     (AFTER_COMMIT, "mail.wake"),  # the sender thread looks at its queue now
+    (AFTER_COMMIT, "forum.fanout_wake"),  # the fan-out worker writes notifications now
 )
 
 _KEY = "borgerdialog.seams"

@@ -119,6 +119,44 @@ def _mode(session: Session, user_id: int | None, kind: Kind) -> Mode | None:
     return None if mode == Mode.OFF else mode
 
 
+_MODES = "borgerdialog.mail.modes"  # (user_id, kind) -> Mode | None, read for a whole flush
+
+
+def _prefetch_modes(session: Session, events: list[Event]) -> None:
+    """Read every notification recipient's mode in two queries (a fan-out flush carries
+    hundreds of notification events; one query each would be the worker's main cost)."""
+    pairs = set()
+    for ev in events:
+        if ev.kind == "notification":
+            kind = NOTIFICATION_KINDS.get((ev.payload or {}).get("kind"))
+            user_id = _room_user(ev.room)
+            if kind is not None and user_id is not None:
+                pairs.add((user_id, kind))
+    if len(pairs) < 2:
+        return
+    user_ids = sorted({u for u, _ in pairs})
+    verified = dict(
+        session.execute(select(User.id, User.email_verified_at).where(User.id.in_(user_ids))).all()
+    )
+    chosen = {
+        (u, k): m
+        for u, k, m in session.execute(
+            select(MailPreference.user_id, MailPreference.kind, MailPreference.mode).where(
+                MailPreference.user_id.in_(user_ids),
+                MailPreference.kind.in_({k for _, k in pairs}),
+            )
+        )
+    }
+    need_verified = current_app.config["MAIL_REQUIRE_VERIFICATION"]
+    modes = uow.state(session).setdefault(_MODES, {})
+    for user_id, kind in pairs:
+        if user_id not in verified or (need_verified and verified[user_id] is None):
+            modes[(user_id, kind)] = None
+            continue
+        mode = chosen.get((user_id, kind)) or DEFAULT_MODES[kind]
+        modes[(user_id, kind)] = None if mode == Mode.OFF else mode
+
+
 def _item(
     session: Session,
     ev: Event,
@@ -131,7 +169,9 @@ def _item(
     """Queue ``ev`` for ``user_id``; ``due_at``: when it may go out (immediately) or which
     digest takes it (the first whose period starts after it). Default: now (immediate
     notifications wait ``MAIL_IMMEDIATE_DELAY_SECONDS``)."""
-    mode = mode or _mode(session, user_id, kind)
+    if mode is None:
+        known = uow.state(session).get(_MODES, {})
+        mode = known[(user_id, kind)] if (user_id, kind) in known else _mode(session, user_id, kind)
     if mode is None:
         return None
     payload = {k: v for k, v in (ev.payload or {}).items() if k in _KEEP}
@@ -325,8 +365,12 @@ def watch(unit: uow.Unit, _events) -> None:
 
 def queue(unit: uow.Unit, events: list[Event]) -> None:
     """In the flush: the mail items of notification and Q&A events, in the same flush."""
-    for ev in events:
-        _HANDLERS[ev.kind](unit.session, ev)
+    _prefetch_modes(unit.session, events)
+    try:
+        for ev in events:
+            _HANDLERS[ev.kind](unit.session, ev)
+    finally:
+        unit.state.pop(_MODES, None)  # preferences may change before the next flush
 
 
 def wake(unit: uow.Unit, _events) -> None:

@@ -49,6 +49,7 @@ class ScrapeTimeCollector:
             return
         yield from self._guarded("search", lambda: self._search(app))
         yield from self._guarded("mail", self._mail)
+        yield from self._guarded("fanout", self._fanout)
 
     @staticmethod
     def _guarded(name: str, make):
@@ -87,6 +88,24 @@ class ScrapeTimeCollector:
             "How long the oldest due mail has been waiting to be sent.",
         )
         oldest.add_metric([], checks.mail_oldest_due_seconds())
+        yield oldest
+
+    @staticmethod
+    def _fanout():
+        from forum import fanout
+
+        st = fanout.status()
+        jobs = GaugeMetricFamily(
+            "borgerdialog_fanout_open_jobs",
+            "New posts whose readers are not all told yet (forum/fanout.py).",
+        )
+        jobs.add_metric([], st.open_jobs)
+        yield jobs
+        oldest = GaugeMetricFamily(
+            "borgerdialog_fanout_oldest_open_seconds",
+            "How long the oldest post whose readers are not all told has waited.",
+        )
+        oldest.add_metric([], st.oldest_open_seconds or 0.0)
         yield oldest
 
 

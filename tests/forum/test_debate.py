@@ -130,7 +130,8 @@ def test_post_and_nested_replies(make_topic, make_user):
     assert (root.depth, reply.depth, deeper.depth) == (0, 1, 2)
     assert reply.stance is None  # only top-level posts take a stance
     assert topic.post_count == 3
-    # the parent's author is told, and followers of the topic
+    # after the commit the parent's author is told, and followers of the topic (forum/fanout.py)
+    db.session.commit()
     kinds = {(n.user_id, n.kind) for n in db.session.scalars(select(Notification))}
     assert (a.id, "reply") in kinds and (b.id, "reply") in kinds
     assert (topic.author_id, "followed_topic") in kinds

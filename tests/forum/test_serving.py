@@ -16,7 +16,14 @@ from app import create_app
 from forum.config import ConfigError, served_url, serving_address
 
 ROOT = Path(__file__).resolve().parents[2]
-WORKERS = ("MAIL_WORKER", "SEARCH_WORKER", "QA_WORKER", "BUDGETS_SCHEDULER", "PRIVACY_WORKER")
+WORKERS = (
+    "MAIL_WORKER",
+    "SEARCH_WORKER",
+    "QA_WORKER",
+    "BUDGETS_SCHEDULER",
+    "PRIVACY_WORKER",
+    "FANOUT_WORKER",
+)
 
 
 def test_serving_address_defaults_to_this_machine_on_5000():

@@ -170,5 +170,8 @@ def test_seams_command_prints_the_handlers_per_phase_and_kind(app):
     assert lines[0].startswith("In the transaction, at each flush")
     flush = lines[: lines.index("In the transaction, before the outermost commit:")]
     assert any(line.split()[:2] == ["notification", "mail.queue"] for line in flush)
+    assert any(line.split()[:2] == ["post_published", "forum.fanout"] for line in flush)
     after = lines[lines.index("After the outermost commit:") + 1 :]
-    assert after[0].split(None, 2)[2] == "live.push, live.end_sessions, search.wake, mail.wake"
+    assert after[0].split(None, 2)[2] == (
+        "live.push, live.end_sessions, search.wake, mail.wake, forum.fanout_wake"
+    )

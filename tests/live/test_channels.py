@@ -84,6 +84,7 @@ def test_the_prefix_can_be_configured(tmp_path, monkeypatch):
         "BUDGETS_SCHEDULER",
         "MODERATION_REMINDER_WORKER",
         "PRIVACY_WORKER",
+        "FANOUT_WORKER",
     ):
         monkeypatch.setenv(worker, "external")  # no background threads on an empty database
     app = create_app()

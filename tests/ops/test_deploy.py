@@ -62,7 +62,7 @@ def _resolve(app, words: list[str]) -> click.Command:
 
 def test_the_procfile_runs_the_whole_shape():
     entries = procfile()
-    assert set(entries) == {"web1", "web2", "search", "periodic", "proxy"}
+    assert set(entries) == {"web1", "web2", "search", "fanout", "periodic", "proxy"}
     for name, port in (("web1", "${WEB1_PORT:-8001}"), ("web2", "${WEB2_PORT:-8002}")):
         argv = shlex.split(entries[name])
         assert argv[0] == ".venv/bin/gunicorn" and argv[-1] == "app:create_app()"
@@ -79,6 +79,7 @@ def test_every_flask_command_named_exists(app):
     named = [words for text in texts for words in flask_commands(text)]
     expected = {
         ("search", "worker"),
+        ("fanout", "worker"),
         ("mail", "send"),
         ("mail", "digests"),
         ("qa", "tick"),
@@ -118,7 +119,12 @@ def test_periodic_schedules_match_the_readme():
 def test_systemd_units_parse(tmp_path):
     units = sorted(UNITS.iterdir())
     names = {p.name for p in units}
-    assert {"borgerdialog@.service", "borgerdialog-search.service", "borgerdialog.target"} <= names
+    assert {
+        "borgerdialog@.service",
+        "borgerdialog-search.service",
+        "borgerdialog-fanout.service",
+        "borgerdialog.target",
+    } <= names
     instance = (UNITS / "borgerdialog@.service").read_text()
     assert "-k gevent -w 1" in instance and "-b 127.0.0.1:%i" in instance
     assert "EnvironmentFile=/etc/borgerdialog/borgerdialog.env" in instance

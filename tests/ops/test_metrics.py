@@ -60,6 +60,8 @@ def test_metrics_has_the_series_after_a_few_requests(
     assert _value(text, 'borgerdialog_mail_messages{status="queued"}') == 1.0
     assert _value(text, 'borgerdialog_mail_messages{status="failed"}') == 1.0
     assert _value(text, "borgerdialog_mail_oldest_due_seconds") >= 0.0
+    assert _value(text, "borgerdialog_fanout_open_jobs") == 0.0
+    assert _value(text, "borgerdialog_fanout_oldest_open_seconds") == 0.0
     # the topic's creation wrote an event; no index exists in this test, so all of them wait
     assert _value(text, "borgerdialog_search_index_lag_events") >= 1.0
 
