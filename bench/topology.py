@@ -33,6 +33,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -171,10 +172,19 @@ class LiveClient:
         async def reload(_data):
             self.stats["reloads"] += 1
 
+        async def resync(data):
+            # The instance's Redis subscription came back (live-client.js: join again with
+            # the last id, at a random moment within the spread).
+            self.stats["resyncs"] += 1
+            await asyncio.sleep(random.random() * (data or {}).get("within_ms", 0) / 1000)
+            if sio.connected and self.last is not None:
+                await sio.emit("join", self.join_payload())
+
         sio.on("connect", connect)
         sio.on("joined", joined)
         sio.on("live", self.receive)
         sio.on("reload", reload)
+        sio.on("resync", resync)
         try:
             await sio.connect(url, transports=["websocket"], wait_timeout=30)
             await stopping.wait()
@@ -203,7 +213,8 @@ async def _clients(url: str, n: int, room: str) -> dict:
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)  # "STOP"
     stopping.set()
     await asyncio.gather(*tasks, return_exceptions=True)
-    counts = {k: stats[k] for k in ("joined", "reconnects", "reloads", "dups", "errors")}
+    keys = ("joined", "reconnects", "reloads", "resyncs", "dups", "errors")
+    counts = {k: stats[k] for k in keys}
     return {**counts, "got": [sorted(c.posts) for c in clients]}
 
 
@@ -697,6 +708,7 @@ def run(args) -> dict:  # noqa: C901  (one scripted scenario, step by step)
         figures["live_redelivered"] = live["dups"]
         figures["live_reconnects"] = live["reconnects"]
         figures["live_reloads"] = live["reloads"]
+        figures["live_resyncs"] = live["resyncs"]
         figures["index_lag_p95_events"] = int(pct(lag_samples, 95))
         figures["index_catch_up_after_follower_kill_s"] = round(catch.get("s", float("inf")), 1)
         figures["index_catch_up_after_load_s"] = round(after_load, 1)

@@ -63,6 +63,9 @@ SETTINGS: dict[str, object] = {
     # The Redis pub/sub channel shared by the instances of one deployment. None: derived from
     # LIVE_CHANNEL_PREFIX (forum/config.py), so deployments on one Redis never share it.
     "LIVE_CHANNEL": None,
+    # After Redis comes back, clients join again (and replay what they missed) spread over
+    # this many seconds (the ``resync`` event, see _RedisManager).
+    "LIVE_RESYNC_SPREAD_S": 2.0,
     # Joins refused as forbidden before the connection is closed (forum/events.py).
     "LIVE_MAX_REFUSALS": 5,
     # None: gevent when gevent has patched the standard library (gunicorn -k gevent),
@@ -209,8 +212,45 @@ class _LocalManager(python_socketio.Manager):
         super().close_room(room, namespace)
 
 
+RESYNC_EVENT = "resync"
+# The subscriber's wait between attempts to reach Redis again: from the first to the last,
+# doubling (python-socketio's own loop waits 1, 2, 4 ... 60 s, and what is published while it
+# waits reaches nobody here).
+RESYNC_RETRY_FIRST = 0.1
+RESYNC_RETRY_MAX = 2.0
+
+
 class _RedisManager(python_socketio.RedisManager):
+    """python-socketio's Redis manager, made to lose no live message when Redis restarts.
+
+    Messages are fire-and-forget on Redis pub/sub: one published while Redis is down fails
+    (this instance's own clients got it, the others' did not), and one published while an
+    instance's subscriber is away reaches none of that instance's clients. They stay
+    connected (their websocket is to the instance, not to Redis), so nothing made them replay.
+    Here:
+
+    * the subscriber has its own connection and reads the subscribe confirmations: every
+      subscription after the first (a reconnect, ours or redis-py's own) and the first after
+      a failure sends ``resync`` to this instance's clients, which join again with their
+      last event id and get what they missed from the event log (``replay``), each once;
+    * a publish that failed is remembered, and the next successful publish (or the
+      subscriber's reconnect) first asks the other instances to resync their clients —
+      unless Redis restarted meanwhile (its run id changed): then their subscriptions were
+      cut as well and they resync their clients themselves.
+
+    The client waits a random part of ``within_ms`` before joining again, so a restart does
+    not turn into every client's replay in the same second.
+    """
+
     limit = 0
+    resync_spread_ms = 2000
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._others_missed = False
+        self._run_id: str | None = None  # the Redis run this instance last reached
+        self._missed_on: str | None = None
+        self.resyncs = 0  # times this instance told its clients to resync (tests, logs)
 
     def set_server(self, server):
         super().set_server(server)
@@ -219,6 +259,106 @@ class _RedisManager(python_socketio.RedisManager):
     def _handle_close_room(self, message):  # here, and from the other instances
         _disconnect_members(self, message.get("room") or "", message.get("namespace"))
         super()._handle_close_room(message)
+
+    # --- publishing ---------------------------------------------------------------------
+
+    def _resync_message(self) -> dict:
+        return {
+            "method": "emit",
+            "event": RESYNC_EVENT,
+            "data": [{"within_ms": int(self.resync_spread_ms)}],
+            "binary": False,
+            "namespace": "/",
+            "room": None,
+            "skip_sid": None,
+            "callback": None,
+            "host_id": self.host_id,
+        }
+
+    def _server_run_id(self) -> str | None:
+        try:
+            return str(self.redis.info("server").get("run_id"))
+        except Exception:
+            return None
+
+    def _redis_connect(self):
+        super()._redis_connect()
+        # Which Redis run this instance talks to (a restart gives a new one); one INFO per
+        # (re)connection, kept when Redis does not answer.
+        self._run_id = self._server_run_id() or self._run_id
+
+    def _tell_others(self) -> None:
+        """After publishes failed: ask the other instances to resync their clients, unless
+        Redis itself restarted (a new run id): then every instance's subscription was cut
+        and each resyncs its own clients, and one more resync would only replay twice."""
+        run_id = self._server_run_id()
+        if run_id is None:
+            return  # not reachable yet: the next publish tries again
+        if run_id != self._missed_on and self._missed_on is not None:
+            self._others_missed = False
+            return
+        if super()._publish(self._resync_message()) is not None:
+            self._others_missed = False
+            log.warning("live: publishing works again; asked the other instances to resync")
+
+    def _publish(self, data):
+        if self._others_missed:
+            self._tell_others()
+        result = super()._publish(data)  # None when it gave up (Redis unreachable)
+        if result is None and not self._others_missed:
+            self._others_missed = True
+            self._missed_on = self._run_id  # the Redis run the failed message was meant for
+        return result
+
+    # --- subscribing --------------------------------------------------------------------
+
+    def _resync_here(self) -> None:
+        self.resyncs += 1
+        log.warning("live: subscribed to Redis again; telling this instance's clients to resync")
+        self.server.emit(
+            RESYNC_EVENT,
+            {"within_ms": int(self.resync_spread_ms)},
+            namespace="/",
+            ignore_queue=True,
+        )
+
+    def _listen(self):
+        channel = self.channel.encode("utf-8")
+        retry = RESYNC_RETRY_FIRST
+        resync_next = False  # the first subscription of a healthy start needs none
+        while True:
+            pubsub = None
+            try:
+                self._redis_connect()
+                # Our own pub/sub object: the publisher's reconnects replace ``self.pubsub``.
+                pubsub = self.redis.pubsub(ignore_subscribe_messages=False)
+                pubsub.subscribe(self.channel)
+                for message in pubsub.listen():
+                    kind = message.get("type")
+                    if kind == "subscribe":
+                        # Confirmed: from here on every message reaches us. Whatever was
+                        # published before is in the event log; the clients replay it.
+                        retry = RESYNC_RETRY_FIRST
+                        self._run_id = self._server_run_id() or self._run_id
+                        if resync_next:
+                            self._resync_here()
+                            if self._others_missed:
+                                self._tell_others()
+                        resync_next = True
+                    elif kind == "message" and message.get("channel") == channel:
+                        yield message["data"]
+            except Exception as exc:
+                log.warning("live: lost the Redis subscription (%s); retrying in %.1f s",
+                            exc.__class__.__name__, retry)  # fmt: skip
+                resync_next = True
+                time.sleep(retry)
+                retry = min(retry * 2, RESYNC_RETRY_MAX)
+            finally:
+                if pubsub is not None:
+                    try:
+                        pubsub.close()
+                    except Exception:  # noqa: S110 (a dead connection: nothing to close)
+                        pass
 
 
 def live_channel(app: Flask) -> str:
@@ -235,6 +375,8 @@ def socketio_options(app: Flask) -> dict:
     # so an app without Redis after one with it would inherit the old Redis manager.
     manager = _RedisManager(url, channel=channel) if url else _LocalManager()
     manager.limit = limit
+    if isinstance(manager, _RedisManager):
+        manager.resync_spread_ms = int(float(app.config["LIVE_RESYNC_SPREAD_S"]) * 1000)
     # push() emits through this app's own server (the manager learns it), not through
     # whichever app last bound the shared ``socketio`` object.
     app.extensions[_MANAGER_KEY] = manager

@@ -9,6 +9,10 @@
  * replay), and fetches HTML fragments from the ordinary GET routes (which apply the same
  * visibility rules as the pages).
  *
+ * When the instance's Redis subscription comes back after Redis restarted, the server sends
+ * ``resync``: the rooms are joined again in the same way, so messages published while the
+ * instances could not hear each other are replayed, each applied once.
+ *
  * A server-side disconnect (the session or login ended: a new password, "log out
  * everywhere", lost moderator rights) is answered by connecting again with what the cookie
  * is worth now. If the rooms of a signed-in person are refused then, the public rooms are
@@ -83,6 +87,17 @@
       subscribers.forEach((s) => s.joined && s.joined(data));
     });
     socket.on("live", receive);
+    // The instance lost and regained its Redis subscription (Redis restarted): messages from
+    // the other instances may have passed it by. Join again with the last id applied, a
+    // random moment within the spread the server asks for, and the replay brings them.
+    socket.on("resync", (data) => {
+      const within = Math.max(0, Math.min(60000, Number(data && data.within_ms) || 0));
+      window.setTimeout(() => {
+        if (!socket.connected || !joinedOnce) return;
+        const rooms = allRooms();
+        join(limited ? rooms.filter((room) => !PERSONAL_ROOM.test(room)) : rooms);
+      }, Math.random() * within);
+    });
     socket.on("reload", (data) => subscribers.forEach((s) => s.stale(data && data.message, "reload")));
     socket.on("error", (data) => {
       const code = data && data.code;

@@ -268,7 +268,8 @@ def cookie_header(session: requests.Session) -> str:
 
 class LiveClient:
     """A python-socketio client that behaves like live.js: joins its rooms on every
-    (re)connection with the last event id it has and the ids it saw recently."""
+    (re)connection, and when the server sends ``resync``, with the last event id it has and
+    the ids it saw recently."""
 
     def __init__(
         self, rooms: list[str], last_event_id: int | None = None, cookie: str | None = None
@@ -286,6 +287,7 @@ class LiveClient:
         self.sio.on("connect", self._join)
         for name in ("joined", "live", "reload", "error"):
             self.sio.on(name, self._handler(name))
+        self.sio.on("resync", self._resync)
 
     def _handler(self, name):
         def handle(payload=None):
@@ -310,6 +312,11 @@ class LiveClient:
             payload["last_event_id"] = self.last_event_id
             payload["seen_ids"] = [i for i in self.seen if i <= self.last_event_id]
         self.sio.emit("join", payload)
+
+    def _resync(self, payload=None) -> None:
+        """As live-client.js: join again with the last id (no random wait in tests)."""
+        self.inbox.put(("resync", payload))
+        self._join()
 
     def connect(self, base_url: str) -> LiveClient:
         headers = {"Cookie": self.cookie} if self.cookie else {}
