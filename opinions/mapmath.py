@@ -24,12 +24,15 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
-from sklearn.cluster import KMeans
-from sklearn.metrics import silhouette_score
-from threadpoolctl import threadpool_limits
+
+# scikit-learn and SciPy are imported where they are used: importing them costs seconds,
+# and every process that builds the app (web instances, the search worker, each periodic
+# job) imports this module while few of them ever compute a map.
+if TYPE_CHECKING:
+    from sklearn.cluster import KMeans
 
 AGREE, DISAGREE, PASS = 1, -1, 0
 MIN_VOTES = 7
@@ -139,6 +142,8 @@ class Clustering:
 
 
 def _kmeans(points: np.ndarray, k: int, init: np.ndarray | None) -> KMeans:
+    from sklearn.cluster import KMeans
+
     if init is not None and len(init) == k:
         model = KMeans(n_clusters=k, init=init, n_init=1, random_state=SEED)
     else:
@@ -149,6 +154,8 @@ def _kmeans(points: np.ndarray, k: int, init: np.ndarray | None) -> KMeans:
 def _silhouette(points: np.ndarray, labels: np.ndarray) -> float:
     if len(set(labels.tolist())) < 2:
         return -1.0
+    from sklearn.metrics import silhouette_score
+
     sample = min(SILHOUETTE_SAMPLE, len(points))
     return float(
         silhouette_score(points, labels, sample_size=sample, random_state=SEED)
@@ -175,6 +182,8 @@ def match_groups(
         old = previous.get(p)
         if old is not None:
             overlap[row[lab], col[old]] += 1
+    from scipy.optimize import linear_sum_assignment
+
     r_ind, c_ind = linear_sum_assignment(-overlap)
     mapping = {uniq[i]: old_ids[j] for i, j in zip(r_ind, c_ind, strict=True)}
     free = (g for g in range(len(uniq) + len(old_ids)) if g not in set(mapping.values()))
@@ -390,6 +399,8 @@ def compute(matrix: VoteMatrix, previous: MapState | None = None) -> OpinionMap 
 
     BLAS runs on one thread: the map is computed beside a web server's workers, and
     several BLAS threads fighting over busy cores made it four to ten times slower."""
+    from threadpoolctl import threadpool_limits
+
     with threadpool_limits(limits=1):
         return _compute(matrix, previous)
 

@@ -505,7 +505,9 @@ class IndexerThread(threading.Thread):
                 try:
                     n = self.indexer.run_once()
                     if not self.indexer.is_writer:
-                        delay = 5.0  # standby: another process or thread writes
+                        # Standby: another process or thread writes; take over soon after
+                        # it dies (its lock goes with it).
+                        delay = float(self.app.config["SEARCH_STANDBY_POLL"])
                     else:
                         delay = 0.0 if n else self.poll
                 except Exception:
