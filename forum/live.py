@@ -218,6 +218,11 @@ RESYNC_EVENT = "resync"
 # waits reaches nobody here).
 RESYNC_RETRY_FIRST = 0.1
 RESYNC_RETRY_MAX = 2.0
+# Every instance says it is alive on the channel this often; one silent for ALIVE_TIMEOUT is
+# taken for dead (see _RedisManager.start_heartbeat).
+ALIVE_PREFIX = b'{"alive": '
+ALIVE_EVERY = 1.0
+ALIVE_TIMEOUT = 5.0
 
 
 class _RedisManager(python_socketio.RedisManager):
@@ -233,6 +238,8 @@ class _RedisManager(python_socketio.RedisManager):
       subscription after the first (a reconnect, ours or redis-py's own) and the first after
       a failure sends ``resync`` to this instance's clients, which join again with their
       last event id and get what they missed from the event log (``replay``), each once;
+    * every instance says "alive" on the channel each second; when one goes silent (killed
+      between a commit and its publish, say) the others resync their clients;
     * a publish that failed is remembered, and the next successful publish (or the
       subscriber's reconnect) first asks the other instances to resync their clients —
       unless Redis restarted meanwhile (its run id changed): then their subscriptions were
@@ -250,11 +257,15 @@ class _RedisManager(python_socketio.RedisManager):
         self._others_missed = False
         self._run_id: str | None = None  # the Redis run this instance last reached
         self._missed_on: str | None = None
+        self._peers: dict[str, float] = {}  # host id -> when last heard (monotonic)
+        self._heartbeat_wanted = self._beating = False
         self.resyncs = 0  # times this instance told its clients to resync (tests, logs)
 
     def set_server(self, server):
         super().set_server(server)
         _limit_websocket_messages(server, self.limit)
+        if self._heartbeat_wanted:
+            self.start_heartbeat()
 
     def _handle_close_room(self, message):  # here, and from the other instances
         _disconnect_members(self, message.get("room") or "", message.get("namespace"))
@@ -312,6 +323,49 @@ class _RedisManager(python_socketio.RedisManager):
 
     # --- subscribing --------------------------------------------------------------------
 
+    # --- instances that die -------------------------------------------------------------
+    # An instance killed between a commit and its publish took those messages with it: its
+    # own clients reconnect elsewhere and replay, but the other instances' clients never
+    # hear of them. Every instance says it is alive on the channel every ALIVE_EVERY seconds;
+    # one not heard for ALIVE_TIMEOUT seconds is gone, and the instances that noticed tell
+    # their clients to resync (its last messages are then only a few ids behind theirs).
+
+    def start_heartbeat(self) -> None:
+        """Start saying "alive" (once; now, or as soon as the Socket.IO server exists)."""
+        self._heartbeat_wanted = True
+        if self.server is not None and not self._beating:
+            self._beating = True
+            self.server.start_background_task(self._heartbeat)
+
+    def _heartbeat(self) -> None:
+        beat = ALIVE_PREFIX + self.json.dumps(self.host_id).encode() + b"}"
+        while True:
+            try:
+                if not self.connected or self.redis is None:
+                    self._redis_connect()
+                self.redis.publish(self.channel, beat)
+            except Exception:  # Redis away: the subscribers' reconnects resync
+                self.connected = False
+            time.sleep(ALIVE_EVERY)
+
+    def _heard_peer(self, data: bytes) -> None:
+        try:
+            host = self.json.loads(data.decode())["alive"]
+        except Exception:
+            return
+        if host != self.host_id:
+            self._peers[host] = time.monotonic()
+
+    def _check_peers(self) -> None:
+        now = time.monotonic()
+        gone = [h for h, seen in self._peers.items() if now - seen > ALIVE_TIMEOUT]
+        for host in gone:
+            del self._peers[host]
+        if gone:
+            log.warning("live: %d instance(s) went silent; telling this instance's clients "
+                        "to resync", len(gone))  # fmt: skip
+            self._resync_here()
+
     def _resync_here(self) -> None:
         self.resyncs += 1
         log.warning("live: subscribed to Redis again; telling this instance's clients to resync")
@@ -333,24 +387,34 @@ class _RedisManager(python_socketio.RedisManager):
                 # Our own pub/sub object: the publisher's reconnects replace ``self.pubsub``.
                 pubsub = self.redis.pubsub(ignore_subscribe_messages=False)
                 pubsub.subscribe(self.channel)
-                for message in pubsub.listen():
+                while True:
+                    message = pubsub.get_message(timeout=1.0)
+                    self._check_peers()
+                    if message is None:
+                        continue
                     kind = message.get("type")
                     if kind == "subscribe":
                         # Confirmed: from here on every message reaches us. Whatever was
                         # published before is in the event log; the clients replay it.
                         retry = RESYNC_RETRY_FIRST
                         self._run_id = self._server_run_id() or self._run_id
+                        self._peers.clear()  # silent while we were away: not dead
                         if resync_next:
                             self._resync_here()
                             if self._others_missed:
                                 self._tell_others()
                         resync_next = True
                     elif kind == "message" and message.get("channel") == channel:
-                        yield message["data"]
+                        data = message["data"]
+                        if data.startswith(ALIVE_PREFIX):
+                            self._heard_peer(data)
+                        else:
+                            yield data
             except Exception as exc:
                 log.warning("live: lost the Redis subscription (%s); retrying in %.1f s",
                             exc.__class__.__name__, retry)  # fmt: skip
                 resync_next = True
+                self._peers.clear()  # we cannot hear them now; silence is not death
                 time.sleep(retry)
                 retry = min(retry * 2, RESYNC_RETRY_MAX)
             finally:
@@ -377,6 +441,11 @@ def socketio_options(app: Flask) -> dict:
     manager.limit = limit
     if isinstance(manager, _RedisManager):
         manager.resync_spread_ms = int(float(app.config["LIVE_RESYNC_SPREAD_S"]) * 1000)
+        if not app.config.get("TESTING"):
+            from .periodic import start_when_serving
+
+            # Serving processes only: a `flask mail send` is no instance to watch.
+            start_when_serving(app, manager.start_heartbeat)
     # push() emits through this app's own server (the manager learns it), not through
     # whichever app last bound the shared ``socketio`` object.
     app.extensions[_MANAGER_KEY] = manager

@@ -120,6 +120,24 @@ def test_no_live_message_lost_or_doubled_across_a_redis_restart(
     assert [name for name, _payload in got if name == "resync"] == []
 
 
+def test_an_instance_that_dies_makes_the_others_clients_resync(
+    private_redis, start_server, world, live_client
+):
+    """An instance killed between a commit and its publish took those messages with it; the
+    other instances hear it go silent (no "alive" for a few seconds) and tell their clients
+    to resync, so the replay brings what it committed but never published."""
+    doomed = start_server("gevent", redis_url=private_redis.url, LIVE_RESYNC_SPREAD_S=0.2)
+    other = start_server("gevent", redis_url=private_redis.url, LIVE_RESYNC_SPREAD_S=0.2)
+    reader = live_client([f"topic:{world.ids['topic']}"]).connect(other.url)
+    reader.next("joined")
+    time.sleep(2.5)  # the other instance has heard the doomed one say it is alive
+    assert [n for n, _p in reader.drain(0.1) if n == "resync"] == []
+    os.killpg(doomed.proc.pid, signal.SIGKILL)
+    doomed.proc.wait(10)
+    assert reader.next("resync", timeout=15) == {"within_ms": 200}
+    assert reader.next("joined", timeout=10)["events"] == []  # nothing was lost this time
+
+
 @pytest.mark.parametrize(
     ("run_id_after", "told"),
     [("same-run", True), ("new-run", False)],
@@ -158,3 +176,53 @@ def test_a_failed_publish_asks_the_others_to_resync_unless_redis_restarted(
         assert sent[0]["data"] == [{"within_ms": 1500}] and sent[0]["room"] is None
     manager._publish({"method": "emit", "event": "live", "data": [{"id": 3}]})
     assert [m["event"] for m in sent][-1] == "live" and len(sent) == len(events) + 1
+
+
+def test_an_open_page_gets_the_posts_written_while_redis_restarted(
+    private_redis, start_server, world, http_login
+):
+    """live-client.js in Chromium: the page on the other instance answers ``resync`` by
+    joining again, and the posts that crossed no instance appear on it, once each."""
+    from .test_browser import _unavailable, wait_joined
+
+    reason = _unavailable()
+    if reason:
+        if in_ci():
+            pytest.fail(f"{reason} (CI=true: browser tests must run)", pytrace=False)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    from .test_browser import CHROMIUM, CHROMIUM_ARGS
+
+    writer = start_server("gevent", redis_url=private_redis.url, LIVE_RESYNC_SPREAD_S=0.5)
+    other = start_server("gevent", redis_url=private_redis.url, LIVE_RESYNC_SPREAD_S=0.5)
+    topic = world.ids["topic"]
+    citizen = http_login(writer.url, world.emails["citizen"])
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(locale="da-DK").new_page()
+            page.set_default_timeout(15_000)
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(f"{other.url}/emner/{topic}")
+            wait_joined(page)
+            before = post(citizen, writer.url, topic, "Før genstarten")
+            page.wait_for_selector(f"#p{before}")
+
+            private_redis.kill()
+            during = [post(citizen, writer.url, topic, f"Under genstarten {i}") for i in (1, 2)]
+            page.wait_for_timeout(500)
+            assert all(page.query_selector(f"#p{p}") is None for p in during)
+            private_redis.start()
+            for p in during:
+                page.wait_for_selector(f"#p{p}")
+            after = post(citizen, writer.url, topic, "Efter genstarten")
+            page.wait_for_selector(f"#p{after}")
+            page.wait_for_timeout(1000)  # time for anything applied twice to show
+            for p in (before, *during, after):
+                assert page.locator(f"#p{p}").count() == 1, p
+            assert page.evaluate("() => window.borgerdialogLive.socket.connected")
+            assert errors == []
+        finally:
+            browser.close()
