@@ -814,6 +814,15 @@ def run(args) -> dict:  # noqa: C901  (one scripted scenario, step by step)
         ]
         errors = [e for e in outside if e[2] >= 500]
         figures["http_error_statuses_outside_faults"] = dict(Counter(e[2] for e in errors))
+        # Where they fell: after which fault (start) each error outside the windows began.
+        marks = sorted([(st, n) for n, st, _e in shape.faults + shape.other_faults])
+        figures["http_errors_outside_faults_after"] = dict(
+            Counter(
+                next((f"{e[1]} after {n}" for st, n in reversed(marks) if st <= e[0]),
+                     f"{e[1]} before any fault")
+                for e in errors
+            )
+        )  # fmt: skip
         figures["http_requests"] = len(load.log)
         figures["http_errors_outside_faults"] = len(errors)
         figures["http_errors_in_fault_windows"] = sum(
@@ -913,7 +922,7 @@ def _disk_full(shape, node: dict, topic: int, hold: float) -> dict:
     finally:
         os.close(fd)
     newest_at_fill = shape.newest()
-    cursor_at_fill = _cursor(shape, node["name"])
+    cursor_at_fill = _cursor(shape, node["name"], "high_event_id")
     t0 = time.monotonic()
     readyz, pages = None, []
     while time.monotonic() - t0 < hold:
@@ -931,8 +940,9 @@ def _disk_full(shape, node: dict, topic: int, hold: float) -> dict:
         time.sleep(1)
     status_full = _status_says_full(shape, node)
     newest_at_fill_end = shape.newest()
-    # Index writes failed: the cursor moved by less than half of what came in meanwhile.
-    moved = _cursor(shape, node["name"]) - cursor_at_fill
+    # Index writes failed: no batch committed (the highest id applied moved by less than
+    # half of what came in meanwhile; the low cursor also moves when gaps settle).
+    moved = _cursor(shape, node["name"], "high_event_id") - cursor_at_fill
     stalled = moved < (newest_at_fill_end - newest_at_fill) / 2
     filler.unlink()
     freed = time.monotonic()
@@ -953,10 +963,8 @@ def _disk_full(shape, node: dict, topic: int, hold: float) -> dict:
     }
 
 
-def _cursor(shape, node: str) -> int:
-    rows = _psql(
-        shape, f"SELECT last_event_id FROM search_cursors WHERE in_use AND node = '{node}'"
-    )
+def _cursor(shape, node: str, column: str = "last_event_id") -> int:
+    rows = _psql(shape, f"SELECT {column} FROM search_cursors WHERE in_use AND node = '{node}'")
     return rows[0][0] if rows else 0
 
 
