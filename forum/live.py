@@ -442,10 +442,13 @@ def socketio_options(app: Flask) -> dict:
     if isinstance(manager, _RedisManager):
         manager.resync_spread_ms = int(float(app.config["LIVE_RESYNC_SPREAD_S"]) * 1000)
         if not app.config.get("TESTING"):
-            from .periodic import start_when_serving
+            # From the first request served: only an instance that serves publishes messages
+            # (a `flask mail send`, or an app built to check its configuration, does not).
+            @app.before_request
+            def _start_heartbeat() -> None:
+                if not manager._heartbeat_wanted:
+                    manager.start_heartbeat()
 
-            # Serving processes only: a `flask mail send` is no instance to watch.
-            start_when_serving(app, manager.start_heartbeat)
     # push() emits through this app's own server (the manager learns it), not through
     # whichever app last bound the shared ``socketio`` object.
     app.extensions[_MANAGER_KEY] = manager
