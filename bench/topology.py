@@ -133,6 +133,7 @@ class LiveClient:
     def __init__(self, i: int, room: str, stats: Counter) -> None:
         self.i, self.room, self.stats = i, room, stats
         self.last: int | None = None
+        self.first = 0  # the first join's cursor: a resync never replays from before it
         self.seen: set = set()
         self.recent: list[int] = []
         self.connected = 0
@@ -149,11 +150,12 @@ class LiveClient:
         if m.get("post_id") and m.get("kind") in ("post_published", "post_created"):
             self.posts.add(int(m["post_id"]))
 
-    def join_payload(self) -> dict:
+    def join_payload(self, since: int | None = None) -> dict:
         payload: dict = {"rooms": [self.room]}
         if self.last is not None:
-            payload["last_event_id"] = self.last
-            payload["seen_ids"] = [x for x in self.recent if x <= self.last]
+            start = self.last if since is None else max(min(self.last, since), self.first)
+            payload["last_event_id"] = start
+            payload["seen_ids"] = [x for x in self.recent if x <= start]
         return payload
 
     async def run(self, url: str, stopping: asyncio.Event) -> None:
@@ -174,7 +176,7 @@ class LiveClient:
         async def joined(data):
             if self.last is None:
                 self.stats["joined"] += 1
-                self.last = data.get("last_event_id")
+                self.last = self.first = data.get("last_event_id")
             for m in data.get("events") or []:
                 self.receive(m)
 
@@ -187,7 +189,7 @@ class LiveClient:
             self.stats["resyncs"] += 1
             await asyncio.sleep(random.random() * (data or {}).get("within_ms", 0) / 1000)
             if sio.connected and self.last is not None:
-                await sio.emit("join", self.join_payload())
+                await sio.emit("join", self.join_payload((data or {}).get("since")))
 
         sio.on("connect", connect)
         sio.on("joined", joined)

@@ -223,6 +223,9 @@ RESYNC_RETRY_MAX = 2.0
 ALIVE_PREFIX = b'{"alive": '
 ALIVE_EVERY = 1.0
 ALIVE_TIMEOUT = 5.0
+# A resync replays from this many ids before the newest one heard before the trouble: ids are
+# handed out before commit, so a message just below it may have been the one lost.
+RESYNC_OVERLAP = 20
 
 
 class _RedisManager(python_socketio.RedisManager):
@@ -257,8 +260,12 @@ class _RedisManager(python_socketio.RedisManager):
         self._others_missed = False
         self._run_id: str | None = None  # the Redis run this instance last reached
         self._missed_on: str | None = None
-        self._peers: dict[str, float] = {}  # host id -> when last heard (monotonic)
+        # host id -> (when last heard, monotonic; the newest message id heard by then)
+        self._peers: dict[str, tuple[float, int]] = {}
         self._heartbeat_wanted = self._beating = False
+        self._newest_heard = 0  # the newest live message id this instance's clients got
+        self._lost_since: int | None = None  # that id when the subscription was lost
+        self._missed_since: int | None = None  # and when a publish failed
         self.resyncs = 0  # times this instance told its clients to resync (tests, logs)
 
     def set_server(self, server):
@@ -273,11 +280,25 @@ class _RedisManager(python_socketio.RedisManager):
 
     # --- publishing ---------------------------------------------------------------------
 
+    def _resync_payload(self, since: int | None) -> dict:
+        payload: dict = {"within_ms": int(self.resync_spread_ms)}
+        if since:  # 0: nothing heard yet, so the clients' own last ids are the place
+            payload["since"] = max(0, since - RESYNC_OVERLAP)
+        return payload
+
+    def _handle_emit(self, message):  # every message this instance's clients get
+        data = message.get("data")
+        if message.get("event") == "live" and data and isinstance(data[0], dict):
+            msg_id = data[0].get("id")
+            if isinstance(msg_id, int) and msg_id > self._newest_heard:
+                self._newest_heard = msg_id
+        super()._handle_emit(message)
+
     def _resync_message(self) -> dict:
         return {
             "method": "emit",
             "event": RESYNC_EVENT,
-            "data": [{"within_ms": int(self.resync_spread_ms)}],
+            "data": [self._resync_payload(self._missed_since)],
             "binary": False,
             "namespace": "/",
             "room": None,
@@ -310,6 +331,7 @@ class _RedisManager(python_socketio.RedisManager):
             return
         if super()._publish(self._resync_message()) is not None:
             self._others_missed = False
+            self._missed_since = None
             log.warning("live: publishing works again; asked the other instances to resync")
 
     def _publish(self, data):
@@ -319,6 +341,9 @@ class _RedisManager(python_socketio.RedisManager):
         if result is None and not self._others_missed:
             self._others_missed = True
             self._missed_on = self._run_id  # the Redis run the failed message was meant for
+            first = (data.get("data") or [{}])[0] if data.get("event") == "live" else {}
+            msg_id = first.get("id") if isinstance(first, dict) else None
+            self._missed_since = msg_id - 1 if isinstance(msg_id, int) else self._newest_heard
         return result
 
     # --- subscribing --------------------------------------------------------------------
@@ -354,27 +379,42 @@ class _RedisManager(python_socketio.RedisManager):
         except Exception:
             return
         if host != self.host_id:
-            self._peers[host] = time.monotonic()
+            self._peers[host] = (time.monotonic(), self._newest_heard)
 
     def _check_peers(self) -> None:
         now = time.monotonic()
-        gone = [h for h, seen in self._peers.items() if now - seen > ALIVE_TIMEOUT]
-        for host in gone:
-            del self._peers[host]
+        gone = [h for h, (seen, _n) in self._peers.items() if now - seen > ALIVE_TIMEOUT]
         if gone:
+            # What they may have committed and not published is newer than what we had
+            # heard when they last said they were alive.
+            since = min(self._peers[h][1] for h in gone)
+            for host in gone:
+                del self._peers[host]
             log.warning("live: %d instance(s) went silent; telling this instance's clients "
                         "to resync", len(gone))  # fmt: skip
-            self._resync_here()
+            self._resync_here(since)
 
-    def _resync_here(self) -> None:
+    def _resync_here(self, since: int | None) -> None:
+        """Tell this instance's clients to join again from ``since`` (the newest message id
+        heard before the trouble, less RESYNC_OVERLAP): what they got after it may come
+        again and is dropped by id, what they missed comes for sure — however many messages
+        they got meanwhile (``seen_ids`` alone reaches back only a hundred)."""
         self.resyncs += 1
-        log.warning("live: subscribed to Redis again; telling this instance's clients to resync")
+        log.warning("live: telling this instance's clients to resync from event %s", since)
         self.server.emit(
-            RESYNC_EVENT,
-            {"within_ms": int(self.resync_spread_ms)},
-            namespace="/",
-            ignore_queue=True,
+            RESYNC_EVENT, self._resync_payload(since), namespace="/", ignore_queue=True
         )
+
+    def _subscribed(self, resync: bool) -> None:
+        """Confirmed: from here on every message reaches us. Whatever was published before
+        is in the event log; the clients replay it."""
+        self._run_id = self._server_run_id() or self._run_id
+        self._peers.clear()  # silent while we were away: not dead
+        if resync:
+            self._resync_here(self._lost_since)
+            self._lost_since = None
+            if self._others_missed:
+                self._tell_others()
 
     def _listen(self):
         channel = self.channel.encode("utf-8")
@@ -394,15 +434,8 @@ class _RedisManager(python_socketio.RedisManager):
                         continue
                     kind = message.get("type")
                     if kind == "subscribe":
-                        # Confirmed: from here on every message reaches us. Whatever was
-                        # published before is in the event log; the clients replay it.
                         retry = RESYNC_RETRY_FIRST
-                        self._run_id = self._server_run_id() or self._run_id
-                        self._peers.clear()  # silent while we were away: not dead
-                        if resync_next:
-                            self._resync_here()
-                            if self._others_missed:
-                                self._tell_others()
+                        self._subscribed(resync_next)
                         resync_next = True
                     elif kind == "message" and message.get("channel") == channel:
                         data = message["data"]
@@ -414,6 +447,8 @@ class _RedisManager(python_socketio.RedisManager):
                 log.warning("live: lost the Redis subscription (%s); retrying in %.1f s",
                             exc.__class__.__name__, retry)  # fmt: skip
                 resync_next = True
+                if self._lost_since is None:
+                    self._lost_since = self._newest_heard
                 self._peers.clear()  # we cannot hear them now; silence is not death
                 time.sleep(retry)
                 retry = min(retry * 2, RESYNC_RETRY_MAX)
