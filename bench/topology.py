@@ -5,13 +5,16 @@
 Starts, all on 127.0.0.1 and all its own (killed by their process ids at the end):
 nginx (Debian's binary: ``nginx`` on PATH, or ``TOPOLOGY_NGINX=/path/to/nginx``; not
 ``NGINX``, which nginx itself reads) with the site from ``deploy/`` (``deploy/nginx-local.sh``)
-in front of two gunicorn gevent instances, a scratch
-PostgreSQL database on the server at ``TOPOLOGY_PG`` (default
-``postgresql://postgres@127.0.0.1:5432``, database ``bd_topology``), its own
-``redis-server`` on port 6390 (restarting a shared Redis is not ours to do), two search nodes
-(``flask search worker`` with their own ``SEARCH_NODE`` and index directory, one per
-instance) and the mail sender (``flask mail send``) writing to an SMTP sink (aiosmtpd).
-PostgreSQL is not restarted: it is shared with others on this machine.
+in front of two gunicorn gevent instances; its own PostgreSQL cluster (``initdb`` into the
+work directory, ``pg_ctl`` on a free port from 5440, as the ``postgres`` user when run as
+root; binaries from ``TOPOLOGY_PG_BIN`` or Debian's newest) — or, with ``TOPOLOGY_PG`` set,
+a scratch database ``bd_topology`` on that server, which is then never restarted; its own
+``redis-server`` on port 6390 (restarting a shared Redis is not ours to do); two search nodes
+(``SEARCH_NODE``, an index directory each, one per instance), each with two ``flask search
+worker`` processes (the writer and its hot standby, as deploy/systemd runs them;
+``--no-standby`` for one); node2's index directory on a 64 MB tmpfs of its own (root only;
+``--no-disk-full`` to skip); and the mail sender (``flask mail send``) writing to an SMTP
+sink (aiosmtpd).
 
 Load with the project's own clients: python-socketio clients (asyncio, in a child process)
 joined to one topic's room through nginx, each from its own 127.0.0.x address so that nginx's
@@ -21,8 +24,14 @@ readers of the topic page. The issue's 1,000 live clients, 50 posts/s and 200 re
 scaled down to what two shared cores can drive (defaults below; printed with the figures).
 
 Faults, one at a time, under that load: kill -9 one instance (its clients reconnect through
-nginx to the other and replay what they missed), restart Redis, kill -9 a search node's
-follower while it works, and, after the load, kill -9 the mail sender while it sends.
+nginx to the other and replay what they missed); restart Redis (the instances resubscribe and
+send ``resync``: clients join again and replay what crossed no instance meanwhile); kill -9
+node1's search writer while it works (the standby takes over; catch-up is timed from the
+kill); restart PostgreSQL (``pg_ctl stop -m fast``, 2 s, start: the instances and workers
+recover without a restart; HTTP errors count only inside that window); fill node2's index
+disk until index writes fail (its /readyz and ``flask search status`` must say so, its pages
+must go on — no HTTP error is excused here — and its index must catch up once the space is
+freed); and, after the load, kill -9 the mail sender while it sends.
 
 Figures next to targets; the last line is one JSON object with "figures", "targets", "met".
 """
@@ -33,6 +42,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -123,6 +133,7 @@ class LiveClient:
     def __init__(self, i: int, room: str, stats: Counter) -> None:
         self.i, self.room, self.stats = i, room, stats
         self.last: int | None = None
+        self.first = 0  # the first join's cursor: a resync never replays from before it
         self.seen: set = set()
         self.recent: list[int] = []
         self.connected = 0
@@ -139,11 +150,12 @@ class LiveClient:
         if m.get("post_id") and m.get("kind") in ("post_published", "post_created"):
             self.posts.add(int(m["post_id"]))
 
-    def join_payload(self) -> dict:
+    def join_payload(self, since: int | None = None) -> dict:
         payload: dict = {"rooms": [self.room]}
         if self.last is not None:
-            payload["last_event_id"] = self.last
-            payload["seen_ids"] = [x for x in self.recent if x <= self.last]
+            start = self.last if since is None else max(min(self.last, since), self.first)
+            payload["last_event_id"] = start
+            payload["seen_ids"] = [x for x in self.recent if x <= start]
         return payload
 
     async def run(self, url: str, stopping: asyncio.Event) -> None:
@@ -164,17 +176,26 @@ class LiveClient:
         async def joined(data):
             if self.last is None:
                 self.stats["joined"] += 1
-                self.last = data.get("last_event_id")
+                self.last = self.first = data.get("last_event_id")
             for m in data.get("events") or []:
                 self.receive(m)
 
         async def reload(_data):
             self.stats["reloads"] += 1
 
+        async def resync(data):
+            # The instance's Redis subscription came back (live-client.js: join again with
+            # the last id, at a random moment within the spread).
+            self.stats["resyncs"] += 1
+            await asyncio.sleep(random.random() * (data or {}).get("within_ms", 0) / 1000)
+            if sio.connected and self.last is not None:
+                await sio.emit("join", self.join_payload((data or {}).get("since")))
+
         sio.on("connect", connect)
         sio.on("joined", joined)
         sio.on("live", self.receive)
         sio.on("reload", reload)
+        sio.on("resync", resync)
         try:
             await sio.connect(url, transports=["websocket"], wait_timeout=30)
             await stopping.wait()
@@ -203,7 +224,8 @@ async def _clients(url: str, n: int, room: str) -> dict:
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)  # "STOP"
     stopping.set()
     await asyncio.gather(*tasks, return_exceptions=True)
-    counts = {k: stats[k] for k in ("joined", "reconnects", "reloads", "dups", "errors")}
+    keys = ("joined", "reconnects", "reloads", "resyncs", "dups", "errors")
+    counts = {k: stats[k] for k in keys}
     return {**counts, "got": [sorted(c.posts) for c in clients]}
 
 
@@ -259,6 +281,27 @@ def wait_http(url: str, timeout: float = 60) -> None:
             pass
         time.sleep(0.3)
     raise RuntimeError(f"{url} did not answer 200 within {timeout} s")
+
+
+def find_pg_bin() -> Path | None:
+    """The directory of initdb and pg_ctl (``TOPOLOGY_PG_BIN``, or Debian's newest)."""
+    if os.environ.get("TOPOLOGY_PG_BIN"):
+        return Path(os.environ["TOPOLOGY_PG_BIN"])
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parts[-3]))
+    return found[-1].parent if found else None
+
+
+def writer_pid(lock_file: Path) -> int | None:
+    """The process holding the flock on ``lock_file`` (the node's search writer)."""
+    try:
+        inode = os.stat(lock_file).st_ino
+        for line in Path("/proc/locks").read_text().splitlines():
+            parts = line.split()
+            if len(parts) > 5 and parts[1] == "FLOCK" and parts[5].split(":")[-1] == str(inode):
+                return int(parts[4])
+    except OSError:
+        pass
+    return None
 
 
 def find_nginx() -> str | None:
@@ -402,6 +445,8 @@ class Shape:
         self.tmp = Path(tempfile.mkdtemp(prefix="bd-topology-"))
         self.procs: list[Proc] = []
         self.faults: list[tuple[str, float, float]] = []  # (name, start, end)
+        # Faults whose window does not excuse HTTP errors (pages must go on meanwhile).
+        self.other_faults: list[tuple[str, float, float]] = []
 
     def say(self, text: str) -> None:
         print(text, flush=True)
@@ -409,10 +454,48 @@ class Shape:
     def env(self, **extra) -> dict:
         return {**self.base_env, **extra}
 
+    def start_postgres(self) -> str:
+        """Our own PostgreSQL cluster in the work directory (so restarting it is ours to do):
+        initdb, then pg_ctl on a free port, as the ``postgres`` user when run as root."""
+        bindir = find_pg_bin()
+        if bindir is None:
+            raise SystemExit("PostgreSQL's server binaries (initdb, pg_ctl) are not installed")
+        self.pg_dir = self.tmp / "pg"
+        self.pg_dir.mkdir()
+        self.pg_port = free_port(5440)
+        as_owner: list[str] = []
+        if os.geteuid() == 0:  # initdb refuses root
+            shutil.chown(self.tmp, "postgres")
+            shutil.chown(self.pg_dir, "postgres")
+            as_owner = ["runuser", "-u", "postgres", "--"]
+        self.pg_ctl = [*as_owner, str(bindir / "pg_ctl"), "-D", str(self.pg_dir / "data")]
+        subprocess.run(
+            [*as_owner, str(bindir / "initdb"), "-D", str(self.pg_dir / "data"), "-A", "trust",
+             "-U", "postgres", "--no-sync"],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        self.pg_options = (
+            f"-p {self.pg_port} -c listen_addresses=127.0.0.1 -k {self.pg_dir} "
+            "-c fsync=off -c max_connections=200"
+        )
+        self.pg_start()
+        return f"postgresql://postgres@127.0.0.1:{self.pg_port}"
+
+    def pg_start(self) -> None:
+        subprocess.run(
+            [*self.pg_ctl, "-o", self.pg_options, "-l", str(self.pg_dir / "log"), "-w", "start"],
+            check=True, capture_output=True,
+        )  # fmt: skip
+
+    def pg_stop(self, mode: str = "fast") -> None:
+        subprocess.run([*self.pg_ctl, "-m", mode, "-w", "stop"], capture_output=True)
+
     def setup(self) -> dict:
         import psycopg
 
-        pg = os.environ.get("TOPOLOGY_PG", "postgresql://postgres@127.0.0.1:5432")
+        self.own_pg = not os.environ.get("TOPOLOGY_PG")
+        pg = os.environ.get("TOPOLOGY_PG") or self.start_postgres()
+        self.pg_url = pg
         with psycopg.connect(pg + "/postgres", autocommit=True, connect_timeout=5) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
             conn.execute(f"CREATE DATABASE {DB_NAME}")
@@ -449,6 +532,19 @@ class Shape:
         )  # fmt: skip
         facts = json.loads(out.stdout.strip().splitlines()[-1])
         self.nodes = []
+        self.tmpfs = None
+        if self.args.disk_full:
+            # node2's index on a small disk of its own, to fill it (root only).
+            mnt = self.tmp / "ix2"
+            mnt.mkdir()
+            r = subprocess.run(
+                ["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mnt)],
+                capture_output=True, text=True,
+            )  # fmt: skip
+            if r.returncode == 0:
+                self.tmpfs = mnt
+            else:
+                self.say(f"  (no tmpfs for the disk-full fault: {r.stderr.strip()})")
         for i, port in enumerate(self.web_ports, 1):
             node = self.env(SEARCH_NODE=f"node{i}", SEARCH_INDEX_DIR=str(self.tmp / f"ix{i}"))
             web = Proc(
@@ -458,8 +554,14 @@ class Shape:
                 node, self.tmp,
             )  # fmt: skip
             follower = Proc(f"search{i}", [*flask, "search", "worker"], node, self.tmp)
-            self.procs += [web, follower]
-            self.nodes.append({"web": web, "search": follower, "env": node, "name": f"node{i}"})
+            workers = [follower]
+            if self.args.standby:  # the hot standby of deploy/systemd's search-standby unit
+                workers.append(Proc(f"search{i}b", [*flask, "search", "worker"], node, self.tmp))
+            self.procs += [web, *workers]
+            self.nodes.append(
+                {"web": web, "search": follower, "workers": workers, "env": node,
+                 "name": f"node{i}", "port": port, "ix": Path(node["SEARCH_INDEX_DIR"])}
+            )  # fmt: skip
         # Followers' notifications are written behind the commit (forum/fanout.py).
         self.procs.append(Proc("fanout", [*flask, "fanout", "worker"], self.env(), self.tmp))
         nginx_env = self.env(
@@ -520,9 +622,17 @@ class Shape:
         self.faults.append((name, start, end + 3))  # settling after the fault
         return result
 
+    def writer_of(self, node: dict) -> Proc | None:
+        pid = writer_pid(node["ix"] / "WRITER")  # search/index.py ROLE_LOCK
+        return next((w for w in node["workers"] if w.p and w.p.pid == pid), None)
+
     def stop(self) -> None:
         for p in reversed(self.procs):
             p.kill(signal.SIGTERM)
+        if getattr(self, "tmpfs", None) is not None:
+            subprocess.run(["umount", "-l", str(self.tmpfs)], capture_output=True)
+        if getattr(self, "own_pg", False) and getattr(self, "pg_ctl", None):
+            self.pg_stop("fast")
 
 
 def run(args) -> dict:  # noqa: C901  (one scripted scenario, step by step)
@@ -618,21 +728,52 @@ def run(args) -> dict:  # noqa: C901  (one scripted scenario, step by step)
 
         shape.fault("restart Redis", restart_redis)
         time.sleep(step)
-        follower = shape.nodes[0]["search"]
+        node1 = shape.nodes[0]
         catch = {}
 
         def kill_follower():
+            follower = shape.writer_of(node1) or node1["search"]
             deadline = time.monotonic() + 10
             while shape.lags()["node1"] == 0 and time.monotonic() < deadline:
                 time.sleep(0.05)  # mid-batch: while it has work
             follower.kill()
+            killed = time.monotonic()
             time.sleep(2)
-            target = shape.newest()  # the backlog at restart, load still coming in
-            follower.start()
-            catch["s"] = shape.wait_cursor(60, "node1", target)
+            target = shape.newest()  # the backlog 2 s after the kill, load still coming in
+            follower.start()  # as systemd would (it becomes the standby when there is one)
+            # From the kill: the standby takes over; without one, the restart catches up.
+            caught = shape.wait_cursor(60, "node1", target)
+            catch["s"] = time.monotonic() - killed if caught != float("inf") else caught
+            catch["writer_after"] = (shape.writer_of(node1) or follower).name
 
         shape.fault("kill -9 search follower of node1 mid-batch", kill_follower)
         time.sleep(step)
+
+        pg = {}
+        if shape.own_pg:
+
+            def restart_postgres():
+                shape.pg_stop("fast")  # every connection of every process is cut
+                time.sleep(2)
+                shape.pg_start()
+
+            shape.fault("restart PostgreSQL (pg_ctl stop -m fast, start)", restart_postgres)
+            # The instances and workers recover by themselves (pool_pre_ping, retries): none
+            # is restarted, and requests after the window (3 s after the start) must pass.
+            pg["page_s"] = _until_ok(shape.base + f"/emner/{facts['topic']}", 60)
+            target = shape.newest()
+            pg["search_s"] = max(shape.wait_cursor(60, n["name"], target) for n in shape.nodes)
+            time.sleep(step)
+
+        disk = {}
+        if getattr(shape, "tmpfs", None) is not None:
+            node2 = shape.nodes[1]
+            try:
+                disk = _disk_full(shape, node2, facts["topic"], step)
+            except Exception as exc:  # a bench failure must not lose the other figures
+                disk = {"disk_full_error": f"{exc.__class__.__name__}: {exc}"}
+                (shape.tmpfs / "filler").unlink(missing_ok=True)
+            time.sleep(step / 2)
         load.stop()
         stop_sampling.set()
         after_load = shape.wait_lag_zero(60)
@@ -677,6 +818,15 @@ def run(args) -> dict:  # noqa: C901  (one scripted scenario, step by step)
         ]
         errors = [e for e in outside if e[2] >= 500]
         figures["http_error_statuses_outside_faults"] = dict(Counter(e[2] for e in errors))
+        # Where they fell: after which fault (start) each error outside the windows began.
+        marks = sorted([(st, n) for n, st, _e in shape.faults + shape.other_faults])
+        figures["http_errors_outside_faults_after"] = dict(
+            Counter(
+                next((f"{e[1]} after {n}" for st, n in reversed(marks) if st <= e[0]),
+                     f"{e[1]} before any fault")
+                for e in errors
+            )
+        )  # fmt: skip
         figures["http_requests"] = len(load.log)
         figures["http_errors_outside_faults"] = len(errors)
         figures["http_errors_in_fault_windows"] = sum(
@@ -699,10 +849,21 @@ def run(args) -> dict:  # noqa: C901  (one scripted scenario, step by step)
         figures["live_redelivered"] = live["dups"]
         figures["live_reconnects"] = live["reconnects"]
         figures["live_reloads"] = live["reloads"]
+        figures["live_resyncs"] = live["resyncs"]
         figures["index_lag_p95_events"] = int(pct(lag_samples, 95))
         figures["index_catch_up_after_follower_kill_s"] = round(catch.get("s", float("inf")), 1)
+        figures["search_writer_after_kill"] = catch.get("writer_after")
+        if pg:
+            figures["pg_restart_pages_back_s"] = round(pg["page_s"], 1)
+            figures["pg_restart_index_caught_up_s"] = round(pg["search_s"], 1)
+            figures["pg_restart_instances_restarted"] = sum(
+                1 for n in shape.nodes if n["web"].p.poll() is not None
+            )
+        figures.update(disk)
         figures["index_catch_up_after_load_s"] = round(after_load, 1)
-        figures["faults"] = [n for n, _s, _e in shape.faults] + ["kill -9 mail sender mid-send"]
+        figures["faults"] = [n for n, _s, _e in shape.faults + shape.other_faults] + [
+            "kill -9 mail sender mid-send"
+        ]
         figures["scaled_load"] = {
             "live_clients": args.clients,
             "posts_per_s": args.posts_per_s,
@@ -716,8 +877,99 @@ def run(args) -> dict:  # noqa: C901  (one scripted scenario, step by step)
             controller.stop()
         shape.stop()
         if not args.keep:
+            if not shape.own_pg:
+                _drop_database()
             shutil.rmtree(shape.tmp, ignore_errors=True)
-            _drop_database()
+
+
+def _until_ok(url: str, timeout: float) -> float:
+    """Seconds until ``url`` answers 200 (inf when it does not within ``timeout``)."""
+    import requests
+
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        try:
+            if requests.get(url, timeout=5).status_code == 200:
+                return time.monotonic() - t0
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    return float("inf")
+
+
+def _status_says_full(shape, node: dict) -> bool:
+    flask = [str(ROOT / ".venv/bin/flask"), "--app", "app"]
+    out = subprocess.run([*flask, "search", "status"], cwd=ROOT, env=node["env"],
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    return "Disk: FULL" in out.stdout
+
+
+def _disk_full(shape, node: dict, topic: int, hold: float) -> dict:
+    """Fill the node's index disk (its own tmpfs) until index writes fail, under load; the
+    node must say so (/readyz, ``flask search status``) and keep serving pages; then free the
+    space and time the catch-up."""
+    import requests
+
+    web = f"http://127.0.0.1:{node['port']}"
+    filler = shape.tmpfs / "filler"
+    shape.say("  fault: fill node2's index disk (tmpfs) until index writes fail")
+    start = time.time()
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    try:  # unbuffered: to the last byte, and nothing left to flush at close
+        for size in (1 << 20, 65536, 4096, 512, 1):
+            block = b"\0" * size
+            while True:
+                try:
+                    os.write(fd, block)
+                except OSError:
+                    break
+    finally:
+        os.close(fd)
+    newest_at_fill = shape.newest()
+    cursor_at_fill = _cursor(shape, node["name"], "high_event_id")
+    t0 = time.monotonic()
+    readyz, pages = None, []
+    while time.monotonic() - t0 < hold:
+        try:
+            r = requests.get(web + "/readyz", timeout=5)
+            search = r.json().get("checks", {}).get("search", {})
+            if r.status_code == 503 and "disk" in str(search.get("error")):
+                readyz = readyz or search["error"]
+        except (requests.RequestException, ValueError):
+            pass
+        try:
+            pages.append(requests.get(f"{web}/emner/{topic}", timeout=20).status_code)
+        except requests.RequestException:
+            pages.append(599)
+        time.sleep(1)
+    status_full = _status_says_full(shape, node)
+    newest_at_fill_end = shape.newest()
+    # Index writes failed: no batch committed (the highest id applied moved by less than
+    # half of what came in meanwhile; the low cursor also moves when gaps settle).
+    moved = _cursor(shape, node["name"], "high_event_id") - cursor_at_fill
+    stalled = moved < (newest_at_fill_end - newest_at_fill) / 2
+    filler.unlink()
+    freed = time.monotonic()
+    caught = shape.wait_cursor(90, node["name"], newest_at_fill_end)
+    back = _until_ok(web + "/readyz", 30)
+    shape.other_faults.append(("fill node2's index disk", start, time.time()))
+    return {
+        "disk_full_readyz_says": readyz,
+        "disk_full_search_status_says_full": status_full,
+        "disk_full_index_writes_stalled": stalled,
+        "disk_full_events_in_window": newest_at_fill_end - newest_at_fill,
+        "disk_full_cursor_moved": moved,
+        "disk_full_pages_ok_pct": round(100 * pages.count(200) / max(1, len(pages)), 1),
+        "index_catch_up_after_disk_full_s": round(caught, 1),
+        "disk_full_ready_again_s": round(
+            time.monotonic() - freed if back != float("inf") else back, 1
+        ),
+    }
+
+
+def _cursor(shape, node: str, column: str = "last_event_id") -> int:
+    rows = _psql(shape, f"SELECT {column} FROM search_cursors WHERE in_use AND node = '{node}'")
+    return rows[0][0] if rows else 0
 
 
 def _drop_database() -> None:
@@ -781,6 +1033,8 @@ def _post_ids(shape) -> set[int]:
 
 TARGETS = {
     "posts_lost": 0,
+    "index_catch_up_after_disk_full_s": 30.0,
+    "pg_restart_instances_restarted": 0,
     "live_delivered_pct": 100.0,
     "live_applied_twice": 0,
     "index_catch_up_after_follower_kill_s": 30.0,
@@ -814,6 +1068,14 @@ def main() -> None:
     parser.add_argument(
         "--keep", action="store_true", help="keep the work directory and the database"
     )
+    parser.add_argument(
+        "--no-standby", dest="standby", action="store_false",
+        help="one search worker per node (no hot standby)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--no-disk-full", dest="disk_full", action="store_false",
+        help="skip the disk-full fault (it mounts a tmpfs: root only)",
+    )  # fmt: skip
     args = parser.parse_args()
     if args.quick:
         args.clients, args.step, args.posts_per_s, args.reads_per_s = 60, 8.0, 3.0, 10.0

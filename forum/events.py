@@ -20,6 +20,11 @@ Server -> client:
   ``live``   one message (see live.py), pushed after the transaction that wrote it commits.
   ``error``  ``{"event": ..., "code": ..., "message": ...}``: the event was refused, nothing
              changed, the connection stays usable.
+  ``resync`` ``{"within_ms": N, "since": M}``: this instance was cut off from the other
+             instances (its Redis subscription came back after Redis restarted, or another
+             instance went silent); the client joins its rooms again, at a random moment
+             within N ms, with ``last_event_id`` at most M (when given; never before its
+             page's cursor) to replay what it missed (forum/live.py ``_RedisManager``).
 
 Every incoming event costs a token from a small per-connection bucket; an empty bucket
 refuses the event (one ``error`` per burst, the rest are dropped). A connection whose joins

@@ -63,6 +63,9 @@ SETTINGS: dict[str, object] = {
     # The Redis pub/sub channel shared by the instances of one deployment. None: derived from
     # LIVE_CHANNEL_PREFIX (forum/config.py), so deployments on one Redis never share it.
     "LIVE_CHANNEL": None,
+    # After Redis comes back, clients join again (and replay what they missed) spread over
+    # this many seconds (the ``resync`` event, see _RedisManager).
+    "LIVE_RESYNC_SPREAD_S": 2.0,
     # Joins refused as forbidden before the connection is closed (forum/events.py).
     "LIVE_MAX_REFUSALS": 5,
     # None: gevent when gevent has patched the standard library (gunicorn -k gevent),
@@ -209,16 +212,252 @@ class _LocalManager(python_socketio.Manager):
         super().close_room(room, namespace)
 
 
+RESYNC_EVENT = "resync"
+# The subscriber's wait between attempts to reach Redis again: from the first to the last,
+# doubling (python-socketio's own loop waits 1, 2, 4 ... 60 s, and what is published while it
+# waits reaches nobody here).
+RESYNC_RETRY_FIRST = 0.1
+RESYNC_RETRY_MAX = 2.0
+# Every instance says it is alive on the channel this often; one silent for ALIVE_TIMEOUT is
+# taken for dead (see _RedisManager.start_heartbeat).
+ALIVE_PREFIX = b'{"alive": '
+ALIVE_EVERY = 1.0
+ALIVE_TIMEOUT = 5.0
+# A resync replays from this many ids before the newest one heard before the trouble: ids are
+# handed out before commit, so a message just below it may have been the one lost.
+RESYNC_OVERLAP = 20
+
+
 class _RedisManager(python_socketio.RedisManager):
+    """python-socketio's Redis manager, made to lose no live message when Redis restarts.
+
+    Messages are fire-and-forget on Redis pub/sub: one published while Redis is down fails
+    (this instance's own clients got it, the others' did not), and one published while an
+    instance's subscriber is away reaches none of that instance's clients. They stay
+    connected (their websocket is to the instance, not to Redis), so nothing made them replay.
+    Here:
+
+    * the subscriber has its own connection and reads the subscribe confirmations: every
+      subscription after the first (a reconnect, ours or redis-py's own) and the first after
+      a failure sends ``resync`` to this instance's clients, which join again with their
+      last event id and get what they missed from the event log (``replay``), each once;
+    * every instance says "alive" on the channel each second; when one goes silent (killed
+      between a commit and its publish, say) the others resync their clients;
+    * a publish that failed is remembered, and the next successful publish (or the
+      subscriber's reconnect) first asks the other instances to resync their clients —
+      unless Redis restarted meanwhile (its run id changed): then their subscriptions were
+      cut as well and they resync their clients themselves.
+
+    The client waits a random part of ``within_ms`` before joining again, so a restart does
+    not turn into every client's replay in the same second.
+    """
+
     limit = 0
+    resync_spread_ms = 2000
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._others_missed = False
+        self._run_id: str | None = None  # the Redis run this instance last reached
+        self._missed_on: str | None = None
+        # host id -> (when last heard, monotonic; the newest message id heard by then)
+        self._peers: dict[str, tuple[float, int]] = {}
+        self._heartbeat_wanted = self._beating = False
+        self._newest_heard = 0  # the newest live message id this instance's clients got
+        self._lost_since: int | None = None  # that id when the subscription was lost
+        self._missed_since: int | None = None  # and when a publish failed
+        self.resyncs = 0  # times this instance told its clients to resync (tests, logs)
 
     def set_server(self, server):
         super().set_server(server)
         _limit_websocket_messages(server, self.limit)
+        if self._heartbeat_wanted:
+            self.start_heartbeat()
 
     def _handle_close_room(self, message):  # here, and from the other instances
         _disconnect_members(self, message.get("room") or "", message.get("namespace"))
         super()._handle_close_room(message)
+
+    # --- publishing ---------------------------------------------------------------------
+
+    def _resync_payload(self, since: int | None) -> dict:
+        payload: dict = {"within_ms": int(self.resync_spread_ms)}
+        if since:  # 0: nothing heard yet, so the clients' own last ids are the place
+            payload["since"] = max(0, since - RESYNC_OVERLAP)
+        return payload
+
+    def _handle_emit(self, message):  # every message this instance's clients get
+        data = message.get("data")
+        if message.get("event") == "live" and data and isinstance(data[0], dict):
+            msg_id = data[0].get("id")
+            if isinstance(msg_id, int) and msg_id > self._newest_heard:
+                self._newest_heard = msg_id
+        super()._handle_emit(message)
+
+    def _resync_message(self) -> dict:
+        return {
+            "method": "emit",
+            "event": RESYNC_EVENT,
+            "data": [self._resync_payload(self._missed_since)],
+            "binary": False,
+            "namespace": "/",
+            "room": None,
+            "skip_sid": None,
+            "callback": None,
+            "host_id": self.host_id,
+        }
+
+    def _server_run_id(self) -> str | None:
+        try:
+            return str(self.redis.info("server").get("run_id"))
+        except Exception:
+            return None
+
+    def _redis_connect(self):
+        super()._redis_connect()
+        # Which Redis run this instance talks to (a restart gives a new one); one INFO per
+        # (re)connection, kept when Redis does not answer.
+        self._run_id = self._server_run_id() or self._run_id
+
+    def _tell_others(self) -> None:
+        """After publishes failed: ask the other instances to resync their clients, unless
+        Redis itself restarted (a new run id): then every instance's subscription was cut
+        and each resyncs its own clients, and one more resync would only replay twice."""
+        run_id = self._server_run_id()
+        if run_id is None:
+            return  # not reachable yet: the next publish tries again
+        if run_id != self._missed_on and self._missed_on is not None:
+            self._others_missed = False
+            return
+        if super()._publish(self._resync_message()) is not None:
+            self._others_missed = False
+            self._missed_since = None
+            log.warning("live: publishing works again; asked the other instances to resync")
+
+    def _publish(self, data):
+        if self._others_missed:
+            self._tell_others()
+        result = super()._publish(data)  # None when it gave up (Redis unreachable)
+        if result is None and not self._others_missed:
+            self._others_missed = True
+            self._missed_on = self._run_id  # the Redis run the failed message was meant for
+            first = (data.get("data") or [{}])[0] if data.get("event") == "live" else {}
+            msg_id = first.get("id") if isinstance(first, dict) else None
+            self._missed_since = msg_id - 1 if isinstance(msg_id, int) else self._newest_heard
+        return result
+
+    # --- subscribing --------------------------------------------------------------------
+
+    # --- instances that die -------------------------------------------------------------
+    # An instance killed between a commit and its publish took those messages with it: its
+    # own clients reconnect elsewhere and replay, but the other instances' clients never
+    # hear of them. Every instance says it is alive on the channel every ALIVE_EVERY seconds;
+    # one not heard for ALIVE_TIMEOUT seconds is gone, and the instances that noticed tell
+    # their clients to resync (its last messages are then only a few ids behind theirs).
+
+    def start_heartbeat(self) -> None:
+        """Start saying "alive" (once; now, or as soon as the Socket.IO server exists)."""
+        self._heartbeat_wanted = True
+        if self.server is not None and not self._beating:
+            self._beating = True
+            self.server.start_background_task(self._heartbeat)
+
+    def _heartbeat(self) -> None:
+        beat = ALIVE_PREFIX + self.json.dumps(self.host_id).encode() + b"}"
+        while True:
+            try:
+                if not self.connected or self.redis is None:
+                    self._redis_connect()
+                self.redis.publish(self.channel, beat)
+            except Exception:  # Redis away: the subscribers' reconnects resync
+                self.connected = False
+            time.sleep(ALIVE_EVERY)
+
+    def _heard_peer(self, data: bytes) -> None:
+        try:
+            host = self.json.loads(data.decode())["alive"]
+        except Exception:
+            return
+        if host != self.host_id:
+            self._peers[host] = (time.monotonic(), self._newest_heard)
+
+    def _check_peers(self) -> None:
+        now = time.monotonic()
+        gone = [h for h, (seen, _n) in self._peers.items() if now - seen > ALIVE_TIMEOUT]
+        if gone:
+            # What they may have committed and not published is newer than what we had
+            # heard when they last said they were alive.
+            since = min(self._peers[h][1] for h in gone)
+            for host in gone:
+                del self._peers[host]
+            log.warning("live: %d instance(s) went silent; telling this instance's clients "
+                        "to resync", len(gone))  # fmt: skip
+            self._resync_here(since)
+
+    def _resync_here(self, since: int | None) -> None:
+        """Tell this instance's clients to join again from ``since`` (the newest message id
+        heard before the trouble, less RESYNC_OVERLAP): what they got after it may come
+        again and is dropped by id, what they missed comes for sure — however many messages
+        they got meanwhile (``seen_ids`` alone reaches back only a hundred)."""
+        self.resyncs += 1
+        log.warning("live: telling this instance's clients to resync from event %s", since)
+        self.server.emit(
+            RESYNC_EVENT, self._resync_payload(since), namespace="/", ignore_queue=True
+        )
+
+    def _subscribed(self, resync: bool) -> None:
+        """Confirmed: from here on every message reaches us. Whatever was published before
+        is in the event log; the clients replay it."""
+        self._run_id = self._server_run_id() or self._run_id
+        self._peers.clear()  # silent while we were away: not dead
+        if resync:
+            self._resync_here(self._lost_since)
+            self._lost_since = None
+            if self._others_missed:
+                self._tell_others()
+
+    def _listen(self):
+        channel = self.channel.encode("utf-8")
+        retry = RESYNC_RETRY_FIRST
+        resync_next = False  # the first subscription of a healthy start needs none
+        while True:
+            pubsub = None
+            try:
+                self._redis_connect()
+                # Our own pub/sub object: the publisher's reconnects replace ``self.pubsub``.
+                pubsub = self.redis.pubsub(ignore_subscribe_messages=False)
+                pubsub.subscribe(self.channel)
+                while True:
+                    message = pubsub.get_message(timeout=1.0)
+                    self._check_peers()
+                    if message is None:
+                        continue
+                    kind = message.get("type")
+                    if kind == "subscribe":
+                        retry = RESYNC_RETRY_FIRST
+                        self._subscribed(resync_next)
+                        resync_next = True
+                    elif kind == "message" and message.get("channel") == channel:
+                        data = message["data"]
+                        if data.startswith(ALIVE_PREFIX):
+                            self._heard_peer(data)
+                        else:
+                            yield data
+            except Exception as exc:
+                log.warning("live: lost the Redis subscription (%s); retrying in %.1f s",
+                            exc.__class__.__name__, retry)  # fmt: skip
+                resync_next = True
+                if self._lost_since is None:
+                    self._lost_since = self._newest_heard
+                self._peers.clear()  # we cannot hear them now; silence is not death
+                time.sleep(retry)
+                retry = min(retry * 2, RESYNC_RETRY_MAX)
+            finally:
+                if pubsub is not None:
+                    try:
+                        pubsub.close()
+                    except Exception:  # noqa: S110 (a dead connection: nothing to close)
+                        pass
 
 
 def live_channel(app: Flask) -> str:
@@ -235,6 +474,16 @@ def socketio_options(app: Flask) -> dict:
     # so an app without Redis after one with it would inherit the old Redis manager.
     manager = _RedisManager(url, channel=channel) if url else _LocalManager()
     manager.limit = limit
+    if isinstance(manager, _RedisManager):
+        manager.resync_spread_ms = int(float(app.config["LIVE_RESYNC_SPREAD_S"]) * 1000)
+        if not app.config.get("TESTING"):
+            # From the first request served: only an instance that serves publishes messages
+            # (a `flask mail send`, or an app built to check its configuration, does not).
+            @app.before_request
+            def _start_heartbeat() -> None:
+                if not manager._heartbeat_wanted:
+                    manager.start_heartbeat()
+
     # push() emits through this app's own server (the manager learns it), not through
     # whichever app last bound the shared ``socketio`` object.
     app.extensions[_MANAGER_KEY] = manager

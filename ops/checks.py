@@ -77,6 +77,20 @@ def search_lag(app: Flask) -> tuple[int, str]:
     return max(0, newest - cursor.last_event_id), ""
 
 
+def search_disk(app: Flask) -> tuple[bool, float]:
+    """Whether the disk of this node's ``SEARCH_INDEX_DIR`` has room for index writes
+    (``SEARCH_MIN_FREE_MB``), and its free space in MB. A full disk makes every batch of the
+    indexer fail while pages and searches go on; this says why the lag grows."""
+    import shutil
+    from pathlib import Path
+
+    path = Path(app.config["SEARCH_INDEX_DIR"])
+    while not path.exists() and path != path.parent:
+        path = path.parent  # not made yet: the disk it will be made on
+    free_mb = shutil.disk_usage(path).free / (1024 * 1024)
+    return free_mb >= float(app.config["SEARCH_MIN_FREE_MB"]), free_mb
+
+
 def mail_counts() -> dict[str, int]:
     """Mails in the outbox per state (``flask mail status``)."""
     from mail.models import MailMessage

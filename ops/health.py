@@ -27,7 +27,8 @@ def healthz():
 @bp.get("/readyz")
 def readyz():
     """Ready to serve: the database answers, Redis answers (when configured), and the search
-    index is at most ``READY_MAX_SEARCH_LAG`` events behind the event log."""
+    index is at most ``READY_MAX_SEARCH_LAG`` events behind the event log, on a disk with at
+    least ``SEARCH_MIN_FREE_MB`` free."""
     cfg = current_app.config
     result: dict[str, dict] = {}
     db_check = checks.database()
@@ -41,6 +42,14 @@ def readyz():
             entry = {"ok": lag <= limit, "lag": lag, "max": limit}
             if note:
                 entry["note"] = note
+            roomy, free_mb = checks.search_disk(current_app)
+            entry["disk_free_mb"] = round(free_mb, 1)
+            if not roomy:
+                entry["ok"] = False
+                entry["error"] = (
+                    f"the index disk is full: {free_mb:.1f} MB free, "
+                    f"{cfg['SEARCH_MIN_FREE_MB']:g} MB needed (index writes fail)"
+                )
         except Exception as exc:  # a broken index directory is "not ready", never a 500
             entry = {"ok": False, "error": checks._first_line(exc)}
         finally:

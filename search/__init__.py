@@ -27,6 +27,15 @@ Configuration (defaults set here; ``SEARCH_INDEX_DIR`` comes from ``forum.config
     one batch applies (growing up to the maximum while there is a backlog); how long an
     unseen event id is waited for (PostgreSQL hands out ids before commit) before it counts
     as a rolled-back transaction.
+``SEARCH_STANDBY_POLL``
+    How often (seconds) a standby writer tries the node's writer lock. Run two
+    ``flask search worker`` processes per node (``deploy/systemd``: ``borgerdialog-search``
+    and ``borgerdialog-search-standby``): the second waits, already started, and takes over
+    within this interval when the first dies, instead of the index waiting for a restart
+    (seconds of imports on a busy machine).
+``SEARCH_MIN_FREE_MB``
+    The node reports "not ready" (``/readyz``, ``flask search status``) when the disk of
+    ``SEARCH_INDEX_DIR`` has less free space than this: index writes fail there.
 ``SEARCH_REBUILD_PROCS``
     Processes ``flask search rebuild`` analyses documents in (default: 2, or 1 on one CPU).
 ``SEARCH_PER_PAGE``, ``SEARCH_MAX_PAGE``, ``SEARCH_MAX_QUERY_LENGTH``, ``SEARCH_MAX_TERMS``,
@@ -57,6 +66,12 @@ DEFAULTS: dict[str, object] = {
     "SEARCH_MAX_BATCH_SIZE": 8000,
     "SEARCH_REBUILD_PROCS": min(2, os.cpu_count() or 1),
     "SEARCH_GAP_TIMEOUT": 60.0,
+    # How often a standby writer (a second `flask search worker`, or an app thread) tries
+    # the writer's lock: it takes over this soon after the writer dies.
+    "SEARCH_STANDBY_POLL": 0.25,
+    # Below this much free space on SEARCH_INDEX_DIR's disk the node is not ready (/readyz,
+    # `flask search status`): index writes fail, searches answer from an older state.
+    "SEARCH_MIN_FREE_MB": 32,
     "SEARCH_PER_PAGE": 20,
     "SEARCH_MAX_PAGE": 50,
     "SEARCH_MAX_QUERY_LENGTH": 200,
@@ -106,6 +121,9 @@ def _configure(app: Flask) -> None:
     if not node and not app.config.get("TESTING"):
         node = os.environ.get("SEARCH_NODE")
     app.config["SEARCH_NODE"] = node_name(node)
+    if not app.config.get("TESTING") and os.environ.get("SEARCH_MIN_FREE_MB"):
+        app.config["SEARCH_MIN_FREE_MB"] = os.environ["SEARCH_MIN_FREE_MB"]
+    app.config["SEARCH_MIN_FREE_MB"] = float(app.config["SEARCH_MIN_FREE_MB"])
     if "SEARCH_WORKER" not in app.config:
         default = "external" if app.config.get("BORGERDIALOG_ENV") == "production" else "thread"
         if not app.config.get("TESTING"):

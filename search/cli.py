@@ -103,6 +103,8 @@ def status_command() -> None:
 
 
 def _status_of_this_node(newest: int) -> None:
+    from ops.checks import search_disk
+
     from . import state
     from .index import doc_count
     from .models import SearchCursor
@@ -110,6 +112,15 @@ def _status_of_this_node(newest: int) -> None:
     store = state().store
     click.echo(f"Node: {current_app.config['SEARCH_NODE']}")
     click.echo(f"Index directory: {store.root}")
+    roomy, free_mb = search_disk(current_app)
+    if roomy:
+        click.echo(f"Disk: {free_mb:.1f} MB free")
+    else:
+        click.echo(
+            f"Disk: FULL — {free_mb:.1f} MB free, {current_app.config['SEARCH_MIN_FREE_MB']:g} "
+            "MB needed (SEARCH_MIN_FREE_MB); index writes fail until space is freed, then the "
+            "writer catches up by itself"
+        )
     click.echo(
         f"Indexer: {current_app.config['SEARCH_WORKER']} "
         "(thread in the app, or external `flask search worker`)"
@@ -184,21 +195,30 @@ def worker_command(once: bool) -> None:
     stopping = []
     previous = signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     poll = float(app.config["SEARCH_POLL_INTERVAL"])
+    standby_poll = float(app.config["SEARCH_STANDBY_POLL"])
     waiting_said = False
+    failures = 0
     try:
         while not stopping:
             try:
                 n = indexer.run_once()
+                failures = 0
             except Exception:
+                # A full disk, PostgreSQL restarting: retry soon, then less often (the
+                # index catches up as soon as the cause is gone).
+                failures += 1
                 app.logger.exception("The search indexer failed; it retries shortly.")
-                time.sleep(5)
+                time.sleep(min(0.5 * 2 ** min(failures - 1, 4), 5.0))
                 continue
             if not indexer.is_writer:
                 if not waiting_said:
                     click.echo("Another writer holds the index; waiting as a standby.", err=True)
                     waiting_said = True
-                time.sleep(5)
+                time.sleep(standby_poll)  # the lock is free the moment the writer dies
                 continue
+            if waiting_said:
+                click.echo("The writer is gone; this worker writes the index now.", err=True)
+                waiting_said = False
             if n:
                 click.echo(f"Indexed {n} events.", err=True)
             if once:

@@ -49,6 +49,8 @@ IGNORED_POST_KINDS = frozenset({"support_changed"})
 # Fields of a topic document that its posts' documents repeat.
 TOPIC_FIELDS_IN_POSTS = ("title", "committee", "area", "vis")
 MAX_GAPS = 10_000
+# Seconds of clock difference allowed between this process and PostgreSQL when settling gaps.
+GAP_CLOCK_MARGIN = 2.0
 # pg_advisory_xact_lock key held while a batch tells saved searches about new contributions.
 NOTIFY_LOCK = 0x5EA2C4
 
@@ -195,6 +197,9 @@ class Indexer:
     def _apply_batch(self, name: str, ix, notify: bool) -> int:
         cur = db.session.get(SearchCursor, name)
         gaps = {int(g): float(t) for g, t in (cur.gaps or [])}
+        # Before reading the events: gaps seen before every transaction still running began
+        # are settled (read below if they committed, never there if they rolled back).
+        settled = _settled_before() if gaps else None
         events = list(
             db.session.scalars(
                 select(Event)
@@ -214,7 +219,7 @@ class Indexer:
         )
         now = time.time()
         if not events:
-            if gaps and self._advance(cur, gaps, [], now):
+            if gaps and self._advance(cur, gaps, [], now, settled):
                 db.session.commit()
             else:
                 db.session.rollback()  # end the read transaction
@@ -259,7 +264,7 @@ class Indexer:
             ]
             _one_notifier()
             services.notify_saved_searches(fresh)
-        self._advance(cur, gaps, [ev.id for ev in events], now)
+        self._advance(cur, gaps, [ev.id for ev in events], now, settled)
         db.session.commit()
         self.on_step("db_committed")
         return len(events)
@@ -309,13 +314,24 @@ class Indexer:
         return loaded
 
     def _advance(
-        self, cur: SearchCursor, gaps: dict[int, float], ids: list[int], now: float
+        self,
+        cur: SearchCursor,
+        gaps: dict[int, float],
+        ids: list[int],
+        now: float,
+        settled: float | None = None,
     ) -> bool:
-        """Move the cursor past ``ids``; remember unseen ids below them as gaps for a while."""
+        """Move the cursor past ``ids``; remember unseen ids below them as gaps for a while
+        (until ``SEARCH_GAP_TIMEOUT``, or until no transaction that may still commit them
+        runs: ``settled``, see ``_settled_before``)."""
         before = (cur.last_event_id, cur.high_event_id, len(gaps))
         seen = set(ids)
         for g in [g for g in gaps if g in seen]:
             del gaps[g]
+        if settled is not None:
+            for g, first_seen in list(gaps.items()):
+                if first_seen < settled - GAP_CLOCK_MARGIN:
+                    del gaps[g]  # its transaction ended without committing it
         high = max([cur.high_event_id, *ids])
         for missing in range(cur.high_event_id + 1, high):
             if missing not in seen:
@@ -436,6 +452,35 @@ class Indexer:
             return RebuildResult(name, count, seconds, replaced)
 
 
+def _settled_before() -> float | None:
+    """On PostgreSQL: the time (epoch seconds) the oldest transaction still running in this
+    database began (now when none does), other than ours.
+
+    An event id missing below the newest one (a gap) was handed out by a transaction that
+    began before the gap was first seen. Once every transaction running began after that, the
+    one that took the id has ended: committed (the event is visible to the next statement,
+    which reads the events) or rolled back — a PostgreSQL restart, a killed instance — and
+    the id will never appear. Waiting ``SEARCH_GAP_TIMEOUT`` (60 s) for those held the cursor,
+    and so the catch-up after such faults, for a minute. None elsewhere (SQLite has one writer;
+    the timeout alone applies)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return None
+    try:
+        with db.session.begin_nested():
+            return float(
+                db.session.scalar(
+                    text(
+                        "SELECT extract(epoch FROM coalesce(min(xact_start), clock_timestamp())) "
+                        "FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND pid <> pg_backend_pid() AND xact_start IS NOT NULL"
+                    )
+                )
+            )
+    except Exception:  # not allowed to read the view: the timeout alone applies
+        log.debug("pg_stat_activity is not readable; gaps wait for SEARCH_GAP_TIMEOUT")
+        return None
+
+
 def _one_notifier() -> None:
     """Every node indexes every new post and would tell saved searches about it: on
     PostgreSQL the nodes take turns here (a lock held until the batch commits), so the
@@ -517,7 +562,9 @@ class IndexerThread(threading.Thread):
                 try:
                     n = self.indexer.run_once()
                     if not self.indexer.is_writer:
-                        delay = 5.0  # standby: another process or thread writes
+                        # Standby: another process or thread writes; take over soon after
+                        # it dies (its lock goes with it).
+                        delay = float(self.app.config["SEARCH_STANDBY_POLL"])
                     else:
                         delay = 0.0 if n else self.poll
                 except Exception:

@@ -9,6 +9,10 @@
  * replay), and fetches HTML fragments from the ordinary GET routes (which apply the same
  * visibility rules as the pages).
  *
+ * When the instance's Redis subscription comes back after Redis restarted, the server sends
+ * ``resync``: the rooms are joined again in the same way, so messages published while the
+ * instances could not hear each other are replayed, each applied once.
+ *
  * A server-side disconnect (the session or login ended: a new password, "log out
  * everywhere", lost moderator rights) is answered by connecting again with what the cookie
  * is worth now. If the rooms of a signed-in person are refused then, the public rooms are
@@ -37,6 +41,7 @@
   const subscribers = [];
   let socket = null;
   let lastId = NaN;
+  let firstFrom = 0; // where the first join replayed from (the page's cursor, less the overlap)
   let joinedOnce = false;
   let joinedRooms = [];
   let limited = false; // joined the public rooms only (a signed-in person's were refused)
@@ -50,11 +55,16 @@
     return Array.from(new Set(subscribers.flatMap((s) => s.rooms)));
   }
 
-  function join(rooms) {
+  // ``since``: replay from there at the latest (a resync: the server knows from where
+  // messages may have been lost; what comes again is dropped by its id).
+  function join(rooms, since) {
     if (!rooms.length) return;
     const payload = { rooms };
     if (Number.isFinite(lastId)) {
-      const from = joinedOnce ? lastId : Math.max(0, lastId - FIRST_JOIN_OVERLAP);
+      let from = joinedOnce ? lastId : Math.max(0, lastId - FIRST_JOIN_OVERLAP);
+      // Never before the page's own cursor: what came before it is on the page.
+      if (Number.isFinite(since)) from = Math.max(Math.min(from, since), firstFrom);
+      if (!joinedOnce) firstFrom = from;
       payload.last_event_id = from;
       const seen = recent.filter((id) => id <= from);
       if (seen.length) payload.seen_ids = seen;
@@ -83,6 +93,19 @@
       subscribers.forEach((s) => s.joined && s.joined(data));
     });
     socket.on("live", receive);
+    // The instance lost and regained its Redis subscription (Redis restarted), or another
+    // instance died: messages may have passed it by. Join again from the id the server names
+    // (or the last one applied), a random moment within the spread the server asks for, and
+    // the replay brings them.
+    socket.on("resync", (data) => {
+      const within = Math.max(0, Math.min(60000, Number(data && data.within_ms) || 0));
+      window.setTimeout(() => {
+        if (!socket.connected || !joinedOnce) return;
+        const rooms = allRooms();
+        const since = data && Number.isFinite(data.since) ? data.since : NaN;
+        join(limited ? rooms.filter((room) => !PERSONAL_ROOM.test(room)) : rooms, since);
+      }, Math.random() * within);
+    });
     socket.on("reload", (data) => subscribers.forEach((s) => s.stale(data && data.message, "reload")));
     socket.on("error", (data) => {
       const code = data && data.code;

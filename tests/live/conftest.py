@@ -268,7 +268,8 @@ def cookie_header(session: requests.Session) -> str:
 
 class LiveClient:
     """A python-socketio client that behaves like live.js: joins its rooms on every
-    (re)connection with the last event id it has and the ids it saw recently."""
+    (re)connection, and when the server sends ``resync``, with the last event id it has and
+    the ids it saw recently."""
 
     def __init__(
         self, rooms: list[str], last_event_id: int | None = None, cookie: str | None = None
@@ -279,6 +280,7 @@ class LiveClient:
 
         self.rooms = rooms
         self.last_event_id = last_event_id
+        self.first_event_id: int | None = last_event_id  # a resync never replays before it
         self.seen: list[int] = []
         self.cookie = cookie
         self.inbox: queue.Queue = queue.Queue()
@@ -286,6 +288,7 @@ class LiveClient:
         self.sio.on("connect", self._join)
         for name in ("joined", "live", "reload", "error"):
             self.sio.on(name, self._handler(name))
+        self.sio.on("resync", self._resync)
 
     def _handler(self, name):
         def handle(payload=None):
@@ -296,6 +299,8 @@ class LiveClient:
                     self._saw(msg)
                 if self.last_event_id is None:
                     self.last_event_id = payload["last_event_id"]
+                if self.first_event_id is None:
+                    self.first_event_id = self.last_event_id or 0
             self.inbox.put((name, payload))
 
         return handle
@@ -304,12 +309,23 @@ class LiveClient:
         self.seen = sorted({*self.seen, msg["id"]})[-100:]
         self.last_event_id = max(self.last_event_id or 0, msg["id"])
 
-    def _join(self):
+    def _join(self, since: int | None = None):
         payload: dict = {"rooms": self.rooms}
         if self.last_event_id is not None:
-            payload["last_event_id"] = self.last_event_id
-            payload["seen_ids"] = [i for i in self.seen if i <= self.last_event_id]
+            start = (
+                self.last_event_id
+                if since is None
+                else max(min(self.last_event_id, since), self.first_event_id)
+            )
+            payload["last_event_id"] = start
+            payload["seen_ids"] = [i for i in self.seen if i <= start]
         self.sio.emit("join", payload)
+
+    def _resync(self, payload=None) -> None:
+        """As live-client.js: join again from the id the server names, or the last one (no
+        random wait in tests)."""
+        self.inbox.put(("resync", payload))
+        self._join((payload or {}).get("since"))
 
     def connect(self, base_url: str) -> LiveClient:
         headers = {"Cookie": self.cookie} if self.cookie else {}

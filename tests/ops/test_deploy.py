@@ -62,7 +62,17 @@ def _resolve(app, words: list[str]) -> click.Command:
 
 def test_the_procfile_runs_the_whole_shape():
     entries = procfile()
-    assert set(entries) == {"web1", "web2", "search", "fanout", "periodic", "proxy"}
+    assert set(entries) == {
+        "web1",
+        "web2",
+        "search",
+        "search-standby",
+        "fanout",
+        "periodic",
+        "proxy",
+    }
+    # The standby is the same worker: it writes only when the first one is gone.
+    assert entries["search-standby"] == entries["search"]
     for name, port in (("web1", "${WEB1_PORT:-8001}"), ("web2", "${WEB2_PORT:-8002}")):
         argv = shlex.split(entries[name])
         assert argv[0] == ".venv/bin/gunicorn" and argv[-1] == "app:create_app()"
@@ -125,6 +135,9 @@ def test_systemd_units_parse(tmp_path):
         "borgerdialog-fanout.service",
         "borgerdialog.target",
     } <= names
+    assert "borgerdialog-search-standby.service" in names
+    target = (UNITS / "borgerdialog.target").read_text()
+    assert "borgerdialog-search-standby.service" in target
     instance = (UNITS / "borgerdialog@.service").read_text()
     assert "-k gevent -w 1" in instance and "-b 127.0.0.1:%i" in instance
     assert "EnvironmentFile=/etc/borgerdialog/borgerdialog.env" in instance

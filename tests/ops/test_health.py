@@ -75,7 +75,8 @@ def test_readyz_503_when_the_index_lags_too_far(app, client, make_topic, make_po
         assert resp.status_code == 503
         body = resp.get_json()
         assert body["failed"] == ["search"]
-        assert body["checks"]["search"] == {"ok": False, "lag": lag, "max": 2}
+        search = {k: v for k, v in body["checks"]["search"].items() if k != "disk_free_mb"}
+        assert search == {"ok": False, "lag": lag, "max": 2}
         indexer.run_once()
         assert client.get("/readyz").status_code == 200
     finally:
@@ -98,3 +99,33 @@ def redis_url_or_skip():
     if not checks.redis_ping(url, timeout=0.5).ok:
         pytest.skip("no Redis on 127.0.0.1:6379")
     return url
+
+
+def test_readyz_and_search_status_report_a_full_index_disk(app, client):
+    """Index writes fail on a full disk while pages go on: the node says so (not ready, and
+    why), and says ready again once there is room. The real free space of the index's disk
+    is compared with SEARCH_MIN_FREE_MB, set here just above and below it."""
+    import shutil
+    from pathlib import Path
+
+    path = Path(app.config["SEARCH_INDEX_DIR"])
+    while not path.exists():
+        path = path.parent
+    free_mb = shutil.disk_usage(path).free / (1024 * 1024)
+    app.config["SEARCH_MIN_FREE_MB"] = free_mb + 10_000
+    resp = client.get("/readyz")
+    assert resp.status_code == 503
+    search = resp.get_json()["checks"]["search"]
+    assert search["ok"] is False and "the index disk is full" in search["error"]
+    assert resp.get_json()["failed"] == ["search"]
+    assert abs(search["disk_free_mb"] - free_mb) < 1000
+    out = app.test_cli_runner().invoke(args=["search", "status"])
+    assert "Disk: FULL" in out.output and "SEARCH_MIN_FREE_MB" in out.output
+    assert client.get("/").status_code == 200  # pages are served meanwhile
+
+    app.config["SEARCH_MIN_FREE_MB"] = 0.0
+    resp = client.get("/readyz")
+    assert resp.status_code == 200, resp.get_json()
+    assert "error" not in resp.get_json()["checks"]["search"]
+    out = app.test_cli_runner().invoke(args=["search", "status"])
+    assert "Disk: FULL" not in out.output and "MB free" in out.output

@@ -211,6 +211,45 @@ def test_a_gap_that_never_fills_is_given_up(corpus, reindex, app):
     assert cur.last_event_id == newest + 3 and cur.gaps == []
 
 
+def test_a_gap_no_running_transaction_can_fill_is_settled_at_once(
+    corpus, reindex, app, monkeypatch
+):
+    """PostgreSQL: an id missing below the newest one waits only while a transaction that
+    began before it was seen still runs (it may commit it); once none does, the cursor moves
+    on without waiting SEARCH_GAP_TIMEOUT (a restart's rolled-back transactions held it for
+    a minute)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("gaps are settled through pg_stat_activity on PostgreSQL only")
+    import psycopg
+
+    from search import indexer as indexer_module
+
+    monkeypatch.setattr(indexer_module, "GAP_CLOCK_MARGIN", 0.0)
+    reindex()
+    newest = db.session.scalar(select(func.max(Event.id)))
+    # Another session's transaction, begun before the gap appears (it could hold that id).
+    url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    other = psycopg.connect(url)
+    other.execute("SELECT 1")  # its transaction has begun
+    time.sleep(0.05)
+    db.session.add(
+        Event(id=newest + 3, kind="support_changed", subject_type="post", subject_id=1,
+              room="x", payload={})
+    )  # fmt: skip
+    db.session.commit()
+    reindex()
+    time.sleep(0.05)
+    reindex()
+    cur = cursor_of(app)
+    assert cur.last_event_id == newest and [g[0] for g in cur.gaps] == [newest + 1, newest + 2]
+    other.rollback()  # ended without committing either id
+    other.close()
+    reindex()
+    cur = cursor_of(app)
+    assert cur.last_event_id == newest + 3 and cur.gaps == []
+    assert app.config["SEARCH_GAP_TIMEOUT"] >= 60  # not the timeout: the settling did it
+
+
 CRASHING_INDEXER = """
 import json, os, signal, sys
 sys.path.insert(0, {root!r})

@@ -1,0 +1,243 @@
+"""Redis restarts under two real gevent instances: no live message is lost, none comes twice.
+
+The test starts its own ``redis-server`` on a free port (never the shared one: it is killed
+and started again), two gunicorn gevent instances on one database with that Redis as their
+message queue, and a python-socketio client on the second instance. Posts are written
+through the first instance before, during and after the outage. A message published while
+Redis was down never crossed to the second instance; when that instance's subscription comes
+back it sends ``resync`` and the client's join replays the missed ones from the event log.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections import Counter
+
+import pytest
+
+from .conftest import free_port, in_ci
+from .test_real_server import post
+
+
+class PrivateRedis:
+    def __init__(self, binary: str, workdir) -> None:
+        self.binary, self.workdir = binary, workdir
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        import redis
+
+        self.proc = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                return
+            except redis.RedisError:
+                if time.monotonic() > deadline:
+                    raise AssertionError("the private redis-server did not start") from None
+                time.sleep(0.05)
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)  # the group it was started in
+            self.proc.wait(10)
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if in_ci():
+            pytest.fail("redis-server is not installed (CI=true: this test must run)")
+        pytest.skip("redis-server is not installed")
+    server = PrivateRedis(binary, tmp_path)
+    server.start()
+    yield server
+    server.kill()
+
+
+def _messages(events: list) -> list[dict]:
+    out = []
+    for name, payload in events:
+        out += payload["events"] if name == "joined" else [payload] if name == "live" else []
+    return out
+
+
+def _post_ids(events: list) -> list[int]:
+    """The post ids in the (name, payload) events a client got, as often as they came."""
+    out = []
+    for name, payload in events:
+        msgs = payload["events"] if name == "joined" else [payload] if name == "live" else []
+        out += [m["post_id"] for m in msgs if m.get("kind") == "post_published"]
+    return out
+
+
+def test_no_live_message_lost_or_doubled_across_a_redis_restart(
+    private_redis, start_server, world, live_client, http_login
+):
+    writer = start_server("gevent", redis_url=private_redis.url, LIVE_RESYNC_SPREAD_S=0.2)
+    other = start_server("gevent", redis_url=private_redis.url, LIVE_RESYNC_SPREAD_S=0.2)
+    topic = world.ids["topic"]
+    citizen = http_login(writer.url, world.emails["citizen"])
+    reader = live_client([f"topic:{topic}"]).connect(other.url)
+    got = [("joined", reader.next("joined"))]
+
+    before = post(citizen, writer.url, topic, "Før Redis genstarter")
+    got.append(("live", reader.next("live")))  # across instances, through Redis
+    assert _post_ids(got) == [before]
+
+    private_redis.kill()
+    during = [post(citizen, writer.url, topic, f"Mens Redis er væk {i}") for i in range(2)]
+    time.sleep(0.5)
+    assert _post_ids(reader.drain(0.2)) == []  # not heard: the instances cannot talk
+    private_redis.start()
+
+    # The other instance subscribes again and tells its clients from where to replay (a
+    # little before the newest message it had heard: ids are handed out before commit).
+    heard = got[-1][1]["id"]
+    assert reader.next("resync", timeout=10) == {"within_ms": 200, "since": max(0, heard - 20)}
+    replayed = reader.next("joined", timeout=10)
+    assert set(during) <= set(_post_ids([("joined", replayed)]))
+    got.append(("joined", replayed))
+
+    after = post(citizen, writer.url, topic, "Efter Redis er tilbage")
+    deadline = time.monotonic() + 10
+    while after not in _post_ids(got) and time.monotonic() < deadline:
+        got += reader.drain(0.2)
+    got += reader.drain(1.0)  # time for a second resync, if one were (wrongly) sent
+
+    # Applied once each, as the client applies them: by (event id, kind); what a replay
+    # sends again is dropped there.
+    applied = {(m["id"], m["kind"]): m.get("post_id") for m in _messages(got)}
+    counts = Counter(p for (_id, kind), p in applied.items() if kind == "post_published")
+    assert set(counts) == {before, *during, after}
+    assert max(counts.values()) == 1, counts
+    # One resync (taken by next() above): the writer saw that Redis had restarted (a new run
+    # id), so it did not ask the other instance again (that would replay the newest twice).
+    assert [name for name, _payload in got if name == "resync"] == []
+
+
+def test_an_instance_that_dies_makes_the_others_clients_resync(
+    private_redis, start_server, world, live_client
+):
+    """An instance killed between a commit and its publish took those messages with it; the
+    other instances hear it go silent (no "alive" for a few seconds) and tell their clients
+    to resync, so the replay brings what it committed but never published."""
+    doomed = start_server("gevent", redis_url=private_redis.url, LIVE_RESYNC_SPREAD_S=0.2)
+    other = start_server("gevent", redis_url=private_redis.url, LIVE_RESYNC_SPREAD_S=0.2)
+    reader = live_client([f"topic:{world.ids['topic']}"]).connect(other.url)
+    reader.next("joined")
+    time.sleep(2.5)  # the other instance has heard the doomed one say it is alive
+    assert [n for n, _p in reader.drain(0.1) if n == "resync"] == []
+    os.killpg(doomed.proc.pid, signal.SIGKILL)
+    doomed.proc.wait(10)
+    # Nothing heard before: no "since", the client's own last id is the place.
+    assert reader.next("resync", timeout=15) == {"within_ms": 200}
+    assert reader.next("joined", timeout=10)["events"] == []  # nothing was lost this time
+
+
+@pytest.mark.parametrize(
+    ("run_id_after", "told"),
+    [("same-run", True), ("new-run", False)],
+    ids=["only-this-link-failed", "redis-restarted"],
+)
+def test_a_failed_publish_asks_the_others_to_resync_unless_redis_restarted(
+    monkeypatch, run_id_after, told
+):
+    """Publishes fail while the other instances stay subscribed (only this instance's link
+    broke): they never notice, so the next publish that works first asks them to resync.
+    After a real restart (a new run id) their subscriptions were cut too: no extra resync."""
+    import socketio
+
+    from forum.live import RESYNC_EVENT, _RedisManager
+
+    manager = _RedisManager("redis://127.0.0.1:1/0", channel="test")
+    manager.resync_spread_ms = 1500
+    manager._run_id = "same-run"
+    sent: list[dict] = []
+    answers = iter([None, 1, 1, 1])  # the first publish fails (Redis unreachable)
+
+    def fake_publish(self, data):
+        result = next(answers)
+        if result is not None:
+            sent.append(data)
+        return result
+
+    monkeypatch.setattr(socketio.RedisManager, "_publish", fake_publish)
+    monkeypatch.setattr(_RedisManager, "_server_run_id", lambda self: run_id_after)
+    manager._publish({"method": "emit", "event": "live", "data": [{"id": 100}]})
+    assert sent == []
+    manager._publish({"method": "emit", "event": "live", "data": [{"id": 101}]})
+    events = [m["event"] for m in sent]
+    assert events == ([RESYNC_EVENT, "live"] if told else ["live"])
+    if told:
+        # The others replay from just before the message that failed (less the overlap).
+        assert sent[0]["data"] == [{"within_ms": 1500, "since": 99 - 20}]
+        assert sent[0]["room"] is None
+    manager._publish({"method": "emit", "event": "live", "data": [{"id": 102}]})
+    assert [m["event"] for m in sent][-1] == "live" and len(sent) == len(events) + 1
+
+
+def test_an_open_page_gets_the_posts_written_while_redis_restarted(
+    private_redis, start_server, world, http_login
+):
+    """live-client.js in Chromium: the page on the other instance answers ``resync`` by
+    joining again, and the posts that crossed no instance appear on it, once each."""
+    from .test_browser import _unavailable, wait_joined
+
+    reason = _unavailable()
+    if reason:
+        if in_ci():
+            pytest.fail(f"{reason} (CI=true: browser tests must run)", pytrace=False)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    from .test_browser import CHROMIUM, CHROMIUM_ARGS
+
+    writer = start_server("gevent", redis_url=private_redis.url, LIVE_RESYNC_SPREAD_S=0.5)
+    other = start_server("gevent", redis_url=private_redis.url, LIVE_RESYNC_SPREAD_S=0.5)
+    topic = world.ids["topic"]
+    citizen = http_login(writer.url, world.emails["citizen"])
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(locale="da-DK").new_page()
+            page.set_default_timeout(15_000)
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(f"{other.url}/emner/{topic}")
+            wait_joined(page)
+            before = post(citizen, writer.url, topic, "Før genstarten")
+            page.wait_for_selector(f"#p{before}")
+
+            private_redis.kill()
+            during = [post(citizen, writer.url, topic, f"Under genstarten {i}") for i in (1, 2)]
+            page.wait_for_timeout(500)
+            assert all(page.query_selector(f"#p{p}") is None for p in during)
+            private_redis.start()
+            for p in during:
+                page.wait_for_selector(f"#p{p}")
+            after = post(citizen, writer.url, topic, "Efter genstarten")
+            page.wait_for_selector(f"#p{after}")
+            page.wait_for_timeout(1000)  # time for anything applied twice to show
+            for p in (before, *during, after):
+                assert page.locator(f"#p{p}").count() == 1, p
+            assert page.evaluate("() => window.borgerdialogLive.socket.connected")
+            assert errors == []
+        finally:
+            browser.close()
