@@ -715,6 +715,8 @@ def origins_of_posts(post_ids) -> dict[int, str]:
         for pid in found:
             out.setdefault(pid, key)
     return out
+
+
 # --- moderation's desk, for packages that moderate on pages of their own ------------------------
 # Live Q&A moderates its questions on the session's own page: it sets a topic's mode (pre- or
 # post-moderation), approves or rejects a held question, and offers the debate rules as the
