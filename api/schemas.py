@@ -167,7 +167,7 @@ class BudgetDetail(Budget):
 
 
 class SearchHit(Base):
-    kind = fields.String(required=True, validate=validate.OneOf(["post", "topic"]))
+    kind = fields.String(required=True, validate=validate.OneOf(["post", "topic", "outcome"]))
     id = fields.Integer(required=True)
     topic_id = fields.Integer(required=True)
     title = fields.String(required=True)

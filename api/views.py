@@ -559,7 +559,9 @@ def _search() -> dict:
 
     from search import services as search_services
 
-    check_params({"q", "udvalg", "omraade", "rolle", "parti", "holdning", "fra", "til", "sort"})
+    check_params(
+        {"q", "udvalg", "omraade", "rolle", "parti", "holdning", "slags", "fra", "til", "sort"}
+    )
     page_limit()  # checked; a page of hits is the search page's size
     after = read_cursor("search")
     params = {k: v for k, v in request.args.items() if k not in ("cursor", "limit")}
@@ -575,7 +577,7 @@ def _search() -> dict:
     items = [
         {
             "kind": h.kind,
-            "id": h.post.id if h.post is not None else h.topic.id,
+            "id": h.pk,
             "topic_id": h.topic.id,
             "title": Markup(h.title).striptags(),
             "excerpt": Markup(h.snippet).striptags(),
@@ -592,8 +594,8 @@ def _search() -> dict:
 
 @read(
     "/search",
-    "Search published posts and topics (the same analysis and rules as the search page; "
-    "pages of the search page's size).",
+    "Search published posts, topics and outcomes (the same analysis and rules as the search "
+    "page; pages of the search page's size).",
     {
         "q": "Words to find.",
         "udvalg": "A committee's slug.",
@@ -601,6 +603,7 @@ def _search() -> dict:
         "rolle": "The author's role.",
         "parti": "A politician's party.",
         "holdning": "for, against or question.",
+        "slags": "post, topic or outcome.",
         "fra": "From date (YYYY-MM-DD).",
         "til": "To date (YYYY-MM-DD).",
         "sort": "relevance, newest or oldest.",

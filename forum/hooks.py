@@ -370,6 +370,36 @@ def named_participants(user_ids) -> set[int]:
     return set() if reader is None else set(reader(sorted(set(user_ids))))
 
 
+# Consented target groups (age band, children at home, …): the package that keeps those facts
+# registers a reader; reports and the opinion map break figures down by them, always through
+# ``forum.anonymity`` (no group of fewer than k people is shown). With none registered there
+# are no target groups.
+
+
+class TargetGroups(NamedTuple):
+    """One consented fact and who gave which value."""
+
+    fact: str  # e.g. "age_band"
+    label: str  # the fact's name, translated
+    values: list[tuple[str, str]]  # (key, label) in the order to show
+    people: dict[int, str]  # user id -> value key, only those who gave it with consent
+
+
+ParticipantFacts = Callable[[list[int]], "list[TargetGroups]"]
+_FACTS_KEY = "borgerdialog.participant_facts"
+
+
+def register_participant_facts(app, reader: ParticipantFacts) -> None:
+    """``reader(user_ids)`` -> one ``TargetGroups`` per fact (every fact, even when nobody of
+    ``user_ids`` gave it; with no ids, the facts and their labels alone)."""
+    app.extensions[_FACTS_KEY] = reader
+
+
+def participant_facts(user_ids) -> list[TargetGroups]:
+    reader = current_app.extensions.get(_FACTS_KEY) if has_app_context() else None
+    return [] if reader is None else list(reader(sorted(set(user_ids))))
+
+
 # --- upcoming dated events (feeds) ------------------------------------------------------------
 # Packages with public dated events (live Q&A sessions; meetings) register a reader; the
 # "upcoming" Atom feed (api/feeds.py) asks them all. Each reader answers public items only.
@@ -515,3 +545,70 @@ def known_reader_fact(name: str, user_id: int) -> bool | None:
     if facts is None or facts[0] != user_id:
         return None
     return facts[1].get(name, False)
+
+
+# --- content other packages put in the search index --------------------------------------------
+# A package with searchable content of its own that belongs to a topic (outcomes) registers a
+# source; the search package indexes it from the event log like posts and topics, and re-checks
+# every hit with the source before showing it. Neither imports the other. A document repeats
+# its topic's committee, area and visibility (search fills those in), so a topic hidden later
+# takes its sources' documents out of anonymous results at once.
+
+
+class SearchItem(NamedTuple):
+    """One item of a source as the index holds it (no permission implied)."""
+
+    pk: int
+    topic_id: int
+    author_id: int | None
+    title: str
+    text: str  # plain text or Markdown source
+    created_at: datetime  # naive UTC
+
+
+class SearchShown(NamedTuple):
+    """One item as a results page shows it, to a viewer who may see it now."""
+
+    pk: int
+    topic: Topic
+    author: User | None
+    created_at: datetime
+    url: str
+    title: str
+    text: str  # plain text or Markdown source, for the snippet
+    label: str  # what the item is, translated (e.g. "Outcome")
+
+
+class SearchSource(Protocol):
+    kind: str  # the document kind, e.g. "outcome"; its first letter is unique among kinds
+    label: str  # what the items are called, plural, e.g. "Outcomes" (lazy gettext)
+    subject_type: str  # events with this subject type (and subject id = pk) change an item
+
+    def items(self, pks: list[int]) -> dict[int, SearchItem]:
+        """The current items ``pks`` (one query); an absent pk has no document any more."""
+
+    def all_pks(self) -> list[int]:
+        """Every item's pk (a rebuild)."""
+
+    def pks_of_topics(self, topic_ids: list[int]) -> list[int]:
+        """The items of these topics (a topic renamed, moved, hidden or reopened)."""
+
+    def pks_of_users(self, user_ids: list[int]) -> list[int]:
+        """The items whose author is one of these users (a name changed)."""
+
+    def shown(self, viewer, pks: list[int]) -> dict[int, SearchShown]:
+        """The items ``viewer`` may see now, checked against the database (one query)."""
+
+
+_SEARCH_SOURCES_KEY = "borgerdialog.search_sources"
+
+
+def register_search_source(app, source: SearchSource) -> None:
+    app.extensions.setdefault(_SEARCH_SOURCES_KEY, {})[source.kind] = source
+
+
+def search_sources() -> dict[str, SearchSource]:
+    """The registered sources by kind (none outside an app context)."""
+    if not has_app_context():
+        return {}
+    return dict(current_app.extensions.get(_SEARCH_SOURCES_KEY, {}))

@@ -15,7 +15,7 @@ import numpy as np
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
-from forum import eventlog, hooks
+from forum import anonymity, eventlog, hooks
 from forum.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.models import Post, Topic, User, utcnow
@@ -34,7 +34,6 @@ KIND = "opinion"  # the review source's kind (moderation queue)
 QUESTION_MAX = 300
 VALUES = {"agree": mapmath.AGREE, "disagree": mapmath.DISAGREE, "pass": mapmath.PASS}
 SAME_SECOND = timedelta(seconds=1)
-AREA_MIN = 5  # per-area breakdowns suppress areas with fewer participants (k ≥ 5)
 
 
 def room(round_id: int) -> str:
@@ -320,7 +319,7 @@ def _vote_rows(round_id: int):
 
 def _area_breakdown(result, areas: dict[int, int | None], statement_ids: list[int]) -> list:
     """Per local area (participants who gave one): size and agree shares; areas with fewer
-    than AREA_MIN placed participants are left out (k-anonymity)."""
+    than k placed participants are left out (``forum.anonymity``)."""
     out = []
     labels = dict(zip(result.participants, result.labels.tolist(), strict=True))
     by_area: dict[int, list[int]] = {}
@@ -329,7 +328,7 @@ def _area_breakdown(result, areas: dict[int, int | None], statement_ids: list[in
         if a is not None:
             by_area.setdefault(a, []).append(p)
     for area_id, members in sorted(by_area.items()):
-        if len(members) < AREA_MIN:
+        if anonymity.too_small(len(members)):
             continue
         groups: dict[int, int] = {}
         for p in members:

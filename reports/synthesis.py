@@ -15,11 +15,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import func, select
 
-from forum import hooks
+from forum import anonymity, hooks
 from forum import permissions as fp
 from forum.extensions import db
 from forum.models import Area, Post, PostState, Role, Stance, Topic, User
@@ -32,7 +31,7 @@ UNKNOWN_AREA = 0  # the group of people whose area is not known
 
 
 def k_min() -> int:
-    return int(current_app.config.get("REPORTS_K_MIN", 5))
+    return anonymity.k_min()
 
 
 @dataclass(frozen=True)
@@ -62,6 +61,30 @@ class AreaGroup:
 
 
 @dataclass
+class TargetGroupRow:
+    key: str  # the value's key; "" for people who did not give the fact
+    label: str  # "" for those who did not give it (the template names them)
+    people: int | None  # None: not shown (fewer than k people, or the rule's second group)
+    stances: dict[str, int] | None  # people per stance, None when not shown
+
+
+@dataclass
+class TargetGroupTable:
+    """Participants by one consented fact (privacy's target groups, through
+    ``forum.hooks.participant_facts``), with the k-anonymity rule of ``forum.anonymity``."""
+
+    fact: str
+    label: str
+    rows: list[TargetGroupRow]
+    suppressed: int  # groups not shown
+
+    @property
+    def given(self) -> bool:
+        """Did anybody give the fact (else the table says nothing)?"""
+        return any(r.key and (r.people is None or r.people > 0) for r in self.rows)
+
+
+@dataclass
 class Synthesis:
     posts: int = 0
     participants: int = 0
@@ -76,6 +99,7 @@ class Synthesis:
     replies: list[Contribution] = field(default_factory=list)
     k: int = 5
     area_names: dict[int, str] = field(default_factory=dict)  # of the quoted people's areas
+    target_groups: list[TargetGroupTable] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -217,8 +241,9 @@ def _area_groups(s: Synthesis, rows, areas: dict[int, int], stance_of: dict[int,
         people[a].add(r.author_id)
         posts[a] += 1
     names = s.area_names
+    hidden = anonymity.suppressed({a: len(m) for a, m in people.items()}, s.k)
     for a, members in people.items():
-        if len(members) < s.k:
+        if a in hidden:
             s.suppressed_groups += 1
             s.suppressed_people += len(members)
             continue
@@ -227,6 +252,35 @@ def _area_groups(s: Synthesis, rows, areas: dict[int, int], stance_of: dict[int,
             AreaGroup(a, names.get(a, ""), len(members), posts[a], {k: stances[k] for k in STANCES})
         )
     s.areas.sort(key=lambda g: (g.area_id == UNKNOWN_AREA, -g.people, g.name))
+
+
+def target_group_tables(stance_of: dict[int, str], k: int) -> list[TargetGroupTable]:
+    """People per consented target group and their stances; the people who did not give a
+    fact are a group of their own, so every count adds up to the participants and the one
+    rule (``forum.anonymity.suppressed``, the total known) decides what is shown."""
+    tables = []
+    for facts in hooks.participant_facts(stance_of):
+        members: dict[str, list[int]] = {key: [] for key, _label in facts.values}
+        members[""] = []
+        for uid in stance_of:
+            value = facts.people.get(uid, "")
+            members.setdefault(value if value in members else "", []).append(uid)
+        hidden = anonymity.suppressed({key: len(m) for key, m in members.items()}, k)
+        labels = dict(facts.values)
+        rows = []
+        for key in [*labels, ""]:
+            shown = key not in hidden
+            stances = Counter(stance_of[u] for u in members[key]) if shown else None
+            rows.append(
+                TargetGroupRow(
+                    key,
+                    labels.get(key, ""),
+                    len(members[key]) if shown else None,
+                    {st: stances[st] for st in STANCES} if stances is not None else None,
+                )
+            )
+        tables.append(TargetGroupTable(facts.fact, facts.label, rows, len(hidden)))
+    return tables
 
 
 def _questions(rows, areas: dict[int, int]) -> tuple[list[Contribution], list[Contribution]]:
@@ -275,6 +329,7 @@ def synthesise(
     areas = person_areas(set(stance_of))
     s.area_names = area_names(areas.values())
     _area_groups(s, rows, areas, stance_of)
+    s.target_groups = target_group_tables(stance_of, s.k)
     for stance in ARGUMENT_STANCES:
         candidates = [
             _contribution(r, areas.get(r.author_id, UNKNOWN_AREA))

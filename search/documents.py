@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from forum import permissions
+from forum import hooks, permissions
 from forum.extensions import db
 from forum.models import Post, PostState, Topic, User
 
@@ -137,6 +137,51 @@ def post_doc(row, t: _Topic, author: _Author | None) -> dict | None:
     }
 
 
+def source_doc(kind: str, item: hooks.SearchItem, t: _Topic, author: _Author | None) -> dict:
+    """A document of another package's item (``forum.hooks.SearchSource``): it repeats its
+    topic's committee, area and visibility (an item is public exactly when its topic is)."""
+    return {
+        "id": doc_id(kind, item.pk),
+        "kind": kind,
+        "pk": str(item.pk),
+        "topic": str(t.id),
+        "committee": str(t.committee_id) if t.committee_id else None,
+        "area": str(t.area_id) if t.area_id else None,
+        "author_id": str(item.author_id) if item.author_id else None,
+        "author": author.display_name if author else None,
+        "role": author.role if author else None,
+        "party": author.party if author else None,
+        "state": "published",
+        "vis": "public" if t.public else "restricted",
+        "created": item.created_at,
+        "title": item.title,
+        "body": markdown_to_text(item.text),
+        "ttitle": t.title,
+    }
+
+
+def load_sources(wanted: dict[str, set[int]]) -> Loaded:
+    """Current documents of other packages' items (kind -> pks); absent items are deleted."""
+    docs: list[dict] = []
+    deleted: list[str] = []
+    sources = hooks.search_sources()
+    for kind, pks in wanted.items():
+        source = sources.get(kind)
+        if source is None or not pks:
+            continue
+        items = source.items(sorted(pks))
+        topics = _topics({i.topic_id for i in items.values()})
+        authors = _authors({i.author_id for i in items.values() if i.author_id})
+        for pk in pks:
+            item = items.get(pk)
+            t = topics.get(item.topic_id) if item is not None else None
+            if item is None or t is None:
+                deleted.append(doc_id(kind, pk))
+            else:
+                docs.append(source_doc(kind, item, t, authors.get(item.author_id)))
+    return Loaded(docs, deleted)
+
+
 @dataclass
 class Loaded:
     docs: list[dict]
@@ -193,11 +238,13 @@ def count_all() -> int:
     posts = (
         db.session.scalar(select(func.count(Post.id)).where(Post.state != PostState.DELETED)) or 0
     )
-    return posts + (db.session.scalar(select(func.count(Topic.id))) or 0)
+    others = sum(len(s.all_pks()) for s in hooks.search_sources().values())
+    return posts + (db.session.scalar(select(func.count(Topic.id))) or 0) + others
 
 
 def iter_all(batch: int = 2000) -> Iterator[list[dict]]:
-    """Every document in the database, in batches (topics first, then posts by id)."""
+    """Every document in the database, in batches (topics first, then other packages' items,
+    then posts by id)."""
     topics = _topics(db.session.scalars(select(Topic.id)))
     authors: dict[int, _Author] = {}
 
@@ -210,6 +257,10 @@ def iter_all(batch: int = 2000) -> Iterator[list[dict]]:
     ordered = sorted(topics.values(), key=lambda t: t.id)
     for i in range(0, len(ordered), batch):
         yield [topic_doc(t, author(t.author_id)) for t in ordered[i : i + batch]]
+    for kind, source in hooks.search_sources().items():
+        pks = source.all_pks()
+        for i in range(0, len(pks), batch):
+            yield load_sources({kind: set(pks[i : i + batch])}).docs
     last = 0
     while True:
         rows = db.session.execute(

@@ -23,9 +23,10 @@ What a document holds (one per topic and one per post; ids ``t<id>`` and ``p<id>
   serve quoted single words, ``prefix*`` and English, and add a little to the score. One
   field instead of a stemmed and an unstemmed copy: a third fewer postings, one tokenising;
 * ``author``: the display name, unstemmed;
-* filters: ``committee``, ``area``, ``topic``, ``author_id``, ``role``, ``party``, ``stance``,
-  ``state``, ``vis`` ("public": anyone may see it; "restricted": only its author and
-  moderators), ``created``.
+* filters: ``kind`` ("post", "topic", or another package's kind through
+  ``forum.hooks.register_search_source``, e.g. "outcome" with ids ``o<id>``), ``committee``,
+  ``area``, ``topic``, ``author_id``, ``role``, ``party``, ``stance``, ``state``, ``vis``
+  ("public": anyone may see it; "restricted": only its author and moderators), ``created``.
 """
 
 from __future__ import annotations
@@ -1446,6 +1447,7 @@ def _filter_sets(snap: Snapshot, c: Criteria, public_only: bool) -> list[frozens
         ("role", c.role),
         ("party", c.party),
         ("stance", c.stance),
+        ("kind", c.kind),
     ):
         if value is not None and value != "":
             sets.append(snap.term_set(fieldname, str(value)))

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import delete, false, func, inspect, or_, select, text, update
 
-from forum import uow
+from forum import hooks, uow
 from forum.extensions import db
 from forum.models import Event, User, utcnow
 
@@ -62,9 +62,16 @@ class _Targets:
     users: set[int] = field(default_factory=set)
     newly_published: set[int] = field(default_factory=set)
     newly_opened: set[int] = field(default_factory=set)  # topics
+    # Other packages' items (``forum.hooks.SearchSource``): kind -> pks.
+    sources: dict[str, set[int]] = field(default_factory=dict)
+    subject_kinds: dict[str, str] = field(default_factory=dict)  # subject type -> kind
 
     def add(self, ev: Event) -> None:
         if ev.kind == "notification":
+            return
+        kind = self.subject_kinds.get(ev.subject_type)
+        if kind is not None:
+            self.sources.setdefault(kind, set()).add(ev.subject_id)
             return
         if ev.subject_type == "post":
             if ev.kind in IGNORED_POST_KINDS:
@@ -213,7 +220,9 @@ class Indexer:
                 db.session.rollback()  # end the read transaction
             return 0
         self.on_step("batch_read", events=len(events))
-        targets = _Targets()
+        targets = _Targets(
+            subject_kinds={s.subject_type: k for k, s in hooks.search_sources().items()}
+        )
         for ev in events:
             targets.add(ev)
         loaded = self._load(targets, ix)
@@ -242,6 +251,7 @@ class Indexer:
                 d
                 for d in loaded.docs
                 if d["vis"] == "public"
+                and d["kind"] in (documents.POST, documents.TOPIC)
                 and int(d["pk"])
                 in (
                     targets.newly_published if d["kind"] == documents.POST else targets.newly_opened
@@ -294,6 +304,18 @@ class Indexer:
             more = documents.load(extra)
             loaded.docs += more.docs
             loaded.deleted += more.deleted
+        # Other packages' items: those named by events, those of changed topics, and those of
+        # renamed authors.
+        wanted = {kind: set(pks) for kind, pks in t.sources.items()}
+        for kind, source in hooks.search_sources().items():
+            mine = wanted.setdefault(kind, set())
+            if changed:
+                mine.update(source.pks_of_topics(changed))
+            if t.users:
+                mine.update(source.pks_of_users(sorted(t.users)))
+        more = documents.load_sources(wanted)
+        loaded.docs += more.docs
+        loaded.deleted += more.deleted
         return loaded
 
     def _advance(

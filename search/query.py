@@ -374,6 +374,7 @@ class Criteria:
     role: str | None = None
     party: str | None = None
     stance: str | None = None
+    kind: str | None = None  # "post", "topic" or a registered source's kind ("outcome")
     date_from: date | None = None
     date_to: date | None = None  # inclusive
     # The date range as naive UTC datetimes [from, until), worked out in the local time zone.

@@ -26,7 +26,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from forum import eventlog, exports, permissions
+from forum import eventlog, exports, hooks, permissions
 from forum.errors import InvalidInput, NotFound
 from forum.exports import neutralise as _csv_safe  # the writer neutralises every cell too
 from forum.extensions import db
@@ -48,7 +48,19 @@ from .models import SavedSearch
 from .query import ROLES, SORTS, STANCES, Criteria, Notice, parse
 from .text import markdown_to_text, snippet
 
-PARAMS = ("q", "udvalg", "omraade", "emne", "rolle", "parti", "holdning", "fra", "til", "sort")
+PARAMS = (
+    "q",
+    "udvalg",
+    "omraade",
+    "emne",
+    "rolle",
+    "parti",
+    "holdning",
+    "slags",
+    "fra",
+    "til",
+    "sort",
+)
 NOTIFICATION_KIND = "saved_search"
 
 
@@ -231,6 +243,7 @@ def read_request(params: Mapping[str, str], viewer, places: Places | None = None
         ("rolle", ROLES, _l("author role"), "role"),
         ("parti", places.parties, _l("party"), "party"),
         ("holdning", STANCES, _l("stance"), "stance"),
+        ("slags", kinds(), _l("kind of contribution"), "kind"),
     ):
         value = _choice(params, name, allowed, label, notices)
         if value:
@@ -250,6 +263,20 @@ def read_request(params: Mapping[str, str], viewer, places: Places | None = None
     return SearchRequest(crit, accepted, page, notices, topic, places)
 
 
+def kinds() -> tuple[str, ...]:
+    """The kinds of document one may filter on: posts, topics and the registered sources'."""
+    return (documents.POST, documents.TOPIC, *hooks.search_sources())
+
+
+def kind_choices() -> list[tuple[str, object]]:
+    """(value, label) of each kind, for the filter and a saved search's description."""
+    return [
+        (documents.POST, _l("Posts")),
+        (documents.TOPIC, _l("Topics")),
+        *((kind, source.label) for kind, source in hooks.search_sources().items()),
+    ]
+
+
 # --- running a search --------------------------------------------------------------------------
 
 
@@ -263,6 +290,8 @@ class Hit:
     url: str
     title: Markup
     snippet: Markup
+    pk: int = 0  # the post's, topic's or source item's id
+    label: str = ""  # what a source's item is ("Outcome"); empty for posts and topics
 
     @property
     def stance(self) -> str | None:
@@ -298,6 +327,16 @@ def _visible(viewer, crit: Criteria, hits: list[tuple[str, int]]) -> dict[tuple[
     post_ids = [pk for kind, pk in hits if kind == documents.POST]
     topic_ids = [pk for kind, pk in hits if kind == documents.TOPIC]
     out: dict[tuple[str, int], object] = {}
+    sources = hooks.search_sources()
+    for kind in {k for k, _pk in hits} - {documents.POST, documents.TOPIC}:
+        source = sources.get(kind)
+        if source is None:
+            continue
+        for pk, shown in source.shown(viewer, [p for k, p in hits if k == kind]).items():
+            # A source's item is public exactly when its topic is; without the moderators'
+            # switch only items of public topics count.
+            if crit.include_restricted or shown.topic.is_public:
+                out[(kind, pk)] = shown
     if post_ids:
         posts = db.session.scalars(
             select(Post)
@@ -328,9 +367,24 @@ def _visible(viewer, crit: Criteria, hits: list[tuple[str, int]]) -> dict[tuple[
     return out
 
 
-def _make_hit(obj, raw: index.RawResults) -> Hit:
+def _make_hit(obj, raw: index.RawResults, kind: str = "") -> Hit:
     exact, stems = raw.exact_terms, raw.stem_terms
     width = _cfg("SEARCH_SNIPPET_CHARS")
+    if isinstance(obj, hooks.SearchShown):
+        return Hit(
+            kind=kind,
+            topic=obj.topic,
+            post=None,
+            author=obj.author,
+            created_at=obj.created_at,
+            url=obj.url,
+            title=snippet(obj.title, index.word_forms, exact, stems, max_chars=1000),
+            snippet=snippet(
+                markdown_to_text(obj.text), index.word_forms, exact, stems, max_chars=width
+            ),
+            pk=obj.pk,
+            label=obj.label,
+        )
     if isinstance(obj, Post):
         return Hit(
             kind=documents.POST,
@@ -343,6 +397,7 @@ def _make_hit(obj, raw: index.RawResults) -> Hit:
             snippet=snippet(
                 markdown_to_text(obj.body_source), index.word_forms, exact, stems, max_chars=width
             ),
+            pk=obj.id,
         )
     return Hit(
         kind=documents.TOPIC,
@@ -355,6 +410,7 @@ def _make_hit(obj, raw: index.RawResults) -> Hit:
         snippet=snippet(
             markdown_to_text(obj.intro_source), index.word_forms, exact, stems, max_chars=width
         ),
+        pk=obj.id,
     )
 
 
@@ -435,7 +491,7 @@ def run_search(viewer, req: SearchRequest, places: Places | None = None) -> Sear
     result.total = max(0, raw.total - dropped)
     result.last_page = max(1, math.ceil(result.total / per_page))
     result.has_next = len(visible) > need or len(raw.hits) < raw.total
-    result.hits = [_make_hit(checked[h], raw) for h in visible[need - per_page : need]]
+    result.hits = [_make_hit(checked[h], raw, h[0]) for h in visible[need - per_page : need]]
     result.facets = _facets(raw, places)
     if not result.hits and req.page > 1:
         result.notices.append(
@@ -534,6 +590,28 @@ def _csv_pieces(
 
 
 def _csv_row(h: tuple[str, int], obj, tz) -> list[str]:
+    if isinstance(obj, hooks.SearchShown):
+        topic, text = obj.topic, obj.text
+        link = (
+            obj.url
+            if obj.url.startswith("http")
+            else url_for("forum.home", _external=True).rstrip("/") + obj.url
+        )
+        author = obj.author
+        created = obj.created_at.replace(tzinfo=ZoneInfo("UTC")).astimezone(tz)
+        return [
+            documents.doc_id(h[0], h[1]),
+            link,
+            created.strftime("%Y-%m-%d %H:%M"),
+            _csv_safe(author.display_name if author else ""),
+            str(ROLE_LABELS.get(author.role.value, author.role.value)) if author else "",
+            _csv_safe((author.party if author else None) or ""),
+            _csv_safe(topic.committee.name if topic.committee else ""),
+            _csv_safe(topic.area.name if topic.area else ""),
+            _csv_safe(topic.title),
+            "",
+            _csv_safe(text),
+        ]
     if isinstance(obj, Post):
         topic, text, stance = obj.topic, obj.body_source, obj.stance
         link = url_for("forum.post", post_id=obj.id, _external=True) + f"#p{obj.id}"
@@ -588,6 +666,9 @@ def describe_filters(saved: SavedSearch, places: Places) -> list[str]:
         out.append(f["parti"])
     if f.get("holdning") in STANCE_LABELS:
         out.append(str(STANCE_LABELS[f["holdning"]]))
+    kind_label = dict(kind_choices()).get(f.get("slags", ""))
+    if kind_label:
+        out.append(_("Only: %(kind)s", kind=kind_label))
     if f.get("fra"):
         out.append(f"{_('From date')}: {f['fra']}")
     if f.get("til"):
