@@ -312,6 +312,67 @@ def post_citations(topic_id: int, post_ids) -> dict[int, list[Citation]]:
     return out
 
 
+# --- contributions other packages let outcomes cite ---------------------------------------------
+# An outcome (outcomes) cites what it answers: posts of its own debate, and through these hooks
+# contributions other packages own (a live Q&A answer, a citizen-budget idea, an offline
+# contribution from a meeting). The owner registers a ``CitableSource``; the citing package
+# registers a ``cited_in`` reader, which the owner's permalink page asks for its notes
+# ("Cited in the outcome of …"). Answers and offline contributions are forum posts: their
+# notes come through ``post_citations`` like any post's.
+
+
+class Citable(NamedTuple):
+    kind: str
+    target_id: int
+    title: str  # what it is, translated ("Answer by … in the Q&A session …")
+    url: str  # its permalink
+
+
+class CitableSource(Protocol):
+    kind: str  # at most 20 characters: "answer", "idea", "offline"
+    label: str  # what one is called, e.g. "Q&A answer" (lazy gettext)
+    words: tuple[str, ...]  # words a writer may put before its number ("svar", "answer")
+    link: str  # a regular expression finding its number in its permalink ("/ideer/(\d+)")
+    of_posts: bool  # its ids are forum post ids
+
+    def citable(self, viewer, ids: list[int]) -> dict[int, Citable]:
+        """Those of ``ids`` that ``viewer`` may see now and that may be cited (published,
+        in a public place); one query."""
+
+
+_CITABLE_KEY = "borgerdialog.citable_sources"
+_CITED_IN_KEY = "borgerdialog.cited_in"
+
+
+def register_citable_source(app, source: CitableSource) -> None:
+    app.extensions.setdefault(_CITABLE_KEY, {})[source.kind] = source
+
+
+def citable_sources() -> dict[str, CitableSource]:
+    if not has_app_context():
+        return {}
+    return dict(current_app.extensions.get(_CITABLE_KEY, {}))
+
+
+def register_cited_in(app, reader: Callable[[str, list[int]], dict[int, list[Citation]]]):
+    readers = app.extensions.setdefault(_CITED_IN_KEY, [])
+    if reader not in readers:
+        readers.append(reader)
+
+
+def cited_in(kind: str, ids) -> dict[int, list[Citation]]:
+    """The notes of the items ``ids`` of ``kind`` (id -> notes); no query without ids or
+    readers."""
+    ids = sorted({int(i) for i in ids})
+    if not ids or not has_app_context():
+        return {}
+    out: dict[int, list[Citation]] = {}
+    for reader in current_app.extensions.get(_CITED_IN_KEY, ()):
+        for item_id, notes in reader(kind, ids).items():
+            out.setdefault(item_id, []).extend(notes)
+    return out
+
+
 # --- the audit log of another package ----------------------------------------------------------
 # The same writer as ``audit_log`` above (moderation registers it), for packages whose
 # entries are optional (outcomes: an update written): with no writer registered (moderation
