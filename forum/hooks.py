@@ -461,6 +461,42 @@ def participant_facts(user_ids) -> list[TargetGroups]:
     return [] if reader is None else list(reader(sorted(set(user_ids))))
 
 
+# --- sections other packages add to a topic's synthesis -------------------------------------------
+# The synthesis page and the council report (reports) show, per topic, what other packages know
+# about what citizens think (the opinion map's groups and statements). The owner registers a
+# reader that renders its own section as safe HTML (no script, no style attribute, no external
+# resource: the same HTML goes into the PDF), from public content only (what an anonymous
+# visitor may see), with headings at the level asked for.
+
+
+class SynthesisSection(NamedTuple):
+    key: str  # e.g. "opinions", unique per package
+    title: str  # the section's heading, translated
+    html: object  # Markup
+    rows: list[tuple[str, str, object]] = []  # (section, label, value) for the CSV appendix
+
+
+SynthesisReader = Callable[[int, int], "list[SynthesisSection]"]  # (topic id, heading level)
+_SYNTHESIS_KEY = "borgerdialog.synthesis_sections"
+
+
+def register_synthesis_section(app, reader: SynthesisReader) -> None:
+    readers = app.extensions.setdefault(_SYNTHESIS_KEY, [])
+    if reader not in readers:
+        readers.append(reader)
+
+
+def synthesis_sections(topic_id: int, heading_level: int = 2) -> list[SynthesisSection]:
+    """Every registered package's sections for ``topic_id`` (none outside an app context)."""
+    if not has_app_context():
+        return []
+    return [
+        section
+        for reader in current_app.extensions.get(_SYNTHESIS_KEY, ())
+        for section in reader(topic_id, heading_level)
+    ]
+
+
 # --- upcoming dated events (feeds) ------------------------------------------------------------
 # Packages with public dated events (live Q&A sessions; meetings) register a reader; the
 # "upcoming" Atom feed (api/feeds.py) asks them all. Each reader answers public items only.

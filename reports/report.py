@@ -43,6 +43,8 @@ class TopicSection:
     area: str
     s: Synthesis
     outcome: OutcomeSummary | None = None
+    # Other packages' sections (the opinion map), through ``forum.hooks.synthesis_sections``.
+    sections: list = field(default_factory=list)
 
 
 @dataclass
@@ -304,6 +306,7 @@ def build(d: ReportDefinition, progress: Callable[[int], None] | None = None) ->
                 places.get(t.area_id, ""),
                 s,
                 _outcome(t.id),
+                hooks.synthesis_sections(t.id, 4),
             )
         )
         report.names.update(s.area_names)
