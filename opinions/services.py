@@ -326,13 +326,13 @@ def _group_counts(labels: dict[int, int], members: list[int]) -> dict[int, int]:
 
 def _area_breakdown(result, areas: dict[int, int | None], statement_ids: list[int]) -> list:
     """Per local area (participants whose area is known): size and members per group. The
-    forum's one k-anonymity rule (``forum.anonymity.suppressed``, the placed total known, the
-    unknown area a group of its own) decides which areas are left out."""
+    forum's one k-anonymity rule (``forum.anonymity.suppressed``) decides which areas are left
+    out; a left-out area is not named, so no second one needs hiding."""
     labels = dict(zip(result.participants, result.labels.tolist(), strict=True))
     by_area: dict[int | None, list[int]] = {}
     for p in result.participants:
         by_area.setdefault(areas.get(p), []).append(p)
-    hidden = anonymity.suppressed({a: len(m) for a, m in by_area.items()})
+    hidden = anonymity.suppressed({a: len(m) for a, m in by_area.items()}, total_known=False)
     return [
         {"area_id": a, "size": len(members), "groups": _group_counts(labels, members)}
         for a, members in sorted(by_area.items(), key=lambda item: item[0] or 0)

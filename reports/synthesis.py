@@ -241,7 +241,9 @@ def _area_groups(s: Synthesis, rows, areas: dict[int, int], stance_of: dict[int,
         people[a].add(r.author_id)
         posts[a] += 1
     names = s.area_names
-    hidden = anonymity.suppressed({a: len(m) for a, m in people.items()}, s.k)
+    # A hidden area is not named (the page gives only how many areas and people are left
+    # out), so no second area needs hiding: the rule without the total.
+    hidden = anonymity.suppressed({a: len(m) for a, m in people.items()}, s.k, total_known=False)
     for a, members in people.items():
         if a in hidden:
             s.suppressed_groups += 1
