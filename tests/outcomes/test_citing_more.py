@@ -187,3 +187,12 @@ def test_an_item_hidden_after_it_was_cited_drops_out(world, elsewhere, client_fo
     db.session.commit()
     outcome = client_for(None).get(f"/emner/{world.topic.id}/resultat").text
     assert "Cykelstativer ved stationen" not in outcome
+
+
+def test_the_paths_of_cited_items_are_their_routes(app):
+    """The sources write paths without a request (services): they must be the routes'."""
+    from flask import url_for
+
+    with app.test_request_context():
+        assert url_for("budgets.idea", idea_id=17) == "/borgerbudget/ideer/17"
+        assert url_for("forum.post", post_id=42) == "/indlaeg/42"
