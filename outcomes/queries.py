@@ -26,12 +26,30 @@ def outcome_for_topic(topic: Topic | int) -> Outcome | None:
     topic_id = topic if isinstance(topic, int) else topic.id
     memo = g.setdefault("_outcomes_by_topic", {})
     if topic_id not in memo:
-        memo[topic_id] = db.session.scalar(
-            select(Outcome)
-            .options(selectinload(Outcome.updates).selectinload(OutcomeUpdate.citations))
-            .where(Outcome.topic_id == topic_id)
+        # The same statement says whether outcomes of other debates cite posts of this topic
+        # (answers, meetings' contributions): ``cited_elsewhere``.
+        elsewhere = (
+            select(OutcomeCitation.id)
+            .join(Post, Post.id == OutcomeCitation.target_id)
+            .where(OutcomeCitation.kind.in_(_POSTS_ELSEWHERE), Post.topic_id == topic_id)
+            .exists()
         )
+        row = db.session.execute(
+            select(elsewhere.label("elsewhere"), Outcome)
+            .select_from(Topic)
+            .outerjoin(Outcome, Outcome.topic_id == Topic.id)
+            .options(selectinload(Outcome.updates).selectinload(OutcomeUpdate.citations))
+            .where(Topic.id == topic_id)
+        ).first()
+        memo[topic_id] = row[1] if row is not None else None
+        g.setdefault("_outcomes_cited_elsewhere", {})[topic_id] = bool(row and row[0])
     return memo[topic_id]
+
+
+def cited_elsewhere(topic_id: int) -> bool:
+    """Do outcomes of other debates cite posts of ``topic_id``? (Read with its outcome.)"""
+    outcome_for_topic(topic_id)
+    return g.get("_outcomes_cited_elsewhere", {}).get(topic_id, False)
 
 
 def cited_posts(viewer, outcome: Outcome) -> dict[int, Post]:
@@ -149,8 +167,11 @@ def post_citations(topic_id: int, post_ids: list[int]) -> dict[int, list[hooks.C
     ``topic_id``, from the topic's outcome (no query beyond ``outcome_for_topic``'s). The
     outcome is on the posts' own topic, so whoever sees a post may see it."""
     # Answers and meetings' contributions are posts in other topics (a Q&A session's, a
-    # meeting's), cited by outcomes of other debates: one query.
-    out = _other_notes(OutcomeCitation.kind.in_(_POSTS_ELSEWHERE), post_ids)
+    # meeting's), cited by outcomes of other debates: one query, only in the topics that hold
+    # such posts (``outcome_for_topic``'s query says whether this one does).
+    out = {}
+    if cited_elsewhere(topic_id):
+        out = _other_notes(OutcomeCitation.kind.in_(_POSTS_ELSEWHERE), post_ids)
     outcome = outcome_for_topic(topic_id)
     if outcome is None:
         return out
