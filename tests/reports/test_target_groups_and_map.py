@@ -171,7 +171,7 @@ def test_no_map_section_for_a_topic_nobody_may_see(world, mapped):
     assert hooks.synthesis_sections(world.topic.id) == []
 
 
-def test_the_map_breaks_down_by_target_group_with_k_5(app, world, make_user):
+def test_the_map_breaks_down_by_target_group_with_k_5(app, world, make_user, client_for):
     rnd = opinion_services.open_round(
         world.staff,
         world.topic,
@@ -207,3 +207,6 @@ def test_the_map_breaks_down_by_target_group_with_k_5(app, world, make_user):
         {"area_id": world.big.id, "size": 12, "groups": data["areas"][0]["groups"]}
     ]
     assert sum(data["areas"][0]["groups"].values()) == 12
+    page = client_for(None).get(f"/holdninger/{rnd.id}/kort").text
+    table = page.split('id="tg-age_band"')[1].split("</table>")[0]
+    assert "<td>8</td>" in table and "<td>3</td>" not in table
