@@ -560,7 +560,19 @@ def _search() -> dict:
     from search import services as search_services
 
     check_params(
-        {"q", "udvalg", "omraade", "rolle", "parti", "holdning", "kilde", "fra", "til", "sort"}
+        {
+            "q",
+            "udvalg",
+            "omraade",
+            "rolle",
+            "parti",
+            "holdning",
+            "slags",
+            "kilde",
+            "fra",
+            "til",
+            "sort",
+        }
     )
     page_limit()  # checked; a page of hits is the search page's size
     after = read_cursor("search")
@@ -578,8 +590,8 @@ def _search() -> dict:
         {
             "kind": h.kind,
             "id": h.pk,
-            # another package's item (a meeting) has no topic of its own here
-            "topic_id": h.topic.id if h.topic is not None else None,
+            # another package's item (a meeting) may belong to no topic
+            "topic_id": h.topic_id,
             "title": Markup(h.title).striptags(),
             "excerpt": Markup(h.snippet).striptags(),
             "created_at": h.created_at,
@@ -595,8 +607,8 @@ def _search() -> dict:
 
 @read(
     "/search",
-    "Search published posts, topics and meetings (the same analysis and rules as the search "
-    "page; pages of the search page's size).",
+    "Search published posts, topics, outcomes and meetings (the same analysis and rules as the "
+    "search page; pages of the search page's size).",
     {
         "q": "Words to find.",
         "udvalg": "A committee's slug.",
@@ -604,6 +616,7 @@ def _search() -> dict:
         "rolle": "The author's role.",
         "parti": "A politician's party.",
         "holdning": "for, against or question.",
+        "slags": "post, topic, outcome or meeting.",
         "kilde": "moeder: meetings and what was said at them (entered afterwards).",
         "fra": "From date (YYYY-MM-DD).",
         "til": "To date (YYYY-MM-DD).",
