@@ -137,3 +137,21 @@ def test_the_csv_export_and_api_name_outcomes(decided, reindex, client, make_use
     assert api.status_code == 200
     items = api.get_json()["items"]
     assert [(i["kind"], i["id"]) for i in items] == [("outcome", decided["outcome_id"])]
+
+
+def test_a_renamed_topic_reindexes_its_outcome_and_the_hit_names_its_committee(
+    decided, reindex, find, client
+):
+    reindex()
+    topic = decided["topic"]
+    assert _outcome_hits(find("rundkørsel")) == []
+    topic.title = "Rundkørsel ved Tølløse Skole"
+    eventlog.record("topic_changed", "topic", topic.id, f"topic:{topic.id}", {}, None)
+    db.session.commit()
+    reindex()
+    # the outcome's document holds its topic's title: found by the new one, no event of its own
+    hits = _outcome_hits(find("rundkørsel", slags="outcome"))
+    assert [h.pk for h in hits] == [decided["outcome_id"]]
+    assert hits[0].topic_id == topic.id and hits[0].committee.id == topic.committee_id
+    html = client.get("/soeg?q=rundkørsel&slags=outcome").get_data(as_text=True)
+    assert topic.committee.name in html and f"/emner/{topic.id}/resultat" in html
