@@ -167,7 +167,8 @@ class BudgetDetail(Budget):
 
 
 class SearchHit(Base):
-    kind = fields.String(required=True, validate=validate.OneOf(["post", "topic", "meeting"]))
+    # "post", "topic" or a registered search source's kind ("meeting", "outcome")
+    kind = fields.String(required=True)
     id = fields.Integer(required=True)
     topic_id = fields.Integer(required=True, allow_none=True)  # None for a meeting
     title = fields.String(required=True)

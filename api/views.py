@@ -576,7 +576,19 @@ def _search() -> dict:
     from search import services as search_services
 
     check_params(
-        {"q", "udvalg", "omraade", "rolle", "parti", "holdning", "kilde", "fra", "til", "sort"}
+        {
+            "q",
+            "udvalg",
+            "omraade",
+            "rolle",
+            "parti",
+            "holdning",
+            "slags",
+            "kilde",
+            "fra",
+            "til",
+            "sort",
+        }
     )
     page_limit()  # checked; a page of hits is the search page's size
     # The search page leaves a value it cannot read out with a notice; the API refuses it.
@@ -605,8 +617,8 @@ def _search() -> dict:
         {
             "kind": h.kind,
             "id": h.pk,
-            # another package's item (a meeting) has no topic of its own here
-            "topic_id": h.topic.id if h.topic is not None else None,
+            # another package's item (a meeting) may belong to no topic
+            "topic_id": h.topic_id,
             "title": Markup(h.title).striptags(),
             "excerpt": Markup(h.snippet).striptags(),
             "created_at": h.created_at,
@@ -625,8 +637,8 @@ _DATE_SCHEMA = {"type": "string", "format": "date", "pattern": _ISO_DATE.pattern
 
 @read(
     "/search",
-    "Search published posts, topics and meetings (the same analysis and rules as the search "
-    "page; pages of the search page's size).",
+    "Search published posts, topics, outcomes and meetings (the same analysis and rules as the "
+    "search page; pages of the search page's size).",
     # (the values search/query.py's ROLES, STANCES and SORTS accept; other filter values are
     # left out of the search, as on the search page)
     {
@@ -640,6 +652,7 @@ _DATE_SCHEMA = {"type": "string", "format": "date", "pattern": _ISO_DATE.pattern
         "rolle": one_of("The author's role: politician or citizen.", ("politician", "citizen")),
         "parti": "A politician's party.",
         "holdning": one_of("for, against or question.", ("for", "against", "question")),
+        "slags": "post, topic, outcome or meeting.",
         "kilde": one_of(
             "moeder: meetings and what was said at them (entered afterwards).", ("moeder",)
         ),

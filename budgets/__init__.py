@@ -32,6 +32,9 @@ def init_app(app: Flask) -> None:
     hooks.register_review_source(app, IdeaSource())
     # Ideas' debate threads are not debates of their own on the home page's list.
     hooks.register_owned_topics(app, queries.idea_topic_ids)
+    from .citations import IdeaCitations
+
+    hooks.register_citable_source(app, IdeaCitations())  # outcomes cite ideas
     # Phases move on their dates by themselves in the embedded default (cron in production).
     from . import scheduler
 

@@ -444,6 +444,10 @@ def _render_idea(idea: Idea, status: int = 200, **forms):
         line=line,
         supported=bool(queries.supported_ids(current_user, [idea])),
         updates=queries.status_updates([idea.id])[idea.id],
+        # "Cited in the outcome of …" (outcomes, through the forum's hook), for a public idea
+        cited_in=hooks.cited_in("idea", [idea.id]).get(idea.id, [])
+        if idea.state == IdeaState.PUBLISHED
+        else [],
         reviews=queries.reviews_of(idea) if staff else [],
         button_form=EmptyForm(),
         moderate_form=forms.get("moderate_form") or ModerateIdeaForm(),

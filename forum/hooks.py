@@ -313,6 +313,67 @@ def post_citations(topic_id: int, post_ids) -> dict[int, list[Citation]]:
     return out
 
 
+# --- contributions other packages let outcomes cite ---------------------------------------------
+# An outcome (outcomes) cites what it answers: posts of its own debate, and through these hooks
+# contributions other packages own (a live Q&A answer, a citizen-budget idea, an offline
+# contribution from a meeting). The owner registers a ``CitableSource``; the citing package
+# registers a ``cited_in`` reader, which the owner's permalink page asks for its notes
+# ("Cited in the outcome of …"). Answers and offline contributions are forum posts: their
+# notes come through ``post_citations`` like any post's.
+
+
+class Citable(NamedTuple):
+    kind: str
+    target_id: int
+    title: str  # what it is, translated ("Answer by … in the Q&A session …")
+    url: str  # its permalink
+
+
+class CitableSource(Protocol):
+    kind: str  # at most 20 characters: "answer", "idea", "offline"
+    label: str  # what one is called, e.g. "Q&A answer" (lazy gettext)
+    words: tuple[str, ...]  # words a writer may put before its number ("svar", "answer")
+    link: str  # a regular expression finding its number in its permalink ("/ideer/(\d+)")
+    of_posts: bool  # its ids are forum post ids
+
+    def citable(self, viewer, ids: list[int]) -> dict[int, Citable]:
+        """Those of ``ids`` that ``viewer`` may see now and that may be cited (published,
+        in a public place); one query."""
+
+
+_CITABLE_KEY = "borgerdialog.citable_sources"
+_CITED_IN_KEY = "borgerdialog.cited_in"
+
+
+def register_citable_source(app, source: CitableSource) -> None:
+    app.extensions.setdefault(_CITABLE_KEY, {})[source.kind] = source
+
+
+def citable_sources() -> dict[str, CitableSource]:
+    if not has_app_context():
+        return {}
+    return dict(current_app.extensions.get(_CITABLE_KEY, {}))
+
+
+def register_cited_in(app, reader: Callable[[str, list[int]], dict[int, list[Citation]]]):
+    readers = app.extensions.setdefault(_CITED_IN_KEY, [])
+    if reader not in readers:
+        readers.append(reader)
+
+
+def cited_in(kind: str, ids) -> dict[int, list[Citation]]:
+    """The notes of the items ``ids`` of ``kind`` (id -> notes); no query without ids or
+    readers."""
+    ids = sorted({int(i) for i in ids})
+    if not ids or not has_app_context():
+        return {}
+    out: dict[int, list[Citation]] = {}
+    for reader in current_app.extensions.get(_CITED_IN_KEY, ()):
+        for item_id, notes in reader(kind, ids).items():
+            out.setdefault(item_id, []).extend(notes)
+    return out
+
+
 # --- the audit log of another package ----------------------------------------------------------
 # The same writer as ``audit_log`` above (moderation registers it), for packages whose
 # entries are optional (outcomes: an update written): with no writer registered (moderation
@@ -369,6 +430,72 @@ def register_named_participants(app, reader: NamedParticipants) -> None:
 def named_participants(user_ids) -> set[int]:
     reader = current_app.extensions.get(_NAMED_KEY) if has_app_context() else None
     return set() if reader is None else set(reader(sorted(set(user_ids))))
+
+
+# Consented target groups (age band, children at home, …): the package that keeps those facts
+# registers a reader; reports and the opinion map break figures down by them, always through
+# ``forum.anonymity`` (no group of fewer than k people is shown). With none registered there
+# are no target groups.
+
+
+class TargetGroups(NamedTuple):
+    """One consented fact and who gave which value."""
+
+    fact: str  # e.g. "age_band"
+    label: str  # the fact's name, translated
+    values: list[tuple[str, str]]  # (key, label) in the order to show
+    people: dict[int, str]  # user id -> value key, only those who gave it with consent
+
+
+ParticipantFacts = Callable[[list[int]], "list[TargetGroups]"]
+_FACTS_KEY = "borgerdialog.participant_facts"
+
+
+def register_participant_facts(app, reader: ParticipantFacts) -> None:
+    """``reader(user_ids)`` -> one ``TargetGroups`` per fact (every fact, even when nobody of
+    ``user_ids`` gave it; with no ids, the facts and their labels alone)."""
+    app.extensions[_FACTS_KEY] = reader
+
+
+def participant_facts(user_ids) -> list[TargetGroups]:
+    reader = current_app.extensions.get(_FACTS_KEY) if has_app_context() else None
+    return [] if reader is None else list(reader(sorted(set(user_ids))))
+
+
+# --- sections other packages add to a topic's synthesis -------------------------------------------
+# The synthesis page and the council report (reports) show, per topic, what other packages know
+# about what citizens think (the opinion map's groups and statements). The owner registers a
+# reader that renders its own section as safe HTML (no script, no style attribute, no external
+# resource: the same HTML goes into the PDF), from public content only (what an anonymous
+# visitor may see), with headings at the level asked for.
+
+
+class SynthesisSection(NamedTuple):
+    key: str  # e.g. "opinions", unique per package
+    title: str  # the section's heading, translated
+    html: object  # Markup
+    rows: list[tuple[str, str, object]] = []  # (section, label, value) for the CSV appendix
+
+
+SynthesisReader = Callable[[int, int], "list[SynthesisSection]"]  # (topic id, heading level)
+_SYNTHESIS_KEY = "borgerdialog.synthesis_sections"
+
+
+def register_synthesis_section(app, reader: SynthesisReader) -> None:
+    readers = app.extensions.setdefault(_SYNTHESIS_KEY, [])
+    if reader not in readers:
+        readers.append(reader)
+
+
+def synthesis_sections(topic_id: int, heading_level: int = 2) -> list[SynthesisSection]:
+    """Every registered package's sections for ``topic_id`` (none outside an app context)."""
+    if not has_app_context():
+        return []
+    return [
+        section
+        for reader in current_app.extensions.get(_SYNTHESIS_KEY, ())
+        for section in reader(topic_id, heading_level)
+    ]
 
 
 # --- upcoming dated events (feeds) ------------------------------------------------------------
@@ -622,45 +749,59 @@ def live_session(session_id: int) -> SessionFacts | None:
 
 # --- search over what other packages keep ------------------------------------------------------
 # Search indexes forum posts and topics. A package with content of its own that people search
-# for (meetings) registers a ``SearchSource``: the indexer re-reads an item whenever an event
-# with the source's ``subject_type`` names it, and the results page shows the items the viewer
-# may see. A package that marks some forum posts as coming from somewhere (meetings: what was
-# said at a meeting, entered afterwards) registers a ``PostOrigin``; search indexes the origin
-# with each post and offers it as a filter. Search imports neither package.
+# for registers a ``SearchSource`` (meetings: a meeting, which may or may not belong to a
+# topic; outcomes: a topic's outcome). The indexer re-reads an item whenever an event with the
+# source's ``subject_type`` names it, when its topic is renamed, moved, hidden or reopened
+# (``ids_of_topics``), and when its author's name changes (``ids_by_authors``); the results
+# page re-checks every hit with ``visible`` and shows only what the viewer may see now. The
+# source decides an item's visibility, committee and area (an outcome takes its topic's).
+# Each source is one option of the search page's »Kind« filter (``label``). A package that
+# marks some forum posts as coming from somewhere (meetings: what was said at a meeting,
+# entered afterwards) registers a ``PostOrigin``; search indexes the origin with each post
+# (and with a source's items when the source names it as ``origin``) and offers it as the
+# »Source« filter. Search imports none of these packages.
 
 
 class SearchItem(NamedTuple):
+    """One item of a source: as the index holds it (``items``) or as a results page shows it
+    to a viewer who may see it now (``visible``). No permission implied."""
+
     id: int
-    title: str
+    title: str  # what is indexed (``items``) or the hit's heading (``visible``)
     text: str  # Markdown source or plain text (search makes it plain)
     url: str  # the item's page (path)
-    label: str  # what it is, for the hit ("Meeting"), already translated
-    author_id: int
-    created_at: datetime  # naive UTC: the item's date (a meeting's start)
+    label: str  # what it is, for the hit ("Meeting: …", "Outcome: …"), already translated
+    author_id: int | None
+    created_at: datetime  # naive UTC: the item's date (a meeting's start, an outcome's update)
     committee_id: int | None = None
     area_id: int | None = None
-    topic_id: int | None = None
-    public: bool = True  # may anyone see it?
+    topic_id: int | None = None  # the topic it belongs to, if any
+    public: bool = True  # may anyone see it? (an outcome: exactly when its topic is public)
     state: str = "published"  # e.g. "cancelled"; shown on the hit when not "published"
     state_label: str = ""  # the state in words, already translated
 
 
 class SearchSource(Protocol):
-    kind: str  # the document kind, e.g. "meeting" (its first letter must be new: "m")
-    subject_type: str  # events with this subject_type name items to re-index
+    kind: str  # the document kind, e.g. "meeting"; its first letter is unique among kinds
+    label: object  # what the items are called, plural ("Meetings"; lazy gettext): the filter
+    subject_type: str  # events with this subject_type (subject id = item id) change an item
     origin: str | None  # the PostOrigin key its items also count under (None: none)
 
     def items(self, ids: list[int]) -> dict[int, SearchItem]:
-        """The current items (ids missing from the answer are gone)."""
+        """The current items (one query; ids missing from the answer have no document)."""
 
     def all_ids(self) -> list[int]:
         """Every item's id (for a rebuild)."""
 
-    def visible(self, viewer, ids: list[int]) -> dict[int, SearchItem]:
-        """The items ``viewer`` may see now (the results page's re-check)."""
+    def ids_of_topics(self, topic_ids: list[int]) -> list[int]:
+        """The items of these topics (a topic renamed, moved, hidden or reopened)."""
 
     def ids_by_authors(self, user_ids: list[int]) -> list[int]:
         """The items these people are the authors of (a new display name re-indexes them)."""
+
+    def visible(self, viewer, ids: list[int]) -> dict[int, SearchItem]:
+        """The items ``viewer`` may see now, checked against the database (the results
+        page's re-check; one query)."""
 
 
 class PostOrigin(NamedTuple):
@@ -680,6 +821,7 @@ def register_search_source(app, source: SearchSource) -> None:
 
 
 def search_sources() -> dict[str, SearchSource]:
+    """The registered sources by kind (none outside an app context)."""
     if not has_app_context():
         return {}
     return dict(current_app.extensions.get(_SEARCH_SOURCES_KEY, {}))

@@ -77,6 +77,9 @@ def init_app(app: Flask) -> None:
     notices.register(app)  # how its notifications read, on the page and in mails
     # Offline contributions show their provenance in the thread ("fra borgermødet i …").
     hooks.register_post_citations(app, minutes.provenance_notes)
+    from .citations import OfflineSource
+
+    hooks.register_citable_source(app, OfflineSource())  # outcomes cite what was said
     for kind in ("meeting_created", "meeting_changed", "meeting_cancelled"):
         forum_live.register_topic_notice(kind)
     # The "upcoming events" Atom feed (api/feeds.py) lists meetings beside Q&A sessions.

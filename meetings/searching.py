@@ -49,6 +49,7 @@ def _item(m: Meeting) -> hooks.SearchItem:
 
 class MeetingSource:
     kind = "meeting"
+    label = _l("Meetings")  # the »Kind« filter's option
     subject_type = "meeting"
     origin = ORIGIN
 
@@ -60,6 +61,11 @@ class MeetingSource:
 
     def all_ids(self) -> list[int]:
         return list(db.session.scalars(select(Meeting.id).order_by(Meeting.id)))
+
+    def ids_of_topics(self, topic_ids: list[int]) -> list[int]:
+        if not topic_ids:
+            return []
+        return list(db.session.scalars(select(Meeting.id).where(Meeting.topic_id.in_(topic_ids))))
 
     def visible(self, viewer, ids: list[int]) -> dict[int, hooks.SearchItem]:
         return self.items(ids)  # meetings are public

@@ -37,6 +37,10 @@ def init_app(app: Flask) -> None:
     cli.register(app)
     hooks.register_review_source(app, StatementSource())
     hooks.register_demo_step(app, demo.seed)
+    # The synthesis page and the council report show the map's groups and statements.
+    from .synthesis import sections
+
+    hooks.register_synthesis_section(app, sections)
     live.register()
 
     @app.context_processor

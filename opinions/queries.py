@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from forum import hooks
 from forum.extensions import db
 
 from .models import OpinionRound, OpinionStatement, OpinionVote, StatementState
@@ -114,5 +115,25 @@ def map_view(rnd: OpinionRound, participant) -> dict | None:
         "consensus": listed("consensus"),
         "divisive": listed("divisive"),
         "areas": data.get("areas", []),
+        "target_groups": target_groups(data),
         "letters": letters,
     }
+
+
+def target_groups(data: dict) -> list[dict]:
+    """The map's breakdowns by consented target group, with the facts' labels in the
+    reader's language (``forum.hooks.participant_facts``); rows the k-anonymity rule hid
+    have ``size`` None."""
+    stored = data.get("target_groups") or []
+    if not stored:
+        return []
+    facts = {f.fact: f for f in hooks.participant_facts([])}
+    out = []
+    for t in stored:
+        f = facts.get(t["fact"])
+        if f is None:
+            continue
+        names = dict(f.values)
+        rows = [dict(r, label=names.get(r["value"], r["value"])) for r in t["rows"]]
+        out.append({"fact": t["fact"], "label": f.label, "rows": rows})
+    return out

@@ -15,7 +15,7 @@ import numpy as np
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
-from forum import eventlog, hooks
+from forum import anonymity, eventlog, hooks
 from forum.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.models import Post, Topic, User, utcnow
@@ -34,7 +34,6 @@ KIND = "opinion"  # the review source's kind (moderation queue)
 QUESTION_MAX = 300
 VALUES = {"agree": mapmath.AGREE, "disagree": mapmath.DISAGREE, "pass": mapmath.PASS}
 SAME_SECOND = timedelta(seconds=1)
-AREA_MIN = 5  # per-area breakdowns suppress areas with fewer participants (k ≥ 5)
 
 
 def room(round_id: int) -> str:
@@ -318,23 +317,55 @@ def _vote_rows(round_id: int):
     ).all()
 
 
+def _group_counts(labels: dict[int, int], members: list[int]) -> dict[int, int]:
+    groups: dict[int, int] = {}
+    for p in members:
+        groups[labels[p]] = groups.get(labels[p], 0) + 1
+    return groups
+
+
 def _area_breakdown(result, areas: dict[int, int | None], statement_ids: list[int]) -> list:
-    """Per local area (participants who gave one): size and agree shares; areas with fewer
-    than AREA_MIN placed participants are left out (k-anonymity)."""
-    out = []
+    """Per local area (participants whose area is known): size and members per group. The
+    forum's one k-anonymity rule (``forum.anonymity.suppressed``) decides which areas are left
+    out; a left-out area is not named, so no second one needs hiding."""
     labels = dict(zip(result.participants, result.labels.tolist(), strict=True))
-    by_area: dict[int, list[int]] = {}
+    by_area: dict[int | None, list[int]] = {}
     for p in result.participants:
-        a = areas.get(p)
-        if a is not None:
-            by_area.setdefault(a, []).append(p)
-    for area_id, members in sorted(by_area.items()):
-        if len(members) < AREA_MIN:
+        by_area.setdefault(areas.get(p), []).append(p)
+    hidden = anonymity.suppressed({a: len(m) for a, m in by_area.items()}, total_known=False)
+    return [
+        {"area_id": a, "size": len(members), "groups": _group_counts(labels, members)}
+        for a, members in sorted(by_area.items(), key=lambda item: item[0] or 0)
+        if a is not None and a not in hidden
+    ]
+
+
+def _target_group_breakdown(result, users: dict[int, int]) -> list:
+    """Per consented target group (``forum.hooks.participant_facts``: only signed-in
+    participants who gave the fact): size and members per group, or ``None`` where the
+    k-anonymity rule hides it. A fact nobody gave is left out."""
+    labels = dict(zip(result.participants, result.labels.tolist(), strict=True))
+    placed_users = {p: users[p] for p in result.participants if p in users}
+    out = []
+    for facts in hooks.participant_facts(placed_users.values()):
+        members: dict[str, list[int]] = {key: [] for key, _label in facts.values}
+        members[""] = []  # not given (or an anonymous participant)
+        for p in result.participants:
+            value = facts.people.get(placed_users.get(p, -1), "")
+            members[value if value in members else ""].append(p)
+        if not any(m for key, m in members.items() if key):
             continue
-        groups: dict[int, int] = {}
-        for p in members:
-            groups[labels[p]] = groups.get(labels[p], 0) + 1
-        out.append({"area_id": area_id, "size": len(members), "groups": groups})
+        hidden = anonymity.suppressed({key: len(m) for key, m in members.items()})
+        rows = [
+            {
+                "value": key,
+                "size": None if key in hidden else len(m),
+                "groups": None if key in hidden else _group_counts(labels, m),
+            }
+            for key, m in members.items()
+            if key
+        ]
+        out.append({"fact": facts.fact, "rows": rows})
     return out
 
 
@@ -356,15 +387,19 @@ def recompute(rnd: OpinionRound, now: datetime | None = None) -> dict | None:
     if result is None:
         data = {"ready": False, "voters": len(matrix.participants), "statements": len(statements)}
     else:
-        areas = dict(
-            db.session.execute(
-                select(OpinionParticipant.id, OpinionParticipant.area_id).where(
-                    OpinionParticipant.round_id == rnd.id
-                )
-            ).all()
-        )
+        people = db.session.execute(
+            select(
+                OpinionParticipant.id, OpinionParticipant.area_id, OpinionParticipant.user_id
+            ).where(OpinionParticipant.round_id == rnd.id)
+        ).all()
+        users = {pid: uid for pid, _a, uid in people if uid is not None}
+        # A participant's area: the one recorded with the round (imports, demo), else the
+        # area of residence a signed-in participant gave with consent (privacy's facts).
+        given = hooks.participant_areas(users.values()) or {}
+        areas = {pid: a if a is not None else given.get(users.get(pid)) for pid, a, _u in people}
         data = map_to_json(result, statements)
         data["areas"] = _area_breakdown(result, areas, statements)
+        data["target_groups"] = _target_group_breakdown(result, users)
         rnd.map_state = json.dumps(result.state.to_json())
     rnd.map_json = json.dumps(data)
     rnd.map_version = version

@@ -36,9 +36,12 @@ def init_app(app: Flask) -> None:
 
     from . import demo, notices, permissions, queries, views
     from .forms import status_label
+    from .search import OutcomeSource
 
     hooks.register_post_citations(app, queries.post_citations)
     notices.register(app)  # how its notifications read, on the page and in mails
+    hooks.register_search_source(app, OutcomeSource())
+    hooks.register_cited_in(app, queries.cited_in)
     hooks.register_demo_step(app, demo.seed)
     forum_live.register_topic_notice("outcome_update")
     app.register_blueprint(views.bp)

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from forum import hooks
 from forum.extensions import db
 from forum.models import Post, PostState, Topic, User
 
@@ -87,5 +88,28 @@ def seed() -> int:
         ),
         decided_on=today - timedelta(days=7),
         link="https://www.holbaek.dk/politik/byraadet/",
+        citations=_elsewhere(staff),
     )
     return 4 + len(cited)
+
+
+def _elsewhere(staff: User) -> list[tuple[str, int, str]]:
+    """A citizen-budget idea and a live Q&A answer of the other packages' demo data, when
+    they are there and citable (read by table name, as reports does; checked through the
+    forum's citable sources)."""
+    wanted: list[tuple[str, int, str]] = []
+    for kind, table, where, note in (
+        ("idea", "budget_ideas", "state", "Idéen fra borgerbudgettet indgår i helhedsplanen."),
+        ("answer", "qa_entries", "kind", "Svaret i spørgetiden er fulgt op."),
+    ):
+        t = db.metadata.tables.get(table)
+        source = hooks.citable_sources().get(kind)
+        if t is None or source is None:
+            continue
+        key = t.c.id if "id" in t.c else t.c.post_id
+        value = "published" if where == "state" else "answer"
+        ids = list(db.session.scalars(select(key).where(t.c[where] == value).order_by(key)))
+        found = source.citable(staff, ids)
+        if found:
+            wanted.append((kind, min(found), note))
+    return wanted

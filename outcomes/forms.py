@@ -58,7 +58,9 @@ class OutcomeUpdateForm(BaseForm):
         validators=[Optional()],
         description=_l(
             "Optional. One a line: the post's number or link, then a short note, e.g. "
-            "“42: Many wanted a cycle path”."
+            "“42: Many wanted a cycle path”. Answers from live Q&A sessions and "
+            "contributions from meetings are cited by their number too; a citizen-budget "
+            "idea by its link or as “idé 17: …”."
         ),
     )
     nonce = HiddenField(default=new_nonce)

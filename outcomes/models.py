@@ -4,8 +4,9 @@ body that decided and a link to the agenda item or minutes. The outcome's own st
 body and date are those of its latest update (kept by the services for list pages).
 
 ``OutcomeCitation`` is "what we heard → what we did": an update cites contributions by
-``kind`` + ``target_id`` (``"post"`` today; Q&A answers and budget ideas can follow with
-kinds of their own) with a short note each. Every table name starts with ``outcome``.
+``kind`` + ``target_id`` (``"post"`` of the debate itself; ``"answer"``, ``"idea"``,
+``"offline"`` owned by other packages, see ``CitationKind``) with a short note each. Every
+table name starts with ``outcome``.
 """
 
 from __future__ import annotations
@@ -44,7 +45,11 @@ class DecidingBody(enum.StrEnum):
 
 
 class CitationKind(enum.StrEnum):
-    POST = "post"
+    POST = "post"  # a post of the outcome's own debate
+    # Other packages' contributions (``forum.hooks.register_citable_source``):
+    ANSWER = "answer"  # a live Q&A answer (a post in the session's topic)
+    IDEA = "idea"  # a citizen-budget idea
+    OFFLINE = "offline"  # a contribution from a meeting (a post in the meeting's topic)
 
 
 class Outcome(db.Model):
@@ -110,3 +115,7 @@ class OutcomeCitation(db.Model):
     note: Mapped[str] = mapped_column(String(300), default="")
 
     update: Mapped[OutcomeUpdate] = relationship(back_populates="citations")
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (CitationKind(self.kind).value, self.target_id)

@@ -35,8 +35,14 @@ NOTE_MAX = 300
 CITATIONS_MAX = 20
 NOTIFICATION_KIND = "outcome_update"
 # One citation a line: the post's number or its link (…/indlaeg/42), then the note,
-# optionally after a colon or a dash: "42: Mange ønskede en cykelsti".
+# optionally after a colon or a dash: "42: Mange ønskede en cykelsti". A word before the
+# number names another kind ("svar 42", "idé 17", "møde 90"; see ``_kind_words``), and a
+# link to another package's page is recognised by its address (…/borgerbudget/ideer/17).
 _CITATION_LINE = re.compile(r"^(?:\S*/indlaeg/|#?p?)(\d{1,10})(?:[#?/]\S*)?\s*[:–—-]?\s*(.*)$")
+_WORD = re.compile(r"^([^\W\d_]+)\.?\s+(\S.*)$")
+_LINK_TAIL = r"(?:[#?/]\S*)?\s*[:–—-]?\s*(.*)$"
+
+Wanted = tuple[str | None, int, str]  # (kind, or None: a post of the debate or elsewhere; id; note)
 
 
 def outcome_path(topic_id: int) -> str:
@@ -45,16 +51,54 @@ def outcome_path(topic_id: int) -> str:
     return f"/emner/{topic_id}/resultat"
 
 
-def parse_citations(text: str | None) -> list[tuple[int, str]]:
-    """``[(post id, note)]`` from the form's lines; ``InvalidInput`` names the bad line."""
-    out: list[tuple[int, str]] = []
-    seen: set[int] = set()
+def _kind_words() -> dict[str, str]:
+    words = {"indlæg": CitationKind.POST.value, "post": CitationKind.POST.value}
+    for kind, source in hooks.citable_sources().items():
+        if kind in {k.value for k in CitationKind}:
+            for word in source.words:
+                words[word.lower()] = kind
+    return words
+
+
+def _parse_line(line: str, words: dict[str, str]) -> tuple[str | None, int, str] | None:
+    kind = None
+    match = _WORD.match(line)
+    if match and match.group(1).lower() in words:
+        kind, line = words[match.group(1).lower()], match.group(2)
+    is_link = "/" in line.split(None, 1)[0]
+    if is_link:
+        for k, source in hooks.citable_sources().items():
+            if source.of_posts or (kind is not None and kind != k):
+                continue
+            found = re.match(r"^\S*?" + source.link + _LINK_TAIL, line)
+            if found:
+                return k, int(found.group(1)), found.group(2)
+    found = _CITATION_LINE.match(line)
+    if found is None:
+        return None
+    if is_link and kind is not None and kind != CitationKind.POST.value and not _of_posts(kind):
+        return None  # "idé …/indlaeg/42": a post's link is not an idea's
+    return kind, int(found.group(1)), found.group(2)
+
+
+def _of_posts(kind: str) -> bool:
+    source = hooks.citable_sources().get(kind)
+    return bool(source and source.of_posts)
+
+
+def parse_citations(text: str | None) -> list[Wanted]:
+    """``[(kind or None, id, note)]`` from the form's lines; ``InvalidInput`` names the bad
+    line. A bare number is a post: of this debate, or an answer or a meeting's contribution
+    elsewhere (``_check_citations`` decides)."""
+    out: list[Wanted] = []
+    seen: set[tuple[str | None, int]] = set()
+    words = _kind_words()
     for number, raw in enumerate((text or "").splitlines(), start=1):
         line = raw.strip()
         if not line:
             continue
-        match = _CITATION_LINE.match(line)
-        if match is None:
+        parsed = _parse_line(line, words)
+        if parsed is None:
             raise InvalidInput(
                 citations=_(
                     "Line %(line)d: start with the number of a post (or its link), then a "
@@ -62,17 +106,19 @@ def parse_citations(text: str | None) -> list[tuple[int, str]]:
                     line=number,
                 )
             )
-        post_id, note = int(match.group(1)), " ".join(match.group(2).split())
+        kind, target_id, note = parsed
+        note = " ".join(note.split())
         if len(note) > NOTE_MAX:
             raise InvalidInput(
                 citations=_(
                     "Line %(line)d: a note has at most %(n)d characters.", line=number, n=NOTE_MAX
                 )
             )
-        if post_id in seen:
+        key = (None if kind == CitationKind.POST.value else kind, target_id)
+        if key in seen:
             continue
-        seen.add(post_id)
-        out.append((post_id, note))
+        seen.add(key)
+        out.append((kind, target_id, note))
     if len(out) > CITATIONS_MAX:
         raise InvalidInput(
             citations=_("Cite at most %(n)d contributions in one update.", n=CITATIONS_MAX)
@@ -126,29 +172,75 @@ def _enum_value(cls, value, field: str):
         raise InvalidInput(**{field: _("Choose one of the options.")}) from None
 
 
-def _cited_posts(writer: User, topic: Topic, wanted: list[tuple[int, str]]) -> None:
-    """Refuse a citation of a post that is not a public contribution of this topic that the
-    writer may see (pending, hidden, rejected, removed and deleted posts are refused)."""
+def _check_citations(
+    writer: User, topic: Topic, wanted: list[Wanted]
+) -> list[tuple[CitationKind, int, str]]:
+    """Each wanted citation with its kind, or ``InvalidInput`` for the first that cannot be
+    cited: a post must be a published post of this debate that the writer may see, or a
+    live Q&A answer or a meeting's contribution (other packages, through
+    ``forum.hooks.citable_sources``) that the writer may see; an idea a published idea the
+    writer may see. Pending, hidden, rejected, removed and deleted contributions are refused,
+    and so is anything the writer may not see (the message does not say which)."""
     if not wanted:
-        return
-    posts = {
-        p.id: p
-        for p in db.session.scalars(select(Post).where(Post.id.in_([i for i, _n in wanted])))
-    }
-    for post_id, _note in wanted:
-        post = posts.get(post_id)
-        if (
-            post is None
-            or post.topic_id != topic.id
-            or post.state != PostState.PUBLISHED
-            or not fp.can_see_post(writer, post, topic)
-        ):
+        return []
+    sources = hooks.citable_sources()
+    post_ids = [i for k, i, _n in wanted if k in (None, CitationKind.POST.value)]
+    posts = (
+        {p.id: p for p in db.session.scalars(select(Post).where(Post.id.in_(post_ids)))}
+        if post_ids
+        else {}
+    )
+    # Posts outside this debate: ask the sources of posts (answers, meetings' contributions).
+    elsewhere = [i for i in post_ids if i not in posts or posts[i].topic_id != topic.id]
+    by_kind: dict[str, dict[int, hooks.Citable]] = {}
+    for kind, source in sources.items():
+        ids = [i for k, i, _n in wanted if k == kind]
+        if source.of_posts:
+            ids += elsewhere
+        by_kind[kind] = source.citable(writer, sorted(set(ids))) if ids else {}
+    out: list[tuple[CitationKind, int, str]] = []
+    for kind, target_id, note in wanted:
+        if kind in (None, CitationKind.POST.value):
+            post = posts.get(target_id)
+            if (
+                post is not None
+                and post.topic_id == topic.id
+                and post.state == PostState.PUBLISHED
+                and fp.can_see_post(writer, post, topic)
+            ):
+                out.append((CitationKind.POST, target_id, note))
+                continue
+            found = next(
+                (
+                    k
+                    for k, s in sources.items()
+                    if s.of_posts and target_id in by_kind.get(k, {}) and kind is None
+                ),
+                None,
+            )
+            if found is not None and found in {k.value for k in CitationKind}:
+                out.append((CitationKind(found), target_id, note))
+                continue
             raise InvalidInput(
                 citations=_(
-                    "Post %(id)d cannot be cited: only published posts of this debate can.",
-                    id=post_id,
+                    "Post %(id)d cannot be cited: only published posts of this debate, "
+                    "answers from live Q&A sessions and contributions from meetings you may "
+                    "see can.",
+                    id=target_id,
                 )
             )
+        if kind in {k.value for k in CitationKind} and target_id in by_kind.get(kind, {}):
+            out.append((CitationKind(kind), target_id, note))
+            continue
+        label = sources[kind].label if kind in sources else kind
+        raise InvalidInput(
+            citations=_(
+                "%(what)s %(id)d cannot be cited: it is not published, or you may not see it.",
+                what=label,
+                id=target_id,
+            )
+        )
+    return out
 
 
 def _by_nonce(author: User, nonce: str | None) -> OutcomeUpdate | None:
@@ -230,8 +322,11 @@ def add_update(
     text = _check_text(text)
     decided_on = _check_date(decided_on)
     link = _check_link(link)
-    wanted = parse_citations(citations) if isinstance(citations, str | None) else citations
-    _cited_posts(writer, topic, wanted)
+    if isinstance(citations, str | None):
+        wanted = parse_citations(citations)
+    else:  # [(post id, note)] or [(kind, id, note)]
+        wanted = [c if len(c) == 3 else (None, c[0], c[1]) for c in citations]
+    checked = _check_citations(writer, topic, wanted)
 
     outcome = outcome_of(topic)
     created = outcome is None
@@ -256,8 +351,8 @@ def add_update(
         client_nonce=nonce or None,
     )
     update.citations = [
-        OutcomeCitation(kind=CitationKind.POST, target_id=post_id, note=note)
-        for post_id, note in wanted
+        OutcomeCitation(kind=kind, target_id=target_id, note=note)
+        for kind, target_id, note in checked
     ]
     written = _insert(writer, outcome, created, update, nonce)
     if written is not update:
@@ -277,7 +372,8 @@ def add_update(
             "update_id": update.id,
             "outcome_status": status.value,
             "created": created,
-            "cited": [post_id for post_id, _n in wanted],
+            "cited": [i for k, i, _n in checked if k == CitationKind.POST],
+            "cited_other": [[k.value, i] for k, i, _n in checked if k != CitationKind.POST],
         },
         writer.id,
     )
@@ -289,7 +385,11 @@ def add_update(
         actor=writer,
         topic=topic,
         text=status.value,
-        data={"outcome_id": outcome.id, "cited_posts": [post_id for post_id, _n in wanted]},
+        data={
+            "outcome_id": outcome.id,
+            "cited_posts": [i for k, i, _n in checked if k == CitationKind.POST],
+            "cited_other": [[k.value, i] for k, i, _n in checked if k != CitationKind.POST],
+        },
     )
     if notify:
         notify_participants(topic, update, writer)

@@ -44,7 +44,7 @@ def topic_outcome(topic_id: int):
         "outcomes/outcome.html",
         topic=topic,
         outcome=outcome,
-        cited=queries.cited_posts(current_user, outcome),
+        cited=queries.cited(current_user, outcome),
         can_write=permissions.can_write_outcome(current_user, topic),
         status_label=status_label,
         body_label=body_label,

@@ -67,6 +67,8 @@ def init_app(app: Flask) -> None:
     hooks.register_demo_step(app, demo.seed)
     # Reports group people by the area of residence they gave (consented facts).
     hooks.register_participant_areas(app, reach.areas_of_residence)
+    # ... and by the target groups people gave with consent (age band, children, …).
+    hooks.register_participant_facts(app, reach.target_groups)
     start_periodic(
         app,
         "PRIVACY_WORKER",

@@ -24,7 +24,7 @@ from datetime import datetime
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
-from forum import permissions
+from forum import anonymity, hooks, permissions
 from forum.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.i18n import lazy_gettext as _l
@@ -34,7 +34,7 @@ from forum.models import Area, Post, Topic, User, utcnow
 from .models import ConsentRecord, PersonalFact, PopulationShare
 from .services import current_settings
 
-K_ANONYMITY = 5  # groups of fewer people than this are not shown
+K_ANONYMITY = anonymity.DEFAULT_K  # groups of fewer people than this are not shown
 OVER, UNDER = 1.25, 0.8  # a share this many times the population's is over/under-represented
 
 # fact -> (label, purpose, the values with their labels); "area" takes its values from areas.
@@ -219,6 +219,25 @@ def areas_of_residence(user_ids: list[int]) -> dict[int, int]:
     return {user_id: area_id for user_id, area_id in rows}
 
 
+TARGET_GROUP_FACTS = ("age_band", "children", "business", "background")
+
+
+def target_groups(user_ids: list[int]) -> list[hooks.TargetGroups]:
+    """The consented target-group facts of ``user_ids`` (one query), every fact listed.
+    Registered as the forum's ``participant_facts`` reader (reports, the opinion map)."""
+    people: dict[str, dict[int, str]] = {f: {} for f in TARGET_GROUP_FACTS}
+    if user_ids:
+        for user_id, fact, value in db.session.execute(
+            select(PersonalFact.user_id, PersonalFact.fact, PersonalFact.value).where(
+                PersonalFact.fact.in_(TARGET_GROUP_FACTS), PersonalFact.user_id.in_(user_ids)
+            )
+        ):
+            people[fact][user_id] = value
+    return [
+        hooks.TargetGroups(f, fact_label(f), fact_values(f), people[f]) for f in TARGET_GROUP_FACTS
+    ]
+
+
 def can_see_reach(user) -> bool:
     """Staff and admins see the reach figures and enter the population's shares."""
     return permissions.is_staff(user)
@@ -333,13 +352,9 @@ def _month_starts(months: int, now: datetime) -> list[datetime]:
 
 
 def _suppress(counts: dict[str, int]) -> set[str]:
-    """The keys whose counts are not shown: 1..K-1, and the next smallest when only one is."""
-    hidden = {k for k, n in counts.items() if 0 < n < K_ANONYMITY}
-    if len(hidden) == 1:
-        rest = sorted((n, k) for k, n in counts.items() if k not in hidden and n > 0)
-        if rest:
-            hidden.add(rest[0][1])
-    return hidden
+    """The keys whose counts are not shown: the forum's one k-anonymity rule
+    (``forum.anonymity.suppressed``: 1..K-1, and the next smallest when only one is)."""
+    return anonymity.suppressed(counts, K_ANONYMITY)
 
 
 def _contributions(since: datetime):

@@ -93,6 +93,9 @@ def init_app(app: Flask) -> None:
     hooks.register_post_policy(app, policy.wrap(hooks.registered_post_policy(app)))
     hooks.register_demo_step(app, demo.seed)
     notices.register(app)  # how its notifications read, on the page and in mails
+    from .citations import AnswerSource
+
+    hooks.register_citable_source(app, AnswerSource())  # outcomes cite answers
     # Sessions' debate topics are not debates of their own on the home page's list.
     hooks.register_owned_topics(app, queries.debate_topic_ids)
     # A session held at a meeting (hybrid): the meeting's page reads the session's facts.

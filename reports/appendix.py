@@ -42,17 +42,29 @@ def _synthesis_rows(section: str, topic: str, s: Synthesis) -> Iterator[list]:
         "",
         s.suppressed_groups,
     ]
+    for t in s.target_groups:
+        if not t.given:
+            continue
+        for row in t.rows:
+            name = row.label or _("Not given")
+            value = row.people if row.people is not None else _("not shown")
+            yield [section, topic, _("People by %(fact)s", fact=t.label.lower()), name, value]
 
 
 def rows(r: Report) -> Iterator[list]:
     yield from _synthesis_rows(_("Participation"), _("All topics"), r.overall)
     for sec in r.topics:
         yield from _synthesis_rows(_("Topics"), sec.title, sec.s)
+        for x in sec.sections:
+            for part, label, value in x.rows:
+                yield [part, sec.title, label, "", value]
         if sec.outcome is not None:
             yield [_("Outcomes"), sec.title, _("Status"), sec.outcome.body, sec.outcome.status]
     for q in r.qa:
         yield [_("Q&A sessions"), q.title, _("Questions"), "", q.questions]
         yield [_("Q&A sessions"), q.title, _("Answered"), "", q.answered]
+        if q.share is not None:
+            yield [_("Q&A sessions"), q.title, _("Share answered (%)"), "", q.share]
     for b in r.budgets:
         yield [_("Citizen budgets"), b.title, _("Ideas"), "", b.ideas]
         yield [_("Citizen budgets"), b.title, _("Ballots"), "", b.ballots or 0]

@@ -82,7 +82,10 @@ def make_report(d, fmt: str, lang: str, progress=None) -> bytes:
     with current_app.test_request_context("/"), force_locale(lang):
         r = report_mod.build(d, progress=progress)
         if fmt == "csv":
-            return "".join(exports.stream(appendix.header(), appendix.rows(r))).encode("utf-8")
+            data = "".join(exports.stream(appendix.header(), appendix.rows(r))).encode("utf-8")
+            if progress is not None:
+                progress(1)
+            return data
         html = render_template(
             "reports/report_pdf.html",
             r=r,
@@ -97,8 +100,12 @@ def make_report(d, fmt: str, lang: str, progress=None) -> bytes:
             # A file to keep or send on, read without the app: its stylesheet goes inside.
             # (Pages the app serves link it instead; the policy allows no inline style.)
             style = f"<style>{pdf.stylesheet()}</style>\n</head>"
-            return html.replace("</head>", style, 1).encode("utf-8")
-        return pdf.render(html)
+            data = html.replace("</head>", style, 1).encode("utf-8")
+        else:
+            data = pdf.render(html)
+        if progress is not None:
+            progress(1)  # the document written
+        return data
 
 
 @reports_cli.command("make")
@@ -120,7 +127,8 @@ def make_command(definition_id, topic_id, committee_slug, start, end, lang, fmt,
     if fmt == "pdf" and not pdf.available():
         raise click.ClickException(f"PDF needs Pango: {pdf.INSTALL_HINT} (or use --format html)")
     n = report_mod.topic_count(d)
-    with click.progressbar(length=n, label="Topics", show_pos=True, file=sys.stderr) as bar:
+    # One step for the overall figures, one per topic, one for writing the document.
+    with click.progressbar(length=n + 2, label="Report", show_pos=True, file=sys.stderr) as bar:
         data = make_report(d, fmt, lang, progress=bar.update)
     out.write_bytes(data)
     db.session.rollback()  # an unsaved definition stays unsaved

@@ -23,7 +23,7 @@ from forum.extensions import db
 from forum.models import Committee, Post, PostState, Topic, utcnow
 
 from .models import ReportDefinition, Scope
-from .synthesis import Synthesis, area_names, excerpt, synthesise
+from .synthesis import Synthesis, area_names, excerpt, synthesise_many
 
 
 @dataclass
@@ -43,6 +43,8 @@ class TopicSection:
     area: str
     s: Synthesis
     outcome: OutcomeSummary | None = None
+    # Other packages' sections (the opinion map), through ``forum.hooks.synthesis_sections``.
+    sections: list = field(default_factory=list)
 
 
 @dataclass
@@ -276,11 +278,15 @@ def municipality_name() -> str:
 
 
 def build(d: ReportDefinition, progress: Callable[[int], None] | None = None) -> Report:
-    """The report's content. ``progress(n)`` is called as each of its topics is done (the
-    CLI's progress bar); ``topic_count(d)`` says how many there will be."""
+    """The report's content. ``progress(n)`` is called when the overall figures are done and
+    as each of its topics is done (the CLI's progress bar: ``topic_count(d)`` topics and one
+    step more, and the CLI adds one for writing the document)."""
     start, end = _bounds(d)
     topics = _topics(d, start, end)
     topic_ids = [t.id for t in topics]
+    # One read of the period's posts for the whole report and each topic (aggregated in
+    # Python from columns only; the quoted posts' texts in one more query).
+    overall, per_topic = synthesise_many(topic_ids, start, end, per_topic=True)
     report = Report(
         definition_id=d.id,
         title=d.title,
@@ -290,12 +296,14 @@ def build(d: ReportDefinition, progress: Callable[[int], None] | None = None) ->
         end=d.period_end,
         municipality=municipality_name(),
         generated_at=utcnow(),
-        overall=synthesise(topic_ids, start, end),
+        overall=overall,
     )
+    if progress is not None:
+        progress(1)  # the overall figures
     committees = dict(db.session.execute(select(Committee.id, Committee.name)).all())
     places = area_names({t.area_id for t in topics})
     for t in topics:
-        s = synthesise([t.id], start, end)
+        s = per_topic[t.id]
         report.topics.append(
             TopicSection(
                 t.id,
@@ -304,6 +312,7 @@ def build(d: ReportDefinition, progress: Callable[[int], None] | None = None) ->
                 places.get(t.area_id, ""),
                 s,
                 _outcome(t.id),
+                hooks.synthesis_sections(t.id, 4),
             )
         )
         report.names.update(s.area_names)

@@ -12,14 +12,13 @@ debates they take part in most (ties: the lower area id).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
-from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import func, select
 
-from forum import hooks
+from forum import anonymity, hooks
 from forum import permissions as fp
 from forum.extensions import db
 from forum.models import Area, Post, PostState, Role, Stance, Topic, User
@@ -32,7 +31,7 @@ UNKNOWN_AREA = 0  # the group of people whose area is not known
 
 
 def k_min() -> int:
-    return int(current_app.config.get("REPORTS_K_MIN", 5))
+    return anonymity.k_min()
 
 
 @dataclass(frozen=True)
@@ -62,6 +61,30 @@ class AreaGroup:
 
 
 @dataclass
+class TargetGroupRow:
+    key: str  # the value's key; "" for people who did not give the fact
+    label: str  # "" for those who did not give it (the template names them)
+    people: int | None  # None: not shown (fewer than k people, or the rule's second group)
+    stances: dict[str, int] | None  # people per stance, None when not shown
+
+
+@dataclass
+class TargetGroupTable:
+    """Participants by one consented fact (privacy's target groups, through
+    ``forum.hooks.participant_facts``), with the k-anonymity rule of ``forum.anonymity``."""
+
+    fact: str
+    label: str
+    rows: list[TargetGroupRow]
+    suppressed: int  # groups not shown
+
+    @property
+    def given(self) -> bool:
+        """Did anybody give the fact (else the table says nothing)?"""
+        return any(r.key and (r.people is None or r.people > 0) for r in self.rows)
+
+
+@dataclass
 class Synthesis:
     posts: int = 0
     participants: int = 0
@@ -76,6 +99,7 @@ class Synthesis:
     replies: list[Contribution] = field(default_factory=list)
     k: int = 5
     area_names: dict[int, str] = field(default_factory=dict)  # of the quoted people's areas
+    target_groups: list[TargetGroupTable] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -101,7 +125,6 @@ def _rows(topic_ids: list[int], start: datetime | None, end: datetime | None):
             Post.author_id,
             Post.stance,
             Post.support_count,
-            Post.body_html,
             Post.created_at,
             User.role,
             User.display_name,
@@ -122,6 +145,14 @@ def _rows(topic_ids: list[int], start: datetime | None, end: datetime | None):
     if end is not None:
         q = q.where(Post.created_at < end)
     return db.session.execute(q).all()
+
+
+def _bodies(post_ids) -> dict[int, str]:
+    """The rendered text of the quoted posts only (one query), not of every counted post."""
+    ids = sorted(set(post_ids))
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Post.id, Post.body_html).where(Post.id.in_(ids))).all())
 
 
 def person_areas(user_ids: set[int]) -> dict[int, int]:
@@ -163,7 +194,7 @@ def _contribution(row, area_id: int) -> Contribution:
         topic_id=row.topic_id,
         stance=stance,
         supports=row.support_count or 0,
-        excerpt=excerpt(row.body_html),
+        excerpt="",  # filled in for the quoted posts alone (``_quote``)
         author_id=row.author_id,
         author_name="" if row.deleted_at is not None else row.display_name,
         politician=row.role == Role.POLITICIAN and row.deleted_at is None,
@@ -176,20 +207,24 @@ def _contribution(row, area_id: int) -> Contribution:
 def strongest(candidates: list[Contribution], n: int = TOP_ARGUMENTS) -> list[Contribution]:
     """The ``n`` most supported, never two from one author, spread over areas first: a pass
     taking only new authors in new areas, then one taking new authors anywhere."""
-    ranked = sorted(candidates, key=lambda c: (-c.supports, c.created_at, c.post_id))
-    chosen: list[Contribution] = []
+    key = lambda c: (-c.supports, c.created_at, c.post_id)  # noqa: E731
+    return sorted(_choose(sorted(candidates, key=key), n), key=key)
+
+
+def _choose(ranked: list, n: int, author=lambda c: c.author_id, area=lambda c: c.area_id) -> list:
+    """The first ``n`` of ``ranked`` with distinct authors, spread over areas first."""
+    chosen: list = []
     authors: set[int] = set()
     areas: set[int] = set()
     for spread in (True, False):
         for c in ranked:
             if len(chosen) >= n:
                 break
-            if c.author_id in authors or (spread and c.area_id in areas):
+            if author(c) in authors or (spread and area(c) in areas):
                 continue
             chosen.append(c)
-            authors.add(c.author_id)
-            areas.add(c.area_id)
-    chosen.sort(key=lambda c: (-c.supports, c.created_at, c.post_id))
+            authors.add(author(c))
+            areas.add(area(c))
     return chosen
 
 
@@ -217,8 +252,11 @@ def _area_groups(s: Synthesis, rows, areas: dict[int, int], stance_of: dict[int,
         people[a].add(r.author_id)
         posts[a] += 1
     names = s.area_names
+    # A hidden area is not named (the page gives only how many areas and people are left
+    # out), so no second area needs hiding: the rule without the total.
+    hidden = anonymity.suppressed({a: len(m) for a, m in people.items()}, s.k, total_known=False)
     for a, members in people.items():
-        if len(members) < s.k:
+        if a in hidden:
             s.suppressed_groups += 1
             s.suppressed_people += len(members)
             continue
@@ -229,22 +267,53 @@ def _area_groups(s: Synthesis, rows, areas: dict[int, int], stance_of: dict[int,
     s.areas.sort(key=lambda g: (g.area_id == UNKNOWN_AREA, -g.people, g.name))
 
 
-def _questions(rows, areas: dict[int, int]) -> tuple[list[Contribution], list[Contribution]]:
-    """(questions without a politician's answer, politicians' posts), newest first."""
+def target_group_tables(
+    stance_of: dict[int, str], k: int, known: list[hooks.TargetGroups] | None = None
+) -> list[TargetGroupTable]:
+    """People per consented target group and their stances; the people who did not give a
+    fact are a group of their own, so every count adds up to the participants and the one
+    rule (``forum.anonymity.suppressed``, the total known) decides what is shown."""
+    tables = []
+    for facts in known if known is not None else hooks.participant_facts(stance_of):
+        members: dict[str, list[int]] = {key: [] for key, _label in facts.values}
+        members[""] = []
+        for uid in stance_of:
+            value = facts.people.get(uid, "")
+            members.setdefault(value if value in members else "", []).append(uid)
+        hidden = anonymity.suppressed({key: len(m) for key, m in members.items()}, k)
+        labels = dict(facts.values)
+        rows = []
+        for key in [*labels, ""]:
+            shown = key not in hidden
+            stances = Counter(stance_of[u] for u in members[key]) if shown else None
+            rows.append(
+                TargetGroupRow(
+                    key,
+                    labels.get(key, ""),
+                    len(members[key]) if shown else None,
+                    {st: stances[st] for st in STANCES} if stances is not None else None,
+                )
+            )
+        tables.append(TargetGroupTable(facts.fact, facts.label, rows, len(hidden)))
+    return tables
+
+
+def _questions(
+    rows, areas: dict[int, int], limit: int
+) -> tuple[list[Contribution], list[Contribution]]:
+    """(questions without a politician's answer, politicians' posts), newest first, at most
+    ``limit`` of each."""
     answered = {r.parent_id for r in rows if r.role == Role.POLITICIAN and r.parent_id}
     unanswered = [
-        _contribution(r, areas.get(r.author_id, UNKNOWN_AREA))
+        r
         for r in rows
         if r.stance == Stance.QUESTION and r.role != Role.POLITICIAN and r.id not in answered
     ]
-    replies = [
-        _contribution(r, areas.get(r.author_id, UNKNOWN_AREA))
-        for r in rows
-        if r.role == Role.POLITICIAN and r.deleted_at is None
-    ]
-    unanswered.reverse()
-    replies.reverse()
-    return unanswered, replies
+    replies = [r for r in rows if r.role == Role.POLITICIAN and r.deleted_at is None]
+    return (
+        [_contribution(r, areas.get(r.author_id, UNKNOWN_AREA)) for r in unanswered[::-1][:limit]],
+        [_contribution(r, areas.get(r.author_id, UNKNOWN_AREA)) for r in replies[::-1][:limit]],
+    )
 
 
 def synthesise(
@@ -254,12 +323,55 @@ def synthesise(
     limit_lists: int = 10,
 ) -> Synthesis:
     """The figures of the published posts of the public topics ``topic_ids`` (in the period
-    [start, end)). Three queries however many posts."""
-    s = Synthesis(k=k_min())
+    [start, end)). A fixed number of queries however many posts."""
+    return synthesise_many(topic_ids, start, end, limit_lists)[0]
+
+
+def synthesise_many(
+    topic_ids: list[int],
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit_lists: int = 10,
+    per_topic: bool = False,
+) -> tuple[Synthesis, dict[int, Synthesis]]:
+    """The synthesis of ``topic_ids`` together and (``per_topic``) of each of them, from one
+    read of their posts: the council report's topics cost no query each. Each person's area
+    and target groups are read once for all (a person's area does not depend on the topic)."""
     rows = _rows(topic_ids, start, end) if topic_ids else []
+    stance_of = _people_stances(rows)
+    areas = person_areas(set(stance_of))
+    facts = hooks.participant_facts(stance_of) if stance_of else []
+    names = area_names(areas.values())
+    overall = _from_rows(rows, areas, facts, names, limit_lists)
+    per: dict[int, Synthesis] = {}
+    if per_topic:
+        grouped: dict[int, list] = defaultdict(list)
+        for r in rows:
+            grouped[r.topic_id].append(r)
+        for tid in topic_ids:
+            mine = grouped.get(tid, [])
+            local = {areas[u] for u in {r.author_id for r in mine} if u in areas}
+            per[tid] = _from_rows(
+                mine, areas, facts, {a: names[a] for a in local if a in names}, limit_lists
+            )
+    _quote([overall, *per.values()])
+    return overall, per
+
+
+def _quote(syntheses: list[Synthesis]) -> None:
+    """Put the text into every quoted contribution: one query for all the syntheses."""
+    lists = [lst for s in syntheses for lst in (*s.arguments.values(), s.unanswered, s.replies)]
+    bodies = _bodies(c.post_id for lst in lists for c in lst)
+    for lst in lists:
+        lst[:] = [replace(c, excerpt=excerpt(bodies.get(c.post_id, ""))) for c in lst]
+
+
+def _from_rows(rows, areas, facts, names: dict[int, str], limit_lists: int) -> Synthesis:
+    s = Synthesis(k=k_min())
     if not rows:
         s.stance_people = dict.fromkeys(STANCES, 0)
         s.stance_posts = dict.fromkeys(STANCES, 0)
+        s.arguments = {k: [] for k in ARGUMENT_STANCES}
         return s
     s.posts = len(rows)
     stance_of = _people_stances(rows)
@@ -272,17 +384,23 @@ def synthesise(
     for r in rows:
         weeks[_week(r.created_at)][r.stance.value if r.stance is not None else "none"] += 1
     s.weeks = [(w, {k: c[k] for k in STANCES}) for w, c in sorted(weeks.items())]
-    areas = person_areas(set(stance_of))
-    s.area_names = area_names(areas.values())
+    s.area_names = names
     _area_groups(s, rows, areas, stance_of)
+    s.target_groups = target_group_tables(stance_of, s.k, facts)
     for stance in ARGUMENT_STANCES:
-        candidates = [
-            _contribution(r, areas.get(r.author_id, UNKNOWN_AREA))
-            for r in rows
-            if r.stance is not None and r.stance.value == stance
-        ]
-        s.arguments[stance] = strongest(candidates)
-    unanswered, replies = _questions(rows, areas)
-    s.unanswered = unanswered[:limit_lists]
-    s.replies = replies[:limit_lists]
+        candidates = sorted(
+            (r for r in rows if r.stance is not None and r.stance.value == stance),
+            key=lambda r: (-(r.support_count or 0), r.created_at, r.id),
+        )
+        chosen = _choose(
+            candidates,
+            TOP_ARGUMENTS,
+            author=lambda r: r.author_id,
+            area=lambda r: areas.get(r.author_id, UNKNOWN_AREA),
+        )  # only the chosen rows become contributions
+        s.arguments[stance] = sorted(
+            (_contribution(r, areas.get(r.author_id, UNKNOWN_AREA)) for r in chosen),
+            key=lambda c: (-c.supports, c.created_at, c.post_id),
+        )
+    s.unanswered, s.replies = _questions(rows, areas, limit_lists)
     return s

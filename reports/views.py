@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from forum import exports, render_error, uow
+from forum import exports, hooks, render_error, uow
 from forum import permissions as fp
 from forum import queries as forum_queries
 from forum.cache import TTLCache
@@ -104,6 +104,8 @@ def topic_page(topic_id: int):
         labels=labels,
         area_name=area_name,
         request=request,
+        # What other packages know of the topic (the opinion map), through the forum's hook.
+        sections=hooks.synthesis_sections(topic.id, 2),
     )
 
 

@@ -138,8 +138,12 @@ def post_doc(row, t: _Topic, author: _Author | None, origin: str | None = None) 
     }
 
 
-def source_doc(source, item: hooks.SearchItem, author: _Author | None) -> dict:
-    """A document for an item another package keeps (``forum.hooks.SearchSource``)."""
+def source_doc(
+    source, item: hooks.SearchItem, author: _Author | None, t: _Topic | None = None
+) -> dict:
+    """A document for an item another package keeps (``forum.hooks.SearchSource``). The
+    source decides its visibility, committee and area; an item of a topic also carries the
+    topic's title (``ttitle``, as a post does)."""
     return {
         "id": doc_id(source.kind, item.id),
         "kind": source.kind,
@@ -147,7 +151,7 @@ def source_doc(source, item: hooks.SearchItem, author: _Author | None) -> dict:
         "topic": str(item.topic_id) if item.topic_id else None,
         "committee": str(item.committee_id) if item.committee_id else None,
         "area": str(item.area_id) if item.area_id else None,
-        "author_id": str(item.author_id),
+        "author_id": str(item.author_id) if item.author_id else None,
         "author": author.display_name if author else None,
         "role": author.role if author else None,
         "party": author.party if author else None,
@@ -156,15 +160,25 @@ def source_doc(source, item: hooks.SearchItem, author: _Author | None) -> dict:
         "created": item.created_at,
         "title": item.title,
         "body": markdown_to_text(item.text),
-        "origin": source.origin,
+        "ttitle": t.title if t is not None else None,
+        "origin": getattr(source, "origin", None),
     }
 
 
 def _source_docs(source, ids: set[int]) -> tuple[list[dict], list[str]]:
+    """Documents of these items of ``source``; the ids with none (the item is gone, or the
+    topic it belongs to is) come back as the second list."""
     items = source.items(sorted(ids)) if ids else {}
-    authors = _authors({i.author_id for i in items.values()})
-    docs = [source_doc(source, item, authors.get(item.author_id)) for item in items.values()]
-    gone = [doc_id(source.kind, i) for i in sorted(set(ids) - set(items))]
+    topics = _topics({i.topic_id for i in items.values() if i.topic_id})
+    authors = _authors({i.author_id for i in items.values() if i.author_id})
+    docs, gone = [], []
+    for pk in sorted(ids):
+        item = items.get(pk)
+        t = topics.get(item.topic_id) if item is not None and item.topic_id else None
+        if item is None or (item.topic_id and t is None):
+            gone.append(doc_id(source.kind, pk))
+        else:
+            docs.append(source_doc(source, item, authors.get(item.author_id), t))
     return docs, gone
 
 

@@ -46,6 +46,7 @@ class SearchForm(Form):
             ]
         ),
     )
+    slags = SelectField(_l("Kind"), validate_choice=False)
     kilde = SelectField(_l("Source"), validate_choice=False)
     fra = DateField(_l("From date"), description=_l("For example 2025-01-31."))
     til = DateField(_l("To date"), description=_l("For example 2026-12-31."))

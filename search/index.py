@@ -23,13 +23,15 @@ What a document holds (one per topic and one per post; ids ``t<id>`` and ``p<id>
   serve quoted single words, ``prefix*`` and English, and add a little to the score. One
   field instead of a stemmed and an unstemmed copy: a third fewer postings, one tokenising;
 * ``author``: the display name, unstemmed;
-* filters: ``committee``, ``area``, ``topic``, ``author_id``, ``role``, ``party``, ``stance``,
-  ``state``, ``vis`` ("public": anyone may see it; "restricted": only its author and
-  moderators), ``created``, ``origin`` (where a post comes from, e.g. "moeder": said at a
-  meeting and entered afterwards; ``forum.hooks.PostOrigin``).
+* filters: ``kind`` ("post", "topic", or another package's kind through
+  ``forum.hooks.register_search_source``: "meeting" with ids ``m<id>``, "outcome" with ids
+  ``o<id>``), ``committee``, ``area``, ``topic``, ``author_id``, ``role``, ``party``,
+  ``stance``, ``state``, ``vis`` ("public": anyone may see it; "restricted": only its author
+  and moderators), ``created``, ``origin`` (where a post comes from, e.g. "moeder": said at a
+  meeting and entered afterwards; ``forum.hooks.PostOrigin``; a source's items may count under
+  an origin too: meetings under "moeder").
 
-Other packages' items (``forum.hooks.SearchSource``: meetings, ids ``m<id>``) are documents
-with the same fields.
+Other packages' items (``forum.hooks.SearchSource``) are documents with the same fields.
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ from .query import AllOf, AnyOf, Criteria, Node, Not, Phrase, Prefix, Word
 
 SCHEMA_VERSION = 7  # 4: more stemmer fixes (language.py); 5: løn/lønninger, stor/større;
 # 6: the lemmatiser (simplemma's word list) before Snowball, grønt; 7: ``origin`` and the
-# documents of other packages' search sources (meetings)
+# documents of other packages' search sources (meetings, outcomes)
 META_FILE = "borgerdialog.json"
 CURRENT_FILE = "CURRENT"
 ROLE_LOCK = "WRITER"
@@ -1453,6 +1455,7 @@ def _filter_sets(snap: Snapshot, c: Criteria, public_only: bool) -> list[frozens
         ("party", c.party),
         ("stance", c.stance),
         ("origin", c.origin),
+        ("kind", c.kind),
     ):
         if value is not None and value != "":
             sets.append(snap.term_set(fieldname, str(value)))

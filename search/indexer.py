@@ -311,6 +311,16 @@ class Indexer:
             more = documents.load(extra)
             loaded.docs += more.docs
             loaded.deleted += more.deleted
+        # Other packages' items of a changed topic repeat its fields too (outcomes).
+        items_of_changed = {}
+        for kind, source in hooks.search_sources().items() if changed else ():
+            ids = set(source.ids_of_topics(changed)) - t.others.get(kind, set())
+            if ids:
+                items_of_changed[kind] = ids
+        if items_of_changed:
+            more = documents.load(others=items_of_changed)
+            loaded.docs += more.docs
+            loaded.deleted += more.deleted
         return loaded
 
     def _advance(

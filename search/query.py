@@ -375,6 +375,7 @@ class Criteria:
     party: str | None = None
     stance: str | None = None
     origin: str | None = None  # a registered post origin's key (forum.hooks.PostOrigin)
+    kind: str | None = None  # "post", "topic" or a registered source's kind ("outcome")
     date_from: date | None = None
     date_to: date | None = None  # inclusive
     # The date range as naive UTC datetimes [from, until), worked out in the local time zone.

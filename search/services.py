@@ -56,6 +56,7 @@ PARAMS = (
     "rolle",
     "parti",
     "holdning",
+    "slags",
     "kilde",
     "fra",
     "til",
@@ -243,6 +244,7 @@ def read_request(params: Mapping[str, str], viewer, places: Places | None = None
         ("rolle", ROLES, _l("author role"), "role"),
         ("parti", places.parties, _l("party"), "party"),
         ("holdning", STANCES, _l("stance"), "stance"),
+        ("slags", kinds(), _l("kind of contribution"), "kind"),
     ):
         value = _choice(params, name, allowed, label, notices)
         if value:
@@ -264,6 +266,20 @@ def read_request(params: Mapping[str, str], viewer, places: Places | None = None
         crit.restricted_areas = None if scope is None else frozenset(scope)
     page = _read_page(params.get("side") or "", notices)
     return SearchRequest(crit, accepted, page, notices, topic, places)
+
+
+def kinds() -> tuple[str, ...]:
+    """The kinds of document one may filter on: posts, topics and the registered sources'."""
+    return (documents.POST, documents.TOPIC, *hooks.search_sources())
+
+
+def kind_choices() -> list[tuple[str, object]]:
+    """(value, label) of each kind, for the filter and a saved search's description."""
+    return [
+        (documents.POST, _l("Posts")),
+        (documents.TOPIC, _l("Topics")),
+        *((kind, source.label) for kind, source in hooks.search_sources().items()),
+    ]
 
 
 # --- running a search --------------------------------------------------------------------------
@@ -302,6 +318,13 @@ class Hit:
     def origin_label(self) -> str:
         origin = hooks.post_origins().get(self.origin or "")
         return str(origin.label) if origin is not None else ""
+
+    @property
+    def topic_id(self) -> int | None:
+        """The topic it belongs to (None for another package's item of no topic)."""
+        if self.item is not None:
+            return self.item.topic_id
+        return self.topic.id
 
     @property
     def stance(self) -> str | None:
@@ -620,16 +643,21 @@ def _csv_pieces(
 def _csv_row(h: tuple[str, int], obj, tz) -> list[str]:
     if isinstance(obj, hooks.SearchItem):
         created = obj.created_at.replace(tzinfo=ZoneInfo("UTC")).astimezone(tz)
-        author = db.session.get(User, obj.author_id)
+        author = db.session.get(User, obj.author_id) if obj.author_id else None
         committee = db.session.get(Committee, obj.committee_id) if obj.committee_id else None
         area = db.session.get(Area, obj.area_id) if obj.area_id else None
+        link = (
+            obj.url
+            if obj.url.startswith("http")
+            else url_for("forum.home", _external=True).rstrip("/") + obj.url
+        )
         return [
             documents.doc_id(h[0], h[1]),
-            url_for("forum.home", _external=True).rstrip("/") + obj.url,
+            link,
             created.strftime("%Y-%m-%d %H:%M"),
             _csv_safe(author.display_name if author else ""),
             str(ROLE_LABELS.get(author.role.value, author.role.value)) if author else "",
-            _csv_safe(author.party or "") if author else "",
+            _csv_safe((author.party if author else None) or ""),
             _csv_safe(committee.name if committee else ""),
             _csv_safe(area.name if area else ""),
             _csv_safe(obj.title),
@@ -668,6 +696,18 @@ def saved_params(saved: SavedSearch) -> dict[str, str]:
     return params
 
 
+def _describe_kind_and_origin(f: dict) -> list[str]:
+    """The kind (``slags``) and origin (``kilde``) filters in words."""
+    out = []
+    kind_label = dict(kind_choices()).get(f.get("slags", ""))
+    if kind_label:
+        out.append(_("Only: %(kind)s", kind=kind_label))
+    origin = hooks.post_origins().get(f.get("kilde", ""))
+    if origin is not None:
+        out.append(str(origin.label))
+    return out
+
+
 def describe_filters(saved: SavedSearch, places: Places) -> list[str]:
     """A saved search's filters as people read them ("Udvalget for Børn og Skole",
     "Politicians only", "From date: 2026-01-01"), not as the URL holds them."""
@@ -690,9 +730,7 @@ def describe_filters(saved: SavedSearch, places: Places) -> list[str]:
         out.append(f["parti"])
     if f.get("holdning") in STANCE_LABELS:
         out.append(str(STANCE_LABELS[f["holdning"]]))
-    origin = hooks.post_origins().get(f.get("kilde", ""))
-    if origin is not None:
-        out.append(str(origin.label))
+    out += _describe_kind_and_origin(f)
     if f.get("fra"):
         out.append(f"{_('From date')}: {f['fra']}")
     if f.get("til"):

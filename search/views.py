@@ -65,6 +65,7 @@ def _search_form(req: services.SearchRequest, places: services.Places) -> Search
         [("", _("All local areas"))] + [(x.slug, x.name) for x in places.areas]
     )
     form.parti.choices = choices([("", _("All parties"))] + [(p, p) for p in places.parties])
+    form.slags.choices = choices([("", _("All kinds"))] + services.kind_choices())
     form.kilde.choices = choices(
         [("", _("Everything"))] + [(key, str(o.label)) for key, o in hooks.post_origins().items()]
     )

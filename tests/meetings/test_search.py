@@ -134,4 +134,28 @@ def test_export_and_api_pass_the_filter(world, said, reindex, client, login):
         ("meeting", m.id),
     }
     meeting_item = next(i for i in items if i["kind"] == "meeting")
-    assert meeting_item["topic_id"] is None and meeting_item["url"].endswith(f"/moeder/{m.id}")
+    # a meeting of a topic names it (one without would give None)
+    assert meeting_item["topic_id"] == m.topic_id
+    assert meeting_item["url"].endswith(f"/moeder/{m.id}")
+
+
+def test_kind_and_source_filters_combine(world, said, reindex, find, client):
+    m, loud, quiet, online = said
+    reindex()
+    # »Fra møder« alone: the meeting and the contributions; with a kind, only that kind
+    assert _keys(find("vindmøllerne", kilde="moeder", slags="post")) == {
+        ("post", loud.id),
+        ("post", quiet.id),
+    }
+    only_meetings = find("vindmøllerne", kilde="moeder", slags="meeting")
+    assert _keys(only_meetings) == {("meeting", m.id)} and only_meetings.total == 1
+    assert _keys(find("vindmøllerne", slags="meeting")) == {("meeting", m.id)}
+    # the page offers meetings as a kind and keeps both choices
+    page = client.get("/soeg?q=vindmøllerne&kilde=moeder&slags=meeting").get_data(as_text=True)
+    assert 'name="slags"' in page and '<option selected value="meeting">' in page
+    assert f'href="/moeder/{m.id}"' in page and "billig strøm" not in page
+    api = client.get("/api/v1/search?q=vindmøllerne&kilde=moeder&slags=post")
+    assert {(i["kind"], i["id"]) for i in api.get_json()["items"]} == {
+        ("post", loud.id),
+        ("post", quiet.id),
+    }

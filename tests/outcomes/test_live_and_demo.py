@@ -65,3 +65,8 @@ def test_seed_demo_command_runs_the_step(app, runner):
     result = runner.invoke(args=["seed-demo", "--big-posts", "5"])
     assert result.exit_code == 0, result.output
     assert db.session.scalar(select(func.count(Outcome.id))) == 3
+    # The other packages' demo data runs first: the harbour's outcome cites a live Q&A answer
+    # through the citable-source hooks (and a budget idea when there is a published one; the
+    # budgets package has no demo data).
+    kinds = {getattr(k, "value", k) for k in db.session.scalars(select(OutcomeCitation.kind))}
+    assert kinds == {"post", "answer"}

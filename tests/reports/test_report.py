@@ -155,7 +155,7 @@ def test_the_cli_makes_a_report_with_a_progress_bar(world, app, tmp_path):
         args=["reports", "make", "--committee", slug, "--format", "html", "--out", str(out)]
     )
     assert result.exit_code == 0, result.output
-    assert "Topics" in result.output and "1 topics" in result.output
+    assert "Report" in result.output and "1 topics" in result.output
     html = out.read_text("utf-8")
     assert "Biblioteket" in html and "<style>" in html
 
