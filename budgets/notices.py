@@ -5,10 +5,10 @@ idea: the budgets package's ``Notice`` row beside it names the idea and keeps th
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from forum import hooks
 from forum.hooks import Notice, NoticeFacts
+from forum.i18n import lazy_gettext as _l
 from forum.i18n import quote
 
 from . import queries

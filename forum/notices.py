@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from flask import url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from . import hooks, permissions
 from .hooks import Notice, NoticeFacts
+from .i18n import lazy_gettext as _l
 from .models import Notification, PostState
 
 GONE_POST = _l("A post you were told about is no longer available.")

@@ -7,10 +7,10 @@ news about a meeting (it used to print the kind's code)."""
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from forum import hooks
 from forum.hooks import Notice, NoticeFacts
+from forum.i18n import lazy_gettext as _l
 
 from .invitations import ANSWERED, INVITED, REMINDER
 from .services import CANCELLED, CHANGED, NEW, SEAT

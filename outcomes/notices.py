@@ -4,10 +4,10 @@ notifications page and in every mail."""
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from forum import hooks, permissions
 from forum.hooks import Notice, NoticeFacts
+from forum.i18n import lazy_gettext as _l
 
 from .services import NOTIFICATION_KIND
 
