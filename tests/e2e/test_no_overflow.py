@@ -65,6 +65,7 @@ NOT_PAGES = {
     "meetings.personal_ics": "calendar file",
     "api_pages.openapi_json": "the API's description (JSON)",
     "api_dump.latest": "the open-data zip file",
+    "opinions.export": "the statements round as a Pol.is zip file",
 }
 LONG_WORD = "Kommunalbestyrelsesmedlemsvederlagsberegningsbekendtgørelsesændringsforslaget"
 LONG_LINK = (
