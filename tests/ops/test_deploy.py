@@ -97,6 +97,7 @@ def test_every_flask_command_named_exists(app):
         ("opinions", "recompute"),
         ("moderation", "remind"),
         ("privacy", "purge"),
+        ("meetings", "remind"),
         ("api", "dump"),
     }
     assert {tuple(w) for w in named} == expected
