@@ -147,15 +147,19 @@ def owned_topic_queries() -> list:
 _DEMO_KEY = "borgerdialog.demo_steps"
 
 
-def register_demo_step(app, step: Callable[[], int]) -> None:
-    """``step()`` writes demo rows (no commit) and returns how many it wrote."""
+def register_demo_step(app, step: Callable[[], int], *, late: bool = False) -> None:
+    """``step()`` writes demo rows (no commit) and returns how many it wrote. A ``late`` step
+    runs after every other package's steps: it may join what they wrote through the hooks
+    (live Q&A holds a demo session at a demo meeting through ``meeting_links``)."""
     steps = app.extensions.setdefault(_DEMO_KEY, [])
-    if step not in steps:
-        steps.append(step)
+    if all(s is not step for s, _late in steps):
+        steps.append((step, late))
 
 
 def demo_steps() -> list[Callable[[], int]]:
-    return list(current_app.extensions.get(_DEMO_KEY, ()))
+    """The registered steps: in registration order, the late ones last."""
+    steps = current_app.extensions.get(_DEMO_KEY, ())
+    return [s for s, late in steps if not late] + [s for s, late in steps if late]
 
 
 # --- review of content other packages own -----------------------------------------------------

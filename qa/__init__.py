@@ -92,6 +92,8 @@ def init_app(app: Flask) -> None:
     hooks.register_topic_guard(app, policy.topic_guard)
     hooks.register_post_policy(app, policy.wrap(hooks.registered_post_policy(app)))
     hooks.register_demo_step(app, demo.seed)
+    # After the meetings package's step: a session held at one of its demo meetings.
+    hooks.register_demo_step(app, demo.seed_hybrid, late=True)
     notices.register(app)  # how its notifications read, on the page and in mails
     from .citations import AnswerSource
 

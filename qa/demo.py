@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from forum import hooks
 from forum.extensions import db
 from forum.models import Area, Committee, User, utcnow
 
@@ -161,3 +162,50 @@ def seed() -> int:
     db.session.flush()
     rows += 10
     return rows
+
+
+def seed_hybrid() -> int:
+    """A late demo step (after the meetings package's): the citizens' hour of Klima og
+    Miljø's committee meeting in Mørkøv is a live Q&A session held at the meeting, so the
+    hall asks through the projector view and people at home online (issue 16's hybrid).
+    Returns the rows written: 0 without the meetings package or its demo meeting."""
+    # Scheduling a session is a moderator's; holding it at a meeting also needs the
+    # meeting's organisers (municipal staff): the admin is both.
+    staff = _user("admin@holbaek.example")
+    sara = _user("sara.lindholm@holbaek.example")
+    asker = _citizen("Freja Holm")
+    klima = db.session.scalar(select(Committee).where(Committee.slug == "klima-og-miljoe"))
+    moerkoev = db.session.scalar(select(Area).where(Area.slug == "moerkoev"))
+    links = hooks.meeting_links()
+    if None in (staff, sara, asker, klima, moerkoev, links):
+        return 0
+    meeting = None
+    for meeting_id, _label in links.choices(staff, None):
+        facts = links.facts(meeting_id)
+        if facts and facts.committee_id == klima.id and facts.area_id == moerkoev.id:
+            meeting = facts
+            break
+    if meeting is None:
+        return 0
+    session = services.schedule_session(
+        staff,
+        "Borgernes spørgetime i Mørkøv om vindmøllerne",
+        "Efter udvalgets dagsorden svarer Sara Lindholm på spørgsmål om vindmøllerne ved "
+        "Mørkøv — fra salen via skærmen og hjemmefra her. Send gerne dit spørgsmål på "
+        "forhånd.",
+        meeting.ends_at - timedelta(hours=1),
+        meeting.ends_at,
+        [sara.id],
+        committee_id=klima.id,
+        area_id=moerkoev.id,
+        topic_id=meeting.topic_id,
+        premoderated=True,
+    )
+    services.hold_at_meeting(staff, session, meeting.id)
+    services.ask(
+        asker,
+        session,
+        "Hvor langt fra de nærmeste huse kommer møllerne til at stå, og hvem måler støjen, "
+        "når de kører?",
+    )
+    return 3

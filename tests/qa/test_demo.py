@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from forum.demo import seed_demo
 from forum.extensions import db
 from forum.models import PostState
-from qa import demo
+from qa import demo, services
 from qa.models import QAEntry, QASession, SessionState
 
 
@@ -31,4 +31,22 @@ def test_seed_demo_command_runs_the_step(app, runner):
     app.config["MODERATION_ENABLED"] = False
     result = runner.invoke(args=["seed-demo", "--big-posts", "5"])
     assert result.exit_code == 0, result.output
-    assert db.session.scalar(select(func.count()).select_from(QASession)) == 3
+    # three of its own, and one held at a meeting when the meetings package is there
+    assert db.session.scalar(select(func.count()).select_from(QASession)) == 4
+
+
+def test_demo_session_held_at_the_mork_meeting(app, client, runner):
+    """seed-demo runs live Q&A's late step after the meetings package's: the citizens' hour
+    of the committee meeting in Mørkøv is a session held at that meeting, and each page
+    links the other."""
+    app.config["MODERATION_ENABLED"] = False
+    result = runner.invoke(args=["seed-demo", "--big-posts", "5"])
+    assert result.exit_code == 0, result.output
+    hybrid = db.session.scalar(select(QASession).where(QASession.title.contains("Mørkøv")))
+    assert hybrid is not None and hybrid.state == SessionState.SCHEDULED
+    facts = services.meeting_of(hybrid.id)
+    assert facts is not None and "Mørkøv" in facts.title
+    assert hybrid.ends_at == facts.ends_at and hybrid.starts_at > facts.starts_at
+    assert facts.url in client.get(f"/spoergetid/{hybrid.id}").get_data(as_text=True)
+    meeting_page = client.get(facts.url).get_data(as_text=True)
+    assert f"/spoergetid/{hybrid.id}" in meeting_page
