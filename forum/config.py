@@ -290,6 +290,9 @@ CORE = Settings(
     ),
 )
 
+# The core's defaults by name (bench/topic_page.py and tests read them).
+DEFAULTS: dict[str, object] = {s.name: s.default for s in CORE.items}
+
 # Forced under BORGERDIALOG_ENV=production, whatever else says otherwise: cookies only over
 # HTTPS and never readable by scripts, external links in https, no debugger (FLASK_DEBUG).
 PRODUCTION: dict[str, object] = {
