@@ -17,9 +17,9 @@ and ``MAIL_WORKER`` under the one rule of forum/config.py):
 ``MAIL_BASE_URL``
     The site's public address, for links in mails.
 ``MAIL_WORKER``
-    "thread" (embedded default): the app sends and builds digests in a daemon thread;
-    "external" (production default): run ``flask --app app mail send`` and
-    ``flask --app app mail digests`` from cron.
+    "thread": the app sends and builds digests in a daemon thread; "external": run
+    ``flask --app app mail send`` and ``flask --app app mail digests`` from cron. Unset, it
+    follows ``WORKERS`` (thread in the embedded default, external in production).
 ``MAIL_REQUIRE_VERIFICATION``
     Unverified accounts may not write, and only confirmed addresses get notification mails.
 """
