@@ -26,6 +26,22 @@ from forum.config import ConfigError, load_config, serving_address
 from forum.extensions import socketio
 
 HERE = Path(__file__).resolve().parent
+# The feature packages' settings (the core's are forum.config.CORE): load_config applies them
+# all before any package's init_app runs (docs/ARCHITECTURE.md, "Configuration").
+SETTINGS = (
+    moderation.SETTINGS,
+    search.SETTINGS,
+    mail.SETTINGS,
+    budgets.SETTINGS,
+    qa.SETTINGS,
+    admin.SETTINGS,
+    privacy.SETTINGS,
+    opinions.SETTINGS,
+    reports.SETTINGS,
+    meetings.SETTINGS,
+    api.SETTINGS,
+    ops.SETTINGS,
+)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -36,7 +52,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=str(HERE / "static"),
     )
     try:
-        load_config(app, test_config)
+        # Every package's declared settings under the one rule (forum/config.py).
+        load_config(app, test_config, SETTINGS)
     except ConfigError as exc:  # one line, no traceback (ops/startup.py)
         raise ops.startup.refuse(str(exc)) from None
     app.config.setdefault("MIGRATIONS_DIR", str(HERE / "migrations"))

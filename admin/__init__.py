@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Flask
 
 from forum import hooks
+from forum.config import Settings, defaults, number, whole
 
 DEFAULTS: dict[str, object] = {
     "ADMIN_USERS_PER_PAGE": 50,
@@ -19,11 +20,21 @@ DEFAULTS: dict[str, object] = {
     "ADMIN_LOGO_MAX_BYTES": 200 * 1024,  # an uploaded logo (PNG or JPEG)
     "ADMIN_SITE_LOOK_TTL": 30,  # seconds a process keeps the site settings it read
 }
+# Administration's settings under the one rule of forum/config.py.
+SETTINGS = Settings(
+    "admin",
+    defaults(
+        DEFAULTS,
+        ADMIN_USERS_PER_PAGE=whole(1),
+        ADMIN_TOPICS_PER_PAGE=whole(1),
+        ADMIN_INVITATION_DAYS=whole(1),
+        ADMIN_LOGO_MAX_BYTES=whole(1),
+        ADMIN_SITE_LOOK_TTL=number(0),
+    ),
+)
 
 
 def init_app(app: Flask) -> None:
-    for key, value in DEFAULTS.items():
-        app.config.setdefault(key, value)
     if not hooks.audit_log_registered(app):
         raise RuntimeError("The admin package needs the audit log: init moderation first.")
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from flask import Flask, current_app, request
 from werkzeug.exceptions import HTTPException
 
+from forum.config import Setting, Settings, number, rate_limit, worker
 from forum.errors import DomainError
 from forum.extensions import csrf, db, limiter
 
@@ -32,10 +33,21 @@ DEFAULTS = {
     "API_RATELIMIT_ANON": "120 per minute;3000 per hour",
     "API_RATELIMIT_KEY": "600 per minute;20000 per hour",
     "API_RATELIMIT_WRITE": "30 per minute;500 per hour",
-    "API_DUMP_DIR": None,  # default: <instance>/open-data
-    "API_DUMP_INTERVAL": 24 * 3600,  # seconds between dumps of the embedded thread
-    "API_DUMP_WORKER": None,  # "thread" (embedded) or "external" (production: cron)
 }
+# The API's settings under the one rule of forum/config.py (handed to load_config by the
+# factory).
+SETTINGS = Settings(
+    "api",
+    (
+        *(Setting(k, v, str, env=True) for k, v in DEFAULTS.items() if k.startswith("OPEN_")),
+        *(Setting(k, v, rate_limit, env=True) for k, v in DEFAULTS.items() if "RATELIMIT" in k),
+        worker("API_DUMP_WORKER", "the open-data dump (flask api dump)"),
+        Setting("API_DUMP_DIR", None, str, env=True, doc="default: <instance>/open-data"),
+        # seconds between dumps of the embedded thread, and how often it looks
+        Setting("API_DUMP_INTERVAL", 24 * 3600, number(1)),
+        Setting("API_DUMP_CHECK_INTERVAL", 3600, number(1)),
+    ),
+)
 
 
 def licence(fresh: bool = False) -> tuple[str, str]:
@@ -170,8 +182,6 @@ def _before(bp) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the API, its feeds and dump, the key pages, the demo step and the job."""
-    for key, value in DEFAULTS.items():
-        app.config.setdefault(key, value)
     from forum import hooks
 
     from . import demo, dump, feeds, pages, views

@@ -331,8 +331,6 @@ def job() -> int:
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("API_DUMP_CHECK_INTERVAL", 3600)
-
     @app.cli.group("api")
     def api_cli() -> None:
         """Open data: the dump."""

@@ -10,10 +10,23 @@ from __future__ import annotations
 
 from flask import Flask
 
+from forum.config import Setting, Settings, number, worker
+
 # The tables are defined when the package is imported, not in init_app: by then other
 # packages' threads (mail sender, search indexer) may already be mapping the models, and a
 # half-imported module makes SQLAlchemy's mapper configuration fail for the whole process.
 from . import models  # noqa: F401
+
+# Citizen budgets' settings under the one rule of forum/config.py (handed to load_config by
+# the factory).
+SETTINGS = Settings(
+    "budgets",
+    (
+        worker("BUDGETS_SCHEDULER", "phases that move on their dates (flask budgets advance)"),
+        # how often the embedded scheduler looks for due phase changes (budgets/scheduler.py)
+        Setting("BUDGETS_ADVANCE_INTERVAL_SECONDS", 60, number(1)),
+    ),
+)
 
 
 def init_app(app: Flask) -> None:

@@ -2,10 +2,10 @@
 ``services.advance_due`` every ``BUDGETS_ADVANCE_INTERVAL_SECONDS`` (entering the result
 phase runs the count, so results appear when voting closes).
 
-``BUDGETS_SCHEDULER`` is "thread" in the embedded default and "external" in production
-(``BORGERDIALOG_ENV=production``), where cron runs ``flask budgets advance`` once for all
-instances. The thread itself is ``forum.periodic``'s (no thread under tests; under a CLI
-command only once a request is served).
+``BUDGETS_SCHEDULER`` (declared in budgets/__init__.py; unset, it follows ``WORKERS``) is
+"thread" in the embedded default and "external" in production, where cron runs
+``flask budgets advance`` once for all instances. The thread itself is ``forum.periodic``'s
+(no thread under tests; under a CLI command only once a request is served).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from flask import Flask
 from forum.periodic import PeriodicThread, start_periodic
 
 log = logging.getLogger(__name__)
-DEFAULTS = {"BUDGETS_ADVANCE_INTERVAL_SECONDS": 60}
 
 
 def advance_due_phases() -> int:
@@ -33,8 +32,6 @@ def advance_due_phases() -> int:
 
 
 def init_app(app: Flask) -> None:
-    for key, value in DEFAULTS.items():
-        app.config.setdefault(key, value)
     start_periodic(app, "BUDGETS_SCHEDULER", scheduler_thread(app))
 
 

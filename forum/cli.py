@@ -244,7 +244,24 @@ def fanout_status() -> None:
     click.echo(f"Done: {st.done_jobs} jobs ({st.skipped_jobs} skipped), {st.told} readers told")
 
 
+@click.command("config")
+@with_appcontext
+def config_command() -> None:
+    """Print every declared setting per package: its value and where it came from."""
+    from .config import loaded, masked
+
+    state = loaded(current_app)
+    for package in state.declarations:
+        click.echo(f"[{package.package}]")
+        for item in package.items:
+            value = masked(item, current_app.config.get(item.name))
+            source = state.sources.get(item.name, "default")
+            env = "" if item.env else "  (not from the environment)"
+            click.echo(f"  {item.name} = {value}  [{source}]{env}")
+
+
 def register(app: Flask) -> None:
+    app.cli.add_command(config_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(posts_cli)

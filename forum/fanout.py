@@ -43,7 +43,6 @@ its commit, as it did when the request wrote them.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from dataclasses import dataclass
 
@@ -57,28 +56,10 @@ from .models import POST_FANOUT_KINDS, FanoutJob, Follow, Notification, Post, Po
 
 log = logging.getLogger("borgerdialog.fanout")
 
-DEFAULTS: dict[str, object] = {
-    "FANOUT_BATCH_SIZE": 250,  # recipients per transaction
-    "FANOUT_POLL_INTERVAL": 0.5,  # seconds between looks when nothing woke the worker
-    "FANOUT_DRAIN_WHEN_TESTING": True,
-}
+# FANOUT_WORKER, FANOUT_BATCH_SIZE, FANOUT_POLL_INTERVAL and FANOUT_DRAIN_WHEN_TESTING are
+# declared with the core's settings (forum/config.py, CORE) and read under its one rule.
 WAKE = "forum.fanout.wake"
 _local = threading.local()  # .draining: this thread is inside drain() (no nested drains)
-
-
-def configure(app: Flask) -> None:
-    """Defaults, and ``FANOUT_WORKER`` from the environment outside tests (as SEARCH_WORKER)."""
-    for key, value in DEFAULTS.items():
-        app.config.setdefault(key, value)
-    if "FANOUT_WORKER" not in app.config:
-        default = "external" if app.config.get("BORGERDIALOG_ENV") == "production" else "thread"
-        if not app.config.get("TESTING"):
-            default = os.environ.get("FANOUT_WORKER") or default
-        app.config["FANOUT_WORKER"] = default
-    if app.config["FANOUT_WORKER"] not in ("thread", "external"):
-        raise ValueError(
-            f"FANOUT_WORKER must be 'thread' or 'external', not {app.config['FANOUT_WORKER']!r}"
-        )
 
 
 # --- in the publishing transaction ------------------------------------------------------------
@@ -376,10 +357,9 @@ def running_thread() -> FanoutThread | None:
 
 
 def install(app: Flask) -> None:
-    """Configure, register the seams, and start the thread in the embedded default."""
+    """Register the seams, and start the thread in the embedded default."""
     from .periodic import start_when_serving, wants_thread
 
-    configure(app)
     uow.register(app, "forum.fanout", queue_jobs, kinds=("post_published",))
     uow.register(app, "forum.fanout_wake", wake)
     if wants_thread(app, "FANOUT_WORKER"):  # "thread" and not under tests

@@ -2,8 +2,9 @@
 production.
 
 A package starts its job with ``start_periodic(app, mode_key, PeriodicThread(...))``: the config key
-``mode_key`` is "thread" (the embedded default) or "external" (the default when
-``BORGERDIALOG_ENV=production``: cron runs the package's command instead). The thread is
+``mode_key`` (declared with ``forum.config.worker``) is "thread" or "external" (cron runs the
+package's command instead); unset, it follows ``WORKERS`` ("thread" in the embedded default,
+"external" when ``BORGERDIALOG_ENV=production``). The thread is
 never started under tests, and under a ``flask`` command only with the first request (so
 ``flask db upgrade`` or ``flask seed-demo`` start no threads). Each round runs the job in an
 app context and commits; a failing round is rolled back, logged and tried again next time.
@@ -19,6 +20,7 @@ import click
 from flask import Flask
 
 from . import uow
+from .config import ConfigError
 from .extensions import db
 
 log = logging.getLogger(__name__)
@@ -26,13 +28,18 @@ MODES = ("thread", "external")
 
 
 def worker_mode(app: Flask, key: str) -> str:
-    """The configured mode for ``key`` ("thread" or "external"), defaulted and checked."""
+    """The mode for ``key`` ("thread" or "external"). ``load_config`` has resolved every
+    declared job's mode (its own setting, else ``WORKERS``: forum/config.py); an undeclared
+    key follows ``WORKERS`` the same way."""
     mode = app.config.get(key)
     if mode is None:
-        production = app.config.get("BORGERDIALOG_ENV") == "production"
-        mode = app.config[key] = "external" if production else "thread"
+        mode = app.config.get("WORKERS")
+        if mode is None:
+            production = app.config.get("BORGERDIALOG_ENV") == "production"
+            mode = "external" if production else "thread"
+        app.config[key] = mode
     if mode not in MODES:
-        raise ValueError(f"{key} must be 'thread' or 'external', not {mode!r}.")
+        raise ConfigError(f"{key} must be thread or external, not {mode!r}.")
     return mode
 
 

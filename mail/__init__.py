@@ -1,13 +1,14 @@
 """Mail: verified accounts, password reset, change of address, and notification e-mails
 people control (immediately, daily or weekly digest, or off, per kind).
 
-``init_app`` sets the defaults below, registers the forum's user-restriction hook (unverified
+``init_app`` registers the forum's user-restriction hook (unverified
 accounts read and follow but do not write), connects to ``forum.signals.user_registered``
 (the confirmation mail) and ``registration_for_existing_account`` (tells the owner),
 installs the in-transaction queueing (``feed``), and adds the pages, the ``flask mail``
 commands and — in the embedded default — the sender thread. The forum never imports mail.
 
-Configuration (environment variables of the same name override outside tests):
+Configuration (declared in ``SETTINGS``; the environment sets the SMTP ones, ``MAIL_BASE_URL``
+and ``MAIL_WORKER`` under the one rule of forum/config.py):
 
 ``MAIL_SERVER``, ``MAIL_PORT``, ``MAIL_SECURITY`` ("starttls", "ssl" or "none"),
 ``MAIL_USERNAME``, ``MAIL_PASSWORD``, ``MAIL_SENDER``
@@ -16,9 +17,9 @@ Configuration (environment variables of the same name override outside tests):
 ``MAIL_BASE_URL``
     The site's public address, for links in mails.
 ``MAIL_WORKER``
-    "thread" (embedded default): the app sends and builds digests in a daemon thread;
-    "external" (production default): run ``flask --app app mail send`` and
-    ``flask --app app mail digests`` from cron.
+    "thread": the app sends and builds digests in a daemon thread; "external": run
+    ``flask --app app mail send`` and ``flask --app app mail digests`` from cron. Unset, it
+    follows ``WORKERS`` (thread in the embedded default, external in production).
 ``MAIL_REQUIRE_VERIFICATION``
     Unverified accounts may not write, and only confirmed addresses get notification mails.
 """
@@ -31,21 +32,25 @@ from flask import Flask, current_app
 from flask_login import current_user
 
 from forum import hooks, signals
-from forum.config import ConfigError
+from forum.config import (
+    ConfigError,
+    Setting,
+    Settings,
+    choice,
+    defaults,
+    flag,
+    number,
+    rate_limit,
+    whole,
+    worker,
+)
 from forum.periodic import start_when_serving
 
 # The tables, at import time: another package's thread (the search indexer) may configure
 # the mappers at any moment, and must not catch MailMessage defined but MailItem not yet.
 from . import models  # noqa: F401
 
-DEFAULTS: dict[str, object] = {
-    "MAIL_SERVER": None,
-    "MAIL_PORT": None,  # default from MAIL_SECURITY: 587 starttls, 465 ssl, 25 none
-    "MAIL_SECURITY": "starttls",
-    "MAIL_USERNAME": None,
-    "MAIL_PASSWORD": None,
-    "MAIL_SENDER": "Borgerdialog Holbæk <borgerdialog@localhost>",
-    "MAIL_BASE_URL": "http://127.0.0.1:5000",
+_TUNING: dict[str, object] = {
     "MAIL_OUTBOX_DIR": None,  # instance/outbox
     "MAIL_TIMEOUT": 30,
     "MAIL_REQUIRE_VERIFICATION": True,
@@ -76,52 +81,50 @@ DEFAULTS: dict[str, object] = {
     "RATELIMIT_RESET_IP": "5 per minute;20 per hour",
     "RATELIMIT_MAIL_CHANGE": "10 per hour",
 }
-ENV_VARS = (
-    "MAIL_SERVER",
-    "MAIL_PORT",
-    "MAIL_SECURITY",
-    "MAIL_USERNAME",
-    "MAIL_PASSWORD",
-    "MAIL_SENDER",
-    "MAIL_BASE_URL",
-    "MAIL_WORKER",
-)
 _PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 
 
-def _configure(app: Flask) -> None:
-    if not app.config.get("TESTING"):
-        for name in ENV_VARS:
-            if name not in app.config and os.environ.get(name):
-                app.config[name] = os.environ[name]
-    for key, value in DEFAULTS.items():
-        app.config.setdefault(key, value)
-    security = str(app.config["MAIL_SECURITY"] or "none").lower()
-    if security not in _PORTS:
-        raise ConfigError(f"MAIL_SECURITY must be 'starttls', 'ssl' or 'none', not {security!r}.")
-    app.config["MAIL_SECURITY"] = security
-    try:
-        app.config["MAIL_PORT"] = int(app.config["MAIL_PORT"] or _PORTS[security])
-    except ValueError:
-        raise ConfigError(f"MAIL_PORT must be a number, not {app.config['MAIL_PORT']!r}.") from None
-    try:
-        lease, timeout = float(app.config["MAIL_CLAIM_SECONDS"]), float(app.config["MAIL_TIMEOUT"])
-    except (TypeError, ValueError):
-        raise ConfigError("MAIL_CLAIM_SECONDS and MAIL_TIMEOUT must be numbers.") from None
+def _finish(app: Flask) -> None:
+    """The port from the security when unset, the lease against the timeout, the outbox."""
+    security = app.config["MAIL_SECURITY"]
+    app.config["MAIL_PORT"] = app.config["MAIL_PORT"] or _PORTS[security]
+    lease, timeout = app.config["MAIL_CLAIM_SECONDS"], app.config["MAIL_TIMEOUT"]
     if lease < 2 * timeout:
         # One mail may take a network timeout or two between lease renewals.
         raise ConfigError(
-            f"MAIL_CLAIM_SECONDS ({lease:g}) must be at least twice MAIL_TIMEOUT ({timeout:g})."
+            f"MAIL_CLAIM_SECONDS ({lease:g}) must be at least twice MAIL_TIMEOUT ({timeout:g}): "
+            f"set MAIL_CLAIM_SECONDS to {2 * timeout:g} or more."
         )
     if not app.config["MAIL_OUTBOX_DIR"]:
         app.config["MAIL_OUTBOX_DIR"] = os.path.join(app.instance_path, "outbox")
-    if "MAIL_WORKER" not in app.config:
-        production = app.config.get("BORGERDIALOG_ENV") == "production"
-        app.config["MAIL_WORKER"] = "external" if production else "thread"
-    if app.config["MAIL_WORKER"] not in ("thread", "external"):
-        raise ConfigError(
-            f"MAIL_WORKER must be 'thread' or 'external', not {app.config['MAIL_WORKER']!r}."
-        )
+
+
+# Mail's settings under the one rule of forum/config.py (the factory hands them to
+# load_config); the environment sets the ones marked env.
+SETTINGS = Settings(
+    "mail",
+    (
+        Setting("MAIL_SERVER", None, str, env=True, doc="SMTP server; unset: the outbox"),
+        Setting("MAIL_PORT", None, whole(1, 65535), env=True, doc="587 starttls, 465 ssl, 25 none"),
+        Setting("MAIL_SECURITY", "starttls", choice("starttls", "ssl", "none"), env=True),
+        Setting("MAIL_USERNAME", None, str, env=True),
+        Setting("MAIL_PASSWORD", None, str, env=True, secret=True),
+        Setting("MAIL_SENDER", "Borgerdialog Holbæk <borgerdialog@localhost>", str, env=True),
+        Setting("MAIL_BASE_URL", "http://127.0.0.1:5000", str, env=True, doc="links in mails"),
+        worker("MAIL_WORKER", "sending mails and building digests (flask mail send/digests)"),
+        *defaults(
+            _TUNING,
+            MAIL_TIMEOUT=number(0.1),
+            MAIL_CLAIM_SECONDS=number(1),
+            MAIL_POLL_INTERVAL=number(0.01),
+            MAIL_BATCH_SIZE=whole(1),
+            MAIL_REQUIRE_VERIFICATION=flag,
+            RATELIMIT_RESET_IP=rate_limit,
+            RATELIMIT_MAIL_CHANGE=rate_limit,
+        ),
+    ),
+    finish=_finish,
+)
 
 
 def _unverified_banner():
@@ -166,7 +169,6 @@ def _start_thread(app: Flask) -> None:
 
 def init_app(app: Flask) -> None:
     """Register mail's restriction hook, queueing, pages, commands and sender thread."""
-    _configure(app)
     from . import cli, feed, services, views
 
     app.extensions["mail"] = True

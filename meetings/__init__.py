@@ -25,7 +25,23 @@ from __future__ import annotations
 
 from flask import Flask
 
+from forum.config import Setting, Settings, number, whole, worker
+
 from . import models  # noqa: F401  (tables at import time)
+
+# Meetings' settings under the one rule of forum/config.py (handed to load_config by the
+# factory).
+SETTINGS = Settings(
+    "meetings",
+    (
+        worker(
+            "MEETINGS_REMINDER_WORKER",
+            "reminders of unanswered invitations (flask meetings remind)",
+        ),
+        Setting("MEETINGS_INVITATION_REMINDER_DAYS", 7, whole(1), env=True),
+        Setting("MEETINGS_REMINDER_INTERVAL", 3600.0, number(1)),
+    ),
+)
 
 
 def _meetings_for(kind: str, place) -> list:
@@ -107,8 +123,6 @@ def init_app(app: Flask) -> None:
             "meeting_invitations_for": lambda area: invitations.for_area(area.id),
         }
 
-    app.config.setdefault("MEETINGS_INVITATION_REMINDER_DAYS", 7)
-    app.config.setdefault("MEETINGS_REMINDER_INTERVAL", 3600.0)
     start_periodic(
         app,
         "MEETINGS_REMINDER_WORKER",

@@ -14,6 +14,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from forum import hooks, signals, uow
+from forum.config import Settings, choice, defaults, flag, number, rate_limit, whole, worker
 
 DEFAULTS: dict[str, object] = {
     "MODERATION_ENABLED": True,
@@ -36,6 +37,31 @@ DEFAULTS: dict[str, object] = {
     # each connection; the rest are counted: moderation/events.py).
     "MODERATION_LIVE_REFUSAL_AUDITS": "10 per minute",
 }
+# Moderation's settings under the one rule of forum/config.py (handed to load_config by the
+# factory).
+SETTINGS = Settings(
+    "moderation",
+    (
+        worker("MODERATION_REMINDER_WORKER", "reminders to moderators (flask moderation remind)"),
+        *defaults(
+            DEFAULTS,
+            MODERATION_ENABLED=flag,
+            MODERATION_DEFAULT_MODE=choice("post", "pre"),
+            MODERATION_TRUST_THRESHOLD=whole(0),
+            MODERATION_LINK_TRUST_THRESHOLD=whole(0),
+            MODERATION_NEW_ACCOUNT_DAYS=whole(0),
+            MODERATION_RATE_POSTS=whole(1),
+            MODERATION_RATE_WINDOW_SECONDS=whole(1),
+            MODERATION_FLAG_THRESHOLD=number(0),
+            MODERATION_CLAIM_MINUTES=whole(1),
+            MODERATION_REMIND_AFTER_MINUTES=whole(1),
+            MODERATION_REMIND_INTERVAL_SECONDS=number(1),
+            MODERATION_QUEUE_PAGE_SIZE=whole(1),
+            MODERATION_DENIED_RATE=rate_limit,
+            MODERATION_LIVE_REFUSAL_AUDITS=rate_limit,
+        ),
+    ),
+)
 
 
 def _connect_signals() -> None:
@@ -273,8 +299,6 @@ def _template_helpers(app: Flask) -> None:
 
 def init_app(app: Flask) -> None:
     """Register moderation's policy, restriction hook, pages, commands and helpers."""
-    for key, value in DEFAULTS.items():
-        app.config.setdefault(key, value)
 
     from . import cli, events, models, notices, policy, reminders, services, views  # noqa: F401
 

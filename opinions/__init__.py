@@ -11,15 +11,22 @@ from __future__ import annotations
 
 from flask import Flask
 
+from forum.config import Setting, Settings, number, rate_limit, worker
+
 # Tables defined at import (see budgets/__init__.py for why).
 from . import models  # noqa: F401
 
-DEFAULTS = {
-    "OPINIONS_WORKER": None,  # "thread" (embedded) or "external" (cron: flask opinions recompute)
-    "OPINIONS_DEBOUNCE_SECONDS": 5,
-    "OPINIONS_INTERVAL_SECONDS": 5,
-    "RATELIMIT_OPINION_VOTE": "30 per minute;1000 per day",
-}
+# The opinion map's settings under the one rule of forum/config.py (handed to load_config by
+# the factory).
+SETTINGS = Settings(
+    "opinions",
+    (
+        worker("OPINIONS_WORKER", "recomputing opinion maps (flask opinions recompute)"),
+        Setting("OPINIONS_DEBOUNCE_SECONDS", 5, number(0)),
+        Setting("OPINIONS_INTERVAL_SECONDS", 5, number(0.1)),
+        Setting("RATELIMIT_OPINION_VOTE", "30 per minute;1000 per day", rate_limit, env=True),
+    ),
+)
 
 
 def init_app(app: Flask) -> None:
@@ -30,9 +37,6 @@ def init_app(app: Flask) -> None:
     from . import cli, demo, live, views
     from .review import StatementSource
 
-    for key, value in DEFAULTS.items():
-        if value is not None:
-            app.config.setdefault(key, value)
     app.register_blueprint(views.bp)
     cli.register(app)
     hooks.register_review_source(app, StatementSource())

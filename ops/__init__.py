@@ -4,22 +4,30 @@ the start-up checks of a production instance."""
 from __future__ import annotations
 
 import logging
-import os
 
 from flask import Flask, current_app, request
 
+from forum.config import Setting, Settings, choice, flag, networks, whole
 from forum.extensions import csrf, limiter
 
 from . import startup
 
-DEFAULTS: dict[str, object] = {
-    "READY_MAX_SEARCH_LAG": 1000,  # events the index may be behind before /readyz says 503
-    "METRICS_ALLOW": "127.0.0.1/32,::1/128",  # networks served /metrics without a token
-    "METRICS_TOKEN": None,  # or ``Authorization: Bearer <token>``
-    "LOG_FORMAT": None,  # "json" or "text"; default: json in production, text otherwise
-    "OPS_STARTUP_CHECKS": True,  # production only
-}
-ENV_VARS = ("READY_MAX_SEARCH_LAG", "METRICS_ALLOW", "METRICS_TOKEN", "LOG_FORMAT")
+# Operations' settings under the one rule of forum/config.py (the factory hands them to
+# load_config).
+SETTINGS = Settings(
+    "ops",
+    (
+        # events the index may be behind before /readyz says 503
+        Setting("READY_MAX_SEARCH_LAG", 1000, whole(0), env=True),
+        # networks served /metrics without a token
+        Setting("METRICS_ALLOW", "127.0.0.1/32,::1/128", networks, env=True),
+        # or ``Authorization: Bearer <token>``
+        Setting("METRICS_TOKEN", None, str, env=True, secret=True),
+        # "json" or "text"; default: json in production, text otherwise
+        Setting("LOG_FORMAT", None, choice("json", "text"), env=True),
+        Setting("OPS_STARTUP_CHECKS", True, flag),  # production only
+    ),
+)
 # Answered without a session cookie and without the request's side effects.
 QUIET_ENDPOINTS = frozenset({"ops.healthz", "ops.readyz", "ops.metrics"})
 
@@ -71,26 +79,9 @@ def _warn_unproxied() -> None:
     )
 
 
-def _configure(app: Flask) -> None:
-    for key, value in DEFAULTS.items():
-        app.config.setdefault(key, value)
-    if not app.config.get("TESTING"):
-        for name in ENV_VARS:
-            if os.environ.get(name):
-                app.config[name] = os.environ[name]
-    try:
-        app.config["READY_MAX_SEARCH_LAG"] = int(app.config["READY_MAX_SEARCH_LAG"])
-    except (TypeError, ValueError):
-        raise startup.refuse(
-            f"READY_MAX_SEARCH_LAG must be a whole number of events, "
-            f"not {app.config['READY_MAX_SEARCH_LAG']!r}."
-        ) from None
-
-
 def init_app(app: Flask) -> None:
     from . import cli, health, logs, metrics
 
-    _configure(app)
     app.before_request_funcs.setdefault(None, []).insert(0, _answer_quiet)
     metrics.init_app(app)  # before it: the timer
     logs.init_app(app)  # before both: the request id

@@ -25,6 +25,7 @@ from flask_babel import gettext as _
 from flask_login import user_logged_in
 
 from forum import hooks, signals
+from forum.config import Settings, defaults, number, rate_limit, worker
 from forum.periodic import PeriodicThread, start_periodic
 
 from . import models  # noqa: F401  (tables at import time)
@@ -36,6 +37,22 @@ DEFAULTS: dict[str, object] = {
     "PRIVACY_FACTS_RATE": "30 per hour",  # giving/withdrawing facts; population shares
     "PRIVACY_PURGE_INTERVAL_SECONDS": 3600,
 }
+# Privacy's settings under the one rule of forum/config.py (handed to load_config by the
+# factory).
+SETTINGS = Settings(
+    "privacy",
+    (
+        worker("PRIVACY_WORKER", "completing deletions and retention (flask privacy purge)"),
+        *defaults(
+            DEFAULTS,
+            PRIVACY_EXPORT_RATE=rate_limit,
+            PRIVACY_DELETE_RATE=rate_limit,
+            PRIVACY_SETTINGS_RATE=rate_limit,
+            PRIVACY_FACTS_RATE=rate_limit,
+            PRIVACY_PURGE_INTERVAL_SECONDS=number(1),
+        ),
+    ),
+)
 
 
 def _purge() -> int:
@@ -56,8 +73,6 @@ def _cancel_deletion(_app, user, **_extra) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for key, value in DEFAULTS.items():
-        app.config.setdefault(key, value)
     from . import cli, demo, reach, services, views
 
     signals.user_registered.connect(services.on_user_registered, weak=False)

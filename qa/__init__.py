@@ -53,6 +53,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from forum.config import Settings, defaults, number, rate_limit, whole, worker
 from forum.periodic import PeriodicThread, start_periodic
 
 # Tables and socket handlers at import time (before socketio.init_app, see PITFALLS.md).
@@ -72,6 +73,26 @@ DEFAULTS: dict[str, object] = {
     # `flask qa tick` from cron in production (QA_WORKER=external); page views also end them.
     "QA_TICK_INTERVAL_SECONDS": 60,
 }
+# Q&A's settings under the one rule of forum/config.py (handed to load_config by the factory).
+SETTINGS = Settings(
+    "qa",
+    (
+        worker("QA_WORKER", "ending sessions past their end time (flask qa tick)"),
+        *defaults(
+            DEFAULTS,
+            QA_QUESTION_MIN=whole(1),
+            QA_QUESTION_MAX=whole(1),
+            QA_ANSWER_MAX=whole(1),
+            QA_ASK_RATE=rate_limit,
+            QA_VOTE_RATE=rate_limit,
+            QA_AUTO_END_MINUTES=whole(0),
+            QA_PRESENCE_SECONDS=number(0.1),
+            QA_PROJECTOR_WAITING=whole(0),
+            QA_TOPIC_CACHE_SECONDS=number(0),
+            QA_TICK_INTERVAL_SECONDS=number(1),
+        ),
+    ),
+)
 
 
 def _tick() -> int:
@@ -82,8 +103,6 @@ def _tick() -> int:
 
 def init_app(app: Flask) -> None:
     """Register the pages, hooks, live room, commands, template helpers and demo step."""
-    for key, value in DEFAULTS.items():
-        app.config.setdefault(key, value)
 
     from forum import hooks
 

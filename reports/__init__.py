@@ -20,7 +20,13 @@ from __future__ import annotations
 
 from flask import Flask
 
+from forum.config import Setting, Settings, whole
+
 from . import models  # noqa: F401  (tables at import time)
+
+# Reports' settings under the one rule of forum/config.py: groups smaller than REPORTS_K_MIN
+# are not shown apart.
+SETTINGS = Settings("reports", (Setting("REPORTS_K_MIN", 5, whole(1)),))
 
 
 def init_app(app: Flask) -> None:
@@ -29,7 +35,6 @@ def init_app(app: Flask) -> None:
 
     from . import cli, demo, permissions, views
 
-    app.config.setdefault("REPORTS_K_MIN", 5)
     app.register_blueprint(views.bp)
     cli.register(app)
     hooks.register_demo_step(app, demo.seed)

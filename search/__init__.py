@@ -3,18 +3,17 @@
 ``init_app`` registers the pages (blueprint ``search``), the ``flask search`` commands, and —
 in the embedded default — starts the indexer thread.
 
-Configuration (defaults set here; ``SEARCH_INDEX_DIR`` comes from ``forum.config``):
+Configuration (declared in ``SETTINGS``, read under the one rule of ``forum/config.py``;
+``SEARCH_INDEX_DIR`` is the core's):
 
 ``SEARCH_WORKER``
     ``"thread"`` (default when ``BORGERDIALOG_ENV`` is "embedded"): the app process runs the
     indexer in a daemon thread. ``"external"`` (default in production): the app only reads;
     run ``flask --app app search worker`` as its own process, the one writer for every app
-    process sharing ``SEARCH_INDEX_DIR``. The environment variable ``SEARCH_WORKER``
-    overrides the default outside tests. If both run by mistake, a file lock lets only one
-    of them write; the other waits.
+    process sharing ``SEARCH_INDEX_DIR``. Unset, it follows ``WORKERS`` (forum/config.py).
+    If both run by mistake, a file lock lets only one of them write; the other waits.
 ``SEARCH_NODE``
-    This node's name (default: the host name; the environment variable ``SEARCH_NODE``
-    overrides it outside tests). Every node keeps its own index in its own
+    This node's name (default: the host name). Every node keeps its own index in its own
     ``SEARCH_INDEX_DIR`` (no shared disk) and follows the event log with its own cursor rows,
     named by it; ``flask search status`` lists every node's lag. Processes on one node share
     the name and the directory (one writer, any number of readers).
@@ -57,6 +56,7 @@ import weakref
 import click
 from flask import Flask, current_app
 
+from forum.config import Setting, Settings, defaults, flag, number, rate_limit, whole, worker
 from forum.periodic import start_when_serving
 
 DEFAULTS: dict[str, object] = {
@@ -114,25 +114,34 @@ def node_name(raw: str | None) -> str:
     return name
 
 
-def _configure(app: Flask) -> None:
-    for key, value in DEFAULTS.items():
-        app.config.setdefault(key, value)
-    node = app.config.get("SEARCH_NODE")
-    if not node and not app.config.get("TESTING"):
-        node = os.environ.get("SEARCH_NODE")
-    app.config["SEARCH_NODE"] = node_name(node)
-    if not app.config.get("TESTING") and os.environ.get("SEARCH_MIN_FREE_MB"):
-        app.config["SEARCH_MIN_FREE_MB"] = os.environ["SEARCH_MIN_FREE_MB"]
-    app.config["SEARCH_MIN_FREE_MB"] = float(app.config["SEARCH_MIN_FREE_MB"])
-    if "SEARCH_WORKER" not in app.config:
-        default = "external" if app.config.get("BORGERDIALOG_ENV") == "production" else "thread"
-        if not app.config.get("TESTING"):
-            default = os.environ.get("SEARCH_WORKER") or default
-        app.config["SEARCH_WORKER"] = default
-    if app.config["SEARCH_WORKER"] not in ("thread", "external"):
-        raise ValueError(
-            f"SEARCH_WORKER must be 'thread' or 'external', not {app.config['SEARCH_WORKER']!r}"
-        )
+def _finish(app: Flask) -> None:
+    """This node's name: SEARCH_NODE made printable, the host name when unset."""
+    app.config["SEARCH_NODE"] = node_name(app.config["SEARCH_NODE"])
+
+
+# Search's settings under the one rule of forum/config.py (the factory hands them to
+# load_config; SEARCH_INDEX_DIR is the core's).
+SETTINGS = Settings(
+    "search",
+    (
+        worker("SEARCH_WORKER", "following the event log into the index (flask search worker)"),
+        Setting("SEARCH_NODE", None, str, env=True, doc="this node's name (the host name)"),
+        Setting("SEARCH_MIN_FREE_MB", 32, number(0), env=True),
+        *defaults(
+            {k: v for k, v in DEFAULTS.items() if k != "SEARCH_MIN_FREE_MB"},
+            SEARCH_THREAD_WHEN_TESTING=flag,
+            SEARCH_POLL_INTERVAL=number(0.01),
+            SEARCH_BATCH_SIZE=whole(1),
+            SEARCH_MAX_BATCH_SIZE=whole(1),
+            SEARCH_REBUILD_PROCS=whole(1),
+            SEARCH_GAP_TIMEOUT=number(0),
+            SEARCH_STANDBY_POLL=number(0.01),
+            RATELIMIT_SEARCH=rate_limit,
+            RATELIMIT_SEARCH_EXPORT=rate_limit,
+        ),
+    ),
+    finish=_finish,
+)
 
 
 def _wants_thread(app: Flask) -> bool:
@@ -168,7 +177,6 @@ def init_app(app: Flask) -> None:
     from . import indexer, models, notices, views  # noqa: F401  (models: the tables)
     from .cli import search_cli
 
-    _configure(app)
     st = SearchState(app.config["SEARCH_INDEX_DIR"])
     app.extensions[_KEY] = st
     weakref.finalize(app, st.close)

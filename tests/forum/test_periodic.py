@@ -8,6 +8,7 @@ import time
 import pytest
 from sqlalchemy import func, select
 
+from forum.config import ConfigError
 from forum.extensions import db
 from forum.models import Committee
 from forum.periodic import PeriodicThread, start_periodic, worker_mode
@@ -17,14 +18,19 @@ def _count() -> int:
     return db.session.scalar(select(func.count()).select_from(Committee))
 
 
-def test_worker_mode_defaults_by_environment_and_refuses_nonsense(app):
+def test_worker_mode_follows_workers_and_refuses_nonsense(app):
     app.config.pop("X_WORKER", None)
+    assert app.config["WORKERS"] == "thread"  # the embedded default (forum/config.py)
     assert worker_mode(app, "X_WORKER") == "thread"
     app.config.pop("X_WORKER")
+    app.config["WORKERS"] = "external"
+    assert worker_mode(app, "X_WORKER") == "external"
+    app.config.pop("X_WORKER")
+    app.config.pop("WORKERS")
     app.config["BORGERDIALOG_ENV"] = "production"
     assert worker_mode(app, "X_WORKER") == "external"
     app.config["X_WORKER"] = "cron"
-    with pytest.raises(ValueError, match="X_WORKER must be"):
+    with pytest.raises(ConfigError, match="X_WORKER must be thread or external, not 'cron'"):
         worker_mode(app, "X_WORKER")
 
 
