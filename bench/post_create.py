@@ -175,15 +175,21 @@ def _followers(topic, n: int) -> None:
     db.session.commit()
 
 
-def _pg_schema_url(url: str, schema: str) -> str:
-    """``url`` with every connection's search_path set to ``schema`` (made afresh, empty)."""
+def _pg_schema(url: str, schema: str, create: bool = True) -> None:
+    """Drop ``schema`` of the PostgreSQL database at ``url``; then make it afresh (empty)."""
     from sqlalchemy import create_engine, text
 
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
+        if create:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
     engine.dispose()
+
+
+def _pg_schema_url(url: str, schema: str) -> str:
+    """``url`` with every connection's search_path set to ``schema`` (made afresh, empty)."""
+    _pg_schema(url, schema)
     sep = "&" if "?" in url else "?"
     return f"{url}{sep}options=-csearch_path%3D{schema}"
 
@@ -243,8 +249,9 @@ def fanout_child(followers: int, db_url: str | None, worker_mode: str, tmp: Path
     """
     rng = random.Random(SEED + followers)
     tmp.mkdir(parents=True, exist_ok=True)
+    pg_url, schema = db_url, f"bench_fanout_{followers}"
     if db_url:
-        db_url = _pg_schema_url(db_url, f"bench_fanout_{followers}")
+        db_url = _pg_schema_url(db_url, schema)
     else:
         db_url = f"sqlite:///{tmp / 'bench.sqlite3'}"
     config = bench_config(db_url, str(tmp))
@@ -317,6 +324,8 @@ def fanout_child(followers: int, db_url: str | None, worker_mode: str, tmp: Path
                 proc.wait(10)
         db.session.remove()
         db.engine.dispose()
+    if pg_url:
+        _pg_schema(pg_url, schema, create=False)  # leave the database as it was
 
 
 class Case:
