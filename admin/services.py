@@ -31,6 +31,7 @@ from forum.models import (
     Topic,
     TopicStatus,
     User,
+    enum_member,
     moderator_areas,
     utcnow,
 )
@@ -462,10 +463,7 @@ def change_role(
     areas ``user`` holds it in from now on; one left out is not changed. Audited in the same
     ``role_change`` entry."""
     _require_admin(actor)
-    try:
-        new_role = Role(role)
-    except ValueError:
-        raise InvalidInput(role=_("Choose from the list.")) from None
+    new_role = enum_member(Role, role, role=_("Choose from the list."))
     if user.role == Role.ADMIN and new_role != Role.ADMIN:
         if user.deactivated_at is None and active_admin_count() <= 1:
             raise Conflict(_("This is the last admin: make someone else admin first."))
@@ -551,10 +549,7 @@ def create_invitation(
     email = forum_services.normalise_email(email)
     if not forum_services.EMAIL_RE.match(email) or len(email) > 254:
         raise InvalidInput(email=_("Enter a valid e-mail address."))
-    try:
-        new_role = Role(role)
-    except ValueError:
-        raise InvalidInput(role=_("Choose from the list.")) from None
+    new_role = enum_member(Role, role, role=_("Choose from the list."))
     if new_role not in INVITABLE_ROLES:
         raise InvalidInput(role=_("Invite politicians or staff."))
     party = " ".join((party or "").split()) or None
@@ -723,10 +718,7 @@ def move_topic(actor: User, topic: Topic, committee_id: int | None, area_id: int
 def set_topic_status(actor: User, topic: Topic, status: str) -> bool:
     """Open, close or archive (forum.services.set_topic_status)."""
     _require_admin(actor)
-    try:
-        new = TopicStatus(status)
-    except ValueError:
-        raise InvalidInput(status=_("This status cannot be set here.")) from None
+    new = enum_member(TopicStatus, status, status=_("This status cannot be set here."))
     before = _topic_data(topic)
     forum_services.set_topic_status(actor, topic, new)
     if before["status"] == topic.status.value:

@@ -7,9 +7,6 @@ again with what was typed and the errors).
 
 from __future__ import annotations
 
-from datetime import UTC
-from zoneinfo import ZoneInfo
-
 from flask import (
     Blueprint,
     abort,
@@ -20,20 +17,21 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from sqlalchemy import func, select
 from wtforms import SelectMultipleField
 from wtforms.validators import Optional
 
-from forum import hooks, render_error, uow
+from forum import hooks, uow
 from forum.converters import parse_id
+from forum.errorpages import render_error
 from forum.errors import DomainError, InvalidInput
 from forum.extensions import db, limiter, login_manager
 from forum.forms import EmptyForm, choices
+from forum.localtime import to_local, to_utc
 from forum.models import Area, Committee, Role, Topic, TopicStatus, User
-from forum.views import apply_errors, int_arg
+from forum.views import apply_errors, int_arg, me
 
 from . import permissions, services, site, tokens
 from .forms import (
@@ -57,10 +55,6 @@ from .models import Invitation
 
 bp = Blueprint("admin", __name__)
 PREFIX = "/admin"
-
-
-def _me() -> User:
-    return current_user._get_current_object()
 
 
 @bp.before_request
@@ -101,20 +95,6 @@ def _optional_id(value: str | None, field: str) -> int | None:
         return parse_id(value)
     except ValueError:
         raise InvalidInput(**{field: _("Choose from the list.")}) from None
-
-
-def _local_to_utc(value):
-    if value is None:
-        return None
-    zone = ZoneInfo(str(get_timezone()))
-    return value.replace(tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
-
-
-def _utc_to_local(value):
-    if value is None:
-        return None
-    zone = ZoneInfo(str(get_timezone()))
-    return value.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None)
 
 
 def _committee_choices(include_archived: bool = True, empty: str | None = None) -> list:
@@ -205,7 +185,7 @@ def _places_page(kind: str):
         if form.validate_on_submit():
             try:
                 place = services.create_place(
-                    _me(), kind, form.name.data, form.slug.data, form.description.data
+                    me(), kind, form.name.data, form.slug.data, form.description.data
                 )
             except DomainError as exc:
                 _form_failed(form, exc)
@@ -247,7 +227,7 @@ def _place_page(kind: str, place_id: int):
         if form.validate_on_submit():
             try:
                 changed = services.update_place(
-                    _me(), kind, place, form.name.data, form.slug.data, form.description.data
+                    me(), kind, place, form.name.data, form.slug.data, form.description.data
                 )
             except DomainError as exc:
                 _form_failed(form, exc)
@@ -292,7 +272,7 @@ def _move(kind: str, place_id: int):
     form = MoveForm()
     if not form.validate_on_submit() or form.direction.data not in ("up", "down"):
         return render_error(400, _("Choose up or down."))
-    services.move_place(_me(), kind, place, form.direction.data)
+    services.move_place(me(), kind, place, form.direction.data)
     db.session.commit()
     flash(_("»%(name)s« is moved.", name=place.name), "success")
     return redirect(url_for(KINDS[kind]["list"]) + f"#place-{place.id}")
@@ -314,7 +294,7 @@ def _archive(kind: str, place_id: int):
     if not form.validate_on_submit() or form.archived.data not in ("0", "1"):
         return render_error(400)
     archived = form.archived.data == "1"
-    services.set_place_archived(_me(), kind, place, archived)
+    services.set_place_archived(me(), kind, place, archived)
     db.session.commit()
     if archived:
         flash(_("»%(name)s« is archived: its topics stay readable.", name=place.name), "success")
@@ -348,7 +328,7 @@ def merge_area(area_id: int):
             if target is None:
                 raise InvalidInput(target_id=_("Choose from the list."))
             name = source.name
-            services.merge_areas(_me(), source, target)
+            services.merge_areas(me(), source, target)
         except DomainError as exc:
             _form_failed(merge_form, exc)
         else:
@@ -464,7 +444,7 @@ def person(user_id: int):
     if form.validate_on_submit():
         try:
             changed = services.change_role(
-                _me(),
+                me(),
                 user,
                 form.role.data,
                 form.party.data,
@@ -490,7 +470,7 @@ def set_active(user_id: int):
         return render_error(400)
     active = form.active.data == "1"
     try:
-        services.set_active(_me(), user, active)
+        services.set_active(me(), user, active)
     except DomainError as exc:
         db.session.rollback()
         return render_error(exc.status, exc.message)
@@ -531,7 +511,7 @@ def invitations():
         if form.validate_on_submit():
             try:
                 invitation, token = services.create_invitation(
-                    _me(),
+                    me(),
                     form.email.data,
                     form.role.data,
                     form.party.data,
@@ -579,7 +559,7 @@ def invitation(token: str):
         mine = current_user.is_authenticated and current_user.id == existing.id
         if request.method == "POST" and mine and form.validate_on_submit():
             try:
-                services.accept_invitation_existing(_me(), token)
+                services.accept_invitation_existing(me(), token)
             except tokens.InvitationProblem as problem:
                 db.session.rollback()
                 return render_template("admin/invitation_problem.html", reason=problem.reason), 410
@@ -668,12 +648,12 @@ def new_topic():
     if form.validate_on_submit():
         try:
             topic = services.create_topic(
-                _me(),
+                me(),
                 form.title.data,
                 form.intro.data,
                 _optional_id(form.committee_id.data, "committee_id"),
                 _optional_id(form.area_id.data, "area_id"),
-                _local_to_utc(form.deadline.data),
+                to_utc(form.deadline.data),
             )
         except DomainError as exc:
             _form_failed(form, exc)
@@ -710,7 +690,7 @@ def _render_topic(topic: Topic, edit=None, move=None, status_form=None, status: 
             formdata=None,
             title=topic.title,
             intro=topic.intro_source,
-            deadline=_utc_to_local(topic.deadline),
+            deadline=to_local(topic.deadline),
         )
     return render_template(
         "admin/topic.html",
@@ -736,7 +716,7 @@ def topic(topic_id: int):
     if form.validate_on_submit():
         try:
             services.edit_topic(
-                _me(), topic, form.title.data, form.intro.data, _local_to_utc(form.deadline.data)
+                me(), topic, form.title.data, form.intro.data, to_utc(form.deadline.data)
             )
         except DomainError as exc:
             _form_failed(form, exc)
@@ -756,7 +736,7 @@ def move_topic(topic_id: int):
     if form.validate_on_submit():
         try:
             moved = services.move_topic(
-                _me(),
+                me(),
                 topic,
                 _optional_id(form.committee_id.data, "committee_id"),
                 _optional_id(form.area_id.data, "area_id"),
@@ -777,7 +757,7 @@ def topic_status(topic_id: int):
     form.status.choices = _status_choices()
     if form.validate_on_submit():
         try:
-            changed = services.set_topic_status(_me(), topic, form.status.data)
+            changed = services.set_topic_status(me(), topic, form.status.data)
         except DomainError as exc:
             _form_failed(form, exc)
             return _render_topic(topic, status_form=form, status=exc.status)
@@ -797,7 +777,7 @@ def feature_topic(topic_id: int):
         return render_error(400)
     featured = form.featured.data == "1"
     try:
-        services.set_featured(_me(), topic, featured)
+        services.set_featured(me(), topic, featured)
     except DomainError as exc:
         db.session.rollback()
         return render_error(exc.status, exc.message)
@@ -842,7 +822,7 @@ def site_settings():
             logo = upload.read() if upload and getattr(upload, "filename", "") else None
             with uow.saving(form) as saved:
                 changed = site.update(
-                    _me(),
+                    me(),
                     form.intro.data,
                     form.contact.data,
                     form.brand_colour.data,

@@ -164,7 +164,7 @@ def _before(bp) -> None:
         from .http import add_cors, error_response
 
         if resp.status_code >= 400 and resp.mimetype == "text/html":
-            # An answer made before the API's views (the site's guards, e.g. forum/__init__.py
+            # An answer made before the API's views (the site's guards, e.g. forum/errorpages.py
             # refusing NUL bytes) is the site's HTML page: the API answers JSON only.
             message = {
                 400: "The request contains a character that is not allowed (a NUL byte)."

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from forum import eventlog, hooks, permissions
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
-from forum.models import Area, User, utcnow
+from forum.models import Area, User, enum_member, utcnow
 
 from .models import ApiKey, KeyScope
 
@@ -44,10 +44,7 @@ def create_key(
     name = (name or "").strip()
     if not 1 <= len(name) <= 80:
         raise InvalidInput(name=_("Give the key a name of at most 80 characters."))
-    try:
-        kind = KeyScope(scope)
-    except ValueError:
-        raise InvalidInput(scope=_("Choose what the key may do.")) from None
+    kind = enum_member(KeyScope, scope, scope=_("Choose what the key may do."))
     area = None
     if kind == KeyScope.WRITE_AREA:
         area = db.session.get(Area, area_id) if area_id else None

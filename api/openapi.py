@@ -18,7 +18,7 @@ from . import schemas
 from .http import DEFAULT_LIMIT, ERROR_CODES, MAX_LIMIT
 
 _PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
-# Text in a query never holds a NUL byte: the site refuses it (forum/__init__.py).
+# Text in a query never holds a NUL byte: the site refuses it (forum/errorpages.py).
 NO_NUL = "^[^\\x00]*$"
 
 

@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.search import Corpus  # noqa: E402
 from search import index, language  # noqa: E402
+from search.index import analysis  # noqa: E402
 
 
 def _rss_mb() -> float:
@@ -28,7 +29,7 @@ def _rss_mb() -> float:
 def _clear() -> None:
     index.stem.cache_clear()
     language.fold.cache_clear()
-    index._WORD_FORMS.clear()
+    analysis._WORD_FORMS.clear()
     if hasattr(language, "lemma"):
         language.lemma.cache_clear()
 
@@ -66,7 +67,7 @@ def main() -> None:
         cold.append(_analyse(texts))
         warm.append(_analyse(texts))
     figures["cold_ms_per_1000_words"] = round(min(cold) / words * 1e6, 2)
-    distinct = sorted({language.fold(w) for t in texts for w in index._TOKEN_RE.findall(t)})
+    distinct = sorted({language.fold(w) for t in texts for w in analysis._TOKEN_RE.findall(t)})
     per_word = []
     for _run in range(args.runs):  # stemming a word not seen before: what a new word costs
         _clear()

@@ -6,9 +6,6 @@ while the voter chooses. Views parse input, call one service, and commit once.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
-
 from babel.numbers import get_currency_symbol
 from flask import (
     Blueprint,
@@ -21,7 +18,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_percent, get_locale, get_timezone
+from flask_babel import format_percent, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -33,8 +30,9 @@ from forum.converters import parse_id
 from forum.errors import DomainError, PermissionDenied
 from forum.extensions import db, limiter
 from forum.forms import EmptyForm, choices
+from forum.localtime import to_local, to_utc
 from forum.models import Area, Committee
-from forum.views import apply_errors
+from forum.views import apply_errors, me
 
 from . import permissions, queries, services
 from .elections import export_election
@@ -54,10 +52,6 @@ from .pabulib import dump
 bp = Blueprint("budgets", __name__, url_prefix="/borgerbudget")
 
 
-def _user():
-    return current_user._get_current_object()
-
-
 def _process_or_404(process_id: int) -> BudgetProcess:
     process = queries.process_or_none(process_id)
     if process is None or not permissions.can_see_process(current_user, process):
@@ -70,25 +64,6 @@ def _idea_or_404(idea_id: int) -> Idea:
     if idea is None or not permissions.can_see_idea(current_user, idea):
         abort(404)
     return idea
-
-
-def _zone() -> ZoneInfo:
-    # zoneinfo, not the pytz object Flask-Babel returns: ``replace(tzinfo=<pytz zone>)`` picks
-    # the zone's first historical offset (Copenhagen's local mean time, +0:50), not CET.
-    return ZoneInfo(str(get_timezone()))
-
-
-def _to_utc(value: datetime | None) -> datetime | None:
-    """A naive local datetime from a form, as naive UTC for storage."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=_zone()).astimezone(UTC).replace(tzinfo=None)
-
-
-def _to_local(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC).astimezone(_zone()).replace(tzinfo=None)
 
 
 def _fail(form, exc: DomainError, fallback: str) -> None:
@@ -165,7 +140,7 @@ def _settings(form: ProcessForm, areas: list[Area]) -> dict:
         "max_choices": form.max_choices.data,
         "points_total": form.points_total.data,
         "area_amounts": amounts,
-        "phase_dates": {p: _to_utc(getattr(form, f"starts_{p.value}").data) for p in DATED_PHASES},
+        "phase_dates": {p: to_utc(getattr(form, f"starts_{p.value}").data) for p in DATED_PHASES},
     }
 
 
@@ -201,9 +176,9 @@ def _save_process(form: ProcessForm, areas: list[Area], process: BudgetProcess |
     try:
         settings = _settings(form, areas)
         if process is None:
-            process = services.create_process(_user(), **settings)
+            process = services.create_process(me(), **settings)
         else:
-            services.update_process(_user(), process, **settings)
+            services.update_process(me(), process, **settings)
     except DomainError as exc:
         uow.rollback()
         for name, message in exc.fields.items():
@@ -264,7 +239,7 @@ def edit_process(process_id: int):
         form.rule.data = process.rule
         form.ballot_style.data = process.ballot_style.value
         for p in DATED_PHASES:
-            getattr(form, f"starts_{p.value}").data = _to_local(process.starts(p))
+            getattr(form, f"starts_{p.value}").data = to_local(process.starts(p))
         amounts = {a.area_id: str(a.amount) for a in process.area_amounts}
         return _render_process_form(form, areas, process, amounts)
     if form.validate_on_submit() and _scope_check(form):
@@ -307,7 +282,7 @@ def advance(process_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        new = services.advance_phase(_user(), process)
+        new = services.advance_phase(me(), process)
     except DomainError as exc:
         uow.rollback()
         flash(exc.message, "error")
@@ -331,7 +306,7 @@ def count(process_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        services.count_process(_user(), process)
+        services.count_process(me(), process)
     except DomainError as exc:
         uow.rollback()
         flash(exc.message, "error")
@@ -392,7 +367,7 @@ def new_idea(process_id: int):
     if form.validate_on_submit():
         try:
             idea = services.propose_idea(
-                _user(),
+                me(),
                 process,
                 form.title.data,
                 form.description.data,
@@ -488,7 +463,7 @@ def edit_idea(idea_id: int):
     elif form.validate_on_submit():
         try:
             services.edit_idea(
-                _user(),
+                me(),
                 idea,
                 form.title.data,
                 form.description.data,
@@ -523,7 +498,7 @@ def withdraw_idea(idea_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        services.withdraw_idea(_user(), idea)
+        services.withdraw_idea(me(), idea)
     except DomainError as exc:
         uow.rollback()
         flash(exc.message, "error")
@@ -540,7 +515,7 @@ def support(idea_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        supported, _count = services.toggle_support(_user(), idea)
+        supported, _count = services.toggle_support(me(), idea)
     except DomainError as exc:
         uow.rollback()
         flash(exc.message, "error")
@@ -563,7 +538,7 @@ def moderate(idea_id: int):
     if form.validate_on_submit():
         try:
             decided = services.moderate_idea(
-                _user(), idea, form.action.data == "approve", form.reason.data
+                me(), idea, form.action.data == "approve", form.reason.data
             )
         except DomainError as exc:
             _fail(form, exc, "reason")
@@ -595,7 +570,7 @@ def review(idea_id: int):
     if form.validate_on_submit():
         try:
             services.review_idea(
-                _user(),
+                me(),
                 idea,
                 form.outcome.data == "feasible",
                 form.reason.data,
@@ -624,7 +599,7 @@ def merge(idea_id: int):
             form.target_id.errors = [_("Choose another idea in the same citizen budget.")]
             return _render_idea(idea, 400, merge_form=form)
         try:
-            services.merge_idea(_user(), idea, target, form.merge_reason.data)
+            services.merge_idea(me(), idea, target, form.merge_reason.data)
         except DomainError as exc:
             if "reason" in exc.fields:
                 exc.fields["merge_reason"] = exc.fields.pop("reason")
@@ -646,7 +621,7 @@ def status_update(idea_id: int):
     if form.validate_on_submit():
         try:
             services.add_status_update(
-                _user(), idea, form.status.data, form.happened_on.data, form.text.data
+                me(), idea, form.status.data, form.happened_on.data, form.text.data
             )
         except DomainError as exc:
             _fail(form, exc, "text")
@@ -753,7 +728,7 @@ def ballot(process_id: int):
         # "Show the projects" / "Update the total" without casting: the no-JS running total.
         return _ballot_page(process, form, area_id, selection, mine)
     try:
-        services.cast_ballot(_user(), process, posted, area_id=area_id)
+        services.cast_ballot(me(), process, posted, area_id=area_id)
     except DomainError as exc:
         uow.rollback()
         errors = list(exc.fields.items()) or [("ballot", exc.message)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -23,7 +24,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .errors import InvalidInput
 from .extensions import db
+
+E = TypeVar("E", bound=enum.Enum)
 
 
 def utcnow() -> datetime:
@@ -43,7 +47,13 @@ def string_enum(cls: type[enum.Enum], name: str) -> Enum:
     )
 
 
-_enum = string_enum
+def enum_member(cls: type[E], value, message: str = "", **fields: str) -> E:
+    """The member of ``cls`` whose value a form or a request sent; ``InvalidInput(message,
+    **fields)`` when ``value`` names none, so the caller's form shows the error (not a 500)."""
+    try:
+        return cls(value)
+    except ValueError:
+        raise InvalidInput(message, **fields) from None
 
 
 class Role(enum.StrEnum):
@@ -100,7 +110,7 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     display_name: Mapped[str] = mapped_column(String(80))
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[Role] = mapped_column(_enum(Role, "role"), default=Role.CITIZEN)
+    role: Mapped[Role] = mapped_column(string_enum(Role, "role"), default=Role.CITIZEN)
     party: Mapped[str | None] = mapped_column(String(80))
     locale: Mapped[str | None] = mapped_column(String(5))
     # Bumped on logout-everywhere and password change: old session cookies stop working.
@@ -233,7 +243,7 @@ class Topic(db.Model):
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     status: Mapped[TopicStatus] = mapped_column(
-        _enum(TopicStatus, "topic_status"), default=TopicStatus.OPEN
+        string_enum(TopicStatus, "topic_status"), default=TopicStatus.OPEN
     )
     deadline: Mapped[datetime | None] = mapped_column(DateTime)  # høringsfrist, UTC
     # Set by an admin: the home page shows featured topics first (newest feature first).
@@ -268,8 +278,8 @@ class Post(db.Model):
     depth: Mapped[int] = mapped_column(Integer, default=0)
     body_source: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
-    stance: Mapped[Stance | None] = mapped_column(_enum(Stance, "stance"))
-    state: Mapped[PostState] = mapped_column(_enum(PostState, "post_state"))
+    stance: Mapped[Stance | None] = mapped_column(string_enum(Stance, "stance"))
+    state: Mapped[PostState] = mapped_column(string_enum(PostState, "post_state"))
     # Why the moderation policy held the post (shown to the author and moderators).
     held_reason: Mapped[str | None] = mapped_column(String(200))
     support_count: Mapped[int] = mapped_column(Integer, default=0)

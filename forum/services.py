@@ -32,6 +32,7 @@ from .models import (
     Topic,
     TopicStatus,
     User,
+    enum_member,
     utcnow,
 )
 from .rendering import render_markdown
@@ -451,10 +452,7 @@ def _reply_parent(author: User, topic: Topic, parent_id: int | None) -> Post | N
 def _parse_stance(stance: Stance | str | None) -> Stance | None:
     if not stance:
         return None
-    try:
-        return Stance(stance)
-    except ValueError:
-        raise InvalidInput(stance=_("Unknown stance.")) from None
+    return enum_member(Stance, stance, stance=_("Unknown stance."))
 
 
 def create_post(

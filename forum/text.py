@@ -7,7 +7,7 @@ text field of every form drops them on input (``forum.forms.BaseForm``); writers
 drop them again for rows stored before that (``qa/ics.py``, ``mail/compose.py``).
 
 Kept: tab and newline (a carriage return becomes a newline). NUL never gets this far: the
-request is refused with a 400 that gives the text back (``forum/__init__.py``,
+request is refused with a 400 that gives the text back (``forum/errorpages.py``,
 ``_refuse_nul_bytes``).
 """
 

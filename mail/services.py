@@ -19,7 +19,7 @@ from werkzeug.security import check_password_hash
 from forum import services as forum_services
 from forum.errors import InvalidInput
 from forum.extensions import db
-from forum.models import User, utcnow
+from forum.models import User, enum_member, utcnow
 
 from . import tokens
 from .models import (
@@ -283,16 +283,12 @@ def parse_preferences(form: Mapping[str, str]) -> dict[Kind, Mode]:
         if not name.startswith("mode-"):
             continue
         raw_kind = name.removeprefix("mode-")
-        try:
-            kind = Kind(raw_kind)
-        except ValueError:
-            raise InvalidInput(_("Unknown kind of e-mail: %(kind)s", kind=raw_kind[:40])) from None
-        try:
-            chosen[kind] = Mode(value)
-        except ValueError:
-            raise InvalidInput(
-                _("Unknown choice for e-mails: %(mode)s", mode=str(value)[:40])
-            ) from None
+        kind = enum_member(
+            Kind, raw_kind, _("Unknown kind of e-mail: %(kind)s", kind=raw_kind[:40])
+        )
+        chosen[kind] = enum_member(
+            Mode, value, _("Unknown choice for e-mails: %(mode)s", mode=str(value)[:40])
+        )
     if not chosen:
         raise InvalidInput(_("Choose how often you want each kind of e-mail."))
     return chosen

@@ -23,7 +23,17 @@ from forum import eventlog
 from forum import permissions as fp
 from forum.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
-from forum.models import Area, Committee, Follow, Notification, Role, Topic, User, utcnow
+from forum.models import (
+    Area,
+    Committee,
+    Follow,
+    Notification,
+    Role,
+    Topic,
+    User,
+    enum_member,
+    utcnow,
+)
 from forum.rendering import render_markdown
 
 from . import permissions
@@ -104,10 +114,7 @@ def _check_text(data: dict) -> None:
 
 
 def _kind(value) -> MeetingKind:
-    try:
-        return MeetingKind(value)
-    except ValueError:
-        raise InvalidInput(kind=_("Choose one of the options.")) from None
+    return enum_member(MeetingKind, value, kind=_("Choose one of the options."))
 
 
 def _places(data: dict, user: User) -> tuple[int | None, int | None, int | None]:

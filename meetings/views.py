@@ -5,9 +5,7 @@ JavaScript; every POST has a rate limit of its own."""
 
 from __future__ import annotations
 
-from datetime import UTC
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -20,7 +18,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -30,7 +27,9 @@ from forum import permissions as fp
 from forum.errors import PermissionDenied
 from forum.extensions import db, limiter
 from forum.forms import choices
+from forum.localtime import to_local, to_utc
 from forum.models import Area, Committee, Role, Topic, User, utcnow
+from forum.views import me
 
 from . import hybrid, ics, invitations, minutes, permissions, queries, services
 from .forms import (
@@ -58,31 +57,11 @@ def _staff_limit() -> str:
     return current_app.config["RATELIMIT_STAFF"]
 
 
-def _zone() -> ZoneInfo:
-    return ZoneInfo(str(get_timezone()))
-
-
-def to_utc(value):
-    if value is None:
-        return None
-    return value.replace(tzinfo=_zone()).astimezone(UTC).replace(tzinfo=None)
-
-
-def to_local(value):
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC).astimezone(_zone()).replace(tzinfo=None)
-
-
 def _id(value) -> int | None:
     """A row id typed into a form, or None (not digits, or longer than any id: a forged
     value never reaches the database as an out-of-range integer)."""
     text = str(value or "")
     return int(text) if text.isdigit() and len(text) < 10 else None
-
-
-def _user() -> User:
-    return current_user._get_current_object()
 
 
 def _meeting_or_404(meeting_id: int) -> Meeting:
@@ -204,7 +183,7 @@ def new():
     status = 200
     if form.validate_on_submit():
         with uow.saving(form) as saved:
-            created = services.create_meeting(_user(), _data(form))
+            created = services.create_meeting(me(), _data(form))
         if saved.ok:
             flash(_("The meeting is published."), "success")
             return redirect(url_for("meetings.meeting", meeting_id=created.id))
@@ -228,7 +207,7 @@ def edit(meeting_id: int):
     status = 200
     if form.validate_on_submit():
         with uow.saving(form) as saved:
-            changed = services.edit_meeting(_user(), m, _data(form))
+            changed = services.edit_meeting(me(), m, _data(form))
         if saved.ok:
             flash(_("The meeting is saved.") if changed else _("Nothing was changed."), "success")
             return redirect(url_for("meetings.meeting", meeting_id=m.id))
@@ -279,7 +258,7 @@ def cancel(meeting_id: int):
     if not form.validate_on_submit():
         abort(400)
     with uow.saving(form) as saved:
-        services.cancel_meeting(_user(), m, form.reason.data)
+        services.cancel_meeting(me(), m, form.reason.data)
     if not saved.ok:
         raise saved.error
     flash(_("The meeting is cancelled; everybody registered is told."), "success")
@@ -295,7 +274,7 @@ def register(meeting_id: int):
     if not form.validate_on_submit():
         return meeting(m.id, form=form, status=400)
     with uow.saving(form) as saved:
-        row = services.register(_user(), m.id, form.question.data)
+        row = services.register(me(), m.id, form.question.data)
     if not saved.ok:
         if saved.placed:
             return meeting(m.id, form=form, status=saved.status)
@@ -325,7 +304,7 @@ def unregister(registration_id: int):
     row = db.session.get(MeetingRegistration, registration_id)
     meeting_id = row.meeting_id if row is not None else None
     with uow.saving(form) as saved:
-        services.cancel_registration(_user(), registration_id)
+        services.cancel_registration(me(), registration_id)
     if not saved.ok:
         raise saved.error
     flash(_("Your registration is cancelled."), "success")
@@ -421,13 +400,13 @@ def my_calendar():
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        had = services.existing_calendar_token(_user()) is not None
-        services.calendar_token(_user(), reset=True)
+        had = services.existing_calendar_token(me()) is not None
+        services.calendar_token(me(), reset=True)
         uow.commit()
         if had:
             flash(_("Your calendar has a new address; the old one no longer works."), "success")
         return redirect(url_for("meetings.my_calendar"))
-    token = services.existing_calendar_token(_user())  # never written on a GET
+    token = services.existing_calendar_token(me())  # never written on a GET
     return render_template(
         "meetings/my_calendar.html",
         feed_url=url_for("meetings.personal_ics", token=token, _external=True) if token else None,
@@ -453,7 +432,7 @@ def invitation_list():
 @login_required
 @limiter.limit(_write_limit, methods=["POST"])
 def new_invitation():
-    u = _user()
+    u = me()
     areas = db.session.scalars(select(Area).order_by(Area.name)).all()
     mine = [a for a in areas if invitations.can_invite(u, a.id)]
     if not mine:
@@ -525,7 +504,7 @@ def accept_invitation(invitation_id: int):
         return invitation(inv.id, accept_form=form, status=400)
     with uow.saving(form) as saved:
         m = invitations.accept(
-            _user(),
+            me(),
             inv.id,
             to_utc(form.starts_at.data),
             to_utc(form.ends_at.data),
@@ -548,7 +527,7 @@ def decline_invitation(invitation_id: int):
     if not form.validate_on_submit():
         return invitation(inv.id, decline_form=form, status=400)
     with uow.saving(form) as saved:
-        invitations.decline(_user(), inv.id, form.reason.data)
+        invitations.decline(me(), inv.id, form.reason.data)
     if saved.ok:
         flash(_("The invitation is declined; the local area is told."), "success")
         return redirect(url_for("meetings.invitation", invitation_id=inv.id))
@@ -569,7 +548,7 @@ def publish_minutes(meeting_id: int):
     if not form.validate_on_submit():
         return meeting(m.id, status=400, minutes_form=form)
     with uow.saving(form) as saved:
-        minutes.publish_minutes(_user(), m, form.minutes.data)
+        minutes.publish_minutes(me(), m, form.minutes.data)
     if saved.ok:
         flash(_("The minutes are published."), "success")
         return redirect(url_for("meetings.meeting", meeting_id=m.id) + "#minutes-h")
@@ -588,7 +567,7 @@ def add_contribution(meeting_id: int):
         return meeting(m.id, status=400, contribution_form=form)
     with uow.saving(form) as saved:
         post = minutes.add_contribution(
-            _user(),
+            me(),
             m,
             form.body.data,
             stance=form.stance.data or None,

@@ -8,7 +8,7 @@ audit entry. Services check permissions again (scoped moderators act only in the
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import (
     Blueprint,
@@ -22,20 +22,22 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_babel import get_locale, get_timezone, ngettext
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from forum import exports, render_error, uow
+from forum import exports, uow
 from forum.converters import parse_id
+from forum.errorpages import render_error
 from forum.errors import InvalidInput, PermissionDenied
 from forum.exports import neutralise as _csv_safe  # the writer neutralises every cell too
 from forum.extensions import db, limiter
 from forum.forms import EmptyForm, choices
+from forum.localtime import to_utc
 from forum.models import Area, Committee, Post, Topic, User, utcnow
 from forum.permissions import can_see_post
-from forum.views import apply_errors, int_arg, safe_next
+from forum.views import apply_errors, int_arg, me, safe_next
 
 from . import labels, permissions, policy, queries, services
 from .forms import (
@@ -83,10 +85,6 @@ limiter.limit(
 )(bp)
 
 
-def _me() -> User:
-    return current_user._get_current_object()
-
-
 @bp.before_request
 def _guard_moderation_urls():
     """Everything under /moderation is for moderators; others get 403 and an audit entry.
@@ -98,7 +96,7 @@ def _guard_moderation_urls():
         return None
     if permissions.can_use_queue(current_user):
         return None
-    actor = _me() if current_user.is_authenticated else None
+    actor = me() if current_user.is_authenticated else None
     services.record_denial(actor, f"{request.method} {path}")
     uow.commit()
     abort(403)
@@ -107,7 +105,7 @@ def _guard_moderation_urls():
 @bp.errorhandler(PermissionDenied)
 def _denied(exc: PermissionDenied):
     uow.rollback()
-    actor = _me() if current_user.is_authenticated else None
+    actor = me() if current_user.is_authenticated else None
     services.record_denial(actor, f"{request.method} {request.path}", exc.message)
     uow.commit()
     return render_error(403, exc.message or None)
@@ -117,10 +115,6 @@ def _rule_choices(optional_label: str | None = None) -> list:
     lang = str(get_locale() or "da")
     head = [("", optional_label or _("— choose a rule —"))]
     return choices(head + [(str(r.id), r.title(lang)) for r in queries.active_rules()])
-
-
-def _local_to_utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=get_timezone()).astimezone(UTC).replace(tzinfo=None)
 
 
 def _optional_int(name: str) -> int | None:
@@ -235,7 +229,7 @@ def bulk():
         abort(400)
     try:
         result = services.bulk_decide(
-            _me(),
+            me(),
             ids,
             request.form.get("bulk_action", ""),
             form.rule_id.data or None,
@@ -298,7 +292,7 @@ def item(item_id: int):
 def claim(item_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
-    services.claim_item(_me(), services.get_item(item_id))
+    services.claim_item(me(), services.get_item(item_id))
     uow.commit()
     return redirect(url_for("moderation.item", item_id=item_id))
 
@@ -308,7 +302,7 @@ def claim(item_id: int):
 def release(item_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
-    services.release_item(_me(), services.get_item(item_id))
+    services.release_item(me(), services.get_item(item_id))
     uow.commit()
     flash(_("You no longer handle this item."), "success")
     return redirect(url_for("moderation.queue"))
@@ -344,7 +338,7 @@ def decide(item_id: int):
     action = request.form.get("action", "")
     try:
         services.decide_item(
-            _me(), item_obj, action, form.rule_id.data or None, form.text.data or ""
+            me(), item_obj, action, form.rule_id.data or None, form.text.data or ""
         )
     except InvalidInput as exc:
         uow.rollback()
@@ -405,7 +399,7 @@ def decide_post(post_id: int):
         return _render_post(p, form, 400)
     action = request.form.get("action", "")
     try:
-        services.moderate_post(_me(), p, action, form.rule_id.data or None, form.text.data or "")
+        services.moderate_post(me(), p, action, form.rule_id.data or None, form.text.data or "")
     except InvalidInput as exc:
         uow.rollback()
         if not apply_errors(form, exc):
@@ -436,7 +430,7 @@ def _render_user(user: User, form: SuspendForm | None = None, status: int = 200)
 @login_required
 def user(user_id: int):
     u = db.session.get(User, user_id) or abort(404)
-    services.require_user_in_scope(_me(), u)  # a scoped moderator: their areas' writers only
+    services.require_user_in_scope(me(), u)  # a scoped moderator: their areas' writers only
     return _render_user(u)
 
 
@@ -444,7 +438,7 @@ def user(user_id: int):
 @login_required
 def suspend(user_id: int):
     u = db.session.get(User, user_id) or abort(404)
-    services.require_user_in_scope(_me(), u)  # before the form is shown back with the record
+    services.require_user_in_scope(me(), u)  # before the form is shown back with the record
     form = SuspendForm()
     form.rule_id.choices = _rule_choices(_("— no particular rule —"))
     if not form.validate_on_submit():
@@ -452,7 +446,7 @@ def suspend(user_id: int):
     days = int(form.duration.data or 0)
     until = utcnow() + timedelta(days=days) if days else None
     try:
-        services.suspend_user(_me(), u, form.reason.data, until, form.rule_id.data or None)
+        services.suspend_user(me(), u, form.reason.data, until, form.rule_id.data or None)
     except InvalidInput as exc:
         uow.rollback()
         if not apply_errors(form, exc):
@@ -480,7 +474,7 @@ def lift(suspension_id: int):
     s = db.session.get(Suspension, suspension_id) or abort(404)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    services.lift_suspension(_me(), s)
+    services.lift_suspension(me(), s)
     uow.commit()
     flash(_("The suspension is lifted."), "success")
     return redirect(safe_next(request.form.get("next"), url_for("moderation.suspensions")))
@@ -502,10 +496,10 @@ def _audit_filters() -> tuple[AuditFilterForm, queries.AuditFilters]:
         actor_id=form.actor.data or None,
         subject_user_id=form.subject.data or None,
         post_id=form.post.data or None,
-        date_from=_local_to_utc(datetime.combine(form.date_from.data, datetime.min.time()))
+        date_from=to_utc(datetime.combine(form.date_from.data, datetime.min.time()))
         if form.date_from.data
         else None,
-        date_to=_local_to_utc(datetime.combine(date_to + timedelta(days=1), datetime.min.time()))
+        date_to=to_utc(datetime.combine(date_to + timedelta(days=1), datetime.min.time()))
         if date_to
         else None,
     )
@@ -553,7 +547,7 @@ CSV_FIELDS = (
 @login_required
 def audit_csv():
     _form, filters = _audit_filters()
-    viewer_id = _me().id
+    viewer_id = me().id
 
     def generate():
         # The body is made after the request's app context has ended and removed its
@@ -629,7 +623,7 @@ def words():
     if form.validate_on_submit():
         try:
             services.add_watched_word(
-                _me(),
+                me(),
                 form.word.data,
                 form.language.data,
                 form.action.data,
@@ -651,7 +645,7 @@ def delete_word(word_id: int):
     w = db.session.get(WatchedWord, word_id) or abort(404)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    services.remove_watched_word(_me(), w)
+    services.remove_watched_word(me(), w)
     uow.commit()
     flash(_("The word is removed."), "success")
     return redirect(url_for("moderation.words"))
@@ -680,7 +674,7 @@ def rule_form(rule_id: int | None = None):
     if form.validate_on_submit():
         try:
             services.save_rule(
-                _me(),
+                me(),
                 rule,
                 code=form.code.data or "",
                 title_da=form.title_da.data,
@@ -725,7 +719,7 @@ def modes():
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        services.set_mode(_me(), form.target_type.data, form.target_id.data, form.mode.data)
+        services.set_mode(me(), form.target_type.data, form.target_id.data, form.mode.data)
         uow.commit()
         flash(_("The moderation mode is saved."), "success")
         return redirect(safe_next(request.form.get("next"), url_for("moderation.modes")))
@@ -769,7 +763,7 @@ def report(post_id: int):
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                services.report_post(_me(), p, form.reason.data, form.text.data or "")
+                services.report_post(me(), p, form.reason.data, form.text.data or "")
             except InvalidInput as exc:
                 uow.rollback()
                 if not apply_errors(form, exc):
@@ -798,7 +792,7 @@ def appeal(entry_id: int):
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                services.appeal_decision(_me(), entry, form.text.data)
+                services.appeal_decision(me(), entry, form.text.data)
             except InvalidInput as exc:
                 uow.rollback()
                 if not apply_errors(form, exc):

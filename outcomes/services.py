@@ -16,7 +16,17 @@ from forum import eventlog, hooks
 from forum import permissions as fp
 from forum.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
-from forum.models import Follow, Notification, Post, PostState, Support, Topic, User, utcnow
+from forum.models import (
+    Follow,
+    Notification,
+    Post,
+    PostState,
+    Support,
+    Topic,
+    User,
+    enum_member,
+    utcnow,
+)
 from forum.rendering import render_markdown
 
 from . import permissions
@@ -165,13 +175,6 @@ def _check_date(value: date | None) -> date:
     return value
 
 
-def _enum_value(cls, value, field: str):
-    try:
-        return cls(value)
-    except ValueError:
-        raise InvalidInput(**{field: _("Choose one of the options.")}) from None
-
-
 def _check_citations(
     writer: User, topic: Topic, wanted: list[Wanted]
 ) -> list[tuple[CitationKind, int, str]]:
@@ -317,8 +320,8 @@ def add_update(
     existing = _by_nonce(writer, nonce)
     if existing is not None:
         return existing
-    status = _enum_value(OutcomeStatus, status, "status")
-    body = _enum_value(DecidingBody, body, "body")
+    status = enum_member(OutcomeStatus, status, status=_("Choose one of the options."))
+    body = enum_member(DecidingBody, body, body=_("Choose one of the options."))
     text = _check_text(text)
     decided_on = _check_date(decided_on)
     link = _check_link(link)

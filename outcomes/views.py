@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from forum import queries as forum_queries
-from forum import render_error
+from forum.errorpages import render_error
 from forum.errors import DomainError, PermissionDenied
 from forum.extensions import db
 from forum.models import Area, Committee, Topic

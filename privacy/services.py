@@ -15,11 +15,12 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from forum import eventlog, format_local, hooks
+from forum import eventlog, hooks
 from forum import services as forum_services
 from forum import sessions as forum_sessions
 from forum.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
+from forum.localtime import format_local
 from forum.models import (
     Notification,
     Post,

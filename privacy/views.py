@@ -22,7 +22,7 @@ from forum.errors import DomainError, PermissionDenied
 from forum.extensions import db, limiter
 from forum.forms import choices
 from forum.i18n import quote
-from forum.views import apply_errors
+from forum.views import apply_errors, me
 
 from . import export, reach, services
 from .forms import (
@@ -36,10 +36,6 @@ from .forms import (
 )
 
 bp = Blueprint("privacy", __name__)
-
-
-def _me():
-    return current_user._get_current_object()
 
 
 @bp.route("/privatliv")
@@ -62,7 +58,7 @@ def settings():
     if form.validate_on_submit():
         try:
             services.update_settings(
-                _me(),
+                me(),
                 {
                     name: form[name].data
                     for name in (*services.TEXT_LIMITS, *services.NUMBER_LIMITS)
@@ -99,7 +95,7 @@ def export_data():
     if not form.validate_on_submit():
         return redirect(url_for("privacy.my_data"))
     try:
-        payload = export.build_zip(_me())
+        payload = export.build_zip(me())
     except export.AlreadyBuilding:
         return render_template(
             "errors.html",
@@ -130,7 +126,7 @@ def delete_account():
     grace = services.current_settings().deletion_grace_days
     if form.validate_on_submit():
         try:
-            req = services.request_deletion(_me(), form.mode.data, form.password.data)
+            req = services.request_deletion(me(), form.mode.data, form.password.data)
         except DomainError as exc:
             db.session.rollback()
             if not apply_errors(form, exc):
@@ -149,7 +145,7 @@ def delete_account():
 
 def _fact_forms(posted: str | None = None) -> dict[str, FactForm]:
     """One form per fact, filled with the person's answers; ``posted`` reads the request."""
-    mine = reach.my_facts(_me())
+    mine = reach.my_facts(me())
     forms = {}
     for fact in reach.FACTS:
         row = mine.get(fact)
@@ -169,7 +165,7 @@ def _facts_page(forms, problem: str | None = None, status: int = 200):
         "privacy/facts.html",
         forms=forms,
         facts=reach.FACTS,
-        mine=reach.my_facts(_me()),
+        mine=reach.my_facts(me()),
         withdraw_form=WithdrawFactForm(),
         problem=problem,
     ), status
@@ -191,7 +187,7 @@ def give_fact(fact: str):
     form = forms[fact]
     if form.validate_on_submit():
         with uow.saving(form) as saved:
-            reach.give_fact(_me(), fact, form.value.data, bool(form.consent.data))
+            reach.give_fact(me(), fact, form.value.data, bool(form.consent.data))
         if saved.ok:
             flash(
                 _(
@@ -216,7 +212,7 @@ def withdraw_fact(fact: str):
     if not form.validate_on_submit():
         return redirect(url_for("privacy.facts"))
     with uow.saving(form) as saved:
-        reach.withdraw_fact(_me(), fact)
+        reach.withdraw_fact(me(), fact)
     if not saved.ok:
         return _facts_page(_fact_forms(), str(saved.error), saved.status)
     flash(
@@ -239,7 +235,7 @@ def reach_dashboard():
     fact = form.fakta.data if form.fakta.data in reach.FACTS else "age_band"
     months = int(form.maaneder.data) if form.maaneder.data in ("3", "6", "12", "24") else 12
     form.fakta.data, form.maaneder.data = fact, str(months)
-    table = reach.figures(_me(), fact, months)
+    table = reach.figures(me(), fact, months)
     return render_template(
         "privacy/reach.html",
         form=form,
@@ -281,12 +277,12 @@ def population(fact: str):
     if form.validate_on_submit():
         shares = {key: _percent(form[key].data) for key, _label in values}
         with uow.saving(form) as saved:
-            change = reach.set_population_shares(_me(), fact, shares)
+            change = reach.set_population_shares(me(), fact, shares)
             hooks.audit(
                 "population_shares",
                 "reach",
                 None,
-                actor=_me(),
+                actor=me(),
                 text=reach.fact_label(fact),
                 data={"fact": fact, **change},
             )

@@ -3,8 +3,6 @@ qa.js sends the same forms with fetch and gets JSON back instead of a redirect."
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from flask import (
     Blueprint,
     abort,
@@ -16,18 +14,20 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale, get_timezone
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from forum import hooks, render_error, uow
+from forum import hooks, uow
 from forum import live as forum_live
+from forum.errorpages import render_error
 from forum.errors import DomainError
 from forum.extensions import db
 from forum.forms import EmptyForm, choices
+from forum.localtime import to_local, to_utc
 from forum.models import Area, Committee, PostState, Role, User
-from forum.views import apply_errors
+from forum.views import apply_errors, me
 
 from . import ics, permissions, queries, services
 from .forms import AnswerForm, AskForm, RejectForm, SessionForm, StatementForm
@@ -49,30 +49,6 @@ def _session_or_404(session_id: int) -> QASession:
     if session is None:
         abort(404)
     return session
-
-
-def _zone() -> ZoneInfo:
-    return ZoneInfo(str(get_timezone()))
-
-
-def _to_utc(value):
-    from datetime import UTC
-
-    if value is None:
-        return None
-    return value.replace(tzinfo=_zone()).astimezone(UTC).replace(tzinfo=None)
-
-
-def _to_local(value):
-    from datetime import UTC
-
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC).astimezone(_zone()).replace(tzinfo=None)
-
-
-def _user():
-    return current_user._get_current_object()
 
 
 def _lazy_end(session: QASession) -> None:
@@ -216,8 +192,8 @@ def _session_form(session: QASession | None = None) -> SessionForm:
             committee_id=str(session.committee_id or ""),
             area_id=str(session.area_id or ""),
             topic_id=str(session.topic_id or ""),
-            starts_at=_to_local(session.starts_at),
-            ends_at=_to_local(session.ends_at),
+            starts_at=to_local(session.starts_at),
+            ends_at=to_local(session.ends_at),
             politician_ids=[str(p.id) for p in session.politicians],
             premoderated=session.premoderated,
             advance_questions=session.advance_questions,
@@ -262,8 +238,8 @@ def _prefill_from_meeting(form: SessionForm) -> None:
         return
     form.meeting_id.data = str(facts.id)
     form.title.data = facts.title
-    form.starts_at.data = _to_local(facts.starts_at)
-    form.ends_at.data = _to_local(facts.ends_at)
+    form.starts_at.data = to_local(facts.starts_at)
+    form.ends_at.data = to_local(facts.ends_at)
     form.committee_id.data = str(facts.committee_id or "")
     form.area_id.data = str(facts.area_id or "")
     form.topic_id.data = str(facts.topic_id or "")
@@ -287,11 +263,11 @@ def new():
         if form.validate_on_submit():
             try:
                 session = services.schedule_session(
-                    _user(),
+                    me(),
                     form.title.data,
                     form.description.data,
-                    _to_utc(form.starts_at.data),
-                    _to_utc(form.ends_at.data),
+                    to_utc(form.starts_at.data),
+                    to_utc(form.ends_at.data),
                     form.politician_ids.data,
                     committee_id=form.committee_id.data or None,
                     area_id=form.area_id.data or None,
@@ -299,7 +275,7 @@ def new():
                     premoderated=form.premoderated.data,
                     advance_questions=form.advance_questions.data,
                 )
-                services.hold_at_meeting(_user(), session, _meeting_id(form))
+                services.hold_at_meeting(me(), session, _meeting_id(form))
             except DomainError as exc:
                 uow.rollback()
                 if not apply_errors(form, exc):
@@ -325,17 +301,17 @@ def edit(session_id: int):
         if form.validate_on_submit():
             try:
                 services.edit_session(
-                    _user(),
+                    me(),
                     session,
                     form.title.data,
                     form.description.data,
-                    _to_utc(form.starts_at.data),
-                    _to_utc(form.ends_at.data),
+                    to_utc(form.starts_at.data),
+                    to_utc(form.ends_at.data),
                     form.politician_ids.data,
                     form.premoderated.data,
                     form.advance_questions.data,
                 )
-                services.hold_at_meeting(_user(), session, _meeting_id(form))
+                services.hold_at_meeting(me(), session, _meeting_id(form))
             except DomainError as exc:
                 uow.rollback()
                 if not apply_errors(form, exc):
@@ -355,7 +331,7 @@ def start(session_id: int):
     if (bad := _check_form(session)) is not None:
         return bad
     try:
-        services.start_session(_user(), session)
+        services.start_session(me(), session)
     except DomainError as exc:
         return _failed(session, exc)
     uow.commit()
@@ -369,7 +345,7 @@ def end(session_id: int):
     if (bad := _check_form(session)) is not None:
         return bad
     try:
-        services.end_session(_user(), session)
+        services.end_session(me(), session)
     except DomainError as exc:
         return _failed(session, exc)
     uow.commit()
@@ -402,7 +378,7 @@ def ask(session_id: int):
             ), 400
         return _render_session(session, 400, ask_form=form)
     try:
-        post = services.ask(_user(), session, form.body.data, form.nonce.data or None)
+        post = services.ask(me(), session, form.body.data, form.nonce.data or None)
     except DomainError as exc:
         return _failed(session, exc, "ask_form", form)
     uow.commit()
@@ -426,7 +402,7 @@ def vote(session_id: int, post_id: int):
             services.InvalidInput(vote=_("Say whether you vote (true) or withdraw (false).")),
         )
     try:
-        votes = services.set_vote(_user(), session, post_id, want == "1")
+        votes = services.set_vote(me(), session, post_id, want == "1")
     except DomainError as exc:
         return _failed(session, exc)
     uow.commit()
@@ -444,7 +420,7 @@ def moderate(session_id: int, post_id: int):
     action = request.form.get("action", "")
     try:
         services.moderate_question(
-            _user(), session, post_id, action, form.rule_id.data or None, form.text.data or ""
+            me(), session, post_id, action, form.rule_id.data or None, form.text.data or ""
         )
     except DomainError as exc:
         return _failed(session, exc, "reject_form", form)
@@ -464,7 +440,7 @@ def merge(session_id: int, post_id: int):
     if (bad := _check_form(session)) is not None:
         return bad
     try:
-        target = services.merge(_user(), session, post_id, request.form.get("into_id", ""))
+        target = services.merge(me(), session, post_id, request.form.get("into_id", ""))
     except DomainError as exc:
         return _failed(session, exc)
     uow.commit()
@@ -480,7 +456,7 @@ def pin(session_id: int):
     if (bad := _check_form(session)) is not None:
         return bad
     try:
-        services.pin(_user(), session, request.form.get("post_id") or None)
+        services.pin(me(), session, request.form.get("post_id") or None)
     except DomainError as exc:
         return _failed(session, exc)
     uow.commit()
@@ -499,7 +475,7 @@ def status(session_id: int, post_id: int):
     if (bad := _check_form(session)) is not None:
         return bad
     try:
-        services.set_status(_user(), session, post_id, request.form.get("status", ""))
+        services.set_status(me(), session, post_id, request.form.get("status", ""))
     except DomainError as exc:
         return _failed(session, exc)
     uow.commit()
@@ -516,7 +492,7 @@ def answer(session_id: int, post_id: int):
             return jsonify({"ok": False, "message": _("Write your answer first.")}), 400
         return _render_session(session, 400, answer_form=form, answer_to=post_id)
     try:
-        post = services.answer(_user(), session, post_id, form.body.data, form.nonce.data or None)
+        post = services.answer(me(), session, post_id, form.body.data, form.nonce.data or None)
     except DomainError as exc:
         return _failed(session, exc, "answer_form", form, answer_to=post_id)
     uow.commit()
@@ -540,7 +516,7 @@ def statement(session_id: int):
             return jsonify({"ok": False, "message": _("Write your statement first.")}), 400
         return _render_session(session, 400, statement_form=form)
     try:
-        post = services.statement(_user(), session, form.body.data, form.nonce.data or None)
+        post = services.statement(me(), session, form.body.data, form.nonce.data or None)
     except DomainError as exc:
         return _failed(session, exc, "statement_form", form)
     uow.commit()
@@ -555,7 +531,7 @@ def signup(session_id: int):
         return bad
     on = request.form.get("on") == "1"
     try:
-        services.set_signup(_user(), session, on)
+        services.set_signup(me(), session, on)
     except DomainError as exc:
         return _failed(session, exc)
     uow.commit()

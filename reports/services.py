@@ -11,7 +11,7 @@ from sqlalchemy import select
 from forum import eventlog
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
-from forum.models import Committee, Topic
+from forum.models import Committee, Topic, enum_member
 
 from . import permissions
 from .models import ReportDefinition, Scope
@@ -55,10 +55,9 @@ def create_definition(
     """A new report definition (staff, admins, moderators without an area scope)."""
     if not permissions.can_make_report(user):
         raise PermissionDenied(_("Only the municipality's staff make reports."))
-    try:
-        scope_value = Scope(scope)
-    except ValueError:
-        raise InvalidInput(_("Choose what the report covers."), scope=_("Choose one.")) from None
+    scope_value = enum_member(
+        Scope, scope, _("Choose what the report covers."), scope=_("Choose one.")
+    )
     if locale not in LOCALES:
         raise InvalidInput(_("Choose a language."), locale=_("Choose a language."))
     title = (title or "").strip()

@@ -19,10 +19,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from forum import exports, hooks, render_error, uow
+from forum import exports, hooks, uow
 from forum import permissions as fp
 from forum import queries as forum_queries
 from forum.cache import TTLCache
+from forum.errorpages import render_error
 from forum.errors import PermissionDenied
 from forum.extensions import db
 from forum.models import Committee, Topic

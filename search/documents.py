@@ -1,8 +1,9 @@
 """From database rows to index documents, in bulk (a few queries per batch, never per row).
 
-A document is a plain dict with the fields ``search/index.py`` describes. Posts deleted by
-their author have no document. Q&A questions, answers and statements are forum posts in their
-session's topic (see ``qa/__init__.py``), so they are indexed, found and checked as posts.
+A document is a plain dict with the fields ``search/index/__init__.py`` describes. Posts
+deleted by their author have no document. Q&A questions, answers and statements are forum
+posts in their session's topic (see ``qa/__init__.py``), so they are indexed, found and
+checked as posts.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Danish for the search index: letter folding, stop words and fixes to the Snowball stemmer.
 
-Pure Python (no Whoosh here; ``search/index.py`` plugs these into its analysers). Every word,
-indexed or typed, goes through the same steps, so both sides always agree:
+Pure Python (no Whoosh here; ``search/index/analysis.py`` plugs these into its analysers).
+Every word, indexed or typed, goes through the same steps, so both sides always agree:
 
 1. lower-case (``str.casefold``);
 2. fold the Danish letters to their two-letter spellings — æ→ae, ø→oe, å→aa (and ä→ae, ö→oe,

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from forum.errors import Conflict, InvalidInput, PermissionDenied
 from forum.extensions import db
-from forum.models import Area, Committee, User, utcnow
+from forum.models import Area, Committee, User, enum_member, utcnow
 from forum.rendering import render_markdown
 
 from .. import counting, permissions
@@ -53,10 +53,7 @@ def _ballot_settings(
 ) -> tuple[str, BallotStyle, int | None, int | None, int | None]:
     if rule not in counting.RULES:
         raise InvalidInput(rule=_("Choose one of the counting rules."))
-    try:
-        style = BallotStyle(style)
-    except ValueError:
-        raise InvalidInput(ballot_style=_("Choose one of the ballot styles.")) from None
+    style = enum_member(BallotStyle, style, ballot_style=_("Choose one of the ballot styles."))
     lo = hi = points = None
     if style == BallotStyle.APPROVAL_RANGE:
         try:

@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 
 from forum.errors import Conflict, InvalidInput
 from forum.extensions import db
-from forum.models import Follow, User, utcnow
+from forum.models import Follow, User, enum_member, utcnow
 from forum.rendering import render_markdown
 
 from .. import counting, permissions
@@ -231,10 +231,7 @@ def add_status_update(
         raise Conflict(_("Status updates start once the result is published."))
     if not is_funded(idea):
         raise Conflict(_("Only funded projects get status updates."))
-    try:
-        status = ProjectStatus(status)
-    except ValueError:
-        raise InvalidInput(status=_("Choose a status.")) from None
+    status = enum_member(ProjectStatus, status, status=_("Choose a status."))
     if happened_on is None:
         raise InvalidInput(happened_on=_("Enter the date."))
     text = _text(text, "text")

@@ -5,10 +5,12 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, request
+from flask_login import current_user
 from wtforms import Form
 
 from .. import uow
 from ..errors import DomainError
+from ..models import User
 
 bp = Blueprint("forum", __name__)
 
@@ -34,6 +36,12 @@ def safe_next(target: str | None, default: str = "/") -> str:
 def apply_errors(form: Form, exc: DomainError) -> bool:
     """Copy a service's field errors onto the form; False if none of them fit a field."""
     return uow.place_errors(form, exc)
+
+
+def me() -> User:
+    """The signed-in user as the ``User`` row itself, not Flask-Login's proxy: what services
+    take, compare by identity and keep beyond the request."""
+    return current_user._get_current_object()
 
 
 def int_arg(name: str, default: int = 1, lo: int = 1, hi: int = 10_000) -> int:

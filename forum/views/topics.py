@@ -5,8 +5,6 @@ import functools
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import UTC
-from zoneinfo import ZoneInfo
 
 from flask import (
     abort,
@@ -18,16 +16,17 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import get_locale, get_timezone
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
-from .. import hooks, live, permissions, queries, render_error, services, uow
+from .. import hooks, live, permissions, queries, services, uow
 from ..cache import ThreadView, TTLCache
 from ..converters import parse_id
+from ..errorpages import render_error
 from ..errors import Conflict, InvalidInput, PermissionDenied
 from ..extensions import db, limiter
 from ..forms import (
@@ -40,6 +39,7 @@ from ..forms import (
     choices,
     new_nonce,
 )
+from ..localtime import to_utc
 from ..models import Area, Committee, Post, PostState, Role, Support, Topic, TopicStatus
 from . import apply_errors, bp, int_arg
 
@@ -56,16 +56,6 @@ def _post_or_404(post_id: int) -> Post:
     if post is None or not permissions.can_see_topic(current_user, post.topic):
         abort(404)
     return post
-
-
-def _local_to_utc(value):
-    """A naive local datetime from a form, as naive UTC for storage."""
-    if value is None:
-        return None
-    # zoneinfo, not the pytz zone Babel returns: pytz's replace(tzinfo=) uses local mean
-    # time (Copenhagen +0:50), which put deadlines 7 minutes off.
-    zone = ZoneInfo(str(get_timezone()))
-    return value.replace(tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
 
 
 def _post_limit() -> str:
@@ -116,7 +106,7 @@ def new_topic():
                 form.intro.data,
                 committee_id=int(form.committee_id.data) if form.committee_id.data else None,
                 area_id=int(form.area_id.data) if form.area_id.data else None,
-                deadline=_local_to_utc(form.deadline.data),
+                deadline=to_utc(form.deadline.data),
             )
         if not saved.ok:
             if not saved.placed:

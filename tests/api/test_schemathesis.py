@@ -53,6 +53,7 @@ def _seed() -> dict:
     from forum.models import Area, Committee
     from moderation import services as mod
     from moderation.models import DebateRule
+    from moderation.services import holding
     from qa import services as qa
 
     def user(role: str, name: str, email: str, **kw):
@@ -92,7 +93,7 @@ def _seed() -> dict:
         )
         db.session.commit()
         if post.state != PostState.PENDING:
-            mod._hold(post, None)
+            holding._hold(post, None)
             post.state = PostState.PENDING
         if state in ("hidden", "removed", "deleted"):
             mod.moderate_post(admin, post, "approve")

@@ -176,7 +176,7 @@ class TestModeration:
         self, as_author, collecting, citizen, make_user, make_area, rules
     ) -> None:
         from moderation import services as moderation_services
-        from moderation.models import Appeal, AuditEntry
+        from moderation.models import Appeal, AuditEntry, QueueItem
 
         process = collecting()
         area = make_area()
@@ -211,11 +211,7 @@ class TestModeration:
         with pytest.raises(Conflict):
             moderation_services.appeal_decision(citizen, entry, "Igen og igen og igen.")
         db.session.rollback()
-        appeal_item = db.session.scalar(
-            select(moderation_services.QueueItem).where(
-                moderation_services.QueueItem.kind == "appeal"
-            )
-        )
+        appeal_item = db.session.scalar(select(QueueItem).where(QueueItem.kind == "appeal"))
         assert appeal_item.area_id == area.id and appeal_item.avoid_user_id == first.id
         with pytest.raises(PermissionDenied):  # someone else decides the appeal
             moderation_services.decide_item(first, appeal_item, "grant")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from forum import format_local
+from forum.localtime import format_local
 
 ROOT = Path(__file__).resolve().parents[2]
 DA_PO = ROOT / "translations" / "da" / "LC_MESSAGES" / "messages.po"

@@ -64,6 +64,7 @@ def world(app, make_user):
     from budgets.models import BallotStyle, Phase
     from moderation import services as mod
     from moderation.models import DebateRule
+    from moderation.services import holding
     from qa import services as qa
     from search import services as search
 
@@ -120,7 +121,7 @@ def world(app, make_user):
     held = forum_services.create_post(citizen, topic, hostile("held"))
     db.session.commit()
     if held.state != PostState.PENDING:  # held as moderation does when the policy did not
-        mod._hold(held, None)
+        holding._hold(held, None)
         held.state = PostState.PENDING
     mod.moderate_post(moderator, held, "reject", rule.id, hostile("reason"))
     db.session.commit()

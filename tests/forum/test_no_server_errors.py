@@ -125,7 +125,8 @@ def _seed() -> World:
     from mail import tokens
     from mail.models import Kind
     from moderation import services as mod
-    from moderation.models import AuditEntry, QueueItem, Suspension, WatchedWord
+    from moderation.models import AuditEntry, DebateRule, QueueItem, Suspension, WatchedWord
+    from moderation.services import holding
     from qa import services as qa_services
     from search import services as search_services
 
@@ -155,13 +156,7 @@ def _seed() -> World:
     writer = user("citizen", "Ulla Skribent", "ulla@sweep.example")
     mod.ensure_default_rules()
     db.session.commit()
-    rules = (
-        {r.code: r for r in db.session.query(mod.DebateRule)} if hasattr(mod, "DebateRule") else {}
-    )
-    if not rules:
-        from moderation.models import DebateRule
-
-        rules = {r.code: r for r in db.session.query(DebateRule)}
+    rules = {r.code: r for r in db.session.query(DebateRule)}
     rule = rules.get("respect") or next(iter(rules.values()))
 
     topic = forum_services.create_topic(
@@ -195,7 +190,7 @@ def _seed() -> World:
             post = forum_services.create_post(writer, topic, f"Et indlæg der ender som {state}.")
             db.session.commit()
             if post.state != PostState.PENDING:
-                mod._hold(post, None)  # the policy did not hold it: hold it as moderation does
+                holding._hold(post, None)  # the policy did not hold it: hold it as moderation does
                 post.state = PostState.PENDING
             if state in ("hidden", "removed"):
                 mod.moderate_post(admin, post, "approve")
