@@ -256,5 +256,7 @@ def test_the_embedded_reminder_thread_reminds_and_production_uses_cron(
         assert wants_thread(other, "MODERATION_REMINDER_WORKER") is wanted, config
     bad = Flask("check")
     bad.config["MODERATION_REMINDER_WORKER"] = "cron"
-    with pytest.raises(ValueError):
+    from forum.config import ConfigError
+
+    with pytest.raises(ConfigError, match="MODERATION_REMINDER_WORKER must be thread or"):
         wants_thread(bad, "MODERATION_REMINDER_WORKER")
