@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 import time
@@ -14,6 +15,8 @@ from sqlalchemy import delete, func, select
 from forum import uow
 from forum.extensions import db
 from forum.models import Event
+
+log = logging.getLogger("borgerdialog.search")
 
 search_cli = AppGroup(
     "search", help="The search index: rebuild it, see its state, run the indexer."
@@ -201,6 +204,7 @@ def worker_command(once: bool) -> None:
     try:
         while not stopping:
             try:
+                started = time.monotonic()
                 n = indexer.run_once()
                 failures = 0
             except Exception:
@@ -210,17 +214,19 @@ def worker_command(once: bool) -> None:
                 app.logger.exception("The search indexer failed; it retries shortly.")
                 time.sleep(min(0.5 * 2 ** min(failures - 1, 4), 5.0))
                 continue
+            # Logged (with the time, and as JSON in production): how long a takeover and a
+            # catch-up took is read from these lines (bench/topology.py's faults).
             if not indexer.is_writer:
                 if not waiting_said:
-                    click.echo("Another writer holds the index; waiting as a standby.", err=True)
+                    log.info("Another writer holds the index; waiting as a standby.")
                     waiting_said = True
                 time.sleep(standby_poll)  # the lock is free the moment the writer dies
                 continue
             if waiting_said:
-                click.echo("The writer is gone; this worker writes the index now.", err=True)
+                log.warning("The writer is gone; this worker writes the index now.")
                 waiting_said = False
             if n:
-                click.echo(f"Indexed {n} events.", err=True)
+                log.info("Indexed %d events in %.2f s.", n, time.monotonic() - started)
             if once:
                 break
             if n == 0:

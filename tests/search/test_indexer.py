@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import time
@@ -359,13 +360,20 @@ def test_rebuild_swaps_in_while_searches_keep_working(
     assert find("havnebad").total == 3
 
 
-def test_status_and_worker_commands(corpus, runner, app):
+def test_status_and_worker_commands(corpus, runner, app, caplog, make_post):
     out = runner.invoke(args=["search", "status"])
     assert "Health: missing" in out.output
     out = runner.invoke(args=["search", "worker", "--once"])
     assert out.exit_code == 0, out.output
+    make_post(corpus["topics"]["road"], body="Et indlæg efter opbygningen.")
+    with caplog.at_level(logging.INFO, logger="borgerdialog.search"):
+        out = runner.invoke(args=["search", "worker", "--once"])
+    assert out.exit_code == 0, out.output
+    # Logged with its time (the log's timestamp) and how long it took.
+    assert any(re.fullmatch(r"Indexed \d+ events in \d+\.\d\d s\.", r.getMessage())
+               for r in caplog.records)  # fmt: skip
     out = runner.invoke(args=["search", "status"])
-    assert "Documents: 7" in out.output
+    assert "Documents: 8" in out.output
     assert "(lag 0 events" in out.output
     assert "Index size:" in out.output
 
