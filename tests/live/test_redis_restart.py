@@ -241,6 +241,47 @@ def test_a_resync_request_is_dropped_only_when_this_instance_already_covered_it(
     assert emitted[-1] == {"id": 9000} and manager._newest_heard == 9000
 
 
+def test_an_instance_that_dies_before_a_late_publish_makes_the_others_resync_from_before_it(
+    app,
+):
+    """A busy instance committed event 8147 and had not published it when the others had
+    heard up to 9000 (the topology bench: 8 s late): its "alive" beats name its oldest
+    unpublished id, so when it goes silent the others resync from before that, not from
+    what they had heard. Published, the id is no longer named."""
+    from types import SimpleNamespace
+
+    from forum import live
+    from forum.extensions import db
+    from forum.live import _RedisManager
+
+    class Server:
+        def __init__(self) -> None:
+            self.told: list = []
+
+        def emit(self, event, data, **_kw):
+            self.told.append(data)
+
+    live._pending.clear()
+    events = [{"id": 8147, "kind": "post_published", "subject_type": "post", "subject_id": 1,
+               "room": "topic:1", "payload": {}}]  # fmt: skip
+    with app.app_context():
+        unit = SimpleNamespace(state={}, session=db.session)
+        live.read_facts_before_commit(unit, events)  # in the transaction, before its commit
+        dying = _RedisManager("redis://127.0.0.1:1/0", channel="test")
+        other = _RedisManager("redis://127.0.0.1:1/0", channel="test")
+        other.server = Server()
+        other._newest_heard = 9000
+        other._heard_peer(dying._beat())
+        host = next(iter(other._peers))
+        other._peers[host] = (time.monotonic() - 10, other._peers[host][1])  # silent since
+        other._check_peers()
+        assert other.server.told == [{"within_ms": 2000, "since": 8146}]
+        # Pushed (published): no longer pending, and the beat names nothing.
+        live.push(SimpleNamespace(state=unit.state, session=SimpleNamespace(app=app)), events)
+    assert live._oldest_pending() is None
+    assert b"pending" not in dying._beat()
+
+
 def test_an_open_page_gets_the_posts_written_while_redis_restarted(
     private_redis, start_server, world, http_login
 ):
