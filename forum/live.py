@@ -375,6 +375,17 @@ class _RedisManager(python_socketio.RedisManager):
         from early enough drop the request (``_covered``)."""
         if not self._reachable():
             return  # not reachable yet: the next publish tries again
+        try:
+            # Also kept in Redis for a while: a request published while another instance's
+            # subscription is still away reaches nobody there (pub/sub keeps nothing), so
+            # each instance reads these when it subscribes again (``_floor``).
+            key = self._floor_key()
+            pipe = self.redis.pipeline()
+            pipe.hset(key, self.host_id, int(self._missed_since or 0))
+            pipe.expire(key, int(RESYNC_COVERED_S))
+            pipe.execute()
+        except Exception:
+            return  # not reachable after all: the next publish tries again
         if super()._publish(self._resync_message()) is not None:
             self._others_missed = False
             self._missed_since = None
@@ -468,12 +479,25 @@ class _RedisManager(python_socketio.RedisManager):
             RESYNC_EVENT, self._resync_payload(since), namespace="/", ignore_queue=True
         )
 
+    def _floor_key(self) -> str:
+        return f"{self.channel}:resync-floor"
+
+    def _floor(self, since: int | None) -> int | None:
+        """``since``, or an older id that another instance failed to publish from in the
+        last RESYNC_COVERED_S seconds (its request may have crossed while we were away)."""
+        try:
+            asked = [int(v) for v in self.redis.hvals(self._floor_key())]
+        except Exception:
+            return since
+        known = [v for v in [since, *asked] if v]
+        return min(known) if known else since
+
     def _subscribed(self, resync: bool) -> None:
         """Confirmed: from here on every message reaches us. Whatever was published before
         is in the event log; the clients replay it."""
         self._peers.clear()  # silent while we were away: not dead
         if resync:
-            self._resync_here(self._lost_since)
+            self._resync_here(self._floor(self._lost_since))
             self._lost_since = None
             if self._others_missed:
                 self._tell_others()
