@@ -623,7 +623,7 @@ class Shape:
 
     def fault(self, name: str, action) -> None:
         start = time.time()
-        self.say(f"  fault: {name}")
+        self.say(f"  fault: {name} ({time.strftime('%H:%M:%S')})")  # to read the logs by
         result = action()
         end = time.time()
         self.faults.append((name, start, end + 3))  # settling after the fault
