@@ -880,6 +880,14 @@ def run(args) -> dict:  # noqa: C901  (one scripted scenario, step by step)
         )
         missed = expected - {p for g in live["got"] for p in g}
         figures["live_missed_by_every_client"] = _when(shape, missed)
+        # Posts some clients missed: how many clients, and the fault window it was written in.
+        by_post = Counter(p for g in live["got"] for p in expected - set(g))
+        worst = sorted(by_post, key=lambda p: (-by_post[p], p))[:15]
+        figures["live_clients_missing_a_post"] = sum(1 for g in live["got"] if expected - set(g))
+        figures["live_missed_by_some_clients"] = [
+            f"{w} ({by_post[p]} clients)"
+            for p, w in zip(sorted(worst), _when(shape, set(worst)), strict=True)
+        ]
         figures["live_applied_twice"] = 0  # by event id and kind, as live.js applies them
         figures["live_redelivered"] = live["dups"]
         figures["live_reconnects"] = live["reconnects"]
