@@ -68,6 +68,10 @@ SETTINGS: dict[str, object] = {
     "LIVE_RESYNC_SPREAD_S": 2.0,
     # Joins refused as forbidden before the connection is closed (forum/events.py).
     "LIVE_MAX_REFUSALS": 5,
+    # Joins (with their replay) running at once in one process; the others wait their turn
+    # without a database connection, so a reconnect storm (an instance killed: its clients
+    # all join the other at once) cannot take the whole pool from page requests.
+    "LIVE_JOIN_CONCURRENCY": 5,
     # None: gevent when gevent has patched the standard library (gunicorn -k gevent),
     # otherwise threading. eventlet is never chosen implicitly (see PITFALLS.md).
     "SOCKETIO_ASYNC_MODE": None,
