@@ -292,7 +292,7 @@ def on_join(conn: Connection, *args):
         try:
             _join(conn, *args)
         finally:
-            db.session.close()
+            db.session.rollback()  # a join only reads: its connection goes back to the pool
 
 
 def _join(conn: Connection, *args):
