@@ -285,14 +285,11 @@ def on_join(conn: Connection, *args):
     above ``last_event_id``). All rooms are joined or none. Answer: ``joined`` (or
     ``reload``) to this client only; nothing is broadcast.
 
-    Joins take turns (``join_slots``); a join's database connection goes back to the pool
-    before the next one starts.
+    Joins take turns (``join_slots``): a reconnect storm waits for turns without holding
+    database connections.
     """
-    with join_slots():
-        try:
-            _join(conn, *args)
-        finally:
-            db.session.rollback()  # a join only reads: its connection goes back to the pool
+    with join_slots():  # its database connection goes back when the event's context ends
+        _join(conn, *args)
 
 
 def _join(conn: Connection, *args):
