@@ -61,6 +61,7 @@ sys.path.insert(0, str(ROOT))
 PASSWORD = "topologi-bench-2026"
 MARK = "Topologi"
 DB_NAME = "bd_topology"
+FOLLOWERS = 60  # of the mail topic: one reply mail each
 TOKENS = re.compile(r'name="(csrf_token|nonce)"[^>]*value="([^"]*)"')
 
 
@@ -367,19 +368,24 @@ class Load:
         self.posts_per_s, self.reads_per_s = posts_per_s, reads
         self.halt = threading.Event()
         self.log: list[tuple[float, str, int, float]] = []  # (start, kind, status, seconds)
+        # How late each request started against its schedule: the generator's own starvation
+        # (its threads share the machine), which a client-side latency would otherwise hide in.
+        self.late: list[float] = []
         self.accepted: set[str] = set()
         self.lock = threading.Lock()
         self.threads: list[threading.Thread] = []
 
-    def _note(self, kind: str, status: int, took: float) -> None:
+    def _note(self, kind: str, status: int, took: float, late: float = 0.0) -> None:
         with self.lock:
             self.log.append((time.time() - took, kind, status, took))
+            self.late.append(late)
 
     def _poster(self, s, interval: float, offset: float) -> None:
         nxt = time.monotonic() + offset
         url = f"{self.base}/emner/{self.topic}"
         while not self.halt.is_set():
             self.halt.wait(max(0.0, nxt - time.monotonic()))
+            late = max(0.0, time.monotonic() - nxt)
             nxt += interval
             token = uuid.uuid4().hex[:12]
             t0 = time.perf_counter()
@@ -394,7 +400,7 @@ class Load:
                 status = r.status_code
             except Exception:
                 status = 599
-            self._note("post", status, time.perf_counter() - t0)
+            self._note("post", status, time.perf_counter() - t0, late)
             if status == 302:
                 with self.lock:
                     self.accepted.add(token)
@@ -404,13 +410,14 @@ class Load:
         nxt = time.monotonic() + offset
         while not self.halt.is_set():
             self.halt.wait(max(0.0, nxt - time.monotonic()))
+            late = max(0.0, time.monotonic() - nxt)
             nxt += interval
             t0 = time.perf_counter()
             try:
                 status = s.get(f"{self.base}/emner/{self.topic}", timeout=20).status_code
             except Exception:
                 status = 599
-            self._note("read", status, time.perf_counter() - t0)
+            self._note("read", status, time.perf_counter() - t0, late)
 
     def start(self) -> None:
         n = len(self.sessions)
@@ -616,7 +623,7 @@ class Shape:
 
     def fault(self, name: str, action) -> None:
         start = time.time()
-        self.say(f"  fault: {name}")
+        self.say(f"  fault: {name} ({time.strftime('%H:%M:%S')})")  # to read the logs by
         result = action()
         end = time.time()
         self.faults.append((name, start, end + 3))  # settling after the fault
@@ -646,6 +653,7 @@ def run(args) -> dict:  # noqa: C901  (one scripted scenario, step by step)
         )
     shape = Shape(args)
     shape.nginx = nginx
+    shape.uptime_at_start = _uptime()
     received: list[str] = []
 
     class Sink:
@@ -685,6 +693,7 @@ def run(args) -> dict:  # noqa: C901  (one scripted scenario, step by step)
             f"{args.reads_per_s} page reads/s (issue: 1,000 / 50 / 200, scaled to 2 cores)"
         )
         load.start()
+        load_started = time.monotonic()
         lag_samples: list[int] = []
         stop_sampling = threading.Event()
 
@@ -775,6 +784,7 @@ def run(args) -> dict:  # noqa: C901  (one scripted scenario, step by step)
                 (shape.tmpfs / "filler").unlink(missing_ok=True)
             time.sleep(step / 2)
         load.stop()
+        load_s = time.monotonic() - load_started
         stop_sampling.set()
         after_load = shape.wait_lag_zero(60)
         time.sleep(3)  # the last live messages
@@ -790,8 +800,15 @@ def run(args) -> dict:  # noqa: C901  (one scripted scenario, step by step)
             cwd=ROOT, env=post_to_followers_env, check=True, capture_output=True,
         )  # fmt: skip
         flask = [str(ROOT / ".venv/bin/flask"), "--app", "app"]
+        # The fan-out worker writes the notifications, and so queues the mails, behind the
+        # commit, and an immediate mail is due MAIL_IMMEDIATE_DELAY_SECONDS (60 s) later:
+        # wait until they are due, or the sender finds nothing and no send is cut.
+        deadline = time.monotonic() + 180
+        while _mail_due(shape) < FOLLOWERS and time.monotonic() < deadline:
+            time.sleep(0.5)
+        figures["mails_due_before_sender"] = _mail_due(shape)
         sender = Proc("mail1", [*flask, "mail", "send"], shape.env(), shape.tmp)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # its start-up (imports) alone took 30 s at load 9
         while len(received) < 5 and time.monotonic() < deadline:
             time.sleep(0.01)
         sender.kill()
@@ -836,6 +853,24 @@ def run(args) -> dict:  # noqa: C901  (one scripted scenario, step by step)
         reads = [e[3] for e in outside if e[1] == "read" and e[2] == 200]
         figures["topic_page_p99_ms"] = round(pct(reads, 99) * 1000, 1)
         figures["topic_page_p50_ms"] = round(pct(reads, 50) * 1000, 1)
+        # The same reads as nginx timed them (request_time: from its first byte read to the
+        # last byte sent), and the instance's part (upstream_response_time): the difference
+        # to the client's figure is the load generator's own waiting for a core.
+        served = _nginx_reads(shape, facts["topic"])
+        for key, values in (("nginx", served[0]), ("upstream", served[1])):
+            figures[f"topic_page_p99_{key}_ms"] = round(pct(values, 99) * 1000, 1)
+            figures[f"topic_page_p50_{key}_ms"] = round(pct(values, 50) * 1000, 1)
+        # What the generator got through, against what it was asked (its posters wait for
+        # each answer, so a slow server or a starved generator shows here first).
+        figures["load_s"] = round(load_s, 1)
+        figures["achieved_posts_per_s"] = round(len(load.accepted) / load_s, 2)
+        figures["achieved_reads_per_s"] = round(
+            sum(1 for e in load.log if e[1] == "read") / load_s, 2
+        )
+        figures["load_generator_late_p99_ms"] = round(pct(load.late, 99) * 1000, 1)
+        figures["load_generator_late_max_ms"] = round(max(load.late or [0.0]) * 1000, 1)
+        figures["uptime_at_start"] = shape.uptime_at_start
+        figures["uptime_at_end"] = _uptime()
         expected = _post_ids(shape)
         per_client = [len(expected & set(g)) / len(expected) if expected else 1.0
                       for g in live["got"]]  # fmt: skip
@@ -845,6 +880,14 @@ def run(args) -> dict:  # noqa: C901  (one scripted scenario, step by step)
         )
         missed = expected - {p for g in live["got"] for p in g}
         figures["live_missed_by_every_client"] = _when(shape, missed)
+        # Posts some clients missed: how many clients, and the fault window it was written in.
+        by_post = Counter(p for g in live["got"] for p in expected - set(g))
+        worst = sorted(by_post, key=lambda p: (-by_post[p], p))[:15]
+        figures["live_clients_missing_a_post"] = sum(1 for g in live["got"] if expected - set(g))
+        figures["live_missed_by_some_clients"] = [
+            f"{w} ({by_post[p]} clients)"
+            for p, w in zip(sorted(worst), _when(shape, set(worst)), strict=True)
+        ]
         figures["live_applied_twice"] = 0  # by event id and kind, as live.js applies them
         figures["live_redelivered"] = live["dups"]
         figures["live_reconnects"] = live["reconnects"]
@@ -880,6 +923,41 @@ def run(args) -> dict:  # noqa: C901  (one scripted scenario, step by step)
             if not shape.own_pg:
                 _drop_database()
             shutil.rmtree(shape.tmp, ignore_errors=True)
+
+
+def _uptime() -> str:
+    """The machine's load averages (1, 5, 15 min): the bench shares its cores."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
+
+
+NGINX_READ = re.compile(r'^127\.0\.1\.\d+ \[([^]]*)\] "GET /emner/(\d+) [^"]*" 200 \d+ '
+                        r"rt=([\d.]+) urt=([\d.]+) ")  # fmt: skip
+
+
+def _nginx_reads(shape, topic: int) -> tuple[list[float], list[float]]:
+    """The readers' topic pages in nginx's access log (deploy/: the borgerdialog_timed
+    format) outside the fault windows: request_time and upstream_response_time, in seconds."""
+    from datetime import datetime
+
+    total, upstream = [], []
+    try:
+        lines = (shape.tmp / "nginx.log").read_text(errors="replace").splitlines()
+    except OSError:
+        return total, upstream
+    for line in lines:
+        m = NGINX_READ.match(line)
+        if not m or int(m.group(2)) != topic:
+            continue
+        took = float(m.group(3))
+        end = datetime.fromisoformat(m.group(1)).timestamp() + 1  # logged in whole seconds
+        if any(end - took - 1 <= e and end >= st for _n, st, e in shape.faults):
+            continue
+        total.append(took)
+        upstream.append(float(m.group(4)))
+    return total, upstream
 
 
 def _until_ok(url: str, timeout: float) -> float:
@@ -997,6 +1075,14 @@ def _mail_left(shape) -> int:
     return _psql(shape, query)[0][0]
 
 
+def _mail_due(shape) -> int:
+    query = (
+        "SELECT count(*) FROM mail_messages WHERE status = 'queued' "
+        "AND due_at <= (now() AT TIME ZONE 'utc')"
+    )
+    return _psql(shape, query)[0][0]
+
+
 def _mail_figures(shape, received: list[str], killed_at: int) -> dict:
     handed = _psql(shape, "SELECT count(*) FROM mail_messages WHERE status = 'sent'")[0][0]
     counts = Counter(received)
@@ -1049,7 +1135,7 @@ AT_LEAST = {"live_delivered_pct"}
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--seed":
-        print(json.dumps(seed(int(sys.argv[2]), 60)))
+        print(json.dumps(seed(int(sys.argv[2]), FOLLOWERS)))
         return
     if len(sys.argv) > 1 and sys.argv[1] == "--post-to-followers":
         post_to_followers(int(sys.argv[2]))

