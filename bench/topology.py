@@ -630,7 +630,7 @@ class Shape:
         return result
 
     def writer_of(self, node: dict) -> Proc | None:
-        pid = writer_pid(node["ix"] / "WRITER")  # search/index.py ROLE_LOCK
+        pid = writer_pid(node["ix"] / "WRITER")  # search/index/storage.py ROLE_LOCK
         return next((w for w in node["workers"] if w.p and w.p.pid == pid), None)
 
     def stop(self) -> None:
