@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import has_request_context, request
+from flask import g, has_request_context
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -263,7 +263,7 @@ def notice_for_id(user_id: int, notification_id: int) -> Notice | None:
     the user's 200 newest up to it in one query)."""
     cache: dict = {}
     if has_request_context():
-        cache = request.environ.setdefault("borgerdialog.budget_notices", {})
+        cache = g.setdefault("budget_notices", {})
     if (user_id, notification_id) not in cache:
         loaded = db.session.scalars(
             select(Notice)

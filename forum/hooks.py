@@ -615,7 +615,7 @@ def erase_account_traces(user_id: int, email: str) -> int:
 # this request (``known_reader_fact``).
 ReaderFact = Callable[[object, object], object]
 _READER_FACTS_KEY = "borgerdialog.reader_facts"
-READER_FACTS_MEMO = "borgerdialog.reader_facts"  # request.environ: (user id, facts, unread)
+READER_FACTS_MEMO = "reader_facts"  # in ``g`` during a request: (user id, facts, unread)
 
 
 def register_reader_fact(
@@ -639,11 +639,11 @@ def reader_fact_expressions() -> dict[str, ReaderFact]:
 def known_reader_fact(name: str, user_id: int) -> bool | None:
     """The fact ``name`` of reader ``user_id`` if this request read it already (False also
     when it does not apply now), else None."""
-    from flask import has_request_context, request
+    from flask import g, has_request_context
 
     if not has_request_context():
         return None
-    facts = request.environ.get(READER_FACTS_MEMO)
+    facts = g.get(READER_FACTS_MEMO)
     if facts is None or facts[0] != user_id:
         return None
     return facts[1].get(name, False)

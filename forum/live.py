@@ -29,7 +29,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import socketio as python_socketio
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from flask import session as flask_session
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -111,7 +111,7 @@ GAP_IDS = 200
 REPLAY_ROWS_PER_MESSAGE = 4
 REPLAY_ROWS_PER_MESSAGE_SITEWIDE = 8
 _MANAGER_KEY = "borgerdialog.live_manager"
-_CURSOR_KEY = "borgerdialog.live_cursor"
+_CURSOR_KEY = "live_cursor"  # attribute of ``g`` in a request
 # Pages whose template needs the event cursor even for anonymous readers.
 LIVE_PAGES = frozenset({"forum.topic", "forum.home", "forum.committee", "forum.area"})
 # Of those, pages whose view reads the cursor itself (``remember_cursor``), in the same
@@ -1132,14 +1132,13 @@ def _remember_cursor() -> None:
     # Whether someone is logged in, without loading the user (the bell needs the cursor).
     signed_in = "_user_id" in flask_session or remember in request.cookies
     if request.endpoint in LIVE_PAGES or signed_in:
-        # In the WSGI environ, not ``g``: tests run many requests in one app context.
-        request.environ[_CURSOR_KEY] = cursor()
+        setattr(g, _CURSOR_KEY, cursor())
 
 
 def remember_cursor(value: int | None = None) -> None:
     """For the views of SELF_CURSOR_PAGES: the cursor their first statement read (before
     the page's data), or ``None`` to read it now."""
-    request.environ[_CURSOR_KEY] = cursor() if value is None else value
+    setattr(g, _CURSOR_KEY, cursor() if value is None else value)
 
 
 def init_app(app: Flask) -> None:
@@ -1154,4 +1153,4 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _live_helpers() -> dict:
-        return {"live_cursor": lambda: request.environ.get(_CURSOR_KEY)}
+        return {"live_cursor": lambda: g.get(_CURSOR_KEY)}

@@ -336,25 +336,25 @@ def _reader_facts_statement():
 
 def reader_facts(user) -> ReaderFacts:
     """``ReaderFacts`` of ``user`` in one statement, read once per request."""
-    from flask import has_request_context, request
+    from flask import g, has_request_context
 
     from .models import utcnow
 
-    memo = request.environ.get(hooks.READER_FACTS_MEMO) if has_request_context() else None
+    memo = g.get(hooks.READER_FACTS_MEMO) if has_request_context() else None
     if memo is not None and memo[0] == user.id:
         return ReaderFacts(memo[2], memo[1])
     names, statement = _reader_facts_statement()
     row = db.session.execute(statement, {"reader_id": user.id, "now": utcnow()}).one()
     facts = {name: bool(value) for name, value in zip(names, row[1:], strict=True)}
     if has_request_context():
-        request.environ[hooks.READER_FACTS_MEMO] = (user.id, facts, row[0] or 0)
+        setattr(g, hooks.READER_FACTS_MEMO, (user.id, facts, row[0] or 0))
     return ReaderFacts(row[0] or 0, facts)
 
 
 def reader_in_topic(user, topic: Topic) -> tuple[ReaderFacts, ViewerInTopic]:
     """``reader_facts`` and ``viewer_in_topic`` in one statement (the topic page of a signed-in
     reader); the reader facts are remembered for the request as ``reader_facts`` does."""
-    from flask import has_request_context, request
+    from flask import g, has_request_context
 
     from .models import utcnow
 
@@ -379,7 +379,7 @@ def reader_in_topic(user, topic: Topic) -> tuple[ReaderFacts, ViewerInTopic]:
     facts = {name: bool(value) for name, value in zip(names, facts_row[1:-1], strict=True)}
     unread = facts_row[0] or 0
     if has_request_context():
-        request.environ[hooks.READER_FACTS_MEMO] = (user.id, facts, unread)
+        setattr(g, hooks.READER_FACTS_MEMO, (user.id, facts, unread))
     viewer_facts = ViewerInTopic(frozenset(i for i in ids if i > 0), 0 in ids, -1 in ids)
     return ReaderFacts(unread, facts), viewer_facts
 

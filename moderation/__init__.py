@@ -9,7 +9,7 @@ at call time, so a seeding script may switch it off for a moment.
 
 from __future__ import annotations
 
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, current_app, g, has_request_context, request
 from flask_login import current_user
 from markupsafe import Markup, escape
 
@@ -78,10 +78,10 @@ def _connect_signals() -> None:
 
 
 def _cache() -> dict:
-    """Per-request memo (kept in the WSGI environ: ``g`` may outlive a request in tests)."""
+    """Per-request memo (in ``g``: each request has an app context of its own)."""
     if not has_request_context():
         return {}
-    return request.environ.setdefault("borgerdialog.moderation", {})
+    return g.setdefault("moderation_memo", {})
 
 
 def remember_waiting(count: int) -> None:

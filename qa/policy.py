@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from flask import current_app, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -70,9 +70,7 @@ def session_id_for_topic(topic_id: int) -> int | None:
 
     if topic_id not in session_topic_ids(fresh=not _read_only_request()):
         return None
-    cache = (
-        request.environ.setdefault("borgerdialog.qa_topics", {}) if has_request_context() else {}
-    )
+    cache = g.setdefault("qa_topic_sessions", {}) if has_request_context() else {}
     if topic_id not in cache:
         cache[topic_id] = db.session.scalar(
             select(QASession.id).where(QASession.debate_topic_id == topic_id)

@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from flask import g, request_started
+from flask.testing import FlaskClient
+from flask_socketio import SocketIOTestClient
 from sqlalchemy import event, text
 
 from app import create_app
@@ -99,6 +100,15 @@ def _empty_tables() -> None:
     db.session.commit()
 
 
+def builds_app(request: pytest.FixtureRequest) -> bool:
+    """Whether the test builds an app (it or one of its fixtures asks for ``app``).
+
+    A directory's autouse fixtures that set up pages or indexes ask for the client only then
+    (``request.getfixturevalue``), so the directory's pure-function tests (text analysis,
+    query parsing, counting) run without building an app and a database."""
+    return "app" in request.fixturenames
+
+
 @pytest.fixture(autouse=True)
 def _no_stray_workers() -> Iterator[None]:
     """Stop the background workers a test leaves running.
@@ -126,24 +136,69 @@ def app_config() -> dict:
     return {}
 
 
+class FreshContextClient(FlaskClient):
+    """The test client, each request in an app context of its own, as in production.
+
+    Flask reuses an app context that is already pushed for the same app, so without this
+    every request would run in the test's own context: one ``g`` (Flask-Login's user,
+    Flask-Babel's locale, the per-request memos) and one database session shared by the
+    test and all its requests. Here a request has its own ``g`` and its own session, emptied
+    and removed when the request ends; it sees what the test committed, and the test sees
+    what the request committed once its objects are reloaded (``db.session.expire_all()``,
+    or a commit in the test)."""
+
+    def run_wsgi_app(self, environ, buffered=False):
+        with self.application.app_context():
+            return super().run_wsgi_app(environ, buffered=buffered)
+
+
+class FreshContextSocketClient(SocketIOTestClient):
+    """Flask-SocketIO's test client, each event (connecting and leaving too) handled in an
+    app context of its own, as the server's threads do: Flask-SocketIO pushes only a request
+    context, which would reuse the test's app context and its ``g``."""
+
+    def connect(self, *args, **kwargs):
+        with self.app.app_context():
+            return super().connect(*args, **kwargs)
+
+    def disconnect(self, *args, **kwargs):
+        with self.app.app_context():
+            return super().disconnect(*args, **kwargs)
+
+    def emit(self, *args, **kwargs):
+        with self.app.app_context():
+            return super().emit(*args, **kwargs)
+
+    def send(self, *args, **kwargs):
+        with self.app.app_context():
+            return super().send(*args, **kwargs)
+
+
+def socket_test_client(app, http_client=None) -> FreshContextSocketClient:
+    """A Socket.IO test client on ``app`` sharing ``http_client``'s cookies (its login)."""
+    from forum.extensions import socketio
+
+    return FreshContextSocketClient(app, socketio, flask_test_client=http_client)
+
+
+def in_fresh_context(app):
+    """``app`` as a WSGI callable running each request in an app context of its own, for
+    clients other than Flask's (schemathesis calls the WSGI app directly)."""
+
+    def wsgi(environ, start_response):
+        with app.app_context():
+            return app(environ, start_response)
+
+    return wsgi
+
+
 @pytest.fixture
 def app(_schema, database_url, tmp_path, app_config) -> Iterator:
+    """The app, and an app context for the test's own code (services, factories, queries:
+    like a CLI command's). Requests never run in it: see ``FreshContextClient``."""
     app = create_app(_config(database_url, tmp_path, **app_config))
-
-    @app.teardown_request
-    def _fresh_request_state(_exc) -> None:
-        # Requests reuse the test's app context, and so its ``g``: empty it after each
-        # request, as popping the context would in production (Flask-Login's user,
-        # Flask-Babel's locale, per-request counts).
-        g.__dict__.clear()
-
-    def _fresh_request_start(_sender, **_kw) -> None:
-        # ... and before each request: a service the test called directly (outside any
-        # request) may have left state there too, e.g. Flask-Babel's locale, chosen without
-        # a request (the default, Danish), which the next request would otherwise keep.
-        g.__dict__.clear()
-
-    with app.app_context(), request_started.connected_to(_fresh_request_start, app):
+    app.test_client_class = FreshContextClient
+    with app.app_context():
         if app.config.get("RATELIMIT_ENABLED", True):
             limiter.reset()
         yield app

@@ -19,7 +19,7 @@ from datetime import timedelta
 
 import pytest
 import schemathesis
-from flask import current_app, g, request_started
+from flask import current_app
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
@@ -30,7 +30,7 @@ from forum import services as forum_services
 from forum.extensions import db
 from forum.models import PostState, Role, TopicStatus, utcnow
 from search.indexer import Indexer, stop_thread
-from tests.conftest import PASSWORD, _config, _empty_tables
+from tests.conftest import PASSWORD, FreshContextClient, _config, _empty_tables, in_fresh_context
 
 # Marker words of content no answer may show (one per kind of non-public thing).
 MARKERS = {
@@ -174,19 +174,13 @@ def world(_schema, database_url, tmp_path_factory):
     app = create_app(_config(database_url, tmp_path_factory.mktemp("schemathesis")))
     errors: list[str] = []
     app.logger.addHandler(_Capture(errors))
+    app.test_client_class = FreshContextClient  # each request in a context of its own
 
-    @app.teardown_request
-    def _fresh(_exc) -> None:
-        g.__dict__.clear()
-
-    def fresh(_sender, **_kw) -> None:
-        g.__dict__.clear()
-
-    with app.app_context(), request_started.connected_to(fresh, app):
+    with app.app_context():
         _empty_tables()
         stop_thread(timeout=5)  # another module's app may have left the indexer running
         ids = _seed()
-        schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+        schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", in_fresh_context(app))
         yield app, schema, ids, errors
         search.state(app).close()
         db.session.rollback()

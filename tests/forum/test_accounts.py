@@ -173,6 +173,7 @@ def test_change_password_ends_other_sessions(app, make_user):
     assert r.status_code == 302
     assert b'action="/logout"' in first.get("/").data  # this device stays logged in
     assert b'action="/logout"' not in second.get("/").data  # the other is logged out
+    db.session.expire_all()  # the request changed the password in a session of its own
     assert services.authenticate(user.email, "et-helt-nyt-kodeord") is not None
 
 

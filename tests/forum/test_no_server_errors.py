@@ -31,7 +31,6 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
-from flask import g, request_started
 from sqlalchemy import event, func, select
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
@@ -43,7 +42,7 @@ from forum import services as forum_services
 from forum.extensions import csrf, db
 from forum.models import Notification, Post, PostState, Role, User, utcnow
 from search.indexer import Indexer, stop_thread
-from tests.conftest import PASSWORD, _config, _empty_tables
+from tests.conftest import PASSWORD, FreshContextClient, _config, _empty_tables
 
 ROOT = Path(__file__).resolve().parents[2]
 BLUEPRINTS = (
@@ -452,10 +451,7 @@ def _restore_accounts(world: World) -> None:
 
 def _make_app(database_url: str, tmp: Path, **extra):
     app = create_app(_config(database_url, tmp, MODERATION_ENABLED=True, **extra))
-
-    @app.teardown_request
-    def _fresh(_exc) -> None:
-        g.__dict__.clear()
+    app.test_client_class = FreshContextClient  # each request in a context of its own
 
     errors: list[str] = []
 
@@ -478,10 +474,7 @@ def _make_app(database_url: str, tmp: Path, **extra):
 def sweep(_schema, database_url, tmp_path_factory):
     app = _make_app(database_url, tmp_path_factory.mktemp("sweep"))
 
-    def fresh(_sender, **_kw) -> None:
-        g.__dict__.clear()
-
-    with app.app_context(), request_started.connected_to(fresh, app):
+    with app.app_context():
         _empty_tables()
         world = _seed()
         stop_thread(timeout=5)  # another module's app may have left the indexer running

@@ -39,12 +39,12 @@ def in_ci() -> bool:
 def socket_client(app, client):
     """``socket_client(http_client=None)``: a Socket.IO test client sharing the HTTP
     client's cookies (log in through ``login`` first to be that user)."""
-    from forum.extensions import socketio
+    from tests.conftest import socket_test_client
 
     made = []
 
     def make(http_client=None):
-        sc = socketio.test_client(app, flask_test_client=http_client or client)
+        sc = socket_test_client(app, http_client or client)
         made.append(sc)
         return sc
 

@@ -20,6 +20,7 @@ from aiosmtpd.controller import Controller
 
 from forum.extensions import db
 from forum.models import User
+from tests.conftest import builds_app
 
 
 def free_port() -> int:
@@ -192,6 +193,7 @@ def link(msg: EmailMessage, path_prefix: str) -> str:
 
 
 @pytest.fixture(autouse=True)
-def _english_pages(client):
+def _english_pages(request):
     """These tests read English page text; the site defaults to Danish."""
-    client.set_cookie("lang", "en")
+    if builds_app(request):
+        request.getfixturevalue("client").set_cookie("lang", "en")

@@ -296,6 +296,7 @@ def test_reset_link_works_once_and_ends_other_sessions(app, make_user, send):
     assert short.status_code == 400  # a form error; the link still works
     r = client.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert r.status_code == 302 and r.location == "/login"
+    db.session.expire_all()  # the request changed the password in a session of its own
     assert forum_services.authenticate(user.email, NEW_PASSWORD) is not None
     assert not logged_in(other)  # the other session ended
 

@@ -81,5 +81,6 @@ def test_minutes_published_after_the_meeting(world, past, client, login):
         data={"body": "Et forslag fra salen om solceller.", "stance": "for", "speaker_name": ""},
     )
     assert resp.status_code == 302
+    db.session.refresh(past)  # the requests committed in sessions of their own
     assert past.minutes_published_at is not None
     assert utcnow() >= past.minutes_published_at

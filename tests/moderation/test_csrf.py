@@ -11,17 +11,6 @@ from moderation.models import QueueItem
 pytestmark = pytest.mark.parametrize("moderation_config", [{"WTF_CSRF_ENABLED": True}])
 
 
-@pytest.fixture(autouse=True)
-def _fresh_csrf_token(app):
-    """Requests here share the test's app context: drop the token Flask-WTF caches in ``g``
-    so each client gets its own session's token (tests/conftest.py does this for the user)."""
-    from flask import g
-
-    @app.before_request
-    def _drop() -> None:
-        g.pop("csrf_token", None)
-
-
 def _token(html: str) -> str:
     return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
 

@@ -10,10 +10,11 @@ from sqlalchemy import select
 
 from forum import live
 from forum import services as forum_services
-from forum.extensions import db, socketio
+from forum.extensions import db
 from forum.models import Event, TopicStatus
 from moderation import services
 from moderation.models import AuditEntry, QueueItem
+from tests.conftest import socket_test_client
 
 
 def _events_since(last_id: int) -> list[dict]:
@@ -106,7 +107,7 @@ def _socket(app, user):
     http = app.test_client()
     r = http.post("/login", data={"email": user.email, "password": "correct-horse-battery"})
     assert r.status_code == 302
-    sc = socketio.test_client(app, flask_test_client=http)
+    sc = socket_test_client(app, http)
     sc.emit("join", {"rooms": ["moderators"]})
     [joined] = sc.get_received()
     return sc, joined

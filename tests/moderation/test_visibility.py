@@ -234,11 +234,11 @@ def test_mail_notifications(world, app):
 
 
 def test_socket_join_of_moderators_room_is_refused_and_audited(world, app, as_user):
-    from forum.extensions import socketio
     from moderation.models import AuditEntry
+    from tests.conftest import socket_test_client
 
     client = as_user(world.follower)
-    sc = socketio.test_client(app, flask_test_client=client)
+    sc = socket_test_client(app, client)
     try:
         sc.emit("join", {"rooms": ["moderators"]})
         got = [(r["name"], r["args"][0] if r["args"] else None) for r in sc.get_received()]

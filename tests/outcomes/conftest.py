@@ -78,12 +78,12 @@ def add(world: World, writer: User | None = None, **kw):
 @pytest.fixture
 def socket_client(app, client):
     """``socket_client()``: a Socket.IO test client (anonymous unless ``client`` logged in)."""
-    from forum.extensions import socketio
+    from tests.conftest import socket_test_client
 
     made = []
 
     def make(http_client=None):
-        sc = socketio.test_client(app, flask_test_client=http_client or client)
+        sc = socket_test_client(app, http_client or client)
         made.append(sc)
         return sc
 

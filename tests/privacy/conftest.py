@@ -12,6 +12,7 @@ from tests.budgets.conftest import (  # noqa: F401  (fixtures)
     staff,
     voting_process,
 )
+from tests.conftest import builds_app
 
 
 @pytest.fixture
@@ -20,5 +21,6 @@ def app_config(extra_config) -> dict:  # noqa: F811
 
 
 @pytest.fixture(autouse=True)
-def _english(client) -> None:
-    client.set_cookie("lang", "en")
+def _english(request) -> None:
+    if builds_app(request):
+        request.getfixturevalue("client").set_cookie("lang", "en")

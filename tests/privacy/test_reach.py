@@ -159,7 +159,7 @@ def test_small_groups_are_suppressed_and_representation_is_shown(client, login, 
     assert "43,8 %" in client.get("/deltagelse?fakta=background").get_data(as_text=True)
 
 
-def test_one_small_group_hides_the_next_smallest_too(app):
+def test_one_small_group_hides_the_next_smallest_too():
     assert reach._suppress({"a": 3, "b": 9, "c": 20}) == {"a", "b"}
     assert reach._suppress({"a": 3, "b": 4, "c": 20}) == {"a", "b"}
     assert reach._suppress({"a": 0, "b": 9, "c": 20}) == set()

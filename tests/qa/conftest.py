@@ -124,12 +124,12 @@ def client_for(app):
 @pytest.fixture
 def sockets(app):
     """``sockets(http_client)``: a Socket.IO test client with that client's cookies."""
-    from forum.extensions import socketio
+    from tests.conftest import socket_test_client
 
     made = []
 
     def make(http_client):
-        sc = socketio.test_client(app, flask_test_client=http_client)
+        sc = socket_test_client(app, http_client)
         made.append(sc)
         return sc
 

@@ -15,29 +15,41 @@ from forum.models import Post, PostState
 from forum.states import transition
 from search import services
 from search.indexer import Indexer, stop_thread
+from tests.conftest import builds_app
 from tests.e2e.conftest import auth_cookies, browser, live_server, page  # noqa: F401  (test_e2e)
+
+# The autouse fixtures below act only for a test that builds an app: the analysis and
+# query-parsing tests build none (``builds_app``).
 
 
 @pytest.fixture(autouse=True)
-def _no_stray_indexer_thread() -> Iterator[None]:
+def _no_stray_indexer_thread(request) -> Iterator[None]:
     """Other packages' tests build apps without TESTING (the embedded default), which start
     the process's one indexer thread for themselves: stop it, so this test's app is alone."""
+    if not builds_app(request):
+        yield
+        return
     stop_thread(timeout=5)
     yield
     stop_thread(timeout=5)
 
 
 @pytest.fixture(autouse=True)
-def _close_searchers(_no_stray_indexer_thread, app) -> Iterator[None]:
+def _close_searchers(_no_stray_indexer_thread, request) -> Iterator[None]:
     """Close this app's open index segments with the test (no unclosed-file warnings)."""
+    if not builds_app(request):
+        yield
+        return
+    app = request.getfixturevalue("app")
     yield
     search.state(app).close()
 
 
 @pytest.fixture(autouse=True)
-def _english(client) -> None:
+def _english(request) -> None:
     """Pages in English (the msgids), whatever the default language: tests read their text."""
-    client.set_cookie("lang", "en")
+    if builds_app(request):
+        request.getfixturevalue("client").set_cookie("lang", "en")
 
 
 @pytest.fixture
