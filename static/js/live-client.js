@@ -37,6 +37,10 @@
   const MAX_SERVER_DISCONNECTS = 5; // reconnections in a row that the server ended again
   const PERSONAL_ROOM = /^(user:|moderators)/;
   const SESSION_CODES = new Set(["session_ended", "login_required", "forbidden"]);
+  // A join the server could not answer (its database restarting, say): ask again after a
+  // random wait that doubles, at most this many times in a row, so a page is never left
+  // connected in no room and hearing nothing (docs/ARCHITECTURE.md, the live client).
+  const MAX_JOIN_RETRIES = 8;
 
   const subscribers = [];
   let socket = null;
@@ -46,6 +50,7 @@
   let joinedRooms = [];
   let limited = false; // joined the public rooms only (a signed-in person's were refused)
   let serverDisconnects = 0;
+  let joinRetries = 0;
   const done = new Set(); // "id:kind" applied by every subscriber
   const recent = []; // those ids, oldest first
 
@@ -85,6 +90,7 @@
     socket.on("joined", (data) => {
       joinedOnce = true;
       serverDisconnects = 0;
+      joinRetries = 0;
       joinedRooms = (data && data.rooms) || [];
       if (!Number.isFinite(lastId) && data && Number.isFinite(data.last_event_id)) {
         lastId = data.last_event_id;
@@ -118,6 +124,15 @@
       if (SESSION_CODES.has(code)) {
         subscribers.forEach((s) => s.stale(data.message, code));
       } else warn(code, data && data.message);
+      if (data && data.event === "join" && code === "server_error" && joinRetries < MAX_JOIN_RETRIES) {
+        joinRetries += 1;
+        const wait = Math.min(30000, 500 * 2 ** joinRetries) * (0.5 + Math.random() / 2);
+        window.setTimeout(() => {
+          if (!socket.connected) return; // the next connect joins anyway
+          const rooms = allRooms();
+          join(limited ? rooms.filter((room) => !PERSONAL_ROOM.test(room)) : rooms);
+        }, wait);
+      }
     });
     // The server ends the connections of a session or login that ended: connect again with
     // what the cookie is worth now (the same account in another tab still is, a stale copy
