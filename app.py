@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
+from sqlalchemy.orm import configure_mappers
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import admin
@@ -26,6 +27,26 @@ from forum.config import ConfigError, load_config, serving_address
 from forum.extensions import socketio
 
 HERE = Path(__file__).resolve().parent
+
+# Every package's mapped classes, complete before any ``init_app`` starts a background thread
+# (fan-out, search, mail…). A thread's first query configures the mappers; a package whose
+# models were still being imported at that moment (its ``init_app`` imports them lazily) had a
+# relationship naming a class further down its module, and the mappers failed for the rest of
+# the process ("expression 'Appeal' failed to locate a name", a live test server in CI).
+import admin.models  # noqa: E402, F401
+import api.models  # noqa: E402, F401
+import budgets.models  # noqa: E402, F401
+import mail.models  # noqa: E402, F401
+import meetings.models  # noqa: E402, F401
+import moderation.models  # noqa: E402, F401
+import opinions.models  # noqa: E402, F401
+import outcomes.models  # noqa: E402, F401
+import privacy.models  # noqa: E402, F401
+import qa.models  # noqa: E402, F401
+import reports.models  # noqa: E402, F401
+import search.models  # noqa: E402, F401
+
+configure_mappers()  # and a mistake in them fails the import, not a thread's first query
 # The feature packages' settings (the core's are forum.config.CORE): load_config applies them
 # all before any package's init_app runs (docs/ARCHITECTURE.md, "Configuration").
 SETTINGS = (
